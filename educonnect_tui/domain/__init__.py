@@ -1,0 +1,1 @@
+"""The domain layer: models, rules, services and documents. Never imports Textual."""

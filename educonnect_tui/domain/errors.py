@@ -1,0 +1,43 @@
+"""Domain errors. Every message is French because it reaches staff as is."""
+
+from __future__ import annotations
+
+
+class DomainError(Exception):
+    """A rule was broken; ``str(error)`` is a one-line French message for the user."""
+
+
+class InvalidInput(DomainError):
+    """Input that does not satisfy a rule (bad UAI, bad date, unknown class...)."""
+
+
+class NotFound(DomainError):
+    """The thing asked for does not exist."""
+
+
+class IllegalTransition(DomainError):
+    """An account state change the state machine forbids."""
+
+
+class AuthenticationFailed(DomainError):
+    """Wrong identifier, password or code. Deliberately says no more than that."""
+
+
+class AccountBlocked(DomainError):
+    """Too many failed attempts; the account is locked until a given time."""
+
+
+class PermissionDenied(DomainError):
+    """The signed-in person may not do this."""
+
+
+class Cancelled(DomainError):
+    """A long operation was cancelled by the user; nothing was changed."""
+
+
+class DocumentError(DomainError):
+    """A credential document could not be written; nothing was changed."""
+
+
+class ConcurrentModification(DomainError):
+    """Someone else changed the same account meanwhile; nothing was changed."""

@@ -1,0 +1,148 @@
+"""Temporary passwords, the new-password policy and argon2id hashing.
+
+Hashing is the slow part of a notification (tens of milliseconds per account by
+design), so ``hash_many`` spreads it over every core with a process pool and reports
+progress per account.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+import secrets
+import threading
+from collections.abc import Callable, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from dataclasses import dataclass
+
+from argon2 import PasswordHasher, Type
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+
+from .errors import Cancelled, InvalidInput
+
+# No look-alikes (0/O/o, 1/l/I) and no upper case: what an 11-year-old copies from paper.
+TEMP_PASSWORD_ALPHABET = "abcdefghijkmnpqrstuvwxyz23456789"
+TEMP_PASSWORD_LENGTH = 10
+TEMP_PASSWORD_BITS = TEMP_PASSWORD_LENGTH * math.log2(len(TEMP_PASSWORD_ALPHABET))
+
+PASSWORD_POLICY = (
+    "Le mot de passe doit comporter au moins 8 caractères, dont une majuscule, "
+    "une minuscule et un chiffre, et ne pas contenir l'identifiant."
+)
+
+
+def generate_temporary_password() -> str:
+    """A fresh temporary password from ``secrets`` (50 bits: 10 symbols of 32)."""
+    return "".join(secrets.choice(TEMP_PASSWORD_ALPHABET) for _ in range(TEMP_PASSWORD_LENGTH))
+
+
+def check_new_password(password: str, login: str) -> None:
+    """Raise ``InvalidInput`` with the policy when ``password`` does not meet it."""
+    if (
+        len(password) < 8
+        or not re.search(r"[A-Z]", password)
+        or not re.search(r"[a-z]", password)
+        or not re.search(r"[0-9]", password)
+        or (login and login.lower() in password.lower())
+    ):
+        raise InvalidInput(PASSWORD_POLICY)
+
+
+@dataclass(frozen=True)
+class HashParams:
+    """argon2id parameters; the defaults are OWASP's minimum (m=19 MiB, t=2, p=1)."""
+
+    time_cost: int = 2
+    memory_kib: int = 19 * 1024
+    parallelism: int = 1
+
+    def hasher(self) -> PasswordHasher:
+        return PasswordHasher(
+            time_cost=self.time_cost,
+            memory_cost=self.memory_kib,
+            parallelism=self.parallelism,
+            type=Type.ID,
+        )
+
+
+def hash_password(password: str, params: HashParams) -> str:
+    return params.hasher().hash(password)
+
+
+def verify_password(stored_hash: str | None, password: str) -> bool:
+    """True when ``password`` matches; never raises for a wrong or malformed hash."""
+    if not stored_hash:
+        return False
+    try:
+        return PasswordHasher().verify(stored_hash, password)
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        return False
+
+
+def worker_count(configured: int) -> int:
+    return configured if configured > 0 else (os.cpu_count() or 1)
+
+
+def _hash_chunk(passwords: Sequence[str], params: HashParams) -> list[str]:
+    hasher = params.hasher()
+    return [hasher.hash(p) for p in passwords]
+
+
+def hash_many(
+    passwords: Sequence[str],
+    params: HashParams,
+    *,
+    workers: int = 0,
+    progress: Callable[[int, int], None] | None = None,
+    cancel: threading.Event | None = None,
+) -> list[str]:
+    """Hash every password, in order, on ``workers`` processes (0: one per core).
+
+    ``progress(done, total)`` is called as hashes complete; setting ``cancel`` stops the
+    work and raises ``Cancelled`` (the caller has not written anything yet).
+    """
+    total = len(passwords)
+    count = min(worker_count(workers), max(total, 1))
+    if count <= 1 or total < 8:
+        results: list[str] = []
+        hasher = params.hasher()
+        for password in passwords:
+            if cancel is not None and cancel.is_set():
+                raise Cancelled("Opération annulée : aucun mot de passe n'a été modifié.")
+            results.append(hasher.hash(password))
+            if progress:
+                progress(len(results), total)
+        return results
+
+    # Small chunks keep the progress bar smooth and cancellation quick.
+    chunk = max(1, min(16, total // (count * 4) or 1))
+    slices = [(start, passwords[start : start + chunk]) for start in range(0, total, chunk)]
+    out: list[str | None] = [None] * total
+    done = 0
+    with ProcessPoolExecutor(max_workers=count) as pool:
+        pending: dict[Future[list[str]], int] = {
+            pool.submit(_hash_chunk, part, params): start for start, part in slices
+        }
+        try:
+            while pending:
+                finished, _ = wait(pending, timeout=0.1, return_when=FIRST_COMPLETED)
+                if cancel is not None and cancel.is_set():
+                    raise Cancelled("Opération annulée : aucun mot de passe n'a été modifié.")
+                for future in finished:
+                    start = pending.pop(future)
+                    hashes = future.result()
+                    out[start : start + len(hashes)] = hashes
+                    done += len(hashes)
+                    if progress:
+                        progress(done, total)
+        except BaseException:
+            for future in pending:
+                future.cancel()
+            raise
+    return [h for h in out if h is not None]
+
+
+def require_strength(params: HashParams) -> None:
+    if params.memory_kib < 19 * 1024 or params.time_cost < 2:
+        raise InvalidInput("Paramètres argon2id trop faibles (minimum : m=19 Mio, t=2).")

@@ -1,0 +1,28 @@
+"""Alembic environment: runs on the connection handed over by ``domain.db.upgrade``."""
+
+from alembic import context
+from sqlalchemy import create_engine
+
+from educonnect_tui.domain.models import Base
+
+config = context.config
+target_metadata = Base.metadata
+
+
+def run() -> None:
+    connection = config.attributes.get("connection")
+    if connection is None:
+        url = config.get_main_option("sqlalchemy.url") or ""
+        engine = create_engine(url)
+        with engine.begin() as conn:
+            context.configure(
+                connection=conn, target_metadata=target_metadata, render_as_batch=True
+            )
+            context.run_migrations()
+        return
+    context.configure(connection=connection, target_metadata=target_metadata, render_as_batch=True)
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+run()

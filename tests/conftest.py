@@ -1,0 +1,149 @@
+"""Shared fixtures: a fresh, migrated database per test on SQLite and on PostgreSQL.
+
+PostgreSQL tests run against ``EDUCONNECT_TEST_POSTGRES_URL`` (default: the local
+server on 127.0.0.1:5432, database ``test``). Where no server answers they are skipped
+with the reason, unless ``EDUCONNECT_REQUIRE_POSTGRES=1`` (set by ``.ci/run``), in which
+case they fail: CI must never silently skip them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import secrets
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from educonnect_tui.domain import db
+from educonnect_tui.domain.models import Base
+from educonnect_tui.domain.passwords import HashParams
+from educonnect_tui.domain.services import Services
+from educonnect_tui.domain.settings import Settings
+
+POSTGRES_URL = os.environ.get(
+    "EDUCONNECT_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+REQUIRE_POSTGRES = os.environ.get("EDUCONNECT_REQUIRE_POSTGRES") == "1"
+# Cheap argon2id for the bulk of the tests; test_passwords checks the real parameters.
+FAST_HASH = HashParams(time_cost=1, memory_kib=64, parallelism=1)
+START = dt.datetime(2026, 9, 1, 8, 0, tzinfo=dt.UTC)
+
+
+class FakeClock:
+    """A clock tests can move; services read it through ``Services.clock``."""
+
+    def __init__(self, now: dt.datetime = START) -> None:
+        self.now = now
+
+    def __call__(self) -> dt.datetime:
+        return self.now
+
+    def advance(self, **kwargs: float) -> None:
+        self.now += dt.timedelta(**kwargs)
+
+
+def _postgres_available() -> str | None:
+    """None when the server answers, else why not."""
+    try:
+        engine = create_engine(POSTGRES_URL, connect_args={"connect_timeout": 3})
+        with engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+        engine.dispose()
+    except Exception as error:  # any driver or network error means "not here"
+        return f"PostgreSQL injoignable à {make_url(POSTGRES_URL).render_as_string()}: {error}"
+    return None
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A migrated SQLite file, copied for each test (migrating once keeps the suite fast)."""
+    path = tmp_path_factory.mktemp("template") / "template.db"
+    engine = db.make_engine(f"sqlite:///{path}")
+    db.upgrade(engine)
+    with engine.connect() as connection:
+        connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    engine.dispose()
+    return path
+
+
+@pytest.fixture(scope="session")
+def postgres_schema() -> Iterator[str]:
+    """A private schema migrated once; tests empty it with TRUNCATE."""
+    reason = _postgres_available()
+    if reason:
+        if REQUIRE_POSTGRES:
+            pytest.fail(f"EDUCONNECT_REQUIRE_POSTGRES=1 mais {reason}")
+        pytest.skip(reason)
+    schema = f"edu_test_{secrets.token_hex(4)}"
+    admin = create_engine(POSTGRES_URL)
+    with admin.begin() as connection:
+        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    url = postgres_url(schema)
+    engine = db.make_engine(url)
+    db.upgrade(engine)
+    engine.dispose()
+    yield url
+    with admin.begin() as connection:
+        connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+    admin.dispose()
+
+
+def postgres_url(schema: str) -> str:
+    url = make_url(POSTGRES_URL).update_query_dict({"options": f"-csearch_path={schema}"})
+    return url.render_as_string(hide_password=False)
+
+
+def _truncate(url: str) -> None:
+    engine = db.make_engine(url)
+    tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+    with engine.begin() as connection:
+        connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """The URL of an empty, migrated database: once per backend."""
+    if request.param == "sqlite":
+        template: Path = request.getfixturevalue("sqlite_template")
+        target = tmp_path / "educonnect.db"
+        shutil.copy(template, target)
+        return f"sqlite:///{target}"
+    url: str = request.getfixturevalue("postgres_schema")
+    _truncate(url)
+    return url
+
+
+@pytest.fixture
+def sqlite_url(sqlite_template: Path, tmp_path: Path) -> str:
+    """An empty migrated SQLite database, for tests about one backend's behaviour only."""
+    target = tmp_path / "educonnect.db"
+    shutil.copy(sqlite_template, target)
+    return f"sqlite:///{target}"
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def settings(database_url: str, tmp_path: Path) -> Settings:
+    return Settings(
+        database_url=database_url,
+        output_dir=tmp_path / "out",
+        admin_networks=[],
+        hash_workers=2,
+    )
+
+
+@pytest.fixture
+def services(settings: Settings, clock: FakeClock) -> Iterator[Services]:
+    built = Services.from_settings(settings, clock=clock, hash_params=FAST_HASH)
+    yield built
+    built.engine.dispose()
