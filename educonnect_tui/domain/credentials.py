@@ -1,0 +1,63 @@
+"""The rows a notification hands to the documents: the only place plaintext passwords live.
+
+They exist in memory between hashing and writing the documents, and are never stored.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class SchoolHeader:
+    uai: str
+    name: str
+    type_label: str  # "collège", "lycée"...
+    city: str
+    academie: str
+
+
+@dataclass(frozen=True)
+class PupilCredential:
+    account_id: int
+    last_name: str
+    first_name: str
+    division: str  # class name, e.g. "3E2"
+    level: str  # e.g. "3e"
+    birth_date: dt.date
+    login: str
+    temp_password: str
+    expires_on: dt.date
+
+
+@dataclass(frozen=True)
+class ChildRef:
+    last_name: str
+    first_name: str
+    division: str
+    school_name: str
+
+
+@dataclass(frozen=True)
+class GuardianCredential:
+    account_id: int
+    civility: str  # "M.", "Mme" or ""
+    last_name: str
+    first_name: str
+    address: str
+    postal_code: str
+    city: str
+    children: tuple[ChildRef, ...]
+    login: str
+    temp_password: str
+    expires_on: dt.date
+
+
+@dataclass(frozen=True)
+class DocumentContext:
+    """What every document prints besides the rows."""
+
+    school: SchoolHeader
+    portal_url: str
+    generated_at: dt.datetime
