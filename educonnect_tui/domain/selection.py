@@ -1,0 +1,99 @@
+"""Which accounts of a school a staff action applies to, as SQL (never loaded whole)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import Select, exists, select
+from sqlalchemy.orm import aliased
+
+from .enums import AccountKind, AccountState, PupilStatus
+from .errors import InvalidInput
+from .identifiers import search_key
+from .models import Account, Division, GuardianLink, Pupil
+
+# The home page's default: the red and yellow (orange for guardians) states.
+NOTIFIABLE_BY_DEFAULT = (AccountState.NOT_NOTIFIED, AccountState.NOTIFIED)
+
+_STATE_WORDS = {
+    "rouge": AccountState.NOT_NOTIFIED,
+    "jaune": AccountState.NOTIFIED,
+    "orange": AccountState.NOTIFIED,
+    "vert": AccountState.ACTIVATED,
+    "gris": AccountState.DEACTIVATED,
+}
+
+
+def parse_state(text: str) -> AccountState:
+    """A state from its code, its French label or its colour ("non_notifie", "activé", "rouge")."""
+    wanted = search_key(text)
+    for state in AccountState:
+        if wanted in (search_key(state.value), search_key(state.label)):
+            return state
+    if wanted in _STATE_WORDS:
+        return _STATE_WORDS[wanted]
+    choices = ", ".join(s.value for s in AccountState)
+    raise InvalidInput(f"État « {text} » inconnu ; valeurs possibles : {choices}.")
+
+
+@dataclass(frozen=True)
+class Selection:
+    """Classes and states chosen on the home page, or explicit accounts.
+
+    Empty ``divisions`` means every class; empty ``states`` means every state.
+    ``account_ids`` restricts further to rows the user ticked.
+    """
+
+    divisions: tuple[str, ...] = ()
+    states: tuple[AccountState, ...] = ()
+    account_ids: tuple[int, ...] | None = None
+
+
+def pupil_accounts(establishment_id: int, selection: Selection) -> Select[int]:
+    """Ids of the selected pupils' accounts: enrolled pupils of the school only."""
+    query = (
+        select(Account.id)
+        .join(Pupil, Pupil.id == Account.pupil_id)
+        .join(Division, Division.id == Pupil.division_id)
+        .where(Pupil.establishment_id == establishment_id, Pupil.status == PupilStatus.ENROLLED)
+    )
+    if selection.divisions:
+        query = query.where(Division.name.in_(selection.divisions))
+    return _common(query, selection)
+
+
+def guardian_accounts(establishment_id: int, selection: Selection) -> Select[int]:
+    """Ids of the guardians' accounts with at least one enrolled child in the selected classes."""
+    child = aliased(Pupil)
+    children = (
+        select(GuardianLink.pupil_id)
+        .join(child, child.id == GuardianLink.pupil_id)
+        .where(
+            GuardianLink.guardian_id == Account.guardian_id,
+            child.establishment_id == establishment_id,
+            child.status == PupilStatus.ENROLLED,
+        )
+    )
+    if selection.divisions:
+        division = aliased(Division)
+        children = children.join(division, division.id == child.division_id).where(
+            division.name.in_(selection.divisions)
+        )
+    query = select(Account.id).where(Account.kind == AccountKind.GUARDIAN, exists(children))
+    return _common(query, selection)
+
+
+def _common(query: Select[int], selection: Selection) -> Select[int]:
+    if selection.states:
+        query = query.where(Account.state.in_(selection.states))
+    if selection.account_ids is not None:
+        query = query.where(Account.id.in_(selection.account_ids))
+    return query
+
+
+def accounts_of(
+    kind: AccountKind, establishment_id: int, selection: Selection
+) -> Select[int]:
+    if kind is AccountKind.PUPIL:
+        return pupil_accounts(establishment_id, selection)
+    return guardian_accounts(establishment_id, selection)
