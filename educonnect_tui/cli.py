@@ -1,0 +1,405 @@
+"""The ``educonnect-tui`` command line, over the same services as the TUI.
+
+Every failure the user can cause ends with one French line on stderr and exit code 2,
+never a traceback; nothing is half-written because each service is all-or-nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import datetime as dt
+import io
+import json
+import re
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import NoReturn
+
+from pydantic import ValidationError
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
+
+from .domain.audit import Actor
+from .domain.enums import AccountKind, StaffRole
+from .domain.errors import DomainError
+from .domain.selection import Selection, parse_state
+from .domain.services import Services
+from .domain.settings import Settings
+
+EXIT_USAGE = 2
+
+_ARGPARSE_FRENCH: list[tuple[str, str]] = [
+    (r"the following arguments are required: (.*)", r"arguments obligatoires manquants : \1"),
+    (r"unrecognized arguments: (.*)", r"arguments non reconnus : \1"),
+    (r"argument (.*?): invalid choice: (.*?) \(choose from (.*)\)", r"\1 : choix \2 invalide (\3)"),
+    (r"argument (.*?): expected one argument", r"\1 attend une valeur"),
+    (r"argument (.*?): invalid (\w+) value: (.*)", r"\1 : valeur \3 invalide"),
+    (r"argument (.*?): not allowed with argument (.*)", r"\1 ne peut pas être utilisé avec \2"),
+]
+
+
+class FrenchParser(argparse.ArgumentParser):
+    """argparse that reports usage errors as one French line and exit code 2."""
+
+    def error(self, message: str) -> NoReturn:
+        for pattern, replacement in _ARGPARSE_FRENCH:
+            if re.fullmatch(pattern, message):
+                message = re.sub(pattern, replacement, message)
+                break
+        fail(f"{message} (voir « {self.prog} --help »)")
+
+
+def fail(message: str) -> NoReturn:
+    print(f"educonnect-tui : erreur : {message}", file=sys.stderr)
+    raise SystemExit(EXIT_USAGE)
+
+
+def _date(text: str) -> dt.date:
+    try:
+        return dt.datetime.strptime(text.strip(), "%d/%m/%Y").date()
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"« {text} » (attendu JJ/MM/AAAA)") from None
+
+
+def _kind(text: str) -> AccountKind:
+    value = text.strip().lower()
+    if value in ("pupils", "eleves", "élèves", "pupil", "eleve"):
+        return AccountKind.PUPIL
+    if value in ("guardians", "responsables", "guardian", "responsable"):
+        return AccountKind.GUARDIAN
+    raise argparse.ArgumentTypeError(f"« {text} » (pupils ou guardians)")
+
+
+def build_parser() -> FrenchParser:
+    parser = FrenchParser(
+        prog="educonnect-tui",
+        description="Administration des comptes EduConnect, au clavier, dans le terminal.",
+    )
+    commands = parser.add_subparsers(dest="command", metavar="commande", parser_class=FrenchParser)
+
+    demo = commands.add_parser(
+        "demo", help="crée l'établissement de démonstration et ouvre l'interface"
+    )
+    demo.add_argument(
+        "--reset", action="store_true", help="vide la base et recrée la démonstration"
+    )
+    demo.add_argument(
+        "--no-open", action="store_true", help="crée et affiche sans ouvrir l'interface"
+    )
+    demo.add_argument("--seed", type=int, default=None, help="graine des données (déterministes)")
+
+    database = commands.add_parser("db", help="base de données")
+    db_commands = database.add_subparsers(
+        dest="db_command", metavar="action", required=True, parser_class=FrenchParser
+    )
+    db_commands.add_parser("upgrade", help="applique les migrations")
+
+    imp = commands.add_parser("import", help="importe un export SIECLE (CSV)")
+    imp.add_argument("what", choices=["pupils", "guardians"], help="élèves ou responsables")
+    imp.add_argument("file", type=Path, help="fichier CSV « ; »")
+    imp.add_argument("--uai", required=True)
+    imp.add_argument("--dry-run", action="store_true", help="affiche les changements sans écrire")
+
+    notify = commands.add_parser("notify", help="(re)notifie des comptes et écrit les documents")
+    notify.add_argument("--uai", required=True)
+    notify.add_argument("--kind", type=_kind, required=True, help="pupils ou guardians")
+    notify.add_argument("--class", dest="classes", action="append", default=[], metavar="CLASSE")
+    notify.add_argument(
+        "--state",
+        dest="states",
+        action="append",
+        default=[],
+        metavar="ÉTAT",
+        help="non_notifie, notifie, active (défaut : non notifiés et notifiés)",
+    )
+    notify.add_argument("--pdf", type=Path, required=True)
+    notify.add_argument("--csv", type=Path)
+
+    stats = commands.add_parser("stats", help="statistiques des comptes d'un établissement")
+    stats.add_argument("--uai", required=True)
+    stats.add_argument("--format", choices=["table", "csv", "json"], default="table")
+
+    staff = commands.add_parser("staff", help="personnels")
+    staff_commands = staff.add_subparsers(
+        dest="staff_command", metavar="action", required=True, parser_class=FrenchParser
+    )
+    add = staff_commands.add_parser("add", help="ajoute un personnel (affiche son secret TOTP)")
+    add.add_argument("--first-name", required=True)
+    add.add_argument("--last-name", required=True)
+    add.add_argument("--role", choices=["direction", "agent"], required=True)
+    add.add_argument("--uai", action="append", required=True, help="répétable")
+    add.add_argument("--title", default="")
+    add.add_argument("--login")
+
+    activate = commands.add_parser("activate", help="parcours d'activation (démonstrations, tests)")
+    flows = activate.add_subparsers(
+        dest="flow", metavar="parcours", required=True, parser_class=FrenchParser
+    )
+    pupil = flows.add_parser("pupil", help="élève : identifiants provisoires + date de naissance")
+    pupil.add_argument("--login", required=True)
+    pupil.add_argument("--password", required=True)
+    pupil.add_argument("--birth-date", type=_date, required=True)
+    pupil.add_argument("--new-password", required=True)
+    guardian = flows.add_parser(
+        "guardian", help="responsable : identifiants provisoires + courriel"
+    )
+    guardian.add_argument("--login", required=True)
+    guardian.add_argument("--password", required=True)
+    guardian.add_argument("--email", required=True)
+    guardian.add_argument("--new-password", required=True)
+    confirm = flows.add_parser("confirm", help="responsable : code reçu par courriel")
+    confirm.add_argument("--login", required=True)
+    confirm.add_argument("--code", required=True)
+    franceconnect = flows.add_parser("franceconnect", help="responsable : via FranceConnect")
+    franceconnect.add_argument("--login", required=True)
+    franceconnect.add_argument("--last-name", required=True)
+    franceconnect.add_argument("--first-name", required=True)
+    return parser
+
+
+def _services() -> Services:
+    try:
+        settings = Settings()
+    except ValidationError as error:
+        first = error.errors()[0]
+        where = ".".join(str(p) for p in first["loc"]).upper()
+        fail(f"réglage EDUCONNECT_{where} invalide : {first['msg']}")
+    return Services.from_settings(settings)
+
+
+def _require_schema(services: Services) -> None:
+    from .domain import db
+
+    if db.current_revision(services.engine) is None:
+        fail(
+            "base de données non initialisée : lancez « educonnect-tui db upgrade » "
+            "ou « educonnect-tui demo »."
+        )
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from .domain import demo
+
+    services = _services()
+    services.upgrade()
+    seed = demo.DEMO_SEED if args.seed is None else args.seed
+    summary = demo.create_demo(services, Actor.command_line(), seed=seed, reset=args.reset)
+    print("\n".join(summary.lines()))
+    if args.no_open:
+        return 0
+    return _open_tui(services)
+
+
+def _open_tui(services: Services) -> int:
+    try:
+        from .app import run_app
+    except ImportError:
+        print("\n(L'interface n'est pas encore disponible dans cette version.)")
+        return 0
+    return run_app(services)
+
+
+def cmd_db(args: argparse.Namespace) -> int:
+    from .domain import db
+
+    services = _services()
+    services.upgrade()
+    print(f"Base à jour (révision {db.current_revision(services.engine)}).")
+    return 0
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    from .domain import importer
+
+    services = _services()
+    _require_schema(services)
+    run = importer.import_pupils if args.what == "pupils" else importer.import_guardians
+    report = run(services, Actor.command_line(), args.uai, args.file, dry_run=args.dry_run)
+    print("\n".join(report.lines()))
+    if report.errors:
+        fail(f"{len(report.errors)} ligne(s) rejetée(s) : rien n'a été importé.")
+    return 0
+
+
+def cmd_notify(args: argparse.Namespace) -> int:
+    from .domain.notification import notify
+
+    services = _services()
+    _require_schema(services)
+    selection = Selection(
+        divisions=tuple(c.strip().upper() for c in args.classes),
+        states=tuple(parse_state(s) for s in args.states),
+    )
+    show = sys.stderr.isatty()
+
+    def progress(phase: str, done: int, total: int) -> None:
+        if show:
+            print(f"\r{phase} : {done}/{total}   ", end="", file=sys.stderr, flush=True)
+
+    result = notify(
+        services,
+        Actor.command_line(),
+        args.uai,
+        args.kind,
+        selection,
+        pdf_path=args.pdf,
+        csv_path=args.csv,
+        progress=progress,
+    )
+    if show:
+        print(file=sys.stderr)
+    print("\n".join(result.lines()))
+    return 0
+
+
+def cmd_stats(args: argparse.Namespace) -> int:
+    from tabulate import tabulate
+
+    from .domain.stats import school_stats
+
+    services = _services()
+    _require_schema(services)
+    stats = school_stats(services, args.uai)
+    if args.format == "json":
+        print(json.dumps(stats.as_dict(), ensure_ascii=False, indent=2))
+    elif args.format == "csv":
+        out = io.StringIO()
+        writer = csv.writer(out, delimiter=";", lineterminator="\n")
+        writer.writerow(["Public", "Indicateur", "Nombre", "Part"])
+        writer.writerows(stats.summary_rows())
+        writer.writerow([])
+        writer.writerow(stats.class_headers())
+        writer.writerows(stats.class_rows())
+        print(out.getvalue(), end="")
+    else:
+        print(f"{stats.name} ({stats.uai}) — {stats.at.astimezone():%d/%m/%Y %H:%M}")
+        print(
+            tabulate(
+                stats.summary_rows(),
+                headers=["Public", "Indicateur", "Nombre", "Part"],
+                colalign=("left", "left", "right", "right"),
+            )
+        )
+        print()
+        short = [
+            "Classe",
+            "Élèves",
+            "✗",
+            "✉",
+            "✓",
+            "–",
+            "Taux",
+            "Resp.",
+            "✗",
+            "✉",
+            "✓",
+            "–",
+            "Taux",
+        ]
+        print(
+            tabulate(
+                stats.class_rows(),
+                headers=short,
+                disable_numparse=True,
+                colalign=("left",) + ("right",) * 12,
+            )
+        )
+        print("✗ non notifié · ✉ notifié, non activé · ✓ activé · – désactivé")
+    return 0
+
+
+def cmd_staff(args: argparse.Namespace) -> int:
+    from .domain import audit, establishments
+    from .domain.staff import create_staff
+
+    services = _services()
+    _require_schema(services)
+    actor = Actor.command_line()
+    with services.sessions() as session, session.begin():
+        schools = [establishments.get_by_uai(session, uai) for uai in args.uai]
+        new = create_staff(
+            session,
+            first_name=args.first_name,
+            last_name=args.last_name,
+            role=StaffRole(args.role),
+            establishments=schools,
+            hash_params=services.hash_params,
+            title=args.title,
+            login=args.login,
+        )
+        audit.record(
+            session,
+            actor,
+            "staff_add",
+            now=services.clock(),
+            establishment_id=schools[0].id,
+            details={"login": new.login, "role": new.role.value, "uai": [s.uai for s in schools]},
+        )
+    print(f"Identifiant : {new.login}")
+    print(f"Mot de passe : {new.password}")
+    print(f"Secret TOTP : {new.totp_secret}")
+    print(f"URI de provisionnement : {new.provisioning_uri}")
+    print("Le mot de passe et le secret ne sont affichés qu'une fois.")
+    return 0
+
+
+def cmd_activate(args: argparse.Namespace) -> int:
+    from .domain import activation
+
+    services = _services()
+    _require_schema(services)
+    if args.flow == "pupil":
+        activation.activate_pupil(
+            services, args.login, args.password, args.birth_date, args.new_password
+        )
+        print(f"Compte {args.login} activé.")
+    elif args.flow == "guardian":
+        activation.start_guardian_activation(
+            services, args.login, args.password, args.email, args.new_password
+        )
+        print(f"Un code de confirmation a été envoyé à {args.email} (voir la boîte d'envoi).")
+    elif args.flow == "confirm":
+        activation.confirm_guardian_email(services, args.login, args.code)
+        print(f"Compte {args.login} activé (identifiants provisoires).")
+    else:
+        activation.activate_guardian_franceconnect(
+            services, args.login, args.last_name, args.first_name
+        )
+        print(f"Compte {args.login} activé (FranceConnect).")
+    return 0
+
+
+COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
+    "demo": cmd_demo,
+    "db": cmd_db,
+    "import": cmd_import,
+    "notify": cmd_notify,
+    "stats": cmd_stats,
+    "staff": cmd_staff,
+    "activate": cmd_activate,
+}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        if args.command is None:
+            return _open_tui(_services())
+        return COMMANDS[args.command](args)
+    except DomainError as error:
+        fail(str(error))
+    except OperationalError as error:
+        fail(f"base de données inaccessible : {str(error.orig).splitlines()[0]}")
+    except SQLAlchemyError as error:
+        fail(f"erreur de base de données : {str(error).splitlines()[0]}")
+    except OSError as error:
+        fail(f"{error.strerror or error} : {error.filename or ''}".rstrip(" :"))
+    except KeyboardInterrupt:
+        print("Interrompu : rien n'a été modifié.", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
