@@ -48,7 +48,7 @@ def test_every_transition_is_either_legal_or_refused(
     if case in LEGAL:
         assert transition(kind, state, event, method) is LEGAL[case]
     else:
-        with pytest.raises(IllegalTransition, match="Impossible|n'active|préciser"):
+        with pytest.raises(IllegalTransition, match=r"Impossible|n'active|préciser"):
             transition(kind, state, event, method)
 
 
