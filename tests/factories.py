@@ -1,0 +1,180 @@
+"""Small builders for test data: schools, pupils, guardians, their accounts.
+
+They go through the same domain helpers as production (``accounts.pupil_account``,
+``states.transition``) so a test never writes a state the rules could not produce.
+``simulate_notification`` stands in for the notification pipeline where a test only
+needs an account to hold a known temporary password.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
+
+from educonnect_tui.domain import accounts, passwords
+from educonnect_tui.domain.enums import AccountKind, EstablishmentType, PupilStatus
+from educonnect_tui.domain.establishments import get_or_create_division
+from educonnect_tui.domain.models import Account, Establishment, Guardian, GuardianLink, Pupil
+from educonnect_tui.domain.notification import add_months
+from educonnect_tui.domain.services import Services
+from educonnect_tui.domain.states import Event, transition
+
+_serial = itertools.count(1)
+
+DEFAULT_UAI = "0750655E"
+
+
+def school(
+    session: Session, uai: str = DEFAULT_UAI, name: str = "Collège Jean Moulin"
+) -> Establishment:
+    establishment = Establishment(
+        uai=uai, name=name, type=EstablishmentType.COLLEGE, academie="Paris", city="Paris"
+    )
+    session.add(establishment)
+    session.flush()
+    return establishment
+
+
+def pupil(
+    session: Session,
+    establishment: Establishment,
+    *,
+    first_name: str = "Jeanne",
+    last_name: str = "Dupont",
+    birth_date: dt.date = dt.date(2012, 5, 14),
+    division: str = "6E1",
+    status: PupilStatus = PupilStatus.ENROLLED,
+) -> Account:
+    """A pupil and their (non notifié) account."""
+    row = Pupil(
+        establishment=establishment,
+        ine=f"{next(_serial):010d}A",
+        last_name=last_name,
+        first_name=first_name,
+        birth_date=birth_date,
+        division=get_or_create_division(session, establishment, division),
+        status=status,
+    )
+    session.add(row)
+    account = accounts.pupil_account(row, accounts.LoginAllocator(session))
+    session.add(account)
+    session.flush()
+    return account
+
+
+def guardian(
+    session: Session,
+    children: list[Account],
+    *,
+    first_name: str = "Marie",
+    last_name: str = "Dupont",
+    civility: str = "Mme",
+    mobile: str | None = "06 12 34 56 78",
+    email: str | None = None,
+) -> Account:
+    """A guardian linked to the pupils owning ``children``, and their (non notifié) account."""
+    row = Guardian(
+        source_key=f"G{next(_serial)}",
+        civility=civility,
+        last_name=last_name,
+        first_name=first_name,
+        mobile=mobile,
+        email=email,
+    )
+    session.add(row)
+    for child in children:
+        assert child.pupil is not None
+        session.add(GuardianLink(guardian=row, pupil=child.pupil, relationship_label="MERE"))
+    account = accounts.guardian_account(row, accounts.LoginAllocator(session))
+    session.add(account)
+    session.flush()
+    return account
+
+
+def temp_expiry(services: Services, kind: AccountKind, issued: dt.datetime) -> dt.datetime:
+    """Validity as the settings define it: 90 days for pupils, 3 months for guardians."""
+    if kind is AccountKind.PUPIL:
+        return issued + dt.timedelta(days=services.settings.pupil_temp_validity_days)
+    return add_months(issued, services.settings.guardian_temp_validity_months)
+
+
+def simulate_notification(
+    services: Services, account_id: int, temp_password: str, *, issued_at: dt.datetime | None = None
+) -> None:
+    """Give the account a known temporary password, as a (re)notification would.
+
+    Replacing the hash is exactly what invalidates the previous temporary password.
+    """
+    issued = issued_at or services.clock()
+    with services.sessions() as session, session.begin():
+        account = session.get_one(Account, account_id)
+        account.state = transition(account.kind, account.state, Event.NOTIFY)
+        account.temp_password_hash = passwords.hash_password(temp_password, services.hash_params)
+        account.temp_issued_at = issued
+        account.temp_expires_at = temp_expiry(services, account.kind, issued)
+        account.password_hash = None
+        account.activation_method = None
+        account.activated_at = None
+        account.notification_count += 1
+        account.notified_at = issued
+
+
+@dataclass(frozen=True)
+class Family:
+    """Ids and logins of one school's pupil(s) and guardian, committed."""
+
+    pupil_ids: tuple[int, ...]
+    pupil_logins: tuple[str, ...]
+    guardian_id: int
+    guardian_login: str
+
+
+def family(
+    services: Services,
+    *,
+    children: tuple[tuple[str, dt.date], ...] = (("Jeanne", dt.date(2012, 5, 14)),),
+    guardian_first_name: str = "Marie",
+    guardian_last_name: str = "Dupont",
+    mobile: str | None = "06 12 34 56 78",
+) -> Family:
+    """A school, some children named Dupont and one guardian: everything non notifié."""
+    with services.sessions() as session, session.begin():
+        establishment = session.scalar(
+            select(Establishment).where(Establishment.uai == DEFAULT_UAI)
+        )
+        if establishment is None:
+            establishment = school(session)
+        kids = [
+            pupil(session, establishment, first_name=name, birth_date=born)
+            for name, born in children
+        ]
+        parent = guardian(
+            session,
+            kids,
+            first_name=guardian_first_name,
+            last_name=guardian_last_name,
+            mobile=mobile,
+        )
+        return Family(
+            pupil_ids=tuple(k.id for k in kids),
+            pupil_logins=tuple(k.login for k in kids),
+            guardian_id=parent.id,
+            guardian_login=parent.login,
+        )
+
+
+def account(services: Services, account_id: int) -> Account:
+    """A detached snapshot of an account, to assert on after the domain call committed."""
+    with services.sessions() as session:
+        found = session.get_one(Account, account_id)
+        # SQLite hands back naive UTC moments; make them comparable with the clock.
+        for column in Account.__table__.columns:
+            value = getattr(found, column.key)
+            if isinstance(value, dt.datetime) and value.tzinfo is None:
+                set_committed_value(found, column.key, value.replace(tzinfo=dt.UTC))
+        return found
