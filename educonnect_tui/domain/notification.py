@@ -99,6 +99,8 @@ def _notifiable(selection: Selection) -> Selection:
     """Désactivé accounts are never notified; no state chosen means red and yellow."""
     states = selection.states or NOTIFIABLE_BY_DEFAULT
     states = tuple(s for s in states if s is not AccountState.DEACTIVATED)
+    if not states:
+        raise InvalidInput("Un compte désactivé ne peut pas être notifié.")
     return Selection(selection.divisions, states, selection.account_ids)
 
 

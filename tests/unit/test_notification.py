@@ -1,0 +1,277 @@
+"""(Re)notification: credentials and documents succeed or fail together (issue 2 §4)."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import stat
+import threading
+from pathlib import Path
+
+import pytest
+from pypdf import PdfReader
+from sqlalchemy import func, select
+
+from educonnect_tui.domain import audit, notification
+from educonnect_tui.domain.audit import Actor
+from educonnect_tui.domain.enums import AccountKind, AccountState, ActivationMethod
+from educonnect_tui.domain.errors import (
+    Cancelled,
+    ConcurrentModification,
+    DocumentError,
+    InvalidInput,
+)
+from educonnect_tui.domain.models import Account, AuditEvent
+from educonnect_tui.domain.passwords import verify_password
+from educonnect_tui.domain.selection import Selection
+from educonnect_tui.domain.services import Services
+from educonnect_tui.domain.states import Event, transition
+from tests import factories
+
+ACTOR = Actor(label="Mme la principale", source_address="10.0.0.5")
+UAI = factories.DEFAULT_UAI
+
+
+def _school(services: Services, sizes: dict[str, int]) -> dict[str, list[int]]:
+    """Pupils in classes of the given sizes, each with one guardian; ids per class."""
+    ids: dict[str, list[int]] = {}
+    with services.sessions() as session, session.begin():
+        school = factories.school(session)
+        for division, size in sizes.items():
+            for i in range(size):
+                pupil = factories.pupil(
+                    session, school, first_name=f"Élève{i}", last_name="Lefèvre", division=division
+                )
+                factories.guardian(session, [pupil], first_name=f"Parent{i}", last_name="Lefèvre")
+                ids.setdefault(division, []).append(pupil.id)
+    return ids
+
+
+def _csv_rows(path: Path) -> list[dict[str, str]]:
+    return list(csv.DictReader(io.StringIO(path.read_text("utf-8-sig")), delimiter=";"))
+
+
+def _states(services: Services, ids: list[int]) -> set[AccountState]:
+    with services.sessions() as session:
+        return set(session.scalars(select(Account.state).where(Account.id.in_(ids))))
+
+
+def _audit_count(services: Services) -> int:
+    with services.sessions() as session:
+        return int(session.scalar(select(func.count()).select_from(AuditEvent)) or 0)
+
+
+def test_notify_pupils_of_classes_writes_slips_and_changes_states(
+    services: Services, tmp_path: Path
+) -> None:
+    ids = _school(services, {"3E1": 9, "3E2": 3, "6E1": 4})
+    pdf, csv_path = tmp_path / "docs" / "fiches.pdf", tmp_path / "docs" / "fiches.csv"
+    phases: list[str] = []
+    result = notification.notify(
+        services,
+        ACTOR,
+        UAI,
+        AccountKind.PUPIL,
+        Selection(divisions=("3E1", "3E2")),
+        pdf_path=pdf,
+        csv_path=csv_path,
+        progress=lambda phase, done, total: phases.append(phase),
+    )
+    assert result.count == 12
+    assert result.by_division == {"3E1": 9, "3E2": 3}
+    assert result.files == (pdf, csv_path)
+    assert {"hachage", "documents"} <= set(phases)
+    for path in (pdf, csv_path):
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    # Class list + 2 slip pages for 3E1, class list + 1 slip page for 3E2.
+    assert len(PdfReader(pdf).pages) == 5
+    assert _states(services, ids["3E1"] + ids["3E2"]) == {AccountState.NOTIFIED}
+    assert _states(services, ids["6E1"]) == {AccountState.NOT_NOTIFIED}
+
+    rows = _csv_rows(csv_path)
+    assert len(rows) == 12
+    text = "\n".join(page.extract_text() for page in PdfReader(pdf).pages)
+    with services.sessions() as session:
+        for row in rows:
+            login = [v for k, v in row.items() if "dentifiant" in k][0]
+            password = [v for k, v in row.items() if "ot de passe" in k][0]
+            account = session.scalar(select(Account).where(Account.login == login))
+            assert account is not None
+            assert verify_password(account.temp_password_hash, password)
+            assert account.notification_count == 1
+            assert account.temp_expires_at == services.clock() + dt.timedelta(days=90)
+            assert login in text and password in text
+        event = session.scalar(select(AuditEvent).where(AuditEvent.action == "notify"))
+        assert event is not None and event.details["count"] == 12
+        assert event.actor_label == ACTOR.label and event.source_address == "10.0.0.5"
+
+
+def test_renotifying_invalidates_the_previous_password(services: Services, tmp_path: Path) -> None:
+    _school(services, {"5E1": 2})
+    first, second = tmp_path / "a.csv", tmp_path / "b.csv"
+    for path in (first, second):
+        notification.notify(
+            services,
+            ACTOR,
+            UAI,
+            AccountKind.PUPIL,
+            Selection(),
+            pdf_path=path.with_suffix(".pdf"),
+            csv_path=path,
+        )
+    old = {r["Identifiant"]: r["Mot de passe provisoire"] for r in _csv_rows(first)}
+    new = {r["Identifiant"]: r["Mot de passe provisoire"] for r in _csv_rows(second)}
+    with services.sessions() as session:
+        for login, password in old.items():
+            account = session.scalar(select(Account).where(Account.login == login))
+            assert account is not None and account.notification_count == 2
+            assert not verify_password(account.temp_password_hash, password)
+            assert verify_password(account.temp_password_hash, new[login])
+
+
+def test_default_selection_is_red_and_yellow_and_never_deactivated(
+    services: Services, tmp_path: Path
+) -> None:
+    ids = _school(services, {"4E1": 3})
+    activated, left, untouched = ids["4E1"]
+    with services.sessions() as session, session.begin():
+        a = session.get_one(Account, activated)
+        a.state = transition(a.kind, a.state, Event.NOTIFY)
+        a.state = transition(
+            a.kind, a.state, Event.ACTIVATE, ActivationMethod.TEMPORARY_CREDENTIALS
+        )
+        d = session.get_one(Account, left)
+        d.state = transition(d.kind, d.state, Event.DEACTIVATE)
+    result = notification.notify(
+        services, ACTOR, UAI, AccountKind.PUPIL, Selection(), pdf_path=tmp_path / "x.pdf"
+    )
+    assert result.count == 1
+    assert _states(services, [untouched]) == {AccountState.NOTIFIED}
+    assert _states(services, [activated]) == {AccountState.ACTIVATED}
+    # Asking for désactivé explicitly still notifies nobody.
+    with pytest.raises(InvalidInput, match="désactivé ne peut pas"):
+        notification.notify(
+            services,
+            ACTOR,
+            UAI,
+            AccountKind.PUPIL,
+            Selection(states=(AccountState.DEACTIVATED,)),
+            pdf_path=tmp_path / "y.pdf",
+        )
+
+
+def test_guardian_letters_valid_three_months(services: Services, tmp_path: Path) -> None:
+    _school(services, {"6E2": 3, "6E3": 2})
+    pdf = tmp_path / "lettres.pdf"
+    result = notification.notify(
+        services, ACTOR, UAI, AccountKind.GUARDIAN, Selection(divisions=("6E2",)), pdf_path=pdf
+    )
+    assert result.count == 3
+    assert len(PdfReader(pdf).pages) == 3
+    with services.sessions() as session:
+        expiries = set(
+            session.scalars(
+                select(Account.temp_expires_at).where(Account.state == AccountState.NOTIFIED)
+            )
+        )
+    assert expiries == {dt.datetime(2026, 12, 1, 8, 0, tzinfo=dt.UTC)}
+
+
+def _nothing_changed(services: Services, ids: list[int], folder: Path, audits: int) -> None:
+    assert _states(services, ids) == {AccountState.NOT_NOTIFIED}
+    assert _audit_count(services) == audits
+    assert not folder.exists() or list(folder.iterdir()) == []
+
+
+def test_unwritable_document_changes_no_password(services: Services, tmp_path: Path) -> None:
+    ids = _school(services, {"3E3": 4})["3E3"]
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    blocker = docs / "out"
+    blocker.write_text("a file where a folder is needed")
+    with pytest.raises(DocumentError):
+        notification.notify(
+            services,
+            ACTOR,
+            UAI,
+            AccountKind.PUPIL,
+            Selection(),
+            pdf_path=tmp_path / "ok.pdf",
+            csv_path=blocker / "x.csv",
+        )
+    _nothing_changed(services, ids, tmp_path / "none", 0)
+    assert [p.name for p in docs.iterdir()] == ["out"]
+
+
+def test_failure_in_the_transaction_publishes_no_document(
+    services: Services, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ids = _school(services, {"3E3": 4})["3E3"]
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(audit, "record", broken)
+    folder = tmp_path / "docs"
+    with pytest.raises(RuntimeError):
+        notification.notify(
+            services, ACTOR, UAI, AccountKind.PUPIL, Selection(), pdf_path=folder / "f.pdf"
+        )
+    _nothing_changed(services, ids, folder, 0)
+
+
+def test_cancel_leaves_nothing_half_done(services: Services, tmp_path: Path) -> None:
+    ids = _school(services, {"5E2": 20})["5E2"]
+    cancel = threading.Event()
+
+    def progress(phase: str, done: int, total: int) -> None:
+        if phase == "hachage" and done >= 1:
+            cancel.set()
+
+    folder = tmp_path / "docs"
+    with pytest.raises(Cancelled):
+        notification.notify(
+            services,
+            ACTOR,
+            UAI,
+            AccountKind.PUPIL,
+            Selection(),
+            pdf_path=folder / "f.pdf",
+            progress=progress,
+            cancel=cancel,
+        )
+    _nothing_changed(services, ids, folder, 0)
+
+
+def test_someone_else_changing_an_account_meanwhile_aborts(
+    services: Services, tmp_path: Path
+) -> None:
+    ids = _school(services, {"4E2": 10})["4E2"]
+    touched = False
+
+    def progress(phase: str, done: int, total: int) -> None:
+        nonlocal touched
+        if not touched:
+            touched = True
+            with services.sessions() as session, session.begin():
+                session.get_one(Account, ids[0]).failed_attempts = 1
+
+    folder = tmp_path / "docs"
+    with pytest.raises(ConcurrentModification, match="modifiés"):
+        notification.notify(
+            services,
+            ACTOR,
+            UAI,
+            AccountKind.PUPIL,
+            Selection(),
+            pdf_path=folder / "f.pdf",
+            progress=progress,
+        )
+    _nothing_changed(services, ids, folder, 0)
+
+
+def test_add_months_clamps_to_month_end() -> None:
+    day = dt.datetime(2026, 11, 30, tzinfo=dt.UTC)
+    assert notification.add_months(day, 3) == dt.datetime(2027, 2, 28, tzinfo=dt.UTC)
+    assert notification.add_months(day, 14) == dt.datetime(2028, 1, 30, tzinfo=dt.UTC)
