@@ -94,8 +94,8 @@ def test_notify_pupils_of_classes_writes_slips_and_changes_states(
     text = "\n".join(page.extract_text() for page in PdfReader(pdf).pages)
     with services.sessions() as session:
         for row in rows:
-            login = [v for k, v in row.items() if "dentifiant" in k][0]
-            password = [v for k, v in row.items() if "ot de passe" in k][0]
+            login = row["Identifiant"]
+            password = row["Mot de passe provisoire"]
             account = session.scalar(select(Account).where(Account.login == login))
             assert account is not None
             assert verify_password(account.temp_password_hash, password)
