@@ -29,7 +29,7 @@ from educonnect_tui.domain.errors import (
     IllegalTransition,
     InvalidInput,
 )
-from educonnect_tui.domain.models import Account, OutboxMessage, Pupil
+from educonnect_tui.domain.models import Account, AuditEvent, OutboxMessage, Pupil
 from educonnect_tui.domain.services import Services
 from educonnect_tui.domain.states import Event, transition
 from tests import factories
@@ -556,3 +556,13 @@ def test_parse_birth_date() -> None:
     for bad in ("2012-05-14", "31/02/2012", "", "14/05/12"):
         with pytest.raises(InvalidInput, match="JJ/MM/AAAA"):
             activation.parse_birth_date(bad)
+
+
+def test_owner_actions_bump_the_version_and_are_not_audited(services: Services) -> None:
+    family = notified_pupil(services)
+    before = factories.account(services, family.pupil_ids[0]).version
+    generic(lambda: activate_pupil(services, family.pupil_logins[0], "nope", BORN, NEW))
+    activate_pupil(services, family.pupil_logins[0], TEMP, BORN, NEW)
+    assert factories.account(services, family.pupil_ids[0]).version == before + 2
+    with services.sessions() as session:
+        assert session.scalars(select(AuditEvent)).all() == []
