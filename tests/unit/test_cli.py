@@ -1,0 +1,215 @@
+"""The command line: French one-line errors with exit code 2, and each command's output."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from educonnect_tui.cli import main
+from educonnect_tui.domain.enums import AccountState
+from educonnect_tui.domain.models import Account
+from educonnect_tui.domain.services import Services
+from tests import factories
+
+UAI = factories.DEFAULT_UAI
+
+
+@pytest.fixture
+def env(services: Services, monkeypatch: pytest.MonkeyPatch) -> Services:
+    """Point the CLI at the test database, with cheap hashing."""
+    monkeypatch.setenv("EDUCONNECT_DATABASE_URL", services.settings.database_url)
+    monkeypatch.setenv("EDUCONNECT_CONFIG", "/nonexistent/config.toml")
+    return services
+
+
+def run(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    try:
+        code = main(args)
+    except SystemExit as exit_:
+        code = int(exit_.code or 0)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def _one_line_french_error(code: int, err: str, fragment: str) -> None:
+    assert code == 2
+    assert err.count("\n") == 1, err
+    assert err.startswith("educonnect-tui : erreur : ")
+    assert fragment in err
+    assert "Traceback" not in err
+
+
+@pytest.mark.parametrize(
+    ("args", "fragment"),
+    [
+        (["stats", "--uai", "0750655A"], "lettre de contrôle devrait être E"),
+        (["stats", "--uai", "1234"], "UAI « 1234 » invalide"),
+        (["stats", "--uai", "0750656F"], "Aucun établissement"),
+        (["stats"], "arguments obligatoires manquants"),
+        (["stats", "--uai", UAI, "--format", "xml"], "choix"),
+        (["nimporte"], "choix"),
+        (["notify", "--uai", UAI, "--kind", "profs", "--pdf", "x.pdf"], "pupils ou guardians"),
+        (
+            ["notify", "--uai", UAI, "--kind", "pupils", "--state", "bleu", "--pdf", "x.pdf"],
+            "État « bleu » inconnu",
+        ),
+        (
+            [
+                "activate",
+                "pupil",
+                "--login",
+                "a",
+                "--password",
+                "b",
+                "--birth-date",
+                "2012-01-01",
+                "--new-password",
+                "c",
+            ],
+            "JJ/MM/AAAA",
+        ),
+        (["import", "pupils", "/nonexistent.csv", "--uai", UAI], "nonexistent"),
+    ],
+)
+def test_bad_input_gives_one_french_line_and_exit_2(
+    env: Services, capsys: pytest.CaptureFixture[str], args: list[str], fragment: str
+) -> None:
+    with env.sessions() as session, session.begin():
+        factories.school(session)
+    code, _, err = run(args, capsys)
+    _one_line_french_error(code, err, fragment)
+
+
+def test_bad_setting_is_reported_in_french(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("EDUCONNECT_ADMIN_NETWORKS", "10.0.0.0/33")
+    code, _, err = run(["stats", "--uai", UAI], capsys)
+    _one_line_french_error(code, err, "EDUCONNECT_ADMIN_NETWORKS")
+
+
+def test_uninitialised_database_is_explained(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("EDUCONNECT_DATABASE_URL", f"sqlite:///{tmp_path / 'empty.db'}")
+    code, _, err = run(["stats", "--uai", UAI], capsys)
+    _one_line_french_error(code, err, "db upgrade")
+
+
+def test_db_upgrade_is_idempotent(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("EDUCONNECT_DATABASE_URL", f"sqlite:///{tmp_path / 'new.db'}")
+    for _ in range(2):
+        code, out, _ = run(["db", "upgrade"], capsys)
+        assert code == 0 and "révision 0001" in out
+
+
+def test_notify_then_stats(
+    env: Services, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    with env.sessions() as session, session.begin():
+        school = factories.school(session)
+        for i in range(3):
+            factories.pupil(session, school, first_name=f"Inès{i}", division="3E1")
+        factories.pupil(session, school, division="6E1")
+    pdf, csv_path = tmp_path / "f.pdf", tmp_path / "f.csv"
+    code, out, err = run(
+        [
+            "notify",
+            "--uai",
+            UAI.lower(),
+            "--kind",
+            "pupils",
+            "--class",
+            "3e1",
+            "--state",
+            "rouge",
+            "--pdf",
+            str(pdf),
+            "--csv",
+            str(csv_path),
+        ],
+        capsys,
+    )
+    assert code == 0, err
+    assert "3 compte(s) élève(s) notifié(s)." in out and str(pdf) in out
+    assert pdf.exists() and csv_path.exists()
+    with env.sessions() as session:
+        states = list(session.scalars(select(Account.state).order_by(Account.id)))
+    assert states.count(AccountState.NOTIFIED) == 3
+
+    code, out, _ = run(["stats", "--uai", UAI, "--format", "json"], capsys)
+    data = json.loads(out)
+    assert data["pupils"]["by_state"] == {
+        "non_notifie": 1,
+        "notifie": 3,
+        "active": 0,
+        "desactive": 0,
+    }
+    assert [c["division"] for c in data["classes"]] == ["6E1", "3E1"]
+    code, out, _ = run(["stats", "--uai", UAI, "--format", "csv"], capsys)
+    assert out.splitlines()[0] == "Public;Indicateur;Nombre;Part"
+    assert "Élèves;notifié, non activé;3;75,0 %" in out
+    code, out, _ = run(["stats", "--uai", UAI], capsys)
+    assert code == 0 and "notifié, non activé" in out and "3E1" in out
+
+
+def test_staff_add_prints_totp_uri(env: Services, capsys: pytest.CaptureFixture[str]) -> None:
+    with env.sessions() as session, session.begin():
+        factories.school(session)
+    code, out, _ = run(
+        [
+            "staff",
+            "add",
+            "--first-name",
+            "Hélène",
+            "--last-name",
+            "Martin",
+            "--role",
+            "direction",
+            "--uai",
+            UAI,
+            "--title",
+            "Principale",
+        ],
+        capsys,
+    )
+    assert code == 0
+    assert "Identifiant : h.martin" in out
+    assert "otpauth://totp/" in out and "issuer=EduConnect%20TUI" in out
+    code, _, err = run(
+        [
+            "staff",
+            "add",
+            "--first-name",
+            "H",
+            "--last-name",
+            "M",
+            "--role",
+            "agent",
+            "--uai",
+            UAI,
+            "--login",
+            "h.martin",
+        ],
+        capsys,
+    )
+    _one_line_french_error(code, err, "déjà utilisé")
+
+
+def test_no_traceback_from_a_real_process(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "educonnect_tui", "stats", "--uai", "0750655Z"],
+        capture_output=True,
+        text=True,
+        env={"EDUCONNECT_DATABASE_URL": f"sqlite:///{tmp_path / 'x.db'}", "PATH": ""},
+    )
+    assert result.returncode == 2
+    assert result.stderr.strip().count("\n") == 0
+    assert "Traceback" not in result.stderr
