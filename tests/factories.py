@@ -14,7 +14,6 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
-from sqlalchemy.orm.attributes import set_committed_value
 
 from educonnect_tui.domain import accounts, passwords
 from educonnect_tui.domain.enums import AccountKind, EstablishmentType, PupilStatus
@@ -171,10 +170,4 @@ def family(
 def account(services: Services, account_id: int) -> Account:
     """A detached snapshot of an account, to assert on after the domain call committed."""
     with services.sessions() as session:
-        found = session.get_one(Account, account_id)
-        # SQLite hands back naive UTC moments; make them comparable with the clock.
-        for column in Account.__table__.columns:
-            value = getattr(found, column.key)
-            if isinstance(value, dt.datetime) and value.tzinfo is None:
-                set_committed_value(found, column.key, value.replace(tzinfo=dt.UTC))
-        return found
+        return session.get_one(Account, account_id)

@@ -28,7 +28,6 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
-from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 
 from . import passwords
@@ -184,33 +183,11 @@ def _blocked_error(until: dt.datetime) -> AccountBlocked:
     )
 
 
-_ACCOUNT_MOMENTS = (
-    "temp_issued_at",
-    "temp_expires_at",
-    "blocked_until",
-    "email_code_expires_at",
-)
-
-
-def _as_utc(account: Account) -> Account:
-    """Make the loaded moments we compare timezone-aware, without dirtying the account.
-
-    ``models.UTCDateTime`` does not reach SQLite results (the dialect swaps in its own
-    DATETIME type), which hands back naive UTC values; comparing those with the aware
-    clock would raise. A no-op wherever the values are already aware (PostgreSQL).
-    """
-    for name in _ACCOUNT_MOMENTS:
-        value = getattr(account, name)
-        if isinstance(value, dt.datetime) and value.tzinfo is None:
-            set_committed_value(account, name, value.replace(tzinfo=dt.UTC))
-    return account
-
-
 def _find(session: Session, login: str) -> Account | None:
     account = session.scalar(
         select(Account).where(Account.login == login.strip().lower()).with_for_update()
     )
-    return None if account is None else _as_utc(account)
+    return account
 
 
 def _usable(account: Account | None, kind: AccountKind | None, now: dt.datetime) -> Account | None:
@@ -405,7 +382,6 @@ def _self_registration_candidates(session: Session, mobile: str) -> list[Account
     )
     found = []
     for account in rows:
-        _as_utc(account)
         assert account.guardian is not None and account.guardian.mobile is not None
         try:
             if normalize_mobile(account.guardian.mobile) == mobile:
