@@ -16,7 +16,7 @@ import calendar
 import datetime as dt
 import threading
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from sqlalchemy import func, select
@@ -101,7 +101,7 @@ def _notifiable(selection: Selection) -> Selection:
     states = tuple(s for s in states if s is not AccountState.DEACTIVATED)
     if not states:
         raise InvalidInput("Un compte désactivé ne peut pas être notifié.")
-    return Selection(selection.divisions, states, selection.account_ids)
+    return replace(selection, states=states)
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ from sqlalchemy.orm import aliased
 
 from .enums import AccountKind, AccountState, PupilStatus
 from .errors import InvalidInput
-from .identifiers import search_key
+from .identifiers import search_key, search_terms
 from .models import Account, Division, GuardianLink, Pupil
 
 # The home page's default: the red and yellow (orange for guardians) states.
@@ -41,12 +41,15 @@ class Selection:
     """Classes and states chosen on the home page, or explicit accounts.
 
     Empty ``divisions`` means every class; empty ``states`` means every state.
-    ``account_ids`` restricts further to rows the user ticked.
+    ``account_ids`` restricts further to rows the user ticked. The home page shows
+    exactly what a notification with the same selection would touch.
     """
 
     divisions: tuple[str, ...] = ()
     states: tuple[AccountState, ...] = ()
     account_ids: tuple[int, ...] | None = None
+    # Free text: every folded word must appear in the account's name or login.
+    search: str = ""
 
 
 def pupil_accounts(establishment_id: int, selection: Selection) -> Select[int]:
@@ -88,12 +91,12 @@ def _common(query: Select[int], selection: Selection) -> Select[int]:
         query = query.where(Account.state.in_(selection.states))
     if selection.account_ids is not None:
         query = query.where(Account.id.in_(selection.account_ids))
+    for term in search_terms(selection.search):
+        query = query.where(Account.search_text.contains(term, autoescape=True))
     return query
 
 
-def accounts_of(
-    kind: AccountKind, establishment_id: int, selection: Selection
-) -> Select[int]:
+def accounts_of(kind: AccountKind, establishment_id: int, selection: Selection) -> Select[int]:
     if kind is AccountKind.PUPIL:
         return pupil_accounts(establishment_id, selection)
     return guardian_accounts(establishment_id, selection)

@@ -1,0 +1,108 @@
+"""The home page's lists: SQL filters, search, sort, paging and selection survival."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from educonnect_tui.domain.enums import AccountKind, AccountState
+from educonnect_tui.domain.listing import (
+    GuardianRow,
+    Listing,
+    ListQuery,
+    PupilRow,
+    SortKey,
+    mask_email,
+    mask_mobile,
+)
+from educonnect_tui.domain.selection import Selection
+from educonnect_tui.domain.services import Services
+from tests import factories
+
+
+def _listing(services: Services) -> tuple[Listing, dict[str, int]]:
+    with services.sessions() as session, session.begin():
+        school = factories.school(session)
+        people = {
+            "noe": factories.pupil(
+                session,
+                school,
+                first_name="Noé",
+                last_name="Lefèvre",
+                division="3E1",
+                birth_date=dt.date(2011, 3, 2),
+            ),
+            "lea": factories.pupil(
+                session, school, first_name="Léa", last_name="Martin", division="3E2"
+            ),
+            "zoe": factories.pupil(
+                session, school, first_name="Zoë", last_name="Abadie", division="6E1"
+            ),
+        }
+        parent = factories.guardian(
+            session,
+            [people["noe"], people["lea"]],
+            first_name="Anne",
+            last_name="Lefèvre",
+            email="anne.lefevre@exemple.fr",
+        )
+        ids = {k: v.id for k, v in people.items()} | {"parent": parent.id}
+        return Listing(services, school.id), ids
+
+
+def test_count_page_and_filters(services: Services) -> None:
+    listing, ids = _listing(services)
+    pupils = ListQuery(AccountKind.PUPIL)
+    assert listing.count(pupils) == 3
+    rows = listing.page(pupils, 0, 10)
+    assert [r.last_name for r in rows if isinstance(r, PupilRow)] == ["Abadie", "Lefèvre", "Martin"]
+    third = pupils.with_selection(divisions=("3E1", "3E2"))
+    assert listing.count(third) == 2
+    assert listing.count(third.with_selection(states=(AccountState.ACTIVATED,))) == 0
+    assert [r.account_id for r in listing.page(pupils, 1, 1)] == [ids["noe"]]
+
+
+def test_search_ignores_accents_case_and_order(services: Services) -> None:
+    listing, ids = _listing(services)
+    query = ListQuery(AccountKind.PUPIL, Selection(search="lefevre noe"))
+    assert [r.account_id for r in listing.page(query, 0, 10)] == [ids["noe"]]
+    assert listing.count(ListQuery(AccountKind.PUPIL, Selection(search="NOÉ"))) == 1
+    assert listing.count(ListQuery(AccountKind.PUPIL, Selection(search="l.martin"))) == 1
+    assert listing.count(ListQuery(AccountKind.PUPIL, Selection(search="100%"))) == 0
+
+
+def test_sort_by_any_column_both_ways(services: Services) -> None:
+    listing, _ = _listing(services)
+    for key in SortKey:
+        for descending in (False, True):
+            query = ListQuery(AccountKind.PUPIL, sort=key, descending=descending)
+            assert len(listing.page(query, 0, 10)) == 3
+    by_class = ListQuery(AccountKind.PUPIL, sort=SortKey.DIVISION, descending=True)
+    assert [r.division for r in listing.page(by_class, 0, 10) if isinstance(r, PupilRow)] == [
+        "6E1",
+        "3E2",
+        "3E1",
+    ]
+
+
+def test_selection_survives_only_for_rows_still_shown(services: Services) -> None:
+    listing, ids = _listing(services)
+    query = ListQuery(AccountKind.PUPIL, Selection(divisions=("3E1",)))
+    assert listing.still_shown(query, {ids["noe"], ids["lea"]}) == {ids["noe"]}
+    assert set(listing.ids(ListQuery(AccountKind.PUPIL))) == {ids["noe"], ids["lea"], ids["zoe"]}
+
+
+def test_guardian_rows_show_children_and_masked_contact(services: Services) -> None:
+    listing, _ids = _listing(services)
+    query = ListQuery(AccountKind.GUARDIAN, Selection(divisions=("3E2",)))
+    [row] = listing.page(query, 0, 10)
+    assert isinstance(row, GuardianRow)
+    assert row.children == ("Noé Lefèvre (3E1)", "Léa Martin (3E2)")
+    assert row.contact == "a•••@exemple.fr · 06 •• •• •• 78"
+    assert listing.count(ListQuery(AccountKind.GUARDIAN, Selection(divisions=("6E1",)))) == 0
+    assert [d.name for d in listing.divisions()] == ["6E1", "3E1", "3E2"]
+
+
+def test_masks() -> None:
+    assert mask_email("x@y.fr") == "x•••@y.fr"
+    assert mask_email(None) == "" and mask_mobile("12") == ""
+    assert mask_mobile("+33 6 12 34 56 78") == "33 •• •• •• 78"
