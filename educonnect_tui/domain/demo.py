@@ -13,6 +13,7 @@ is refused when the database holds any establishment that is not a demo one.
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 import itertools
 import random
@@ -527,12 +528,8 @@ class _Campaign:
             return issued + self.pupil_validity
         month = issued.month - 1 + self.guardian_months
         year, month = issued.year + month // 12, month % 12 + 1
-        for day in range(issued.day, 27, -1):
-            try:
-                return issued.replace(year=year, month=month, day=day)
-            except ValueError:
-                continue
-        return issued.replace(year=year, month=month, day=min(issued.day, 28))
+        day = min(issued.day, calendar.monthrange(year, month)[1])
+        return issued.replace(year=year, month=month, day=day)
 
     def notify(self, account: Account, when: dt.datetime) -> None:
         account.state = transition(account.kind, account.state, Event.NOTIFY)
@@ -590,9 +587,7 @@ def _class_plans(campaign: _Campaign) -> dict[str, _ClassPlan]:
     return plans
 
 
-def _pupil_states(
-    campaign: _Campaign, account: Account, child: _Child, plan: _ClassPlan, email: str
-) -> None:
+def _pupil_states(campaign: _Campaign, account: Account, plan: _ClassPlan, email: str) -> None:
     rng = campaign.rng
     if plan.notified is None:
         return
@@ -699,7 +694,7 @@ def _build(
     serial = itertools.count(1)
     with session.no_autoflush:
         for family in families:
-            pupil_accounts: list[tuple[Account, _Child]] = []
+            family_pupils: list[Pupil] = []
             for child in family.children:
                 pupil = Pupil(
                     establishment=schools[child.school],
@@ -713,11 +708,11 @@ def _build(
                 )
                 account = pupil_account(pupil, allocator)
                 kid = _Adult("", child.first_name, child.last_name, "", False, ("", "", ""))
-                _pupil_states(campaign, account, child, plans[child.division], people.email(kid))
+                _pupil_states(campaign, account, plans[child.division], people.email(kid))
                 if child.left_on:
                     left = dt.datetime.combine(child.left_on, dt.time(16), tzinfo=dt.UTC)
                     campaign.deactivate(account, min(left, now))
-                pupil_accounts.append((account, child))
+                family_pupils.append(pupil)
                 accounts.append(account)
             college_plans = [
                 plans[c.division].notified for c in family.children if c.school == COLLEGE_UAI
@@ -738,12 +733,11 @@ def _build(
                     postal_code=postal,
                     city=city,
                 )
-                for pupil_acc, _ in pupil_accounts:
-                    assert pupil_acc.pupil is not None
+                for pupil in family_pupils:
                     session.add(
                         GuardianLink(
                             guardian=guardian,
-                            pupil=pupil_acc.pupil,
+                            pupil=pupil,
                             relationship_label=adult.relation,
                             legal_guardian=adult.legal,
                         )
