@@ -50,6 +50,8 @@ class Selection:
     account_ids: tuple[int, ...] | None = None
     # Free text: every folded word must appear in the account's name or login.
     search: str = ""
+    # Guardians only: those of the pupil owning this account.
+    guardians_of_pupil: int | None = None
 
 
 def pupil_accounts(establishment_id: int, selection: Selection) -> Select[int]:
@@ -77,6 +79,14 @@ def guardian_accounts(establishment_id: int, selection: Selection) -> Select[int
             child.status == PupilStatus.ENROLLED,
         )
     )
+    if selection.guardians_of_pupil is not None:
+        pupil_account = aliased(Account)
+        children = children.where(
+            child.id
+            == select(pupil_account.pupil_id)
+            .where(pupil_account.id == selection.guardians_of_pupil)
+            .scalar_subquery()
+        )
     if selection.divisions:
         division = aliased(Division)
         children = children.join(division, division.id == child.division_id).where(

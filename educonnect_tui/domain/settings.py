@@ -60,6 +60,8 @@ class Settings(BaseSettings):
     argon2_time_cost: int = Field(default=2, ge=ARGON2_MIN_TIME_COST)
     argon2_memory_kib: int = Field(default=ARGON2_MIN_MEMORY_KIB, ge=ARGON2_MIN_MEMORY_KIB)
     argon2_parallelism: int = Field(default=1, ge=1)
+    # Key remapping for the TUI: binding id -> keys, e.g. {"notify": "n,f5"} (see keys.py).
+    keymap: dict[str, str] = Field(default_factory=dict)
     # Processes used to hash temporary passwords; 0 means one per core.
     hash_workers: int = Field(default=0, ge=0)
 

@@ -1,0 +1,133 @@
+"""The Textual application: screens, app-wide keys, the command palette, worker errors.
+
+Services are injected (``EduConnectApp(services, ...)``), never imported as globals, so
+tests and snapshots build the app with the same factory as production (``create_app``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from importlib import resources
+from pathlib import Path
+
+from textual.app import App, SystemCommand
+from textual.screen import Screen
+from textual.worker import Worker, WorkerState
+
+from . import keys
+from .domain.auth import SignedIn
+from .domain.errors import DomainError
+from .domain.network import Connection, current_connection
+from .domain.services import Services
+
+CSS_FILE = Path(str(resources.files("educonnect_tui.styles") / "app.tcss"))
+
+
+class EduConnectApp(App[None]):
+    CSS_PATH = CSS_FILE
+    TITLE = "EduConnect — Administration des comptes"
+    BINDINGS = keys.bindings(keys.APP_KEYS)
+    ENABLE_COMMAND_PALETTE = True
+
+    def __init__(
+        self,
+        services: Services,
+        *,
+        connection: Connection | None = None,
+        signed_in: SignedIn | None = None,
+    ) -> None:
+        super().__init__()
+        self.services = services
+        self.connection = connection or current_connection()
+        self.signed_in = signed_in
+
+    def on_mount(self) -> None:
+        if self.services.settings.keymap:
+            self.set_keymap(self.services.settings.keymap)
+        if self.signed_in is not None:
+            self.enter(self.signed_in)
+        else:
+            from .screens.login import LoginScreen
+
+            self.push_screen(LoginScreen(self.services, self.connection))
+
+    def enter(self, signed_in: SignedIn) -> None:
+        """After sign-in: choose the school if several, then the home page."""
+        self.signed_in = signed_in
+        if signed_in.school is None:
+            from .screens.school_picker import SchoolPickerScreen
+
+            self.push_screen(SchoolPickerScreen(self.services, signed_in), callback=self._chosen)
+            return
+        from .screens.home import HomeScreen
+
+        self.switch_to_home(HomeScreen(self.services, signed_in))
+
+    def _chosen(self, signed_in: SignedIn | None) -> None:
+        if signed_in is not None:
+            self.enter(signed_in)
+
+    def switch_to_home(self, home: Screen[None]) -> None:
+        # The login and picker screens are gone for good: esc must not go back to them.
+        while len(self.screen_stack) > 1:
+            self.pop_screen()
+        self.push_screen(home)
+
+    def action_help(self) -> None:
+        from .screens.help import HelpScreen
+
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen(self.screen))
+
+    def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
+        """Every key of the current screen and of the app, from the same registry."""
+        seen: set[str] = set()
+        for binding in (
+            *screen._bindings.key_to_bindings.values(),
+            *self._bindings.key_to_bindings.values(),
+        ):
+            for item in binding:
+                key = keys.ALL_KEYS.get(item.id or "")
+                if key is None or key.id in seen:
+                    continue
+                if screen.check_action(key.action.split("(")[0], ()) is False:
+                    continue
+                seen.add(key.id)
+                target = screen if key not in keys.APP_KEYS else self
+                yield SystemCommand(
+                    key.description,
+                    f"{key.help} [touche {item.key_display or item.key}]",
+                    lambda action=key.action, where=target: self._run(where, action),
+                )
+        yield SystemCommand("Thème", "Changer le thème de couleurs", self.action_change_theme)
+
+    def _run(self, target: object, action: str) -> None:
+        self.call_later(self.run_action, action, target)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """Every worker's failure ends here, shown in French, never as a traceback."""
+        if event.state is not WorkerState.ERROR:
+            return
+        error = event.worker.error
+        from .screens.error import ErrorScreen
+
+        unexpected = f"Erreur inattendue : {error}"
+        message = str(error) if isinstance(error, DomainError) else unexpected
+        self.push_screen(ErrorScreen(message))
+
+
+def create_app(
+    services: Services,
+    *,
+    connection: Connection | None = None,
+    signed_in: SignedIn | None = None,
+) -> EduConnectApp:
+    """The one factory: production, Pilot tests and snapshots all build the app here."""
+    return EduConnectApp(services, connection=connection, signed_in=signed_in)
+
+
+def run_app(services: Services) -> int:
+    services.upgrade()
+    app = create_app(services)
+    app.run()
+    return 0 if app.return_code is None else int(app.return_code)

@@ -1,0 +1,306 @@
+"""« Administration des comptes EduConnect »: the home page.
+
+Thin by design: it turns keys and filter changes into a ``ListQuery`` for the two tables
+and opens the modals; every figure comes from the domain.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from textual import on
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.timer import Timer
+from textual.widgets import Footer, Input, Label, SelectionList, Static, TabbedContent, TabPane
+
+from .. import keys
+from ..domain.auth import SignedIn
+from ..domain.enums import AccountKind, AccountState
+from ..domain.listing import Listing, ListQuery, PupilRow, SortKey
+from ..domain.selection import Selection
+from ..domain.services import Services
+from ..widgets.account_table import AccountTable
+from ..widgets.filters import ClassFilter, StateFilter
+
+TAB_KIND = {"eleves": AccountKind.PUPIL, "responsables": AccountKind.GUARDIAN}
+NARROW = 110
+# Ticked rows are notified whatever their state, except désactivé (never notifiable).
+NOTIFIABLE = tuple(s for s in AccountState if s is not AccountState.DEACTIVATED)
+SEARCH_DEBOUNCE = 0.15
+
+
+class HomeScreen(Screen[None]):
+    BINDINGS = keys.bindings(keys.HOME_KEYS)
+
+    def __init__(self, services: Services, signed_in: SignedIn) -> None:
+        super().__init__()
+        assert signed_in.school is not None
+        self.services = services
+        self.signed_in = signed_in
+        self.listing = Listing(services, signed_in.school.id)
+        self.selected: dict[AccountKind, set[int]] = {kind: set() for kind in AccountKind}
+        self.queries = {kind: ListQuery(kind) for kind in AccountKind}
+        self.totals: dict[AccountKind, int | None] = {kind: None for kind in AccountKind}
+        self._search_timer: Timer | None = None
+
+    # -- layout ----------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        school = self.signed_in.school
+        assert school is not None
+        identity = self.signed_in.identity
+        yield Static(
+            f"[b]{school.name}[/b] · UAI {school.uai}  │  {identity.display_name} — "
+            f"{identity.role_label}  │  {self.signed_in.network_mode.label}",
+            id="school-header",
+            markup=True,
+        )
+        with Horizontal(id="body"):
+            with Vertical(id="filters"):
+                yield Label("Classes  [dim](c, +/-)[/dim]", classes="filter-title")
+                yield ClassFilter(self.listing.divisions(), id="classes")
+                yield Label("États  [dim](e)[/dim]", classes="filter-title")
+                yield StateFilter(AccountKind.PUPIL, (), id="states")
+            with Vertical(id="main"):
+                yield Input(
+                    placeholder="/ Rechercher un nom, un prénom, un identifiant…", id="search"
+                )
+                yield Static("", id="filter-summary")
+                with TabbedContent(initial="eleves", id="tabs"):
+                    with TabPane("Élèves", id="eleves"):
+                        yield AccountTable(
+                            self.listing,
+                            self.queries[AccountKind.PUPIL],
+                            self.selected[AccountKind.PUPIL],
+                            id="table-eleves",
+                        )
+                    with TabPane("Représentants légaux", id="responsables"):
+                        yield AccountTable(
+                            self.listing,
+                            self.queries[AccountKind.GUARDIAN],
+                            self.selected[AccountKind.GUARDIAN],
+                            id="table-responsables",
+                        )
+                yield Static("", id="status")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self._apply_width(self.size.width)
+        self.table.focus()
+        self._update_status()
+
+    def on_resize(self) -> None:
+        self._apply_width(self.size.width)
+
+    def _apply_width(self, width: int) -> None:
+        self.set_class(width < NARROW, "-narrow")
+
+    # -- state -----------------------------------------------------------------
+
+    @property
+    def kind(self) -> AccountKind:
+        active = self.query_one("#tabs", TabbedContent).active or "eleves"
+        return TAB_KIND[active]
+
+    @property
+    def table(self) -> AccountTable:
+        return self.query_one(f"#table-{self._tab_of(self.kind)}", AccountTable)
+
+    @staticmethod
+    def _tab_of(kind: AccountKind) -> str:
+        return "eleves" if kind is AccountKind.PUPIL else "responsables"
+
+    def _selection(self) -> Selection:
+        classes = self.query_one("#classes", ClassFilter).classes_chosen
+        states = self.query_one("#states", StateFilter).states_chosen
+        search = self.query_one("#search", Input).value
+        return Selection(divisions=classes, states=states, search=search)
+
+    def _refilter(self) -> None:
+        """Apply the filters to both tabs; selections keep only rows still shown."""
+        selection = self._selection()
+        for kind in AccountKind:
+            query = replace(self.queries[kind], selection=selection)
+            self.queries[kind] = query
+            kept = self.listing.still_shown(query, self.selected[kind])
+            self.selected[kind].intersection_update(kept)
+            table = self.query_one(f"#table-{self._tab_of(kind)}", AccountTable)
+            table.set_query(query)
+        self._update_summary()
+        self._update_status()
+
+    def _update_summary(self) -> None:
+        selection = self.queries[self.kind].selection
+        parts = [
+            "Classes : " + (", ".join(selection.divisions) if selection.divisions else "toutes"),
+            "États : "
+            + (
+                " ".join(f"{s.symbol} {s.label}" for s in selection.states)
+                if selection.states
+                else "tous"
+            ),
+        ]
+        if selection.search:
+            parts.append(f"Recherche : « {selection.search} »")
+        self.query_one("#filter-summary", Static).update("  ·  ".join(parts))
+
+    def _update_status(self) -> None:
+        total = self.totals[self.kind]
+        shown = "…" if total is None else str(total)
+        query = self.queries[self.kind]
+        arrow = "▼" if query.descending else "▲"
+        titles = {c.sort: c.title for c in self.table.columns if c.sort is not None}
+        self.query_one("#status", Static).update(
+            f"{shown} affiché(s) · {len(self.selected[self.kind])} coché(s) · "
+            f"tri : {titles.get(query.sort, query.sort.value)} {arrow}"
+        )
+
+    # -- events ----------------------------------------------------------------
+
+    @on(SelectionList.SelectedChanged)
+    def _filters_changed(self) -> None:
+        self._refilter()
+
+    @on(Input.Changed, "#search")
+    def _search_changed(self) -> None:
+        if self._search_timer is not None:
+            self._search_timer.stop()
+        self._search_timer = self.set_timer(SEARCH_DEBOUNCE, self._refilter)
+
+    @on(Input.Submitted, "#search")
+    def _search_done(self) -> None:
+        self.table.focus()
+
+    @on(AccountTable.Counted)
+    def _counted(self, event: AccountTable.Counted) -> None:
+        self.totals[event.table.query_.kind] = event.total
+        self._update_status()
+
+    @on(TabbedContent.TabActivated)
+    def _tab_changed(self) -> None:
+        self.query_one("#states", StateFilter).show_colours_of(self.kind)
+        self._update_status()
+        self.refresh_bindings()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Grey out keys that do not apply (footer shows them dimmed)."""
+        if action in ("toggle_select", "open", "notify_guardians"):
+            row = self.table.current_row
+            if row is None:
+                return None
+            if action == "notify_guardians" and not isinstance(row, PupilRow):
+                return None
+        if action == "clear_selection" and not self.selected[self.kind]:
+            return None
+        return True
+
+    @on(AccountTable.Highlighted)
+    def _highlighted(self) -> None:
+        self.refresh_bindings()
+
+    # -- actions ---------------------------------------------------------------
+
+    def action_search(self) -> None:
+        self.query_one("#search", Input).focus()
+
+    def action_show_tab(self, tab: str) -> None:
+        self.query_one("#tabs", TabbedContent).active = tab
+        self.table.focus()
+
+    def action_focus_filter(self, which: str) -> None:
+        self.add_class("-filters-open")
+        self.query_one(f"#{which}").focus()
+
+    def action_toggle_filters(self) -> None:
+        if self.has_class("-narrow"):
+            self.toggle_class("-filters-open")
+        else:
+            self.toggle_class("-filters-hidden")
+        if not self.query_one("#filters").display:
+            self.table.focus()
+
+    def action_toggle_select(self) -> None:
+        row = self.table.current_row
+        if row is None:
+            return
+        chosen = self.selected[self.kind]
+        chosen.symmetric_difference_update({row.account_id})
+        self.table.refresh()
+        self.table.action_cursor(1)
+        self._update_status()
+
+    def action_select_all(self) -> None:
+        self.selected[self.kind].update(self.listing.ids(self.queries[self.kind]))
+        self.table.refresh()
+        self._update_status()
+        self.refresh_bindings()
+
+    def action_clear_selection(self) -> None:
+        self.selected[self.kind].clear()
+        self.table.refresh()
+        self._update_status()
+        self.refresh_bindings()
+
+    def action_sort_next(self) -> None:
+        sortable = [c.sort for c in self.table.columns if c.sort is not None]
+        current = self.queries[self.kind].sort
+        following = (
+            sortable[(sortable.index(current) + 1) % len(sortable)]
+            if current in sortable
+            else sortable[0]
+        )
+        self._sort(following, False)
+
+    def action_sort_reverse(self) -> None:
+        query = self.queries[self.kind]
+        self._sort(query.sort, not query.descending)
+
+    def _sort(self, key: SortKey, descending: bool) -> None:
+        query = replace(self.queries[self.kind], sort=key, descending=descending)
+        self.queries[self.kind] = query
+        self.table.set_query(query)
+        self._update_status()
+
+    def action_open(self) -> None:
+        row = self.table.current_row
+        if row is None:
+            return
+        from .detail import DetailScreen
+
+        self.app.push_screen(
+            DetailScreen(self.services, self.signed_in, row.account_id),
+            callback=lambda _: self.refresh_tables(),
+        )
+
+    def action_notify_accounts(self) -> None:
+        from .notify import NotifyRequest, start_notify
+
+        kind = self.kind
+        chosen = self.selected[kind]
+        base = self.queries[kind].selection
+        if chosen:
+            states = base.states or tuple(
+                s for s in AccountState if s is not AccountState.DEACTIVATED
+            )
+            selection = replace(base, account_ids=tuple(sorted(chosen)), states=states)
+            scope = f"{len(chosen)} compte(s) coché(s)"
+        else:
+            selection = base
+            scope = "les comptes affichés"
+        start_notify(self, NotifyRequest(kind=kind, selection=selection, scope=scope))
+
+    def action_notify_guardians(self) -> None:
+        row = self.table.current_row
+        if not isinstance(row, PupilRow):
+            return
+        from .notify import NotifyRequest, start_notify
+
+        selection = Selection(states=NOTIFIABLE, guardians_of_pupil=row.account_id)
+        scope = f"les représentants légaux de {row.first_name} {row.last_name} ({row.division})"
+        start_notify(self, NotifyRequest(AccountKind.GUARDIAN, selection, scope))
+
+    def refresh_tables(self) -> None:
+        for kind in AccountKind:
+            self.query_one(f"#table-{self._tab_of(kind)}", AccountTable).reload()

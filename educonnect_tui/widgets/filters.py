@@ -1,0 +1,87 @@
+"""The home page's filters: classes grouped by level, and account states."""
+
+from __future__ import annotations
+
+from itertools import groupby
+
+from rich.text import Text
+from textual.binding import Binding
+from textual.widgets import SelectionList
+from textual.widgets.selection_list import Selection
+
+from ..domain.enums import AccountKind, AccountState
+from ..domain.listing import DivisionRef
+from .state_badge import state_text
+
+LEVEL_PREFIX = "niveau:"
+
+
+class ClassFilter(SelectionList[str]):
+    """Classes under a line per level; ticking a level ticks all its classes.
+
+    ``+`` ticks every class, ``-`` none; an empty choice shows every class.
+    """
+
+    BINDINGS = [
+        Binding("plus", "all", "Toutes", id="classes_all"),
+        Binding("minus", "none", "Aucune", id="classes_none"),
+    ]
+
+    def __init__(self, divisions: list[DivisionRef], *, id: str | None = None) -> None:
+        options: list[Selection[str]] = []
+        self._levels: dict[str, list[str]] = {}
+        for level, group in groupby(divisions, key=lambda d: d.level):
+            names = [d.name for d in group]
+            self._levels[level] = names
+            options.append(
+                Selection(Text(f"▸ {level} (tout le niveau)", style="bold"), LEVEL_PREFIX + level)
+            )
+            options += [Selection(f"  {name}", name) for name in names]
+        super().__init__(*options, id=id)
+
+    @property
+    def classes_chosen(self) -> tuple[str, ...]:
+        return tuple(v for v in self.selected if not v.startswith(LEVEL_PREFIX))
+
+    def on_selection_list_selection_toggled(
+        self, event: SelectionList.SelectionToggled[str]
+    ) -> None:
+        value = event.selection.value
+        if not value.startswith(LEVEL_PREFIX):
+            return
+        names = self._levels[value.removeprefix(LEVEL_PREFIX)]
+        for name in names:
+            (self.select if value in self.selected else self.deselect)(name)
+
+    def action_all(self) -> None:
+        self.select_all()
+
+    def action_none(self) -> None:
+        self.deselect_all()
+
+
+class StateFilter(SelectionList[str]):
+    """The four states, each with its symbol, word and colour (guardians' orange differs)."""
+
+    def __init__(
+        self, kind: AccountKind, chosen: tuple[AccountState, ...], *, id: str | None = None
+    ) -> None:
+        super().__init__(*self._state_options(kind, chosen), id=id)
+
+    @staticmethod
+    def _state_options(kind: AccountKind, chosen: tuple[AccountState, ...]) -> list[Selection[str]]:
+        return [
+            Selection(state_text(state, kind, short=False), state.value, state in chosen)
+            for state in AccountState
+        ]
+
+    def show_colours_of(self, kind: AccountKind) -> None:
+        chosen = self.states_chosen
+        highlighted = self.highlighted
+        self.clear_options()
+        self.add_options(self._state_options(kind, chosen))
+        self.highlighted = highlighted
+
+    @property
+    def states_chosen(self) -> tuple[AccountState, ...]:
+        return tuple(AccountState(v) for v in self.selected)
