@@ -183,7 +183,8 @@ class Listing:
         self, session: Session, query: ListQuery, offset: int, limit: int, now: dt.datetime
     ) -> list[PupilRow]:
         columns: dict[SortKey, Any] = {
-            SortKey.LAST_NAME: Pupil.last_name,
+            # search_text starts with the folded last name: "Aït" sorts with "Ait", not after "Z".
+            SortKey.LAST_NAME: Account.search_text,
             SortKey.FIRST_NAME: Pupil.first_name,
             SortKey.DIVISION: Division.name,
             SortKey.LOGIN: Account.login,
@@ -231,7 +232,7 @@ class Listing:
         self, session: Session, query: ListQuery, offset: int, limit: int, now: dt.datetime
     ) -> list[GuardianRow]:
         columns: dict[SortKey, Any] = {
-            SortKey.LAST_NAME: Guardian.last_name,
+            SortKey.LAST_NAME: Account.search_text,
             SortKey.FIRST_NAME: Guardian.first_name,
             SortKey.LOGIN: Account.login,
             SortKey.NOTIFIED_AT: Account.notified_at,

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from rich.markup import escape
 from textual import on
 from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.timer import Timer
@@ -32,7 +34,10 @@ SEARCH_DEBOUNCE = 0.15
 
 
 class HomeScreen(Screen[None]):
-    BINDINGS = keys.bindings(keys.HOME_KEYS)
+    BINDINGS = [
+        *keys.bindings(keys.HOME_KEYS),
+        Binding("escape", "back_to_table", show=False, id="home_back"),
+    ]
 
     def __init__(self, services: Services, signed_in: SignedIn) -> None:
         super().__init__()
@@ -52,8 +57,8 @@ class HomeScreen(Screen[None]):
         assert school is not None
         identity = self.signed_in.identity
         yield Static(
-            f"[b]{school.name}[/b] · UAI {school.uai}  │  {identity.display_name} — "
-            f"{identity.role_label}  │  {self.signed_in.network_mode.label}",
+            f"[b]{escape(school.name)}[/b] · {school.uai} │ {escape(identity.display_name)} "
+            f"({identity.role.value}) │ {self.signed_in.network_mode.label}",
             id="school-header",
             markup=True,
         )
@@ -201,6 +206,11 @@ class HomeScreen(Screen[None]):
         self.refresh_bindings()
 
     # -- actions ---------------------------------------------------------------
+
+    def action_back_to_table(self) -> None:
+        """esc from the search box or a filter: back to the list (closing a narrow pane)."""
+        self.remove_class("-filters-open")
+        self.table.focus()
 
     def action_search(self) -> None:
         self.query_one("#search", Input).focus()

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 from itertools import groupby
 
+from rich.segment import Segment
 from rich.text import Text
 from textual.binding import Binding
+from textual.strip import Strip
 from textual.widgets import SelectionList
+from textual.widgets._toggle_button import ToggleButton
+from textual.widgets.option_list import OptionDoesNotExist
 from textual.widgets.selection_list import Selection
 
 from ..domain.enums import AccountKind, AccountState
@@ -16,7 +20,25 @@ from .state_badge import state_text
 LEVEL_PREFIX = "niveau:"
 
 
-class ClassFilter(SelectionList[str]):
+class MarkedSelectionList(SelectionList[str]):
+    """A SelectionList whose box shows ✔ or nothing: the stock box draws the same "X" for
+    both states and tells them apart by colour only (unreadable with NO_COLOR)."""
+
+    def render_line(self, y: int) -> Strip:
+        strip = super().render_line(y)
+        segments = list(strip)
+        if len(segments) < 3 or segments[1].text != ToggleButton.BUTTON_INNER:
+            return strip
+        try:
+            option = self.get_option_at_index(int(self.scroll_offset.y) + y)
+        except OptionDoesNotExist:
+            return strip
+        mark = "✔" if option.value in self.selected else " "
+        segments[1] = Segment(mark, segments[1].style)
+        return Strip(segments, strip.cell_length)
+
+
+class ClassFilter(MarkedSelectionList):
     """Classes under a line per level; ticking a level ticks all its classes.
 
     ``+`` ticks every class, ``-`` none; an empty choice shows every class.
@@ -60,7 +82,7 @@ class ClassFilter(SelectionList[str]):
         self.deselect_all()
 
 
-class StateFilter(SelectionList[str]):
+class StateFilter(MarkedSelectionList):
     """The four states, each with its symbol, word and colour (guardians' orange differs)."""
 
     def __init__(
