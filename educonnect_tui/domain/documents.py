@@ -152,10 +152,10 @@ def _school_line(ctx: DocumentContext) -> str:
 
 
 def _natural_key(text: str) -> tuple[object, ...]:
-    """ "3E2" before "3E10": class names compared the way people read them."""
+    """Class names compared the way people read them: "3E2" before "3E10"."""
     return tuple(
-        (0, int(part), "") if part.isdigit() else (1, 0, part.casefold())
-        for part in re.split(r"(\d+)", text)
+        (0, int(part), "") if part.isascii() and part.isdigit() else (1, 0, part.casefold())
+        for part in re.split(r"([0-9]+)", text)
         if part
     )
 

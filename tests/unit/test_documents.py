@@ -1,0 +1,366 @@
+"""The credential documents: what is printed where, CSV round trips, private atomic files."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import os
+import stat
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from pypdf import PdfReader
+
+from educonnect_tui.domain.credentials import (
+    ChildRef,
+    DocumentContext,
+    GuardianCredential,
+    PupilCredential,
+    SchoolHeader,
+)
+from educonnect_tui.domain.documents import (
+    _new_pdf,
+    _Pdf,
+    guardian_csv,
+    guardian_letters_pdf,
+    pupil_csv,
+    pupil_documents_pdf,
+    stage_file,
+)
+from educonnect_tui.domain.errors import DocumentError
+
+CTX = DocumentContext(
+    school=SchoolHeader(
+        uai="0750655E",
+        name="Jean Moulin",
+        type_label="collège",
+        city="Saint-Rémy-de-Provence",
+        academie="Aix-Marseille",
+    ),
+    portal_url="https://educonnect.education.gouv.fr",
+    generated_at=dt.datetime(2026, 9, 1, 8, 30, tzinfo=dt.UTC),
+)
+EXPIRES = dt.date(2026, 11, 30)
+NAMES = [
+    ("Dupont", "Jeanne"),
+    ("Lefèvre", "Éloïse"),
+    ("Иванова", "Мария"),
+    ("Œuvray", "Noël"),
+    ("Παπαδόπουλος", "Ἀλέξανδρος"),
+    ("N'Diaye", "Zoé"),
+]
+ALPHABET = "abcdefghijkmnpqrstuvwxyz23456789"
+
+
+def password(n: int) -> str:
+    """Distinct, valid-looking passwords that cannot collide with any other printed text."""
+    digits = []
+    for _ in range(6):
+        n, r = divmod(n, len(ALPHABET))
+        digits.append(ALPHABET[r])
+    return "zq" + "".join(digits) + "x9"
+
+
+def pupil(n: int, division: str, name: tuple[str, str] | None = None) -> PupilCredential:
+    last, first = name or NAMES[n % len(NAMES)]
+    return PupilCredential(
+        account_id=n,
+        last_name=last,
+        first_name=first,
+        division=division,
+        level=division[0] + "e",
+        birth_date=dt.date(2013, 3, 4),
+        login=f"e.eleve{n}",
+        temp_password=password(n),
+        expires_on=EXPIRES,
+    )
+
+
+def guardian(n: int, children: tuple[ChildRef, ...]) -> GuardianCredential:
+    last, first = NAMES[n % len(NAMES)]
+    return GuardianCredential(
+        account_id=1000 + n,
+        civility="Mme" if n % 2 else "M.",
+        last_name=last,
+        first_name=first,
+        address="12 bis rue de l'Église\nBâtiment B",
+        postal_code="13210",
+        city="Saint-Rémy-de-Provence",
+        children=children,
+        login=f"r.parent{n}",
+        temp_password=password(5000 + n),
+        expires_on=dt.date(2026, 12, 1),
+    )
+
+
+def pages_text(data: bytes) -> list[str]:
+    return [page.extract_text() or "" for page in PdfReader(io.BytesIO(data)).pages]
+
+
+def squash(text: str) -> str:
+    """Extraction may split a line where the font size changes; compare without spaces."""
+    return "".join(text.split())
+
+
+@pytest.fixture(scope="module")
+def three_classes() -> tuple[list[PupilCredential], list[str]]:
+    sizes = {"3E10": 10, "6E1": 17, "3E2": 8}
+    rows = []
+    n = 0
+    for division, size in sizes.items():
+        for _ in range(size):
+            rows.append(pupil(n, division))
+            n += 1
+    rows.reverse()  # arrive in any order
+    return rows, pages_text(pupil_documents_pdf(CTX, rows))
+
+
+def is_class_list(text: str) -> bool:
+    return "figurent uniquement sur les fiches" in text
+
+
+def test_pages_per_class_list_then_eight_slips_per_page(three_classes):
+    _rows, pages = three_classes
+    # per class: 1 list page + ceil(n/8) slip pages -> (1+3) + (1+1) + (1+2)
+    assert len(pages) == 4 + 2 + 3
+    kinds = ["L" if is_class_list(p) else "S" for p in pages]
+    assert "".join(kinds) == "LSSS" + "LS" + "LSS"
+
+
+def test_classes_in_school_order_and_pupils_by_name(three_classes):
+    _rows, pages = three_classes
+    titles = [p.split("\n", 1)[0] for p in pages if is_class_list(p)]
+    assert [t.split()[1] for t in titles] == ["6E1", "3E2", "3E10"]
+    first_list = pages[0]
+    positions = [first_list.find(last.upper()) for last in ("Dupont", "Lefèvre", "N'Diaye")]
+    assert -1 not in positions and positions == sorted(positions)
+
+
+def test_every_login_and_password_is_on_a_slip_and_no_password_on_lists(three_classes):
+    rows, pages = three_classes
+    slips = squash(" ".join(p for p in pages if not is_class_list(p)))
+    lists = [squash(p) for p in pages if is_class_list(p)]
+    for row in rows:
+        assert row.login in slips
+        assert row.temp_password in slips
+        assert slips.count(row.temp_password) == 1
+        assert any(row.login in page for page in lists)
+        assert not any(row.temp_password in page for page in lists)
+
+
+def test_slips_are_in_french_with_unicode_names(three_classes):
+    _rows, pages = three_classes
+    slip = pages[1]
+    for expected in (
+        "Identifiant",
+        "Mot de passe provisoire",
+        "Valable jusqu'au 30/11/2026",
+        "Classe 6E1",
+        "https://educonnect.education.gouv.fr",
+    ):
+        assert expected in slip
+    everything = "\n".join(pages)
+    for expected in ("Éloïse", "LEFÈVRE", "ИВАНОВА", "Мария", "ŒUVRAY", "Noël", "Ἀλέξανδρος"):
+        assert expected in everything
+
+
+def test_long_names_shrink_or_truncate_but_keep_credentials():
+    long = ("de La Tour d'Auvergne-Lauraguais de Saint-Exupéry " * 3, "Marie-Éloïse Anne-Sophie")
+    row = pupil(1, "4B", long)
+    text = squash(pages_text(pupil_documents_pdf(CTX, [row]))[1])
+    assert row.login in text and row.temp_password in text
+    assert "Marie-Éloïse" in text  # the first name survives; the last name is cut
+    assert "…" in text
+
+
+def test_guardian_letters_one_page_each_with_credentials_and_children():
+    kids = (
+        ChildRef("Dupont", "Jeanne", "3E2", "Collège Jean Moulin"),
+        ChildRef("Иванов", "Пётр", "CM1", "École Victor Hugo"),
+    )
+    rows = [guardian(n, kids[: 1 + n % 2]) for n in range(5)]
+    pages = pages_text(guardian_letters_pdf(CTX, rows))
+    assert len(pages) == len(rows)
+    for row in rows:
+        (page,) = [p for p in pages if row.login in squash(p)]
+        assert row.temp_password in squash(page)
+        assert "Valable jusqu'au 01/12/2026" in page
+        assert "DUPONT Jeanne" in page
+        assert ("ИВАНОВ Пётр" in page) == (len(row.children) == 2)
+        for expected in ("Objet", "FranceConnect", "Auto-inscription", "13210"):
+            assert expected in page
+
+
+def test_a_large_family_still_fits_one_letter():
+    kids = tuple(
+        ChildRef(f"Enfant{i}", "Prénom", f"{i}A", "Collège Jean Moulin") for i in range(12)
+    )
+    assert len(pages_text(guardian_letters_pdf(CTX, [guardian(1, kids)]))) == 1
+
+
+def read_csv(data: bytes) -> list[list[str]]:
+    assert data.startswith(b"\xef\xbb\xbf")
+    return list(csv.reader(io.StringIO(data.decode("utf-8-sig"), newline=""), delimiter=";"))
+
+
+def test_pupil_csv_round_trips_in_slip_order():
+    rows = [pupil(0, "3E2"), pupil(1, "6E1", ("Иванова", "Мария")), pupil(2, "3E2")]
+    table = read_csv(pupil_csv(rows))
+    assert table[0][:4] == ["Niveau", "Classe", "Nom", "Prénom"]
+    assert "Mot de passe provisoire" in table[0]
+    body = table[1:]
+    assert len(body) == 3
+    assert body[0][1] == "6E1" and body[0][2:4] == ["Иванова", "Мария"]
+    by_login = {r[table[0].index("Identifiant")]: r for r in body}
+    for row in rows:
+        line = by_login[row.login]
+        assert line[table[0].index("Mot de passe provisoire")] == row.temp_password
+        assert line[table[0].index("Valable jusqu'au")] == "30/11/2026"
+
+
+def test_guardian_csv_children_in_one_column_and_no_formula():
+    kids = (
+        ChildRef("Dupont", "Jeanne", "3E2", "Collège"),
+        ChildRef("Dupont", "Paul", "CM1", "École"),
+    )
+    row = guardian(1, kids)
+    evil = GuardianCredential(**{**row.__dict__, "last_name": "=HYPERLINK(1)", "login": "x.y"})
+    table = read_csv(guardian_csv([row, evil]))
+    header = table[0]
+    assert header[header.index("Enfants")] == "Enfants"
+    lines = {r[header.index("Identifiant")]: r for r in table[1:]}
+    line = lines[row.login]
+    assert line[header.index("Enfants")] == "Dupont Jeanne (3E2), Dupont Paul (CM1)"
+    assert line[header.index("Mot de passe provisoire")] == row.temp_password
+    assert line[header.index("Adresse")] == "12 bis rue de l'Église Bâtiment B"
+    assert lines["x.y"][header.index("Nom")] == "'=HYPERLINK(1)"
+
+
+def mode(path: Path) -> int:
+    return stat.S_IMODE(os.stat(path).st_mode)
+
+
+def test_stage_then_publish_is_private_from_the_first_byte(tmp_path):
+    target = tmp_path / "sub" / "fiches.pdf"
+    staged = stage_file(target, b"%PDF-data")
+    assert staged.final_path == target
+    assert not target.exists()
+    (temp,) = list(target.parent.iterdir())
+    assert mode(temp) == 0o600
+    assert staged.publish() == target
+    assert target.read_bytes() == b"%PDF-data"
+    assert mode(target) == 0o600
+    assert list(target.parent.iterdir()) == [target]
+
+
+def test_publish_replaces_an_older_file(tmp_path):
+    target = tmp_path / "fiches.csv"
+    target.write_bytes(b"old")
+    stage_file(target, b"new").publish()
+    assert target.read_bytes() == b"new"
+    assert mode(target) == 0o600
+
+
+def test_discard_leaves_nothing_and_is_idempotent(tmp_path):
+    staged = stage_file(tmp_path / "fiches.pdf", b"x")
+    staged.discard()
+    staged.discard()
+    assert list(tmp_path.iterdir()) == []
+    with pytest.raises(DocumentError):
+        staged.publish()
+
+
+def test_path_that_is_a_directory_fails_cleanly(tmp_path):
+    (tmp_path / "fiches.pdf").mkdir()
+    with pytest.raises(DocumentError, match=r"fiches\.pdf"):
+        stage_file(tmp_path / "fiches.pdf", b"x")
+    assert [p.name for p in tmp_path.iterdir()] == ["fiches.pdf"]
+
+
+def test_parent_that_is_a_file_fails_cleanly(tmp_path):
+    (tmp_path / "blocker").write_bytes(b"")
+    with pytest.raises(DocumentError, match="Impossible d'écrire"):
+        stage_file(tmp_path / "blocker" / "fiches.pdf", b"x")
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root writes into read-only directories")
+def test_unwritable_directory_fails_cleanly(tmp_path):
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    locked.chmod(0o500)
+    try:
+        with pytest.raises(DocumentError, match="locked"):
+            stage_file(locked / "fiches.pdf", b"x")
+        assert list(locked.iterdir()) == []
+    finally:
+        locked.chmod(0o700)
+
+
+def test_failure_while_writing_removes_the_temporary_file(tmp_path, monkeypatch):
+    def broken_fsync(fd: int) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, "fsync", broken_fsync)
+    with pytest.raises(DocumentError, match="No space left"):
+        stage_file(tmp_path / "fiches.pdf", b"x" * 1000)
+    assert list(tmp_path.iterdir()) == []
+
+
+names = st.text(
+    alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)), min_size=0, max_size=80
+)
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(last=names, first=names, division=names, address=names)
+def test_arbitrary_names_never_break_the_documents(last, first, division, address):
+    row = PupilCredential(
+        1, last, first, division or "X", "6e", dt.date(2013, 1, 1), "a.b", "zqab23cdx9", EXPIRES
+    )
+    pages = pages_text(pupil_documents_pdf(CTX, [row]))
+    assert len(pages) == 2
+    assert "zqab23cdx9" in squash(pages[1])
+    letter = GuardianCredential(
+        2,
+        "",
+        last,
+        first,
+        address,
+        "75001",
+        division,
+        (ChildRef(last, first, division, ""),),
+        "c.d",
+        "zqef45ghx9",
+        EXPIRES,
+    )
+    pages = pages_text(guardian_letters_pdf(CTX, [letter]))
+    assert len(pages) == 1 and "zqef45ghx9" in squash(pages[0])
+    assert read_csv(guardian_csv([letter]))[1][-2] == "zqef45ghx9"
+
+
+def test_permission_denied_is_reported_in_french(tmp_path, monkeypatch):
+    def denied(*args: object, **kwargs: object) -> int:
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(os, "open", denied)
+    with pytest.raises(DocumentError, match=r"Impossible d'écrire le fichier .*fiches\.pdf"):
+        stage_file(tmp_path / "fiches.pdf", b"x")
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.fixture(scope="module")
+def measuring_pdf() -> Iterator[_Pdf]:
+    with _new_pdf(CTX, "mesure") as doc:
+        yield doc
+
+
+@settings(max_examples=200, deadline=None)
+@given(last=names, first=names)
+def test_a_fitted_name_never_leaves_its_slip(measuring_pdf, last, first):
+    text, size = measuring_pdf.fit_name(last.upper(), first, "B", 15, 87.0, 9)
+    assert size >= 9
+    assert measuring_pdf.width(text, "dejavu", "B", size) <= 87.0 + 1e-6
