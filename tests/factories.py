@@ -16,11 +16,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from educonnect_tui.domain import accounts, passwords
-from educonnect_tui.domain.enums import AccountKind, EstablishmentType, PupilStatus
+from educonnect_tui.domain.enums import AccountKind, EstablishmentType, PupilStatus, StaffRole
 from educonnect_tui.domain.establishments import get_or_create_division
 from educonnect_tui.domain.models import Account, Establishment, Guardian, GuardianLink, Pupil
 from educonnect_tui.domain.notification import add_months
 from educonnect_tui.domain.services import Services
+from educonnect_tui.domain.staff import NewStaff, create_staff
 from educonnect_tui.domain.states import Event, transition
 
 _serial = itertools.count(1)
@@ -171,3 +172,34 @@ def account(services: Services, account_id: int) -> Account:
     """A detached snapshot of an account, to assert on after the domain call committed."""
     with services.sessions() as session:
         return session.get_one(Account, account_id)
+
+
+STAFF_PASSWORD = "Bureau-Direction-2026"
+
+
+def staff_member(
+    services: Services,
+    *,
+    schools: tuple[tuple[str, str], ...] = ((DEFAULT_UAI, "Collège Jean Moulin"),),
+    first_name: str = "Hélène",
+    last_name: str = "Martin",
+    role: StaffRole = StaffRole.DIRECTION,
+    title: str = "principale",
+    password: str = STAFF_PASSWORD,
+) -> NewStaff:
+    """A committed staff member attached to ``schools`` (UAI, name), created when missing."""
+    with services.sessions() as session, session.begin():
+        attached = []
+        for uai, name in schools:
+            found = session.scalar(select(Establishment).where(Establishment.uai == uai))
+            attached.append(found if found is not None else school(session, uai, name))
+        return create_staff(
+            session,
+            first_name=first_name,
+            last_name=last_name,
+            role=role,
+            title=title,
+            establishments=attached,
+            hash_params=services.hash_params,
+            password=password,
+        )
