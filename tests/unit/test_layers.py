@@ -15,7 +15,7 @@ def test_importing_every_domain_module_loads_no_ui() -> None:
         "import importlib, sys\n"
         f"for name in {modules!r}:\n"
         "    importlib.import_module('educonnect_tui.domain.' + name)\n"
-        "ui = ('textual', 'educonnect_tui.screens', 'educonnect_tui.widgets', 'educonnect_tui.app')\n"
+        "ui = ('textual', *('educonnect_tui.' + p for p in ('screens', 'widgets', 'app')))\n"
         "bad = [m for m in sys.modules if m.startswith(ui)]\n"
         "print(bad)\n"
     )
