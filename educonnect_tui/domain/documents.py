@@ -206,6 +206,9 @@ class _Pdf:
     _color: tuple[int, int, int] = BLACK
     # When set, nothing is drawn: a layout pass only measures (see _letter).
     dry: bool = False
+    steps_cache: dict[tuple[str, float, float], tuple[float, list[str]]] = field(
+        default_factory=dict
+    )
 
     def font(self, family: str, style: str, size: float) -> None:
         if (family, style, size) != (self._family, self._style, self._size):
@@ -652,13 +655,32 @@ def _slip(
 
     y = box_top + box_h + 4.8
     doc.text(x, y, f"Valable jusqu'au {_date(pupil.expires_on)}", SANS, "B", 10)
-    bottom = y0 + SLIP_H - SLIP_PAD + 1
-    lines: list[str] = []
-    for i, step in enumerate(_SLIP_STEPS, 1):
-        lines += doc.wrap(f"{i}. " + step.format(portal=portal), SANS, "", 9, w, indent="    ")
-    step_h = min(4.4, (bottom - y - 1) / max(len(lines), 1))
+    size, lines = _slip_steps(doc, portal, w, y0 + SLIP_H - SLIP_PAD + 1 - y)
+    step_h = size * PT * 1.38
     for i, line in enumerate(lines):
-        doc.text(x, y + 5 + i * step_h, line, SANS, "", 9, max_width=w, min_size=6)
+        # Shrink rather than truncate: a portal address cut short cannot be typed.
+        doc.text(x, y + 1.2 + (i + 1) * step_h, line, SANS, "", size, max_width=w, min_size=3)
+
+
+def _slip_steps(doc: _Pdf, portal: str, width: float, height: float) -> tuple[float, list[str]]:
+    """The instructions at the largest size that fits the space left on the slip.
+
+    Memoised per document: with the usual portal address every slip has the same
+    lines, and wrapping them 2,000 times would be a fifth of the slip time.
+    """
+    key = (portal, width, height)
+    cached = doc.steps_cache.get(key)
+    if cached is not None:
+        return cached
+    for size in (9.0, 8.5, 8.0, 7.5, 7.0, 6.5, 6.0):
+        lines: list[str] = []
+        for i, step in enumerate(_SLIP_STEPS, 1):
+            text = f"{i}. " + step.format(portal=portal)
+            lines += doc.wrap(text, SANS, "", size, width, indent="    ")
+        if 1.2 + (len(lines) + 0.3) * size * PT * 1.38 <= height:
+            break
+    doc.steps_cache[key] = (size, lines)
+    return size, lines
 
 
 # Three steps, "tu" as teachers address 11-year-olds; DESIGN.md §1 (pupil activation).
