@@ -31,7 +31,7 @@ def run(*command: str | Path, env: dict[str, str] | None = None) -> None:
 
 def ensure_venv(extra: str) -> None:
     """Create .venv and install the project (editable) unless it is already up to date."""
-    if sys.version_info < (3, 11):
+    if sys.version_info < (3, 11):  # noqa: UP036 - dev.py may be run by an older python3
         sys.exit("educonnect-tui demande Python 3.11 ou plus récent.")
     stamp = VENV / f".installed-{extra or 'base'}"
     digest = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
