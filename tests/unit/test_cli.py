@@ -213,3 +213,103 @@ def test_no_traceback_from_a_real_process(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert result.stderr.strip().count("\n") == 0
     assert "Traceback" not in result.stderr
+
+
+def test_activation_flows_from_the_command_line(
+    env: Services, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    import csv
+    import datetime as dt
+
+    from educonnect_tui.domain.activation import latest_code
+
+    with env.sessions() as session, session.begin():
+        school = factories.school(session)
+        child = factories.pupil(
+            session,
+            school,
+            first_name="Noé",
+            last_name="Lefèvre",
+            birth_date=dt.date(2012, 5, 14),
+            division="4E1",
+        )
+        factories.guardian(session, [child], first_name="Anne", last_name="Lefèvre")
+    credentials = {}
+    for kind in ("pupils", "guardians"):
+        path = tmp_path / f"{kind}.csv"
+        code, _, err = run(
+            [
+                "notify",
+                "--uai",
+                UAI,
+                "--kind",
+                kind,
+                "--pdf",
+                str(path.with_suffix(".pdf")),
+                "--csv",
+                str(path),
+            ],
+            capsys,
+        )
+        assert code == 0, err
+        [row] = csv.DictReader(path.open(encoding="utf-8-sig"), delimiter=";")
+        credentials[kind] = (row["Identifiant"], row["Mot de passe provisoire"])
+
+    login, temp = credentials["pupils"]
+    code, _, err = run(
+        [
+            "activate",
+            "pupil",
+            "--login",
+            login,
+            "--password",
+            temp,
+            "--birth-date",
+            "13/05/2012",
+            "--new-password",
+            "Soleil2026",
+        ],
+        capsys,
+    )
+    _one_line_french_error(code, err, "incorrect")
+    code, out, _ = run(
+        [
+            "activate",
+            "pupil",
+            "--login",
+            login,
+            "--password",
+            temp,
+            "--birth-date",
+            "14/05/2012",
+            "--new-password",
+            "Soleil2026",
+        ],
+        capsys,
+    )
+    assert code == 0 and f"Compte {login} activé." in out
+
+    login, temp = credentials["guardians"]
+    code, out, _ = run(
+        [
+            "activate",
+            "guardian",
+            "--login",
+            login,
+            "--password",
+            temp,
+            "--email",
+            "anne@exemple.fr",
+            "--new-password",
+            "Maison2026",
+        ],
+        capsys,
+    )
+    assert code == 0 and "anne@exemple.fr" in out
+    code_sent = latest_code(env, "anne@exemple.fr")
+    assert code_sent is not None
+    code, out, _ = run(["activate", "confirm", "--login", login, "--code", code_sent], capsys)
+    assert code == 0 and "identifiants provisoires" in out
+    with env.sessions() as session:
+        states = set(session.scalars(select(Account.state)))
+    assert states == {AccountState.ACTIVATED}
