@@ -99,6 +99,7 @@ SLIPS_PER_PAGE = SLIP_COLS * SLIP_ROWS
 SLIP_W = (PAGE_W - 2 * SLIP_MARGIN) / SLIP_COLS
 SLIP_H = (PAGE_H - 2 * SLIP_MARGIN) / SLIP_ROWS
 SLIP_PAD = 5.0
+SLIP_PAD_Y = 3.8
 
 PT = 25.4 / 72  # one point in millimetres
 
@@ -619,10 +620,9 @@ def _slip(
     Written for an 11-year-old reading it alone at home: large credentials in the
     monospace font (no 0/O or 1/l doubt), three short steps in "tu".
     """
-    pdf = doc.pdf
     x = x0 + SLIP_PAD
     w = SLIP_W - 2 * SLIP_PAD
-    y = y0 + SLIP_PAD
+    y = y0 + SLIP_PAD_Y
     right = x + w
 
     class_w = doc.text(
@@ -640,22 +640,19 @@ def _slip(
     name, size = doc.fit_name(
         _clean(pupil.last_name).upper(), _clean(pupil.first_name), "B", 15, w, 9
     )
-    doc.text(x, y + 11, name, SANS, "B", size)
+    doc.text(x, y + 10.6, name, SANS, "B", size)
 
-    box_top = y + 13.8
-    box_h = 25.0
-    pdf.set_fill_color(*LIGHT_FILL)
-    pdf.set_draw_color(170, 170, 170)
-    pdf.set_line_width(0.2)
-    pdf.rect(x - 1.5, box_top, w + 3, box_h, style="DF", round_corners=True, corner_radius=1.5)
-    doc.text(x + 1, box_top + 4, "Identifiant", SANS, "", 8.5, color=GREY)
-    doc.text(x + 1, box_top + 10.8, pupil.login, MONO, "B", 18, max_width=w - 2, min_size=8)
-    doc.text(x + 1, box_top + 15.6, "Mot de passe provisoire", SANS, "", 8.5, color=GREY)
-    doc.text(x + 1, box_top + 22.4, pupil.temp_password, MONO, "B", 18, max_width=w - 2, min_size=8)
+    box_top = y + 13.2
+    box_h = 24.0
+    doc.box(x - 1.5, box_top, w + 3, box_h, 1.5)
+    doc.text(x + 1, box_top + 3.8, "Identifiant", SANS, "", 8.5, color=GREY)
+    doc.text(x + 1, box_top + 10.4, pupil.login, MONO, "B", 18, max_width=w - 2, min_size=8)
+    doc.text(x + 1, box_top + 15.0, "Mot de passe provisoire", SANS, "", 8.5, color=GREY)
+    doc.text(x + 1, box_top + 21.6, pupil.temp_password, MONO, "B", 18, max_width=w - 2, min_size=8)
 
-    y = box_top + box_h + 4.8
+    y = box_top + box_h + 4.6
     doc.text(x, y, f"Valable jusqu'au {_date(pupil.expires_on)}", SANS, "B", 10)
-    size, lines = _slip_steps(doc, portal, w, y0 + SLIP_H - SLIP_PAD + 1 - y)
+    size, lines = _slip_steps(doc, portal, w, y0 + SLIP_H - SLIP_PAD_Y + 1 - y)
     step_h = size * PT * 1.38
     for i, line in enumerate(lines):
         # Shrink rather than truncate: a portal address cut short cannot be typed.
