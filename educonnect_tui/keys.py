@@ -4,6 +4,7 @@ command palette are all built from it, and every binding has an id so users can 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from textual.binding import Binding, BindingType
@@ -32,22 +33,33 @@ class Key:
 
 
 APP_KEYS = (
-    Key("quit", "q", "quit", "Quitter", "Quitter l'application."),
-    Key("help", "question_mark", "help", "Aide", "Afficher toutes les touches."),
-)
+    Key("quit", "q", "quit", "Quitter", "Quitter l'application (hors d'un champ de saisie)."),
+    # Priority so that it also quits from a field: over SSH ctrl+c is the reflex, and
+    # Textual would otherwise give it to the focused Input as "copy".
+    Key("quit_now", "ctrl+c", "quit", "Quitter", "Quitter l'application, même pendant une saisie.",
+        show=False, priority=True),
+    # f1 because "?" is typed as text while a field has the focus (login screen).
+    Key("help", "question_mark,f1", "help", "Aide", "Afficher toutes les touches."),
+    # The app would add its own ctrl+p binding without an id; this one can be remapped.
+    Key("palette", "ctrl+p", "command_palette", "Commandes",
+        "Ouvrir la palette : chercher une action de l'écran par son nom.", show=False,
+        priority=True),
+    Key("palette_colon", "colon", "command_palette", "Commandes",
+        "Ouvrir la palette (comme ctrl+p).", show=False),
+)  # fmt: skip
 
 HOME_KEYS = (
+    Key("notify", "n", "notify_accounts", "(re)Notifier",
+        "(Re)notifier les comptes cochés, ou à défaut tous les comptes affichés."),
     Key("search", "slash", "search", "Rechercher",
         "Rechercher par nom, prénom ou identifiant (sans tenir compte des accents)."),
     Key("toggle_select", "space", "toggle_select", "Cocher",
         "Cocher ou décocher le compte sous le curseur."),
+    Key("open", "enter", "open", "Détail", "Ouvrir le détail du compte sous le curseur."),
     Key("select_all", "a", "select_all", "Tout cocher", "Cocher tous les comptes affichés."),
     Key("clear_selection", "A", "clear_selection", "Tout décocher", "Vider la sélection."),
-    Key("notify", "n", "notify_accounts", "(re)Notifier",
-        "(Re)notifier les comptes cochés, ou à défaut tous les comptes affichés."),
     Key("notify_guardians", "r", "notify_guardians", "Notif. resp.",
         "Notifier les représentants légaux de l'élève sous le curseur."),
-    Key("open", "enter", "open", "Détail", "Ouvrir le détail du compte sous le curseur."),
     Key("pupils_tab", "1", "show_tab('eleves')", "Élèves", "Afficher l'onglet Élèves."),
     Key("guardians_tab", "2", "show_tab('responsables')", "Responsables",
         "Afficher l'onglet Représentants légaux."),
@@ -60,7 +72,67 @@ HOME_KEYS = (
 
 MODAL_KEYS = (Key("back", "escape", "back", "Retour", "Revenir à l'écran précédent."),)
 
-ALL_KEYS = {key.id: key for key in (*APP_KEYS, *HOME_KEYS, *MODAL_KEYS)}
+SCHOOL_PICKER_KEYS = (
+    # Priority: the list would otherwise take enter itself, and the footer would not show it.
+    Key("school_choose", "enter", "choose", "Choisir",
+        "Travailler sur l'établissement sous le curseur.", priority=True),
+    Key("school_back", "escape", "back", "Changer d'utilisateur",
+        "Revenir à l'écran de connexion sans choisir d'établissement."),
+)  # fmt: skip
+
+HELP_KEYS = (Key("help_close", "escape,question_mark,q,f1", "close", "Fermer", "Fermer l'aide."),)
+
+ALL_KEYS = {
+    key.id: key
+    for key in (
+        *APP_KEYS,
+        *HOME_KEYS,
+        *MODAL_KEYS,
+        *SCHOOL_PICKER_KEYS,
+        *HELP_KEYS,
+    )
+}
+
+# How keys read in French on the help screen and in the palette.
+_KEY_NAMES = {
+    "escape": "Échap",
+    "enter": "Entrée",
+    "space": "Espace",
+    "tab": "Tab",
+    "shift+tab": "Maj+Tab",
+    "question_mark": "?",
+    "slash": "/",
+    "colon": ":",
+    "plus": "+",
+    "minus": "-",
+    "up": "↑",
+    "down": "↓",
+    "left": "←",
+    "right": "→",
+    "pageup": "PgUp",
+    "pagedown": "PgDn",
+    "home": "Début",
+    "end": "Fin",
+}
+
+
+def key_label(key: str) -> str:
+    """One key as staff read it: "ctrl+p", "?", "Échap", "F1"."""
+    name = key.strip()
+    if name in _KEY_NAMES:
+        return _KEY_NAMES[name]
+    if len(name) >= 2 and name[0] == "f" and name[1:].isdigit():
+        return name.upper()
+    return name
+
+
+def keys_of(key: Key, keymap: Mapping[str, str]) -> list[str]:
+    """The keys bound to ``key`` once the user's ``keymap`` (binding id -> keys) applies."""
+    return [part.strip() for part in keymap.get(key.id, key.key).split(",") if part.strip()]
+
+
+def keys_label(key: Key, keymap: Mapping[str, str]) -> str:
+    return " ".join(key_label(part) for part in keys_of(key, keymap))
 
 
 def bindings(keys: tuple[Key, ...]) -> list[BindingType]:

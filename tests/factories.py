@@ -16,9 +16,18 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from educonnect_tui.domain import accounts, passwords
+from educonnect_tui.domain.auth import SchoolRef, SignedIn, StaffIdentity
 from educonnect_tui.domain.enums import AccountKind, EstablishmentType, PupilStatus, StaffRole
 from educonnect_tui.domain.establishments import get_or_create_division
-from educonnect_tui.domain.models import Account, Establishment, Guardian, GuardianLink, Pupil
+from educonnect_tui.domain.models import (
+    Account,
+    Establishment,
+    Guardian,
+    GuardianLink,
+    Pupil,
+    Staff,
+)
+from educonnect_tui.domain.network import Connection, NetworkMode
 from educonnect_tui.domain.notification import add_months
 from educonnect_tui.domain.services import Services
 from educonnect_tui.domain.staff import NewStaff, create_staff
@@ -203,3 +212,38 @@ def staff_member(
             hash_params=services.hash_params,
             password=password,
         )
+
+
+def signed_in(
+    services: Services,
+    login: str,
+    uai: str,
+    *,
+    mode: NetworkMode = NetworkMode.ADMIN,
+    address: str | None = "10.0.0.5",
+) -> SignedIn:
+    """A session as the login screen would produce it, without going through the screen."""
+    with services.sessions() as session:
+        staff = session.scalar(select(Staff).where(Staff.login == login))
+        assert staff is not None, login
+        schools = tuple(
+            sorted(
+                (SchoolRef(e.id, e.uai, e.name) for e in staff.establishments), key=lambda s: s.name
+            )
+        )
+        identity = StaffIdentity(
+            staff_id=staff.id,
+            login=staff.login,
+            first_name=staff.first_name,
+            last_name=staff.last_name,
+            role=staff.role,
+            title=staff.title,
+            schools=schools,
+        )
+    school = next(s for s in schools if s.uai == uai)
+    return SignedIn(
+        identity=identity,
+        network_mode=mode,
+        connection=Connection(address=address, via_ssh=address is not None),
+        school=school,
+    )

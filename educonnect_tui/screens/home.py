@@ -57,8 +57,9 @@ class HomeScreen(Screen[None]):
         assert school is not None
         identity = self.signed_in.identity
         yield Static(
-            f"[b]{escape(school.name)}[/b] · {school.uai} │ {escape(identity.display_name)} "
-            f"({identity.role.value}) │ {self.signed_in.network_mode.label}",
+            f"[b]{escape(school.name)}[/b] · {school.uai} │ "
+            f"{escape(identity.first_name[:1])}. {escape(identity.last_name)}, "
+            f"{identity.role.value} │ {self.signed_in.network_mode.label}",
             id="school-header",
             markup=True,
         )
@@ -89,11 +90,12 @@ class HomeScreen(Screen[None]):
                             id="table-responsables",
                         )
                 yield Static("", id="status")
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         self._apply_width(self.size.width)
         self.table.focus()
+        self._update_summary()
         self._update_status()
 
     def on_resize(self) -> None:
