@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from rich.markup import escape
-from textual import on
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -66,7 +66,7 @@ class HomeScreen(Screen[None]):
         with Horizontal(id="body"):
             with Vertical(id="filters"):
                 yield Label("Classes  [dim](c, +/-)[/dim]", classes="filter-title")
-                yield ClassFilter(self.listing.divisions(), id="classes")
+                yield ClassFilter(id="classes")
                 yield Label("États  [dim](e)[/dim]", classes="filter-title")
                 yield StateFilter(AccountKind.PUPIL, (), id="states")
             with Vertical(id="main"):
@@ -95,6 +95,7 @@ class HomeScreen(Screen[None]):
     def on_mount(self) -> None:
         self._apply_width(self.size.width)
         self.table.focus()
+        self._load_divisions()
         self._update_summary()
         self._update_status()
 
@@ -131,12 +132,33 @@ class HomeScreen(Screen[None]):
         for kind in AccountKind:
             query = replace(self.queries[kind], selection=selection)
             self.queries[kind] = query
-            kept = self.listing.still_shown(query, self.selected[kind])
-            self.selected[kind].intersection_update(kept)
             table = self.query_one(f"#table-{self._tab_of(kind)}", AccountTable)
             table.set_query(query)
+            if self.selected[kind]:
+                self._prune_selection(kind, query, frozenset(self.selected[kind]))
         self._update_summary()
         self._update_status()
+
+    @work(thread=True, group="prune", exit_on_error=False)
+    def _prune_selection(self, kind: AccountKind, query: ListQuery, ticked: frozenset[int]) -> None:
+        kept = self.listing.still_shown(query, set(ticked))
+        self.app.call_from_thread(self._pruned, kind, query, ticked - kept)
+
+    def _pruned(self, kind: AccountKind, query: ListQuery, hidden: frozenset[int]) -> None:
+        if query != self.queries[kind]:
+            return  # the filters moved on; a newer pruning is on its way
+        self.selected[kind].difference_update(hidden)
+        self._refresh_after_selection()
+
+    @work(thread=True, group="divisions", exit_on_error=False)
+    def _load_divisions(self) -> None:
+        divisions = self.listing.divisions()
+        self.app.call_from_thread(self.query_one("#classes", ClassFilter).set_divisions, divisions)
+
+    def _refresh_after_selection(self) -> None:
+        self.table.refresh()
+        self._update_status()
+        self.refresh_bindings()
 
     def _update_summary(self) -> None:
         selection = self.queries[self.kind].selection
@@ -244,16 +266,21 @@ class HomeScreen(Screen[None]):
         self._update_status()
 
     def action_select_all(self) -> None:
-        self.selected[self.kind].update(self.listing.ids(self.queries[self.kind]))
-        self.table.refresh()
-        self._update_status()
-        self.refresh_bindings()
+        self._select_all(self.kind, self.queries[self.kind])
+
+    @work(thread=True, group="select_all", exclusive=True, exit_on_error=False)
+    def _select_all(self, kind: AccountKind, query: ListQuery) -> None:
+        ids = self.listing.ids(query)
+        self.app.call_from_thread(self._all_selected, kind, query, ids)
+
+    def _all_selected(self, kind: AccountKind, query: ListQuery, ids: list[int]) -> None:
+        if query == self.queries[kind]:
+            self.selected[kind].update(ids)
+            self._refresh_after_selection()
 
     def action_clear_selection(self) -> None:
         self.selected[self.kind].clear()
-        self.table.refresh()
-        self._update_status()
-        self.refresh_bindings()
+        self._refresh_after_selection()
 
     def action_sort_next(self) -> None:
         sortable = [c.sort for c in self.table.columns if c.sort is not None]

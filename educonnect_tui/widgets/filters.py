@@ -37,6 +37,10 @@ class MarkedSelectionList(SelectionList[str]):
         segments[1] = Segment(mark, segments[1].style)
         return Strip(segments, strip.cell_length)
 
+    def on_selection_list_selected_changed(self) -> None:
+        # The stock list repaints only the toggled line; a level ticks several lines.
+        self.refresh()
+
 
 class ClassFilter(MarkedSelectionList):
     """Classes under a line per level; ticking a level ticks all its classes.
@@ -49,9 +53,14 @@ class ClassFilter(MarkedSelectionList):
         Binding("minus", "none", "Aucune", id="classes_none"),
     ]
 
-    def __init__(self, divisions: list[DivisionRef], *, id: str | None = None) -> None:
-        options: list[Selection[str]] = []
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
         self._levels: dict[str, list[str]] = {}
+
+    def set_divisions(self, divisions: list[DivisionRef]) -> None:
+        """Fill the list once the classes arrive (they are read in a worker)."""
+        options: list[Selection[str]] = []
+        self._levels.clear()
         for level, group in groupby(divisions, key=lambda d: d.level):
             names = [d.name for d in group]
             self._levels[level] = names
@@ -59,7 +68,9 @@ class ClassFilter(MarkedSelectionList):
                 Selection(Text(f"▸ {level} (tout le niveau)", style="bold"), LEVEL_PREFIX + level)
             )
             options += [Selection(f"  {name}", name) for name in names]
-        super().__init__(*options, id=id)
+        self.clear_options()
+        self.add_options(options)
+        self.highlighted = 0 if options else None
 
     @property
     def classes_chosen(self) -> tuple[str, ...]:
@@ -89,6 +100,7 @@ class StateFilter(MarkedSelectionList):
         self, kind: AccountKind, chosen: tuple[AccountState, ...], *, id: str | None = None
     ) -> None:
         super().__init__(*self._state_options(kind, chosen), id=id)
+        self.highlighted = 0
 
     @staticmethod
     def _state_options(kind: AccountKind, chosen: tuple[AccountState, ...]) -> list[Selection[str]]:
