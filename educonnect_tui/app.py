@@ -7,10 +7,14 @@ tests and snapshots build the app with the same factory as production (``create_
 from __future__ import annotations
 
 from collections.abc import Iterable
+from functools import partial
 from importlib import resources
 from pathlib import Path
 
+from textual import actions
 from textual.app import App, SystemCommand
+from textual.command import CommandPalette
+from textual.dom import DOMNode
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
@@ -80,29 +84,49 @@ class EduConnectApp(App[None]):
             self.push_screen(HelpScreen(self.screen))
 
     def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
-        """Every key of the current screen and of the app, from the same registry."""
-        seen: set[str] = set()
-        for binding in (
-            *screen._bindings.key_to_bindings.values(),
-            *self._bindings.key_to_bindings.values(),
-        ):
-            for item in binding:
-                key = keys.ALL_KEYS.get(item.id or "")
-                if key is None or key.id in seen:
-                    continue
-                if screen.check_action(key.action.split("(")[0], ()) is False:
-                    continue
-                seen.add(key.id)
-                target = screen if key not in keys.APP_KEYS else self
-                yield SystemCommand(
-                    key.description,
-                    f"{key.help} [touche {item.key_display or item.key}]",
-                    lambda action=key.action, where=target: self._run(where, action),
-                )
-        yield SystemCommand("Thème", "Changer le thème de couleurs", self.action_change_theme)
+        """Every registry action of the screen the palette was opened on, and the app's.
 
-    def _run(self, target: object, action: str) -> None:
-        self.call_later(self.run_action, action, target)
+        Built from the same registry as the bindings, with the keys the user's keymap
+        gives. An action hidden by ``check_action`` (False) is left out; one that does not
+        apply just now (None, greyed in the footer) is listed but says so.
+        """
+        keymap = self.services.settings.keymap
+        seen: set[str] = set()
+        for node in (screen, self):
+            for bound in node._bindings.key_to_bindings.values():
+                for binding in bound:
+                    key = keys.ALL_KEYS.get(binding.id or "")
+                    if key is None or key.id in seen or key.action == "command_palette":
+                        continue
+                    seen.add(key.id)
+                    _, name, parameters = actions.parse(key.action)
+                    state = node.check_action(name, parameters)
+                    if state is False:
+                        continue
+                    shown = keys.keys_label(key, keymap)
+                    help_text = f"{key.help} — touche {shown}"
+                    if state is None:
+                        help_text = f"Indisponible pour l'instant. {help_text}"
+                    yield SystemCommand(
+                        key.description, help_text, partial(self._run, node, key.action)
+                    )
+        yield SystemCommand("Thème", "Changer le thème de couleurs.", self.action_change_theme)
+
+    def action_command_palette(self) -> None:
+        """Textual's palette, with a French prompt."""
+        if self.use_command_palette and not isinstance(self.screen, CommandPalette):
+            self.push_screen(
+                CommandPalette(placeholder="Chercher une action…", id="--command-palette")
+            )
+
+    def _run(self, target: DOMNode, action: str) -> None:
+        """After the palette has closed, so the action sees its own screen focused."""
+
+        async def run() -> None:
+            if not await self.run_action(action, target):
+                self.notify("Cette action ne s'applique pas pour l'instant.", severity="warning")
+
+        self.call_later(run)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         """Every worker's failure ends here, shown in French, never as a traceback."""

@@ -72,6 +72,14 @@ HOME_KEYS = (
 
 MODAL_KEYS = (Key("back", "escape", "back", "Retour", "Revenir à l'écran précédent."),)
 
+LOGIN_KEYS = (
+    # Priority: the focus must move before the next typed key is dispatched, or keys
+    # typed ahead (paste, a burst over a slow SSH link) land in the previous field.
+    Key("login_next", "enter", "next_field", "Suivant",
+        "Passer au champ suivant ; sur le dernier champ, se connecter.", show=False,
+        priority=True),
+)  # fmt: skip
+
 SCHOOL_PICKER_KEYS = (
     # Priority: the list would otherwise take enter itself, and the footer would not show it.
     Key("school_choose", "enter", "choose", "Choisir",
@@ -88,6 +96,7 @@ ALL_KEYS = {
         *APP_KEYS,
         *HOME_KEYS,
         *MODAL_KEYS,
+        *LOGIN_KEYS,
         *SCHOOL_PICKER_KEYS,
         *HELP_KEYS,
     )

@@ -1,0 +1,217 @@
+"""Staff sign-in: identifier, password, and the OTP code only outside the administrative network.
+
+Thin by design: ``auth.sign_in_step`` says which case applies (the sentence shown under
+the title), ``auth.sign_in`` decides everything else — the single generic failure, replay,
+blocking, auditing. The screen only collects the fields and shows the outcome.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, cast
+
+from textual import on, work
+from textual.actions import SkipAction
+from textual.app import ComposeResult
+from textual.containers import CenterMiddle, Horizontal, Vertical
+from textual.content import Content
+from textual.screen import Screen
+from textual.widgets import Button, Footer, Input, Label, Static
+from textual.worker import Worker, WorkerState
+
+from .. import keys
+from ..domain import auth
+from ..domain.auth import TOTP_DIGITS, SignedIn
+from ..domain.errors import AccountBlocked, DomainError
+from ..domain.network import Connection
+from ..domain.services import Services
+
+if TYPE_CHECKING:
+    from ..app import EduConnectApp
+
+TITLE = "Administration des comptes EduConnect"
+SIGN_IN_GROUP = "sign-in"
+CHECKING = "Vérification…"
+
+
+class LoginScreen(Screen[None]):
+    BINDINGS = keys.bindings(keys.LOGIN_KEYS)
+    AUTO_FOCUS = "#login-identifier"
+    HELP_TITLE = "connexion"
+    HELP_NOTES = (
+        ("Tab Maj+Tab", "Champ suivant / précédent."),
+        ("ctrl+c", "Quitter (q s'écrit dans les champs)."),
+        ("F1", "Cette aide (? s'écrit dans les champs)."),
+    )
+
+    def __init__(self, services: Services, connection: Connection) -> None:
+        super().__init__()
+        self.services = services
+        self.connection = connection
+        self.step = auth.sign_in_step(services, connection)
+        self.busy = False
+
+    @property
+    def edu_app(self) -> EduConnectApp:
+        """``self.app`` typed as ours: the screen hands the session to ``enter``."""
+        return cast("EduConnectApp", self.app)
+
+    def compose(self) -> ComposeResult:
+        with CenterMiddle(id="login-center"), Vertical(id="login-panel") as panel:
+            panel.border_title = TITLE
+            yield Static(self.step.message, id="login-case", markup=False)
+            with Horizontal(classes="login-row"):
+                yield Label("Identifiant", classes="login-label")
+                yield Input(id="login-identifier", compact=True, max_length=100)
+            with Horizontal(classes="login-row"):
+                yield Label("Mot de passe", classes="login-label")
+                yield Input(id="login-password", password=True, compact=True, max_length=200)
+            if self.step.otp_required:
+                with Horizontal(classes="login-row"):
+                    yield Label(f"Code à {TOTP_DIGITS} chiffres", classes="login-label")
+                    yield Input(
+                        id="login-code",
+                        compact=True,
+                        restrict=r"[0-9]*",
+                        max_length=TOTP_DIGITS,
+                        placeholder="clé OTP",
+                    )
+            yield Label("", id="login-error")
+            with Horizontal(id="login-actions"):
+                yield Button("Se connecter", id="login-submit", variant="primary", compact=True)
+                yield Static(
+                    "ctrl+c quitter · F1 aide",
+                    id="login-hint",
+                    markup=False,
+                )
+        yield Footer()
+
+    # -- fields -----------------------------------------------------------------
+
+    def _field(self, name: str) -> Input:
+        return self.query_one(f"#login-{name}", Input)
+
+    def _fields(self) -> list[Input]:
+        names = ["identifier", "password", *(["code"] if self.step.otp_required else [])]
+        return [self._field(name) for name in names]
+
+    def action_next_field(self) -> None:
+        """Enter on a field that is not the last: move on, synchronously.
+
+        ``Input.focus()`` would only take effect after the keys already queued, which
+        would then be typed into the field just left; ``set_focus`` moves it now. On the
+        last field the key goes on to the Input, whose ``Submitted`` comes after the
+        characters typed before it.
+        """
+        fields = self._fields()
+        focused = self.focused
+        if not isinstance(focused, Input) or focused not in fields or focused is fields[-1]:
+            raise SkipAction()
+        self.set_focus(fields[fields.index(focused) + 1])
+
+    @on(Input.Submitted)
+    def _submitted(self, event: Input.Submitted) -> None:
+        fields = self._fields()
+        if event.input not in fields:
+            return
+        event.stop()
+        index = fields.index(event.input)
+        if index + 1 < len(fields):  # only when login_next was remapped away from enter
+            fields[index + 1].focus()
+        else:
+            self.submit()
+
+    @on(Button.Pressed, "#login-submit")
+    def _pressed(self) -> None:
+        self.submit()
+
+    def _missing(self) -> tuple[Input, str] | None:
+        """A field left empty is not an attempt: say so without asking the domain."""
+        identifier = self._field("identifier")
+        if not identifier.value.strip():
+            return identifier, "Saisissez votre identifiant."
+        password = self._field("password")
+        if not password.value:
+            return password, "Saisissez votre mot de passe."
+        if self.step.otp_required:
+            code = self._field("code")
+            if len(code.value) != TOTP_DIGITS:
+                return code, f"Saisissez le code à {TOTP_DIGITS} chiffres de votre clé OTP."
+        return None
+
+    def submit(self) -> None:
+        if self.busy:
+            return
+        missing = self._missing()
+        if missing is not None:
+            field, message = missing
+            self._show_error(message)
+            field.focus()
+            return
+        code = self._field("code").value if self.step.otp_required else None
+        self._set_busy(True)
+        self._sign_in(self._field("identifier").value, self._field("password").value, code)
+
+    # -- the domain call ----------------------------------------------------------
+
+    @work(thread=True, exclusive=True, group=SIGN_IN_GROUP, exit_on_error=False)
+    def _sign_in(self, login: str, password: str, code: str | None) -> SignedIn | DomainError:
+        """argon2 takes tens of milliseconds: never on the UI thread."""
+        try:
+            return auth.sign_in(self.services, login, password, code, self.connection)
+        except DomainError as error:
+            return error
+
+    @on(Worker.StateChanged)
+    def _worker_done(self, event: Worker.StateChanged) -> None:
+        if event.worker.group != SIGN_IN_GROUP:
+            return
+        if event.state is WorkerState.SUCCESS:
+            self._set_busy(False)
+            outcome = event.worker.result
+            if isinstance(outcome, SignedIn):
+                self._signed_in(outcome)
+            elif isinstance(outcome, DomainError):
+                self._failed(outcome)
+        elif event.state is WorkerState.ERROR:
+            self._set_busy(False)
+            self._failed(event.worker.error or RuntimeError("?"), unexpected=True)
+        elif event.state is WorkerState.CANCELLED:
+            self._set_busy(False)
+
+    def _signed_in(self, signed_in: SignedIn) -> None:
+        # Nothing typed stays behind this screen (esc from the school picker comes back here).
+        self._clear_secrets()
+        self._field("identifier").value = ""
+        self._show_error("")
+        self._field("identifier").focus()
+        self.edu_app.enter(signed_in)
+
+    def _failed(self, error: BaseException, *, unexpected: bool = False) -> None:
+        message = str(error) if not unexpected else f"Erreur inattendue : {error}"
+        self._show_error(message)
+        self._clear_secrets()
+        if isinstance(error, AccountBlocked):
+            # Nothing to retype for this account until the wait is over: maybe someone else.
+            self._field("identifier").focus()
+        else:
+            self._field("password").focus()
+
+    # -- display ------------------------------------------------------------------
+
+    def _clear_secrets(self) -> None:
+        self._field("password").value = ""
+        if self.step.otp_required:
+            self._field("code").value = ""
+
+    def _show_error(self, message: str) -> None:
+        label = self.query_one("#login-error", Label)
+        label.update(Content(f"⚠ {message}") if message else Content(""))
+        label.set_class(bool(message), "-shown")
+
+    def _set_busy(self, busy: bool) -> None:
+        self.busy = busy
+        self.query_one("#login-submit", Button).disabled = busy
+        if busy:
+            label = self.query_one("#login-error", Label)
+            label.update(Content(CHECKING))
+            label.set_class(False, "-shown")

@@ -1,0 +1,119 @@
+"""After sign-in, someone attached to several schools picks the one they work on.
+
+The list comes from the session; the choice is checked again by ``auth.choose_school``
+(the attachment may have changed since sign-in) and audited there.
+"""
+
+from __future__ import annotations
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.containers import CenterMiddle, Vertical
+from textual.content import Content
+from textual.screen import Screen
+from textual.widgets import Footer, Label, OptionList, Static
+from textual.widgets.option_list import Option
+from textual.worker import Worker, WorkerState
+
+from .. import keys
+from ..domain import auth
+from ..domain.auth import SignedIn
+from ..domain.errors import DomainError
+from ..domain.services import Services
+
+CHOOSE_GROUP = "choose-school"
+
+
+class SchoolPickerScreen(Screen[SignedIn | None]):
+    """Dismissed with the session bound to the chosen school, or None to sign in again."""
+
+    BINDINGS = keys.bindings(keys.SCHOOL_PICKER_KEYS)
+    AUTO_FOCUS = "#schools"
+    HELP_TITLE = "choix de l'établissement"
+
+    def __init__(self, services: Services, signed_in: SignedIn) -> None:
+        super().__init__()
+        self.services = services
+        self.signed_in = signed_in
+        self.busy = False
+
+    def compose(self) -> ComposeResult:
+        identity = self.signed_in.identity
+        schools = identity.schools
+        with CenterMiddle(id="picker-center"), Vertical(id="picker-panel") as panel:
+            panel.border_title = "Choix de l'établissement"
+            yield Static(
+                Content(
+                    f"{identity.display_name} ({identity.role_label}) : vous êtes rattaché(e) à "
+                    f"{len(schools)} établissements. Choisissez celui sur lequel travailler."
+                ),
+                id="picker-intro",
+            )
+            yield OptionList(
+                *(
+                    Option(Content(f"{school.uai}  {school.name}"), id=school.uai)
+                    for school in schools
+                ),
+                id="schools",
+            )
+            yield Label("", id="picker-error")
+        yield Footer()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "choose" and (self.busy or self.query_one(OptionList).highlighted is None):
+            return None
+        return True
+
+    def action_choose(self) -> None:
+        options = self.query_one(OptionList)
+        if self.busy or options.highlighted is None:
+            return
+        uai = options.get_option_at_index(options.highlighted).id
+        if uai is not None:
+            self._choose(uai)
+
+    @on(OptionList.OptionSelected)
+    def _selected(self, event: OptionList.OptionSelected) -> None:
+        """A mouse click, or enter if the user remapped ``school_choose`` elsewhere."""
+        event.stop()
+        if not self.busy and event.option.id is not None:
+            self._choose(event.option.id)
+
+    def action_back(self) -> None:
+        self.dismiss(None)
+
+    def _choose(self, uai: str) -> None:
+        self.busy = True
+        self._show_error("")
+        self.refresh_bindings()
+        self._run_choice(uai)
+
+    @work(thread=True, exclusive=True, group=CHOOSE_GROUP, exit_on_error=False)
+    def _run_choice(self, uai: str) -> SignedIn | DomainError:
+        try:
+            return auth.choose_school(self.services, self.signed_in, uai)
+        except DomainError as error:
+            return error
+
+    @on(Worker.StateChanged)
+    def _worker_done(self, event: Worker.StateChanged) -> None:
+        if event.worker.group != CHOOSE_GROUP or event.state not in (
+            WorkerState.SUCCESS,
+            WorkerState.ERROR,
+            WorkerState.CANCELLED,
+        ):
+            return
+        self.busy = False
+        self.refresh_bindings()
+        outcome = event.worker.result if event.state is WorkerState.SUCCESS else None
+        if isinstance(outcome, SignedIn):
+            self.dismiss(outcome)
+        elif isinstance(outcome, DomainError):
+            self._show_error(str(outcome))
+        elif event.state is WorkerState.ERROR:
+            self._show_error(f"Erreur inattendue : {event.worker.error}")
+
+    def _show_error(self, message: str) -> None:
+        label = self.query_one("#picker-error", Label)
+        label.update(Content(f"⚠ {message}") if message else Content(""))
+        label.set_class(bool(message), "-shown")
