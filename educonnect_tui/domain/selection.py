@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import Select, exists, select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import aliased
 
 from .enums import AccountKind, AccountState, PupilStatus
@@ -68,20 +68,20 @@ def pupil_accounts(establishment_id: int, selection: Selection) -> Select[int]:
 
 
 def guardian_accounts(establishment_id: int, selection: Selection) -> Select[int]:
-    """Ids of the guardians' accounts with at least one enrolled child in the selected classes."""
+    """Ids of the guardians' accounts with at least one enrolled child in the selected classes.
+
+    The guardians of the school are computed once (not correlated per account), from the
+    pupils' index then the links' pupil index: thousands of guardians stay milliseconds.
+    """
     child = aliased(Pupil)
-    children = (
-        select(GuardianLink.pupil_id)
+    guardians = (
+        select(GuardianLink.guardian_id)
         .join(child, child.id == GuardianLink.pupil_id)
-        .where(
-            GuardianLink.guardian_id == Account.guardian_id,
-            child.establishment_id == establishment_id,
-            child.status == PupilStatus.ENROLLED,
-        )
+        .where(child.establishment_id == establishment_id, child.status == PupilStatus.ENROLLED)
     )
     if selection.guardians_of_pupil is not None:
         pupil_account = aliased(Account)
-        children = children.where(
+        guardians = guardians.where(
             child.id
             == select(pupil_account.pupil_id)
             .where(pupil_account.id == selection.guardians_of_pupil)
@@ -89,10 +89,12 @@ def guardian_accounts(establishment_id: int, selection: Selection) -> Select[int
         )
     if selection.divisions:
         division = aliased(Division)
-        children = children.join(division, division.id == child.division_id).where(
+        guardians = guardians.join(division, division.id == child.division_id).where(
             division.name.in_(selection.divisions)
         )
-    query = select(Account.id).where(Account.kind == AccountKind.GUARDIAN, exists(children))
+    query = select(Account.id).where(
+        Account.kind == AccountKind.GUARDIAN, Account.guardian_id.in_(guardians)
+    )
     return _common(query, selection)
 
 
