@@ -24,6 +24,9 @@ from ..domain.settings import config_file
 if TYPE_CHECKING:
     from ..app import EduConnectApp
 
+# (keys, what they do, binding id)
+Row = tuple[str, RenderableType, str]
+
 # (keys, what they do): the navigation every list, table and form shares.
 NAVIGATION = (
     ("↑ ↓", "Ligne précédente / suivante dans une liste ou un tableau."),
@@ -48,7 +51,7 @@ _SCREEN_TITLES = {"HomeScreen": "page d'accueil, recherche et filtres"}
 _LISTED = {key.id for key in (*keys.APP_KEYS, *keys.HOME_KEYS)}
 
 
-def _table(title: str, rows: Iterable[tuple[str, str, str]]) -> Table:
+def _table(title: str, rows: Iterable[Row]) -> Table:
     table = Table(
         title=title,
         title_justify="left",
@@ -67,15 +70,18 @@ def _table(title: str, rows: Iterable[tuple[str, str, str]]) -> Table:
     return table
 
 
-def _registry_rows(
-    group: Iterable[keys.Key], keymap: Mapping[str, str]
-) -> list[tuple[str, str, str]]:
-    return [(keys.keys_label(key, keymap), key.help, key.id) for key in group]
+def _registry_rows(group: Iterable[keys.Key], keymap: Mapping[str, str]) -> list[Row]:
+    return [(keys.keys_label(key, keymap), _described(key), key.id) for key in group]
 
 
-def _screen_rows(screen: Screen[object], keymap: Mapping[str, str]) -> list[tuple[str, str, str]]:
+def _described(key: keys.Key) -> Text:
+    """The footer's word first, so the footer and this page can be matched at a glance."""
+    return Text.assemble((key.description, "bold"), " : ", key.help)
+
+
+def _screen_rows(screen: Screen[object], keymap: Mapping[str, str]) -> list[Row]:
     """The screen's own remappable bindings (and its widgets'), not already listed above."""
-    rows: list[tuple[str, str, str]] = []
+    rows: list[Row] = []
     seen = set(_LISTED)
     for node in (screen, *screen.walk_children()):
         for bound in node._bindings.key_to_bindings.values():
@@ -87,11 +93,11 @@ def _screen_rows(screen: Screen[object], keymap: Mapping[str, str]) -> list[tupl
     return rows
 
 
-def _binding_row(binding: Binding, keymap: Mapping[str, str]) -> tuple[str, str, str]:
+def _binding_row(binding: Binding, keymap: Mapping[str, str]) -> Row:
     assert binding.id is not None
     known = keys.ALL_KEYS.get(binding.id)
     if known is not None:
-        return keys.keys_label(known, keymap), known.help, known.id
+        return keys.keys_label(known, keymap), _described(known), known.id
     bound = keymap.get(binding.id, binding.key)
     label = " ".join(keys.key_label(part) for part in bound.split(",") if part.strip())
     text = _FALLBACK_HELP.get(binding.id) or binding.description or binding.action

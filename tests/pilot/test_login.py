@@ -1,0 +1,373 @@
+"""Sign-in, school choice, help and palette, driven through the keyboard like staff would.
+
+The app is built with ``create_app`` (the production factory) on a migrated SQLite copy,
+cheap argon2 parameters and a clock the tests move. The domain decides every outcome;
+these tests check what the screens show and where the focus goes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import ipaddress
+from collections.abc import Callable, Coroutine, Iterator
+from pathlib import Path
+from typing import ParamSpec
+
+import pyotp
+import pytest
+from rich.console import Console
+from textual import events
+from textual.command import CommandList, CommandPalette
+from textual.pilot import Pilot
+from textual.widgets import Input, Label, OptionList, Static
+
+from educonnect_tui.app import EduConnectApp, create_app
+from educonnect_tui.domain.auth import GENERIC_FAILURE
+from educonnect_tui.domain.network import Connection
+from educonnect_tui.domain.services import Services
+from educonnect_tui.domain.settings import Settings
+from educonnect_tui.domain.staff import NewStaff
+from educonnect_tui.screens.help import HelpScreen
+from educonnect_tui.screens.home import HomeScreen
+from educonnect_tui.screens.login import LoginScreen
+from educonnect_tui.screens.school_picker import SchoolPickerScreen
+from tests import factories
+from tests.conftest import FAST_HASH, FakeClock
+
+P = ParamSpec("P")
+
+
+def _sync(test: Callable[P, Coroutine[object, object, None]]) -> Callable[P, None]:
+    """Run an async Pilot test without an async pytest plugin (none is installed)."""
+
+    @functools.wraps(test)
+    def run(*args: P.args, **kwargs: P.kwargs) -> None:
+        asyncio.run(test(*args, **kwargs))
+
+    return run
+
+
+OUTSIDE = Connection(address="203.0.113.5", via_ssh=True)
+SECOND_SCHOOL = ("0941876D", "École élémentaire Joliot-Curie")
+
+
+def _services(url: str, tmp_path: Path, clock: FakeClock, networks: list[str]) -> Services:
+    settings = Settings(
+        database_url=url,
+        output_dir=tmp_path / "out",
+        admin_networks=[ipaddress.ip_network(n) for n in networks],
+        hash_workers=1,
+    )
+    return Services.from_settings(settings, clock=clock, hash_params=FAST_HASH)
+
+
+@pytest.fixture
+def login_clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def outside(sqlite_url: str, tmp_path: Path, login_clock: FakeClock) -> Iterator[Services]:
+    """No administrative network configured: the OTP code is asked."""
+    built = _services(sqlite_url, tmp_path, login_clock, [])
+    yield built
+    built.engine.dispose()
+
+
+@pytest.fixture
+def inside(sqlite_url: str, tmp_path: Path, login_clock: FakeClock) -> Iterator[Services]:
+    """OUTSIDE's address is in the administrative network: no code."""
+    built = _services(sqlite_url, tmp_path, login_clock, ["203.0.113.0/24"])
+    yield built
+    built.engine.dispose()
+
+
+def _code(staff: NewStaff, clock: FakeClock) -> str:
+    return pyotp.TOTP(staff.totp_secret).at(clock.now)
+
+
+async def _settle(pilot: Pilot[None]) -> None:
+    """Let the sign-in thread finish and its outcome reach the screen."""
+    for _ in range(3):
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+
+
+async def _type(pilot: Pilot[None], text: str) -> None:
+    await pilot.press(*text)
+
+
+async def _sign_in(pilot: Pilot[None], login: str, password: str, code: str | None) -> None:
+    """Fill the fields and press enter on the last one (typing itself is tested apart)."""
+    app = pilot.app
+    assert isinstance(app, EduConnectApp)
+    await pilot.pause()
+    _field(app, "identifier").value = login
+    _field(app, "password").value = password
+    last = _field(app, "password")
+    if code is not None:
+        last = _field(app, "code")
+        last.value = code
+    last.focus()
+    await pilot.pause()
+    await pilot.press("enter")
+    await _settle(pilot)
+
+
+def _field(app: EduConnectApp, name: str) -> Input:
+    return app.screen.query_one(f"#login-{name}", Input)
+
+
+def _error(app: EduConnectApp) -> str:
+    return str(app.screen.query_one("#login-error", Label).content)
+
+
+@_sync
+async def test_outside_the_admin_network_the_code_is_asked_and_said(outside: Services) -> None:
+    app = create_app(outside, connection=OUTSIDE)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        assert isinstance(app.screen, LoginScreen)
+        case = str(app.screen.query_one("#login-case", Static).content)
+        assert "hors du réseau administratif (SSH depuis 203.0.113.5)" in case
+        assert "code à 6 chiffres de votre clé OTP" in case
+        code = _field(app, "code")
+        assert code.max_length == 6
+        assert _field(app, "password").password
+        assert app.focused is _field(app, "identifier")
+        # Only digits reach the code field.
+        code.focus()
+        await pilot.pause()
+        await _type(pilot, "12ab3-4")
+        assert code.value == "1234"
+
+
+@_sync
+async def test_from_the_admin_network_there_is_no_code_field(
+    inside: Services, login_clock: FakeClock
+) -> None:
+    staff = factories.staff_member(inside)
+    app = create_app(inside, connection=OUTSIDE)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        case = str(app.screen.query_one("#login-case", Static).content)
+        assert "depuis le réseau administratif" in case
+        assert "suffisent" in case
+        assert not app.screen.query("#login-code")
+        await _sign_in(pilot, staff.login, staff.password, None)
+        assert isinstance(app.screen, HomeScreen)
+        assert app.screen.signed_in.network_mode.label == "réseau administratif"
+
+
+@_sync
+async def test_right_credentials_and_code_reach_the_home_page(
+    outside: Services, login_clock: FakeClock
+) -> None:
+    staff = factories.staff_member(outside)
+    app = create_app(outside, connection=OUTSIDE)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _sign_in(pilot, staff.login, staff.password, _code(staff, login_clock))
+        assert isinstance(app.screen, HomeScreen)
+        assert app.screen.signed_in.school is not None
+        assert app.screen.signed_in.school.uai == factories.DEFAULT_UAI
+        # The login screen is gone: esc cannot go back to it.
+        assert not any(isinstance(s, LoginScreen) for s in app.screen_stack)
+
+
+@_sync
+async def test_keys_typed_ahead_land_in_the_right_fields(
+    outside: Services, login_clock: FakeClock
+) -> None:
+    """A burst (paste, slow SSH link) must not spill into the field being left."""
+    staff = factories.staff_member(outside)
+    app = create_app(outside, connection=OUTSIDE)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        burst = [*staff.login, "enter", *staff.password, "enter"]
+        for key in burst:
+            character = key if len(key) == 1 else None
+            name = key if key.isalnum() or len(key) > 1 else _key_name(key)
+            app.post_message(events.Key(name, character))
+        await pilot.pause()
+        await pilot.pause()
+        assert _field(app, "identifier").value == staff.login
+        assert _field(app, "password").value == staff.password
+        assert app.focused is _field(app, "code")
+
+
+def _key_name(character: str) -> str:
+    from textual.keys import _character_to_key
+
+    return _character_to_key(character)
+
+
+@_sync
+async def test_wrong_password_shows_the_generic_message_and_clears_the_secrets(
+    outside: Services, login_clock: FakeClock
+) -> None:
+    staff = factories.staff_member(outside)
+    app = create_app(outside, connection=OUTSIDE)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _sign_in(pilot, staff.login, "pas-le-bon", _code(staff, login_clock))
+        assert isinstance(app.screen, LoginScreen)
+        assert _error(app) == f"⚠ {GENERIC_FAILURE}"
+        assert app.screen.query_one("#login-error", Label).has_class("-shown")
+        assert _field(app, "password").value == ""
+        assert _field(app, "code").value == ""
+        assert _field(app, "identifier").value == staff.login
+        assert app.focused is _field(app, "password")
+
+
+@_sync
+async def test_an_empty_field_is_pointed_at_without_an_attempt(outside: Services) -> None:
+    app = create_app(outside, connection=OUTSIDE)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _type(pilot, "h.martin")
+        await pilot.press("enter", "enter", "enter")
+        await _settle(pilot)
+        assert "Saisissez votre mot de passe" in _error(app)
+        assert app.focused is _field(app, "password")
+
+
+@_sync
+async def test_five_failures_block_the_account_and_show_the_wait(
+    outside: Services, login_clock: FakeClock
+) -> None:
+    staff = factories.staff_member(outside)
+    app = create_app(outside, connection=OUTSIDE)
+    async with app.run_test(size=(80, 24)) as pilot:
+        for attempt in range(1, 6):
+            await _sign_in(pilot, staff.login, f"mauvais-{attempt}", "000000")
+            assert isinstance(app.screen, LoginScreen)
+        message = _error(app)
+        assert message.startswith("⚠ Compte bloqué après trop d'essais infructueux")
+        assert "réessayez après le" in message
+        # Even the right password is refused now, with the same wait.
+        _field(app, "identifier").focus()
+        await pilot.pause()
+        _field(app, "password").value = staff.password
+        _field(app, "code").value = _code(staff, login_clock)
+        app.screen.submit()
+        await _settle(pilot)
+        assert isinstance(app.screen, LoginScreen)
+        assert "Compte bloqué" in _error(app)
+
+
+@_sync
+async def test_several_schools_pick_one_then_its_home_page(
+    outside: Services, login_clock: FakeClock
+) -> None:
+    staff = factories.staff_member(
+        outside, schools=((factories.DEFAULT_UAI, "Collège Jean Moulin"), SECOND_SCHOOL)
+    )
+    app = create_app(outside, connection=OUTSIDE)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _sign_in(pilot, staff.login, staff.password, _code(staff, login_clock))
+        assert isinstance(app.screen, SchoolPickerScreen)
+        options = app.screen.query_one(OptionList)
+        labels = [str(options.get_option_at_index(i).prompt) for i in range(options.option_count)]
+        assert labels == [
+            f"{factories.DEFAULT_UAI}  Collège Jean Moulin",
+            f"{SECOND_SCHOOL[0]}  {SECOND_SCHOOL[1]}",
+        ]
+        await pilot.press("down", "enter")
+        await _settle(pilot)
+        assert isinstance(app.screen, HomeScreen)
+        school = app.screen.signed_in.school
+        assert school is not None
+        assert school.uai == SECOND_SCHOOL[0]
+
+
+@_sync
+async def test_escape_from_the_picker_goes_back_to_an_empty_login(
+    outside: Services, login_clock: FakeClock
+) -> None:
+    staff = factories.staff_member(
+        outside, schools=((factories.DEFAULT_UAI, "Collège Jean Moulin"), SECOND_SCHOOL)
+    )
+    app = create_app(outside, connection=OUTSIDE)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _sign_in(pilot, staff.login, staff.password, _code(staff, login_clock))
+        assert isinstance(app.screen, SchoolPickerScreen)
+        await pilot.press("escape")
+        await pilot.pause()
+        assert isinstance(app.screen, LoginScreen)
+        assert [_field(app, n).value for n in ("identifier", "password", "code")] == ["", "", ""]
+
+
+@_sync
+async def test_q_and_question_mark_are_typed_in_a_field_ctrl_c_quits(outside: Services) -> None:
+    app = create_app(outside, connection=OUTSIDE)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _type(pilot, "q?q")
+        await pilot.pause()
+        assert _field(app, "identifier").value == "q?q"
+        assert isinstance(app.screen, LoginScreen)
+        assert app.return_code is None
+        await pilot.press("ctrl+c")
+        await pilot.pause()
+        assert app.return_code == 0
+
+
+@_sync
+async def test_help_lists_every_key_with_its_id_and_closes(
+    outside: Services, login_clock: FakeClock
+) -> None:
+    staff = factories.staff_member(outside)
+    app = create_app(outside, connection=OUTSIDE)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _sign_in(pilot, staff.login, staff.password, _code(staff, login_clock))
+        assert isinstance(app.screen, HomeScreen)
+        await pilot.press("question_mark")
+        await pilot.pause()
+        help_screen = app.screen
+        assert isinstance(help_screen, HelpScreen)
+        console = Console(width=76, record=True, file=open("/dev/null", "w"))  # noqa: SIM115
+        console.print(help_screen._content())
+        text = console.export_text()
+        for expected in (
+            "(re)Notifier",
+            "notify",
+            "Général",
+            "Page d'accueil",
+            "PgUp PgDn",
+            "Début Fin",
+            "Maj+Tab",
+            "ctrl+p",
+            "[keymap]",
+            "home_back",
+        ):
+            assert expected in text, expected
+        await pilot.press("q")
+        await pilot.pause()
+        assert isinstance(app.screen, HomeScreen)
+        assert app.return_code is None
+
+
+@_sync
+async def test_palette_lists_the_screen_actions_in_french_and_runs_one(
+    outside: Services, login_clock: FakeClock
+) -> None:
+    staff = factories.staff_member(outside)
+    app = create_app(outside, connection=OUTSIDE)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _sign_in(pilot, staff.login, staff.password, _code(staff, login_clock))
+        home = app.screen
+        assert isinstance(home, HomeScreen)
+        commands = {c.title: c.help for c in app.get_system_commands(home)}
+        for title in ("(re)Notifier", "Rechercher", "Tout cocher", "Quitter", "Aide", "Thème"):
+            assert title in commands, title
+        assert "touche n" in commands["(re)Notifier"]
+        assert "Commandes" not in commands
+        await pilot.press("ctrl+p")
+        await pilot.pause()
+        assert isinstance(app.screen, CommandPalette)
+        await _type(pilot, "Aide")
+        await pilot.pause(0.3)
+        results = app.screen.query_one(CommandList)
+        assert results.option_count >= 1
+        await pilot.press("down", "enter")
+        await pilot.pause()
+        await pilot.pause()
+        assert isinstance(app.screen, HelpScreen)
