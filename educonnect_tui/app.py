@@ -129,14 +129,17 @@ class EduConnectApp(App[None]):
         self.call_later(run)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.state is WorkerState.ERROR and event.worker.error is not None:
+            self.show_error(event.worker.error)
+
+    def show_error(self, error: BaseException) -> None:
         """Every worker's failure ends here, shown in French, never as a traceback."""
-        if event.state is not WorkerState.ERROR:
-            return
-        error = event.worker.error
         from .screens.error import ErrorScreen
 
         unexpected = f"Erreur inattendue : {error}"
         message = str(error) if isinstance(error, DomainError) else unexpected
+        if isinstance(self.screen, ErrorScreen) and self.screen.message == message:
+            return  # several workers failing for the same reason: one modal
         self.push_screen(ErrorScreen(message))
 
 

@@ -12,14 +12,16 @@ import datetime as dt
 import os
 import secrets
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from educonnect_tui.domain import db
+from educonnect_tui.app import EduConnectApp, create_app
+from educonnect_tui.domain import db, demo
+from educonnect_tui.domain.audit import Actor
 from educonnect_tui.domain.models import Base
 from educonnect_tui.domain.passwords import HashParams
 from educonnect_tui.domain.services import Services
@@ -147,3 +149,50 @@ def services(settings: Settings, clock: FakeClock) -> Iterator[Services]:
     built = Services.from_settings(settings, clock=clock, hash_params=FAST_HASH)
     yield built
     built.engine.dispose()
+
+
+# -- the demo school, deterministic, for Pilot and snapshot tests -------------------------
+
+DEMO_NOW = dt.datetime(2026, 11, 16, 9, 30, tzinfo=dt.UTC)
+
+
+@pytest.fixture(scope="session")
+def demo_template(sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("demo") / "demo.db"
+    shutil.copy(sqlite_template, path)
+    services = Services.from_settings(
+        Settings(database_url=f"sqlite:///{path}"),
+        clock=FakeClock(DEMO_NOW),
+        hash_params=FAST_HASH,
+    )
+    demo.create_demo(services, Actor(label="démo", source_address="test"))
+    with services.engine.connect() as connection:
+        connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    services.engine.dispose()
+    return path
+
+
+@pytest.fixture
+def demo_services(demo_template: Path, tmp_path: Path) -> Iterator[Services]:
+    path = tmp_path / "demo.db"
+    shutil.copy(demo_template, path)
+    services = Services.from_settings(
+        Settings(database_url=f"sqlite:///{path}", output_dir=tmp_path / "sorties", hash_workers=1),
+        clock=FakeClock(DEMO_NOW),
+        hash_params=FAST_HASH,
+    )
+    yield services
+    services.engine.dispose()
+
+
+@pytest.fixture
+def principal_app(demo_services: Services) -> Callable[[], EduConnectApp]:
+    """The collège's principal, signed in from the administrative network."""
+
+    def build() -> EduConnectApp:
+        from tests import factories
+
+        session = factories.signed_in(demo_services, "p.marchand", demo.COLLEGE_UAI)
+        return create_app(demo_services, signed_in=session)
+
+    return build

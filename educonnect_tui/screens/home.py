@@ -25,6 +25,7 @@ from ..domain.selection import Selection
 from ..domain.services import Services
 from ..widgets.account_table import AccountTable
 from ..widgets.filters import ClassFilter, StateFilter
+from ..widgets.worker_errors import ReportsWorkerErrors
 
 TAB_KIND = {"eleves": AccountKind.PUPIL, "responsables": AccountKind.GUARDIAN}
 NARROW = 110
@@ -33,7 +34,7 @@ NOTIFIABLE = tuple(s for s in AccountState if s is not AccountState.DEACTIVATED)
 SEARCH_DEBOUNCE = 0.15
 
 
-class HomeScreen(Screen[None]):
+class HomeScreen(ReportsWorkerErrors, Screen[None]):
     BINDINGS = [
         *keys.bindings(keys.HOME_KEYS),
         Binding("escape", "back_to_table", show=False, id="home_back"),

@@ -25,6 +25,7 @@ from textual.strip import Strip
 from ..domain.enums import AccountKind
 from ..domain.listing import GuardianRow, Listing, ListQuery, PupilRow, Row, SortKey
 from .state_badge import state_text
+from .worker_errors import ReportsWorkerErrors
 
 PAGE_SIZE = 64
 KEPT_PAGES_AROUND = 1
@@ -89,7 +90,7 @@ MARK_WIDTH = 2
 GAP = 1
 
 
-class AccountTable(ScrollView, can_focus=True):
+class AccountTable(ReportsWorkerErrors, ScrollView, can_focus=True):
     """Accounts of one kind, filtered by a ``ListQuery``; selection is a set of account ids."""
 
     DEFAULT_CSS = """
@@ -168,6 +169,7 @@ class AccountTable(ScrollView, can_focus=True):
             thread=True,
             group="count",
             exclusive=True,
+            exit_on_error=False,
             name="count",
         )
         self.refresh()
@@ -199,6 +201,7 @@ class AccountTable(ScrollView, can_focus=True):
             lambda: self._fetch_page(generation, query, page),
             thread=True,
             group="pages",
+            exit_on_error=False,
             name=f"page {page}",
         )
 

@@ -7,7 +7,8 @@ from collections.abc import Callable
 import pytest
 
 from educonnect_tui.app import EduConnectApp
-from tests.snapshots.conftest import SIZES, settle
+from tests.helpers import settle
+from tests.snapshots.conftest import SIZES
 
 
 @pytest.mark.parametrize("size", SIZES)

@@ -1,0 +1,133 @@
+"""The home page driven from the keyboard: search, filters, selection, sort, errors."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+from textual.widgets import Input, Static
+
+from educonnect_tui.app import EduConnectApp
+from educonnect_tui.domain.errors import DomainError
+from educonnect_tui.domain.listing import Listing, PupilRow, SortKey
+from educonnect_tui.screens.error import ErrorScreen
+from educonnect_tui.screens.home import HomeScreen
+from educonnect_tui.widgets.account_table import PAGE_SIZE, AccountTable
+from tests.helpers import settle, sync
+
+AppFactory = Callable[[], EduConnectApp]
+
+
+def _home(app: EduConnectApp) -> HomeScreen:
+    assert isinstance(app.screen, HomeScreen)
+    return app.screen
+
+
+def _status(app: EduConnectApp) -> str:
+    return str(_home(app).query_one("#status", Static).render())
+
+
+@sync
+async def test_two_keystrokes_to_typing_a_name(principal_app: AppFactory) -> None:
+    app = principal_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("slash", *"lefevre")
+        assert isinstance(app.focused, Input)
+        await pilot.pause(0.3)
+        await settle(pilot)
+        table = _home(app).table
+        assert table.total is not None and 0 < table.total < 20
+        row = table.current_row
+        assert isinstance(row, PupilRow) and "lef" in row.last_name.lower()
+        await pilot.press("enter")
+        assert app.focused is table
+
+
+@sync
+async def test_select_all_clear_and_filter_keeps_only_rows_still_shown(
+    principal_app: AppFactory,
+) -> None:
+    app = principal_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        home = _home(app)
+        await pilot.press("space", "space")
+        assert len(home.selected[home.kind]) == 2
+        await pilot.press("a")
+        await settle(pilot)
+        assert len(home.selected[home.kind]) == home.table.total == 520
+        assert "520 coché(s)" in _status(app)
+        # Keep only the 3e: the selection shrinks to the rows still shown.
+        await pilot.press("c", *["down"] * 18, "space", "escape")
+        await settle(pilot)
+        shown = set(home.listing.ids(home.queries[home.kind]))
+        assert home.selected[home.kind] == shown and 100 < len(shown) < 140
+        await pilot.press("A")
+        assert not home.selected[home.kind]
+        assert app.screen.check_action("clear_selection", ()) is None
+
+
+@sync
+async def test_sort_cycles_and_reverses(principal_app: AppFactory) -> None:
+    app = principal_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        home = _home(app)
+        await pilot.press("o")
+        await settle(pilot)
+        assert home.queries[home.kind].sort is SortKey.FIRST_NAME
+        await pilot.press("O")
+        await settle(pilot)
+        assert home.queries[home.kind].descending
+        rows = [home.table.row_at(i) for i in range(5)]
+        names = [r.first_name for r in rows if isinstance(r, PupilRow)]
+        assert names == sorted(names, reverse=True)
+
+
+@sync
+async def test_table_holds_a_screenful_plus_a_margin(principal_app: AppFactory) -> None:
+    app = principal_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        table = _home(app).table
+        for key in ("end", "pageup", "home", "pagedown", "pagedown"):
+            await pilot.press(key)
+            await settle(pilot)
+            assert table.loaded_rows <= 3 * PAGE_SIZE
+        await pilot.press("end")
+        await settle(pilot)
+        assert table.cursor == table.total - 1 if table.total else False
+        assert table.current_row is not None
+
+
+@sync
+async def test_guardians_tab(principal_app: AppFactory) -> None:
+    app = principal_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("2")
+        await settle(pilot)
+        home = _home(app)
+        assert home.kind.value == "responsable"
+        assert isinstance(home.table, AccountTable) and home.table.total == 898
+        assert app.screen.check_action("notify_guardians", ()) is None
+
+
+@sync
+async def test_a_failing_worker_shows_the_error_modal(
+    principal_app: AppFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(self: Listing, query: object) -> int:
+        raise DomainError("Base de données indisponible.")
+
+    monkeypatch.setattr(Listing, "count", broken)
+    app = principal_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        assert isinstance(app.screen, ErrorScreen)
+        assert "Base de données indisponible." in str(
+            app.screen.query_one("#error-message").render()
+        )
+        await pilot.press("escape")
+        assert app.is_running
