@@ -89,10 +89,20 @@ def default_paths(
 
 def count_selected(services: Services, uai: str, kind: AccountKind, selection: Selection) -> int:
     """How many accounts ``notify`` would touch: for the confirmation before doing it."""
+    return sum(count_by_state(services, uai, kind, selection).values())
+
+
+def count_by_state(
+    services: Services, uai: str, kind: AccountKind, selection: Selection
+) -> dict[AccountState, int]:
+    """What ``notify`` would touch, by state: activated ones will have to activate again."""
     with services.sessions() as session:
         school = get_by_uai(session, uai)
-        ids = accounts_of(kind, school.id, _notifiable(selection)).subquery()
-        return int(session.scalar(select(func.count()).select_from(ids)) or 0)
+        ids = accounts_of(kind, school.id, _notifiable(selection))
+        query = (
+            select(Account.state, func.count()).where(Account.id.in_(ids)).group_by(Account.state)
+        )
+        return {AccountState(state): int(n) for state, n in session.execute(query)}
 
 
 def _notifiable(selection: Selection) -> Selection:

@@ -21,11 +21,13 @@ from .. import keys
 from ..domain.auth import SignedIn
 from ..domain.enums import AccountKind, AccountState
 from ..domain.listing import Listing, ListQuery, PupilRow, SortKey
+from ..domain.notification import NotifyResult
 from ..domain.selection import Selection
 from ..domain.services import Services
 from ..widgets.account_table import AccountTable
 from ..widgets.filters import ClassFilter, StateFilter
 from ..widgets.worker_errors import ReportsWorkerErrors
+from .notify import NotifyRequest, start_notify
 
 TAB_KIND = {"eleves": AccountKind.PUPIL, "responsables": AccountKind.GUARDIAN}
 NARROW = 110
@@ -315,8 +317,6 @@ class HomeScreen(ReportsWorkerErrors, Screen[None]):
         )
 
     def action_notify_accounts(self) -> None:
-        from .notify import NotifyRequest, start_notify
-
         kind = self.kind
         chosen = self.selected[kind]
         base = self.queries[kind].selection
@@ -325,7 +325,7 @@ class HomeScreen(ReportsWorkerErrors, Screen[None]):
                 s for s in AccountState if s is not AccountState.DEACTIVATED
             )
             selection = replace(base, account_ids=tuple(sorted(chosen)), states=states)
-            scope = f"{len(chosen)} compte(s) coché(s)"
+            scope = "les comptes cochés"
         else:
             selection = base
             scope = "les comptes affichés"
@@ -335,11 +335,16 @@ class HomeScreen(ReportsWorkerErrors, Screen[None]):
         row = self.table.current_row
         if not isinstance(row, PupilRow):
             return
-        from .notify import NotifyRequest, start_notify
-
         selection = Selection(states=NOTIFIABLE, guardians_of_pupil=row.account_id)
         scope = f"les représentants légaux de {row.first_name} {row.last_name} ({row.division})"
         start_notify(self, NotifyRequest(AccountKind.GUARDIAN, selection, scope))
+
+    def notified(self, request: NotifyRequest, result: NotifyResult) -> None:
+        """After a notification: new states on screen, notified rows no longer ticked."""
+        if request.selection.account_ids is not None:
+            self.selected[request.kind].difference_update(request.selection.account_ids)
+        self.refresh_tables()
+        self._refresh_after_selection()
 
     def refresh_tables(self) -> None:
         for kind in AccountKind:

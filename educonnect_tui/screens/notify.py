@@ -1,0 +1,266 @@
+"""(Re)Notifier les comptes: confirm what will happen, then run it with a progress bar.
+
+The confirmation says how many accounts, which documents and where they will be
+written; the job runs in a worker thread (hashing uses every core) and can be
+cancelled, in which case the domain guarantees nothing changed.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+from rich.markup import escape
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen, Screen
+from textual.widgets import Button, Label, ProgressBar, Static
+
+from ..domain import notification
+from ..domain.auth import SignedIn
+from ..domain.enums import AccountKind, AccountState
+from ..domain.errors import Cancelled, DomainError
+from ..domain.notification import NotifyResult
+from ..domain.selection import Selection
+from ..domain.services import Services
+from ..widgets.worker_errors import ReportsWorkerErrors
+
+PHASES = {
+    "hachage": "Création des mots de passe provisoires",
+    "documents": "Écriture des documents",
+}
+
+
+@dataclass(frozen=True)
+class NotifyRequest:
+    kind: AccountKind
+    selection: Selection
+    scope: str  # French: "3 compte(s) coché(s)", "les comptes affichés"...
+
+
+class NotifyHost(Protocol):
+    """The screen a notification starts from; it reloads what it shows afterwards."""
+
+    services: Services
+    signed_in: SignedIn
+
+    def notified(self, request: NotifyRequest, result: NotifyResult) -> None: ...
+
+
+def start_notify(host: NotifyHost, request: NotifyRequest) -> None:
+    """Confirm, then run, then tell ``host``: the whole (re)Notifier flow."""
+    assert isinstance(host, Screen)
+    app = host.app
+
+    def confirmed(paths: tuple[Path, Path] | None) -> None:
+        if paths is None:
+            return
+
+        def done(result: NotifyResult | None) -> None:
+            if result is not None:
+                host.notified(request, result)
+
+        app.push_screen(
+            NotifyProgressScreen(host.services, host.signed_in, request, *paths), callback=done
+        )
+
+    app.push_screen(NotifyConfirmScreen(host.services, host.signed_in, request), confirmed)
+
+
+def _documents(kind: AccountKind) -> str:
+    if kind is AccountKind.PUPIL:
+        return "fiches à découper (8 par page) et liste de classe, par classe"
+    return "une lettre par représentant légal"
+
+
+class NotifyConfirmScreen(ReportsWorkerErrors, ModalScreen[tuple[Path, Path] | None]):
+    """How many, which documents, where: nothing is done before the user says so."""
+
+    BINDINGS = [
+        Binding("escape", "cancel", "Annuler", id="notify_cancel"),
+        Binding("enter", "confirm", "Notifier", id="notify_confirm", priority=True),
+    ]
+
+    def __init__(self, services: Services, signed_in: SignedIn, request: NotifyRequest) -> None:
+        super().__init__()
+        self.services = services
+        self.signed_in = signed_in
+        self.request = request
+        self.total: int | None = None
+        school = signed_in.school
+        assert school is not None
+        self.paths = notification.default_paths(
+            services, school.uai, request.kind, services.clock()
+        )
+
+    def compose(self) -> ComposeResult:
+        noun = "élèves" if self.request.kind is AccountKind.PUPIL else "représentants légaux"
+        with Vertical(id="notify-dialog", classes="dialog"):
+            yield Label(f"(Re)notifier les comptes {noun}", classes="dialog-title")
+            yield Static("Calcul du nombre de comptes…", id="notify-summary")
+            with Horizontal(classes="dialog-buttons"):
+                yield Button(
+                    "Notifier", variant="primary", id="notify-go", disabled=True, compact=True
+                )
+                yield Button("Annuler", id="notify-no", compact=True)
+
+    def on_mount(self) -> None:
+        self._count()
+
+    @work(thread=True, exit_on_error=False)
+    def _count(self) -> None:
+        school = self.signed_in.school
+        assert school is not None
+        counts = notification.count_by_state(
+            self.services, school.uai, self.request.kind, self.request.selection
+        )
+        self.app.call_from_thread(self._counted, counts)
+
+    def _counted(self, counts: dict[AccountState, int]) -> None:
+        self.total = sum(counts.values())
+        summary = self.query_one("#notify-summary", Static)
+        if not self.total:
+            summary.update(
+                f"Aucun compte à notifier parmi {escape(self.request.scope)} "
+                "(les comptes désactivés ne sont jamais notifiés)."
+            )
+            self.query_one("#notify-go", Button).display = False
+            self.query_one("#notify-no", Button).label = "Fermer"
+            return
+        pdf, csv = self.paths
+        lines = [
+            f"[b]{self.total}[/b] compte(s) : {escape(self.request.scope)}",
+            "  " + " · ".join(f"{s.symbol} {s.label} : {n}" for s, n in sorted(counts.items())),
+        ]
+        activated = counts.get(AccountState.ACTIVATED, 0)
+        if activated:
+            lines.append(f"[b]⚠ {activated} déjà activé(s)[/b] : ils devront être réactivés.")
+        lines += [
+            "Chacun reçoit un nouveau mot de passe provisoire (l'ancien ne marchera plus).",
+            f"Documents : {_documents(self.request.kind)}, et un tableau CSV.",
+            f"Dossier : {escape(str(pdf.parent))}/",
+            f"  {escape(pdf.name)} et {escape(csv.suffix)} (lisibles par vous seul)",
+        ]
+        summary.update("\n".join(lines))
+        go = self.query_one("#notify-go", Button)
+        go.disabled = False
+        go.focus()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        if event.button.id == "notify-go":
+            self.action_confirm()
+        else:
+            self.action_cancel()
+
+    def action_confirm(self) -> None:
+        if self.total:
+            self.dismiss(self.paths)
+        else:
+            self.dismiss(None)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class NotifyProgressScreen(ModalScreen[NotifyResult | None]):
+    """The running job: a bar per account, the phase, and a way out (escape)."""
+
+    BINDINGS = [Binding("escape", "cancel", "Annuler", id="notify_abort")]
+
+    def __init__(
+        self,
+        services: Services,
+        signed_in: SignedIn,
+        request: NotifyRequest,
+        pdf_path: Path,
+        csv_path: Path,
+    ) -> None:
+        super().__init__()
+        self.services = services
+        self.signed_in = signed_in
+        self.request = request
+        self.pdf_path = pdf_path
+        self.csv_path = csv_path
+        self.cancel_event = threading.Event()
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="progress-dialog", classes="dialog"):
+            yield Label("Notification en cours…", classes="dialog-title")
+            yield Static("Préparation…", id="progress-phase")
+            yield ProgressBar(total=None, show_eta=True, id="progress-bar")
+            yield Static("Échap pour annuler : rien ne sera modifié.", id="progress-hint")
+            with Horizontal(classes="dialog-buttons"):
+                yield Button("Annuler", variant="error", id="progress-cancel", compact=True)
+
+    def on_mount(self) -> None:
+        self._run()
+
+    @work(thread=True, exclusive=True, group="notify", exit_on_error=False)
+    def _run(self) -> None:
+        school = self.signed_in.school
+        assert school is not None
+        try:
+            result = notification.notify(
+                self.services,
+                self.signed_in.actor(),
+                school.uai,
+                self.request.kind,
+                self.request.selection,
+                pdf_path=self.pdf_path,
+                csv_path=self.csv_path,
+                progress=lambda phase, done, total: self.app.call_from_thread(
+                    self._progress, phase, done, total
+                ),
+                cancel=self.cancel_event,
+            )
+        except Cancelled:
+            self.app.call_from_thread(self._cancelled)
+        except DomainError as error:
+            self.app.call_from_thread(self._failed, error)
+        else:
+            self.app.call_from_thread(self._finished, result)
+
+    def _progress(self, phase: str, done: int, total: int) -> None:
+        if self.cancel_event.is_set():
+            return
+        label = PHASES.get(phase, phase)
+        self.query_one("#progress-phase", Static).update(f"{label} : {done} / {total}")
+        self.query_one("#progress-bar", ProgressBar).update(total=total, progress=done)
+
+    def _finished(self, result: NotifyResult) -> None:
+        files = ", ".join(str(path) for path in result.files)
+        self.app.notify(
+            f"{result.count} compte(s) notifié(s). Documents : {files}",
+            title="Notification terminée",
+            timeout=12,
+        )
+        self.dismiss(result)
+
+    def _cancelled(self) -> None:
+        self.app.notify(
+            "Notification annulée : aucun mot de passe n'a été modifié.",
+            title="Annulée",
+            severity="warning",
+            timeout=8,
+        )
+        self.dismiss(None)
+
+    def _failed(self, error: DomainError) -> None:
+        self.dismiss(None)
+        show_error = getattr(self.app, "show_error", None)
+        if show_error is not None:
+            show_error(error)
+
+    def on_button_pressed(self) -> None:
+        self.action_cancel()
+
+    def action_cancel(self) -> None:
+        if self.cancel_event.is_set():
+            return
+        self.cancel_event.set()
+        self.query_one("#progress-phase", Static).update("Annulation… (rien ne sera modifié)")
+        self.query_one("#progress-cancel", Button).disabled = True
