@@ -22,6 +22,24 @@ from .models import AuditEvent, AuditTarget
 
 GENESIS = "0" * 64
 
+# What staff read in histories and the audit screen.
+ACTION_LABELS = {
+    "notify": "(re)notification",
+    "import": "import SIECLE",
+    "demo": "création de la démonstration",
+    "staff_add": "ajout d'un personnel",
+    "sign_in": "connexion",
+    "sign_in_failed": "connexion refusée",
+    "sign_in_blocked": "connexion bloquée",
+    "sign_in_refused": "connexion refusée (aucun établissement)",
+    "school_chosen": "choix de l'établissement",
+    "school_choice_refused": "choix d'établissement refusé",
+}
+
+
+def action_label(action: str) -> str:
+    return ACTION_LABELS.get(action, action.replace("_", " "))
+
 
 @dataclass(frozen=True)
 class Actor:
