@@ -191,7 +191,7 @@ class NotifyProgressScreen(ModalScreen[NotifyResult | None]):
         with Vertical(id="progress-dialog", classes="dialog"):
             yield Label("Notification en cours…", classes="dialog-title")
             yield Static("Préparation…", id="progress-phase")
-            yield ProgressBar(total=None, show_eta=True, id="progress-bar")
+            yield ProgressBar(total=None, show_eta=False, id="progress-bar")
             yield Static("Échap pour annuler : rien ne sera modifié.", id="progress-hint")
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Annuler", variant="error", id="progress-cancel", compact=True)

@@ -1,0 +1,130 @@
+"""Snapshots of every other screen at 80×24 and 120×40: login (OTP and administrative
+network), school picker, (re)Notifier confirmation and progress, account detail, help."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import replace
+from typing import Any
+
+import pytest
+
+from educonnect_tui.app import EduConnectApp, create_app
+from educonnect_tui.domain import demo, notification
+from educonnect_tui.domain.network import Connection
+from educonnect_tui.domain.services import Services
+from tests import factories
+from tests.helpers import settle
+from tests.snapshots.conftest import SIZES
+
+OUTSIDE = Connection(address="203.0.113.5", via_ssh=True)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_login_with_otp(snap_compare, demo_services: Services, size) -> None:  # type: ignore[no-untyped-def]
+    async def run_before(pilot):  # type: ignore[no-untyped-def]
+        await settle(pilot)
+        await pilot.press(*"p.marchand", "enter")
+
+    app = create_app(demo_services, connection=OUTSIDE)
+    assert snap_compare(app, terminal_size=size, run_before=run_before)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_login_wrong_password(snap_compare, demo_services: Services, size) -> None:  # type: ignore[no-untyped-def]
+    async def run_before(pilot):  # type: ignore[no-untyped-def]
+        await settle(pilot)
+        await pilot.press(*"p.marchand", "enter", *"mauvais", "enter", *"123456", "enter")
+        await settle(pilot)
+
+    app = create_app(demo_services, connection=OUTSIDE)
+    assert snap_compare(app, terminal_size=size, run_before=run_before)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_login_from_admin_network(snap_compare, demo_services: Services, size) -> None:  # type: ignore[no-untyped-def]
+    demo_services.settings.local_console_is_admin_network = True
+    app = create_app(demo_services, connection=Connection(address=None, via_ssh=False))
+    assert snap_compare(app, terminal_size=size, run_before=settle)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_school_picker(snap_compare, demo_services: Services, size) -> None:  # type: ignore[no-untyped-def]
+    session = factories.signed_in(demo_services, "s.lemoine", demo.COLLEGE_UAI)
+    app = create_app(demo_services, signed_in=replace(session, school=None))
+    assert snap_compare(app, terminal_size=size, run_before=settle)
+
+
+async def _to_3e(pilot) -> None:  # type: ignore[no-untyped-def]
+    await settle(pilot)
+    await pilot.press("c", *["down"] * 18, "space", "escape")
+    await settle(pilot)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_notify_confirmation(
+    snap_compare, principal_app: Callable[[], EduConnectApp], size
+) -> None:  # type: ignore[no-untyped-def]
+    async def run_before(pilot):  # type: ignore[no-untyped-def]
+        await _to_3e(pilot)
+        await pilot.press("n")
+        await settle(pilot)
+
+    assert snap_compare(principal_app(), terminal_size=size, run_before=run_before)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_notify_in_progress(  # type: ignore[no-untyped-def]
+    snap_compare, principal_app: Callable[[], EduConnectApp], size, monkeypatch
+) -> None:
+    """The job held after 12 accounts: the bar, the phase and the way out."""
+    gate = threading.Event()
+    real_notify = notification.notify
+
+    def held(*args: Any, **kwargs: Any) -> Any:
+        progress = kwargs["progress"]
+
+        def gated(phase: str, done: int, total: int) -> None:
+            if phase == "hachage" and done >= 12:
+                progress(phase, 12, total)
+                gate.wait(3)
+                raise notification.Cancelled("arrêt du test")
+            progress(phase, done, total)
+
+        kwargs["progress"] = gated
+        return real_notify(*args, **kwargs)
+
+    monkeypatch.setattr(notification, "notify", held)
+
+    async def run_before(pilot):  # type: ignore[no-untyped-def]
+        await _to_3e(pilot)
+        await pilot.press("n")
+        await settle(pilot)
+        await pilot.press("enter")
+        await pilot.pause(0.5)
+
+    try:
+        assert snap_compare(principal_app(), terminal_size=size, run_before=run_before)
+    finally:
+        gate.set()
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_account_detail(snap_compare, principal_app: Callable[[], EduConnectApp], size) -> None:  # type: ignore[no-untyped-def]
+    async def run_before(pilot):  # type: ignore[no-untyped-def]
+        await settle(pilot)
+        await pilot.press("down", "down", "enter")
+        await settle(pilot)
+
+    assert snap_compare(principal_app(), terminal_size=size, run_before=run_before)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_help(snap_compare, principal_app: Callable[[], EduConnectApp], size) -> None:  # type: ignore[no-untyped-def]
+    async def run_before(pilot):  # type: ignore[no-untyped-def]
+        await settle(pilot)
+        await pilot.press("question_mark")
+        await settle(pilot)
+
+    assert snap_compare(principal_app(), terminal_size=size, run_before=run_before)
