@@ -64,9 +64,12 @@ async def _to_3e(pilot) -> None:  # type: ignore[no-untyped-def]
 
 
 @pytest.mark.parametrize("size", SIZES)
-def test_notify_confirmation(
-    snap_compare, principal_app: Callable[[], EduConnectApp], size
-) -> None:  # type: ignore[no-untyped-def]
+def test_notify_confirmation(  # type: ignore[no-untyped-def]
+    snap_compare, principal_app: Callable[[], EduConnectApp], demo_services: Services, size
+) -> None:
+    # The folder is printed: a fixed one keeps the snapshot stable (nothing is written).
+    demo_services.settings.output_dir = Path("/srv/educonnect")
+
     async def run_before(pilot):  # type: ignore[no-untyped-def]
         await _to_3e(pilot)
         await pilot.press("n")
