@@ -247,8 +247,17 @@ class HomeScreen(ReportsWorkerErrors, Screen[None]):
         self.table.focus()
 
     def action_focus_filter(self, which: str) -> None:
+        """Open the pane (narrow screens hide it) and focus the list at once.
+
+        ``Widget.focus`` is deferred: keys typed right behind (a fast typist, a slow SSH
+        link delivering keys in bursts) would still reach the table. ``set_focus`` is not.
+        """
         self.add_class("-filters-open")
-        self.query_one(f"#{which}").focus()
+        self.remove_class("-filters-hidden")
+        target = self.query_one(f"#{which}", SelectionList)
+        if target.highlighted is None and target.option_count:
+            target.highlighted = 0  # the list does this on its Focus event, too late here
+        self.set_focus(target)
 
     def action_toggle_filters(self) -> None:
         if self.has_class("-narrow"):

@@ -8,7 +8,7 @@ from rich.segment import Segment
 from rich.text import Text
 from textual.binding import Binding
 from textual.strip import Strip
-from textual.widgets import SelectionList
+from textual.widgets import OptionList, SelectionList
 from textual.widgets._toggle_button import ToggleButton
 from textual.widgets.option_list import OptionDoesNotExist
 from textual.widgets.selection_list import Selection
@@ -36,6 +36,14 @@ class MarkedSelectionList(SelectionList[str]):
         mark = "✔" if option.value in self.selected else " "
         segments[1] = Segment(mark, segments[1].style)
         return Strip(segments, strip.cell_length)
+
+    def _on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        """Toggle the option the key was pressed on, not the one highlighted by the time the
+        message is handled: keys arriving in a burst (paste, slow SSH) would otherwise tick
+        the wrong line, or the same line twice."""
+        event.stop()
+        event.prevent_default()  # the stock handler would toggle the highlighted line too
+        self.toggle(self.get_option_at_index(event.option_index))
 
     def on_selection_list_selected_changed(self) -> None:
         # The stock list repaints only the toggled line; a level ticks several lines.

@@ -5,9 +5,11 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
+from textual import events
 from textual.widgets import Input, Static
 
 from educonnect_tui.app import EduConnectApp
+from educonnect_tui.domain.enums import AccountState
 from educonnect_tui.domain.errors import DomainError
 from educonnect_tui.domain.listing import Listing, PupilRow, SortKey
 from educonnect_tui.screens.error import ErrorScreen
@@ -131,3 +133,20 @@ async def test_a_failing_worker_shows_the_error_modal(
         )
         await pilot.press("escape")
         assert app.is_running
+
+
+@sync
+async def test_keys_arriving_in_a_burst_reach_the_filters(principal_app: AppFactory) -> None:
+    """A slow SSH link delivers keys in bursts: focus and ticks must follow them in order."""
+    app = principal_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        characters = {"space": " ", "escape": "\x1b", "c": "c", "e": "e"}
+        for key in ["c", *["down"] * 18, "space", "e", "space", "down", "space", "escape"]:
+            app.post_message(events.Key(key, characters.get(key)))
+        await settle(pilot)
+        home = _home(app)
+        selection = home.queries[home.kind].selection
+        assert selection.divisions == ("3E1", "3E2", "3E3", "3E4", "3E5")
+        assert selection.states == (AccountState.NOT_NOTIFIED, AccountState.NOTIFIED)
+        assert app.focused is home.table
