@@ -150,3 +150,18 @@ async def test_keys_arriving_in_a_burst_reach_the_filters(principal_app: AppFact
         assert selection.divisions == ("3E1", "3E2", "3E3", "3E4", "3E5")
         assert selection.states == (AccountState.NOT_NOTIFIED, AccountState.NOTIFIED)
         assert app.focused is home.table
+
+
+@sync
+async def test_no_color_is_respected_and_states_still_read(
+    principal_app: AppFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("NO_COLOR", "1")
+    app = principal_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        assert app.no_color
+        screen = app.export_screenshot()
+        # The words and symbols carry the state; colour is gone (monochrome filter).
+        for word in ("✗ non notifié", "✉ non activé", "✓ activé"):
+            assert word.replace(" ", "&#160;") in screen
