@@ -312,13 +312,15 @@ class AccountTable(ReportsWorkerErrors, ScrollView, can_focus=True):
         if self.total is None:
             if y == 1:
                 placeholder = self.get_component_rich_style("account-table--placeholder")
-                return Strip([Segment("  Chargement…", placeholder)]).extend_cell_length(width)
+                return Strip([Segment("  Chargement…", placeholder)]).extend_cell_length(
+                    width, placeholder
+                )
             return Strip.blank(width, base)
         if self.total == 0:
             if y == 1:
                 placeholder = self.get_component_rich_style("account-table--placeholder")
                 text = "  Aucun compte ne correspond aux filtres."
-                return Strip([Segment(text, placeholder)]).extend_cell_length(width)
+                return Strip([Segment(text, placeholder)]).extend_cell_length(width, placeholder)
             return Strip.blank(width, base)
         if index >= self.total:
             return Strip.blank(width, base)

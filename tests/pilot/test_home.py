@@ -165,3 +165,12 @@ async def test_no_color_is_respected_and_states_still_read(
         # The words and symbols carry the state; colour is gone (monochrome filter).
         for word in ("✗ non notifié", "✉ non activé", "✓ activé"):
             assert word.replace(" ", "&#160;") in screen
+        # Every other screen renders in monochrome too (a None style crashes the filter).
+        for keys in (("enter",), ("question_mark",), ("n",), ("2",)):
+            await pilot.press(*keys)
+            await settle(pilot)
+            app.export_screenshot()
+            if keys != ("2",):
+                await pilot.press("escape")
+                await settle(pilot)
+        assert app.is_running

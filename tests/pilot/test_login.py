@@ -371,3 +371,21 @@ async def test_palette_lists_the_screen_actions_in_french_and_runs_one(
         await pilot.pause()
         await pilot.pause()
         assert isinstance(app.screen, HelpScreen)
+
+
+def test_login_renders_under_no_color(
+    sqlite_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("NO_COLOR", "1")
+
+    async def scenario() -> None:
+        services = _services(sqlite_url, tmp_path, FakeClock(), [])
+        app = create_app(services, connection=OUTSIDE)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await pilot.pause()
+            await pilot.press(*"x", "enter", *"y", "enter", *"123456", "enter")
+            await pilot.app.workers.wait_for_complete()
+            await pilot.pause()
+            assert app.no_color and "Identifiant" in app.export_screenshot()
+
+    asyncio.run(scenario())
