@@ -188,6 +188,12 @@ def cmd_demo(args: argparse.Namespace) -> int:
     print("\n".join(summary.lines()))
     if args.no_open:
         return 0
+    if sys.stdin.isatty():
+        # The TUI takes the whole screen: let the user note the credentials first.
+        try:
+            input("\nNotez ces identifiants, puis appuyez sur Entrée pour ouvrir l'interface… ")
+        except EOFError:
+            pass
     return _open_tui(services)
 
 
