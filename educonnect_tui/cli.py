@@ -7,6 +7,7 @@ never a traceback; nothing is half-written because each service is all-or-nothin
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import datetime as dt
 import io
@@ -190,10 +191,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
         return 0
     if sys.stdin.isatty():
         # The TUI takes the whole screen: let the user note the credentials first.
-        try:
+        with contextlib.suppress(EOFError):
             input("\nNotez ces identifiants, puis appuyez sur Entrée pour ouvrir l'interface… ")
-        except EOFError:
-            pass
     return _open_tui(services)
 
 

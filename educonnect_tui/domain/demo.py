@@ -119,7 +119,7 @@ class DemoSummary:
         out = [
             "Démonstration créée."
             if self.created
-            else "La démonstration existait déjà : données conservées, "
+            else "La démonstration existait déjà : données conservées,\n"
             "identifiants du personnel renouvelés.",
             "",
             "Établissements :",
@@ -132,22 +132,23 @@ class DemoSummary:
             f"Élèves : {self.pupils} — représentants légaux : {self.guardians}",
             f"Comptes : {states}",
             "",
-            "Personnel (notez-les maintenant : ils ne sont stockés que sous forme d'empreinte) :",
+            "Personnel (notez-les maintenant : ils ne sont conservés que hachés) :",
         ]
-        rows = [
-            (s.login, f"{s.title} ({s.role.value})", s.password, s.totp_secret) for s in self.staff
-        ]
+        # Four narrow columns fit an 80-column SSH terminal; the job title goes below.
+        rows = [(s.login, s.role.value, s.password, s.totp_secret) for s in self.staff]
         table = tabulate(
-            rows, headers=("Identifiant", "Fonction", "Mot de passe", "Clé TOTP"), tablefmt="simple"
+            rows, headers=("Identifiant", "Rôle", "Mot de passe", "Clé TOTP"), tablefmt="simple"
         )
         out += table.splitlines()
+        out += ["", "Fonctions :"]
+        out += [f"  {s.login} : {s.title}" for s in self.staff]
         out += [
             "",
             "La clé TOTP se saisit dans n'importe quelle application d'authentification,",
             "ou donne le code du moment avec :",
             "  python -c \"import pyotp; print(pyotp.TOTP('CLÉ').now())\"",
-            "Relancer « demo » renouvelle ces identifiants ; « demo --reset » vide toute la "
-            "base et recrée la démonstration.",
+            "Relancer « demo » renouvelle ces identifiants ;",
+            "« demo --reset » vide toute la base et recrée la démonstration.",
         ]
         return out
 
