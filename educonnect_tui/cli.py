@@ -37,6 +37,8 @@ _ARGPARSE_FRENCH: list[tuple[str, str]] = [
     (r"argument (.*?): expected one argument", r"\1 attend une valeur"),
     (r"argument (.*?): invalid (\w+) value: (.*)", r"\1 : valeur \3 invalide"),
     (r"argument (.*?): not allowed with argument (.*)", r"\1 ne peut pas être utilisé avec \2"),
+    # Our own type checks already speak French: keep their message, drop "argument".
+    (r"argument (.*?): (.*)", r"\1 : \2"),
 ]
 
 
