@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, false, select
 from sqlalchemy.orm import aliased
 
 from .enums import AccountKind, AccountState, PupilStatus
@@ -52,6 +52,10 @@ class Selection:
     search: str = ""
     # Guardians only: those of the pupil owning this account.
     guardians_of_pupil: int | None = None
+    # Set by ``permissions.restrict`` only: the classes a delegation covers (None: every
+    # class), and no guardians at all for a session that may not reach them.
+    division_ids: frozenset[int] | None = None
+    pupils_only: bool = False
 
 
 def pupil_accounts(establishment_id: int, selection: Selection) -> Select[int]:
@@ -64,6 +68,8 @@ def pupil_accounts(establishment_id: int, selection: Selection) -> Select[int]:
     )
     if selection.divisions:
         query = query.where(Division.name.in_(selection.divisions))
+    if selection.division_ids is not None:
+        query = query.where(Division.id.in_(selection.division_ids))
     return _common(query, selection)
 
 
@@ -92,6 +98,8 @@ def guardian_accounts(establishment_id: int, selection: Selection) -> Select[int
         guardians = guardians.join(division, division.id == child.division_id).where(
             division.name.in_(selection.divisions)
         )
+    if selection.division_ids is not None:
+        guardians = guardians.where(child.division_id.in_(selection.division_ids))
     query = select(Account.id).where(
         Account.kind == AccountKind.GUARDIAN, Account.guardian_id.in_(guardians)
     )
@@ -111,4 +119,6 @@ def _common(query: Select[int], selection: Selection) -> Select[int]:
 def accounts_of(kind: AccountKind, establishment_id: int, selection: Selection) -> Select[int]:
     if kind is AccountKind.PUPIL:
         return pupil_accounts(establishment_id, selection)
+    if selection.pupils_only:
+        return select(Account.id).where(false())
     return guardian_accounts(establishment_id, selection)

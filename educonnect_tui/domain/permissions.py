@@ -1,0 +1,386 @@
+"""Who may do what, decided in one place and checked by every domain service.
+
+Access rules (DESIGN.md §1, issue 4):
+
+- the direction (``StaffRole.DIRECTION``) attached to the school holds the
+  administration module on the whole school. It may also sign in to the dépannage
+  module, which then gives it what the dépannage module gives anyone (pupils only):
+  the smaller module never widens anything the larger one already grants;
+- an agent holds only what an active DELEG-CE delegation for that school gives
+  (``valid_from <= today <= valid_until``, not revoked): the administration module,
+  possibly limited to some classes, and/or the dépannage module (pupils only: see them,
+  recall the identifier, reset the password, unblock; never guardians, never notify);
+- the administration module needs the second factor (OTP key or administrative
+  network); the dépannage module does not, but guardians' accounts always do.
+
+Direction-only actions, whatever the module: managing delegations (that is what a
+delegation must never be able to give), reading the audit trail (it holds every
+staff member's actions on the whole school, not only on delegated classes), and the
+SIECLE import (it rewrites every class and may deactivate any account). Exporting
+account lists is an administration-module action limited to the scope, like listing.
+
+The staff member and their delegations are read again from the database on every
+call: a delegation revoked or expired while someone is signed in stops working at
+their next action, not at their next sign-in. The UI hiding a key protects nothing;
+the services call ``require`` themselves.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+from enum import StrEnum
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from .auth import SECOND_FACTOR_REQUIRED, SignedIn
+from .enums import AccountKind, Module, StaffRole
+from .errors import PermissionDenied
+from .models import Account, Delegation, Division, GuardianLink, Pupil, Staff
+from .selection import Selection
+from .services import Services
+
+
+class Action(StrEnum):
+    """Every staff action in the product."""
+
+    VIEW_ACCOUNTS = "view_accounts"
+    VIEW_DETAIL = "view_detail"
+    NOTIFY = "notify"
+    RECALL_LOGIN = "recall_login"
+    RESET_PASSWORD = "reset_password"
+    UNBLOCK = "unblock"
+    VIEW_STATS = "view_stats"
+    IMPORT = "import"
+    EXPORT = "export"
+    MANAGE_DELEGATIONS = "manage_delegations"
+    VIEW_AUDIT = "view_audit"
+
+    @property
+    def label(self) -> str:
+        """What the refusal messages call the action, in French."""
+        return _ACTION_LABELS[self]
+
+
+_ACTION_LABELS = {
+    Action.VIEW_ACCOUNTS: "consulter les comptes",
+    Action.VIEW_DETAIL: "consulter le détail d'un compte",
+    Action.NOTIFY: "(re)notifier des comptes",
+    Action.RECALL_LOGIN: "rappeler un identifiant",
+    Action.RESET_PASSWORD: "réinitialiser un mot de passe",
+    Action.UNBLOCK: "débloquer un compte",
+    Action.VIEW_STATS: "consulter les statistiques",
+    Action.IMPORT: "importer les données SIECLE",
+    Action.EXPORT: "exporter les comptes",
+    Action.MANAGE_DELEGATIONS: "gérer les délégations",
+    Action.VIEW_AUDIT: "consulter le journal d'audit",
+}
+
+# What each module allows; direction-only actions are in neither.
+MODULE_ACTIONS: dict[Module, frozenset[Action]] = {
+    Module.ADMINISTRATION: frozenset(
+        {
+            Action.VIEW_ACCOUNTS,
+            Action.VIEW_DETAIL,
+            Action.NOTIFY,
+            Action.RECALL_LOGIN,
+            Action.RESET_PASSWORD,
+            Action.UNBLOCK,
+            Action.VIEW_STATS,
+            Action.EXPORT,
+        }
+    ),
+    Module.DEPANNAGE: frozenset(
+        {
+            Action.VIEW_ACCOUNTS,
+            Action.VIEW_DETAIL,
+            Action.RECALL_LOGIN,
+            Action.RESET_PASSWORD,
+            Action.UNBLOCK,
+        }
+    ),
+}
+DIRECTION_ONLY: frozenset[Action] = frozenset(
+    {Action.MANAGE_DELEGATIONS, Action.VIEW_AUDIT, Action.IMPORT}
+)
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What the signed-in person may reach right now, for the module of the session.
+
+    ``modules`` are the modules they hold in the school (role or active delegations);
+    ``division_ids`` the classes the session's module covers (None: every class of the
+    school; empty: none); ``guardians`` whether guardians' accounts are reachable
+    (administration module in use and held, with the second factor).
+    """
+
+    modules: frozenset[Module]
+    division_ids: frozenset[int] | None
+    guardians: bool
+    establishment_id: int = 0
+    direction: bool = False
+    module: Module = Module.ADMINISTRATION
+    attached: bool = True
+
+    @property
+    def holds_session_module(self) -> bool:
+        return self.module in self.modules
+
+    def allows(self, action: Action) -> bool:
+        """Whether the action is possible at all in this session (keys, menus)."""
+        if action in DIRECTION_ONLY:
+            return self.direction and self.holds_session_module
+        return self.holds_session_module and action in MODULE_ACTIONS[self.module]
+
+    def allows_kind(self, kind: AccountKind) -> bool:
+        return kind is AccountKind.PUPIL or self.guardians
+
+
+# --------------------------------------------------------------------------- dates
+
+
+def _local_zone() -> dt.tzinfo:
+    try:
+        return ZoneInfo("Europe/Paris")
+    except ZoneInfoNotFoundError:  # a system without tz data
+        return dt.UTC
+
+
+def today(services: Services) -> dt.date:
+    """The school's date (French local time): delegations start and end on French days."""
+    return services.clock().astimezone(_local_zone()).date()
+
+
+def is_active(delegation: Delegation, day: dt.date) -> bool:
+    return delegation.revoked_at is None and delegation.valid_from <= day <= delegation.valid_until
+
+
+# --------------------------------------------------------------------------- scope
+
+
+def _school_id(signed_in: SignedIn) -> int:
+    if signed_in.school is None:
+        raise PermissionDenied("Choisissez d'abord un établissement.")
+    return signed_in.school.id
+
+
+def _scope(session: Session, services: Services, signed_in: SignedIn) -> Scope:
+    school_id = _school_id(signed_in)
+    module = signed_in.module
+    staff = session.get(Staff, signed_in.identity.staff_id)
+    nothing = Scope(
+        modules=frozenset(),
+        division_ids=frozenset(),
+        guardians=False,
+        establishment_id=school_id,
+        module=module,
+        attached=False,
+    )
+    if staff is None or school_id not in {e.id for e in staff.establishments}:
+        return nothing
+    if staff.role is StaffRole.DIRECTION:
+        return Scope(
+            modules=frozenset(Module),
+            division_ids=None,
+            guardians=module is Module.ADMINISTRATION and signed_in.second_factor,
+            establishment_id=school_id,
+            direction=True,
+            module=module,
+        )
+    day = today(services)
+    delegations = session.scalars(
+        select(Delegation).where(
+            Delegation.agent_id == staff.id,
+            Delegation.establishment_id == school_id,
+            Delegation.revoked_at.is_(None),
+            Delegation.valid_from <= day,
+            Delegation.valid_until >= day,
+        )
+    ).all()
+    modules = frozenset(d.module for d in delegations)
+    divisions: set[int] | None = set()
+    for delegation in delegations:
+        if delegation.module is not module:
+            continue
+        if not delegation.divisions:
+            divisions = None  # one delegation on the whole school covers every class
+            break
+        assert divisions is not None
+        divisions.update(d.id for d in delegation.divisions)
+    return Scope(
+        modules=modules,
+        division_ids=None if divisions is None else frozenset(divisions),
+        guardians=module is Module.ADMINISTRATION and module in modules and signed_in.second_factor,
+        establishment_id=school_id,
+        module=module,
+    )
+
+
+def scope_of(services: Services, signed_in: SignedIn) -> Scope:
+    """The person's scope, read again from the database (revocation applies at once)."""
+    with services.sessions() as session:
+        return _scope(session, services, signed_in)
+
+
+# --------------------------------------------------------------------------- require
+
+
+def _refuse(action: Action, why: str) -> PermissionDenied:
+    return PermissionDenied(f"Vous ne pouvez pas {action.label} : {why}.")
+
+
+def _check_action(signed_in: SignedIn, scope: Scope, action: Action) -> None:
+    school = signed_in.school
+    uai = school.uai if school is not None else "?"
+    if not scope.attached:
+        raise _refuse(action, f"vous n'êtes pas rattaché à l'établissement {uai}")
+    if not scope.modules and not scope.direction:
+        raise _refuse(
+            action,
+            f"aucune délégation active ne vous donne accès à l'établissement {uai}",
+        )
+    if action in DIRECTION_ONLY and not scope.direction:
+        raise _refuse(action, "c'est réservé au personnel de direction")
+    if not scope.holds_session_module:
+        raise _refuse(
+            action,
+            f"aucune délégation active ne vous donne le module « {scope.module.label} »",
+        )
+    if action not in DIRECTION_ONLY and action not in MODULE_ACTIONS[scope.module]:
+        raise _refuse(action, f"le module « {scope.module.label} » ne le permet pas")
+    if scope.module is Module.ADMINISTRATION and not signed_in.second_factor:
+        raise PermissionDenied(SECOND_FACTOR_REQUIRED)
+
+
+def _check_guardians(signed_in: SignedIn, scope: Scope, action: Action) -> None:
+    if not signed_in.second_factor:
+        raise PermissionDenied(SECOND_FACTOR_REQUIRED)
+    if not scope.guardians:
+        raise _refuse(
+            action,
+            "les comptes des représentants légaux relèvent du module d'administration",
+        )
+
+
+def _account_in_scope(session: Session, scope: Scope, account: Account) -> bool:
+    def covers(pupil: Pupil) -> bool:
+        if pupil.establishment_id != scope.establishment_id:
+            return False
+        return scope.division_ids is None or pupil.division_id in scope.division_ids
+
+    if account.kind is AccountKind.PUPIL:
+        return account.pupil is not None and covers(account.pupil)
+    children = session.scalars(
+        select(Pupil)
+        .join(GuardianLink, GuardianLink.pupil_id == Pupil.id)
+        .where(GuardianLink.guardian_id == account.guardian_id)
+    ).all()
+    return any(covers(child) for child in children)
+
+
+def _require(
+    session: Session,
+    services: Services,
+    signed_in: SignedIn,
+    action: Action,
+    kind: AccountKind | None,
+    account_ids: Iterable[int],
+    division_names: Iterable[str],
+) -> Scope:
+    scope = _scope(session, services, signed_in)
+    _check_action(signed_in, scope, action)
+    if kind is AccountKind.GUARDIAN:
+        _check_guardians(signed_in, scope, action)
+    ids = sorted(set(account_ids))
+    if ids:
+        accounts = session.scalars(select(Account).where(Account.id.in_(ids))).all()
+        if len(accounts) != len(ids):
+            raise _refuse(action, "ce compte n'appartient pas à votre établissement")
+        for account in accounts:
+            if account.kind is AccountKind.GUARDIAN:
+                _check_guardians(signed_in, scope, action)
+            if not _account_in_scope(session, scope, account):
+                raise _refuse(
+                    action,
+                    "ce compte est hors des classes de votre délégation"
+                    if scope.division_ids is not None
+                    else "ce compte n'appartient pas à votre établissement",
+                )
+    names = sorted(set(division_names))
+    if names and scope.division_ids is not None:
+        found = session.scalars(
+            select(Division).where(
+                Division.establishment_id == scope.establishment_id,
+                Division.name.in_(names),
+            )
+        ).all()
+        outside = set(names) - {d.name for d in found if d.id in scope.division_ids}
+        if outside:
+            listed = ", ".join(sorted(outside))
+            raise _refuse(action, f"classes hors de votre délégation : {listed}")
+    return scope
+
+
+def require(
+    services: Services,
+    signed_in: SignedIn,
+    action: Action,
+    *,
+    kind: AccountKind | None = None,
+    account_ids: Iterable[int] = (),
+    division_names: Iterable[str] = (),
+) -> Scope:
+    """The scope if ``action`` is allowed on these accounts/classes; ``PermissionDenied`` if not.
+
+    Checks, in order: the school is one of the person's; the session's module is held
+    and allows the action (direction-only actions apart); the administration module's
+    second factor; the second factor and the administration module for any guardian
+    (``kind`` or among ``account_ids``); every account and class within the scope.
+    """
+    with services.sessions() as session:
+        return _require(session, services, signed_in, action, kind, account_ids, division_names)
+
+
+def allowed(services: Services, signed_in: SignedIn, action: Action, **kwargs: object) -> bool:
+    """``require`` as a yes/no, for tests and greying out keys."""
+    try:
+        require(services, signed_in, action, **kwargs)  # type: ignore[arg-type]
+    except PermissionDenied:
+        return False
+    return True
+
+
+def restrict(selection: Selection, scope: Scope) -> Selection:
+    """The same selection narrowed to the scope: its classes, pupils only without guardians.
+
+    ``selection.accounts_of`` honours both fields, so listing, counting and notifying
+    narrow the same way.
+    """
+    division_ids = selection.division_ids
+    if scope.division_ids is not None:
+        division_ids = (
+            scope.division_ids if division_ids is None else division_ids & scope.division_ids
+        )
+    return replace(
+        selection,
+        division_ids=division_ids,
+        pupils_only=selection.pupils_only or not scope.guardians,
+    )
+
+
+__all__ = [
+    "DIRECTION_ONLY",
+    "MODULE_ACTIONS",
+    "Action",
+    "Scope",
+    "allowed",
+    "is_active",
+    "require",
+    "restrict",
+    "scope_of",
+    "today",
+]
