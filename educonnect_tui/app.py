@@ -20,6 +20,7 @@ from textual.worker import Worker, WorkerState
 
 from . import keys
 from .domain.auth import SignedIn
+from .domain.enums import Module
 from .domain.errors import DomainError
 from .domain.network import Connection, current_connection
 from .domain.services import Services
@@ -56,12 +57,20 @@ class EduConnectApp(App[None]):
             self.push_screen(LoginScreen(self.services, self.connection))
 
     def enter(self, signed_in: SignedIn) -> None:
-        """After sign-in: choose the school if several, then the home page."""
+        """After sign-in: choose the school if several, then the module's first screen.
+
+        The dépannage module opens straight on its search (HelpdeskScreen).
+        """
         self.signed_in = signed_in
         if signed_in.school is None:
             from .screens.school_picker import SchoolPickerScreen
 
             self.push_screen(SchoolPickerScreen(self.services, signed_in), callback=self._chosen)
+            return
+        if signed_in.module is Module.DEPANNAGE:
+            from .screens.helpdesk import HelpdeskScreen
+
+            self.switch_to_home(HelpdeskScreen(self.services, signed_in))
             return
         from .screens.home import HomeScreen
 

@@ -16,7 +16,7 @@ import re
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 from pydantic import ValidationError
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
@@ -27,6 +27,9 @@ from .domain.errors import DomainError
 from .domain.selection import Selection, parse_state
 from .domain.services import Services
 from .domain.settings import Settings
+
+if TYPE_CHECKING:
+    from .domain.delegations import DelegationView
 
 EXIT_USAGE = 2
 
@@ -134,6 +137,37 @@ def build_parser() -> FrenchParser:
     add.add_argument("--uai", action="append", required=True, help="répétable")
     add.add_argument("--title", default="")
     add.add_argument("--login")
+
+    delegate = commands.add_parser("delegate", help="délégations DELEG-CE d'un établissement")
+    delegate_commands = delegate.add_subparsers(
+        dest="delegate_command", metavar="action", required=True, parser_class=FrenchParser
+    )
+    give = delegate_commands.add_parser("grant", help="accorde un module à un agent")
+    give.add_argument("--uai", required=True)
+    give.add_argument("--agent", required=True, metavar="IDENTIFIANT")
+    give.add_argument("--module", choices=["administration", "depannage"], required=True)
+    give.add_argument(
+        "--class",
+        dest="classes",
+        action="append",
+        default=[],
+        metavar="CLASSE",
+        help="répétable ; aucune : tout l'établissement",
+    )
+    give.add_argument(
+        "--until", type=_date, metavar="JJ/MM/AAAA", help="fin (défaut : 31/08 de l'année scolaire)"
+    )
+    give.add_argument(
+        "--by",
+        metavar="IDENTIFIANT",
+        help="personnel de direction qui accorde (obligatoire s'il y en a plusieurs)",
+    )
+    take = delegate_commands.add_parser("revoke", help="révoque une délégation")
+    take.add_argument("--uai", required=True)
+    take.add_argument("--id", type=int, required=True, metavar="N")
+    show = delegate_commands.add_parser("list", help="liste les délégations")
+    show.add_argument("--uai", required=True)
+    show.add_argument("--format", choices=["table", "csv", "json"], default="table")
 
     activate = commands.add_parser("activate", help="parcours d'activation (démonstrations, tests)")
     flows = activate.add_subparsers(
@@ -351,6 +385,77 @@ def cmd_staff(args: argparse.Namespace) -> int:
     return 0
 
 
+def _delegation_row(view: DelegationView) -> list[str]:
+    from .domain.delegations import french_date
+
+    return [
+        str(view.id),
+        f"{view.agent_name} ({view.agent_login})",
+        view.module_label,
+        view.classes_label,
+        french_date(view.valid_from),
+        french_date(view.valid_until),
+        view.granted_by,
+        view.state.value,
+    ]
+
+
+_DELEGATION_HEADERS = ["N°", "Agent", "Module", "Classes", "Du", "Au", "Accordée par", "État"]
+
+
+def cmd_delegate(args: argparse.Namespace) -> int:
+    from .domain import delegations
+    from .domain.enums import Module
+
+    services = _services()
+    _require_schema(services)
+    if args.delegate_command == "grant":
+        view = delegations.grant(
+            services,
+            None,
+            args.uai,
+            args.agent,
+            Module(args.module),
+            args.until,
+            args.classes,
+            granted_by_login=args.by,
+        )
+        print(
+            f"Délégation n° {view.id} accordée à {view.agent_name} ({view.agent_login}) : "
+            f"module {view.module_label}, classes {view.classes_label}, "
+            f"jusqu'au {delegations.french_date(view.valid_until)}."
+        )
+    elif args.delegate_command == "revoke":
+        view = delegations.revoke(services, None, args.uai, args.id)
+        print(f"Délégation n° {view.id} de {view.agent_name} ({view.agent_login}) révoquée.")
+    else:
+        views = delegations.list_delegations(services, None, args.uai)
+        if args.format == "json":
+            print(json.dumps([v.as_dict() for v in views], ensure_ascii=False, indent=2))
+        elif args.format == "csv":
+            import csv
+            import io
+
+            out = io.StringIO()
+            writer = csv.writer(out, delimiter=";", lineterminator="\n")
+            writer.writerow(_DELEGATION_HEADERS)
+            writer.writerows(_delegation_row(v) for v in views)
+            print(out.getvalue(), end="")
+        elif not views:
+            print("Aucune délégation.")
+        else:
+            from tabulate import tabulate
+
+            print(
+                tabulate(
+                    [_delegation_row(v) for v in views],
+                    headers=_DELEGATION_HEADERS,
+                    disable_numparse=True,
+                )
+            )
+    return 0
+
+
 def cmd_activate(args: argparse.Namespace) -> int:
     from .domain import activation
 
@@ -385,6 +490,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "stats": cmd_stats,
     "staff": cmd_staff,
     "activate": cmd_activate,
+    "delegate": cmd_delegate,
 }
 
 

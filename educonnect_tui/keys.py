@@ -53,6 +53,9 @@ HOME_KEYS = (
         "(Re)notifier les comptes cochés, ou à défaut tous les comptes affichés."),
     Key("search", "slash", "search", "Rechercher",
         "Rechercher par nom, prénom ou identifiant (sans tenir compte des accents)."),
+    Key("helpdesk", "d", "helpdesk", "Dépannage",
+        "Dépannage : chercher un compte (nom, prénom, identifiant ou classe), "
+        "rappeler l'identifiant, réinitialiser le mot de passe, débloquer."),
     Key("toggle_select", "space", "toggle_select", "Cocher",
         "Cocher ou décocher le compte sous le curseur."),
     Key("open", "enter", "open", "Détail", "Ouvrir le détail du compte sous le curseur."),
@@ -70,9 +73,52 @@ HOME_KEYS = (
     Key("sort_reverse", "O", "sort_reverse", "Inverser", "Inverser l'ordre du tri.", show=False),
 )  # fmt: skip
 
+DETAIL_KEYS = (
+    Key("reset_password", "x", "reset_password", "Réinitialiser",
+        "Donner un nouveau mot de passe provisoire, affiché une seule fois "
+        "(le compte est à réactiver)."),
+    Key("unblock", "u", "unblock", "Débloquer",
+        "Débloquer le compte bloqué après trop d'essais infructueux."),
+)  # fmt: skip
+
+HELPDESK_KEYS = (
+    # Priority: the search field would otherwise take enter as its own "submit".
+    Key("helpdesk_open", "enter", "open", "Ouvrir",
+        "Ouvrir le compte sous le curseur : identifiant et actions.", priority=True),
+    Key("helpdesk_search", "slash", "focus_search", "Rechercher",
+        "Revenir au champ de recherche."),
+    Key("helpdesk_back", "escape", "back", "Retour",
+        "Revenir à la recherche, ou quitter le dépannage vers la page d'accueil."),
+)  # fmt: skip
+
+HELPDESK_ACCOUNT_KEYS = (
+    Key("helpdesk_reset", "r", "reset_password", "Réinitialiser",
+        "Donner un nouveau mot de passe provisoire, affiché une seule fois."),
+    Key("helpdesk_unblock", "u", "unblock", "Débloquer",
+        "Débloquer le compte bloqué après trop d'essais infructueux."),
+    Key("helpdesk_close", "escape", "close", "Fermer", "Revenir à la liste des résultats."),
+)  # fmt: skip
+
+PASSWORD_KEYS = (
+    Key("slip_print", "p", "print_slip", "Imprimer la fiche",
+        "Écrire la fiche imprimable (PDF, lisible par vous seul) avec ce mot de passe."),
+    Key("password_close", "escape,enter", "close", "Fermer",
+        "Fermer : le mot de passe ne sera plus affiché nulle part."),
+)  # fmt: skip
+
+CONFIRM_KEYS = (
+    Key("confirm_yes", "enter", "confirm", "Confirmer", "Confirmer l'opération.",
+        priority=True),
+    Key("confirm_no", "escape", "cancel", "Annuler", "Ne rien changer."),
+)  # fmt: skip
+
 MODAL_KEYS = (Key("back", "escape", "back", "Retour", "Revenir à l'écran précédent."),)
 
 LOGIN_KEYS = (
+    # Priority: it must work while a field has the focus (letters are typed there).
+    Key("login_module", "f2", "switch_module", "Module",
+        "Changer de module : administration des comptes, ou dépannage des comptes élèves.",
+        priority=True),
     # Priority: the focus must move before the next typed key is dispatched, or keys
     # typed ahead (paste, a burst over a slow SSH link) land in the previous field.
     Key("login_next", "enter", "next_field", "Suivant",
@@ -99,6 +145,11 @@ ALL_KEYS = {
         *LOGIN_KEYS,
         *SCHOOL_PICKER_KEYS,
         *HELP_KEYS,
+        *DETAIL_KEYS,
+        *HELPDESK_KEYS,
+        *HELPDESK_ACCOUNT_KEYS,
+        *PASSWORD_KEYS,
+        *CONFIRM_KEYS,
     )
 }
 

@@ -17,7 +17,13 @@ from sqlalchemy.orm import Session
 
 from educonnect_tui.domain import accounts, passwords
 from educonnect_tui.domain.auth import SchoolRef, SignedIn, StaffIdentity
-from educonnect_tui.domain.enums import AccountKind, EstablishmentType, PupilStatus, StaffRole
+from educonnect_tui.domain.enums import (
+    AccountKind,
+    EstablishmentType,
+    Module,
+    PupilStatus,
+    StaffRole,
+)
 from educonnect_tui.domain.establishments import get_or_create_division
 from educonnect_tui.domain.models import (
     Account,
@@ -221,6 +227,7 @@ def signed_in(
     *,
     mode: NetworkMode = NetworkMode.ADMIN,
     address: str | None = "10.0.0.5",
+    module: Module = Module.ADMINISTRATION,
 ) -> SignedIn:
     """A session as the login screen would produce it, without going through the screen."""
     with services.sessions() as session:
@@ -246,4 +253,5 @@ def signed_in(
         network_mode=mode,
         connection=Connection(address=address, via_ssh=address is not None),
         school=school,
+        module=module,
     )

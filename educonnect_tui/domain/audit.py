@@ -34,6 +34,9 @@ ACTION_LABELS = {
     "sign_in_refused": "connexion refusée (aucun établissement)",
     "school_chosen": "choix de l'établissement",
     "school_choice_refused": "choix d'établissement refusé",
+    "recall_login": "rappel de l'identifiant",
+    "reset_password": "réinitialisation du mot de passe",
+    "unblock": "déblocage du compte",
 }
 
 

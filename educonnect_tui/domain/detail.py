@@ -9,8 +9,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from .audit import action_label
+from .auth import SignedIn
 from .enums import AccountKind, AccountState, ActivationMethod, PupilStatus
-from .errors import NotFound
+from .errors import NotFound, PermissionDenied
 from .models import (
     Account,
     AuditEvent,
@@ -21,6 +22,7 @@ from .models import (
     GuardianLink,
     Pupil,
 )
+from .permissions import Action, require
 from .services import Services
 
 HISTORY_LIMIT = 50
@@ -111,8 +113,25 @@ def _belongs(session: Session, establishment_id: int, account: Account) -> bool:
     )
 
 
-def account_detail(services: Services, establishment_id: int, account_id: int) -> AccountDetail:
-    """The account, its owner, relatives and history; NotFound outside the school."""
+def account_detail(
+    services: Services,
+    establishment_id: int,
+    account_id: int,
+    signed_in: SignedIn | None = None,
+) -> AccountDetail:
+    """The account, its owner, relatives and history; NotFound outside the school.
+
+    With a session (the TUI), ``permissions.require`` decides first: the account must
+    be within the person's classes, and a guardian needs the second factor. A session
+    that may not reach guardians does not see the guardians listed on a pupil's
+    detail either (their logins are guardians' account data).
+    """
+    guardians_visible = True
+    if signed_in is not None:
+        if signed_in.school is None or signed_in.school.id != establishment_id:
+            raise PermissionDenied("Ce compte n'appartient pas à votre établissement.")
+        scope = require(services, signed_in, Action.VIEW_DETAIL, account_ids=(account_id,))
+        guardians_visible = scope.guardians
     with services.sessions() as session:
         account = session.get(Account, account_id)
         if account is None or not _belongs(session, establishment_id, account):
@@ -133,7 +152,7 @@ def account_detail(services: Services, establishment_id: int, account_id: int) -
                 email=account.email,
                 mobile=None,
                 address="",
-                relatives=_guardians_of(session, pupil.id),
+                relatives=_guardians_of(session, pupil.id) if guardians_visible else (),
                 history=history,
                 now=services.clock(),
             )

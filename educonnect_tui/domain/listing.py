@@ -15,8 +15,11 @@ from typing import Any
 from sqlalchemy import ColumnElement, case, func, select
 from sqlalchemy.orm import Session, aliased
 
+from .auth import SignedIn
 from .enums import AccountKind, AccountState, ActivationMethod, PupilStatus
+from .errors import PermissionDenied
 from .models import Account, Division, Guardian, GuardianLink, Pupil
+from .permissions import Action, Scope, require, restrict
 from .selection import Selection, accounts_of
 from .services import Services
 
@@ -120,14 +123,36 @@ def masked_contact(email: str | None, mobile: str | None) -> str:
 
 
 class Listing:
-    """The accounts of one school, as the home page shows them."""
+    """The accounts of one school, as the home page shows them.
 
-    def __init__(self, services: Services, establishment_id: int) -> None:
+    Built with the session (``signed_in``), every query first asks
+    ``permissions.require`` (so a delegation revoked meanwhile stops the next page) and
+    is narrowed to the person's scope: their classes, pupils only without the second
+    factor. None is the command line's operator and sees the whole school.
+    """
+
+    def __init__(
+        self, services: Services, establishment_id: int, signed_in: SignedIn | None = None
+    ) -> None:
+        if signed_in is not None and (
+            signed_in.school is None or signed_in.school.id != establishment_id
+        ):
+            raise PermissionDenied("Vous n'êtes pas connecté pour cet établissement.")
         self._services = services
         self._establishment_id = establishment_id
+        self._signed_in = signed_in
+
+    def _scope(self, kind: AccountKind | None = None) -> Scope | None:
+        if self._signed_in is None:
+            return None
+        return require(self._services, self._signed_in, Action.VIEW_ACCOUNTS, kind=kind)
+
+    def _selection(self, query: ListQuery) -> Selection:
+        scope = self._scope(query.kind)
+        return query.selection if scope is None else restrict(query.selection, scope)
 
     def _ids(self, query: ListQuery) -> Any:
-        return accounts_of(query.kind, self._establishment_id, query.selection)
+        return accounts_of(query.kind, self._establishment_id, self._selection(query))
 
     def count(self, query: ListQuery) -> int:
         with self._services.sessions() as session:
@@ -143,13 +168,15 @@ class Listing:
         """The part of a selection that the new filters still show."""
         if not selected:
             return set()
-        narrowed = replace(query.selection, account_ids=tuple(selected))
+        narrowed = replace(self._selection(query), account_ids=tuple(selected))
         with self._services.sessions() as session:
             return set(session.scalars(accounts_of(query.kind, self._establishment_id, narrowed)))
 
     def divisions(self) -> list[DivisionRef]:
+        """The school's classes, or only those of the person's delegation."""
+        scope = self._scope()
         with self._services.sessions() as session:
-            rows = session.execute(
+            statement = (
                 select(Division.name, Division.level, func.count(Pupil.id))
                 .outerjoin(
                     Pupil,
@@ -157,7 +184,10 @@ class Listing:
                 )
                 .where(Division.establishment_id == self._establishment_id)
                 .group_by(Division.id, Division.name, Division.level)
-            ).all()
+            )
+            if scope is not None and scope.division_ids is not None:
+                statement = statement.where(Division.id.in_(scope.division_ids))
+            rows = session.execute(statement).all()
         refs = [DivisionRef(name, level, int(n)) for name, level, n in rows]
         return sorted(refs, key=lambda d: (level_rank(d.level), d.level, d.name))
 

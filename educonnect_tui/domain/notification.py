@@ -25,6 +25,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from . import audit, documents
 from .audit import Actor
+from .auth import SignedIn
 from .credentials import (
     ChildRef,
     DocumentContext,
@@ -37,6 +38,7 @@ from .errors import Cancelled, ConcurrentModification, InvalidInput
 from .establishments import get_by_uai
 from .models import Account, Division, Establishment, Guardian, GuardianLink, Pupil
 from .passwords import generate_temporary_password, hash_many
+from .permissions import Action, require_selection
 from .selection import NOTIFIABLE_BY_DEFAULT, Selection, accounts_of
 from .services import Services
 from .states import Event, transition
@@ -87,15 +89,30 @@ def default_paths(
     return folder / f"{stem}.pdf", folder / f"{stem}.csv"
 
 
-def count_selected(services: Services, uai: str, kind: AccountKind, selection: Selection) -> int:
+def count_selected(
+    services: Services,
+    uai: str,
+    kind: AccountKind,
+    selection: Selection,
+    signed_in: SignedIn | None = None,
+) -> int:
     """How many accounts ``notify`` would touch: for the confirmation before doing it."""
-    return sum(count_by_state(services, uai, kind, selection).values())
+    return sum(count_by_state(services, uai, kind, selection, signed_in).values())
 
 
 def count_by_state(
-    services: Services, uai: str, kind: AccountKind, selection: Selection
+    services: Services,
+    uai: str,
+    kind: AccountKind,
+    selection: Selection,
+    signed_in: SignedIn | None = None,
 ) -> dict[AccountState, int]:
-    """What ``notify`` would touch, by state: activated ones will have to activate again."""
+    """What ``notify`` would touch, by state: activated ones will have to activate again.
+
+    ``signed_in`` None is the command line; a session is checked and narrowed exactly
+    as ``notify`` will be, so the confirmation counts what will really happen.
+    """
+    selection = require_selection(services, signed_in, uai, Action.NOTIFY, kind, selection)
     with services.sessions() as session:
         school = get_by_uai(session, uai)
         ids = accounts_of(kind, school.id, _notifiable(selection))
@@ -132,8 +149,14 @@ def notify(
     csv_path: Path | None = None,
     progress: Progress | None = None,
     cancel: threading.Event | None = None,
+    signed_in: SignedIn | None = None,
 ) -> NotifyResult:
-    """Issue new temporary credentials to the selected accounts and write their documents."""
+    """Issue new temporary credentials to the selected accounts and write their documents.
+
+    ``signed_in`` is the TUI's session, checked here (``permissions.require``) and the
+    selection narrowed to its scope; None is the command line's operator.
+    """
+    selection = require_selection(services, signed_in, uai, Action.NOTIFY, kind, selection)
     now = services.clock()
     if pdf_path.exists() and pdf_path.is_dir():
         raise InvalidInput(f"« {pdf_path} » est un dossier : indiquez un fichier PDF.")

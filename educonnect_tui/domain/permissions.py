@@ -13,7 +13,8 @@ Access rules (DESIGN.md §1, issue 4):
 - the administration module needs the second factor (OTP key or administrative
   network); the dépannage module does not, but guardians' accounts always do.
 
-Direction-only actions, whatever the module: managing delegations (that is what a
+Direction-only actions, part of the administration module (so with the second
+factor, and never from a dépannage session): managing delegations (that is what a
 delegation must never be able to give), reading the audit trail (it holds every
 staff member's actions on the whole school, not only on delegated classes), and the
 SIECLE import (it rewrites every class and may deactivate any account). Exporting
@@ -133,7 +134,7 @@ class Scope:
     def allows(self, action: Action) -> bool:
         """Whether the action is possible at all in this session (keys, menus)."""
         if action in DIRECTION_ONLY:
-            return self.direction and self.holds_session_module
+            return self.direction and self.module is Module.ADMINISTRATION
         return self.holds_session_module and action in MODULE_ACTIONS[self.module]
 
     def allows_kind(self, kind: AccountKind) -> bool:
@@ -243,8 +244,11 @@ def _check_action(signed_in: SignedIn, scope: Scope, action: Action) -> None:
             action,
             f"aucune délégation active ne vous donne accès à l'établissement {uai}",
         )
-    if action in DIRECTION_ONLY and not scope.direction:
-        raise _refuse(action, "c'est réservé au personnel de direction")
+    if action in DIRECTION_ONLY:
+        if not scope.direction:
+            raise _refuse(action, "c'est réservé au personnel de direction")
+        if scope.module is not Module.ADMINISTRATION:
+            raise _refuse(action, "reconnectez-vous au module d'administration")
     if not scope.holds_session_module:
         raise _refuse(
             action,
@@ -354,6 +358,42 @@ def allowed(services: Services, signed_in: SignedIn, action: Action, **kwargs: o
     return True
 
 
+def require_school(signed_in: SignedIn, uai: str) -> None:
+    """Services addressed by UAI: the session must be working on that very school."""
+    school = signed_in.school
+    if school is None or school.uai != uai.strip().upper():
+        raise PermissionDenied(
+            f"Vous n'êtes pas connecté pour l'établissement « {uai.strip().upper()[:20]} »."
+        )
+
+
+def require_selection(
+    services: Services,
+    signed_in: SignedIn | None,
+    uai: str,
+    action: Action,
+    kind: AccountKind,
+    selection: Selection,
+) -> Selection:
+    """Check ``action`` on a selection and return it narrowed to the scope.
+
+    ``signed_in`` None is the command line, run by the machine's operator, who is
+    not a staff member: the selection is returned unchanged.
+    """
+    if signed_in is None:
+        return selection
+    require_school(signed_in, uai)
+    scope = require(
+        services,
+        signed_in,
+        action,
+        kind=kind,
+        account_ids=selection.account_ids or (),
+        division_names=selection.divisions,
+    )
+    return restrict(selection, scope)
+
+
 def restrict(selection: Selection, scope: Scope) -> Selection:
     """The same selection narrowed to the scope: its classes, pupils only without guardians.
 
@@ -380,6 +420,8 @@ __all__ = [
     "allowed",
     "is_active",
     "require",
+    "require_school",
+    "require_selection",
     "restrict",
     "scope_of",
     "today",

@@ -12,6 +12,7 @@ from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
+from .. import keys
 from ..domain.auth import SignedIn
 from ..domain.detail import AccountDetail, account_detail
 from ..domain.enums import AccountKind, AccountState
@@ -20,6 +21,7 @@ from ..domain.selection import Selection
 from ..domain.services import Services
 from ..widgets.state_badge import state_text
 from ..widgets.worker_errors import ReportsWorkerErrors
+from .helpdesk import Target, start_reset, start_unblock
 from .notify import NotifyRequest, start_notify
 
 NOTIFIABLE = tuple(s for s in AccountState if s is not AccountState.DEACTIVATED)
@@ -38,6 +40,7 @@ class DetailScreen(ReportsWorkerErrors, Screen[None]):
         Binding("escape", "back", "Retour", id="detail_back"),
         Binding("n", "renotify", "(re)Notifier", id="detail_notify"),
         Binding("r", "notify_guardians", "Notifier resp.", id="detail_notify_guardians"),
+        *keys.bindings(keys.DETAIL_KEYS),
     ]
 
     def __init__(self, services: Services, signed_in: SignedIn, account_id: int) -> None:
@@ -153,6 +156,10 @@ class DetailScreen(ReportsWorkerErrors, Screen[None]):
         d = self.detail
         if action == "renotify":
             return None if d is None or d.state is AccountState.DEACTIVATED else True
+        if action == "reset_password":
+            return None if d is None or d.state is AccountState.DEACTIVATED else True
+        if action == "unblock":
+            return None if d is None or not d.blocked else True
         pupil = d is not None and d.kind is AccountKind.PUPIL and bool(d.relatives)
         if action == "notify_guardians" and not pupil:
             return None
@@ -175,6 +182,33 @@ class DetailScreen(ReportsWorkerErrors, Screen[None]):
         selection = Selection(states=NOTIFIABLE, guardians_of_pupil=d.account_id)
         scope = f"les représentants légaux de {d.first_name} {d.last_name}"
         start_notify(self, NotifyRequest(AccountKind.GUARDIAN, selection, scope))
+
+    def _target(self) -> Target | None:
+        d = self.detail
+        if d is None:
+            return None
+        return Target(
+            account_id=d.account_id,
+            kind=d.kind,
+            name=" ".join(p for p in (d.civility, d.first_name, d.last_name) if p),
+            login=d.login,
+            division=d.division or "",
+            blocked_until=d.blocked_until if d.blocked else None,
+        )
+
+    def _reload(self) -> None:
+        self.load()
+
+    def action_reset_password(self) -> None:
+        """`x`: the helpdesk's reset, for pupils and guardians alike (the domain decides)."""
+        target = self._target()
+        if target is not None:
+            start_reset(self, target, self._reload)
+
+    def action_unblock(self) -> None:
+        target = self._target()
+        if target is not None:
+            start_unblock(self, target, self._reload)
 
     def notified(self, request: NotifyRequest, result: NotifyResult) -> None:
         self.load()

@@ -325,6 +325,14 @@ class HomeScreen(ReportsWorkerErrors, Screen[None]):
             callback=lambda _: self.refresh_tables(),
         )
 
+    def action_helpdesk(self) -> None:
+        """`d`: the dépannage search, focused, over the home page (Échap comes back)."""
+        from .helpdesk import HelpdeskScreen
+
+        self.app.push_screen(
+            HelpdeskScreen(self.services, self.signed_in), callback=lambda _: self.refresh_tables()
+        )
+
     def action_notify_accounts(self) -> None:
         kind = self.kind
         chosen = self.selected[kind]

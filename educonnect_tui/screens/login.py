@@ -15,12 +15,13 @@ from textual.app import ComposeResult
 from textual.containers import CenterMiddle, Horizontal, Vertical
 from textual.content import Content
 from textual.screen import Screen
-from textual.widgets import Button, Footer, Input, Label, Static
+from textual.widgets import Button, Footer, Input, Label, RadioButton, RadioSet, Static
 from textual.worker import Worker, WorkerState
 
 from .. import keys
 from ..domain import auth
 from ..domain.auth import TOTP_DIGITS, SignedIn
+from ..domain.enums import Module
 from ..domain.errors import AccountBlocked, DomainError
 from ..domain.network import Connection
 from ..domain.services import Services
@@ -29,8 +30,25 @@ if TYPE_CHECKING:
     from ..app import EduConnectApp
 
 TITLE = "Administration des comptes EduConnect"
+# What staff read on the two choices; the dépannage module covers pupils only.
+MODULE_TITLES = {
+    Module.ADMINISTRATION: TITLE,
+    Module.DEPANNAGE: "Dépannage des comptes élèves",
+}
 SIGN_IN_GROUP = "sign-in"
 CHECKING = "Vérification…"
+
+
+class ModuleButton(RadioButton):
+    """A radio button whose mark shows without colour too (monochrome SSH, NO_COLOR)."""
+
+    def __init__(self, label: str, *, value: bool, id: str) -> None:
+        super().__init__(label, value=value, id=id)
+        self.BUTTON_INNER = "●" if value else " "
+
+    def watch_value(self) -> None:
+        self.BUTTON_INNER = "●" if self.value else " "
+        super().watch_value()
 
 
 class LoginScreen(Screen[None]):
@@ -38,7 +56,7 @@ class LoginScreen(Screen[None]):
     AUTO_FOCUS = "#login-identifier"
     HELP_TITLE = "connexion"
     HELP_NOTES = (
-        ("Tab Maj+Tab", "Champ suivant / précédent."),
+        ("Tab Maj+Tab", "Champ suivant / précédent (le choix du module est au-dessus)."),
         ("ctrl+c", "Quitter (q s'écrit dans les champs)."),
         ("F1", "Cette aide (? s'écrit dans les champs)."),
     )
@@ -57,7 +75,12 @@ class LoginScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         with CenterMiddle(id="login-center"), Vertical(id="login-panel") as panel:
-            panel.border_title = TITLE
+            panel.border_title = MODULE_TITLES[self.step.module]
+            with RadioSet(id="login-module", compact=True):
+                for module, title in MODULE_TITLES.items():
+                    yield ModuleButton(
+                        title, value=module is self.step.module, id=f"module-{module.value}"
+                    )
             yield Static(self.step.message, id="login-case", markup=False)
             with Horizontal(classes="login-row"):
                 yield Label("Identifiant", classes="login-label")
@@ -65,25 +88,55 @@ class LoginScreen(Screen[None]):
             with Horizontal(classes="login-row"):
                 yield Label("Mot de passe", classes="login-label")
                 yield Input(id="login-password", password=True, compact=True, max_length=200)
-            if self.step.otp_required:
-                with Horizontal(classes="login-row"):
-                    yield Label(f"Code à {TOTP_DIGITS} chiffres", classes="login-label")
-                    yield Input(
-                        id="login-code",
-                        compact=True,
-                        restrict=r"[0-9]*",
-                        max_length=TOTP_DIGITS,
-                        placeholder="clé OTP",
-                    )
+            # Always there, shown only when the module and the network ask for it.
+            with Horizontal(classes="login-row", id="login-code-row") as row:
+                row.display = self.step.otp_required
+                yield Label(f"Code à {TOTP_DIGITS} chiffres", classes="login-label")
+                yield Input(
+                    id="login-code",
+                    compact=True,
+                    restrict=r"[0-9]*",
+                    max_length=TOTP_DIGITS,
+                    placeholder="clé OTP",
+                )
             yield Label("", id="login-error")
             with Horizontal(id="login-actions"):
                 yield Button("Se connecter", id="login-submit", variant="primary", compact=True)
                 yield Static(
-                    "ctrl+c quitter · F1 aide",
+                    "F2 module · ctrl+c quitter · F1 aide",
                     id="login-hint",
                     markup=False,
                 )
         yield Footer()
+
+    # -- module -----------------------------------------------------------------
+
+    def action_switch_module(self) -> None:
+        """F2, from any field: the other module (the radio buttons follow)."""
+        if self.busy:
+            return
+        other = (
+            Module.DEPANNAGE if self.step.module is Module.ADMINISTRATION else Module.ADMINISTRATION
+        )
+        self.query_one(f"#module-{other.value}", RadioButton).value = True
+        self._set_module(other)
+
+    @on(RadioSet.Changed, "#login-module")
+    def _module_chosen(self, event: RadioSet.Changed) -> None:
+        pressed = event.pressed.id or ""
+        self._set_module(Module(pressed.removeprefix("module-")))
+
+    def _set_module(self, module: Module) -> None:
+        """What the chosen module asks for: the code only for administration, off-network."""
+        if module is self.step.module:
+            return
+        self.step = auth.sign_in_step(self.services, self.connection, module)
+        self.query_one("#login-panel").border_title = MODULE_TITLES[module]
+        self.query_one("#login-case", Static).update(self.step.message)
+        self.query_one("#login-code-row").display = self.step.otp_required
+        if not self.step.otp_required:
+            self._field("code").value = ""
+        self._show_error("")
 
     # -- fields -----------------------------------------------------------------
 
@@ -149,15 +202,21 @@ class LoginScreen(Screen[None]):
             return
         code = self._field("code").value if self.step.otp_required else None
         self._set_busy(True)
-        self._sign_in(self._field("identifier").value, self._field("password").value, code)
+        self._sign_in(
+            self._field("identifier").value, self._field("password").value, code, self.step.module
+        )
 
     # -- the domain call ----------------------------------------------------------
 
     @work(thread=True, exclusive=True, group=SIGN_IN_GROUP, exit_on_error=False)
-    def _sign_in(self, login: str, password: str, code: str | None) -> SignedIn | DomainError:
+    def _sign_in(
+        self, login: str, password: str, code: str | None, module: Module
+    ) -> SignedIn | DomainError:
         """argon2 takes tens of milliseconds: never on the UI thread."""
         try:
-            return auth.sign_in(self.services, login, password, code, self.connection)
+            return auth.sign_in(
+                self.services, login, password, code, self.connection, module=module
+            )
         except DomainError as error:
             return error
 
@@ -211,6 +270,7 @@ class LoginScreen(Screen[None]):
     def _set_busy(self, busy: bool) -> None:
         self.busy = busy
         self.query_one("#login-submit", Button).disabled = busy
+        self.query_one("#login-module", RadioSet).disabled = busy
         if busy:
             label = self.query_one("#login-error", Label)
             label.update(Content(CHECKING))

@@ -116,7 +116,7 @@ class NotifyConfirmScreen(ReportsWorkerErrors, ModalScreen[tuple[Path, Path] | N
         school = self.signed_in.school
         assert school is not None
         counts = notification.count_by_state(
-            self.services, school.uai, self.request.kind, self.request.selection
+            self.services, school.uai, self.request.kind, self.request.selection, self.signed_in
         )
         self.app.call_from_thread(self._counted, counts)
 
@@ -216,6 +216,7 @@ class NotifyProgressScreen(ModalScreen[NotifyResult | None]):
                     self._progress, phase, done, total
                 ),
                 cancel=self.cancel_event,
+                signed_in=self.signed_in,
             )
         except Cancelled:
             self.app.call_from_thread(self._cancelled)

@@ -154,7 +154,7 @@ async def test_from_the_admin_network_there_is_no_code_field(
         case = str(app.screen.query_one("#login-case", Static).content)
         assert "depuis le réseau administratif" in case
         assert "suffisent" in case
-        assert not app.screen.query("#login-code")
+        assert not app.screen.query_one("#login-code-row").display
         await _sign_in(pilot, staff.login, staff.password, None)
         assert isinstance(app.screen, HomeScreen)
         assert app.screen.signed_in.network_mode.label == "réseau administratif"

@@ -1,0 +1,56 @@
+"""Snapshots of the dépannage screen (results) and of the one-time password window,
+at 80×24 and 120×40, on the deterministic demo with a fixed password."""
+
+from __future__ import annotations
+
+import pytest
+from textual.widgets import Input
+
+from educonnect_tui.app import create_app
+from educonnect_tui.domain import demo, passwords
+from educonnect_tui.domain.enums import Module
+from educonnect_tui.domain.network import NetworkMode
+from educonnect_tui.domain.services import Services
+from tests import factories
+from tests.helpers import settle
+from tests.snapshots.conftest import SIZES
+
+
+def _agent_app(services: Services):  # type: ignore[no-untyped-def]
+    session = factories.signed_in(
+        services, "t.nguyen", demo.COLLEGE_UAI, mode=NetworkMode.OTP, module=Module.DEPANNAGE
+    )
+    return create_app(services, signed_in=session)
+
+
+async def _search(pilot, text: str) -> None:  # type: ignore[no-untyped-def]
+    await settle(pilot)
+    # A blinking cursor would make the picture depend on the instant it is taken.
+    pilot.app.screen.query_one("#helpdesk-search", Input).cursor_blink = False
+    await pilot.press(*text)
+    await pilot.pause(0.3)
+    await settle(pilot)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_helpdesk_results(snap_compare, demo_services: Services, size) -> None:  # type: ignore[no-untyped-def]
+    async def run_before(pilot):  # type: ignore[no-untyped-def]
+        await _search(pilot, "martin")
+
+    assert snap_compare(_agent_app(demo_services), terminal_size=size, run_before=run_before)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_helpdesk_password(snap_compare, demo_services: Services, size, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setattr(passwords, "generate_temporary_password", lambda: "k7mzp4xqa9")
+
+    async def run_before(pilot):  # type: ignore[no-untyped-def]
+        await _search(pilot, "3e2 martin")
+        await pilot.press("enter", "enter")
+        await settle(pilot)
+        await pilot.press("r")
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+
+    assert snap_compare(_agent_app(demo_services), terminal_size=size, run_before=run_before)

@@ -1,0 +1,285 @@
+"""DELEG-CE: grant, revoke, list; defaults, validation, audit, and the command line."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import pytest
+from sqlalchemy import select
+
+from educonnect_tui.cli import main
+from educonnect_tui.domain import delegations
+from educonnect_tui.domain.delegations import DelegationState, school_year_end
+from educonnect_tui.domain.enums import Module, StaffRole
+from educonnect_tui.domain.errors import InvalidInput, NotFound, PermissionDenied
+from educonnect_tui.domain.models import AuditEvent, Delegation, Establishment
+from educonnect_tui.domain.services import Services
+from tests import factories
+from tests.conftest import FakeClock
+
+UAI = factories.DEFAULT_UAI
+OTHER_UAI = "0750656F"
+
+
+def _setup(services: Services) -> dict[str, str]:
+    with services.sessions() as session, session.begin():
+        school = factories.school(session)
+        factories.pupil(session, school, division="6E1")
+        factories.pupil(session, school, first_name="Léo", division="5E2")
+        factories.school(session, OTHER_UAI, "Collège Voltaire")
+    head = factories.staff_member(services).login
+    agent = factories.staff_member(
+        services, first_name="Karim", last_name="Haddad", role=StaffRole.AGENT, title="CPE"
+    ).login
+    stranger = factories.staff_member(
+        services,
+        schools=((OTHER_UAI, "Collège Voltaire"),),
+        first_name="Paul",
+        last_name="Autre",
+        role=StaffRole.AGENT,
+    ).login
+    return {"head": head, "agent": agent, "stranger": stranger}
+
+
+def _events(services: Services, action: str) -> list[AuditEvent]:
+    with services.sessions() as session:
+        return list(
+            session.scalars(
+                select(AuditEvent).where(AuditEvent.action == action).order_by(AuditEvent.id)
+            )
+        )
+
+
+@pytest.mark.parametrize(
+    ("day", "end"),
+    [
+        (dt.date(2026, 9, 1), dt.date(2027, 8, 31)),
+        (dt.date(2026, 12, 31), dt.date(2027, 8, 31)),
+        (dt.date(2027, 1, 5), dt.date(2027, 8, 31)),
+        (dt.date(2027, 8, 31), dt.date(2027, 8, 31)),
+    ],
+)
+def test_school_year_end(day: dt.date, end: dt.date) -> None:
+    assert school_year_end(day) == end
+
+
+def test_grant_defaults_list_and_audit(services: Services) -> None:
+    people = _setup(services)
+    head = factories.signed_in(services, people["head"], UAI)
+    view = delegations.grant(
+        services, head, UAI, people["agent"], Module.ADMINISTRATION, division_names=["6e1"]
+    )
+    # conftest's clock: 1 September 2026 → the school year ends on 31 August 2027.
+    assert (view.valid_from, view.valid_until) == (dt.date(2026, 9, 1), dt.date(2027, 8, 31))
+    assert view.classes == ("6E1",)
+    assert view.state is DelegationState.ACTIVE
+    assert view.granted_by == "Hélène Martin"
+    assert view.agent_name == "Karim Haddad"
+    [listed] = delegations.list_delegations(services, head, UAI)
+    assert listed == view
+    [event] = _events(services, "delegation_grant")
+    assert event.actor_id == head.identity.staff_id
+    assert event.details["agent"] == people["agent"]
+    assert event.details["module"] == "administration"
+    assert event.details["classes"] == ["6E1"]
+    assert event.details["valid_until"] == "2027-08-31"
+    # The agent now has the module, on that class only.
+    agent = factories.signed_in(services, people["agent"], UAI)
+    from educonnect_tui.domain.permissions import scope_of
+
+    scope = scope_of(services, agent)
+    assert scope.modules == {Module.ADMINISTRATION}
+    assert scope.division_ids is not None and len(scope.division_ids) == 1
+
+
+def test_revoke_then_states_in_french(services: Services, clock: FakeClock) -> None:
+    people = _setup(services)
+    head = factories.signed_in(services, people["head"], UAI)
+    first = delegations.grant(services, head, UAI, people["agent"], Module.DEPANNAGE)
+    revoked = delegations.revoke(services, head, UAI, first.id)
+    assert revoked.state is DelegationState.REVOKED
+    assert revoked.revoked_at == clock.now
+    with pytest.raises(InvalidInput, match="déjà révoquée"):
+        delegations.revoke(services, head, UAI, first.id)
+    [event] = _events(services, "delegation_revoke")
+    assert event.details["delegation_id"] == first.id
+    assert event.details["state_before"] == "active"
+    with services.sessions() as session:
+        row = session.get_one(Delegation, first.id)
+        assert row.revoked_by_id == head.identity.staff_id
+    # A new one can follow the revoked one; then it expires.
+    short = delegations.grant(
+        services, head, UAI, people["agent"], Module.DEPANNAGE, until=dt.date(2026, 9, 2)
+    )
+    clock.advance(days=2)
+    states = {v.id: v.state for v in delegations.list_delegations(services, head, UAI)}
+    assert states == {first.id: DelegationState.REVOKED, short.id: DelegationState.EXPIRED}
+    assert {s.value for s in DelegationState} == {"active", "expirée", "révoquée", "à venir"}
+    with pytest.raises(InvalidInput, match="a expiré"):
+        delegations.revoke(services, head, UAI, short.id)
+
+
+def test_a_delegation_to_come_is_listed_as_such(services: Services) -> None:
+    people = _setup(services)
+    head = factories.signed_in(services, people["head"], UAI)
+    view = delegations.grant(services, head, UAI, people["agent"], Module.DEPANNAGE)
+    with services.sessions() as session, session.begin():
+        session.get_one(Delegation, view.id).valid_from = dt.date(2026, 10, 1)
+    [listed] = delegations.list_delegations(services, head, UAI)
+    assert listed.state is DelegationState.UPCOMING
+
+
+@pytest.mark.parametrize(
+    ("who", "module", "until", "classes", "error", "fragment"),
+    [
+        ("inconnu", Module.DEPANNAGE, None, (), InvalidInput, "n'est pas un personnel"),
+        ("stranger", Module.DEPANNAGE, None, (), InvalidInput, "n'est pas un personnel"),
+        ("head", Module.DEPANNAGE, None, (), InvalidInput, "qu'à un agent"),
+        ("agent", Module.DEPANNAGE, None, ("6E1", "9Z9"), InvalidInput, "inconnue(s)"),
+        ("agent", Module.DEPANNAGE, dt.date(2026, 8, 31), (), InvalidInput, "est passée"),
+    ],
+)
+def test_grant_validation(
+    services: Services,
+    who: str,
+    module: Module,
+    until: dt.date | None,
+    classes: tuple[str, ...],
+    error: type[Exception],
+    fragment: str,
+) -> None:
+    people = _setup(services)
+    head = factories.signed_in(services, people["head"], UAI)
+    with pytest.raises(error, match=fragment.replace("(", r"\(").replace(")", r"\)")):
+        delegations.grant(services, head, UAI, people.get(who, who), module, until, classes)
+    assert delegations.list_delegations(services, head, UAI) == []
+    assert _events(services, "delegation_grant") == []
+
+
+def test_one_current_delegation_per_agent_and_module(services: Services) -> None:
+    people = _setup(services)
+    head = factories.signed_in(services, people["head"], UAI)
+    delegations.grant(services, head, UAI, people["agent"], Module.DEPANNAGE)
+    with pytest.raises(InvalidInput, match="révoquez-la d'abord"):
+        delegations.grant(services, head, UAI, people["agent"], Module.DEPANNAGE)
+    # The other module is another delegation.
+    delegations.grant(services, head, UAI, people["agent"], Module.ADMINISTRATION)
+
+
+def test_only_the_direction_manages_delegations(services: Services) -> None:
+    people = _setup(services)
+    head = factories.signed_in(services, people["head"], UAI)
+    view = delegations.grant(services, head, UAI, people["agent"], Module.ADMINISTRATION)
+    agent = factories.signed_in(services, people["agent"], UAI)  # holds administration
+    for call in (
+        lambda: delegations.list_delegations(services, agent, UAI),
+        lambda: delegations.grant(services, agent, UAI, people["agent"], Module.DEPANNAGE),
+        lambda: delegations.revoke(services, agent, UAI, view.id),
+        lambda: delegations.agents_of(services, agent, UAI),
+    ):
+        with pytest.raises(PermissionDenied, match="réservé au personnel de direction"):
+            call()
+    # The direction of another school, or this one working on another UAI: refused.
+    with pytest.raises(PermissionDenied):
+        delegations.list_delegations(services, head, OTHER_UAI)
+    with services.sessions() as session:
+        other = session.scalars(select(Establishment).where(Establishment.uai == OTHER_UAI)).one()
+        other_id = other.id
+    with pytest.raises(NotFound):
+        delegations.revoke(services, None, OTHER_UAI, view.id)
+    assert other_id != head.school.id  # type: ignore[union-attr]
+
+
+def test_agents_and_classes_for_the_form(services: Services) -> None:
+    people = _setup(services)
+    head = factories.signed_in(services, people["head"], UAI)
+    assert [a.login for a in delegations.agents_of(services, head, UAI)] == [people["agent"]]
+    assert delegations.class_names(services, head, UAI) == ["6E1", "5E2"]
+
+
+# --------------------------------------------------------------------------- command line
+
+
+@pytest.fixture
+def env(services: Services, monkeypatch: pytest.MonkeyPatch) -> Services:
+    monkeypatch.setenv("EDUCONNECT_DATABASE_URL", services.settings.database_url)
+    monkeypatch.setenv("EDUCONNECT_CONFIG", "/nonexistent/config.toml")
+    return services
+
+
+def run(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    try:
+        code = main(args)
+    except SystemExit as exit_:
+        code = int(exit_.code or 0)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_cli_grant_list_revoke(env: Services, capsys: pytest.CaptureFixture[str]) -> None:
+    people = _setup(env)
+    code, out, err = run(
+        ["delegate", "grant", "--uai", UAI, "--agent", people["agent"], "--module", "depannage",
+         "--class", "6E1", "--until", "30/06/2099"],
+        capsys,
+    )  # fmt: skip
+    assert (code, err) == (0, "")
+    assert "accordée à Karim Haddad" in out and "30/06/2099" in out
+    code, out, _ = run(["delegate", "list", "--uai", UAI, "--format", "json"], capsys)
+    [row] = json.loads(out)
+    assert row["agent"] == people["agent"] and row["classes"] == ["6E1"]
+    assert row["etat"] == "active" and row["accordee_par"] == "Hélène Martin"
+    code, out, _ = run(["delegate", "list", "--uai", UAI, "--format", "csv"], capsys)
+    assert out.splitlines()[0].startswith("N°;Agent;Module;Classes")
+    code, out, _ = run(["delegate", "revoke", "--uai", UAI, "--id", str(row["id"])], capsys)
+    assert code == 0 and "révoquée" in out
+    code, out, _ = run(["delegate", "list", "--uai", UAI], capsys)
+    assert "révoquée" in out and "Karim Haddad" in out
+    [event] = _events(env, "delegation_revoke")
+    assert event.actor_id is None and event.actor_label.startswith("ligne de commande")
+
+
+@pytest.mark.parametrize(
+    ("args", "fragment"),
+    [
+        (["delegate", "grant", "--uai", UAI, "--agent", "x", "--module", "tout"], "choix"),
+        (["delegate", "grant", "--uai", UAI, "--agent", "nobody", "--module", "depannage"],
+         "n'est pas un personnel"),
+        (["delegate", "grant", "--uai", UAI, "--agent", "AGENT", "--module", "depannage",
+          "--until", "31/02/2027"], "JJ/MM/AAAA"),
+        (["delegate", "grant", "--uai", UAI, "--agent", "AGENT", "--module", "depannage",
+          "--until", "01/01/2020"], "est passée"),
+        (["delegate", "grant", "--uai", UAI, "--agent", "AGENT", "--module", "depannage",
+          "--class", "9Z9"], "inconnue"),
+        (["delegate", "revoke", "--uai", UAI, "--id", "999"], "Aucune délégation n° 999"),
+        (["delegate", "revoke", "--uai", UAI, "--id", "abc"], "valeur"),
+        (["delegate", "list"], "arguments obligatoires manquants"),
+        (["delegate", "list", "--uai", "0750655A"], "lettre de contrôle"),
+    ],
+)  # fmt: skip
+def test_cli_bad_input_is_one_french_line_exit_2(
+    env: Services, capsys: pytest.CaptureFixture[str], args: list[str], fragment: str
+) -> None:
+    people = _setup(env)
+    args = [people["agent"] if a == "AGENT" else a for a in args]
+    code, _, err = run(args, capsys)
+    assert code == 2
+    assert err.count("\n") == 1, err
+    assert err.startswith("educonnect-tui : erreur : ")
+    assert fragment in err
+    assert "Traceback" not in err
+
+
+def test_cli_asks_who_grants_when_the_direction_is_several(
+    env: Services, capsys: pytest.CaptureFixture[str]
+) -> None:
+    people = _setup(env)
+    deputy = factories.staff_member(env, first_name="Sandrine", last_name="Lemoine").login
+    base = ["delegate", "grant", "--uai", UAI, "--agent", people["agent"], "--module", "depannage"]
+    code, _, err = run(base, capsys)
+    assert code == 2 and "--by" in err
+    code, out, _ = run([*base, "--by", deputy], capsys)
+    assert code == 0
+    code, out, _ = run(["delegate", "list", "--uai", UAI, "--format", "json"], capsys)
+    assert json.loads(out)[0]["accordee_par"] == "Sandrine Lemoine"

@@ -1,0 +1,238 @@
+"""Dépannage in the domain: search, recall, reset, unblock — and who is refused."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from pypdf import PdfReader
+from sqlalchemy import select
+
+from educonnect_tui.domain import activation, helpdesk, passwords, permissions
+from educonnect_tui.domain.auth import SignedIn
+from educonnect_tui.domain.enums import AccountKind, AccountState, Module, StaffRole
+from educonnect_tui.domain.errors import AuthenticationFailed, IllegalTransition, PermissionDenied
+from educonnect_tui.domain.models import Account, AuditEvent, Delegation, Division, Establishment
+from educonnect_tui.domain.network import NetworkMode
+from educonnect_tui.domain.services import Services
+from educonnect_tui.domain.states import MAX_FAILED_ATTEMPTS, Lockout
+from tests import factories
+
+UAI = factories.DEFAULT_UAI
+BIRTH = dt.date(2012, 5, 14)
+
+
+@dataclass(frozen=True)
+class School:
+    noe: int  # Noé Lefèvre, 3E2
+    lea: int  # Léa Martin, 3E2
+    hugo: int  # Hugo Martin, 5E1
+    guardian: int  # Marie Lefèvre, Noé's mother
+    noe_login: str
+
+
+def _delegate(services: Services, agent_id: int, classes: tuple[str, ...]) -> None:
+    principal = factories.staff_member(services, first_name="Paul", last_name="Chef")
+    with services.sessions() as session, session.begin():
+        school = session.scalars(select(Establishment).where(Establishment.uai == UAI)).one()
+        session.add(
+            Delegation(
+                establishment_id=school.id,
+                agent_id=agent_id,
+                module=Module.DEPANNAGE,
+                valid_from=dt.date(2026, 9, 1),
+                valid_until=dt.date(2027, 7, 4),
+                granted_by_id=principal.id,
+                granted_at=services.clock(),
+                divisions=list(session.scalars(select(Division).where(Division.name.in_(classes)))),
+            )
+        )
+
+
+@pytest.fixture
+def school(services: Services) -> School:
+    with services.sessions() as session, session.begin():
+        establishment = factories.school(session)
+        noe = factories.pupil(
+            session, establishment, first_name="Noé", last_name="Lefèvre", division="3E2"
+        )
+        lea = factories.pupil(
+            session, establishment, first_name="Léa", last_name="Martin", division="3E2"
+        )
+        hugo = factories.pupil(
+            session, establishment, first_name="Hugo", last_name="Martin", division="5E1"
+        )
+        mother = factories.guardian(session, [noe], first_name="Marie", last_name="Lefèvre")
+        ids = School(noe.id, lea.id, hugo.id, mother.id, noe.login)
+    for agent, classes in (("Nguyen", ()), ("Morel", ("3E2",))):
+        member = factories.staff_member(
+            services, first_name="Thomas", last_name=agent, role=StaffRole.AGENT, title="prof"
+        )
+        _delegate(services, member.id, classes)
+    factories.staff_member(services, first_name="Hélène", last_name="Martin")
+    return ids
+
+
+def _session(services: Services, login: str, module: Module = Module.DEPANNAGE) -> SignedIn:
+    mode = NetworkMode.OTP if module is Module.DEPANNAGE else NetworkMode.ADMIN
+    return factories.signed_in(services, login, UAI, mode=mode, module=module)
+
+
+def _names(rows: list[helpdesk.HelpdeskRow]) -> set[str]:
+    return {row.name for row in rows}
+
+
+def test_search_by_name_first_name_login_and_class_ignoring_accents(
+    services: Services, school: School
+) -> None:
+    agent = _session(services, "t.nguyen")
+    assert _names(helpdesk.search(services, agent, "lefevre")) == {"Noé Lefèvre"}
+    assert _names(helpdesk.search(services, agent, "  LÉFÈVRE noe ")) == {"Noé Lefèvre"}
+    assert _names(helpdesk.search(services, agent, "noé")) == {"Noé Lefèvre"}
+    assert _names(helpdesk.search(services, agent, school.noe_login)) == {"Noé Lefèvre"}
+    assert _names(helpdesk.search(services, agent, "3e2")) == {"Noé Lefèvre", "Léa Martin"}
+    assert _names(helpdesk.search(services, agent, "3E2 martin")) == {"Léa Martin"}
+    assert _names(helpdesk.search(services, agent, "martin")) == {"Léa Martin", "Hugo Martin"}
+    assert helpdesk.search(services, agent, "  ") == []
+    assert len(helpdesk.search(services, agent, "martin", limit=1)) == 1
+    row = helpdesk.search(services, agent, "hugo")[0]
+    assert (row.kind, row.state, row.division, row.blocked) == (
+        AccountKind.PUPIL,
+        AccountState.NOT_NOTIFIED,
+        "5E1",
+        False,
+    )
+
+
+def test_guardians_only_from_the_administration_module(services: Services, school: School) -> None:
+    agent = _session(services, "t.nguyen")
+    assert _names(helpdesk.search(services, agent, "lefevre")) == {"Noé Lefèvre"}
+    principal = _session(services, "h.martin", Module.ADMINISTRATION)
+    rows = helpdesk.search(services, principal, "lefevre")
+    assert _names(rows) == {"Noé Lefèvre", "Mme Marie Lefèvre"}
+    guardian = next(r for r in rows if r.kind is AccountKind.GUARDIAN)
+    assert guardian.division == "3E2"
+    # A guardian is found by their child's class too.
+    assert "Mme Marie Lefèvre" in _names(helpdesk.search(services, principal, "3e2 marie"))
+
+
+def test_depannage_agent_is_refused_a_guardian_and_notifying(
+    services: Services, school: School
+) -> None:
+    agent = _session(services, "t.nguyen")
+    with pytest.raises(PermissionDenied):
+        helpdesk.reset_password(services, agent, school.guardian)
+    with pytest.raises(PermissionDenied):
+        helpdesk.recall_login(services, agent, school.guardian)
+    with pytest.raises(PermissionDenied):
+        helpdesk.unblock(services, agent, school.guardian)
+    with pytest.raises(PermissionDenied):
+        permissions.require(services, agent, permissions.Action.NOTIFY, kind=AccountKind.PUPIL)
+    assert factories.account(services, school.guardian).temp_password_hash is None
+
+
+def test_agent_limited_to_a_class_is_refused_other_pupils(
+    services: Services, school: School
+) -> None:
+    agent = _session(services, "t.morel")
+    assert _names(helpdesk.search(services, agent, "martin")) == {"Léa Martin"}
+    with pytest.raises(PermissionDenied, match="hors des classes"):
+        helpdesk.reset_password(services, agent, school.hugo)
+    assert helpdesk.recall_login(services, agent, school.lea).startswith("l.martin")
+
+
+def test_recall_login_is_audited(services: Services, school: School) -> None:
+    agent = _session(services, "t.nguyen")
+    assert helpdesk.recall_login(services, agent, school.noe) == school.noe_login
+    with services.sessions() as session:
+        event = session.scalars(select(AuditEvent).order_by(AuditEvent.id.desc())).first()
+        assert event is not None and event.action == "recall_login"
+
+
+def test_reset_gives_a_new_password_once_and_the_old_ones_stop(
+    services: Services, school: School
+) -> None:
+    factories.simulate_notification(services, school.noe, "ancienpass")
+    new_password = "Nouveau-Mot2passe"
+    activation.activate_pupil(services, school.noe_login, "ancienpass", BIRTH, new_password)
+    assert factories.account(services, school.noe).state is AccountState.ACTIVATED
+
+    result = helpdesk.reset_password(services, _session(services, "t.nguyen"), school.noe)
+
+    account = factories.account(services, school.noe)
+    assert account.state is AccountState.NOTIFIED
+    assert account.password_hash is None and account.activated_at is None
+    assert passwords.verify_password(account.temp_password_hash, result.temp_password)
+    assert not passwords.verify_password(account.temp_password_hash, "ancienpass")
+    assert set(result.temp_password) <= set(passwords.TEMP_PASSWORD_ALPHABET)
+    assert result.expires_at == services.clock() + dt.timedelta(days=90)
+    assert account.temp_expires_at == result.expires_at
+    assert result.temp_password not in repr(result)
+    with pytest.raises(AuthenticationFailed):
+        activation.sign_in(services, school.noe_login, new_password)
+    with services.sessions() as session:
+        event = session.scalars(select(AuditEvent).order_by(AuditEvent.id.desc())).first()
+        assert event is not None and event.action == "reset_password"
+        assert result.temp_password not in str(event.details)
+    # The owner activates again with the new password.
+    activation.activate_pupil(
+        services, school.noe_login, result.temp_password, BIRTH, "Encore-Un2Autre"
+    )
+
+
+def test_reset_writes_a_private_slip_with_the_login(
+    services: Services, school: School, tmp_path: Path
+) -> None:
+    slip = tmp_path / "depannage" / "fiche.pdf"
+    result = helpdesk.reset_password(
+        services, _session(services, "t.nguyen"), school.noe, slip_path=slip
+    )
+    assert result.slip == slip
+    assert slip.stat().st_mode & 0o777 == 0o600
+    text = "".join(page.extract_text() for page in PdfReader(slip).pages)
+    assert school.noe_login in text and result.temp_password in text
+
+
+def test_slip_after_the_fact_only_while_the_password_still_works(
+    services: Services, school: School, tmp_path: Path
+) -> None:
+    agent = _session(services, "t.nguyen")
+    first = helpdesk.reset_password(services, agent, school.noe)
+    path = helpdesk.write_slip(services, agent, first, tmp_path / "a.pdf")
+    assert path.stat().st_mode & 0o777 == 0o600
+    helpdesk.reset_password(services, agent, school.noe)
+    with pytest.raises(Exception, match="remplacé"):
+        helpdesk.write_slip(services, agent, first, tmp_path / "b.pdf")
+    assert not (tmp_path / "b.pdf").exists()
+
+
+def test_unblock_lifts_a_block_and_refuses_when_not_blocked(
+    services: Services, school: School
+) -> None:
+    now = services.clock()
+    with services.sessions() as session, session.begin():
+        account = session.get_one(Account, school.lea)
+        for _ in range(MAX_FAILED_ATTEMPTS):
+            Lockout.record_failure(account, now)
+    agent = _session(services, "t.morel")
+    row = helpdesk.search(services, agent, "lea")[0]
+    assert row.blocked and row.blocked_until is not None and row.blocked_until > now
+
+    assert helpdesk.unblock(services, agent, school.lea) == row.blocked_until
+    account = factories.account(services, school.lea)
+    assert account.blocked_until is None and account.failed_attempts == 0
+    with pytest.raises(IllegalTransition, match="pas bloqué"):
+        helpdesk.unblock(services, agent, school.lea)
+
+
+def test_a_deactivated_account_is_not_reset(services: Services, school: School) -> None:
+    from educonnect_tui.domain.states import Event, transition
+
+    with services.sessions() as session, session.begin():
+        account = session.get_one(Account, school.hugo)
+        account.state = transition(account.kind, account.state, Event.DEACTIVATE)
+    principal = _session(services, "h.martin", Module.ADMINISTRATION)
+    with pytest.raises(IllegalTransition):
+        helpdesk.reset_password(services, principal, school.hugo)
