@@ -71,6 +71,30 @@ HOME_KEYS = (
     Key("filters", "f", "toggle_filters", "Filtres", "Afficher ou masquer le volet des filtres."),
     Key("sort_next", "o", "sort_next", "Trier", "Trier par la colonne suivante."),
     Key("sort_reverse", "O", "sort_reverse", "Inverser", "Inverser l'ordre du tri.", show=False),
+    Key("delegations", "g", "delegations", "Délégations",
+        "Gérer les délégations (DELEG-CE) : accorder un module à un agent, révoquer "
+        "(personnel de direction)."),
+)  # fmt: skip
+
+DELEGATION_KEYS = (
+    Key("delegation_grant", "n", "grant", "Accorder",
+        "Accorder une délégation : agent, module, classes, date de fin."),
+    Key("delegation_revoke", "x", "revoke", "Révoquer",
+        "Révoquer la délégation sous le curseur (après confirmation)."),
+    Key("delegation_back", "escape", "back", "Retour", "Revenir à la page d'accueil."),
+)  # fmt: skip
+
+DELEGATION_FORM_KEYS = (
+    # Priority: the fields would otherwise keep ctrl+s (and escape closes a Select first).
+    Key("delegation_form_submit", "ctrl+s", "submit", "Accorder",
+        "Accorder la délégation saisie.", priority=True),
+    Key("delegation_form_cancel", "escape", "cancel", "Annuler", "Fermer sans rien accorder."),
+)  # fmt: skip
+
+DELEGATION_CONFIRM_KEYS = (
+    Key("delegation_confirm_yes", "enter", "confirm", "Révoquer", "Confirmer la révocation.",
+        priority=True),
+    Key("delegation_confirm_no", "escape", "cancel", "Annuler", "Ne rien révoquer."),
 )  # fmt: skip
 
 DETAIL_KEYS = (
@@ -145,6 +169,9 @@ ALL_KEYS = {
         *LOGIN_KEYS,
         *SCHOOL_PICKER_KEYS,
         *HELP_KEYS,
+        *DELEGATION_KEYS,
+        *DELEGATION_FORM_KEYS,
+        *DELEGATION_CONFIRM_KEYS,
         *DETAIL_KEYS,
         *HELPDESK_KEYS,
         *HELPDESK_ACCOUNT_KEYS,

@@ -65,7 +65,7 @@ class DetailScreen(ReportsWorkerErrors, Screen[None]):
     def load(self) -> None:
         school = self.signed_in.school
         assert school is not None
-        detail = account_detail(self.services, school.id, self.account_id)
+        detail = account_detail(self.services, school.id, self.account_id, self.signed_in)
         self.app.call_from_thread(self._show, detail)
 
     def _show(self, detail: AccountDetail) -> None:

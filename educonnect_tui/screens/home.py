@@ -22,6 +22,7 @@ from ..domain.auth import SignedIn
 from ..domain.enums import AccountKind, AccountState
 from ..domain.listing import Listing, ListQuery, PupilRow, SortKey
 from ..domain.notification import NotifyResult
+from ..domain.permissions import Action, Scope, scope_of
 from ..domain.selection import Selection
 from ..domain.services import Services
 from ..widgets.account_table import AccountTable
@@ -34,6 +35,12 @@ NARROW = 110
 # Ticked rows are notified whatever their state, except désactivé (never notifiable).
 NOTIFIABLE = tuple(s for s in AccountState if s is not AccountState.DEACTIVATED)
 SEARCH_DEBOUNCE = 0.15
+# Keys that need a permission (greyed until the scope is known, and when refused).
+_ACTION_NEEDS = {
+    "notify_accounts": Action.NOTIFY,
+    "notify_guardians": Action.NOTIFY,
+    "delegations": Action.MANAGE_DELEGATIONS,
+}
 
 
 class HomeScreen(ReportsWorkerErrors, Screen[None]):
@@ -47,7 +54,10 @@ class HomeScreen(ReportsWorkerErrors, Screen[None]):
         assert signed_in.school is not None
         self.services = services
         self.signed_in = signed_in
-        self.listing = Listing(services, signed_in.school.id)
+        self.listing = Listing(services, signed_in.school.id, signed_in)
+        # What this person may do, read at mount (and after a refusal); keys are greyed
+        # from it. Only cosmetic: every domain service checks again (permissions.require).
+        self.scope: Scope | None = None
         self.selected: dict[AccountKind, set[int]] = {kind: set() for kind in AccountKind}
         self.queries = {kind: ListQuery(kind) for kind in AccountKind}
         self.totals: dict[AccountKind, int | None] = {kind: None for kind in AccountKind}
@@ -99,8 +109,18 @@ class HomeScreen(ReportsWorkerErrors, Screen[None]):
         self._apply_width(self.size.width)
         self.table.focus()
         self._load_divisions()
+        self._load_scope()
         self._update_summary()
         self._update_status()
+
+    @work(thread=True, group="scope", exclusive=True, exit_on_error=False)
+    def _load_scope(self) -> None:
+        scope = scope_of(self.services, self.signed_in)
+        self.app.call_from_thread(self._scoped, scope)
+
+    def _scoped(self, scope: Scope) -> None:
+        self.scope = scope
+        self.refresh_bindings()
 
     def on_resize(self) -> None:
         self._apply_width(self.size.width)
@@ -218,6 +238,9 @@ class HomeScreen(ReportsWorkerErrors, Screen[None]):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Grey out keys that do not apply (footer shows them dimmed)."""
+        needs = _ACTION_NEEDS.get(action)
+        if needs is not None and (self.scope is None or not self.scope.allows(needs)):
+            return None
         if action in ("toggle_select", "open", "notify_guardians"):
             row = self.table.current_row
             if row is None:
@@ -332,6 +355,12 @@ class HomeScreen(ReportsWorkerErrors, Screen[None]):
         self.app.push_screen(
             HelpdeskScreen(self.services, self.signed_in), callback=lambda _: self.refresh_tables()
         )
+
+    def action_delegations(self) -> None:
+        """`g`: the delegation manager (direction only; greyed otherwise)."""
+        from .delegations import DelegationsScreen
+
+        self.app.push_screen(DelegationsScreen(self.services, self.signed_in))
 
     def action_notify_accounts(self) -> None:
         kind = self.kind
