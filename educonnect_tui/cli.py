@@ -8,9 +8,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import csv
 import datetime as dt
-import io
 import json
 import re
 import sys
@@ -295,9 +293,7 @@ def cmd_notify(args: argparse.Namespace) -> int:
 
 
 def cmd_stats(args: argparse.Namespace) -> int:
-    from tabulate import tabulate
-
-    from .domain.stats import school_stats
+    from .domain.stats import render_csv, render_table, school_stats
 
     services = _services()
     _require_schema(services)
@@ -305,48 +301,9 @@ def cmd_stats(args: argparse.Namespace) -> int:
     if args.format == "json":
         print(json.dumps(stats.as_dict(), ensure_ascii=False, indent=2))
     elif args.format == "csv":
-        out = io.StringIO()
-        writer = csv.writer(out, delimiter=";", lineterminator="\n")
-        writer.writerow(["Public", "Indicateur", "Nombre", "Part"])
-        writer.writerows(stats.summary_rows())
-        writer.writerow([])
-        writer.writerow(stats.class_headers())
-        writer.writerows(stats.class_rows())
-        print(out.getvalue(), end="")
+        print(render_csv(stats), end="")
     else:
-        print(f"{stats.name} ({stats.uai}) — {stats.at.astimezone():%d/%m/%Y %H:%M}")
-        print(
-            tabulate(
-                stats.summary_rows(),
-                headers=["Public", "Indicateur", "Nombre", "Part"],
-                colalign=("left", "left", "right", "right"),
-            )
-        )
-        print()
-        short = [
-            "Classe",
-            "Élèves",
-            "✗",
-            "✉",
-            "✓",
-            "–",
-            "Taux",
-            "Resp.",
-            "✗",
-            "✉",
-            "✓",
-            "–",
-            "Taux",
-        ]
-        print(
-            tabulate(
-                stats.class_rows(),
-                headers=short,
-                disable_numparse=True,
-                colalign=("left",) + ("right",) * 12,
-            )
-        )
-        print("✗ non notifié · ✉ notifié, non activé · ✓ activé · – désactivé")
+        print(render_table(stats))
     return 0
 
 

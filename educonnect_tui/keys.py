@@ -71,6 +71,8 @@ HOME_KEYS = (
     Key("filters", "f", "toggle_filters", "Filtres", "Afficher ou masquer le volet des filtres."),
     Key("sort_next", "o", "sort_next", "Trier", "Trier par la colonne suivante."),
     Key("sort_reverse", "O", "sort_reverse", "Inverser", "Inverser l'ordre du tri.", show=False),
+    Key("stats", "s", "open_stats", "Statistiques",
+        "Statistiques : activation par état, par classe, par jour, et pass Culture."),
     Key("delegations", "g", "delegations", "Délégations",
         "Gérer les délégations (DELEG-CE) : accorder un module à un agent, révoquer "
         "(personnel de direction)."),
@@ -136,6 +138,19 @@ CONFIRM_KEYS = (
     Key("confirm_no", "escape", "cancel", "Annuler", "Ne rien changer."),
 )  # fmt: skip
 
+STATS_KEYS = (
+    # Priority: the focused table would otherwise take enter, and the footer would hide it.
+    Key("stats_open", "enter", "open", "Voir",
+        "Sur une classe : l'afficher sur la page d'accueil ; sur un élève : son compte.",
+        priority=True),
+    Key("stats_sort", "o", "sort_next", "Trier", "Trier les classes par le critère suivant."),
+    Key("stats_sort_reverse", "O", "sort_reverse", "Inverser", "Inverser l'ordre du tri.",
+        show=False),
+    Key("stats_export", "e", "export", "Exporter",
+        "Exporter les chiffres en CSV et en PDF (dossier « statistiques »)."),
+    Key("stats_back", "escape", "back", "Retour", "Revenir à la page d'accueil."),
+)  # fmt: skip
+
 MODAL_KEYS = (Key("back", "escape", "back", "Retour", "Revenir à l'écran précédent."),)
 
 LOGIN_KEYS = (
@@ -169,6 +184,7 @@ ALL_KEYS = {
         *LOGIN_KEYS,
         *SCHOOL_PICKER_KEYS,
         *HELP_KEYS,
+        *STATS_KEYS,
         *DELEGATION_KEYS,
         *DELEGATION_FORM_KEYS,
         *DELEGATION_CONFIRM_KEYS,

@@ -41,6 +41,7 @@ from .errors import DocumentError
 
 __all__ = [
     "StagedFile",
+    "add_fonts",
     "guardian_csv",
     "guardian_letters_pdf",
     "pupil_csv",
@@ -355,6 +356,18 @@ class _Pdf:
         self.pdf.rect(x, y, w, h, style="DF", round_corners=True, corner_radius=radius)
 
 
+def add_fonts(pdf: FPDF, stack: contextlib.ExitStack[bool | None]) -> None:
+    """Register the shipped DejaVu fonts as ``SANS`` and ``MONO`` (regular and bold).
+
+    Shared by every PDF of the application (slips, letters, statistics) so that a name in
+    any script prints the same everywhere; the font files stay open until ``stack`` closes.
+    """
+    fonts = resources.files("educonnect_tui.domain.fonts")
+    for family, style, filename in _FONT_FILES:
+        path = stack.enter_context(resources.as_file(fonts / filename))
+        pdf.add_font(family, style, path)
+
+
 @contextlib.contextmanager
 def _new_pdf(ctx: DocumentContext, title: str) -> Iterator[_Pdf]:
     """An A4 document with the fonts loaded; turns any rendering failure into DocumentError.
@@ -373,10 +386,7 @@ def _new_pdf(ctx: DocumentContext, title: str) -> Iterator[_Pdf]:
             pdf.set_creator("educonnect-tui")
             pdf.set_lang("fr-FR")
             pdf.set_creation_date(ctx.generated_at)
-            fonts = resources.files("educonnect_tui.domain.fonts")
-            for family, style, filename in _FONT_FILES:
-                path = stack.enter_context(resources.as_file(fonts / filename))
-                pdf.add_font(family, style, path)
+            add_fonts(pdf, stack)
             doc = _Pdf(pdf)
             pdf.set_font(SANS, "", 10)
             yield doc

@@ -356,6 +356,25 @@ class HomeScreen(ReportsWorkerErrors, Screen[None]):
             HelpdeskScreen(self.services, self.signed_in), callback=lambda _: self.refresh_tables()
         )
 
+    def action_open_stats(self) -> None:
+        """`s`: the statistics panel; enter on a class there comes back showing that class."""
+        from .stats import StatsScreen
+
+        screen = StatsScreen(self.services, self.signed_in)
+        self.app.push_screen(screen, callback=self._stats_closed)
+
+    def _stats_closed(self, division: str | None) -> None:
+        if division is not None:
+            self.show_class(division)
+
+    def show_class(self, name: str) -> None:
+        """Show the accounts of one class: it alone is ticked in the class filter."""
+        classes = self.query_one("#classes", ClassFilter)
+        classes.deselect_all()
+        classes.select(name)
+        self._refilter()
+        self.table.focus()
+
     def action_delegations(self) -> None:
         """`g`: the delegation manager (direction only; greyed otherwise)."""
         from .delegations import DelegationsScreen
