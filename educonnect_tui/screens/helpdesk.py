@@ -46,9 +46,8 @@ from ..widgets.worker_errors import ReportsWorkerErrors
 SEARCH_DEBOUNCE = 0.15
 RESULT_LIMIT = 20
 MODULE_LABEL = "Dépannage"
-GUARDIANS_NOTE = (
-    "Élèves seulement : les représentants légaux exigent la clé OTP ou le réseau administratif."
-)
+# One line at 80 columns (the status has 2 columns of padding each side).
+GUARDIANS_NOTE = "Élèves seulement (représentants légaux : clé OTP ou réseau administratif)."
 BLOCK_REASON = (
     "après trop d'essais infructueux (identifiant, mot de passe ou date de naissance erronés)"
 )
