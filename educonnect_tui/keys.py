@@ -100,11 +100,28 @@ DELEGATION_CONFIRM_KEYS = (
 )  # fmt: skip
 
 DETAIL_KEYS = (
+    Key("detail_notify", "n", "renotify", "(re)Notifier",
+        "(Re)notifier ce compte : nouveau mot de passe provisoire et document à remettre."),
+    Key("detail_notify_guardians", "r", "notify_guardians", "Notif. resp.",
+        "Notifier les représentants légaux de cet élève."),
     Key("reset_password", "x", "reset_password", "Réinitialiser",
         "Donner un nouveau mot de passe provisoire, affiché une seule fois "
         "(le compte est à réactiver)."),
     Key("unblock", "u", "unblock", "Débloquer",
         "Débloquer le compte bloqué après trop d'essais infructueux."),
+    Key("detail_back", "escape", "back", "Retour", "Revenir à l'écran précédent."),
+)  # fmt: skip
+
+NOTIFY_CONFIRM_KEYS = (
+    # Not priority: enter on the focused "Annuler" button must cancel, not notify.
+    Key("notify_confirm", "enter", "confirm", "Notifier",
+        "Lancer la (re)notification décrite (nouveaux mots de passe et documents)."),
+    Key("notify_cancel", "escape", "cancel", "Annuler", "Ne rien notifier."),
+)  # fmt: skip
+
+NOTIFY_PROGRESS_KEYS = (
+    Key("notify_abort", "escape", "cancel", "Annuler",
+        "Arrêter la notification en cours : aucun mot de passe n'est modifié."),
 )  # fmt: skip
 
 HELPDESK_KEYS = (
@@ -189,6 +206,8 @@ ALL_KEYS = {
         *DELEGATION_FORM_KEYS,
         *DELEGATION_CONFIRM_KEYS,
         *DETAIL_KEYS,
+        *NOTIFY_CONFIRM_KEYS,
+        *NOTIFY_PROGRESS_KEYS,
         *HELPDESK_KEYS,
         *HELPDESK_ACCOUNT_KEYS,
         *PASSWORD_KEYS,

@@ -82,11 +82,20 @@ def expiry(services: Services, kind: AccountKind, issued: dt.datetime) -> dt.dat
 def default_paths(
     services: Services, uai: str, kind: AccountKind, now: dt.datetime
 ) -> tuple[Path, Path]:
-    """Where the TUI writes a notification's PDF and CSV unless told otherwise."""
+    """Where the TUI writes a notification's PDF and CSV unless told otherwise.
+
+    Names already taken get a suffix: publishing replaces a file of the same name, and
+    a previous document may hold the only copy of passwords issued a second earlier.
+    """
     stamp = now.astimezone().strftime("%Y-%m-%d_%H%M%S")
     stem = f"{'eleves' if kind is AccountKind.PUPIL else 'responsables'}_{uai}_{stamp}"
     folder = services.settings.output_dir / "notifications"
-    return folder / f"{stem}.pdf", folder / f"{stem}.csv"
+    pdf, csv = folder / f"{stem}.pdf", folder / f"{stem}.csv"
+    suffix = 2
+    while pdf.exists() or csv.exists():
+        pdf, csv = folder / f"{stem}_{suffix}.pdf", folder / f"{stem}_{suffix}.csv"
+        suffix += 1
+    return pdf, csv
 
 
 def count_selected(

@@ -4,44 +4,63 @@ from __future__ import annotations
 
 import datetime as dt
 
-from rich.markup import escape
+from rich.console import Group, RenderableType
+from rich.table import Table
+from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
 from .. import keys
+from ..domain.activation import format_french_datetime
 from ..domain.auth import SignedIn
 from ..domain.detail import AccountDetail, account_detail
 from ..domain.enums import AccountKind, AccountState
 from ..domain.notification import NotifyResult
 from ..domain.selection import Selection
 from ..domain.services import Services
-from ..widgets.state_badge import state_text
+from ..widgets.state_badge import BLOCKED_SYMBOL, state_text
 from ..widgets.worker_errors import ReportsWorkerErrors
 from .helpdesk import Target, start_reset, start_unblock
 from .notify import NotifyRequest, start_notify
 
 NOTIFIABLE = tuple(s for s in AccountState if s is not AccountState.DEACTIVATED)
+# Wide enough for the longest label; values wrap in the column beside it, so a long
+# address or history line keeps its indentation at 80 columns.
+LABEL_WIDTH = 14
 
 
 def when(value: dt.datetime | None) -> str:
-    return "—" if value is None else value.astimezone().strftime("%d/%m/%Y %H:%M")
+    """French local time, as on the helpdesk screen: the same instant reads the same."""
+    return "—" if value is None else format_french_datetime(value)
 
 
 def day(value: dt.date | None) -> str:
     return "—" if value is None else value.strftime("%d/%m/%Y")
 
 
+def _grid(*widths: int | None) -> Table:
+    table = Table.grid(padding=(0, 1), expand=True)
+    for width in widths:
+        if width is None:
+            table.add_column(ratio=1, overflow="fold")
+        else:
+            table.add_column(width=width, no_wrap=True)
+    return table
+
+
+def _heading(title: str, note: str = "") -> Text:
+    text = Text.assemble("\n", (title, "bold underline"))
+    if note:
+        text.append(f" ({note})")
+    return text
+
+
 class DetailScreen(ReportsWorkerErrors, Screen[None]):
-    BINDINGS = [
-        Binding("escape", "back", "Retour", id="detail_back"),
-        Binding("n", "renotify", "(re)Notifier", id="detail_notify"),
-        Binding("r", "notify_guardians", "Notifier resp.", id="detail_notify_guardians"),
-        *keys.bindings(keys.DETAIL_KEYS),
-    ]
+    BINDINGS = keys.bindings(keys.DETAIL_KEYS)
+    HELP_TITLE = "détail d'un compte"
 
     def __init__(self, services: Services, signed_in: SignedIn, account_id: int) -> None:
         super().__init__()
@@ -70,99 +89,32 @@ class DetailScreen(ReportsWorkerErrors, Screen[None]):
 
     def _show(self, detail: AccountDetail) -> None:
         self.detail = detail
-        self.query_one("#detail-title", Static).update(
-            f"[b]{escape(detail.first_name)} {escape(detail.last_name)}[/b] — "
-            f"{detail.kind.label} — identifiant [b]{escape(detail.login)}[/b]"
+        title = Text.assemble(
+            (f"{detail.first_name} {detail.last_name}".strip(), "bold"),
+            f" — {detail.kind.label} — identifiant ",
+            (detail.login, "bold"),
         )
-        self.query_one("#detail-account", Static).update(self._account_text(detail))
-        self.query_one("#detail-relatives", Static).update(self._relatives_text(detail))
-        self.query_one("#detail-history", Static).update(self._history_text(detail))
+        if detail.blocked:
+            title.append(f"  {BLOCKED_SYMBOL} bloqué", style="bold")
+        self.query_one("#detail-title", Static).update(title)
+        self.query_one("#detail-account", Static).update(account_section(detail))
+        self.query_one("#detail-relatives", Static).update(relatives_section(detail))
+        self.query_one("#detail-history", Static).update(history_section(detail))
         self.refresh_bindings()
-
-    @staticmethod
-    def _account_text(d: AccountDetail) -> str:
-        state = state_text(d.state, d.kind, short=False).markup
-        lines = [f"[b]État[/b]          {state}"]
-        if d.blocked:
-            lines.append(
-                f"[b]⊘ Bloqué[/b] jusqu'au {when(d.blocked_until)} après trop d'essais "
-                "infructueux (identifiant, mot de passe ou date de naissance erronés)."
-            )
-        elif d.failed_attempts:
-            lines.append(f"Essais infructueux depuis la dernière connexion : {d.failed_attempts}")
-        if d.kind is AccountKind.PUPIL:
-            lines += [
-                f"[b]Classe[/b]        {escape(d.division or '—')}"
-                + ("" if d.enrolled else "  (a quitté l'établissement)"),
-                f"[b]Né(e) le[/b]      {day(d.birth_date)}",
-                f"[b]INE[/b]           {escape(d.ine or '—')}",
-            ]
-        else:
-            lines += [
-                f"[b]Civilité[/b]      {escape(d.civility or '—')}",
-                f"[b]Courriel[/b]      {escape(d.email or '—')}",
-                f"[b]Portable[/b]      {escape(d.mobile or '—')}",
-                f"[b]Adresse[/b]       {escape(d.address or '—')}",
-            ]
-        method = d.activation_method.label if d.activation_method else "—"
-        temp = "—"
-        if d.temp_issued_at is not None:
-            expired = "  [b]expiré : à renotifier[/b]" if d.temp_expired else ""
-            temp = f"remis le {when(d.temp_issued_at)}, valable jusqu'au {when(d.temp_expires_at)}"
-            temp += expired
-        lines += [
-            "",
-            f"[b]Notifications[/b] {d.notification_count} (dernière : {when(d.notified_at)})",
-            f"[b]Provisoire[/b]    {temp}",
-            f"[b]Activation[/b]    {when(d.activated_at)} ({escape(method)})",
-        ]
-        if d.kind is AccountKind.GUARDIAN:
-            lines.append(f"[b]Courriel confirmé[/b] {when(d.email_confirmed_at)}")
-        return "\n".join(lines)
-
-    @staticmethod
-    def _relatives_text(d: AccountDetail) -> str:
-        title = "Enfants" if d.kind is AccountKind.GUARDIAN else "Représentants légaux"
-        if not d.relatives:
-            return f"\n[b u]{title}[/b u]\n  aucun"
-        lines = [f"\n[b u]{title}[/b u]"]
-        for r in d.relatives:
-            kind = AccountKind.PUPIL if d.kind is AccountKind.GUARDIAN else AccountKind.GUARDIAN
-            badge = state_text(r.state, kind).markup
-            where = f" — {escape(r.division)}, {escape(r.school)}" if r.division else ""
-            legal = "" if r.legal_guardian else " (non représentant légal)"
-            relation = f" [{escape(r.relationship.lower())}]" if r.relationship else ""
-            lines.append(
-                f"  {badge}  {escape(r.name)}{where}{escape(relation)}{legal} · {escape(r.login)}"
-            )
-        return "\n".join(lines)
-
-    @staticmethod
-    def _history_text(d: AccountDetail) -> str:
-        lines = ["\n[b u]Historique[/b u] (actions du personnel, les plus récentes d'abord)"]
-        if not d.history:
-            lines.append("  aucune action enregistrée")
-        for h in d.history:
-            details = f" — {escape(h.details)}" if h.details else ""
-            lines.append(
-                f"  {when(h.at)}  {escape(h.action)}{details}  par {escape(h.who)} "
-                f"depuis {escape(h.source)}"
-            )
-        return "\n".join(lines)
 
     # -- actions ---------------------------------------------------------------
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Greyed (None) when the action does not apply now; hidden when it never can."""
         d = self.detail
-        if action == "renotify":
-            return None if d is None or d.state is AccountState.DEACTIVATED else True
-        if action == "reset_password":
+        if action in ("renotify", "reset_password"):
             return None if d is None or d.state is AccountState.DEACTIVATED else True
         if action == "unblock":
             return None if d is None or not d.blocked else True
-        pupil = d is not None and d.kind is AccountKind.PUPIL and bool(d.relatives)
-        if action == "notify_guardians" and not pupil:
-            return None
+        if action == "notify_guardians":
+            if d is not None and d.kind is AccountKind.GUARDIAN:
+                return False
+            return None if d is None or not d.relatives else True
         return True
 
     def action_back(self) -> None:
@@ -212,3 +164,97 @@ class DetailScreen(ReportsWorkerErrors, Screen[None]):
 
     def notified(self, request: NotifyRequest, result: NotifyResult) -> None:
         self.load()
+
+
+# -- sections, as Rich renderables (module level so tests can render them as text) ------
+
+
+def account_section(d: AccountDetail) -> RenderableType:
+    grid = _grid(LABEL_WIDTH, None)
+    state = state_text(d.state, d.kind, short=False)
+    grid.add_row(Text("État", style="bold"), state)
+    if d.blocked:
+        grid.add_row(
+            Text(f"{BLOCKED_SYMBOL} Bloqué", style="bold"),
+            f"jusqu'au {when(d.blocked_until)}, après {d.failed_attempts} essai(s) "
+            "infructueux (identifiant, mot de passe, code ou date de naissance erronés). "
+            "Touche u pour débloquer.",
+        )
+    elif d.failed_attempts:
+        grid.add_row(
+            Text("Essais", style="bold"),
+            f"{d.failed_attempts} essai(s) infructueux depuis la dernière connexion réussie",
+        )
+    rows: list[tuple[str, str]]
+    if d.kind is AccountKind.PUPIL:
+        division = d.division or "—"
+        rows = [
+            ("Classe", division if d.enrolled else f"{division} (a quitté l'établissement)"),
+            ("Né(e) le", day(d.birth_date)),
+            ("INE", d.ine or "—"),
+        ]
+        if d.email:
+            rows.append(("Courriel", d.email))
+    else:
+        email = d.email or "—"
+        if d.email:
+            confirmed = d.email_confirmed_at
+            email += f" (confirmé le {when(confirmed)})" if confirmed else " (non confirmé)"
+        rows = [
+            ("Civilité", d.civility or "—"),
+            ("Courriel", email),
+            ("Portable", d.mobile or "—"),
+            ("Adresse", d.address or "—"),
+        ]
+    rows.append(("", ""))
+    if d.notification_count:
+        rows.append(
+            ("Notifications", f"{d.notification_count}, la dernière le {when(d.notified_at)}")
+        )
+    else:
+        rows.append(("Notifications", "jamais notifié"))
+    if d.temp_issued_at is not None:
+        temp = f"remis le {when(d.temp_issued_at)}, valable jusqu'au {when(d.temp_expires_at)}"
+        if d.temp_expired and d.state is AccountState.NOTIFIED:
+            temp += " — expiré : à renotifier"
+        rows.append(("Provisoire", temp))
+    if d.activated_at is not None:
+        method = f" ({d.activation_method.label})" if d.activation_method else ""
+        rows.append(("Activé le", f"{when(d.activated_at)}{method}"))
+    for label, value in rows:
+        grid.add_row(Text(label, style="bold"), value)
+    return grid
+
+
+def relatives_section(d: AccountDetail) -> RenderableType:
+    is_guardian = d.kind is AccountKind.GUARDIAN
+    title = _heading("Enfants" if is_guardian else "Représentants légaux")
+    if not d.relatives:
+        return Group(title, Text("  aucun"))
+    kind = AccountKind.PUPIL if is_guardian else AccountKind.GUARDIAN
+    grid = _grid(LABEL_WIDTH, None)
+    for r in d.relatives:
+        line = Text(r.name, style="bold")
+        if r.division:
+            line.append(f" — {r.division}, {r.school}")
+        if r.relationship:
+            line.append(f" — {r.relationship.lower()}")
+        if not r.legal_guardian:
+            line.append(" (non représentant légal)")
+        line.append(f" · {r.login}")
+        grid.add_row(state_text(r.state, kind), line)
+    return Group(title, grid)
+
+
+def history_section(d: AccountDetail) -> RenderableType:
+    title = _heading("Historique", "actions du personnel, les plus récentes d'abord")
+    if not d.history:
+        return Group(title, Text("  aucune action enregistrée"))
+    grid = _grid(18, None)
+    for h in d.history:
+        line = Text(h.action, style="bold")
+        if h.details:
+            line.append(f" — {h.details}")
+        line.append(f" · par {h.who}, depuis {h.source}")
+        grid.add_row(when(h.at), line)
+    return Group(title, grid)

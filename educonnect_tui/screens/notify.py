@@ -10,24 +10,24 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from rich.markup import escape
 from textual import work
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Button, Label, ProgressBar, Static
+from textual.worker import Worker, WorkerState
 
+from .. import keys
 from ..domain import notification
 from ..domain.auth import SignedIn
 from ..domain.enums import AccountKind, AccountState
-from ..domain.errors import Cancelled, DomainError
+from ..domain.errors import Cancelled
 from ..domain.notification import NotifyResult
 from ..domain.selection import Selection
 from ..domain.services import Services
-from ..widgets.worker_errors import ReportsWorkerErrors
 
 PHASES = {
     "hachage": "Création des mots de passe provisoires",
@@ -77,13 +77,23 @@ def _documents(kind: AccountKind) -> str:
     return "une lettre par représentant légal"
 
 
-class NotifyConfirmScreen(ReportsWorkerErrors, ModalScreen[tuple[Path, Path] | None]):
-    """How many, which documents, where: nothing is done before the user says so."""
+def _close_and_report(screen: ModalScreen[Any], error: BaseException) -> None:
+    """Close the modal, then hand the error to the app's one error modal."""
+    screen.dismiss(None)
+    show_error = getattr(screen.app, "show_error", None)
+    if show_error is not None:
+        show_error(error)
 
-    BINDINGS = [
-        Binding("escape", "cancel", "Annuler", id="notify_cancel"),
-        Binding("enter", "confirm", "Notifier", id="notify_confirm", priority=True),
-    ]
+
+class NotifyConfirmScreen(ModalScreen[tuple[Path, Path] | None]):
+    """How many, which documents, where: nothing is done before the user says so.
+
+    Nothing has the focus while the accounts are counted, so an enter typed ahead
+    reaches ``action_confirm``, which ignores it: no one confirms a count unseen.
+    """
+
+    BINDINGS = keys.bindings(keys.NOTIFY_CONFIRM_KEYS)
+    AUTO_FOCUS = ""  # None would inherit the app's "*" and focus "Annuler"
 
     def __init__(self, services: Services, signed_in: SignedIn, request: NotifyRequest) -> None:
         super().__init__()
@@ -120,6 +130,10 @@ class NotifyConfirmScreen(ReportsWorkerErrors, ModalScreen[tuple[Path, Path] | N
         )
         self.app.call_from_thread(self._counted, counts)
 
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.state is WorkerState.ERROR and event.worker.error is not None:
+            _close_and_report(self, event.worker.error)
+
     def _counted(self, counts: dict[AccountState, int]) -> None:
         self.total = sum(counts.values())
         summary = self.query_one("#notify-summary", Static)
@@ -129,7 +143,9 @@ class NotifyConfirmScreen(ReportsWorkerErrors, ModalScreen[tuple[Path, Path] | N
                 "(les comptes désactivés ne sont jamais notifiés)."
             )
             self.query_one("#notify-go", Button).display = False
-            self.query_one("#notify-no", Button).label = "Fermer"
+            close = self.query_one("#notify-no", Button)
+            close.label = "Fermer"
+            close.focus()
             return
         pdf, csv = self.paths
         lines = [
@@ -157,19 +173,23 @@ class NotifyConfirmScreen(ReportsWorkerErrors, ModalScreen[tuple[Path, Path] | N
             self.action_cancel()
 
     def action_confirm(self) -> None:
-        if self.total:
-            self.dismiss(self.paths)
-        else:
-            self.dismiss(None)
+        if self.total is None:
+            return  # still counting
+        self.dismiss(self.paths if self.total else None)
 
     def action_cancel(self) -> None:
         self.dismiss(None)
 
 
 class NotifyProgressScreen(ModalScreen[NotifyResult | None]):
-    """The running job: a bar per account, the phase, and a way out (escape)."""
+    """The running job: a bar per account, the phase, and a way out (escape).
 
-    BINDINGS = [Binding("escape", "cancel", "Annuler", id="notify_abort")]
+    The job's outcome comes back as the worker's state change: its result, None when
+    cancelled, or its error, which closes this modal before the one error modal opens
+    (left open, this modal would wait forever for a job that is over).
+    """
+
+    BINDINGS = keys.bindings(keys.NOTIFY_PROGRESS_KEYS)
 
     def __init__(
         self,
@@ -200,11 +220,11 @@ class NotifyProgressScreen(ModalScreen[NotifyResult | None]):
         self._run()
 
     @work(thread=True, exclusive=True, group="notify", exit_on_error=False)
-    def _run(self) -> None:
+    def _run(self) -> NotifyResult | None:
         school = self.signed_in.school
         assert school is not None
         try:
-            result = notification.notify(
+            return notification.notify(
                 self.services,
                 self.signed_in.actor(),
                 school.uai,
@@ -219,11 +239,20 @@ class NotifyProgressScreen(ModalScreen[NotifyResult | None]):
                 signed_in=self.signed_in,
             )
         except Cancelled:
-            self.app.call_from_thread(self._cancelled)
-        except DomainError as error:
-            self.app.call_from_thread(self._failed, error)
-        else:
-            self.app.call_from_thread(self._finished, result)
+            return None
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        worker = event.worker
+        if worker.group != "notify":
+            return
+        if event.state is WorkerState.SUCCESS:
+            result = worker.result
+            if isinstance(result, NotifyResult):
+                self._finished(result)
+            else:
+                self._cancelled()
+        elif event.state is WorkerState.ERROR and worker.error is not None:
+            _close_and_report(self, worker.error)
 
     def _progress(self, phase: str, done: int, total: int) -> None:
         if self.cancel_event.is_set():
@@ -233,11 +262,11 @@ class NotifyProgressScreen(ModalScreen[NotifyResult | None]):
         self.query_one("#progress-bar", ProgressBar).update(total=total, progress=done)
 
     def _finished(self, result: NotifyResult) -> None:
-        files = ", ".join(str(path) for path in result.files)
         self.app.notify(
-            f"{result.count} compte(s) notifié(s). Documents : {files}",
+            finished_message(result),
             title="Notification terminée",
-            timeout=12,
+            timeout=10,
+            markup=False,
         )
         self.dismiss(result)
 
@@ -250,12 +279,6 @@ class NotifyProgressScreen(ModalScreen[NotifyResult | None]):
         )
         self.dismiss(None)
 
-    def _failed(self, error: DomainError) -> None:
-        self.dismiss(None)
-        show_error = getattr(self.app, "show_error", None)
-        if show_error is not None:
-            show_error(error)
-
     def on_button_pressed(self) -> None:
         self.action_cancel()
 
@@ -265,3 +288,16 @@ class NotifyProgressScreen(ModalScreen[NotifyResult | None]):
         self.cancel_event.set()
         self.query_one("#progress-phase", Static).update("Annulation… (rien ne sera modifié)")
         self.query_one("#progress-cancel", Button).disabled = True
+
+
+def finished_message(result: NotifyResult) -> str:
+    """The toast: how many, then the folder once and each file's name on its own line."""
+    noun = "élève(s)" if result.kind is AccountKind.PUPIL else "représentant(s) légal(aux)"
+    lines = [f"{result.count} compte(s) {noun} notifié(s)."]
+    folders = {path.parent for path in result.files}
+    if len(folders) == 1:
+        lines.append(f"Dans {folders.pop()}/ :")
+        lines += [f"  {path.name}" for path in result.files]
+    else:
+        lines += [str(path) for path in result.files]
+    return "\n".join(lines)

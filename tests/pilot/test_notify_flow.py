@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import math
 import stat
 import threading
@@ -12,18 +13,22 @@ from typing import Any
 
 import pytest
 from pypdf import PdfReader
+from rich.console import Console
 from sqlalchemy import select
-from textual.widgets import Static
+from textual.widgets import Button, Static
 
 from educonnect_tui.app import EduConnectApp
 from educonnect_tui.domain import notification
 from educonnect_tui.domain.enums import AccountKind, AccountState
+from educonnect_tui.domain.errors import DocumentError
 from educonnect_tui.domain.models import Account, Division, GuardianLink, Pupil
 from educonnect_tui.domain.services import Services
 from educonnect_tui.screens.detail import DetailScreen
+from educonnect_tui.screens.error import ErrorScreen
 from educonnect_tui.screens.home import HomeScreen
 from educonnect_tui.screens.notify import NotifyConfirmScreen, NotifyProgressScreen
 from tests.helpers import settle, sync
+from tests.pilot.conftest import SmallSchool
 
 AppFactory = Callable[[], EduConnectApp]
 
@@ -31,6 +36,13 @@ AppFactory = Callable[[], EduConnectApp]
 def _states(services: Services, ids: set[int]) -> Counter[AccountState]:
     with services.sessions() as session:
         return Counter(session.scalars(select(Account.state).where(Account.id.in_(ids))))
+
+
+def _plain(widget: Static, width: int = 120) -> str:
+    """What a Static shows, as text, whether it holds markup or Rich tables."""
+    out = io.StringIO()
+    Console(file=out, width=width, color_system=None).print(widget.content)
+    return out.getvalue()
 
 
 def _documents(services: Services) -> list[Path]:
@@ -101,62 +113,6 @@ async def test_notify_3e_red_and_yellow_pupils(
 
 
 @sync
-async def test_cancel_during_the_job_changes_nothing(
-    principal_app: AppFactory, demo_services: Services, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    # Hold the job after its first account until the user has pressed escape, so the
-    # test does not depend on how fast the machine hashes.
-    gate = threading.Event()
-    real_notify = notification.notify
-
-    def held_notify(*args: Any, **kwargs: Any) -> Any:
-        progress = kwargs["progress"]
-
-        def gated(phase: str, done: int, total: int) -> None:
-            progress(phase, done, total)
-            gate.wait(10)
-
-        kwargs["progress"] = gated
-        return real_notify(*args, **kwargs)
-
-    monkeypatch.setattr(notification, "notify", held_notify)
-    app = principal_app()
-    async with app.run_test(size=(80, 24)) as pilot:
-        await _filter_3e_red_and_yellow(pilot)
-        home = app.screen
-        assert isinstance(home, HomeScreen)
-        shown = set(home.listing.ids(home.queries[AccountKind.PUPIL]))
-        before = _states(demo_services, shown)
-        with demo_services.sessions() as session:
-            versions = session.execute(
-                select(Account.id, Account.version).where(Account.id.in_(shown))
-            ).all()
-        await pilot.press("n")
-        await settle(pilot)
-        await pilot.press("enter")
-        await pilot.pause(0.2)
-        progress = app.screen
-        assert isinstance(progress, NotifyProgressScreen)
-        await pilot.press("escape")
-        assert progress.cancel_event.is_set()
-        assert "Annulation" in str(progress.query_one("#progress-phase", Static).render())
-        gate.set()
-        await settle(pilot)
-        await settle(pilot)
-        assert isinstance(app.screen, HomeScreen)
-        assert _states(demo_services, shown) == before
-        with demo_services.sessions() as session:
-            assert (
-                versions
-                == session.execute(
-                    select(Account.id, Account.version).where(Account.id.in_(shown))
-                ).all()
-            )
-        assert _documents(demo_services) == []
-        assert any("annulée" in n.message for n in app._notifications)
-
-
-@sync
 async def test_r_notifies_exactly_that_pupils_guardians_and_detail_shows_history(
     principal_app: AppFactory, demo_services: Services
 ) -> None:
@@ -203,7 +159,242 @@ async def test_r_notifies_exactly_that_pupils_guardians_and_detail_shows_history
         detail = app.screen
         assert isinstance(detail, DetailScreen) and detail.detail is not None
         assert detail.detail.account_id in guardians
-        history = str(detail.query_one("#detail-history", Static).render())
+        history = _plain(detail.query_one("#detail-history", Static))
         assert "(re)notification" in history and "Philippe Marchand" in history
+        assert "16/11/2026 à 10:30" in history  # 09:30 UTC, in French local time
+        assert detail.detail.login in _plain(detail.query_one("#detail-title", Static))
+        # A guardian has no guardians: the key is not offered at all.
+        assert detail.check_action("notify_guardians", ()) is False
         await pilot.press("escape")
         assert isinstance(app.screen, HomeScreen)
+
+
+# -- a small school of known size (tests/pilot/conftest.py) -------------------------------
+
+
+async def _open_confirm(pilot, *keys: str) -> NotifyConfirmScreen:  # type: ignore[no-untyped-def]
+    await settle(pilot)
+    await pilot.press(*keys, "n")
+    await settle(pilot)
+    screen = pilot.app.screen
+    assert isinstance(screen, NotifyConfirmScreen)
+    return screen
+
+
+@sync
+async def test_nothing_to_notify_says_so_instead_of_asking(
+    small_app: AppFactory, small_school: SmallSchool
+) -> None:
+    app = small_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        # Only the activated accounts shown: there are none.
+        await settle(pilot)
+        await pilot.press("e", "down", "down", "space", "escape")
+        confirm = await _open_confirm(pilot)
+        text = _plain(confirm.query_one("#notify-summary", Static), 70)
+        assert "Aucun compte à notifier parmi les comptes affichés" in text
+        assert not confirm.query_one("#notify-go", Button).display
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, HomeScreen)
+    assert _documents(small_school.services) == []
+
+
+@sync
+async def test_enter_on_the_focused_cancel_button_cancels(
+    small_app: AppFactory, small_school: SmallSchool
+) -> None:
+    app = small_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        confirm = await _open_confirm(pilot)
+        assert "3 compte(s)" in _plain(confirm.query_one("#notify-summary", Static), 70)
+        await pilot.press("tab")
+        assert app.focused is confirm.query_one("#notify-no", Button)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, HomeScreen)
+    assert _states(small_school.services, set(small_school.pupils)) == Counter(
+        {AccountState.NOT_NOTIFIED: 3}
+    )
+    assert _documents(small_school.services) == []
+
+
+@sync
+async def test_enter_typed_before_the_count_is_shown_does_nothing(
+    small_app: AppFactory, small_school: SmallSchool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    gate = threading.Event()
+    real_count = notification.count_by_state
+
+    def slow_count(*args: Any, **kwargs: Any) -> Any:
+        gate.wait(10)
+        return real_count(*args, **kwargs)
+
+    monkeypatch.setattr(notification, "count_by_state", slow_count)
+    app = small_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("n", "enter")
+        await pilot.pause()
+        confirm = app.screen
+        assert isinstance(confirm, NotifyConfirmScreen) and confirm.total is None
+        gate.set()
+        await settle(pilot)
+        assert confirm.total == 3 and confirm.is_current
+        await pilot.press("escape")
+        await settle(pilot)
+    assert _documents(small_school.services) == []
+
+
+@sync
+async def test_a_failing_job_closes_the_progress_and_shows_the_error(
+    small_app: AppFactory, small_school: SmallSchool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    failures: list[BaseException] = [
+        DocumentError("Impossible d'enregistrer le fichier : disque plein"),
+        RuntimeError("boom"),
+    ]
+
+    def failing_notify(*args: Any, **kwargs: Any) -> Any:
+        raise failures.pop(0)
+
+    monkeypatch.setattr(notification, "notify", failing_notify)
+    app = small_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        for expected in ("disque plein", "Erreur inattendue : boom"):
+            await _open_confirm(pilot)
+            await pilot.press("enter")
+            await settle(pilot)
+            assert isinstance(app.screen, ErrorScreen)
+            assert expected in app.screen.message
+            assert not any(isinstance(s, NotifyProgressScreen) for s in app.screen_stack)
+            await pilot.press("escape")
+            await settle(pilot)
+            assert isinstance(app.screen, HomeScreen)
+    assert _states(small_school.services, set(small_school.pupils)) == Counter(
+        {AccountState.NOT_NOTIFIED: 3}
+    )
+
+
+@sync
+async def test_two_notifications_in_the_same_second_keep_both_documents(
+    small_app: AppFactory, small_school: SmallSchool
+) -> None:
+    services = small_school.services
+    app = small_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        for _ in range(2):
+            # space ticks the row and moves down: the second round ticks the next pupil.
+            await _open_confirm(pilot, "space")
+            await pilot.press("enter")
+            await settle(pilot)
+            await settle(pilot)
+            assert isinstance(app.screen, HomeScreen)
+        messages = [n.message for n in app._notifications]
+    pdfs = [p for p in _documents(services) if p.suffix == ".pdf"]
+    assert len(pdfs) == 2  # the clock did not move: the second name got a suffix
+    with services.sessions() as session:
+        logins = session.scalars(
+            select(Account.login).where(Account.id.in_(small_school.pupils[:2]))
+        ).all()
+    texts = ["".join(p.extract_text() for p in PdfReader(pdf).pages) for pdf in pdfs]
+    assert sorted(sum(login in text for text in texts) for login in logins) == [1, 1]
+    assert _states(services, set(small_school.pupils)) == Counter(
+        {AccountState.NOTIFIED: 2, AccountState.NOT_NOTIFIED: 1}
+    )
+    # The toast names the folder once and each file.
+    assert any(pdfs[1].name in m and str(pdfs[1].parent) in m for m in messages)
+
+
+@sync
+async def test_n_in_the_detail_notifies_that_account_only(
+    small_app: AppFactory, small_school: SmallSchool
+) -> None:
+    services = small_school.services
+    app = small_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("down", "enter")
+        await settle(pilot)
+        detail = app.screen
+        assert isinstance(detail, DetailScreen) and detail.detail is not None
+        assert detail.detail.account_id == small_school.pupils[1]
+        assert "aucune action" in _plain(detail.query_one("#detail-history", Static), 78)
+        assert detail.check_action("unblock", ()) is None  # greyed: not blocked
+        await pilot.press("n")
+        await settle(pilot)
+        confirm = app.screen
+        assert isinstance(confirm, NotifyConfirmScreen)
+        assert "1 compte(s)" in _plain(confirm.query_one("#notify-summary", Static), 70)
+        await pilot.press("enter")
+        await settle(pilot)
+        await settle(pilot)
+        assert detail.is_current
+        assert detail.detail.state is AccountState.NOTIFIED
+        account = _plain(detail.query_one("#detail-account", Static), 78)
+        assert "notifié, non activé" in account and "1, la dernière le" in account
+        assert "(re)notification" in _plain(detail.query_one("#detail-history", Static), 78)
+        await pilot.press("escape")
+        await settle(pilot)
+        assert isinstance(app.screen, HomeScreen)
+    assert _states(services, set(small_school.pupils)) == Counter(
+        {AccountState.NOTIFIED: 1, AccountState.NOT_NOTIFIED: 2}
+    )
+    assert _states(services, {small_school.pupils[1]}) == Counter({AccountState.NOTIFIED: 1})
+
+
+@sync
+async def test_cancel_during_the_job_changes_nothing(
+    small_app: AppFactory, small_school: SmallSchool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    services = small_school.services
+    # Hold the job after its first account until the user has pressed escape, so the
+    # test does not depend on how fast the machine hashes.
+    gate = threading.Event()
+    real_notify = notification.notify
+
+    def held_notify(*args: Any, **kwargs: Any) -> Any:
+        progress = kwargs["progress"]
+
+        def gated(phase: str, done: int, total: int) -> None:
+            progress(phase, done, total)
+            gate.wait(10)
+
+        kwargs["progress"] = gated
+        return real_notify(*args, **kwargs)
+
+    monkeypatch.setattr(notification, "notify", held_notify)
+    app = small_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        home = app.screen
+        assert isinstance(home, HomeScreen)
+        shown = set(home.listing.ids(home.queries[AccountKind.PUPIL]))
+        before = _states(services, shown)
+        with services.sessions() as session:
+            versions = session.execute(
+                select(Account.id, Account.version).where(Account.id.in_(shown))
+            ).all()
+        await pilot.press("n")
+        await settle(pilot)
+        await pilot.press("enter")
+        await pilot.pause(0.2)
+        progress = app.screen
+        assert isinstance(progress, NotifyProgressScreen)
+        await pilot.press("escape")
+        assert progress.cancel_event.is_set()
+        assert "Annulation" in str(progress.query_one("#progress-phase", Static).render())
+        gate.set()
+        await settle(pilot)
+        await settle(pilot)
+        assert isinstance(app.screen, HomeScreen)
+        assert _states(services, shown) == before
+        with services.sessions() as session:
+            assert (
+                versions
+                == session.execute(
+                    select(Account.id, Account.version).where(Account.id.in_(shown))
+                ).all()
+            )
+        assert _documents(services) == []
+        assert any("annulée" in n.message for n in app._notifications)
