@@ -167,6 +167,28 @@ def build_parser() -> FrenchParser:
     show.add_argument("--uai", required=True)
     show.add_argument("--format", choices=["table", "csv", "json"], default="table")
 
+    audit_parser = commands.add_parser("audit", help="journal d'audit (chaîné, en ajout seul)")
+    audit_commands = audit_parser.add_subparsers(
+        dest="audit_command", metavar="action", required=True, parser_class=FrenchParser
+    )
+    check = audit_commands.add_parser(
+        "verify", help="vérifie la chaîne : enregistrement modifié ou supprimé"
+    )
+    check.add_argument("--format", choices=["table", "json"], default="table")
+    listing = audit_commands.add_parser(
+        "list", help="liste les événements, les plus récents d'abord"
+    )
+    listing.add_argument("--uai", help="établissement (défaut : tout le journal)")
+    listing.add_argument("--actor", metavar="IDENTIFIANT", help="qui (identifiant ou nom)")
+    listing.add_argument("--action", metavar="ACTION", help="code (notify, sign_in…) ou libellé")
+    listing.add_argument("--account", metavar="IDENTIFIANT", help="compte visé")
+    listing.add_argument("--since", type=_date, metavar="JJ/MM/AAAA")
+    listing.add_argument("--until", type=_date, metavar="JJ/MM/AAAA")
+    listing.add_argument("--format", choices=["table", "csv", "json"], default="table")
+    listing.add_argument(
+        "--output", type=Path, metavar="FICHIER", help="écrit dans un fichier (0600, audité)"
+    )
+
     activate = commands.add_parser("activate", help="parcours d'activation (démonstrations, tests)")
     flows = activate.add_subparsers(
         dest="flow", metavar="parcours", required=True, parser_class=FrenchParser
@@ -439,7 +461,113 @@ def cmd_activate(args: argparse.Namespace) -> int:
     return 0
 
 
+EXIT_TAMPERED = 1
+_AUDIT_HEADERS = ["N°", "Date", "Qui", "Depuis", "Action", "Comptes", "Détails"]
+
+
+def _audit_action(text: str | None) -> str | None:
+    """An action code, from its code or its French label (as the screen shows it)."""
+    from .domain.audit import ACTION_LABELS
+
+    if text is None or not text.strip():
+        return None
+    wanted = text.strip()
+    if wanted in ACTION_LABELS:
+        return wanted
+    for code, label in ACTION_LABELS.items():
+        if label.casefold() == wanted.casefold():
+            return code
+    if re.fullmatch(r"[a-z_]{1,64}", wanted):
+        return wanted  # an action recorded without a French label yet
+    fail(f"action « {wanted[:40]} » inconnue (codes : {', '.join(sorted(ACTION_LABELS))})")
+
+
+def _render_audit(rows: list[list[str]], dicts: list[dict[str, object]], fmt: str) -> str:
+    if fmt == "json":
+        return json.dumps(dicts, ensure_ascii=False, indent=2) + "\n"
+    if fmt == "csv":
+        import csv
+        import io
+
+        out = io.StringIO()
+        writer = csv.writer(out, delimiter=";", lineterminator="\n")
+        writer.writerow(_AUDIT_HEADERS)
+        writer.writerows(rows)
+        return out.getvalue()
+    if not rows:
+        return "Aucun événement.\n"
+    from tabulate import tabulate
+
+    return tabulate(rows, headers=_AUDIT_HEADERS, disable_numparse=True) + "\n"
+
+
+def cmd_audit(args: argparse.Namespace) -> int:
+    from .domain import audit_log
+    from .domain.activation import format_french_datetime
+
+    services = _services()
+    _require_schema(services)
+    if args.audit_command == "verify":
+        report = audit_log.verify(services)
+        if args.format == "json":
+            print(json.dumps(report.as_dict(), ensure_ascii=False, indent=2))
+        else:
+            print(report.message())
+        return 0 if report.ok else EXIT_TAMPERED
+    establishment_id = audit_log.establishment_of(services, args.uai) if args.uai else None
+    wanted = audit_log.AuditFilter(
+        actor=args.actor,
+        action=_audit_action(args.action),
+        account_login=args.account,
+        since=args.since,
+        until=args.until,
+    )
+    rows: list[list[str]] = []
+    dicts: list[dict[str, object]] = []
+    offset = 0
+    while True:  # page by page: the trail can be long
+        page = audit_log.events(
+            services,
+            None,
+            establishment_id=establishment_id,
+            offset=offset,
+            limit=1000,
+            **wanted.kwargs(),
+        )
+        for row in page:
+            rows.append(
+                [
+                    str(row.id),
+                    format_french_datetime(row.at),
+                    row.who,
+                    row.source,
+                    row.action_label,
+                    f"{row.target_count} : {row.targets_label}" if row.target_count else "",
+                    row.details,
+                ]
+            )
+            dicts.append(row.as_dict())
+        if len(page) < 1000:
+            break
+        offset += len(page)
+    text = _render_audit(rows, dicts, args.format)
+    if args.output is None:
+        print(text, end="")
+        return 0
+    path = audit_log.export(
+        services,
+        Actor.command_line(),
+        args.output,
+        text.encode(),
+        establishment_id=establishment_id,
+        details={"format": args.format, "rows": len(rows), "filters": wanted.as_dict()},
+    )
+    print(f"{len(rows)} événement(s) écrit(s) dans {path} (lisible par vous seul).")
+    return 0
+
+
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
+    "audit": cmd_audit,
     "demo": cmd_demo,
     "db": cmd_db,
     "import": cmd_import,

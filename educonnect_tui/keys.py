@@ -73,6 +73,9 @@ HOME_KEYS = (
     Key("sort_reverse", "O", "sort_reverse", "Inverser", "Inverser l'ordre du tri.", show=False),
     Key("stats", "s", "open_stats", "Statistiques",
         "Statistiques : activation par état, par classe, par jour, et pass Culture."),
+    Key("audit_log", "j", "audit_log", "Journal",
+        "Journal d'audit de l'établissement : qui a fait quoi, quand, d'où, sur quels "
+        "comptes ; vérification de la chaîne (personnel de direction)."),
     Key("delegations", "g", "delegations", "Délégations",
         "Gérer les délégations (DELEG-CE) : accorder un module à un agent, révoquer "
         "(personnel de direction)."),
@@ -109,6 +112,8 @@ DETAIL_KEYS = (
         "(le compte est à réactiver)."),
     Key("unblock", "u", "unblock", "Débloquer",
         "Débloquer le compte bloqué après trop d'essais infructueux."),
+    Key("audit_history", "h", "audit_history", "Historique complet",
+        "Journal d'audit filtré sur ce compte (personnel de direction)."),
     Key("detail_back", "escape", "back", "Retour", "Revenir à l'écran précédent."),
 )  # fmt: skip
 
@@ -168,6 +173,20 @@ STATS_KEYS = (
     Key("stats_back", "escape", "back", "Retour", "Revenir à la page d'accueil."),
 )  # fmt: skip
 
+AUDIT_KEYS = (
+    Key("audit_verify", "v", "verify", "Vérifier",
+        "Vérifier la chaîne du journal : signale un enregistrement modifié ou supprimé."),
+    Key("audit_filters", "slash", "focus_filters", "Filtres",
+        "Aller aux filtres (qui, action, compte, du, au) ; Entrée applique, Échap revient."),
+    # Priority: the focused table would otherwise scroll within the page.
+    Key("audit_next_page", "pagedown", "next_page", "Page suiv.",
+        "Afficher la page suivante (événements plus anciens).", priority=True),
+    Key("audit_previous_page", "pageup", "previous_page", "Page préc.",
+        "Afficher la page précédente (événements plus récents).", priority=True),
+    Key("audit_back", "escape", "back", "Retour",
+        "Depuis un filtre : revenir à la liste ; sinon revenir à l'écran précédent."),
+)  # fmt: skip
+
 MODAL_KEYS = (Key("back", "escape", "back", "Retour", "Revenir à l'écran précédent."),)
 
 LOGIN_KEYS = (
@@ -206,6 +225,7 @@ ALL_KEYS = {
         *DELEGATION_FORM_KEYS,
         *DELEGATION_CONFIRM_KEYS,
         *DETAIL_KEYS,
+        *AUDIT_KEYS,
         *NOTIFY_CONFIRM_KEYS,
         *NOTIFY_PROGRESS_KEYS,
         *HELPDESK_KEYS,

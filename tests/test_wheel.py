@@ -69,7 +69,7 @@ def test_wheel_installs_and_runs_in_a_fresh_environment(tmp_path: Path) -> None:
         return result.stdout
 
     cli = env_dir / "bin" / "educonnect-tui"
-    assert "révision 0001" in run(cli, "db", "upgrade")
+    assert "révision 0002" in run(cli, "db", "upgrade")
     assert "Collège Jean Moulin" in run(cli, "demo", "--no-open")
     out = run(
         cli,

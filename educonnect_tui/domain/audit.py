@@ -1,7 +1,13 @@
 """The audit trail: append-only, hash-chained records of every staff action.
 
 Each record stores the hash of the previous one and its own hash over its content,
-so editing or deleting a record breaks the chain, which ``verify`` reports.
+so editing or deleting a record breaks the chain, which ``verify`` reports. Records cut
+off the end of the chain leave no trace in it: ``audit_anchor``, kept in step by a
+database trigger (migration 0002), remembers the count, last id and last hash, and
+``verify`` compares the chain's end with it. Triggers refuse UPDATE and DELETE on the
+audit tables; someone who can drop triggers (the database owner) can still rewrite
+the whole trail and its anchor consistently: the chain shows accidents and tampering
+through the application's own access, not an all-powerful database administrator.
 """
 
 from __future__ import annotations
@@ -18,7 +24,7 @@ from typing import Any
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
-from .models import AuditEvent, AuditTarget
+from .models import AuditAnchor, AuditEvent, AuditTarget
 
 GENESIS = "0" * 64
 
@@ -37,6 +43,7 @@ ACTION_LABELS = {
     "recall_login": "rappel de l'identifiant",
     "reset_password": "réinitialisation du mot de passe",
     "unblock": "déblocage du compte",
+    "export": "export",
 }
 
 
@@ -91,7 +98,11 @@ def record(
 ) -> AuditEvent:
     """Append one event in the caller's transaction (so it commits or rolls back with it)."""
     target_ids = sorted(set(targets))
-    # Lock the tail so two writers cannot both chain onto the same record.
+    # Lock the anchor row so two writers cannot both chain onto the same record: a
+    # second writer waits here, then reads the tail the first one committed. (Locking
+    # the tail row itself would not do: after the wait, PostgreSQL hands back the same
+    # old tail.) The very first record of an empty trail has no anchor row to lock yet.
+    session.execute(select(AuditAnchor.id).where(AuditAnchor.id == 1).with_for_update())
     last = session.execute(
         select(AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1).with_for_update()
     ).scalar()
@@ -117,8 +128,13 @@ def record(
     return event
 
 
+VERIFY_BATCH = 1000
+
+
 @dataclass(frozen=True)
 class ChainReport:
+    """What ``verify`` found: ``broken_at`` is the first record found wrong (None: intact)."""
+
     checked: int
     broken_at: int | None
     reason: str
@@ -127,21 +143,91 @@ class ChainReport:
     def ok(self) -> bool:
         return self.broken_at is None
 
+    def message(self) -> str:
+        """One French line, as the CLI and the audit screen print it."""
+        if self.ok:
+            return f"chaîne intacte : {self.checked} enregistrements"
+        return (
+            f"chaîne rompue à l'enregistrement n° {self.broken_at} : {self.reason} "
+            f"({self.checked} enregistrements vérifiés avant)"
+        )
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "intact": self.ok,
+            "checked": self.checked,
+            "broken_at": self.broken_at,
+            "reason": self.reason,
+            "message": self.message(),
+        }
+
 
 def verify(session: Session) -> ChainReport:
-    """Walk the chain in order; report the first record that was edited, inserted or removed."""
+    """Walk the chain in order, then compare its end with the anchor.
+
+    Reports the first record that was edited (its hash, over its content and its
+    targets, no longer matches), the record after one removed from the middle (its
+    ``prev_hash`` no longer matches) and records removed from the end (the anchor knows
+    a later id). Reads in batches of ``VERIFY_BATCH`` so memory stays flat.
+    """
     previous = GENESIS
     checked = 0
-    targets: dict[int, list[int]] = {}
-    for event_id, account_id in session.execute(
-        select(AuditTarget.event_id, AuditTarget.account_id)
+    last_id: int | None = None
+    while True:
+        query = select(AuditEvent).order_by(AuditEvent.id).limit(VERIFY_BATCH)
+        if last_id is not None:
+            query = query.where(AuditEvent.id > last_id)
+        batch = session.scalars(query).all()
+        if not batch:
+            break
+        targets: dict[int, list[int]] = {}
+        for event_id, account_id in session.execute(
+            select(AuditTarget.event_id, AuditTarget.account_id).where(
+                AuditTarget.event_id.between(batch[0].id, batch[-1].id)
+            )
+        ):
+            targets.setdefault(event_id, []).append(account_id)
+        for event in batch:
+            if event.prev_hash != previous:
+                after = f"n° {last_id}" if last_id is not None else "le début du journal"
+                return ChainReport(
+                    checked,
+                    event.id,
+                    f"son lien vers l'enregistrement précédent ne correspond plus : un "
+                    f"enregistrement entre {after} et celui-ci a été supprimé ou modifié",
+                )
+            if _digest(event, targets.get(event.id, [])) != event.hash:
+                return ChainReport(
+                    checked,
+                    event.id,
+                    "son contenu ou la liste des comptes visés a été modifié",
+                )
+            previous = event.hash
+            last_id = event.id
+            checked += 1
+    anchor = session.get(AuditAnchor, 1)
+    if anchor is None:
+        if checked:
+            return ChainReport(checked, last_id, "l'ancre du journal a été supprimée")
+        return ChainReport(0, None, "chaîne intacte")
+    if anchor.last_event_id > (last_id or 0):
+        missing = anchor.event_count - checked
+        what = (
+            f"le dernier enregistrement (n° {anchor.last_event_id}) a été supprimé"
+            if missing <= 1
+            else f"les {missing} derniers enregistrements (jusqu'au n° {anchor.last_event_id}) "
+            "ont été supprimés"
+        )
+        return ChainReport(checked, anchor.last_event_id, what)
+    if (anchor.event_count, anchor.last_event_id, anchor.last_hash) != (
+        checked,
+        last_id or 0,
+        previous if last_id is not None else "",
     ):
-        targets.setdefault(event_id, []).append(account_id)
-    for event in session.scalars(select(AuditEvent).order_by(AuditEvent.id)).yield_per(1000):
-        if event.prev_hash != previous:
-            return ChainReport(checked, event.id, "un enregistrement précédent a été supprimé")
-        if _digest(event, targets.get(event.id, [])) != event.hash:
-            return ChainReport(checked, event.id, "cet enregistrement a été modifié")
-        previous = event.hash
-        checked += 1
+        return ChainReport(
+            checked,
+            last_id,
+            f"l'ancre du journal ne correspond pas à la fin de la chaîne "
+            f"({anchor.event_count} enregistrements attendus, dernier n° {anchor.last_event_id})",
+        )
     return ChainReport(checked, None, "chaîne intacte")

@@ -286,6 +286,8 @@ class AuditEvent(Base):
     """Append-only, hash-chained record of a staff action (see ``audit.py``)."""
 
     __tablename__ = "audit_event"
+    # The audit screen pages one school's events, newest first.
+    __table_args__ = (Index("ix_audit_event_establishment_id_id", "establishment_id", "id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     occurred_at: Mapped[dt.datetime] = mapped_column(index=True)
@@ -304,6 +306,21 @@ class AuditTarget(Base):
 
     event_id: Mapped[int] = mapped_column(ForeignKey("audit_event.id"), primary_key=True)
     account_id: Mapped[int] = mapped_column(ForeignKey("account.id"), primary_key=True, index=True)
+
+
+class AuditAnchor(Base):
+    """One row (id 1) the database keeps in step with ``audit_event`` by a trigger.
+
+    The chain alone cannot show records cut off its end; the anchor remembers how many
+    records there are and the last one's id and hash (migration 0002, ``audit.verify``).
+    """
+
+    __tablename__ = "audit_anchor"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_count: Mapped[int]
+    last_event_id: Mapped[int]
+    last_hash: Mapped[str] = mapped_column(String(64))
 
 
 class OutboxMessage(Base):

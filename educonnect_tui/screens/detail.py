@@ -17,7 +17,7 @@ from .. import keys
 from ..domain.activation import format_french_datetime
 from ..domain.auth import SignedIn
 from ..domain.detail import AccountDetail, account_detail
-from ..domain.enums import AccountKind, AccountState
+from ..domain.enums import AccountKind, AccountState, Module, StaffRole
 from ..domain.notification import NotifyResult
 from ..domain.selection import Selection
 from ..domain.services import Services
@@ -111,6 +111,13 @@ class DetailScreen(ReportsWorkerErrors, Screen[None]):
             return None if d is None or d.state is AccountState.DEACTIVATED else True
         if action == "unblock":
             return None if d is None or not d.blocked else True
+        if action == "audit_history":
+            # Cosmetic (the audit screen's query checks again): direction, administration.
+            identity = self.signed_in.identity
+            return (
+                identity.role is StaffRole.DIRECTION
+                and self.signed_in.module is Module.ADMINISTRATION
+            )
         if action == "notify_guardians":
             if d is not None and d.kind is AccountKind.GUARDIAN:
                 return False
@@ -119,6 +126,12 @@ class DetailScreen(ReportsWorkerErrors, Screen[None]):
 
     def action_back(self) -> None:
         self.dismiss()
+
+    def action_audit_history(self) -> None:
+        """`h`: the audit trail, filtered on this account (« Historique complet »)."""
+        from .audit import AuditScreen
+
+        self.app.push_screen(AuditScreen(self.services, self.signed_in, self.account_id))
 
     def action_renotify(self) -> None:
         d = self.detail

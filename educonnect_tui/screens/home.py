@@ -40,6 +40,7 @@ _ACTION_NEEDS = {
     "notify_accounts": Action.NOTIFY,
     "notify_guardians": Action.NOTIFY,
     "delegations": Action.MANAGE_DELEGATIONS,
+    "audit_log": Action.VIEW_AUDIT,
 }
 
 
@@ -380,6 +381,12 @@ class HomeScreen(ReportsWorkerErrors, Screen[None]):
         from .delegations import DelegationsScreen
 
         self.app.push_screen(DelegationsScreen(self.services, self.signed_in))
+
+    def action_audit_log(self) -> None:
+        """`j`: the school's audit trail (direction only; greyed otherwise)."""
+        from .audit import AuditScreen
+
+        self.app.push_screen(AuditScreen(self.services, self.signed_in))
 
     def action_notify_accounts(self) -> None:
         kind = self.kind

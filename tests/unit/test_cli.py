@@ -107,7 +107,7 @@ def test_db_upgrade_is_idempotent(
     monkeypatch.setenv("EDUCONNECT_DATABASE_URL", f"sqlite:///{tmp_path / 'new.db'}")
     for _ in range(2):
         code, out, _ = run(["db", "upgrade"], capsys)
-        assert code == 0 and "révision 0001" in out
+        assert code == 0 and "révision 0002" in out
 
 
 def test_notify_then_stats(

@@ -1,0 +1,131 @@
+"""The audit screen from the keyboard: h from an account's detail shows that account's
+events, j from the home page the whole trail; filters, pages and v (verification)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from sqlalchemy import select
+from textual.coordinate import Coordinate
+from textual.widgets import DataTable, Input, Select, Static
+
+from educonnect_tui.app import EduConnectApp
+from educonnect_tui.domain import audit, demo
+from educonnect_tui.domain.audit import Actor
+from educonnect_tui.domain.models import Establishment
+from educonnect_tui.domain.services import Services
+from educonnect_tui.screens.audit import PAGE_SIZE, AuditScreen
+from educonnect_tui.screens.detail import DetailScreen
+from educonnect_tui.screens.home import HomeScreen
+from tests.helpers import settle, sync
+
+AppFactory = Callable[[], EduConnectApp]
+ACTOR = Actor(label="Philippe Marchand (p.marchand)", source_address="10.0.0.5")
+
+
+def _record(services: Services, action: str, targets: tuple[int, ...] = ()) -> None:
+    with services.sessions() as session, session.begin():
+        college = session.scalars(
+            select(Establishment.id).where(Establishment.uai == demo.COLLEGE_UAI)
+        ).one()
+        audit.record(
+            session,
+            ACTOR,
+            action,
+            now=services.clock(),
+            establishment_id=college,
+            targets=targets,
+            details={"count": len(targets)} if targets else {},
+        )
+
+
+def _audit(app: EduConnectApp) -> AuditScreen:
+    assert isinstance(app.screen, AuditScreen)
+    return app.screen
+
+
+def _text(screen: AuditScreen, selector: str) -> str:
+    return str(screen.query_one(selector, Static).render())
+
+
+@sync
+async def test_h_from_the_detail_filters_on_the_account(
+    principal_app: AppFactory, demo_services: Services
+) -> None:
+    app = principal_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        home = app.screen
+        assert isinstance(home, HomeScreen)
+        row = home.table.current_row
+        assert row is not None
+        _record(demo_services, "notify", (row.account_id,))
+        _record(demo_services, "reset_password", (row.account_id,))
+        _record(demo_services, "sign_in")
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, DetailScreen)
+        await pilot.press("h")
+        await settle(pilot)
+        screen = _audit(app)
+        assert screen.query_one("#audit-account", Input).value == row.login
+        table = screen.query_one("#audit-table", DataTable)
+        assert table.row_count == 2
+        assert "2 événement(s)" in _text(screen, "#audit-status")
+        assert str(table.get_cell_at(Coordinate(0, 1))) == "réinitialisation du mot de passe"
+
+        screen.query_one("#audit-action", Select).value = "notify"
+        await settle(pilot)
+        assert table.row_count == 1
+        assert str(table.get_cell_at(Coordinate(0, 1))) == "(re)notification"
+
+        await pilot.press("v")
+        await settle(pilot)
+        assert _text(screen, "#audit-message") == "✓ chaîne intacte : 4 enregistrements"
+
+        await pilot.press("escape")
+        await settle(pilot)
+        assert isinstance(app.screen, DetailScreen)
+
+
+@sync
+async def test_j_from_home_dates_in_french_and_pages(
+    principal_app: AppFactory, demo_services: Services
+) -> None:
+    for _ in range(PAGE_SIZE + 5):
+        _record(demo_services, "sign_in")
+    app = principal_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("j")
+        await settle(pilot)
+        screen = _audit(app)
+        table = screen.query_one("#audit-table", DataTable)
+        total = PAGE_SIZE + 6  # and the demo's own record
+        assert table.row_count == PAGE_SIZE
+        assert f"{total} événement(s)" in _text(screen, "#audit-status")
+        await pilot.press("pagedown")
+        await settle(pilot)
+        assert table.row_count == 6 and "page 2/2" in _text(screen, "#audit-status")
+        await pilot.press("pageup")
+        await settle(pilot)
+        assert table.row_count == PAGE_SIZE
+
+        await pilot.press("slash")
+        assert app.focused is screen.query_one("#audit-actor")
+        screen.query_one("#audit-since", Input).focus()
+        await pilot.press(*"31/02/2026", "enter")
+        await settle(pilot)
+        assert "Date « du » « 31/02/2026 » invalide : attendu JJ/MM/AAAA" in _text(
+            screen, "#audit-message"
+        )
+        assert table.row_count == PAGE_SIZE  # nothing reloaded
+        since = screen.query_one("#audit-since", Input)
+        since.value = ""
+        since.focus()
+        await pilot.press(*"17/11/2026", "enter")
+        await settle(pilot)
+        assert _text(screen, "#audit-message") == ""
+        assert table.row_count == 0
+        assert "Aucun événement" in _text(screen, "#audit-status")
+        assert app.focused is screen.query_one("#audit-table")

@@ -1,0 +1,61 @@
+"""Snapshots of the audit screen at 80×24 and 120×40, on the deterministic demo.
+
+A few events are recorded at the demo's fixed clock before the app starts; the
+verification (v) result is part of the picture.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+from sqlalchemy import select
+
+from educonnect_tui.app import EduConnectApp
+from educonnect_tui.domain import audit, demo
+from educonnect_tui.domain.audit import Actor
+from educonnect_tui.domain.models import Account, Establishment
+from educonnect_tui.domain.services import Services
+from tests.helpers import settle
+from tests.snapshots.conftest import SIZES
+
+
+def _events(services: Services) -> None:
+    actor = Actor(label="Philippe Marchand (p.marchand)", source_address="10.0.0.5")
+    with services.sessions() as session, session.begin():
+        college = session.scalars(
+            select(Establishment.id).where(Establishment.uai == demo.COLLEGE_UAI)
+        ).one()
+        accounts = session.scalars(select(Account.id).order_by(Account.login).limit(5)).all()
+        now = services.clock()
+        for action, targets, details in (
+            ("sign_in", (), {"network_mode": "admin", "module": "administration"}),
+            ("notify", accounts, {"kind": "eleve", "count": len(accounts)}),
+            ("reset_password", accounts[:1], {"kind": "eleve"}),
+            ("export", (), {"what": "statistiques", "format": "csv"}),
+        ):
+            audit.record(
+                session,
+                actor,
+                action,
+                now=now,
+                establishment_id=college,
+                targets=targets,
+                details=details,
+            )
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_audit_screen(  # type: ignore[no-untyped-def]
+    snap_compare, principal_app: Callable[[], EduConnectApp], demo_services: Services, size
+) -> None:
+    _events(demo_services)
+
+    async def run_before(pilot):  # type: ignore[no-untyped-def]
+        await settle(pilot)
+        await pilot.press("j")
+        await settle(pilot)
+        await pilot.press("v")
+        await settle(pilot)
+
+    assert snap_compare(principal_app(), terminal_size=size, run_before=run_before)

@@ -1,0 +1,468 @@
+"""The audit trail: append-only in the database, tamper-evident, filtered and paged.
+
+Tampering is simulated as an attacker with direct database access would do it: the
+append-only triggers are disabled (PostgreSQL) or dropped (SQLite), the rows changed,
+then the triggers put back, so that only the chain and its anchor can tell.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import stat
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import delete, select, text, update
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Session
+
+from educonnect_tui.cli import main
+from educonnect_tui.domain import audit, audit_log
+from educonnect_tui.domain.audit import Actor
+from educonnect_tui.domain.enums import StaffRole
+from educonnect_tui.domain.errors import InvalidInput, PermissionDenied
+from educonnect_tui.domain.models import AuditAnchor, AuditEvent, AuditTarget
+from educonnect_tui.domain.services import Services
+from tests import factories
+from tests.conftest import FakeClock
+
+UAI = factories.DEFAULT_UAI
+OTHER_UAI = "0941876D"
+ACTOR = Actor(label="Hélène Martin (h.martin)", source_address="10.0.0.5")
+AUDIT_TABLES = ("audit_event", "audit_target", "audit_anchor")
+
+
+def _record(
+    services: Services,
+    action: str,
+    *,
+    establishment_id: int | None,
+    targets: tuple[int, ...] = (),
+    actor: Actor = ACTOR,
+    details: dict[str, object] | None = None,
+) -> int:
+    with services.sessions() as session, session.begin():
+        event = audit.record(
+            session,
+            actor,
+            action,
+            now=services.clock(),
+            establishment_id=establishment_id,
+            targets=targets,
+            details=details,
+        )
+        return event.id
+
+
+@pytest.fixture
+def trail(services: Services, clock: FakeClock) -> dict[str, Any]:
+    """Five events on a school with four pupils, one on another school."""
+    with services.sessions() as session, session.begin():
+        school = factories.school(session)
+        other = factories.school(session, OTHER_UAI, "École Langevin")
+        accounts = [
+            factories.pupil(session, school, first_name=f, last_name=last)
+            for f, last in (("Anne", "Bernard"), ("Chloé", "Durand"), ("Éric", "Faure"))
+        ]
+        elsewhere = factories.pupil(session, other, first_name="Zoé", last_name="Roux")
+        ids: dict[str, Any] = {"school": school.id, "other": other.id, "elsewhere": elsewhere.id}
+        ids.update({f"p{i}": a.id for i, a in enumerate(accounts)})
+        logins = {f"login{i}": a.login for i, a in enumerate(accounts)}
+    everyone = (ids["p0"], ids["p1"], ids["p2"])
+    ids["e1"] = _record(services, "sign_in", establishment_id=ids["school"])
+    clock.advance(days=1)
+    ids["e2"] = _record(
+        services, "notify", establishment_id=ids["school"], targets=everyone, details={"count": 3}
+    )
+    clock.advance(days=1)
+    ids["e3"] = _record(
+        services,
+        "reset_password",
+        establishment_id=ids["school"],
+        targets=(ids["p1"],),
+        actor=Actor(label="Karim Haddad (k.haddad)", source_address="10.0.0.9"),
+    )
+    ids["e4"] = _record(
+        services, "notify", establishment_id=ids["other"], targets=(ids["elsewhere"],)
+    )
+    clock.advance(days=1)
+    ids["e5"] = _record(services, "unblock", establishment_id=ids["school"], targets=(ids["p0"],))
+    return ids | logins
+
+
+def _disable(session: Session) -> list[str]:
+    """What an attacker does first; returns what is needed to put things back."""
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        for table in AUDIT_TABLES:
+            connection.exec_driver_sql(f"ALTER TABLE {table} DISABLE TRIGGER USER")
+        return []
+    raw = connection.connection.dbapi_connection
+    if raw is not None and not getattr(raw, "in_transaction", True):
+        connection.exec_driver_sql("BEGIN")
+    rows = connection.exec_driver_sql(
+        "SELECT name, sql FROM sqlite_master WHERE type = 'trigger'"
+    ).all()
+    for name, _ in rows:
+        connection.exec_driver_sql(f'DROP TRIGGER "{name}"')
+    return [sql for _, sql in rows]
+
+
+def _restore(session: Session, saved: list[str]) -> None:
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        for table in AUDIT_TABLES:
+            connection.exec_driver_sql(f"ALTER TABLE {table} ENABLE TRIGGER USER")
+    for sql in saved:
+        connection.exec_driver_sql(sql)
+
+
+@contextmanager
+def attacker(services: Services) -> Iterator[Session]:
+    """Triggers off, tamper, triggers back on, committed: only the chain can tell."""
+    with services.sessions() as session, session.begin():
+        saved = _disable(session)
+        yield session
+        _restore(session, saved)
+
+
+def _verify(services: Services) -> audit.ChainReport:
+    return audit_log.verify(services)
+
+
+# -- append-only --------------------------------------------------------------------------
+
+
+def test_chain_intact_after_several_actions(services: Services, trail: dict[str, Any]) -> None:
+    report = _verify(services)
+    assert report.ok and report.broken_at is None
+    assert report.checked == 5
+    assert report.message() == "chaîne intacte : 5 enregistrements"
+    with services.sessions() as session:
+        anchor = session.get_one(AuditAnchor, 1)
+        assert (anchor.event_count, anchor.last_event_id) == (5, trail["e5"])
+
+
+def test_empty_trail_is_intact(services: Services) -> None:
+    assert _verify(services).message() == "chaîne intacte : 0 enregistrements"
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        update(AuditEvent).values(actor_label="quelqu'un d'autre"),
+        delete(AuditEvent),
+        update(AuditTarget).values(account_id=1),
+        delete(AuditTarget),
+        update(AuditAnchor).values(event_count=1),
+        delete(AuditAnchor),
+    ],
+    ids=["update-event", "delete-event", "update-target", "delete-target", "anchor", "anchor-del"],
+)
+def test_update_and_delete_refused_by_the_database(
+    services: Services, trail: dict[str, Any], statement: object
+) -> None:
+    with (
+        pytest.raises(DBAPIError, match="ajout seul"),
+        services.sessions() as session,
+        session.begin(),
+    ):
+        session.execute(statement)  # type: ignore[call-overload]
+    assert _verify(services).ok
+
+
+def test_anchor_cannot_be_rewound_or_forged(services: Services, trail: dict[str, Any]) -> None:
+    with (
+        pytest.raises(DBAPIError, match="ajout seul"),
+        services.sessions() as session,
+        session.begin(),
+    ):
+        session.execute(
+            update(AuditAnchor).values(
+                event_count=AuditAnchor.event_count + 1, last_event_id=trail["e4"]
+            )
+        )
+
+
+# -- tampering ----------------------------------------------------------------------------
+
+
+def test_edited_record_is_reported(services: Services, trail: dict[str, Any]) -> None:
+    with attacker(services) as session:
+        session.execute(
+            update(AuditEvent).where(AuditEvent.id == trail["e3"]).values(actor_label="personne")
+        )
+    report = _verify(services)
+    assert (report.broken_at, report.checked) == (trail["e3"], 2)
+    assert "modifié" in report.reason
+
+
+def test_deleted_middle_record_is_reported(services: Services, trail: dict[str, Any]) -> None:
+    with attacker(services) as session:
+        session.execute(delete(AuditTarget).where(AuditTarget.event_id == trail["e2"]))
+        session.execute(delete(AuditEvent).where(AuditEvent.id == trail["e2"]))
+    report = _verify(services)
+    assert report.broken_at == trail["e3"]
+    assert "supprimé" in report.reason and f"n° {trail['e1']}" in report.reason
+
+
+def test_deleted_last_record_is_reported(services: Services, trail: dict[str, Any]) -> None:
+    with attacker(services) as session:
+        session.execute(delete(AuditTarget).where(AuditTarget.event_id == trail["e5"]))
+        session.execute(delete(AuditEvent).where(AuditEvent.id == trail["e5"]))
+    report = _verify(services)
+    assert report.broken_at == trail["e5"]
+    assert report.reason == f"le dernier enregistrement (n° {trail['e5']}) a été supprimé"
+
+
+def test_whole_trail_deleted_is_reported(services: Services, trail: dict[str, Any]) -> None:
+    with attacker(services) as session:
+        session.execute(delete(AuditTarget))
+        session.execute(delete(AuditEvent))
+    report = _verify(services)
+    assert report.broken_at == trail["e5"]
+    assert "5 derniers enregistrements" in report.reason
+
+
+def test_edited_target_is_reported(services: Services, trail: dict[str, Any]) -> None:
+    with attacker(services) as session:
+        session.execute(
+            update(AuditTarget)
+            .where(AuditTarget.event_id == trail["e3"])
+            .values(account_id=trail["p2"])
+        )
+    report = _verify(services)
+    assert report.broken_at == trail["e3"]
+    assert "comptes visés" in report.reason
+
+
+def test_removed_target_is_reported(services: Services, trail: dict[str, Any]) -> None:
+    with attacker(services) as session:
+        session.execute(
+            delete(AuditTarget).where(
+                AuditTarget.event_id == trail["e2"], AuditTarget.account_id == trail["p0"]
+            )
+        )
+    assert _verify(services).broken_at == trail["e2"]
+
+
+def test_deleted_anchor_is_reported(services: Services, trail: dict[str, Any]) -> None:
+    with attacker(services) as session:
+        session.execute(delete(AuditAnchor))
+    report = _verify(services)
+    assert report.broken_at == trail["e5"] and "ancre" in report.reason
+
+
+def test_chain_continues_after_truncate_on_postgres_and_demo_style_reset(
+    services: Services,
+) -> None:
+    """The tests' TRUNCATE (PostgreSQL) leaves an empty trail that chains again from zero."""
+    with services.sessions() as session:
+        assert session.scalar(select(AuditAnchor)) is None
+    with services.sessions() as session, session.begin():
+        school = factories.school(session)
+        school_id = school.id
+    _record(services, "sign_in", establishment_id=school_id)
+    assert _verify(services).message() == "chaîne intacte : 1 enregistrements"
+
+
+# -- command line -------------------------------------------------------------------------
+
+
+@pytest.fixture
+def env(services: Services, monkeypatch: pytest.MonkeyPatch) -> Services:
+    monkeypatch.setenv("EDUCONNECT_DATABASE_URL", services.settings.database_url)
+    monkeypatch.setenv("EDUCONNECT_CONFIG", "/nonexistent/config.toml")
+    return services
+
+
+def run(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    try:
+        code = main(args)
+    except SystemExit as exit_:
+        code = int(exit_.code or 0)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_cli_verify_intact_then_tampered(
+    env: Services, trail: dict[str, Any], capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run(["audit", "verify"], capsys) == (0, "chaîne intacte : 5 enregistrements\n", "")
+    code, out, _ = run(["audit", "verify", "--format", "json"], capsys)
+    assert code == 0 and json.loads(out)["intact"] is True
+    with attacker(env) as session:
+        session.execute(
+            update(AuditEvent).where(AuditEvent.id == trail["e2"]).values(details={"count": 1})
+        )
+    code, out, err = run(["audit", "verify"], capsys)
+    assert code == 1 and err == ""
+    assert out.startswith(f"chaîne rompue à l'enregistrement n° {trail['e2']} : ")
+    assert "modifié" in out
+    code, out, _ = run(["audit", "verify", "--format", "json"], capsys)
+    assert code == 1
+    assert json.loads(out)["broken_at"] == trail["e2"]
+
+
+def test_cli_verify_deleted_last_record(
+    env: Services, trail: dict[str, Any], capsys: pytest.CaptureFixture[str]
+) -> None:
+    with attacker(env) as session:
+        session.execute(delete(AuditTarget).where(AuditTarget.event_id == trail["e5"]))
+        session.execute(delete(AuditEvent).where(AuditEvent.id == trail["e5"]))
+    code, out, _ = run(["audit", "verify"], capsys)
+    assert code == 1
+    assert f"n° {trail['e5']}" in out and "supprimé" in out
+
+
+def _ids(out: str) -> list[int]:
+    return [row["id"] for row in json.loads(out)]
+
+
+def test_cli_list_filters(
+    env: Services, trail: dict[str, Any], capsys: pytest.CaptureFixture[str]
+) -> None:
+    t = trail
+    code, out, _ = run(["audit", "list", "--format", "json"], capsys)
+    assert code == 0 and _ids(out) == [t["e5"], t["e4"], t["e3"], t["e2"], t["e1"]]
+    base = ["audit", "list", "--uai", UAI, "--format", "json"]
+    assert _ids(run(base, capsys)[1]) == [t["e5"], t["e3"], t["e2"], t["e1"]]
+    assert _ids(run([*base, "--action", "notify"], capsys)[1]) == [t["e2"]]
+    assert _ids(run([*base, "--action", "(re)notification"], capsys)[1]) == [t["e2"]]
+    login1 = str(t["login1"])
+    assert _ids(run([*base, "--account", login1], capsys)[1]) == [t["e3"], t["e2"]]
+    assert _ids(run([*base, "--actor", "k.haddad"], capsys)[1]) == [t["e3"]]
+    # 01/09 08:00 UTC is 10:00 in Paris; each event one day later.
+    assert _ids(run([*base, "--since", "02/09/2026", "--until", "03/09/2026"], capsys)[1]) == [
+        t["e3"],
+        t["e2"],
+    ]
+    code, out, _ = run(["audit", "list", "--uai", UAI, "--action", "notify"], capsys)
+    assert code == 0 and "(re)notification" in out and "3 : " in out
+    code, out, _ = run(["audit", "list", "--uai", UAI, "--format", "csv"], capsys)
+    assert out.splitlines()[0] == "N°;Date;Qui;Depuis;Action;Comptes;Détails"
+    code, _, err = run(["audit", "list", "--since", "31/02/2026"], capsys)
+    assert code == 2 and "JJ/MM/AAAA" in err
+    code, _, err = run(["audit", "list", "--action", "Quoi ?"], capsys)
+    assert code == 2 and "inconnue" in err
+
+
+def test_cli_list_output_file_is_private_and_audited(
+    env: Services, trail: dict[str, Any], capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    target = tmp_path / "extraits" / "journal.csv"
+    code, out, _ = run(
+        ["audit", "list", "--uai", UAI, "--format", "csv", "--output", str(target)], capsys
+    )
+    assert code == 0 and "4 événement(s)" in out
+    assert stat.S_IMODE(os.stat(target).st_mode) == 0o600
+    assert len(target.read_text().splitlines()) == 5
+    with env.sessions() as session:
+        last = session.scalars(select(AuditEvent).order_by(AuditEvent.id.desc())).first()
+        assert last is not None and last.action == "export"
+        assert last.establishment_id == trail["school"]
+        assert last.details["path"] == str(target) and last.details["rows"] == 4
+        assert last.details["format"] == "csv"
+    assert _verify(env).ok
+
+
+# -- events() and count() -----------------------------------------------------------------
+
+
+def test_events_page_in_sql_newest_first(services: Services, trail: dict[str, Any]) -> None:
+    school = trail["school"]
+    for n in range(25):
+        _record(services, "sign_in", establishment_id=school, details={"n": n})
+    assert audit_log.count(services, None, establishment_id=school) == 29
+    pages = [
+        audit_log.events(services, None, establishment_id=school, offset=o, limit=10)
+        for o in (0, 10, 20, 30)
+    ]
+    assert [len(p) for p in pages] == [10, 10, 9, 0]
+    ids = [row.id for page in pages for row in page]
+    assert ids == sorted(ids, reverse=True) and len(set(ids)) == 29
+    notify = audit_log.events(services, None, establishment_id=school, action="notify")
+    assert len(notify) == 1
+    row = notify[0]
+    assert row.action_label == "(re)notification" and row.target_count == 3
+    assert row.target_logins == tuple(sorted(str(trail[f"login{i}"]) for i in range(3)))
+    assert row.details == "comptes : 3"
+    assert row.who == ACTOR.label and row.source == "10.0.0.5"
+
+
+def test_events_show_only_three_logins(services: Services) -> None:
+    with services.sessions() as session, session.begin():
+        school = factories.school(session)
+        ids = tuple(
+            factories.pupil(session, school, first_name="A", last_name=f"Nom{i}").id
+            for i in range(5)
+        )
+        school_id = school.id
+    _record(services, "notify", establishment_id=school_id, targets=ids)
+    (row,) = audit_log.events(services, None, establishment_id=school_id)
+    assert row.target_count == 5 and len(row.target_logins) == 3
+    assert row.targets_label.endswith("(+2)")
+
+
+def test_events_filters_combine(services: Services, trail: dict[str, Any]) -> None:
+    school = trail["school"]
+
+    def ids(**kwargs: object) -> list[int]:
+        return [
+            r.id
+            for r in audit_log.events(services, None, establishment_id=school, **kwargs)  # type: ignore[arg-type]
+        ]
+
+    assert ids(account_login=trail["login0"]) == [trail["e5"], trail["e2"]]
+    assert ids(account_login=trail["login0"], action="unblock") == [trail["e5"]]
+    assert ids(actor="haddad") == [trail["e3"]]
+    assert ids(since=dt.date(2026, 9, 4)) == [trail["e5"]]
+    assert ids(until=dt.date(2026, 9, 1)) == [trail["e1"]]
+    assert ids(account_login="personne") == []
+    assert audit_log.count(services, None, establishment_id=school, actor="h.martin") == 3
+    with pytest.raises(InvalidInput, match="après"):
+        ids(since=dt.date(2026, 9, 5), until=dt.date(2026, 9, 1))
+
+
+def test_reading_the_trail_is_for_the_direction_only(
+    services: Services, trail: dict[str, Any]
+) -> None:
+    factories.staff_member(services)
+    factories.staff_member(
+        services, first_name="Karim", last_name="Haddad", role=StaffRole.AGENT, title="CPE"
+    )
+    principal = factories.signed_in(services, "h.martin", UAI)
+    agent = factories.signed_in(services, "k.haddad", UAI)
+    school = trail["school"]
+    assert audit_log.count(services, principal, establishment_id=school) >= 4
+    assert audit_log.verify(services, principal).ok
+    with pytest.raises(PermissionDenied, match="journal d'audit"):
+        audit_log.events(services, agent, establishment_id=school)
+    with pytest.raises(PermissionDenied):
+        audit_log.events(services, principal, establishment_id=trail["other"])
+
+
+def test_parse_day_speaks_french() -> None:
+    assert audit_log.parse_day(" 3/9/2026 ") == dt.date(2026, 9, 3)
+    with pytest.raises(InvalidInput, match=r"du « 31/02/2026 » invalide : attendu JJ/MM/AAAA"):
+        audit_log.parse_day("31/02/2026", "du")
+
+
+def test_sessions_do_not_leak_between_backends_helpers(services: Services) -> None:
+    """The attacker helper restores the triggers: UPDATE is refused again afterwards."""
+    with services.sessions() as session, session.begin():
+        school_id = factories.school(session).id
+    _record(services, "sign_in", establishment_id=school_id)
+    with attacker(services) as session:
+        session.execute(text("SELECT 1"))
+    with (
+        pytest.raises(DBAPIError, match="ajout seul"),
+        services.sessions() as session,
+        session.begin(),
+    ):
+        session.execute(update(AuditEvent).values(action="x"))
