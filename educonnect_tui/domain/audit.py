@@ -44,6 +44,8 @@ ACTION_LABELS = {
     "reset_password": "réinitialisation du mot de passe",
     "unblock": "déblocage du compte",
     "export": "export",
+    "delegation_grant": "délégation accordée",
+    "delegation_revoke": "délégation révoquée",
 }
 
 
