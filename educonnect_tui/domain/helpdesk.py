@@ -37,6 +37,7 @@ from .errors import ConcurrentModification, IllegalTransition, InvalidInput, Not
 from .identifiers import search_terms
 from .models import Account, Division, Establishment, Guardian, GuardianLink, Pupil
 from .permissions import Action, Scope, require
+from .search_index import has_word_starting
 from .services import Services
 from .states import Event, Lockout, transition
 
@@ -85,12 +86,12 @@ class ResetResult:
 def search(
     services: Services, signed_in: SignedIn, text: str, *, limit: int = DEFAULT_LIMIT
 ) -> list[HelpdeskRow]:
-    """Accounts whose every typed word is in the name, first name, login or class.
+    """Accounts where every typed word starts a word of the name, first name or login.
 
-    Words are folded (accents and case ignored) and matched against ``search_text``; a
-    word may instead be the start of a class name, so "3e2 martin" finds the Martins of
-    3E2. Pupils always; guardians only when the scope allows them (second factor). Each
-    query carries its LIMIT: the result is a short list, never a table.
+    Words are folded (accents and case ignored, see ``search_index``); a word may instead
+    be the start of a class name, so "3e2 martin" finds the Martins of 3E2. Pupils
+    always; guardians only when the scope allows them (second factor). Each query
+    carries its LIMIT: the result is a short list, never a table.
     """
     school = _school(signed_in)
     scope = require(services, signed_in, Action.VIEW_ACCOUNTS, kind=AccountKind.PUPIL)
@@ -135,7 +136,7 @@ def _pupils(
     for term in terms:
         query = query.where(
             or_(
-                Account.search_text.contains(term, autoescape=True),
+                has_word_starting(term),
                 func.lower(Division.name).startswith(term, autoescape=True),
             )
         )
@@ -210,7 +211,7 @@ def _guardians(
         )
         query = query.where(
             or_(
-                Account.search_text.contains(term, autoescape=True),
+                has_word_starting(term),
                 Account.guardian_id.in_(in_class),
             )
         )

@@ -241,6 +241,26 @@ class Account(Base):
     guardian: Mapped[Guardian | None] = relationship(back_populates="account")
 
 
+# Byte order on both backends: the prefix ranges of ``search_index`` rely on it, and a
+# PostgreSQL database in a French locale would otherwise sort "{" before letters.
+TOKEN_TYPE = String(64).with_variant(String(64, collation="C"), "postgresql")
+
+
+class SearchToken(Base):
+    """One word of an account's ``search_text``, kept by ``search_index``.
+
+    Searching a million accounts cannot scan them: every typed word becomes a range
+    over this table's primary key (``token``, ``account_id``).
+    """
+
+    __tablename__ = "search_token"
+
+    token: Mapped[str] = mapped_column(TOKEN_TYPE, primary_key=True)
+    account_id: Mapped[int] = mapped_column(
+        ForeignKey("account.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+
+
 class Staff(Base):
     __tablename__ = "staff"
 
@@ -335,3 +355,8 @@ class OutboxMessage(Base):
     subject: Mapped[str] = mapped_column(String(200))
     body: Mapped[str] = mapped_column(Text)
     sent_at: Mapped[dt.datetime | None]
+
+
+# Registers the mapper events that keep ``search_token`` in step with ``search_text``
+# (imported last: that module needs the classes above).
+from . import search_index as _search_index  # noqa: E402, F401

@@ -11,6 +11,7 @@ from .enums import AccountKind, AccountState, PupilStatus
 from .errors import InvalidInput
 from .identifiers import search_key, search_terms
 from .models import Account, Division, GuardianLink, Pupil
+from .search_index import has_word_starting
 
 # The home page's default: the red and yellow (orange for guardians) states.
 NOTIFIABLE_BY_DEFAULT = (AccountState.NOT_NOTIFIED, AccountState.NOTIFIED)
@@ -48,7 +49,7 @@ class Selection:
     divisions: tuple[str, ...] = ()
     states: tuple[AccountState, ...] = ()
     account_ids: tuple[int, ...] | None = None
-    # Free text: every folded word must appear in the account's name or login.
+    # Free text: every folded word must start a word of the name or login (search_index).
     search: str = ""
     # Guardians only: those of the pupil owning this account.
     guardians_of_pupil: int | None = None
@@ -112,7 +113,7 @@ def _common(query: Select[int], selection: Selection) -> Select[int]:
     if selection.account_ids is not None:
         query = query.where(Account.id.in_(selection.account_ids))
     for term in search_terms(selection.search):
-        query = query.where(Account.search_text.contains(term, autoescape=True))
+        query = query.where(has_word_starting(term))
     return query
 
 
