@@ -75,6 +75,12 @@ def _kind(text: str) -> AccountKind:
     raise argparse.ArgumentTypeError(f"« {text} » (pupils ou guardians)")
 
 
+def _positive(text: str) -> int:
+    if not text.strip().isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"« {text} » (un entier positif)")
+    return int(text)
+
+
 def build_parser() -> FrenchParser:
     parser = FrenchParser(
         prog="educonnect-tui",
@@ -123,6 +129,13 @@ def build_parser() -> FrenchParser:
     stats = commands.add_parser("stats", help="statistiques des comptes d'un établissement")
     stats.add_argument("--uai", required=True)
     stats.add_argument("--format", choices=["table", "csv", "json"], default="table")
+
+    find = commands.add_parser(
+        "search", help="cherche un compte dans toute la base (nom, prénom, identifiant)"
+    )
+    find.add_argument("text", metavar="TEXTE", help="« lefevre noe », « n.lefevre »…")
+    find.add_argument("--limit", type=_positive, default=20)
+    find.add_argument("--format", choices=["table", "json"], default="table")
 
     staff = commands.add_parser("staff", help="personnels")
     staff_commands = staff.add_subparsers(
@@ -326,6 +339,60 @@ def cmd_stats(args: argparse.Namespace) -> int:
         print(render_csv(stats), end="")
     else:
         print(render_table(stats))
+    return 0
+
+
+def cmd_search(args: argparse.Namespace) -> int:
+    from tabulate import tabulate
+
+    from .domain import directory
+    from .domain.activation import format_french_datetime
+
+    services = _services()
+    _require_schema(services)
+    found = directory.search(services, args.text, limit=args.limit)
+    if args.format == "json":
+        rows = [
+            {
+                "compte": row.account_id,
+                "type": row.kind.value,
+                "etat": row.state.value,
+                "bloque_jusqu_a": row.blocked_until.isoformat() if row.blocked_until else None,
+                "nom": row.last_name,
+                "prenom": row.first_name,
+                "identifiant": row.login,
+                "uai": row.uai,
+                "etablissement": row.school,
+                "classe_ou_enfants": row.division,
+                "autres_etablissements": row.other_schools,
+            }
+            for row in found.rows
+        ]
+        print(json.dumps({"resultats": rows, "suite": found.more}, ensure_ascii=False, indent=2))
+        return 0
+    if not found.rows:
+        print("Aucun compte trouvé.")
+        return 0
+    table = [
+        [
+            f"{row.state.symbol} {row.state.label}"
+            + (
+                f" · bloqué jusqu'au {format_french_datetime(row.blocked_until)}"
+                if row.blocked_until
+                else ""
+            ),
+            "élève" if row.kind is AccountKind.PUPIL else "responsable",
+            " ".join(p for p in (row.civility, row.first_name, row.last_name) if p),
+            row.login,
+            f"{row.uai} {row.school}" + (f" (+{row.other_schools})" if row.other_schools else ""),
+            row.division,
+        ]
+        for row in found.rows
+    ]
+    headers = ["État", "Compte", "Nom", "Identifiant", "Établissement", "Classe / enfants"]
+    print(tabulate(table, headers=headers, disable_numparse=True))
+    if found.more:
+        print(f"Plus de {args.limit} comptes : précisez la recherche.")
     return 0
 
 
@@ -573,6 +640,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "import": cmd_import,
     "notify": cmd_notify,
     "stats": cmd_stats,
+    "search": cmd_search,
     "staff": cmd_staff,
     "activate": cmd_activate,
     "delegate": cmd_delegate,
