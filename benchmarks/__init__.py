@@ -1,0 +1,1 @@
+"""Benchmarks of educonnect-tui at académie scale (see README, « Benchmarks »)."""
