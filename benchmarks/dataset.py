@@ -215,7 +215,8 @@ def _people(
         last = rng.choice(surnames[: max(3, len(surnames))])
         children = min(remaining_p, rng.choice((1, 1, 1, 2, 2, 3)))
         wanted = round(children * remaining_g / remaining_p) if remaining_p else 1
-        adults = max(1, min(remaining_g, wanted, 2 + (children > 1)))
+        # Two parents, and for siblings sometimes a step-parent or a tutor too.
+        adults = max(1, min(remaining_g, wanted, 2 + children - 1))
         guardian_ids = []
         for index in range(adults):
             first = rng.choice(fathers if index == 0 else mothers)
