@@ -59,8 +59,13 @@ def test(args: list[str]) -> None:
     run(PYTHON, "-m", "pytest", *args)
 
 
+def setup(_args: list[str]) -> None:
+    """Only the environment (used by benchmarks/run.py from a fresh clone)."""
+    ensure_venv("test")
+
+
 def main() -> None:
-    commands = {"demo": demo, "test": test}
+    commands = {"demo": demo, "test": test, "setup": setup}
     if len(sys.argv) < 2 or sys.argv[1] not in commands:
         sys.exit(f"usage : python3 dev.py {{{'|'.join(commands)}}} [arguments...]")
     commands[sys.argv[1]](sys.argv[2:])

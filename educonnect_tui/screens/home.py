@@ -35,6 +35,7 @@ NARROW = 110
 # Ticked rows are notified whatever their state, except désactivé (never notifiable).
 NOTIFIABLE = tuple(s for s in AccountState if s is not AccountState.DEACTIVATED)
 SEARCH_DEBOUNCE = 0.15
+BINDINGS_DELAY = 0.25  # seconds before the footer follows the highlighted row
 # Keys that need a permission (greyed until the scope is known, and when refused).
 _ACTION_NEEDS = {
     "notify_accounts": Action.NOTIFY,
@@ -63,6 +64,8 @@ class HomeScreen(ReportsWorkerErrors, Screen[None]):
         self.queries = {kind: ListQuery(kind) for kind in AccountKind}
         self.totals: dict[AccountKind, int | None] = {kind: None for kind in AccountKind}
         self._search_timer: Timer | None = None
+        self._row_keys: tuple[bool, bool, bool] | None = None  # see _highlighted
+        self._bindings_timer: Timer | None = None
 
     # -- layout ----------------------------------------------------------------
 
@@ -254,7 +257,19 @@ class HomeScreen(ReportsWorkerErrors, Screen[None]):
 
     @on(AccountTable.Highlighted)
     def _highlighted(self) -> None:
-        self.refresh_bindings()
+        # Textual's footer recomposes on every refresh_bindings (about 35 ms here): only
+        # when a key's applicability changes, not on each cursor move or page arrival.
+        if self.table.total is None:
+            return  # a new query is loading: its count and page will highlight again
+        row = self.table.current_row
+        applies = (row is not None, isinstance(row, PupilRow), bool(self.selected[self.kind]))
+        if applies != self._row_keys:
+            self._row_keys = applies
+            # Deferred: while someone flips filters, rows are painted first and the
+            # footer catches up when they pause.
+            if self._bindings_timer is not None:
+                self._bindings_timer.stop()
+            self._bindings_timer = self.set_timer(BINDINGS_DELAY, self.refresh_bindings)
 
     # -- actions ---------------------------------------------------------------
 

@@ -144,6 +144,8 @@ class AccountTable(ReportsWorkerErrors, ScrollView, can_focus=True):
         self.selected = selected
         self.total: int | None = None
         self._generation = 0
+        # The last query whose rows were drawn (not just fetched): what a person sees.
+        self.painted_generation = -1
         self._pages: dict[int, list[Row]] = {}
         self._loading: set[tuple[int, int]] = set()
         self.columns = COLUMNS[query.kind]
@@ -164,8 +166,10 @@ class AccountTable(ReportsWorkerErrors, ScrollView, can_focus=True):
             self.cursor = 0
             self.scroll_to(y=0, animate=False)
         generation = self._generation
+        first_page = self.cursor // PAGE_SIZE
+        self._loading.add((generation, first_page))
         self.run_worker(
-            lambda: self._fetch_count(generation, query),
+            lambda: self._fetch_count(generation, query, first_page),
             thread=True,
             group="count",
             exclusive=True,
@@ -177,8 +181,12 @@ class AccountTable(ReportsWorkerErrors, ScrollView, can_focus=True):
     def reload(self) -> None:
         self.set_query(self.query_, keep_cursor=True)
 
-    def _fetch_count(self, generation: int, query: ListQuery) -> None:
+    def _fetch_count(self, generation: int, query: ListQuery, page: int) -> None:
+        """The count and the page under the cursor in one trip: no wait for a repaint."""
         total = self._listing.count(query)
+        rows = self._listing.page(query, page * PAGE_SIZE, PAGE_SIZE) if total else []
+        # The page first: the count's highlight then already names the row under the cursor.
+        self.app.call_from_thread(self._page_arrived, generation, page, rows)
         self.app.call_from_thread(self._count_arrived, generation, total)
 
     def _count_arrived(self, generation: int, total: int) -> None:
@@ -317,6 +325,7 @@ class AccountTable(ReportsWorkerErrors, ScrollView, can_focus=True):
                 )
             return Strip.blank(width, base)
         if self.total == 0:
+            self.painted_generation = self._generation
             if y == 1:
                 placeholder = self.get_component_rich_style("account-table--placeholder")
                 text = "  Aucun compte ne correspond aux filtres."
@@ -333,6 +342,7 @@ class AccountTable(ReportsWorkerErrors, ScrollView, can_focus=True):
             placeholder = style + self.get_component_rich_style("account-table--placeholder")
             strip = Strip([Segment("  …", placeholder)])
             return strip.extend_cell_length(width, placeholder)
+        self.painted_generation = self._generation
         mark = "● " if row.account_id in self.selected else "  "
         if row.account_id in self.selected:
             style += self.get_component_rich_style("account-table--selected")

@@ -1,0 +1,212 @@
+"""Child processes of the benchmark: each prints one JSON line on stdout.
+
+``home``: from a cold interpreter to the home page of a school painted with its rows,
+then filter changes, then a 2,000-pupil (re)notification in a worker while keys are
+pressed. ``datatable``: the reference, the same kind of rows put into Textual's built-in
+DataTable. Run by ``benchmarks/run.py``; the parent clocks process start.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import resource
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from textual.app import App, ComposeResult
+from textual.pilot import Pilot
+
+WAIT_STEP = 0.002
+
+
+def _peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _emit(**values: Any) -> None:
+    print(json.dumps(values), flush=True)
+
+
+async def _until(pilot: Pilot[Any], condition: Any, timeout: float = 60.0) -> None:
+    deadline = time.perf_counter() + timeout
+    while not condition():
+        if time.perf_counter() > deadline:
+            raise TimeoutError("the screen never showed its rows")
+        await asyncio.sleep(WAIT_STEP)
+
+
+def home(url: str, uai: str, login: str, notify_count: int) -> None:
+    from sqlalchemy import select
+
+    from educonnect_tui.app import create_app
+    from educonnect_tui.domain import auth
+    from educonnect_tui.domain.audit import Actor
+    from educonnect_tui.domain.enums import AccountKind, AccountState, Module
+    from educonnect_tui.domain.models import Establishment, Staff
+    from educonnect_tui.domain.network import Connection, NetworkMode
+    from educonnect_tui.domain.notification import notify
+    from educonnect_tui.domain.selection import NOTIFIABLE_BY_DEFAULT, Selection
+    from educonnect_tui.domain.services import Services
+    from educonnect_tui.domain.settings import Settings
+    from educonnect_tui.widgets.account_table import AccountTable
+
+    services = Services.from_settings(Settings(database_url=url))
+    services.upgrade()
+    with services.sessions() as session:
+        staff = session.scalar(select(Staff).where(Staff.login == login))
+        school = session.scalar(select(Establishment).where(Establishment.uai == uai))
+        assert staff is not None and school is not None
+        identity = auth._identity(staff)
+    signed_in = auth.SignedIn(
+        identity=identity,
+        network_mode=NetworkMode.ADMIN,
+        connection=Connection(address="10.0.0.5", via_ssh=True),
+        school=next(s for s in identity.schools if s.uai == uai),
+        module=Module.ADMINISTRATION,
+    )
+    app = create_app(services, signed_in=signed_in)
+
+    async def run() -> None:
+        async with app.run_test(size=(120, 40)) as pilot:
+            await _until(pilot, lambda: _shown(app, "#table-eleves"))
+            table = app.screen.query_one("#table-eleves", AccountTable)
+            _emit(event="home", wall=time.time(), rows=table.total, peak_mb=_peak_mb())
+            divisions = [d.name for d in table._listing.divisions()]
+            states = list(AccountState)
+            timings: dict[str, list[float]] = {}
+            for tab, key in (("#table-eleves", "1"), ("#table-responsables", "2")):
+                await pilot.press(key)
+                changing = app.screen.query_one(tab, AccountTable)
+                await _until(pilot, lambda: _shown(app, tab))  # noqa: B023
+                for index in range(40):
+                    query = changing.query_.with_selection(
+                        divisions=(divisions[index % len(divisions)],) if index % 2 else (),
+                        states=(states[index % len(states)],) if index % 3 else (),
+                    )
+                    started = time.perf_counter()
+                    changing.set_query(query)
+                    await _until(pilot, lambda: _shown(app, tab))  # noqa: B023
+                    timings.setdefault(tab, []).append((time.perf_counter() - started) * 1000)
+            await pilot.press("1")
+            _emit(event="filters", ms=timings, peak_mb=_peak_mb())
+
+            with services.sessions() as session:
+                from educonnect_tui.domain.models import Account, Pupil
+
+                ids = list(
+                    session.scalars(
+                        select(Account.id)
+                        .join(Pupil, Pupil.id == Account.pupil_id)
+                        .where(Pupil.establishment_id == school.id)
+                        .where(Account.state.in_(NOTIFIABLE_BY_DEFAULT))
+                        .order_by(Account.id)
+                        .limit(notify_count)
+                    )
+                )
+            outcome: dict[str, Any] = {}
+            folder = Path(tempfile.mkdtemp(prefix="educonnect-bench-"))
+
+            def job() -> None:
+                started = time.perf_counter()
+                result = notify(
+                    services,
+                    Actor.command_line(),
+                    uai,
+                    AccountKind.PUPIL,
+                    Selection(account_ids=tuple(ids), states=NOTIFIABLE_BY_DEFAULT),
+                    pdf_path=folder / "eleves.pdf",
+                    csv_path=folder / "eleves.csv",
+                    signed_in=signed_in,
+                )
+                outcome["seconds"] = time.perf_counter() - started
+                outcome["accounts"] = result.count
+
+            table.set_query(table.query_.with_selection(divisions=(), states=()))
+            await _until(pilot, lambda: _shown(app, "#table-eleves"))
+            worker = threading.Thread(target=job)
+            worker.start()
+            latencies = []
+            await asyncio.sleep(0.5)
+            while worker.is_alive():
+                before = table.cursor
+                started = time.perf_counter()
+                await pilot.press("down" if before < 30 else "up")
+                await _until(pilot, lambda: table.cursor != before, timeout=10)  # noqa: B023
+                latencies.append((time.perf_counter() - started) * 1000)
+                await asyncio.sleep(0.2)
+            worker.join()
+            _emit(
+                event="notify",
+                seconds=outcome.get("seconds"),
+                accounts=outcome.get("accounts"),
+                key_ms=latencies,
+                peak_mb=_peak_mb(),
+            )
+
+    asyncio.run(run())
+
+
+def _shown(app: App[Any], selector: str) -> bool:
+    """The table has counted its rows and holds the page at the top of the view."""
+    tables = app.screen.query(selector)
+    if not tables:
+        return False
+    table: Any = tables.first()
+    return bool(table.total is not None and table.painted_generation == table._generation)
+
+
+def datatable(url: str, uai: str, limit: int) -> None:
+    """The reference: rows read with one query and added to a DataTable, until painted."""
+    from sqlalchemy import select
+    from textual.widgets import DataTable
+
+    from educonnect_tui.domain.models import Account, Establishment, Pupil
+    from educonnect_tui.domain.services import Services
+    from educonnect_tui.domain.settings import Settings
+
+    services = Services.from_settings(Settings(database_url=url))
+    with services.sessions() as session:
+        query = select(
+            Account.state, Pupil.last_name, Pupil.first_name, Account.login, Pupil.birth_date
+        ).join(Pupil, Pupil.id == Account.pupil_id)
+        if limit:
+            query = query.order_by(Account.id).limit(limit)
+        else:
+            school = session.scalar(select(Establishment.id).where(Establishment.uai == uai))
+            query = query.where(Pupil.establishment_id == school)
+        rows = [tuple(str(v) for v in row) for row in session.execute(query)]
+
+    class Reference(App[None]):
+        def compose(self) -> ComposeResult:
+            yield DataTable()
+
+        def on_mount(self) -> None:
+            table = self.query_one(DataTable)
+            table.add_columns("État", "Nom", "Prénom", "Identifiant", "Naissance")
+            table.add_rows(rows)
+
+    async def run() -> None:
+        app = Reference()
+        async with app.run_test(size=(120, 40)) as pilot:
+            await _until(pilot, lambda: app.query_one(DataTable).row_count == len(rows))
+            await pilot.pause()
+            _emit(event="datatable", wall=time.time(), rows=len(rows), peak_mb=_peak_mb())
+
+    asyncio.run(run())
+
+
+def main() -> None:
+    what, url, uai, *rest = sys.argv[1:]
+    if what == "home":
+        home(url, uai, rest[0], int(rest[1]))
+    else:
+        datatable(url, uai, int(rest[0]))
+
+
+if __name__ == "__main__":
+    main()

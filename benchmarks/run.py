@@ -1,0 +1,300 @@
+#!/usr/bin/env python3
+"""Benchmark educonnect-tui on an académie of a million accounts: one command, JSON + table.
+
+    python3 benchmarks/run.py [--backend sqlite|postgresql|both] [--scale 1.0] [--rebuild]
+
+Each figure is measured in this run together with what it is compared against (the
+argon2id floor measured now, Textual's DataTable loading the same kind of rows now), and
+printed with PASS/FAIL against the targets of issue 6. The dataset is built once into
+``.bench/`` (SQLite) or the ``educonnect_bench`` database (PostgreSQL) and reused.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import random
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+VENV_PYTHON = ROOT / ".venv" / "bin" / "python"
+
+if __name__ == "__main__" and Path(sys.prefix).resolve() != (ROOT / ".venv").resolve():
+    # From a fresh clone: set up the project's environment, then run inside it.
+    subprocess.run([sys.executable, str(ROOT / "dev.py"), "setup"], check=True, cwd=ROOT)
+    os.execv(str(VENV_PYTHON), [str(VENV_PYTHON), *sys.argv])
+
+sys.path.insert(0, str(ROOT))
+
+from sqlalchemy import create_engine, select, text  # noqa: E402
+from tabulate import tabulate  # noqa: E402
+
+from benchmarks import dataset  # noqa: E402
+from educonnect_tui.domain import directory, documents, passwords, stats  # noqa: E402
+from educonnect_tui.domain.credentials import (  # noqa: E402
+    DocumentContext,
+    PupilCredential,
+    SchoolHeader,
+)
+from educonnect_tui.domain.models import Establishment, Guardian, Pupil  # noqa: E402
+from educonnect_tui.domain.services import Services  # noqa: E402
+from educonnect_tui.domain.settings import Settings  # noqa: E402
+
+POSTGRES_SERVER = os.environ.get(
+    "EDUCONNECT_BENCH_POSTGRES", "postgresql://postgres@127.0.0.1:5432"
+)
+NOTIFY_COUNT = 2_000
+
+
+def _p95(values: list[float]) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
+
+
+def _database(backend: str, scale: float, rebuild: bool) -> tuple[str, dict[str, Any]]:
+    """The URL of the académie for ``backend``, built when missing or of another scale."""
+    stamp_dir = ROOT / ".bench"
+    stamp_dir.mkdir(exist_ok=True)
+    stamp = stamp_dir / f"{backend}.json"
+    wanted = {"scale": scale, "seed": 2026, "version": 1}
+    if backend == "sqlite":
+        path = stamp_dir / "academie.db"
+        url = f"sqlite:///{path}"
+    else:
+        url = f"{POSTGRES_SERVER}/educonnect_bench"
+    if not rebuild and stamp.exists():
+        known = json.loads(stamp.read_text())
+        if {k: known.get(k) for k in wanted} == wanted:
+            return url, known
+    if backend == "sqlite":
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
+    else:
+        admin = create_engine(
+            f"{POSTGRES_SERVER}/postgres".replace("postgresql://", "postgresql+psycopg://"),
+            isolation_level="AUTOCOMMIT",
+        )
+        with admin.connect() as connection:
+            connection.execute(text("DROP DATABASE IF EXISTS educonnect_bench"))
+            connection.execute(text("CREATE DATABASE educonnect_bench"))
+        admin.dispose()
+    print(f"[{backend}] construction de l'académie (échelle {scale})…", file=sys.stderr)
+    built = dataset.build(
+        Services.from_settings(Settings(database_url=url)),
+        scale=scale,
+        progress=lambda message: print(f"  {message}", file=sys.stderr),
+    )
+    info = wanted | built.__dict__
+    stamp.write_text(json.dumps(info))
+    return url, info
+
+
+def _child(*args: str) -> tuple[float, list[dict[str, Any]]]:
+    """Run a probe in a fresh interpreter; returns its start time and its JSON lines."""
+    started = time.time()
+    completed = subprocess.run(
+        [sys.executable, "-m", "benchmarks.probe", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+        env=os.environ | {"PYTHONPATH": str(ROOT)},
+    )
+    if completed.returncode != 0:
+        raise RuntimeError(f"probe {args[0]} failed:\n{completed.stderr[-3000:]}")
+    return started, [json.loads(line) for line in completed.stdout.splitlines() if line]
+
+
+def _queries(services: Services, count: int) -> list[str]:
+    """What a helpdesk types: real names of the base, with accents and capitals as written."""
+    rng = random.Random(7)
+    with services.sessions() as session:
+        top = int(session.scalar(select(Pupil.id).order_by(Pupil.id.desc()).limit(1)) or 1)
+        ids = [rng.randint(1, top) for _ in range(count)]
+        pupils = session.execute(
+            select(Pupil.last_name, Pupil.first_name).where(Pupil.id.in_(ids))
+        ).all()
+        guardians = session.execute(
+            select(Guardian.last_name, Guardian.first_name).where(Guardian.id.in_(ids))
+        ).all()
+    out = []
+    for index, (last, first) in enumerate([*pupils, *guardians][:count]):
+        shape = index % 4
+        if shape == 0:
+            out.append(last)
+        elif shape == 1:
+            out.append(f"{last} {first[:3]}")
+        elif shape == 2:
+            out.append(f"{first} {last}".upper())
+        else:
+            out.append(f"{last[:4]} {first[:2]}")
+    return out
+
+
+def _timed(function: Any) -> float:
+    started = time.perf_counter()
+    function()
+    return (time.perf_counter() - started) * 1000
+
+
+def measure(backend: str, scale: float, rebuild: bool) -> dict[str, Any]:
+    url, info = _database(backend, scale, rebuild)
+    services = Services.from_settings(Settings(database_url=url))
+    uai, login = info["largest_uai"], info["principal"]
+    out: dict[str, Any] = {"backend": backend, "dataset": info}
+
+    # 1. Process start to the home page with rows; peak memory; filter changes; notify.
+    started, lines = _child("home", url, uai, login, str(NOTIFY_COUNT))
+    events = {line["event"]: line for line in lines}
+    out["home_s"] = events["home"]["wall"] - started
+    out["home_rows"] = events["home"]["rows"]
+    filters = [ms for values in events["filters"]["ms"].values() for ms in values]
+    out["filter_median_ms"] = statistics.median(filters)
+    out["filter_p95_ms"] = _p95(filters)
+    out["peak_mb"] = max(line["peak_mb"] for line in lines)
+    out["notify_s"] = events["notify"]["seconds"]
+    out["notify_accounts"] = events["notify"]["accounts"]
+    keys = events["notify"]["key_ms"]
+    out["key_p95_ms"] = _p95(keys) if keys else None
+    out["key_max_ms"] = max(keys) if keys else None
+
+    # Reference: the built-in DataTable with the same school's rows, and with 100,000 rows.
+    started, lines = _child("datatable", url, uai, "0")
+    out["datatable_same_s"] = lines[-1]["wall"] - started
+    out["datatable_same_rows"] = lines[-1]["rows"]
+    big = min(100_000, int(info["pupils"]))
+    started, lines = _child("datatable", url, uai, str(big))
+    out["datatable_100k_s"] = lines[-1]["wall"] - started
+    out["datatable_100k_rows"] = lines[-1]["rows"]
+
+    # Floor of notify: one argon2id hash with the app's parameters, times 2,000 / cores.
+    hasher = services.hash_params.hasher()
+    one = statistics.median(_timed(lambda: hasher.hash("mot-de-passe")) for _ in range(15))
+    cores = passwords.worker_count(services.settings.hash_workers)
+    out["hash_ms"] = one
+    out["notify_floor_s"] = NOTIFY_COUNT * one / 1000 / cores
+    out["cores"] = cores
+
+    # 3. Search over the whole académie.
+    queries = _queries(services, 200)
+    directory.search(services, "martin")  # warm the connection
+    times = [_timed(lambda q=q: directory.search(services, q)) for q in queries]
+    out["search_median_ms"] = statistics.median(times)
+    out["search_p95_ms"] = _p95(times)
+    out["search_queries"] = len(times)
+
+    # 5. The PDF of 2,000 slips alone, and the stats of the largest school.
+    with services.sessions() as session:
+        school = session.scalar(select(Establishment).where(Establishment.uai == uai))
+        assert school is not None
+        header = SchoolHeader(school.uai, school.name, "lycée", school.city, school.academie)
+    rng = random.Random(3)
+    rows = [
+        PupilCredential(
+            account_id=n,
+            last_name=rng.choice(("Lefèvre", "Martin", "N'Diaye", "de La Fontaine")),
+            first_name=rng.choice(("Noé", "Léa", "Chloé", "Jean-Baptiste")),
+            division=f"2DE{n % 12 + 1}",
+            level="2de",
+            birth_date=services.clock().date().replace(year=2010),
+            login=f"n.lefevre{n}",
+            temp_password=passwords.generate_temporary_password(),
+            expires_on=services.clock().date(),
+        )
+        for n in range(NOTIFY_COUNT)
+    ]
+    context = DocumentContext(header, services.settings.portal_url, services.clock())
+    out["pdf_s"] = _timed(lambda: documents.pupil_documents_pdf(context, rows)) / 1000
+    stats.school_stats(services, uai)
+    out["stats_ms"] = statistics.median(
+        _timed(lambda: stats.school_stats(services, uai)) for _ in range(5)
+    )
+    return out
+
+
+def verdicts(result: dict[str, Any]) -> list[list[str]]:
+    def row(figure: str, value: str, reference: str, ok: bool | None) -> list[str]:
+        return [figure, value, reference, "-" if ok is None else ("PASS" if ok else "FAIL")]
+
+    ratio = result["datatable_100k_s"] / result["home_s"]
+    notify_ratio = result["notify_s"] / result["notify_floor_s"] if result["notify_s"] else 0
+    return [
+        row("accueil (plus grand établissement), depuis le lancement",
+            f"{result['home_s']:.2f} s ({result['home_rows']} élèves)", "< 1,0 s",
+            result["home_s"] < 1.0),
+        row("DataTable intégré, mêmes lignes (référence)",
+            f"{result['datatable_same_s']:.2f} s ({result['datatable_same_rows']} lignes)",
+            "référence", None),
+        row("DataTable intégré, 100 000 lignes (référence)",
+            f"{result['datatable_100k_s']:.2f} s ({result['datatable_100k_rows']} lignes)",
+            f"accueil ≥ 10× plus rapide : {ratio:.1f}×", ratio >= 10),
+        row("changement de filtre (médiane / p95)",
+            f"{result['filter_median_ms']:.0f} / {result['filter_p95_ms']:.0f} ms",
+            "p95 < 100 ms", result["filter_p95_ms"] < 100),
+        row(f"recherche académie ({result['search_queries']} requêtes, médiane / p95)",
+            f"{result['search_median_ms']:.1f} / {result['search_p95_ms']:.1f} ms",
+            "p95 < 100 ms", result["search_p95_ms"] < 100),
+        row(f"(re)notifier {result['notify_accounts']} élèves + PDF",
+            f"{result['notify_s']:.1f} s",
+            f"plancher {result['notify_floor_s']:.1f} s ({result['hash_ms']:.1f} ms × "
+            f"{NOTIFY_COUNT} / {result['cores']} cœurs) ; ≤ 1,2× : {notify_ratio:.2f}×",
+            result["notify_accounts"] == NOTIFY_COUNT and notify_ratio <= 1.2),
+        row("touche pendant la notification (p95 / max)",
+            "aucune mesure" if result["key_p95_ms"] is None
+            else f"{result['key_p95_ms']:.0f} / {result['key_max_ms']:.0f} ms",
+            "< 100 ms", result["key_max_ms"] is not None and result["key_max_ms"] < 100),
+        row("PDF de 2 000 fiches seul", f"{result['pdf_s']:.2f} s", "< 2 s", result["pdf_s"] < 2),
+        row("statistiques du plus grand établissement", f"{result['stats_ms']:.0f} ms",
+            "< 300 ms", result["stats_ms"] < 300),
+        row("mémoire maximale (processus de l'interface)", f"{result['peak_mb']:.0f} Mo",
+            "< 400 Mo", result["peak_mb"] < 400),
+    ]  # fmt: skip
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--backend", choices=["sqlite", "postgresql", "both"], default="sqlite")
+    parser.add_argument("--scale", type=float, default=1.0)
+    parser.add_argument("--rebuild", action="store_true")
+    parser.add_argument("--output", type=Path, default=ROOT / "bench.json")
+    args = parser.parse_args()
+    backends = ["sqlite", "postgresql"] if args.backend == "both" else [args.backend]
+    report: dict[str, Any] = {
+        "machine": {
+            "cores": os.cpu_count(),
+            "python": platform.python_version(),
+            "sqlite": sqlite3.sqlite_version,
+            "platform": platform.platform(),
+        },
+        "results": [],
+    }
+    failed = False
+    for backend in backends:
+        result = measure(backend, args.scale, args.rebuild)
+        table = verdicts(result)
+        report["results"].append(result | {"verdicts": table})
+        failed |= any(line[3] == "FAIL" for line in table)
+        info = result["dataset"]
+        print(
+            f"\n{backend} — {info['schools']} établissements, {info['accounts']:,} comptes "
+            f"({info['pupils']:,} élèves, {info['guardians']:,} responsables), "
+            f"construits en {info['seconds']:.0f} s".replace(",", " ")
+        )
+        print(tabulate(table, headers=["mesure", "valeur", "référence / cible", "verdict"]))
+    args.output.write_text(json.dumps(report, ensure_ascii=False, indent=2, default=str))
+    print(f"\nJSON : {args.output}")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    with tempfile.TemporaryDirectory():
+        sys.exit(main())
