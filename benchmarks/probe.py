@@ -25,6 +25,11 @@ WAIT_STEP = 0.002
 
 
 def _peak_mb() -> float:
+    """This process's peak resident memory (VmHWM: unlike ru_maxrss, not inherited from the
+    parent that forked it, which may have built a million-row dataset)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
@@ -46,7 +51,7 @@ def home(url: str, uai: str, login: str, notify_count: int) -> None:
     from educonnect_tui.app import create_app
     from educonnect_tui.domain import auth
     from educonnect_tui.domain.audit import Actor
-    from educonnect_tui.domain.enums import AccountKind, AccountState, Module
+    from educonnect_tui.domain.enums import AccountKind, AccountState, Module, PupilStatus
     from educonnect_tui.domain.models import Establishment, Staff
     from educonnect_tui.domain.network import Connection, NetworkMode
     from educonnect_tui.domain.notification import notify
@@ -104,6 +109,7 @@ def home(url: str, uai: str, login: str, notify_count: int) -> None:
                         .join(Pupil, Pupil.id == Account.pupil_id)
                         .where(Pupil.establishment_id == school.id)
                         .where(Account.state.in_(NOTIFIABLE_BY_DEFAULT))
+                        .where(Pupil.status == PupilStatus.ENROLLED)
                         .order_by(Account.id)
                         .limit(notify_count)
                     )

@@ -33,11 +33,13 @@ from dataclasses import dataclass, field
 from importlib import resources
 from itertools import groupby
 from pathlib import Path
-
-from fpdf import FPDF
+from typing import TYPE_CHECKING
 
 from .credentials import DocumentContext, GuardianCredential, PupilCredential
 from .errors import DocumentError
+
+if TYPE_CHECKING:
+    from fpdf import FPDF
 
 __all__ = [
     "StagedFile",
@@ -378,6 +380,8 @@ def _new_pdf(ctx: DocumentContext, title: str) -> Iterator[_Pdf]:
     """
     try:
         with contextlib.ExitStack() as stack:
+            from fpdf import FPDF  # imported on first document: 0.2 s off every start
+
             pdf = FPDF(orientation="P", unit="mm", format="A4")
             pdf.set_auto_page_break(False)
             pdf.set_margins(0, 0, 0)

@@ -12,8 +12,7 @@ import contextlib
 import math
 from dataclasses import dataclass
 from pathlib import Path
-
-from fpdf import FPDF
+from typing import TYPE_CHECKING
 
 from . import audit, documents, permissions
 from .auth import SignedIn
@@ -21,6 +20,9 @@ from .enums import AccountKind, AccountState, ActivationMethod
 from .errors import DocumentError
 from .services import Services
 from .stats import ClassStats, SchoolStats, day, pct, render_csv
+
+if TYPE_CHECKING:
+    from fpdf import FPDF
 
 FOLDER = "statistiques"
 
@@ -113,6 +115,8 @@ def stats_pdf(stats: SchoolStats) -> bytes:
     """
     try:
         with contextlib.ExitStack() as stack:
+            from fpdf import FPDF  # imported on first document: 0.2 s off every start
+
             pdf = FPDF(orientation="P", unit="mm", format="A4")
             pdf.set_auto_page_break(False)
             pdf.set_margins(0, 0, 0)

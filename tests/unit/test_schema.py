@@ -24,3 +24,13 @@ def test_sqlite_runs_with_wal_foreign_keys_and_busy_timeout(sqlite_url: str) -> 
         assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
         assert connection.exec_driver_sql("PRAGMA busy_timeout").scalar() == 10_000
     engine.dispose()
+
+
+def test_head_revision_constant_is_alembics_head(sqlite_url: str) -> None:
+    from alembic.script import ScriptDirectory
+
+    engine = db.make_engine(sqlite_url)
+    script = ScriptDirectory.from_config(db._alembic_config(engine))
+    assert script.get_current_head() == db.HEAD_REVISION
+    assert db.current_revision(engine) == db.HEAD_REVISION
+    engine.dispose()
