@@ -16,6 +16,7 @@ import calendar
 import datetime as dt
 import threading
 from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -37,7 +38,7 @@ from .enums import AccountKind, AccountState, PupilStatus
 from .errors import Cancelled, ConcurrentModification, InvalidInput
 from .establishments import get_by_uai
 from .models import Account, Division, Establishment, Guardian, GuardianLink, Pupil
-from .passwords import generate_temporary_password, hash_many
+from .passwords import generate_temporary_password, hash_many, worker_count
 from .permissions import Action, require_selection
 from .selection import NOTIFIABLE_BY_DEFAULT, Selection, accounts_of
 from .services import Services
@@ -189,19 +190,39 @@ def notify(
         if progress is not None:
             progress(phase, done, total)
 
-    hashes = hash_many(
-        [r.credential.temp_password for r in rows],
-        services.hash_params,
-        workers=services.settings.hash_workers,
-        progress=lambda done, total: report("hachage", done, total),
-        cancel=cancel,
-    )
-    _check_cancel(cancel)
-    report("documents", 0, 1)
     context = DocumentContext(
         school=header, portal_url=services.settings.portal_url, generated_at=now
     )
-    staged = _stage_documents(context, kind, [r.credential for r in rows], pdf_path, csv_path)
+    credentials = [r.credential for r in rows]
+    workers = worker_count(services.settings.hash_workers)
+    # The documents need the clear passwords, not their hashes: on several cores they are
+    # drawn in their own process while the pool hashes, so the PDF costs no extra time
+    # and the interface's process keeps the GIL for key presses.
+    renderer = ProcessPoolExecutor(max_workers=1) if workers > 1 and len(rows) >= 8 else None
+    try:
+        drawing = (
+            renderer.submit(_render_documents, context, kind, credentials, csv_path is not None)
+            if renderer is not None
+            else None
+        )
+        hashes = hash_many(
+            [r.credential.temp_password for r in rows],
+            services.hash_params,
+            workers=services.settings.hash_workers,
+            progress=lambda done, total: report("hachage", done, total),
+            cancel=cancel,
+        )
+        _check_cancel(cancel)
+        report("documents", 0, 1)
+        pdf, csv = (
+            drawing.result()
+            if drawing is not None
+            else _render_documents(context, kind, credentials, csv_path is not None)
+        )
+    finally:
+        if renderer is not None:
+            renderer.shutdown(wait=False, cancel_futures=True)
+    staged = _stage_documents(pdf, csv, pdf_path, csv_path)
     report("documents", 1, 1)
     try:
         _check_cancel(cancel)
@@ -220,21 +241,27 @@ def _check_cancel(cancel: threading.Event | None) -> None:
         raise Cancelled("Opération annulée : aucun mot de passe n'a été modifié.")
 
 
-def _stage_documents(
+def _render_documents(
     context: DocumentContext,
     kind: AccountKind,
     credentials: Sequence[PupilCredential | GuardianCredential],
-    pdf_path: Path,
-    csv_path: Path | None,
-) -> list[documents.StagedFile]:
+    with_csv: bool,
+) -> tuple[bytes, bytes]:
+    """The PDF and the CSV as bytes (run in a separate process on several cores)."""
     if kind is AccountKind.PUPIL:
         pupils = [c for c in credentials if isinstance(c, PupilCredential)]
-        pdf = documents.pupil_documents_pdf(context, pupils)
-        csv = documents.pupil_csv(pupils) if csv_path else b""
-    else:
-        guardians = [c for c in credentials if isinstance(c, GuardianCredential)]
-        pdf = documents.guardian_letters_pdf(context, guardians)
-        csv = documents.guardian_csv(guardians) if csv_path else b""
+        return documents.pupil_documents_pdf(context, pupils), (
+            documents.pupil_csv(pupils) if with_csv else b""
+        )
+    guardians = [c for c in credentials if isinstance(c, GuardianCredential)]
+    return documents.guardian_letters_pdf(context, guardians), (
+        documents.guardian_csv(guardians) if with_csv else b""
+    )
+
+
+def _stage_documents(
+    pdf: bytes, csv: bytes, pdf_path: Path, csv_path: Path | None
+) -> list[documents.StagedFile]:
     staged = [documents.stage_file(pdf_path, pdf)]
     if csv_path is not None:
         try:

@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import select
 
 from educonnect_tui.cli import main
+from educonnect_tui.domain import db
 from educonnect_tui.domain.enums import AccountState
 from educonnect_tui.domain.models import Account
 from educonnect_tui.domain.services import Services
@@ -107,7 +108,7 @@ def test_db_upgrade_is_idempotent(
     monkeypatch.setenv("EDUCONNECT_DATABASE_URL", f"sqlite:///{tmp_path / 'new.db'}")
     for _ in range(2):
         code, out, _ = run(["db", "upgrade"], capsys)
-        assert code == 0 and "révision 0002" in out
+        assert code == 0 and f"révision {db.HEAD_REVISION}" in out
 
 
 def test_notify_then_stats(
