@@ -164,6 +164,7 @@ def measure(backend: str, scale: float, rebuild: bool) -> dict[str, Any]:
     out["notify_s"] = events["notify"]["seconds"]
     out["notify_accounts"] = events["notify"]["accounts"]
     keys = events["notify"]["key_ms"]
+    out["key_ms"] = keys
     out["key_p95_ms"] = _p95(keys) if keys else None
     out["key_max_ms"] = max(keys) if keys else None
 
