@@ -16,6 +16,8 @@ from pathlib import Path
 
 import pytest
 
+from educonnect_tui.domain import db
+
 ROOT = Path(__file__).resolve().parent.parent
 
 HEADLESS = textwrap.dedent(
@@ -69,7 +71,7 @@ def test_wheel_installs_and_runs_in_a_fresh_environment(tmp_path: Path) -> None:
         return result.stdout
 
     cli = env_dir / "bin" / "educonnect-tui"
-    assert "révision 0002" in run(cli, "db", "upgrade")
+    assert f"révision {db.HEAD_REVISION}" in run(cli, "db", "upgrade")
     assert "Collège Jean Moulin" in run(cli, "demo", "--no-open")
     out = run(
         cli,
