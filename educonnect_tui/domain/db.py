@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
@@ -25,6 +25,40 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+# Pragmas a caller changed for one transaction (``sqlite_pragmas_for_transaction``),
+# with the values put back when the connection returns to the pool.
+_RESTORE_PRAGMAS = "educonnect_restore_pragmas"
+
+
+def _sqlite_checkin(dbapi_connection: Any, record: Any) -> None:
+    restore = record.info.pop(_RESTORE_PRAGMAS, None)
+    if restore and dbapi_connection is not None:
+        cursor = dbapi_connection.cursor()
+        for name, value in restore:
+            cursor.execute(f"PRAGMA {name}={value}")
+        cursor.close()
+
+
+def sqlite_pragmas_for_transaction(
+    connection: Connection, changes: Sequence[tuple[str, str, str]]
+) -> bool:
+    """Set SQLite pragmas ``(name, value, restored value)`` until the connection is returned.
+
+    For bulk work only: ``foreign_keys=OFF`` lets SQLite empty a table without visiting
+    its rows, but has no effect inside a transaction, so this must run before the
+    transaction begins; it returns False (and changes nothing) when one is already open.
+    The pool puts the values back after the commit or rollback (``_sqlite_checkin``).
+    """
+    raw = connection.connection.dbapi_connection
+    if raw is None or getattr(raw, "in_transaction", True):
+        return False
+    restore = connection.connection.info.setdefault(_RESTORE_PRAGMAS, [])
+    for name, value, restored in changes:
+        connection.exec_driver_sql(f"PRAGMA {name}={value}")
+        restore.append((name, restored))
+    return True
+
+
 def make_engine(url: str) -> Engine:
     """An engine for ``url``; SQLite gets WAL, foreign keys and a busy timeout."""
     parsed = make_url(url)
@@ -34,6 +68,7 @@ def make_engine(url: str) -> Engine:
             Path(database).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(parsed, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
         event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "checkin", _sqlite_checkin)
         return engine
     if parsed.get_backend_name() == "postgresql" and parsed.drivername == "postgresql":
         parsed = parsed.set(drivername="postgresql+psycopg")
