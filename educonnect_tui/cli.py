@@ -81,6 +81,22 @@ def _positive(text: str) -> int:
     return int(text)
 
 
+def _scale(text: str) -> str | float:
+    """``college`` (the default demo), ``academie`` (1.0) or a fraction of the académie."""
+    value = text.strip().lower().replace("é", "e").replace("è", "e")
+    if value in ("college", "academie"):
+        return value if value == "college" else 1.0
+    try:
+        fraction = float(value)
+    except ValueError:
+        fraction = 0.0
+    if not 0 < fraction <= 2:
+        raise argparse.ArgumentTypeError(
+            f"« {text} » (college, academie ou une fraction de l'académie, ex. 0.05)"
+        )
+    return fraction
+
+
 def build_parser() -> FrenchParser:
     parser = FrenchParser(
         prog="educonnect-tui",
@@ -98,6 +114,14 @@ def build_parser() -> FrenchParser:
         "--no-open", action="store_true", help="crée et affiche sans ouvrir l'interface"
     )
     demo.add_argument("--seed", type=int, default=None, help="graine des données (déterministes)")
+    demo.add_argument(
+        "--scale",
+        type=_scale,
+        default="college",
+        metavar="college|academie|FRACTION",
+        help="college : un collège et une école (défaut) ; academie : 500 établissements et "
+        "un million de comptes (données de mesure) ; 0.05 : 5 %% de l'académie",
+    )
 
     database = commands.add_parser("db", help="base de données")
     db_commands = database.add_subparsers(
@@ -253,9 +277,12 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
     services = _services()
     services.upgrade()
-    seed = demo.DEMO_SEED if args.seed is None else args.seed
-    summary = demo.create_demo(services, Actor.command_line(), seed=seed, reset=args.reset)
-    print("\n".join(summary.lines()))
+    if args.scale == "college":
+        seed = demo.DEMO_SEED if args.seed is None else args.seed
+        summary = demo.create_demo(services, Actor.command_line(), seed=seed, reset=args.reset)
+        print("\n".join(summary.lines()))
+    else:
+        print("\n".join(_build_academie(services, args)))
     if args.no_open:
         return 0
     if sys.stdin.isatty():
@@ -263,6 +290,34 @@ def cmd_demo(args: argparse.Namespace) -> int:
         with contextlib.suppress(EOFError):
             input("\nNotez ces identifiants, puis appuyez sur Entrée pour ouvrir l'interface… ")
     return _open_tui(services)
+
+
+def _build_academie(services: Services, args: argparse.Namespace) -> list[str]:
+    """``demo --scale academie``: about a minute, with one progress line on stderr."""
+    from .domain import academie
+
+    tty = sys.stderr.isatty()
+
+    def progress(message: str) -> None:
+        if tty:
+            print(f"\r\033[K{message}", end="", file=sys.stderr, flush=True)
+        else:
+            print(message, file=sys.stderr, flush=True)
+
+    seed = academie.ACADEMIE_SEED if args.seed is None else args.seed
+    try:
+        summary = academie.build(
+            services,
+            Actor.command_line(),
+            seed=seed,
+            scale=args.scale,
+            reset=args.reset,
+            progress=progress,
+        )
+    finally:
+        if tty:
+            print("\r\033[K", end="", file=sys.stderr, flush=True)
+    return summary.lines()
 
 
 def _open_tui(services: Services) -> int:

@@ -8,7 +8,9 @@ campaign that started about ten weeks ago. Staff passwords and TOTP secrets come
 running the demo again renews them instead of rebuilding everything.
 
 ``reset=True`` empties the whole database (every table) before recreating the demo; it
-is refused when the database holds any establishment that is not a demo one.
+is refused when the database holds any establishment that is not a demo one (this
+collège and école, or the académie of ``academie.py``). Without it, a database holding
+the académie is refused too: the two demos are not meant to be mixed.
 """
 
 from __future__ import annotations
@@ -18,15 +20,15 @@ import datetime as dt
 import itertools
 import random
 import secrets
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-import pyotp
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from tabulate import tabulate
 
 from . import audit, audit_guard, establishments
+from .academie_plan import LARGEST_UAI, is_academie_uai
 from .accounts import LoginAllocator, guardian_account, pupil_account
 from .audit import Actor
 from .db import transaction
@@ -65,7 +67,7 @@ from .models import (
 )
 from .passwords import hash_password
 from .services import Services
-from .staff import NewStaff, create_staff, generate_staff_password, provisioning_uri
+from .staff import NewStaff, create_staff, renew_credentials
 from .states import Event, Lockout, transition
 
 DEMO_SEED = 20260901
@@ -160,7 +162,12 @@ def create_demo(
     now = services.clock()
     with transaction(services.sessions) as session:
         if reset:
-            _empty_database(session)
+            empty_database(session)
+        elif session.scalar(select(Establishment.id).where(Establishment.uai == LARGEST_UAI)):
+            raise InvalidInput(
+                "la base contient l'académie (demo --scale academie) : « demo --reset » la "
+                "remplace par la démonstration du collège."
+            )
         existing = session.scalar(select(Establishment).where(Establishment.uai == COLLEGE_UAI))
         if existing is not None:
             new_staff = _renew_staff(session, services)
@@ -183,20 +190,25 @@ def create_demo(
 # --- reset and rerun ------------------------------------------------------------------
 
 
-def _empty_database(session: Session) -> None:
-    """Delete every row, children first: the demo owns the database when reset is asked."""
-    foreign = session.scalars(
-        select(Establishment.uai)
-        .where(Establishment.uai.not_in(DEMO_UAIS))
-        .order_by(Establishment.uai)
-    ).all()
-    if foreign:
-        raise InvalidInput(
-            "Réinitialisation refusée : la base contient d'autres établissements que ceux "
-            f"de la démonstration ({', '.join(foreign)}). « demo --reset » vide toute la base."
-        )
+def empty_database(session: Session) -> None:
+    """Delete every row, children first: the demo owns the database when reset is asked.
+
+    Also used by ``academie.build``; the académie's schools count as demo ones.
+    """
+    check_resettable(session.scalars(select(Establishment.uai).order_by(Establishment.uai)))
     # The audit trail's triggers refuse DELETE: audit_guard empties it on purpose.
     audit_guard.empty_tables(session, list(reversed(Base.metadata.sorted_tables)))
+
+
+def check_resettable(uais: Iterable[str]) -> None:
+    """Refuse to empty a database holding schools that are not the demos' (``InvalidInput``)."""
+    foreign = [uai for uai in uais if uai not in DEMO_UAIS and not is_academie_uai(uai)]
+    if foreign:
+        shown = ", ".join(foreign[:5]) + ("…" if len(foreign) > 5 else "")
+        raise InvalidInput(
+            "Réinitialisation refusée : la base contient d'autres établissements que ceux "
+            f"de la démonstration ({shown}). « demo --reset » vide toute la base."
+        )
 
 
 def _renew_staff(session: Session, services: Services) -> list[NewStaff]:
@@ -210,30 +222,11 @@ def _renew_staff(session: Session, services: Services) -> list[NewStaff]:
         .distinct()
         .order_by(Staff.id)
     ).all()
-    renewed = []
-    for member in members:
-        if (member.first_name, member.last_name, member.title) not in wanted:
-            continue
-        password = generate_staff_password()
-        secret = pyotp.random_base32()
-        member.password_hash = hash_password(password, services.hash_params)
-        member.totp_secret = secret
-        member.last_totp_step = None
-        Lockout.record_success(member)
-        renewed.append(
-            NewStaff(
-                id=member.id,
-                login=member.login,
-                first_name=member.first_name,
-                last_name=member.last_name,
-                role=member.role,
-                title=member.title,
-                password=password,
-                totp_secret=secret,
-                provisioning_uri=provisioning_uri(member.login, secret),
-            )
-        )
-    return renewed
+    return [
+        renew_credentials(member, services.hash_params)
+        for member in members
+        if (member.first_name, member.last_name, member.title) in wanted
+    ]
 
 
 def _summary(session: Session, created: bool, staff: list[NewStaff]) -> DemoSummary:

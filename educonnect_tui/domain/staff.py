@@ -14,6 +14,7 @@ from .errors import InvalidInput
 from .identifiers import login_base, next_login
 from .models import Establishment, Staff
 from .passwords import HashParams, hash_password
+from .states import Lockout
 
 ISSUER = "EduConnect TUI"
 _STAFF_PASSWORD_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnpqrstuvwxyz23456789"
@@ -92,4 +93,29 @@ def create_staff(
         password=password,
         totp_secret=secret,
         provisioning_uri=provisioning_uri(login, secret),
+    )
+
+
+def renew_credentials(member: Staff, hash_params: HashParams) -> NewStaff:
+    """A new password and TOTP secret for ``member`` (demos print them again), unblocked.
+
+    The old ones cannot be shown again: only their hash and the secret are stored, and
+    a demo's operator rerunning it has usually lost what was printed.
+    """
+    password = generate_staff_password()
+    secret = pyotp.random_base32()
+    member.password_hash = hash_password(password, hash_params)
+    member.totp_secret = secret
+    member.last_totp_step = None
+    Lockout.record_success(member)
+    return NewStaff(
+        id=member.id,
+        login=member.login,
+        first_name=member.first_name,
+        last_name=member.last_name,
+        role=member.role,
+        title=member.title,
+        password=password,
+        totp_secret=secret,
+        provisioning_uri=provisioning_uri(member.login, secret),
     )
