@@ -38,8 +38,8 @@ sys.path.insert(0, str(ROOT))
 from sqlalchemy import create_engine, select, text  # noqa: E402
 from tabulate import tabulate  # noqa: E402
 
-from benchmarks import dataset  # noqa: E402
-from educonnect_tui.domain import directory, documents, passwords, stats  # noqa: E402
+from educonnect_tui.domain import academie, directory, documents, passwords, stats  # noqa: E402
+from educonnect_tui.domain.audit import Actor  # noqa: E402
 from educonnect_tui.domain.credentials import (  # noqa: E402
     DocumentContext,
     PupilCredential,
@@ -65,7 +65,7 @@ def _database(backend: str, scale: float, rebuild: bool) -> tuple[str, dict[str,
     stamp_dir = ROOT / ".bench"
     stamp_dir.mkdir(exist_ok=True)
     stamp = stamp_dir / f"{backend}.json"
-    wanted = {"scale": scale, "seed": 2026, "version": 1}
+    wanted = {"scale": scale, "seed": academie.ACADEMIE_SEED, "version": 2}
     if backend == "sqlite":
         path = stamp_dir / "academie.db"
         url = f"sqlite:///{path}"
@@ -88,12 +88,16 @@ def _database(backend: str, scale: float, rebuild: bool) -> tuple[str, dict[str,
             connection.execute(text("CREATE DATABASE educonnect_bench"))
         admin.dispose()
     print(f"[{backend}] construction de l'académie (échelle {scale})…", file=sys.stderr)
-    built = dataset.build(
+    built = academie.build(
         Services.from_settings(Settings(database_url=url)),
+        Actor.command_line(),
+        seed=academie.ACADEMIE_SEED,
         scale=scale,
         progress=lambda message: print(f"  {message}", file=sys.stderr),
     )
-    info = wanted | built.__dict__
+    info = wanted | {  # the staff's one-time passwords are not kept
+        key: value for key, value in built.__dict__.items() if key != "staff"
+    }
     stamp.write_text(json.dumps(info))
     return url, info
 

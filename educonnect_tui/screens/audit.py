@@ -17,7 +17,7 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import DataTable, Footer, Input, Select, Static
+from textual.widgets import DataTable, Input, Select, Static
 
 from .. import keys
 from ..domain import audit_log
@@ -26,6 +26,7 @@ from ..domain.audit_log import AuditFilter, AuditRow
 from ..domain.auth import SignedIn
 from ..domain.errors import InvalidInput
 from ..domain.services import Services
+from ..widgets.key_bar import KeyBar
 from ..widgets.worker_errors import ReportsWorkerErrors
 
 PAGE_SIZE = 50
@@ -100,7 +101,7 @@ class AuditScreen(ReportsWorkerErrors, Screen[None]):
         )
         yield table
         yield Static("Chargement…", id="audit-status")
-        yield Footer(compact=True)
+        yield KeyBar()
 
     def on_mount(self) -> None:
         table = self.query_one("#audit-table", DataTable)

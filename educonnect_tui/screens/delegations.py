@@ -18,7 +18,6 @@ from textual.screen import ModalScreen, Screen
 from textual.widgets import (
     Button,
     DataTable,
-    Footer,
     Input,
     Label,
     Select,
@@ -34,6 +33,7 @@ from ..domain.enums import Module
 from ..domain.errors import DomainError, InvalidInput
 from ..domain.permissions import today
 from ..domain.services import Services
+from ..widgets.key_bar import KeyBar
 from ..widgets.worker_errors import ReportsWorkerErrors
 
 _STATE_STYLE = {
@@ -93,7 +93,7 @@ class DelegationsScreen(ReportsWorkerErrors, Screen[None]):
         )
         yield table
         yield Static("Chargement…", id="delegations-status")
-        yield Footer(compact=True)
+        yield KeyBar()
 
     def on_mount(self) -> None:
         table = self.query_one("#delegations-table", DataTable)

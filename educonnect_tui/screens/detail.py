@@ -11,7 +11,7 @@ from textual import work
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from .. import keys
 from ..domain.activation import format_french_datetime
@@ -21,6 +21,7 @@ from ..domain.enums import AccountKind, AccountState, Module, StaffRole
 from ..domain.notification import NotifyResult
 from ..domain.selection import Selection
 from ..domain.services import Services
+from ..widgets.key_bar import KeyBar
 from ..widgets.state_badge import BLOCKED_SYMBOL, state_text
 from ..widgets.worker_errors import ReportsWorkerErrors
 from .helpdesk import Target, start_reset, start_unblock
@@ -75,7 +76,7 @@ class DetailScreen(ReportsWorkerErrors, Screen[None]):
             yield Static("Chargement…", id="detail-account")
             yield Static("", id="detail-relatives")
             yield Static("", id="detail-history")
-        yield Footer(compact=True)
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self.load()

@@ -29,7 +29,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen, Screen
 from textual.timer import Timer
-from textual.widgets import Button, Footer, Input, Label, OptionList, Static
+from textual.widgets import Button, Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
 from .. import keys
@@ -40,6 +40,7 @@ from ..domain.enums import AccountKind, AccountState, Module
 from ..domain.helpdesk import HelpdeskRow, ResetResult
 from ..domain.passwords import TEMP_PASSWORD_ALPHABET
 from ..domain.services import Services
+from ..widgets.key_bar import KeyBar
 from ..widgets.state_badge import BLOCKED_SYMBOL, state_text
 from ..widgets.worker_errors import ReportsWorkerErrors
 
@@ -436,7 +437,7 @@ class HelpdeskScreen(ReportsWorkerErrors, Screen[None]):
         )
         yield Static(self._idle_status(), id="helpdesk-status")
         yield OptionList(id="helpdesk-results", compact=True)
-        yield Footer(compact=True)
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self.set_focus(self.query_one("#helpdesk-search", Input))

@@ -15,7 +15,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import Footer, Input, Label, SelectionList, Static, TabbedContent, TabPane
+from textual.widgets import Input, Label, SelectionList, Static, TabbedContent, TabPane
 
 from .. import keys
 from ..domain.auth import SignedIn
@@ -27,6 +27,7 @@ from ..domain.selection import Selection
 from ..domain.services import Services
 from ..widgets.account_table import AccountTable
 from ..widgets.filters import ClassFilter, StateFilter
+from ..widgets.key_bar import KeyBar
 from ..widgets.worker_errors import ReportsWorkerErrors
 from .notify import NotifyRequest, start_notify
 
@@ -35,7 +36,6 @@ NARROW = 110
 # Ticked rows are notified whatever their state, except désactivé (never notifiable).
 NOTIFIABLE = tuple(s for s in AccountState if s is not AccountState.DEACTIVATED)
 SEARCH_DEBOUNCE = 0.15
-BINDINGS_DELAY = 0.25  # seconds before the footer follows the highlighted row
 # Keys that need a permission (greyed until the scope is known, and when refused).
 _ACTION_NEEDS = {
     "notify_accounts": Action.NOTIFY,
@@ -65,7 +65,6 @@ class HomeScreen(ReportsWorkerErrors, Screen[None]):
         self.totals: dict[AccountKind, int | None] = {kind: None for kind in AccountKind}
         self._search_timer: Timer | None = None
         self._row_keys: tuple[bool, bool, bool] | None = None  # see _highlighted
-        self._bindings_timer: Timer | None = None
 
     # -- layout ----------------------------------------------------------------
 
@@ -107,7 +106,7 @@ class HomeScreen(ReportsWorkerErrors, Screen[None]):
                             id="table-responsables",
                         )
                 yield Static("", id="status")
-        yield Footer(compact=True)
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self._apply_width(self.size.width)
@@ -257,19 +256,14 @@ class HomeScreen(ReportsWorkerErrors, Screen[None]):
 
     @on(AccountTable.Highlighted)
     def _highlighted(self) -> None:
-        # Textual's footer recomposes on every refresh_bindings (about 35 ms here): only
-        # when a key's applicability changes, not on each cursor move or page arrival.
+        # The key bar follows when a key's applicability changes, not on each cursor move.
         if self.table.total is None:
             return  # a new query is loading: its count and page will highlight again
         row = self.table.current_row
         applies = (row is not None, isinstance(row, PupilRow), bool(self.selected[self.kind]))
         if applies != self._row_keys:
             self._row_keys = applies
-            # Deferred: while someone flips filters, rows are painted first and the
-            # footer catches up when they pause.
-            if self._bindings_timer is not None:
-                self._bindings_timer.stop()
-            self._bindings_timer = self.set_timer(BINDINGS_DELAY, self.refresh_bindings)
+            self.refresh_bindings()
 
     # -- actions ---------------------------------------------------------------
 

@@ -15,7 +15,7 @@ from textual.app import ComposeResult
 from textual.containers import CenterMiddle, Horizontal, Vertical
 from textual.content import Content
 from textual.screen import Screen
-from textual.widgets import Button, Footer, Input, Label, RadioButton, RadioSet, Static
+from textual.widgets import Button, Input, Label, RadioButton, RadioSet, Static
 from textual.worker import Worker, WorkerState
 
 from .. import keys
@@ -25,6 +25,7 @@ from ..domain.enums import Module
 from ..domain.errors import AccountBlocked, DomainError
 from ..domain.network import Connection
 from ..domain.services import Services
+from ..widgets.key_bar import KeyBar
 
 if TYPE_CHECKING:
     from ..app import EduConnectApp
@@ -107,7 +108,7 @@ class LoginScreen(Screen[None]):
                     id="login-hint",
                     markup=False,
                 )
-        yield Footer()
+        yield KeyBar()
 
     # -- module -----------------------------------------------------------------
 

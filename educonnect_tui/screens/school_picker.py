@@ -11,7 +11,7 @@ from textual.app import ComposeResult
 from textual.containers import CenterMiddle, Vertical
 from textual.content import Content
 from textual.screen import Screen
-from textual.widgets import Footer, Label, OptionList, Static
+from textual.widgets import Label, OptionList, Static
 from textual.widgets.option_list import Option
 from textual.worker import Worker, WorkerState
 
@@ -20,6 +20,7 @@ from ..domain import auth
 from ..domain.auth import SignedIn
 from ..domain.errors import DomainError
 from ..domain.services import Services
+from ..widgets.key_bar import KeyBar
 
 CHOOSE_GROUP = "choose-school"
 
@@ -57,7 +58,7 @@ class SchoolPickerScreen(Screen[SignedIn | None]):
                 id="schools",
             )
             yield Label("", id="picker-error")
-        yield Footer()
+        yield KeyBar()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "choose" and (self.busy or self.query_one(OptionList).highlighted is None):

@@ -20,7 +20,7 @@ from textual.coordinate import Coordinate
 from textual.geometry import Region
 from textual.screen import Screen
 from textual.widget import Widget
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Static
 from textual.worker import Worker
 
 from .. import keys
@@ -40,6 +40,7 @@ from ..domain.stats import (
     stats_for,
 )
 from ..domain.stats_export import ExportResult, export_stats
+from ..widgets.key_bar import KeyBar
 from ..widgets.state_badge import BLOCKED_SYMBOL, state_text
 from ..widgets.worker_errors import ReportsWorkerErrors
 
@@ -108,7 +109,7 @@ class StatsScreen(ReportsWorkerErrors, Screen[str | None]):
             yield Static("", id="stats-pass-title", classes="stats-section")
             yield DataTable(id="stats-pass", cursor_type="row", zebra_stripes=True)
             yield Static("", id="stats-pass-more")
-        yield Footer(compact=True)
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self._apply_width(self.size.width)
