@@ -18,6 +18,11 @@ import time
 from pathlib import Path
 from typing import Any
 
+# First, as in the real process (the command imports the package before Textual): the
+# package sets the collector's thresholds for the start-up.
+import educonnect_tui  # noqa: F401
+
+# isort: split
 from textual.app import App, ComposeResult
 from textual.pilot import Pilot
 
@@ -45,7 +50,7 @@ async def _until(pilot: Pilot[Any], condition: Any, timeout: float = 60.0) -> No
         await asyncio.sleep(WAIT_STEP)
 
 
-def home(url: str, uai: str, login: str, notify_count: int) -> None:
+def home(url: str, uai: str, login: str, notify_count: int, *, start_only: bool = False) -> None:
     from sqlalchemy import select
 
     from educonnect_tui.app import create_app
@@ -81,6 +86,8 @@ def home(url: str, uai: str, login: str, notify_count: int) -> None:
             await _until(pilot, lambda: _shown(app, "#table-eleves"))
             table = app.screen.query_one("#table-eleves", AccountTable)
             _emit(event="home", wall=time.time(), rows=table.total, peak_mb=_peak_mb())
+            if start_only:
+                return
             divisions = [d.name for d in table._listing.divisions()]
             states = list(AccountState)
             timings: dict[str, list[float]] = {}
@@ -216,8 +223,8 @@ def datatable(url: str, uai: str, limit: int) -> None:
 
 def main() -> None:
     what, url, uai, *rest = sys.argv[1:]
-    if what == "home":
-        home(url, uai, rest[0], int(rest[1]))
+    if what in ("home", "start"):
+        home(url, uai, rest[0], int(rest[1]), start_only=what == "start")
     else:
         datatable(url, uai, int(rest[0]))
 

@@ -36,8 +36,7 @@ def _freeze_startup_objects() -> None:
     Python's full collections otherwise walk those hundreds of thousands of objects every
     few screens, a 100 ms pause that shows as a filter change answering late.
     """
-    gc.collect()
-    gc.freeze()
+    gc.freeze()  # no collection first: it cost ~50 ms before the first rows, to free little
     # A screen repaint allocates thousands of short-lived objects: collect the young
     # generation less often, the old ones much less often.
     gc.set_threshold(10_000, 20, 100)

@@ -7,6 +7,7 @@ and opens the modals; every figure comes from the domain.
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
 from rich.markup import escape
 from textual import on, work
@@ -21,7 +22,6 @@ from .. import keys
 from ..domain.auth import SignedIn
 from ..domain.enums import AccountKind, AccountState
 from ..domain.listing import Listing, ListQuery, PupilRow, SortKey
-from ..domain.notification import NotifyResult
 from ..domain.permissions import Action, Scope, scope_of
 from ..domain.selection import Selection
 from ..domain.services import Services
@@ -29,7 +29,10 @@ from ..widgets.account_table import AccountTable
 from ..widgets.filters import ClassFilter, StateFilter
 from ..widgets.key_bar import KeyBar
 from ..widgets.worker_errors import ReportsWorkerErrors
-from .notify import NotifyRequest, start_notify
+
+if TYPE_CHECKING:  # the notification's modules load on the first (re)notification
+    from ..domain.notification import NotifyResult
+    from .notify import NotifyRequest
 
 TAB_KIND = {"eleves": AccountKind.PUPIL, "responsables": AccountKind.GUARDIAN}
 NARROW = 110
@@ -410,6 +413,8 @@ class HomeScreen(ReportsWorkerErrors, Screen[None]):
         else:
             selection = base
             scope = "les comptes affichés"
+        from .notify import NotifyRequest, start_notify
+
         start_notify(self, NotifyRequest(kind=kind, selection=selection, scope=scope))
 
     def action_notify_guardians(self) -> None:
@@ -418,6 +423,8 @@ class HomeScreen(ReportsWorkerErrors, Screen[None]):
             return
         selection = Selection(states=NOTIFIABLE, guardians_of_pupil=row.account_id)
         scope = f"les représentants légaux de {row.first_name} {row.last_name} ({row.division})"
+        from .notify import NotifyRequest, start_notify
+
         start_notify(self, NotifyRequest(AccountKind.GUARDIAN, selection, scope))
 
     def notified(self, request: NotifyRequest, result: NotifyResult) -> None:
