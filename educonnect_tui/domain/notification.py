@@ -38,7 +38,7 @@ from .enums import AccountKind, AccountState, PupilStatus
 from .errors import Cancelled, ConcurrentModification, InvalidInput
 from .establishments import get_by_uai
 from .models import Account, Division, Establishment, Guardian, GuardianLink, Pupil
-from .passwords import generate_temporary_password, hash_many, worker_count
+from .passwords import generate_temporary_password, hash_many, run_in_background, worker_count
 from .permissions import Action, require_selection
 from .selection import NOTIFIABLE_BY_DEFAULT, Selection, accounts_of
 from .services import Services
@@ -198,7 +198,11 @@ def notify(
     # The documents need the clear passwords, not their hashes: on several cores they are
     # drawn in their own process while the pool hashes, so the PDF costs no extra time
     # and the interface's process keeps the GIL for key presses.
-    renderer = ProcessPoolExecutor(max_workers=1) if workers > 1 and len(rows) >= 8 else None
+    renderer = (
+        ProcessPoolExecutor(max_workers=1, initializer=run_in_background)
+        if workers > 1 and len(rows) >= 8
+        else None
+    )
     try:
         drawing = (
             renderer.submit(_render_documents, context, kind, credentials, csv_path is not None)
