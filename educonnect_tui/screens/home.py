@@ -107,6 +107,7 @@ class HomeScreen(ReportsWorkerErrors, Screen[None]):
                             self.queries[AccountKind.GUARDIAN],
                             self.selected[AccountKind.GUARDIAN],
                             id="table-responsables",
+                            load_on_mount=False,
                         )
                 yield Static("", id="status")
         yield KeyBar()
@@ -162,7 +163,7 @@ class HomeScreen(ReportsWorkerErrors, Screen[None]):
             query = replace(self.queries[kind], selection=selection)
             self.queries[kind] = query
             table = self.query_one(f"#table-{self._tab_of(kind)}", AccountTable)
-            table.set_query(query)
+            table.set_query(query, defer=kind is not self.kind)  # the other tab: when shown
             if self.selected[kind]:
                 self._prune_selection(kind, query, frozenset(self.selected[kind]))
         self._update_summary()
@@ -238,6 +239,7 @@ class HomeScreen(ReportsWorkerErrors, Screen[None]):
 
     @on(TabbedContent.TabActivated)
     def _tab_changed(self) -> None:
+        self.table.ensure_loaded()
         self.query_one("#states", StateFilter).show_colours_of(self.kind)
         self._update_status()
         self.refresh_bindings()

@@ -137,6 +137,7 @@ class AccountTable(ReportsWorkerErrors, ScrollView, can_focus=True):
         selected: set[int],
         *,
         id: str | None = None,
+        load_on_mount: bool = True,
     ) -> None:
         super().__init__(id=id)
         self._listing = listing
@@ -149,14 +150,22 @@ class AccountTable(ReportsWorkerErrors, ScrollView, can_focus=True):
         self._pages: dict[int, list[Row]] = {}
         self._loading: set[tuple[int, int]] = set()
         self.columns = COLUMNS[query.kind]
+        # A table in a hidden tab counts nothing until shown (``ensure_loaded``): its
+        # queries would only compete with the visible one's.
+        self._stale = not load_on_mount
 
     # -- loading ---------------------------------------------------------------
 
     def on_mount(self) -> None:
-        self.set_query(self.query_)
+        self.set_query(self.query_, defer=self._stale)
 
-    def set_query(self, query: ListQuery, *, keep_cursor: bool = False) -> None:
-        """Show another filter or sort: forget every page, count again, load the top."""
+    def set_query(
+        self, query: ListQuery, *, keep_cursor: bool = False, defer: bool = False
+    ) -> None:
+        """Show another filter or sort: forget every page, count again, load the top.
+
+        ``defer``: only remember the query; the table loads when ``ensure_loaded`` is called.
+        """
         self.query_ = query
         self._generation += 1
         self._pages.clear()
@@ -165,6 +174,10 @@ class AccountTable(ReportsWorkerErrors, ScrollView, can_focus=True):
         if not keep_cursor:
             self.cursor = 0
             self.scroll_to(y=0, animate=False)
+        self._stale = defer
+        if defer:
+            self.refresh()
+            return
         generation = self._generation
         first_page = self.cursor // PAGE_SIZE
         self._loading.add((generation, first_page))
@@ -179,7 +192,12 @@ class AccountTable(ReportsWorkerErrors, ScrollView, can_focus=True):
         self.refresh()
 
     def reload(self) -> None:
-        self.set_query(self.query_, keep_cursor=True)
+        self.set_query(self.query_, keep_cursor=True, defer=self._stale)
+
+    def ensure_loaded(self) -> None:
+        """Load a table whose query was deferred (its tab is now shown)."""
+        if self._stale:
+            self.set_query(self.query_, keep_cursor=True)
 
     def _fetch_count(self, generation: int, query: ListQuery, page: int) -> None:
         """The count and the page under the cursor in one trip: no wait for a repaint."""
