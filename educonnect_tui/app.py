@@ -40,9 +40,6 @@ def _freeze_startup_objects() -> None:
     # A screen repaint allocates thousands of short-lived objects: collect the young
     # generation less often, the old ones much less often.
     gc.set_threshold(10_000, 20, 100)
-    # Workers (notification, queries) run Python in threads: hand the GIL back to the
-    # interface every millisecond instead of every five, so a key press waits less.
-    sys.setswitchinterval(0.001)
 
 
 class EduConnectApp(App[None]):
@@ -59,6 +56,11 @@ class EduConnectApp(App[None]):
         signed_in: SignedIn | None = None,
     ) -> None:
         super().__init__()
+        # Workers (queries, notification) share the GIL with the interface; sqlite3 gives
+        # it up around every row it steps through and waits a whole switch interval to get
+        # it back while the interface runs Python: 1 ms instead of 5 lets a first page
+        # arrive in tens of milliseconds during start-up, and a key press wait less.
+        sys.setswitchinterval(0.001)
         self.services = services
         self.connection = connection or current_connection()
         self.signed_in = signed_in
