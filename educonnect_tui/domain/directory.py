@@ -1,10 +1,10 @@
 """Search every account of the database (an académie helpdesk), by name or identifier.
 
 A school's lists narrow to its accounts first; here nothing narrows, so the search is
-driven by the index: the longest typed word (the most selective, usually) is a range of
-``search_token``, every other word is checked on the candidates only, and the page
-carries its LIMIT. At a million accounts a query stays in milliseconds. The command
-line's operator owns the database: this service is the command line's (``search``).
+driven by the index: each typed word is a range of ``search_token``, the accounts are
+the intersection of those ranges, and the page carries its LIMIT. At a million accounts
+a query stays in milliseconds. The command line's operator owns the database: this
+service is the command line's (``search``).
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import func, intersect, select
 from sqlalchemy.orm import Session, aliased
 
 from .enums import AccountKind, AccountState, PupilStatus
@@ -51,11 +51,19 @@ def search(services: Services, text: str, *, limit: int = DEFAULT_LIMIT) -> Dire
     terms = list(dict.fromkeys(search_terms(text)))
     if not terms or limit <= 0:
         return DirectoryResult([], more=False)
-    driver = max(terms, key=len)
-    query = select(Account.id).where(Account.id.in_(starting_with(driver)))
-    for term in terms:
-        if term != driver:
-            query = query.where(has_word_starting(term))
+    # Each word of three letters or more is a range of the token index; the accounts
+    # having all of them are the intersection of those ranges (read in index order). A
+    # word of one or two letters ("d'", "Ma") is a range of a tenth of the index: it is
+    # checked on those accounts only, unless nothing longer was typed.
+    wide = [term for term in terms if len(term) < 3]
+    narrow = [term for term in terms if len(term) >= 3] or [
+        wide.pop(wide.index(max(wide, key=len)))
+    ]
+    ranges = [starting_with(term) for term in narrow]
+    query = select(Account.id).where(
+        Account.id.in_(intersect(*ranges) if len(ranges) > 1 else ranges[0]),
+        *(has_word_starting(term) for term in wide),
+    )
     # PostgreSQL must sort the candidates it found: given an indexable ORDER BY it walks
     # the whole search_text index hoping the LIMIT comes early (seconds, not ms). SQLite
     # plans well with the plain column and badly with the expression.

@@ -254,10 +254,13 @@ class SearchToken(Base):
     """
 
     __tablename__ = "search_token"
+    # The account's tokens in one seek: "has this account a word starting with 'ma'?"
+    # (short words of a search), and the deletes when a name changes.
+    __table_args__ = (Index("ix_search_token_account_id_token", "account_id", "token"),)
 
     token: Mapped[str] = mapped_column(TOKEN_TYPE, primary_key=True)
     account_id: Mapped[int] = mapped_column(
-        ForeignKey("account.id", ondelete="CASCADE"), primary_key=True, index=True
+        ForeignKey("account.id", ondelete="CASCADE"), primary_key=True
     )
 
 

@@ -61,6 +61,30 @@ def test_every_word_prefix_of_a_name_finds_the_account(
     assert _matches(services, account_id, login)
 
 
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(first=names, last=names, cuts=st.lists(st.integers(1, 8), min_size=1, max_size=4))
+def test_directory_finds_an_account_by_prefixes_short_and_long(
+    services: Services, first: str, last: str, cuts: list[int]
+) -> None:
+    """Long words are intersected, one- and two-letter words checked on the candidates:
+    whatever the mix, the account whose words they start is found (and only such)."""
+    with services.sessions() as session, session.begin():
+        establishment = factories.school(session, uai=f"{next(_uais):07d}X")
+        account_id = factories.pupil(session, establishment, first_name=first, last_name=last).id
+    own = search_terms(f"{last} {first}")
+    if not own:
+        return
+    query = " ".join(own[i % len(own)][:cut] for i, cut in enumerate(cuts))
+    found = directory.search(services, query, limit=1000)
+    assert account_id in [r.account_id for r in found.rows]
+    with services.sessions() as session:
+        for row in found.rows:
+            text = session.get_one(Account, row.account_id).search_text
+            assert all(any(w.startswith(t) for w in text.split()) for t in search_terms(query))
+
+
 def test_renaming_moves_the_words(services: Services) -> None:
     with services.sessions() as session, session.begin():
         school = factories.school(session)
