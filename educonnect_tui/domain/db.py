@@ -8,12 +8,13 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy import ColumnElement, Connection, Engine, String, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
+PG_SESSION_OPTIONS = "-c random_page_cost=1.1"
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -72,6 +73,14 @@ def make_engine(url: str) -> Engine:
         return engine
     if parsed.get_backend_name() == "postgresql" and parsed.drivername == "postgresql":
         parsed = parsed.set(drivername="postgresql+psycopg")
+    if parsed.get_backend_name() == "postgresql":
+        # The server's default prices a random read four times a sequential one (spinning
+        # disks): it then reads all 770,000 guardian links to find one school's 5,000
+        # rather than follow the index. Our working set is cached or on SSD: 1.1, the
+        # usual setting there (a school's guardians 110 -> 45 ms).
+        return create_engine(
+            parsed, pool_pre_ping=True, connect_args={"options": PG_SESSION_OPTIONS}
+        )
     return create_engine(parsed, pool_pre_ping=True)
 
 
@@ -99,6 +108,21 @@ def _alembic_config(engine: Engine) -> Any:
 # The newest migration (tests/unit/test_schema.py checks it against Alembic's head): a
 # database already there starts without importing Alembic, a tenth of a second saved at
 # every launch.
+def sorted_after_filtering(key: ColumnElement[Any], engine: Engine) -> ColumnElement[Any]:
+    """A filtered, paged list's sort key, as PostgreSQL must be given it.
+
+    With ORDER BY an indexed column (names, logins) and a LIMIT, PostgreSQL walks that
+    index over the whole table hoping the filtered rows come early: most of a second when
+    they are one school's 0.3 % of a million accounts, seconds when a filter narrows them
+    further. The same text with '' appended is no index's order: it finds the rows first
+    (from the school's indexes, milliseconds) and sorts them. SQLite plans these lists
+    well as they are, and worse with the expression.
+    """
+    if engine.dialect.name == "postgresql" and isinstance(key.type, String):
+        return key.concat("")
+    return key
+
+
 HEAD_REVISION = "0004"
 
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, intersect, select
 from sqlalchemy.orm import Session, aliased
 
+from .db import sorted_after_filtering
 from .enums import AccountKind, AccountState, PupilStatus
 from .identifiers import search_terms
 from .models import Account, Division, Establishment, Guardian, GuardianLink, Pupil
@@ -64,11 +65,7 @@ def search(services: Services, text: str, *, limit: int = DEFAULT_LIMIT) -> Dire
         Account.id.in_(intersect(*ranges) if len(ranges) > 1 else ranges[0]),
         *(has_word_starting(term) for term in wide),
     )
-    # PostgreSQL must sort the candidates it found: given an indexable ORDER BY it walks
-    # the whole search_text index hoping the LIMIT comes early (seconds, not ms). SQLite
-    # plans well with the plain column and badly with the expression.
-    postgres = services.engine.dialect.name == "postgresql"
-    order = Account.search_text.concat("") if postgres else Account.search_text
+    order = sorted_after_filtering(Account.__table__.c.search_text, services.engine)
     query = query.order_by(order, Account.id).limit(limit + 1)
     now = services.clock()
     with services.sessions() as session:

@@ -16,6 +16,7 @@ from sqlalchemy import ColumnElement, case, func, select
 from sqlalchemy.orm import Session, aliased
 
 from .auth import SignedIn
+from .db import sorted_after_filtering
 from .enums import AccountKind, AccountState, ActivationMethod, PupilStatus
 from .errors import PermissionDenied
 from .models import Account, Division, Guardian, GuardianLink, Pupil
@@ -205,6 +206,7 @@ class Listing:
         key = columns.get(query.sort, columns[SortKey.LAST_NAME])
         if query.sort is SortKey.STATE:
             key = state_rank
+        key = sorted_after_filtering(key, self._services.engine)
         primary = key.desc() if query.descending else key.asc()
         # Names break ties, then the id keeps paging stable.
         return [primary, columns[SortKey.LAST_NAME], columns[SortKey.FIRST_NAME], Account.id]
