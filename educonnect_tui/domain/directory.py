@@ -19,7 +19,7 @@ from .db import sorted_after_filtering
 from .enums import AccountKind, AccountState, PupilStatus
 from .identifiers import search_terms
 from .models import Account, Division, Establishment, Guardian, GuardianLink, Pupil
-from .search_index import has_word_starting, starting_with
+from .search_index import also_starting_with, starting_with
 from .services import Services
 
 DEFAULT_LIMIT = 20
@@ -61,9 +61,9 @@ def search(services: Services, text: str, *, limit: int = DEFAULT_LIMIT) -> Dire
         wide.pop(wide.index(max(wide, key=len)))
     ]
     ranges = [starting_with(term) for term in narrow]
+    ranges[0] = ranges[0].where(*(also_starting_with(term) for term in wide))
     query = select(Account.id).where(
-        Account.id.in_(intersect(*ranges) if len(ranges) > 1 else ranges[0]),
-        *(has_word_starting(term) for term in wide),
+        Account.id.in_(intersect(*ranges) if len(ranges) > 1 else ranges[0])
     )
     order = sorted_after_filtering(Account.__table__.c.search_text, services.engine)
     query = query.order_by(order, Account.id).limit(limit + 1)

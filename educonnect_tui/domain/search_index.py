@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, Select, delete, event, exists, insert, select
 from sqlalchemy import inspect as sa_inspect
+from sqlalchemy.orm import aliased
 
 from .models import Account, SearchToken
 
@@ -39,6 +40,19 @@ def starting_with(term: str) -> Select[int]:
     """Ids of the accounts having a word that starts with ``term``: drives a wide search."""
     low, high = _bounds(term)
     return select(SearchToken.account_id).where(SearchToken.token >= low, SearchToken.token < high)
+
+
+def also_starting_with(term: str) -> ColumnElement[bool]:
+    """For a ``starting_with`` range: its account also has a word starting with ``term``.
+
+    Checked on the token index alone (``account_id, token``): the accounts themselves are
+    read only for the ids that pass.
+    """
+    low, high = _bounds(term)
+    other = aliased(SearchToken)
+    return exists().where(
+        other.account_id == SearchToken.account_id, other.token >= low, other.token < high
+    )
 
 
 def has_word_starting(term: str) -> ColumnElement[bool]:
