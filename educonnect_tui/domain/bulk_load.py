@@ -15,7 +15,8 @@ index once from sorted data is several times faster than updating it a million t
 They are recreated from their own definitions as the database reports them
 (``sqlite_master``, ``pg_get_indexdef``, ``pg_get_constraintdef``), same names, same
 SQL, inside the same transaction: the schema ends exactly as the migrations made it,
-or the whole load rolls back. Then ``ANALYZE``, so the planner knows the new sizes.
+or the whole load rolls back. Then ``ANALYZE``, so the planner knows the new sizes, and
+on PostgreSQL ``VACUUM`` once committed, so index-only scans stay index-only.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from sqlalchemy import Connection, Engine
 from . import db
 
 Row = tuple[Any, ...]
+_LOADED_TABLES = "educonnect_loaded_tables"
 Progress = Callable[[str], None]
 
 # For the load's transaction only (``db`` puts the second values back afterwards): no
@@ -52,6 +54,7 @@ def transaction(engine: Engine) -> Iterator[Connection]:
         if connection.dialect.name != "sqlite":
             with connection.begin():
                 yield connection
+            _vacuum(engine, connection.info.pop(_LOADED_TABLES, ()))
             return
         db.sqlite_pragmas_for_transaction(connection, _SQLITE_LOAD_PRAGMAS)
         connection.commit()  # ends SQLAlchemy's autobegun transaction: nothing to commit
@@ -59,6 +62,17 @@ def transaction(engine: Engine) -> Iterator[Connection]:
             # The driver would only BEGIN at the first INSERT, after the DDL below.
             connection.exec_driver_sql("BEGIN")
             yield connection
+
+
+def _vacuum(engine: Engine, tables: Sequence[str]) -> None:
+    """PostgreSQL, after the commit (VACUUM cannot run in a transaction): mark the new
+    rows visible to all in the visibility map. Until then every index-only scan visits the
+    table too: a common word's token range read 15,000 heap rows (140 ms instead of 3)."""
+    if not tables:
+        return
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        for table in tables:
+            connection.exec_driver_sql(f"VACUUM {table}")
 
 
 def next_ids(connection: Connection, tables: Iterable[str]) -> dict[str, int]:
@@ -160,6 +174,7 @@ def _load_postgres(
     progress("statistiques (ANALYZE)")
     for table in names:
         connection.exec_driver_sql(f"ANALYZE {table}")
+    connection.info[_LOADED_TABLES] = names  # vacuumed after the commit (``transaction``)
 
 
 def _count(number: int) -> str:
