@@ -36,6 +36,8 @@ def _freeze_startup_objects() -> None:
     Python's full collections otherwise walk those hundreds of thousands of objects every
     few screens, a 100 ms pause that shows as a filter change answering late.
     """
+    if gc.get_freeze_count():
+        return  # once per process: a later app (tests build hundreds) would freeze garbage
     gc.freeze()  # no collection first: it cost ~50 ms before the first rows, to free little
     # A screen repaint allocates thousands of short-lived objects: collect the young
     # generation less often, the old ones much less often.
