@@ -190,7 +190,7 @@ def measure(backend: str, scale: float, rebuild: bool) -> dict[str, Any]:
     out["datatable_100k_s"] = lines[-1]["wall"] - started
     out["datatable_100k_rows"] = lines[-1]["rows"]
 
-    # Floor of notify: one argon2id hash with the app's parameters (median of 30, measured
+    # Floor of notify: one argon2id hash with the app's parameters (mean of 120, measured
     # in the probe just before and just after the job), times 2,000, divided by the cores.
     one = events["notify"]["hash_ms"]
     cores = passwords.worker_count(services.settings.hash_workers)

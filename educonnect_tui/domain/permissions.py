@@ -34,7 +34,7 @@ from dataclasses import dataclass, replace
 from enum import StrEnum
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from .auth import SECOND_FACTOR_REQUIRED, SignedIn
@@ -270,20 +270,35 @@ def _check_guardians(signed_in: SignedIn, scope: Scope, action: Action) -> None:
         )
 
 
-def _account_in_scope(session: Session, scope: Scope, account: Account) -> bool:
-    def covers(pupil: Pupil) -> bool:
-        if pupil.establishment_id != scope.establishment_id:
-            return False
-        return scope.division_ids is None or pupil.division_id in scope.division_ids
+def _covered_accounts(session: Session, scope: Scope, ids: list[int]) -> tuple[int, bool]:
+    """How many of ``ids`` the scope covers, and whether any is a guardian's, in SQL.
 
-    if account.kind is AccountKind.PUPIL:
-        return account.pupil is not None and covers(account.pupil)
-    children = session.scalars(
-        select(Pupil)
-        .join(GuardianLink, GuardianLink.pupil_id == Pupil.id)
-        .where(GuardianLink.guardian_id == account.guardian_id)
-    ).all()
-    return any(covers(child) for child in children)
+    A pupil is covered when enrolled in the scope's school (and classes); a guardian when
+    one of their children is. Two counting queries whatever the number of accounts: a
+    notification of 2,000 pupils once loaded each pupil one by one (~300 ms).
+    """
+    # Driven by the ids (primary key), the school's and classes' tests applied to what they
+    # find: as index lookups, SQLite would probe all the ids again for each of the
+    # school's 3,000 pupils (300 ms).
+    covered = Pupil.establishment_id + 0 == scope.establishment_id
+    if scope.division_ids is not None:
+        covered = covered & (Pupil.division_id + 0).in_(scope.division_ids)
+    pupils = session.scalar(
+        select(func.count(Account.id))
+        .join(Pupil, Pupil.id == Account.pupil_id)
+        .where(Account.id.in_(ids), Account.kind == AccountKind.PUPIL, covered)
+    )
+    guardian_ids = select(Account.id).where(
+        Account.id.in_(ids), Account.kind == AccountKind.GUARDIAN
+    )
+    guardians = session.scalar(
+        select(func.count(func.distinct(Account.id)))
+        .join(GuardianLink, GuardianLink.guardian_id == Account.guardian_id)
+        .join(Pupil, Pupil.id == GuardianLink.pupil_id)
+        .where(Account.id.in_(guardian_ids), covered)
+    )
+    any_guardian = session.scalar(select(guardian_ids.exists()))
+    return int(pupils or 0) + int(guardians or 0), bool(any_guardian)
 
 
 def _require(
@@ -301,19 +316,16 @@ def _require(
         _check_guardians(signed_in, scope, action)
     ids = sorted(set(account_ids))
     if ids:
-        accounts = session.scalars(select(Account).where(Account.id.in_(ids))).all()
-        if len(accounts) != len(ids):
-            raise _refuse(action, "ce compte n'appartient pas à votre établissement")
-        for account in accounts:
-            if account.kind is AccountKind.GUARDIAN:
-                _check_guardians(signed_in, scope, action)
-            if not _account_in_scope(session, scope, account):
-                raise _refuse(
-                    action,
-                    "ce compte est hors des classes de votre délégation"
-                    if scope.division_ids is not None
-                    else "ce compte n'appartient pas à votre établissement",
-                )
+        covered, any_guardian = _covered_accounts(session, scope, ids)
+        if any_guardian:
+            _check_guardians(signed_in, scope, action)
+        if covered != len(ids):
+            raise _refuse(
+                action,
+                "ce compte est hors des classes de votre délégation"
+                if scope.division_ids is not None
+                else "ce compte n'appartient pas à votre établissement",
+            )
     names = sorted(set(division_names))
     if names and scope.division_ids is not None:
         found = session.scalars(

@@ -111,7 +111,9 @@ def _common(query: Select[int], selection: Selection) -> Select[int]:
     if selection.states:
         query = query.where(Account.state.in_(selection.states))
     if selection.account_ids is not None:
-        query = query.where(Account.id.in_(selection.account_ids))
+        # A filter on the school's rows, not an index lookup: SQLite would otherwise probe
+        # the whole list for each of the school's pupils (3,000 x 2,000 ids: 300 ms).
+        query = query.where((Account.id + 0).in_(selection.account_ids))
     for term in search_terms(selection.search):
         query = query.where(has_word_starting(term))
     return query
