@@ -116,7 +116,7 @@ class AccountTable(ReportsWorkerErrors, ScrollView, can_focus=True):
         Binding("end", "jump(-1)", show=False),
     ]
 
-    cursor: reactive[int] = reactive(0)
+    cursor: reactive[int] = reactive(0, repaint=False)  # watch_cursor repaints two lines
 
     class Counted(Message):
         def __init__(self, table: AccountTable, total: int) -> None:
@@ -276,8 +276,15 @@ class AccountTable(ReportsWorkerErrors, ScrollView, can_focus=True):
     # -- cursor ----------------------------------------------------------------
 
     def watch_cursor(self, old: int, new: int) -> None:
+        top = int(self.scroll_y)
         self._scroll_cursor_into_view()
-        self.refresh()
+        if int(self.scroll_y) == top:
+            # Only the two rows whose highlight moved (row i is virtual line i + 1, under
+            # the header): a key press then costs a few ms, even while a job runs.
+            self.refresh_line(old + 1)
+            self.refresh_line(new + 1)
+        else:
+            self.refresh()
         self._post_highlight()
 
     def _post_highlight(self) -> None:
