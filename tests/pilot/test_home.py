@@ -15,6 +15,7 @@ from educonnect_tui.domain.listing import Listing, PupilRow, SortKey
 from educonnect_tui.screens.error import ErrorScreen
 from educonnect_tui.screens.home import HomeScreen
 from educonnect_tui.widgets.account_table import PAGE_SIZE, AccountTable
+from educonnect_tui.widgets.key_bar import KeyBar
 from tests.helpers import settle, sync
 
 AppFactory = Callable[[], EduConnectApp]
@@ -174,3 +175,19 @@ async def test_no_color_is_respected_and_states_still_read(
                 await pilot.press("escape")
                 await settle(pilot)
         assert app.is_running
+
+
+@sync
+async def test_key_bar_shows_greys_and_clicks_keys(principal_app: AppFactory) -> None:
+    app = principal_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        bar = _home(app).query_one(KeyBar)
+        line = str(bar.render())
+        assert line.startswith("n (re)Notifier / Rechercher")
+        assert line.rstrip().endswith("▏^p Commandes") and len(line) == 120
+        enabled = {key: on for _start, _end, key, on in bar._spans}
+        assert enabled["space"] and not enabled["A"]  # nothing ticked: nothing to untick
+        start = next(s for s, _e, key, _on in bar._spans if key == "slash")
+        await pilot.click(KeyBar, offset=(start + 2, 0))
+        assert isinstance(app.focused, Input) and app.focused.id == "search"
