@@ -9,6 +9,7 @@ the mouse (a click presses the key), but only re-renders a line of text.
 
 from __future__ import annotations
 
+from rich.cells import cell_len
 from rich.style import Style
 from rich.text import Text
 from textual import events
@@ -73,26 +74,29 @@ class KeyBar(Widget, can_focus=False):
     def render(self) -> Text:
         key_style = self.get_component_rich_style("key-bar--key")
         text_style = self.get_component_rich_style("key-bar--description")
-        line = Text(no_wrap=True, overflow="crop", end="")
-        spans: list[tuple[int, int, str, bool]] = []
         dim = Style(dim=True)
         keys, palette = self._keys()
+        # Docked right like the Footer's: the keys that do not fit whole before it are left
+        # out (the help screen and the palette list them all), never the palette key.
+        room = self.size.width
+        if palette is not None:
+            room -= 1 + cell_len(palette[1]) + 1 + cell_len(palette[2])
+        line = Text(no_wrap=True, overflow="crop", end="")
+        spans: list[tuple[int, int, str, bool]] = []
 
         def add(key: str, display: str, description: str, enabled: bool) -> None:
-            start = len(line)
+            start = line.cell_len
             line.append(display, key_style if enabled else key_style + dim)
             line.append(f" {description}", text_style if enabled else text_style + dim)
-            spans.append((start, len(line), key, enabled))
+            spans.append((start, line.cell_len, key, enabled))
 
-        for entry in keys:
-            add(*entry)
+        for key, display, description, enabled in keys:
+            if line.cell_len + cell_len(display) + 1 + cell_len(description) > room:
+                break
+            add(key, display, description, enabled)
             line.append(" ")
-        if palette is not None:
-            # Docked right like the Footer's: the keys are cut before it, never it.
-            room = self.size.width - (1 + len(palette[1]) + 1 + len(palette[2]))
-            line.truncate(max(room, 0))
-            spans = [(start, min(end, room), key, on) for start, end, key, on in spans]
-            line.append(" " * (room - len(line)))
+        if palette is not None and room >= 0:
+            line.append(" " * (room - line.cell_len))
             line.append("▏", self.get_component_rich_style("key-bar--separator"))
             add(*palette)
         self._spans = spans
