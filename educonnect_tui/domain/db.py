@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Connection, Engine, String, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import QueryableAttribute, Session, sessionmaker
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 PG_SESSION_OPTIONS = "-c random_page_cost=1.1"
@@ -121,6 +121,16 @@ def sorted_after_filtering(key: ColumnElement[Any], engine: Engine) -> ColumnEle
     if engine.dialect.name == "postgresql" and isinstance(key.type, String):
         return key.concat("")
     return key
+
+
+def tested_not_looked_up(column: QueryableAttribute[Any]) -> ColumnElement[Any]:
+    """The same integer as no index's column (``column + 0``): a test on rows found otherwise.
+
+    SQLite takes ``id IN (2,000 ids)`` as an index lookup even when another index found
+    the rows, and then probes the whole list again for each of them (a school's 3,000
+    pupils x 2,000 ids: 300 ms instead of 8).
+    """
+    return column + 0
 
 
 HEAD_REVISION = "0004"

@@ -38,6 +38,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from .auth import SECOND_FACTOR_REQUIRED, SignedIn
+from .db import tested_not_looked_up
 from .enums import AccountKind, Module, StaffRole
 from .errors import PermissionDenied
 from .models import Account, Delegation, Division, GuardianLink, Pupil, Staff
@@ -273,16 +274,14 @@ def _check_guardians(signed_in: SignedIn, scope: Scope, action: Action) -> None:
 def _covered_accounts(session: Session, scope: Scope, ids: list[int]) -> tuple[int, bool]:
     """How many of ``ids`` the scope covers, and whether any is a guardian's, in SQL.
 
-    A pupil is covered when enrolled in the scope's school (and classes); a guardian when
-    one of their children is. Two counting queries whatever the number of accounts: a
-    notification of 2,000 pupils once loaded each pupil one by one (~300 ms).
+    A pupil is covered when in the scope's school (and classes); a guardian when one of
+    their children is. Three small queries whatever the number of accounts (a
+    notification of 2,000 pupils once loaded each pupil one by one: ~300 ms). They are
+    driven by the ids; the school and classes are tested on what those find.
     """
-    # Driven by the ids (primary key), the school's and classes' tests applied to what they
-    # find: as index lookups, SQLite would probe all the ids again for each of the
-    # school's 3,000 pupils (300 ms).
-    covered = Pupil.establishment_id + 0 == scope.establishment_id
+    covered = tested_not_looked_up(Pupil.establishment_id) == scope.establishment_id
     if scope.division_ids is not None:
-        covered = covered & (Pupil.division_id + 0).in_(scope.division_ids)
+        covered = covered & tested_not_looked_up(Pupil.division_id).in_(scope.division_ids)
     pupils = session.scalar(
         select(func.count(Account.id))
         .join(Pupil, Pupil.id == Account.pupil_id)

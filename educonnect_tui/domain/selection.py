@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from sqlalchemy import Select, false, select
 from sqlalchemy.orm import aliased
 
+from .db import tested_not_looked_up
 from .enums import AccountKind, AccountState, PupilStatus
 from .errors import InvalidInput
 from .identifiers import search_key, search_terms
@@ -111,9 +112,8 @@ def _common(query: Select[int], selection: Selection) -> Select[int]:
     if selection.states:
         query = query.where(Account.state.in_(selection.states))
     if selection.account_ids is not None:
-        # A filter on the school's rows, not an index lookup: SQLite would otherwise probe
-        # the whole list for each of the school's pupils (3,000 x 2,000 ids: 300 ms).
-        query = query.where((Account.id + 0).in_(selection.account_ids))
+        # Tested on the school's rows (found by its indexes), not looked up.
+        query = query.where(tested_not_looked_up(Account.id).in_(selection.account_ids))
     for term in search_terms(selection.search):
         query = query.where(has_word_starting(term))
     return query
