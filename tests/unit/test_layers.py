@@ -1,4 +1,8 @@
-"""The domain layer never imports Textual (DESIGN.md §4), checked at run time too."""
+"""The domain layer never imports Textual nor the demo, checked at run time too.
+
+import-linter reads the source; this test imports every module of the domain, sub-packages
+included, in a fresh interpreter and looks at what got loaded.
+"""
 
 from __future__ import annotations
 
@@ -9,13 +13,16 @@ import sys
 import educonnect_tui.domain
 
 
-def test_importing_every_domain_module_loads_no_ui() -> None:
-    modules = [m.name for m in pkgutil.iter_modules(educonnect_tui.domain.__path__)]
+def test_importing_every_domain_module_loads_no_ui_and_no_demo() -> None:
+    modules = [
+        m.name
+        for m in pkgutil.walk_packages(educonnect_tui.domain.__path__, "educonnect_tui.domain.")
+    ]
     code = (
         "import importlib, sys\n"
         f"for name in {modules!r}:\n"
-        "    importlib.import_module('educonnect_tui.domain.' + name)\n"
-        "ui = ('textual', *('educonnect_tui.' + p for p in ('screens', 'widgets', 'app')))\n"
+        "    importlib.import_module(name)\n"
+        "ui = ('textual', *('educonnect_tui.' + p for p in ('screens', 'widgets', 'app', 'demo')))\n"
         "bad = [m for m in sys.modules if m.startswith(ui)]\n"
         "print(bad)\n"
     )
