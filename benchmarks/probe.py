@@ -54,15 +54,15 @@ def home(url: str, uai: str, login: str, notify_count: int, *, start_only: bool 
     from sqlalchemy import select
 
     from educonnect_tui.app import create_app
-    from educonnect_tui.domain import auth
-    from educonnect_tui.domain.audit import Actor
-    from educonnect_tui.domain.enums import AccountKind, AccountState, Module, PupilStatus
-    from educonnect_tui.domain.models import Establishment, Staff
-    from educonnect_tui.domain.network import Connection, NetworkMode
-    from educonnect_tui.domain.notification import notify
-    from educonnect_tui.domain.selection import NOTIFIABLE_BY_DEFAULT, Selection
-    from educonnect_tui.domain.services import Services
-    from educonnect_tui.domain.settings import Settings
+    from educonnect_tui.domain.access import sign_in as auth
+    from educonnect_tui.domain.access.network import Connection, NetworkMode
+    from educonnect_tui.domain.accounts.notification import notify
+    from educonnect_tui.domain.accounts.selection import NOTIFIABLE_BY_DEFAULT, Selection
+    from educonnect_tui.domain.model.enums import AccountKind, AccountState, Module, PupilStatus
+    from educonnect_tui.domain.model.tables import Establishment, Staff
+    from educonnect_tui.domain.store.audit import Actor
+    from educonnect_tui.domain.store.services import Services
+    from educonnect_tui.domain.store.settings import Settings
     from educonnect_tui.widgets.account_table import AccountTable
 
     services = Services.from_settings(Settings(database_url=url))
@@ -108,7 +108,7 @@ def home(url: str, uai: str, login: str, notify_count: int, *, start_only: bool 
             _emit(event="filters", ms=timings, peak_mb=_peak_mb())
 
             with services.sessions() as session:
-                from educonnect_tui.domain.models import Account, Pupil
+                from educonnect_tui.domain.model.tables import Account, Pupil
 
                 ids = list(
                     session.scalars(
@@ -196,9 +196,9 @@ def datatable(url: str, uai: str, limit: int) -> None:
     from sqlalchemy import select
     from textual.widgets import DataTable
 
-    from educonnect_tui.domain.models import Account, Establishment, Pupil
-    from educonnect_tui.domain.services import Services
-    from educonnect_tui.domain.settings import Settings
+    from educonnect_tui.domain.model.tables import Account, Establishment, Pupil
+    from educonnect_tui.domain.store.services import Services
+    from educonnect_tui.domain.store.settings import Settings
 
     services = Services.from_settings(Settings(database_url=url))
     with services.sessions() as session:

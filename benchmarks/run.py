@@ -39,16 +39,20 @@ sys.path.insert(0, str(ROOT))
 from sqlalchemy import create_engine, select, text  # noqa: E402
 from tabulate import tabulate  # noqa: E402
 
-from educonnect_tui.domain import academie, directory, documents, passwords, stats  # noqa: E402
-from educonnect_tui.domain.audit import Actor  # noqa: E402
-from educonnect_tui.domain.credentials import (  # noqa: E402
+from educonnect_tui.demo import academie  # noqa: E402
+from educonnect_tui.domain.access import passwords  # noqa: E402
+from educonnect_tui.domain.accounts import directory  # noqa: E402
+from educonnect_tui.domain.documents import pdf as documents  # noqa: E402
+from educonnect_tui.domain.documents.credentials import (  # noqa: E402
     DocumentContext,
     PupilCredential,
     SchoolHeader,
 )
-from educonnect_tui.domain.models import Establishment, Guardian, Pupil  # noqa: E402
-from educonnect_tui.domain.services import Services  # noqa: E402
-from educonnect_tui.domain.settings import Settings  # noqa: E402
+from educonnect_tui.domain.model.tables import Establishment, Guardian, Pupil  # noqa: E402
+from educonnect_tui.domain.reports import figures as stats  # noqa: E402
+from educonnect_tui.domain.store.audit import Actor  # noqa: E402
+from educonnect_tui.domain.store.services import Services  # noqa: E402
+from educonnect_tui.domain.store.settings import Settings  # noqa: E402
 
 POSTGRES_SERVER = os.environ.get(
     "EDUCONNECT_BENCH_POSTGRES", "postgresql://postgres@127.0.0.1:5432"

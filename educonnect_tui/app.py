@@ -21,11 +21,11 @@ from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
 from . import keys
-from .domain.auth import SignedIn
-from .domain.enums import Module
-from .domain.errors import DomainError
-from .domain.network import Connection, current_connection
-from .domain.services import Services
+from .domain.access.network import Connection, current_connection
+from .domain.access.sign_in import SignedIn
+from .domain.model.enums import Module
+from .domain.model.errors import DomainError
+from .domain.store.services import Services
 
 CSS_FILE = Path(str(resources.files("educonnect_tui.styles") / "app.tcss"))
 

@@ -19,15 +19,16 @@ from typing import TYPE_CHECKING, NoReturn
 from pydantic import ValidationError
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
-from .domain.audit import Actor
-from .domain.enums import AccountKind, StaffRole
-from .domain.errors import DomainError
-from .domain.selection import Selection, parse_state
-from .domain.services import Services
-from .domain.settings import Settings
+from .domain.accounts.selection import Selection, parse_state
+from .domain.model.calendar import date_text, parse_date
+from .domain.model.enums import AccountKind, StaffRole
+from .domain.model.errors import DomainError, InvalidInput
+from .domain.store.audit import Actor
+from .domain.store.services import Services
+from .domain.store.settings import Settings
 
 if TYPE_CHECKING:
-    from .domain.delegations import DelegationView
+    from .domain.access.delegations import DelegationView
 
 EXIT_USAGE = 2
 
@@ -61,9 +62,9 @@ def fail(message: str) -> NoReturn:
 
 def _date(text: str) -> dt.date:
     try:
-        return dt.datetime.strptime(text.strip(), "%d/%m/%Y").date()
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"« {text} » (attendu JJ/MM/AAAA)") from None
+        return parse_date(text)
+    except InvalidInput as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
 
 
 def _kind(text: str) -> AccountKind:
@@ -263,7 +264,7 @@ def _services() -> Services:
 
 
 def _require_schema(services: Services) -> None:
-    from .domain import db
+    from .domain.store import db
 
     if db.current_revision(services.engine) is None:
         fail(
@@ -273,7 +274,7 @@ def _require_schema(services: Services) -> None:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from .domain import demo
+    from .demo import college as demo
 
     services = _services()
     services.upgrade()
@@ -294,7 +295,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 def _build_academie(services: Services, args: argparse.Namespace) -> list[str]:
     """``demo --scale academie``: about a minute, with one progress line on stderr."""
-    from .domain import academie
+    from .demo import academie
 
     tty = sys.stderr.isatty()
 
@@ -330,7 +331,7 @@ def _open_tui(services: Services) -> int:
 
 
 def cmd_db(args: argparse.Namespace) -> int:
-    from .domain import db
+    from .domain.store import db
 
     services = _services()
     services.upgrade()
@@ -339,7 +340,7 @@ def cmd_db(args: argparse.Namespace) -> int:
 
 
 def cmd_import(args: argparse.Namespace) -> int:
-    from .domain import importer
+    from .domain.siecle import importer
 
     services = _services()
     _require_schema(services)
@@ -352,7 +353,7 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 
 def cmd_notify(args: argparse.Namespace) -> int:
-    from .domain.notification import notify
+    from .domain.accounts.notification import notify
 
     services = _services()
     _require_schema(services)
@@ -383,7 +384,7 @@ def cmd_notify(args: argparse.Namespace) -> int:
 
 
 def cmd_stats(args: argparse.Namespace) -> int:
-    from .domain.stats import render_csv, render_table, school_stats
+    from .domain.reports.figures import render_csv, render_table, school_stats
 
     services = _services()
     _require_schema(services)
@@ -400,8 +401,7 @@ def cmd_stats(args: argparse.Namespace) -> int:
 def cmd_search(args: argparse.Namespace) -> int:
     from tabulate import tabulate
 
-    from .domain import directory
-    from .domain.activation import format_french_datetime
+    from .domain.accounts import directory
 
     services = _services()
     _require_schema(services)
@@ -432,7 +432,7 @@ def cmd_search(args: argparse.Namespace) -> int:
         [
             f"{row.state.symbol} {row.state.label}"
             + (
-                f" · bloqué jusqu'au {format_french_datetime(row.blocked_until)}"
+                f" · bloqué jusqu'au {services.time.date_time(row.blocked_until)}"
                 if row.blocked_until
                 else ""
             ),
@@ -452,8 +452,8 @@ def cmd_search(args: argparse.Namespace) -> int:
 
 
 def cmd_staff(args: argparse.Namespace) -> int:
-    from .domain import audit, establishments
-    from .domain.staff import create_staff
+    from .domain.access.staff import create_staff
+    from .domain.store import audit, establishments
 
     services = _services()
     _require_schema(services)
@@ -487,15 +487,14 @@ def cmd_staff(args: argparse.Namespace) -> int:
 
 
 def _delegation_row(view: DelegationView) -> list[str]:
-    from .domain.delegations import french_date
 
     return [
         str(view.id),
         f"{view.agent_name} ({view.agent_login})",
         view.module_label,
         view.classes_label,
-        french_date(view.valid_from),
-        french_date(view.valid_until),
+        date_text(view.valid_from),
+        date_text(view.valid_until),
         view.granted_by,
         view.state.value,
     ]
@@ -505,8 +504,8 @@ _DELEGATION_HEADERS = ["N°", "Agent", "Module", "Classes", "Du", "Au", "Accord�
 
 
 def cmd_delegate(args: argparse.Namespace) -> int:
-    from .domain import delegations
-    from .domain.enums import Module
+    from .domain.access import delegations
+    from .domain.model.enums import Module
 
     services = _services()
     _require_schema(services)
@@ -524,7 +523,7 @@ def cmd_delegate(args: argparse.Namespace) -> int:
         print(
             f"Délégation n° {view.id} accordée à {view.agent_name} ({view.agent_login}) : "
             f"module {view.module_label}, classes {view.classes_label}, "
-            f"jusqu'au {delegations.french_date(view.valid_until)}."
+            f"jusqu'au {date_text(view.valid_until)}."
         )
     elif args.delegate_command == "revoke":
         view = delegations.revoke(services, None, args.uai, args.id)
@@ -558,7 +557,7 @@ def cmd_delegate(args: argparse.Namespace) -> int:
 
 
 def cmd_activate(args: argparse.Namespace) -> int:
-    from .domain import activation
+    from .domain.accounts import activation
 
     services = _services()
     _require_schema(services)
@@ -589,7 +588,7 @@ _AUDIT_HEADERS = ["N°", "Date", "Qui", "Depuis", "Action", "Comptes", "Détails
 
 def _audit_action(text: str | None) -> str | None:
     """An action code, from its code or its French label (as the screen shows it)."""
-    from .domain.audit import ACTION_LABELS
+    from .domain.store.audit import ACTION_LABELS
 
     if text is None or not text.strip():
         return None
@@ -624,8 +623,7 @@ def _render_audit(rows: list[list[str]], dicts: list[dict[str, object]], fmt: st
 
 
 def cmd_audit(args: argparse.Namespace) -> int:
-    from .domain import audit_log
-    from .domain.activation import format_french_datetime
+    from .domain.reports import journal as audit_log
 
     services = _services()
     _require_schema(services)
@@ -660,7 +658,7 @@ def cmd_audit(args: argparse.Namespace) -> int:
             rows.append(
                 [
                     str(row.id),
-                    format_french_datetime(row.at),
+                    services.time.date_time(row.at),
                     row.who,
                     row.source,
                     row.action_label,

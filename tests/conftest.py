@@ -20,12 +20,12 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from educonnect_tui.app import EduConnectApp, create_app
-from educonnect_tui.domain import db, demo
-from educonnect_tui.domain.audit import Actor
-from educonnect_tui.domain.models import Base
-from educonnect_tui.domain.passwords import HashParams
-from educonnect_tui.domain.services import Services
-from educonnect_tui.domain.settings import Settings
+from educonnect_tui.demo import college as demo
+from educonnect_tui.domain.model.tables import Base
+from educonnect_tui.domain.store import db
+from educonnect_tui.domain.store.audit import Actor
+from educonnect_tui.domain.store.services import Services
+from educonnect_tui.domain.store.settings import HashParams, Settings
 
 POSTGRES_URL = os.environ.get(
     "EDUCONNECT_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"

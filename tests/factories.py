@@ -15,17 +15,21 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from educonnect_tui.domain import accounts, passwords
-from educonnect_tui.domain.auth import SchoolRef, SignedIn, StaffIdentity
-from educonnect_tui.domain.enums import (
+from educonnect_tui.domain.access import passwords
+from educonnect_tui.domain.access.network import Connection, NetworkMode
+from educonnect_tui.domain.access.sign_in import SchoolRef, SignedIn, StaffIdentity
+from educonnect_tui.domain.access.staff import NewStaff, create_staff
+from educonnect_tui.domain.accounts import logins as accounts
+from educonnect_tui.domain.accounts.notification import add_months
+from educonnect_tui.domain.model.enums import (
     AccountKind,
     EstablishmentType,
     Module,
     PupilStatus,
     StaffRole,
 )
-from educonnect_tui.domain.establishments import get_or_create_division
-from educonnect_tui.domain.models import (
+from educonnect_tui.domain.model.states import Event, transition
+from educonnect_tui.domain.model.tables import (
     Account,
     Establishment,
     Guardian,
@@ -33,11 +37,8 @@ from educonnect_tui.domain.models import (
     Pupil,
     Staff,
 )
-from educonnect_tui.domain.network import Connection, NetworkMode
-from educonnect_tui.domain.notification import add_months
-from educonnect_tui.domain.services import Services
-from educonnect_tui.domain.staff import NewStaff, create_staff
-from educonnect_tui.domain.states import Event, transition
+from educonnect_tui.domain.store.establishments import get_or_create_division
+from educonnect_tui.domain.store.services import Services
 
 _serial = itertools.count(1)
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from educonnect_tui.domain import db
+from educonnect_tui.domain.store import db
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -24,8 +24,8 @@ HEADLESS = textwrap.dedent(
     """
     import asyncio, sys
     from educonnect_tui.app import CSS_FILE, create_app
-    from educonnect_tui.domain.services import Services
-    from educonnect_tui.domain.settings import Settings
+    from educonnect_tui.domain.store.services import Services
+    from educonnect_tui.domain.store.settings import Settings
 
     async def main() -> None:
         services = Services.from_settings(Settings())

@@ -3,7 +3,7 @@
 from alembic import context
 from sqlalchemy import create_engine
 
-from educonnect_tui.domain.models import Base
+from educonnect_tui.domain.model.tables import Base
 
 config = context.config
 target_metadata = Base.metadata

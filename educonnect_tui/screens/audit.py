@@ -20,12 +20,12 @@ from textual.timer import Timer
 from textual.widgets import DataTable, Input, Select, Static
 
 from .. import keys
-from ..domain import audit_log
-from ..domain.audit import ChainReport
-from ..domain.audit_log import AuditFilter, AuditRow
-from ..domain.auth import SignedIn
-from ..domain.errors import InvalidInput
-from ..domain.services import Services
+from ..domain.access.sign_in import SignedIn
+from ..domain.model.errors import InvalidInput
+from ..domain.reports import journal as audit_log
+from ..domain.reports.journal import AuditFilter, AuditRow
+from ..domain.store.audit import ChainReport
+from ..domain.store.services import Services
 from ..widgets.key_bar import KeyBar
 from ..widgets.worker_errors import ReportsWorkerErrors
 

@@ -7,8 +7,6 @@ of each delegation is a word in its own column, never a colour alone.
 
 from __future__ import annotations
 
-import datetime as dt
-
 from rich.markup import escape
 from rich.text import Text
 from textual import on, work
@@ -26,13 +24,13 @@ from textual.widgets import (
 )
 
 from .. import keys
-from ..domain import delegations
-from ..domain.auth import SignedIn
-from ..domain.delegations import AgentRef, DelegationState, DelegationView, french_date
-from ..domain.enums import Module
-from ..domain.errors import DomainError, InvalidInput
-from ..domain.permissions import today
-from ..domain.services import Services
+from ..domain.access import delegations
+from ..domain.access.delegations import AgentRef, DelegationState, DelegationView
+from ..domain.access.sign_in import SignedIn
+from ..domain.model.calendar import date_text, parse_date
+from ..domain.model.enums import Module
+from ..domain.model.errors import DomainError
+from ..domain.store.services import Services
 from ..widgets.key_bar import KeyBar
 from ..widgets.worker_errors import ReportsWorkerErrors
 
@@ -55,16 +53,6 @@ HINT = "Tab : champ suivant · Ctrl+S : accorder · Échap : annuler"
 def state_text(state: DelegationState) -> Text:
     """Symbol and word; the colour only repeats them."""
     return Text(f"{_STATE_SYMBOL[state]} {state.value}", style=_STATE_STYLE[state])
-
-
-def parse_end_date(text: str) -> dt.date:
-    """JJ/MM/AAAA as typed in the form; a French ``InvalidInput`` otherwise."""
-    try:
-        return dt.datetime.strptime(text.strip(), "%d/%m/%Y").date()
-    except ValueError:
-        raise InvalidInput(
-            f"Date de fin « {text.strip()[:20]} » invalide : attendu JJ/MM/AAAA."
-        ) from None
 
 
 class DelegationsScreen(ReportsWorkerErrors, Screen[None]):
@@ -119,9 +107,9 @@ class DelegationsScreen(ReportsWorkerErrors, Screen[None]):
                 state_text(view.state),
                 f"{view.agent_name} ({view.agent_login})",
                 view.module_label,
-                french_date(view.valid_until),
+                date_text(view.valid_until),
                 view.classes_label,
-                french_date(view.valid_from),
+                date_text(view.valid_from),
                 view.granted_by,
                 key=str(view.id),
             )
@@ -162,7 +150,7 @@ class DelegationsScreen(ReportsWorkerErrors, Screen[None]):
                 self.app.notify(
                     f"Délégation n° {view.id} accordée à {view.agent_name} "
                     f"(module {view.module_label}, classes {view.classes_label}, "
-                    f"jusqu'au {french_date(view.valid_until)}).",
+                    f"jusqu'au {date_text(view.valid_until)}).",
                     title="Délégation accordée",
                 )
                 self.load(view.id)
@@ -243,7 +231,7 @@ class GrantScreen(ReportsWorkerErrors, ModalScreen[DelegationView | None]):
         self.services = services
         self.signed_in = signed_in
         self.uai = signed_in.school.uai
-        self.default_end = delegations.school_year_end(today(services))
+        self.default_end = delegations.school_year_end(services.today())
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog", id="grant-dialog"):
@@ -268,7 +256,7 @@ class GrantScreen(ReportsWorkerErrors, ModalScreen[DelegationView | None]):
             with Horizontal(classes="grant-row"):
                 yield Label("Fin", classes="grant-label")
                 yield Input(
-                    french_date(self.default_end),
+                    date_text(self.default_end),
                     placeholder="JJ/MM/AAAA",
                     id="grant-until",
                     compact=True,
@@ -335,7 +323,7 @@ class GrantScreen(ReportsWorkerErrors, ModalScreen[DelegationView | None]):
                 self.uai,
                 agent,
                 module,
-                parse_end_date(until),
+                parse_date(until, "Date de fin"),
                 classes,
             )
         except DomainError as error:

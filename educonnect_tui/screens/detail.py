@@ -14,13 +14,13 @@ from textual.screen import Screen
 from textual.widgets import Static
 
 from .. import keys
-from ..domain.activation import format_french_datetime
-from ..domain.auth import SignedIn
-from ..domain.detail import AccountDetail, account_detail
-from ..domain.enums import AccountKind, AccountState, Module, StaffRole
-from ..domain.notification import NotifyResult
-from ..domain.selection import Selection
-from ..domain.services import Services
+from ..domain.access.sign_in import SignedIn
+from ..domain.accounts.detail import AccountDetail, account_detail
+from ..domain.accounts.notification import NotifyResult
+from ..domain.accounts.selection import Selection
+from ..domain.model.calendar import SchoolTime, date_text
+from ..domain.model.enums import AccountKind, AccountState, Module, StaffRole
+from ..domain.store.services import Services
 from ..widgets.key_bar import KeyBar
 from ..widgets.state_badge import BLOCKED_SYMBOL, state_text
 from ..widgets.worker_errors import ReportsWorkerErrors
@@ -33,13 +33,13 @@ NOTIFIABLE = tuple(s for s in AccountState if s is not AccountState.DEACTIVATED)
 LABEL_WIDTH = 14
 
 
-def when(value: dt.datetime | None) -> str:
-    """French local time, as on the helpdesk screen: the same instant reads the same."""
-    return "—" if value is None else format_french_datetime(value)
+def when(time: SchoolTime, value: dt.datetime | None) -> str:
+    """The school's time, as on the helpdesk screen: the same instant reads the same."""
+    return "—" if value is None else time.date_time(value)
 
 
 def day(value: dt.date | None) -> str:
-    return "—" if value is None else value.strftime("%d/%m/%Y")
+    return "—" if value is None else date_text(value)
 
 
 def _grid(*widths: int | None) -> Table:
@@ -98,9 +98,13 @@ class DetailScreen(ReportsWorkerErrors, Screen[None]):
         if detail.blocked:
             title.append(f"  {BLOCKED_SYMBOL} bloqué", style="bold")
         self.query_one("#detail-title", Static).update(title)
-        self.query_one("#detail-account", Static).update(account_section(detail))
+        self.query_one("#detail-account", Static).update(
+            account_section(detail, self.services.time)
+        )
         self.query_one("#detail-relatives", Static).update(relatives_section(detail))
-        self.query_one("#detail-history", Static).update(history_section(detail))
+        self.query_one("#detail-history", Static).update(
+            history_section(detail, self.services.time)
+        )
         self.refresh_bindings()
 
     # -- actions ---------------------------------------------------------------
@@ -183,14 +187,14 @@ class DetailScreen(ReportsWorkerErrors, Screen[None]):
 # -- sections, as Rich renderables (module level so tests can render them as text) ------
 
 
-def account_section(d: AccountDetail) -> RenderableType:
+def account_section(d: AccountDetail, time: SchoolTime) -> RenderableType:
     grid = _grid(LABEL_WIDTH, None)
     state = state_text(d.state, d.kind, short=False)
     grid.add_row(Text("État", style="bold"), state)
     if d.blocked:
         grid.add_row(
             Text(f"{BLOCKED_SYMBOL} Bloqué", style="bold"),
-            f"jusqu'au {when(d.blocked_until)}, après {d.failed_attempts} essai(s) "
+            f"jusqu'au {when(time, d.blocked_until)}, après {d.failed_attempts} essai(s) "
             "infructueux (identifiant, mot de passe, code ou date de naissance erronés). "
             "Touche u pour débloquer.",
         )
@@ -213,7 +217,7 @@ def account_section(d: AccountDetail) -> RenderableType:
         email = d.email or "—"
         if d.email:
             confirmed = d.email_confirmed_at
-            email += f" (confirmé le {when(confirmed)})" if confirmed else " (non confirmé)"
+            email += f" (confirmé le {when(time, confirmed)})" if confirmed else " (non confirmé)"
         rows = [
             ("Civilité", d.civility or "—"),
             ("Courriel", email),
@@ -223,18 +227,19 @@ def account_section(d: AccountDetail) -> RenderableType:
     rows.append(("", ""))
     if d.notification_count:
         rows.append(
-            ("Notifications", f"{d.notification_count}, la dernière le {when(d.notified_at)}")
+            ("Notifications", f"{d.notification_count}, la dernière le {when(time, d.notified_at)}")
         )
     else:
         rows.append(("Notifications", "jamais notifié"))
     if d.temp_issued_at is not None:
-        temp = f"remis le {when(d.temp_issued_at)}, valable jusqu'au {when(d.temp_expires_at)}"
+        issued, expires = when(time, d.temp_issued_at), when(time, d.temp_expires_at)
+        temp = f"remis le {issued}, valable jusqu'au {expires}"
         if d.temp_expired and d.state is AccountState.NOTIFIED:
             temp += " — expiré : à renotifier"
         rows.append(("Provisoire", temp))
     if d.activated_at is not None:
         method = f" ({d.activation_method.label})" if d.activation_method else ""
-        rows.append(("Activé le", f"{when(d.activated_at)}{method}"))
+        rows.append(("Activé le", f"{when(time, d.activated_at)}{method}"))
     for label, value in rows:
         grid.add_row(Text(label, style="bold"), value)
     return grid
@@ -260,7 +265,7 @@ def relatives_section(d: AccountDetail) -> RenderableType:
     return Group(title, grid)
 
 
-def history_section(d: AccountDetail) -> RenderableType:
+def history_section(d: AccountDetail, time: SchoolTime) -> RenderableType:
     title = _heading("Historique", "actions du personnel, les plus récentes d'abord")
     if not d.history:
         return Group(title, Text("  aucune action enregistrée"))
@@ -270,5 +275,5 @@ def history_section(d: AccountDetail) -> RenderableType:
         if h.details:
             line.append(f" — {h.details}")
         line.append(f" · par {h.who}, depuis {h.source}")
-        grid.add_row(when(h.at), line)
+        grid.add_row(when(time, h.at), line)
     return Group(title, grid)

@@ -19,7 +19,7 @@ from textual.screen import ModalScreen, Screen
 from textual.widgets import Label, Static
 
 from .. import keys
-from ..domain.settings import config_file
+from ..domain.store.settings import config_file
 
 if TYPE_CHECKING:
     from ..app import EduConnectApp

@@ -33,13 +33,12 @@ from textual.widgets import Button, Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
 from .. import keys
-from ..domain import helpdesk
-from ..domain.activation import format_french_datetime
-from ..domain.auth import SignedIn
-from ..domain.enums import AccountKind, AccountState, Module
-from ..domain.helpdesk import HelpdeskRow, ResetResult
-from ..domain.passwords import TEMP_PASSWORD_ALPHABET
-from ..domain.services import Services
+from ..domain.access.passwords import TEMP_PASSWORD_ALPHABET
+from ..domain.access.sign_in import SignedIn
+from ..domain.accounts import helpdesk
+from ..domain.accounts.helpdesk import HelpdeskRow, ResetResult
+from ..domain.model.enums import AccountKind, AccountState, Module
+from ..domain.store.services import Services
 from ..widgets.key_bar import KeyBar
 from ..widgets.state_badge import BLOCKED_SYMBOL, state_text
 from ..widgets.worker_errors import ReportsWorkerErrors
@@ -67,10 +66,6 @@ ALPHABET_LEGEND = (
     "Lettres minuscules et chiffres 2 à 9 seulement : jamais de majuscule, "
     "ni 0, 1, l ou o. Les chiffres sont soulignés."
 )
-
-
-def until_text(value: dt.datetime) -> str:
-    return format_french_datetime(value)
 
 
 def spaced(secret: str) -> Text:
@@ -172,7 +167,8 @@ def start_unblock(host: ActionHost, target: Target, done: Callable[[], None]) ->
         return
     message = (
         f"[b]{escape(target.who)}[/b]\n\n"
-        f"{BLOCKED_SYMBOL} Bloqué jusqu'au [b]{until_text(target.blocked_until)}[/b] "
+        f"{BLOCKED_SYMBOL} Bloqué jusqu'au "
+        f"[b]{host.services.time.date_time(target.blocked_until)}[/b] "
         f"{BLOCK_REASON}.\n\n"
         "Débloquer maintenant ? Vérifiez d'abord l'identité de la personne : le compte "
         "pourra de nouveau être essayé tout de suite."
@@ -268,7 +264,7 @@ class PasswordScreen(ReportsWorkerErrors, ModalScreen[None]):
             yield Static(spelled(result.temp_password), id="password-spelled", markup=False)
             yield Static(
                 f"Identifiant : [b]{escape(result.login)}[/b] · valable jusqu'au "
-                f"[b]{until_text(result.expires_at)}[/b]\n"
+                f"[b]{self.services.time.date_time(result.expires_at)}[/b]\n"
                 "Le compte est à activer de nouveau. Ce mot de passe ne sera plus affiché "
                 "après la fermeture de cette fenêtre.",
                 id="password-validity",
@@ -339,7 +335,8 @@ class AccountActionsScreen(ReportsWorkerErrors, ModalScreen[bool]):
         text = Text.assemble("État : ", state_text(row.state, row.kind, short=False))
         if row.blocked_until is not None:
             text.append(
-                f"\n{BLOCKED_SYMBOL} Bloqué jusqu'au {until_text(row.blocked_until)} "
+                f"\n{BLOCKED_SYMBOL} Bloqué jusqu'au "
+                f"{self.services.time.date_time(row.blocked_until)} "
                 f"{BLOCK_REASON}.",
                 style="bold",
             )
@@ -489,10 +486,10 @@ class HelpdeskScreen(ReportsWorkerErrors, Screen[None]):
         guardians = self.signed_in.second_factor
         block = ""
         if row.blocked_until is not None:
-            local = row.blocked_until.astimezone()
-            block = f"{BLOCKED_SYMBOL} jusqu'à {local:%H:%M}"
-            if local.date() != self.services.clock().astimezone().date():
-                block = f"{BLOCKED_SYMBOL} jusqu'au {local:%d/%m %H:%M}"
+            time = self.services.time
+            block = f"{BLOCKED_SYMBOL} jusqu'à {time.time(row.blocked_until)}"
+            if time.today(row.blocked_until) != self.services.today():
+                block = f"{BLOCKED_SYMBOL} jusqu'au {time.day_and_time(row.blocked_until)}"
         fixed = 13 + 1 + (6 if guardians else 0) + 8 + 19 + 16
         name_width = max(12, width - fixed)
         name = f"{row.last_name.upper()} {row.first_name}".strip()

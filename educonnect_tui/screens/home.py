@@ -19,19 +19,19 @@ from textual.timer import Timer
 from textual.widgets import Input, Label, SelectionList, Static, TabbedContent, TabPane
 
 from .. import keys
-from ..domain.auth import SignedIn
-from ..domain.enums import AccountKind, AccountState
-from ..domain.listing import Listing, ListQuery, PupilRow, SortKey
-from ..domain.permissions import Action, Scope, scope_of
-from ..domain.selection import Selection
-from ..domain.services import Services
+from ..domain.access.permissions import Action, Scope, scope_of
+from ..domain.access.sign_in import SignedIn
+from ..domain.accounts.listing import Listing, ListQuery, PupilRow, SortKey
+from ..domain.accounts.selection import Selection
+from ..domain.model.enums import AccountKind, AccountState
+from ..domain.store.services import Services
 from ..widgets.account_table import AccountTable
 from ..widgets.filters import ClassFilter, StateFilter
 from ..widgets.key_bar import KeyBar
 from ..widgets.worker_errors import ReportsWorkerErrors
 
 if TYPE_CHECKING:  # the notification's modules load on the first (re)notification
-    from ..domain.notification import NotifyResult
+    from ..domain.accounts.notification import NotifyResult
     from .notify import NotifyRequest
 
 TAB_KIND = {"eleves": AccountKind.PUPIL, "responsables": AccountKind.GUARDIAN}

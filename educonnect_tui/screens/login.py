@@ -19,12 +19,12 @@ from textual.widgets import Button, Input, Label, RadioButton, RadioSet, Static
 from textual.worker import Worker, WorkerState
 
 from .. import keys
-from ..domain import auth
-from ..domain.auth import TOTP_DIGITS, SignedIn
-from ..domain.enums import Module
-from ..domain.errors import AccountBlocked, DomainError
-from ..domain.network import Connection
-from ..domain.services import Services
+from ..domain.access import sign_in as auth
+from ..domain.access.network import Connection
+from ..domain.access.sign_in import TOTP_DIGITS, SignedIn
+from ..domain.model.enums import Module
+from ..domain.model.errors import AccountBlocked, DomainError
+from ..domain.store.services import Services
 from ..widgets.key_bar import KeyBar
 
 if TYPE_CHECKING:

@@ -21,13 +21,13 @@ from textual.widgets import Button, Label, ProgressBar, Static
 from textual.worker import Worker, WorkerState
 
 from .. import keys
-from ..domain import notification
-from ..domain.auth import SignedIn
-from ..domain.enums import AccountKind, AccountState
-from ..domain.errors import Cancelled
-from ..domain.notification import NotifyResult
-from ..domain.selection import Selection
-from ..domain.services import Services
+from ..domain.access.sign_in import SignedIn
+from ..domain.accounts import notification
+from ..domain.accounts.notification import NotifyResult
+from ..domain.accounts.selection import Selection
+from ..domain.model.enums import AccountKind, AccountState
+from ..domain.model.errors import Cancelled
+from ..domain.store.services import Services
 
 PHASES = {
     "hachage": "Création des mots de passe provisoires",

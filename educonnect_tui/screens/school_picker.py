@@ -16,10 +16,10 @@ from textual.widgets.option_list import Option
 from textual.worker import Worker, WorkerState
 
 from .. import keys
-from ..domain import auth
-from ..domain.auth import SignedIn
-from ..domain.errors import DomainError
-from ..domain.services import Services
+from ..domain.access import sign_in as auth
+from ..domain.access.sign_in import SignedIn
+from ..domain.model.errors import DomainError
+from ..domain.store.services import Services
 from ..widgets.key_bar import KeyBar
 
 CHOOSE_GROUP = "choose-school"

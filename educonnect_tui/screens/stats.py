@@ -24,10 +24,9 @@ from textual.widgets import DataTable, Static
 from textual.worker import Worker
 
 from .. import keys
-from ..domain.auth import SignedIn
-from ..domain.enums import AccountKind, AccountState, ActivationMethod
-from ..domain.services import Services
-from ..domain.stats import (
+from ..domain.access.sign_in import SignedIn
+from ..domain.model.enums import AccountKind, AccountState, ActivationMethod
+from ..domain.reports.figures import (
     ClassSort,
     ClassStats,
     KindStats,
@@ -39,7 +38,8 @@ from ..domain.stats import (
     sort_classes,
     stats_for,
 )
-from ..domain.stats_export import ExportResult, export_stats
+from ..domain.reports.stats_pdf import ExportResult, export_stats
+from ..domain.store.services import Services
 from ..widgets.key_bar import KeyBar
 from ..widgets.state_badge import BLOCKED_SYMBOL, state_text
 from ..widgets.worker_errors import ReportsWorkerErrors

@@ -22,8 +22,9 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from ..domain.enums import AccountKind
-from ..domain.listing import GuardianRow, Listing, ListQuery, PupilRow, Row, SortKey
+from ..domain.accounts.listing import GuardianRow, Listing, ListQuery, PupilRow, Row, SortKey
+from ..domain.model.calendar import date_text
+from ..domain.model.enums import AccountKind
 from .state_badge import state_text
 from .worker_errors import ReportsWorkerErrors
 
@@ -31,12 +32,8 @@ PAGE_SIZE = 64
 KEPT_PAGES_AROUND = 1
 
 
-def _date(value: dt.date | dt.datetime | None) -> str:
-    if value is None:
-        return "—"
-    if isinstance(value, dt.datetime):
-        value = value.astimezone().date()
-    return value.strftime("%d/%m/%Y")
+def _date(value: dt.date | None) -> str:
+    return "—" if value is None else date_text(value)
 
 
 @dataclass(frozen=True)
@@ -68,8 +65,8 @@ PUPIL_COLUMNS = (
     Column("Classe", 7, SortKey.DIVISION, lambda r: _pupil(r).division),
     Column("Identifiant", 18, SortKey.LOGIN, lambda r: _pupil(r).login),
     Column("Né(e) le", 10, SortKey.BIRTH_DATE, lambda r: _date(_pupil(r).birth_date)),
-    Column("Notifié le", 10, SortKey.NOTIFIED_AT, lambda r: _date(_pupil(r).notified_at)),
-    Column("Activé le", 10, SortKey.ACTIVATED_AT, lambda r: _date(_pupil(r).activated_at)),
+    Column("Notifié le", 10, SortKey.NOTIFIED_AT, lambda r: _date(_pupil(r).notified_on)),
+    Column("Activé le", 10, SortKey.ACTIVATED_AT, lambda r: _date(_pupil(r).activated_on)),
 )
 GUARDIAN_COLUMNS = (
     Column("État", 14, SortKey.STATE, _state(AccountKind.GUARDIAN)),
@@ -83,7 +80,7 @@ GUARDIAN_COLUMNS = (
         SortKey.METHOD,
         lambda r: _guardian(r).method.label if _guardian(r).method else "—",  # type: ignore[union-attr]
     ),
-    Column("Notifié le", 10, SortKey.NOTIFIED_AT, lambda r: _date(_guardian(r).notified_at)),
+    Column("Notifié le", 10, SortKey.NOTIFIED_AT, lambda r: _date(_guardian(r).notified_on)),
 )
 COLUMNS = {AccountKind.PUPIL: PUPIL_COLUMNS, AccountKind.GUARDIAN: GUARDIAN_COLUMNS}
 MARK_WIDTH = 2

@@ -13,8 +13,8 @@ from textual.widgets._toggle_button import ToggleButton
 from textual.widgets.option_list import OptionDoesNotExist
 from textual.widgets.selection_list import Selection
 
-from ..domain.enums import AccountKind, AccountState
-from ..domain.listing import DivisionRef
+from ..domain.accounts.listing import DivisionRef
+from ..domain.model.enums import AccountKind, AccountState
 from .state_badge import state_text
 
 LEVEL_PREFIX = "niveau:"

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from rich.text import Text
 
-from ..domain.enums import AccountKind, AccountState
+from ..domain.model.enums import AccountKind, AccountState
 
 SHORT_LABELS = {
     AccountState.NOT_NOTIFIED: "non notifié",

@@ -16,11 +16,11 @@ import pytest
 from sqlalchemy import select
 
 from educonnect_tui.app import EduConnectApp, create_app
-from educonnect_tui.domain.enums import PupilStatus
-from educonnect_tui.domain.models import Staff
-from educonnect_tui.domain.services import Services
-from educonnect_tui.domain.settings import Settings
-from educonnect_tui.domain.states import Event, transition
+from educonnect_tui.domain.model.enums import PupilStatus
+from educonnect_tui.domain.model.states import Event, transition
+from educonnect_tui.domain.model.tables import Staff
+from educonnect_tui.domain.store.services import Services
+from educonnect_tui.domain.store.settings import Settings
 from tests import factories
 from tests.conftest import FAST_HASH, FakeClock
 

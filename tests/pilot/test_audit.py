@@ -10,10 +10,11 @@ from textual.coordinate import Coordinate
 from textual.widgets import DataTable, Input, Select, Static
 
 from educonnect_tui.app import EduConnectApp
-from educonnect_tui.domain import audit, demo
-from educonnect_tui.domain.audit import Actor
-from educonnect_tui.domain.models import Establishment
-from educonnect_tui.domain.services import Services
+from educonnect_tui.demo import college as demo
+from educonnect_tui.domain.model.tables import Establishment
+from educonnect_tui.domain.store import audit
+from educonnect_tui.domain.store.audit import Actor
+from educonnect_tui.domain.store.services import Services
 from educonnect_tui.screens.audit import PAGE_SIZE, AuditScreen
 from educonnect_tui.screens.detail import DetailScreen
 from educonnect_tui.screens.home import HomeScreen

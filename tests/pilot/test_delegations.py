@@ -7,11 +7,13 @@ from collections.abc import Callable
 from textual.widgets import DataTable, Input, Select, SelectionList, Static
 
 from educonnect_tui.app import EduConnectApp, create_app
-from educonnect_tui.domain import audit, delegations, demo
-from educonnect_tui.domain.delegations import DelegationState
-from educonnect_tui.domain.enums import Module
-from educonnect_tui.domain.models import AuditEvent
-from educonnect_tui.domain.services import Services
+from educonnect_tui.demo import college as demo
+from educonnect_tui.domain.access import delegations
+from educonnect_tui.domain.access.delegations import DelegationState
+from educonnect_tui.domain.model.enums import Module
+from educonnect_tui.domain.model.tables import AuditEvent
+from educonnect_tui.domain.store import audit
+from educonnect_tui.domain.store.services import Services
 from educonnect_tui.screens.delegations import DelegationsScreen, GrantScreen, RevokeConfirmScreen
 from educonnect_tui.screens.home import HomeScreen
 from tests import factories

@@ -9,11 +9,13 @@ from sqlalchemy import select
 from textual.widgets import Input, Static
 
 from educonnect_tui.app import EduConnectApp, create_app
-from educonnect_tui.domain import demo, helpdesk, passwords
-from educonnect_tui.domain.enums import AccountKind, AccountState, Module
-from educonnect_tui.domain.models import Account, Staff
-from educonnect_tui.domain.network import Connection
-from educonnect_tui.domain.services import Services
+from educonnect_tui.demo import college as demo
+from educonnect_tui.domain.access import passwords
+from educonnect_tui.domain.access.network import Connection
+from educonnect_tui.domain.accounts import helpdesk
+from educonnect_tui.domain.model.enums import AccountKind, AccountState, Module
+from educonnect_tui.domain.model.tables import Account, Staff
+from educonnect_tui.domain.store.services import Services
 from educonnect_tui.screens.detail import DetailScreen
 from educonnect_tui.screens.helpdesk import (
     AccountActionsScreen,

@@ -9,9 +9,9 @@ from textual import events
 from textual.widgets import Input, Static
 
 from educonnect_tui.app import EduConnectApp
-from educonnect_tui.domain.enums import AccountState
-from educonnect_tui.domain.errors import DomainError
-from educonnect_tui.domain.listing import Listing, PupilRow, SortKey
+from educonnect_tui.domain.accounts.listing import Listing, PupilRow, SortKey
+from educonnect_tui.domain.model.enums import AccountState
+from educonnect_tui.domain.model.errors import DomainError
 from educonnect_tui.screens.error import ErrorScreen
 from educonnect_tui.screens.home import HomeScreen
 from educonnect_tui.widgets.account_table import PAGE_SIZE, AccountTable

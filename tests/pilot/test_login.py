@@ -23,11 +23,11 @@ from textual.pilot import Pilot
 from textual.widgets import Input, Label, OptionList, Static
 
 from educonnect_tui.app import EduConnectApp, create_app
-from educonnect_tui.domain.auth import GENERIC_FAILURE
-from educonnect_tui.domain.network import Connection
-from educonnect_tui.domain.services import Services
-from educonnect_tui.domain.settings import Settings
-from educonnect_tui.domain.staff import NewStaff
+from educonnect_tui.domain.access.network import Connection
+from educonnect_tui.domain.access.sign_in import GENERIC_FAILURE
+from educonnect_tui.domain.access.staff import NewStaff
+from educonnect_tui.domain.store.services import Services
+from educonnect_tui.domain.store.settings import Settings
 from educonnect_tui.screens.help import HelpScreen
 from educonnect_tui.screens.home import HomeScreen
 from educonnect_tui.screens.login import LoginScreen

@@ -18,11 +18,11 @@ from sqlalchemy import select
 from textual.widgets import Button, Static
 
 from educonnect_tui.app import EduConnectApp
-from educonnect_tui.domain import notification
-from educonnect_tui.domain.enums import AccountKind, AccountState
-from educonnect_tui.domain.errors import DocumentError
-from educonnect_tui.domain.models import Account, Division, GuardianLink, Pupil
-from educonnect_tui.domain.services import Services
+from educonnect_tui.domain.accounts import notification
+from educonnect_tui.domain.model.enums import AccountKind, AccountState
+from educonnect_tui.domain.model.errors import DocumentError
+from educonnect_tui.domain.model.tables import Account, Division, GuardianLink, Pupil
+from educonnect_tui.domain.store.services import Services
 from educonnect_tui.screens.detail import DetailScreen
 from educonnect_tui.screens.error import ErrorScreen
 from educonnect_tui.screens.home import HomeScreen

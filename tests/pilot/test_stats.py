@@ -12,10 +12,10 @@ from sqlalchemy import select, update
 from textual.widgets import DataTable, Static
 
 from educonnect_tui.app import EduConnectApp
-from educonnect_tui.domain.enums import AccountState
-from educonnect_tui.domain.models import Account, AuditEvent
-from educonnect_tui.domain.services import Services
-from educonnect_tui.domain.stats import ClassSort
+from educonnect_tui.domain.model.enums import AccountState
+from educonnect_tui.domain.model.tables import Account, AuditEvent
+from educonnect_tui.domain.reports.figures import ClassSort
+from educonnect_tui.domain.store.services import Services
 from educonnect_tui.screens.home import HomeScreen
 from educonnect_tui.screens.stats import REFRESH_SECONDS, StatsScreen
 from tests.helpers import settle, sync

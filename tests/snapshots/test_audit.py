@@ -12,10 +12,11 @@ import pytest
 from sqlalchemy import select
 
 from educonnect_tui.app import EduConnectApp
-from educonnect_tui.domain import audit, demo
-from educonnect_tui.domain.audit import Actor
-from educonnect_tui.domain.models import Account, Establishment
-from educonnect_tui.domain.services import Services
+from educonnect_tui.demo import college as demo
+from educonnect_tui.domain.model.tables import Account, Establishment
+from educonnect_tui.domain.store import audit
+from educonnect_tui.domain.store.audit import Actor
+from educonnect_tui.domain.store.services import Services
 from tests.helpers import settle
 from tests.snapshots.conftest import SIZES
 

@@ -7,10 +7,11 @@ import pytest
 from textual.widgets import Input
 
 from educonnect_tui.app import create_app
-from educonnect_tui.domain import demo, passwords
-from educonnect_tui.domain.enums import Module
-from educonnect_tui.domain.network import NetworkMode
-from educonnect_tui.domain.services import Services
+from educonnect_tui.demo import college as demo
+from educonnect_tui.domain.access import passwords
+from educonnect_tui.domain.access.network import NetworkMode
+from educonnect_tui.domain.model.enums import Module
+from educonnect_tui.domain.store.services import Services
 from tests import factories
 from tests.helpers import settle
 from tests.snapshots.conftest import SIZES

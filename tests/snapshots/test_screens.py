@@ -13,9 +13,10 @@ import pytest
 from textual.widgets import Input
 
 from educonnect_tui.app import EduConnectApp, create_app
-from educonnect_tui.domain import demo, notification
-from educonnect_tui.domain.network import Connection
-from educonnect_tui.domain.services import Services
+from educonnect_tui.demo import college as demo
+from educonnect_tui.domain.access.network import Connection
+from educonnect_tui.domain.accounts import notification
+from educonnect_tui.domain.store.services import Services
 from tests import factories
 from tests.helpers import settle
 from tests.snapshots.conftest import SIZES

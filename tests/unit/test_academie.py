@@ -13,21 +13,22 @@ from sqlalchemy import func, inspect, select, update
 from sqlalchemy.orm import Session
 
 from educonnect_tui.cli import main
-from educonnect_tui.domain import academie, audit_log, directory, stats
-from educonnect_tui.domain.academie_plan import LARGEST_UAI, is_academie_uai
-from educonnect_tui.domain.audit import Actor
-from educonnect_tui.domain.demo import COLLEGE_UAI, DEMO_UAIS, check_resettable, create_demo
-from educonnect_tui.domain.enums import (
+from educonnect_tui.demo import academie
+from educonnect_tui.demo.academie_plan import LARGEST_UAI, is_academie_uai
+from educonnect_tui.demo.college import COLLEGE_UAI, DEMO_UAIS, check_resettable, create_demo
+from educonnect_tui.domain.access.passwords import verify_password
+from educonnect_tui.domain.accounts import directory
+from educonnect_tui.domain.accounts.listing import Listing, ListQuery
+from educonnect_tui.domain.model.enums import (
     AccountKind,
     AccountState,
     ActivationMethod,
     EstablishmentType,
     PupilStatus,
 )
-from educonnect_tui.domain.errors import InvalidInput
-from educonnect_tui.domain.identifiers import login_base, normalize_uai, search_key
-from educonnect_tui.domain.listing import Listing, ListQuery
-from educonnect_tui.domain.models import (
+from educonnect_tui.domain.model.errors import InvalidInput
+from educonnect_tui.domain.model.identifiers import login_base, normalize_uai, search_key
+from educonnect_tui.domain.model.tables import (
     Account,
     AuditEvent,
     Division,
@@ -38,9 +39,11 @@ from educonnect_tui.domain.models import (
     SearchToken,
     Staff,
 )
-from educonnect_tui.domain.passwords import verify_password
-from educonnect_tui.domain.search_index import token_rows
-from educonnect_tui.domain.services import Services
+from educonnect_tui.domain.reports import figures as stats
+from educonnect_tui.domain.reports import journal as audit_log
+from educonnect_tui.domain.store.audit import Actor
+from educonnect_tui.domain.store.search_index import token_rows
+from educonnect_tui.domain.store.services import Services
 from tests import factories
 from tests.conftest import FAST_HASH, FakeClock
 

@@ -8,8 +8,8 @@ from collections.abc import Callable
 import pytest
 from sqlalchemy import select
 
-from educonnect_tui.domain import activation, passwords
-from educonnect_tui.domain.activation import (
+from educonnect_tui.domain.access import passwords
+from educonnect_tui.domain.accounts.activation import (
     CODE_EXPIRED,
     GENERIC_FAILURE,
     TEMP_PASSWORD_EXPIRED,
@@ -22,16 +22,16 @@ from educonnect_tui.domain.activation import (
     start_guardian_activation,
     start_self_registration,
 )
-from educonnect_tui.domain.enums import AccountState, ActivationMethod, Channel, PupilStatus
-from educonnect_tui.domain.errors import (
+from educonnect_tui.domain.model.enums import AccountState, ActivationMethod, Channel, PupilStatus
+from educonnect_tui.domain.model.errors import (
     AccountBlocked,
     AuthenticationFailed,
     IllegalTransition,
     InvalidInput,
 )
-from educonnect_tui.domain.models import Account, AuditEvent, OutboxMessage, Pupil
-from educonnect_tui.domain.services import Services
-from educonnect_tui.domain.states import Event, transition
+from educonnect_tui.domain.model.states import Event, transition
+from educonnect_tui.domain.model.tables import Account, AuditEvent, OutboxMessage, Pupil
+from educonnect_tui.domain.store.services import Services
 from tests import factories
 from tests.conftest import FakeClock
 
@@ -548,14 +548,6 @@ def test_sign_in_failures_are_generic(services: Services) -> None:
 def test_latest_code_without_message(services: Services) -> None:
     assert latest_code(services, "personne@example.fr") is None
     assert latest_code(services, "pas un numéro") is None
-
-
-def test_parse_birth_date() -> None:
-    assert activation.parse_birth_date("14/05/2012") == dt.date(2012, 5, 14)
-    assert activation.parse_birth_date(" 4/5/2012 ") == dt.date(2012, 5, 4)
-    for bad in ("2012-05-14", "31/02/2012", "", "14/05/12"):
-        with pytest.raises(InvalidInput, match="JJ/MM/AAAA"):
-            activation.parse_birth_date(bad)
 
 
 def test_owner_actions_bump_the_version_and_are_not_audited(services: Services) -> None:

@@ -22,12 +22,13 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from educonnect_tui.cli import main
-from educonnect_tui.domain import audit, audit_log
-from educonnect_tui.domain.audit import Actor
-from educonnect_tui.domain.enums import StaffRole
-from educonnect_tui.domain.errors import InvalidInput, PermissionDenied
-from educonnect_tui.domain.models import AuditAnchor, AuditEvent, AuditTarget
-from educonnect_tui.domain.services import Services
+from educonnect_tui.domain.model.enums import StaffRole
+from educonnect_tui.domain.model.errors import InvalidInput, PermissionDenied
+from educonnect_tui.domain.model.tables import AuditAnchor, AuditEvent, AuditTarget
+from educonnect_tui.domain.reports import journal as audit_log
+from educonnect_tui.domain.store import audit
+from educonnect_tui.domain.store.audit import Actor
+from educonnect_tui.domain.store.services import Services
 from tests import factories
 from tests.conftest import FakeClock
 

@@ -10,20 +10,26 @@ import pyotp
 import pytest
 from sqlalchemy import select
 
-from educonnect_tui.domain import audit, auth, passwords
-from educonnect_tui.domain.auth import (
+from educonnect_tui.domain.access import passwords
+from educonnect_tui.domain.access import sign_in as auth
+from educonnect_tui.domain.access.network import Connection, NetworkMode
+from educonnect_tui.domain.access.sign_in import (
     GENERIC_FAILURE,
     choose_school,
     needs_otp,
     sign_in,
     sign_in_step,
 )
-from educonnect_tui.domain.enums import Module, StaffRole
-from educonnect_tui.domain.errors import AccountBlocked, AuthenticationFailed, PermissionDenied
-from educonnect_tui.domain.models import AuditEvent, Staff
-from educonnect_tui.domain.network import Connection, NetworkMode
-from educonnect_tui.domain.services import Services
-from educonnect_tui.domain.staff import NewStaff
+from educonnect_tui.domain.access.staff import NewStaff
+from educonnect_tui.domain.model.enums import Module, StaffRole
+from educonnect_tui.domain.model.errors import (
+    AccountBlocked,
+    AuthenticationFailed,
+    PermissionDenied,
+)
+from educonnect_tui.domain.model.tables import AuditEvent, Staff
+from educonnect_tui.domain.store import audit
+from educonnect_tui.domain.store.services import Services
 from tests import factories
 from tests.conftest import FakeClock
 from tests.factories import STAFF_PASSWORD

@@ -11,10 +11,10 @@ import pytest
 from sqlalchemy import select
 
 from educonnect_tui.cli import main
-from educonnect_tui.domain import db
-from educonnect_tui.domain.enums import AccountState
-from educonnect_tui.domain.models import Account
-from educonnect_tui.domain.services import Services
+from educonnect_tui.domain.model.enums import AccountState
+from educonnect_tui.domain.model.tables import Account
+from educonnect_tui.domain.store import db
+from educonnect_tui.domain.store.services import Services
 from tests import factories
 
 UAI = factories.DEFAULT_UAI
@@ -222,7 +222,7 @@ def test_activation_flows_from_the_command_line(
     import csv
     import datetime as dt
 
-    from educonnect_tui.domain.activation import latest_code
+    from educonnect_tui.domain.accounts.activation import latest_code
 
     with env.sessions() as session, session.begin():
         school = factories.school(session)

@@ -9,12 +9,12 @@ import pytest
 from sqlalchemy import select
 
 from educonnect_tui.cli import main
-from educonnect_tui.domain import delegations
-from educonnect_tui.domain.delegations import DelegationState, school_year_end
-from educonnect_tui.domain.enums import Module, StaffRole
-from educonnect_tui.domain.errors import InvalidInput, NotFound, PermissionDenied
-from educonnect_tui.domain.models import AuditEvent, Delegation, Establishment
-from educonnect_tui.domain.services import Services
+from educonnect_tui.domain.access import delegations
+from educonnect_tui.domain.access.delegations import DelegationState, school_year_end
+from educonnect_tui.domain.model.enums import Module, StaffRole
+from educonnect_tui.domain.model.errors import InvalidInput, NotFound, PermissionDenied
+from educonnect_tui.domain.model.tables import AuditEvent, Delegation, Establishment
+from educonnect_tui.domain.store.services import Services
 from tests import factories
 from tests.conftest import FakeClock
 
@@ -86,7 +86,7 @@ def test_grant_defaults_list_and_audit(services: Services) -> None:
     assert event.details["valid_until"] == "2027-08-31"
     # The agent now has the module, on that class only.
     agent = factories.signed_in(services, people["agent"], UAI)
-    from educonnect_tui.domain.permissions import scope_of
+    from educonnect_tui.domain.access.permissions import scope_of
 
     scope = scope_of(services, agent)
     assert scope.modules == {Module.ADMINISTRATION}

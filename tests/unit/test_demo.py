@@ -12,19 +12,18 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from educonnect_tui.domain import audit, establishments
-from educonnect_tui.domain.audit import Actor
-from educonnect_tui.domain.demo import COLLEGE_UAI, DEMO_SEED, DEMO_UAIS, create_demo
-from educonnect_tui.domain.enums import (
+from educonnect_tui.demo.college import COLLEGE_UAI, DEMO_SEED, DEMO_UAIS, create_demo
+from educonnect_tui.domain.access.passwords import verify_password
+from educonnect_tui.domain.model.enums import (
     AccountKind,
     AccountState,
     ActivationMethod,
     EstablishmentType,
     PupilStatus,
 )
-from educonnect_tui.domain.errors import InvalidInput
-from educonnect_tui.domain.identifiers import login_base, normalize_uai
-from educonnect_tui.domain.models import (
+from educonnect_tui.domain.model.errors import InvalidInput
+from educonnect_tui.domain.model.identifiers import login_base, normalize_uai
+from educonnect_tui.domain.model.tables import (
     Account,
     Division,
     Establishment,
@@ -33,9 +32,10 @@ from educonnect_tui.domain.models import (
     Pupil,
     Staff,
 )
-from educonnect_tui.domain.passwords import verify_password
-from educonnect_tui.domain.services import Services
-from educonnect_tui.domain.settings import Settings
+from educonnect_tui.domain.store import audit, establishments
+from educonnect_tui.domain.store.audit import Actor
+from educonnect_tui.domain.store.services import Services
+from educonnect_tui.domain.store.settings import Settings
 from tests.conftest import FAST_HASH, FakeClock
 
 ACTOR = Actor(label="test", source_address="127.0.0.1")

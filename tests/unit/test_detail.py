@@ -9,15 +9,16 @@ import itertools
 import pytest
 from sqlalchemy import select
 
-from educonnect_tui.domain import audit, notification
-from educonnect_tui.domain.audit import Actor
-from educonnect_tui.domain.detail import HISTORY_LIMIT, AccountDetail, account_detail
-from educonnect_tui.domain.enums import AccountKind, AccountState, ActivationMethod
-from educonnect_tui.domain.errors import NotFound, PermissionDenied
-from educonnect_tui.domain.models import Account, Establishment, GuardianLink, Staff
-from educonnect_tui.domain.selection import Selection
-from educonnect_tui.domain.services import Services
-from educonnect_tui.domain.states import Event, transition
+from educonnect_tui.domain.accounts import notification
+from educonnect_tui.domain.accounts.detail import HISTORY_LIMIT, AccountDetail, account_detail
+from educonnect_tui.domain.accounts.selection import Selection
+from educonnect_tui.domain.model.enums import AccountKind, AccountState, ActivationMethod
+from educonnect_tui.domain.model.errors import NotFound, PermissionDenied
+from educonnect_tui.domain.model.states import Event, transition
+from educonnect_tui.domain.model.tables import Account, Establishment, GuardianLink, Staff
+from educonnect_tui.domain.store import audit
+from educonnect_tui.domain.store.audit import Actor
+from educonnect_tui.domain.store.services import Services
 from tests import factories
 from tests.conftest import FakeClock
 

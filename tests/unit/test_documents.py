@@ -15,14 +15,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pypdf import PdfReader
 
-from educonnect_tui.domain.credentials import (
+from educonnect_tui.domain.documents.credentials import (
     ChildRef,
     DocumentContext,
     GuardianCredential,
     PupilCredential,
     SchoolHeader,
 )
-from educonnect_tui.domain.documents import (
+from educonnect_tui.domain.documents.pdf import (
     _new_pdf,
     _Pdf,
     guardian_csv,
@@ -31,7 +31,7 @@ from educonnect_tui.domain.documents import (
     pupil_documents_pdf,
     stage_file,
 )
-from educonnect_tui.domain.errors import DocumentError
+from educonnect_tui.domain.model.errors import DocumentError
 
 CTX = DocumentContext(
     school=SchoolHeader(

@@ -10,14 +10,25 @@ import pytest
 from pypdf import PdfReader
 from sqlalchemy import select
 
-from educonnect_tui.domain import activation, helpdesk, passwords, permissions
-from educonnect_tui.domain.auth import SignedIn
-from educonnect_tui.domain.enums import AccountKind, AccountState, Module, StaffRole
-from educonnect_tui.domain.errors import AuthenticationFailed, IllegalTransition, PermissionDenied
-from educonnect_tui.domain.models import Account, AuditEvent, Delegation, Division, Establishment
-from educonnect_tui.domain.network import NetworkMode
-from educonnect_tui.domain.services import Services
-from educonnect_tui.domain.states import MAX_FAILED_ATTEMPTS, Lockout
+from educonnect_tui.domain.access import passwords, permissions
+from educonnect_tui.domain.access.network import NetworkMode
+from educonnect_tui.domain.access.sign_in import SignedIn
+from educonnect_tui.domain.accounts import activation, helpdesk
+from educonnect_tui.domain.model.enums import AccountKind, AccountState, Module, StaffRole
+from educonnect_tui.domain.model.errors import (
+    AuthenticationFailed,
+    IllegalTransition,
+    PermissionDenied,
+)
+from educonnect_tui.domain.model.states import MAX_FAILED_ATTEMPTS, Lockout
+from educonnect_tui.domain.model.tables import (
+    Account,
+    AuditEvent,
+    Delegation,
+    Division,
+    Establishment,
+)
+from educonnect_tui.domain.store.services import Services
 from tests import factories
 
 UAI = factories.DEFAULT_UAI
@@ -228,7 +239,7 @@ def test_unblock_lifts_a_block_and_refuses_when_not_blocked(
 
 
 def test_a_deactivated_account_is_not_reset(services: Services, school: School) -> None:
-    from educonnect_tui.domain.states import Event, transition
+    from educonnect_tui.domain.model.states import Event, transition
 
     with services.sessions() as session, session.begin():
         account = session.get_one(Account, school.hugo)

@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from educonnect_tui.domain.errors import InvalidInput
-from educonnect_tui.domain.identifiers import (
+from educonnect_tui.domain.model.errors import InvalidInput
+from educonnect_tui.domain.model.identifiers import (
     LOGIN_MAX_LENGTH,
     UAI_KEY_LETTERS,
     fold,

@@ -8,19 +8,15 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from educonnect_tui.domain import audit, establishments
-from educonnect_tui.domain.audit import Actor
-from educonnect_tui.domain.enums import AccountKind, AccountState, EstablishmentType, PupilStatus
-from educonnect_tui.domain.errors import InvalidInput, NotFound
-from educonnect_tui.domain.identifiers import uai_key
-from educonnect_tui.domain.importer import (
-    ImportReport,
-    RowError,
-    import_guardians,
-    import_pupils,
-    read_table,
+from educonnect_tui.domain.model.enums import (
+    AccountKind,
+    AccountState,
+    EstablishmentType,
+    PupilStatus,
 )
-from educonnect_tui.domain.models import (
+from educonnect_tui.domain.model.errors import InvalidInput, NotFound
+from educonnect_tui.domain.model.identifiers import uai_key
+from educonnect_tui.domain.model.tables import (
     Account,
     AuditEvent,
     Division,
@@ -28,7 +24,16 @@ from educonnect_tui.domain.models import (
     GuardianLink,
     Pupil,
 )
-from educonnect_tui.domain.services import Services
+from educonnect_tui.domain.siecle.importer import (
+    ImportReport,
+    RowError,
+    import_guardians,
+    import_pupils,
+    read_table,
+)
+from educonnect_tui.domain.store import audit, establishments
+from educonnect_tui.domain.store.audit import Actor
+from educonnect_tui.domain.store.services import Services
 
 DATA = Path(__file__).resolve().parent.parent / "data"
 PUPILS_CSV = DATA / "eleves_siecle.csv"

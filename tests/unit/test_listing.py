@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from educonnect_tui.domain.enums import AccountKind, AccountState
-from educonnect_tui.domain.listing import (
+from educonnect_tui.domain.accounts.listing import (
     GuardianRow,
     Listing,
     ListQuery,
@@ -14,8 +13,9 @@ from educonnect_tui.domain.listing import (
     mask_email,
     mask_mobile,
 )
-from educonnect_tui.domain.selection import Selection
-from educonnect_tui.domain.services import Services
+from educonnect_tui.domain.accounts.selection import Selection
+from educonnect_tui.domain.model.enums import AccountKind, AccountState
+from educonnect_tui.domain.store.services import Services
 from tests import factories
 
 

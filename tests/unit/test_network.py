@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from educonnect_tui.domain.network import (
+from educonnect_tui.domain.access.network import (
     Connection,
     NetworkMode,
     current_connection,
     is_admin_network,
     network_mode,
 )
-from educonnect_tui.domain.settings import Settings
+from educonnect_tui.domain.store.settings import Settings
 
 
 def _settings(

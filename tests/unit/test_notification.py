@@ -13,20 +13,21 @@ import pytest
 from pypdf import PdfReader
 from sqlalchemy import func, select
 
-from educonnect_tui.domain import audit, notification
-from educonnect_tui.domain.audit import Actor
-from educonnect_tui.domain.enums import AccountKind, AccountState, ActivationMethod
-from educonnect_tui.domain.errors import (
+from educonnect_tui.domain.access.passwords import verify_password
+from educonnect_tui.domain.accounts import notification
+from educonnect_tui.domain.accounts.selection import Selection
+from educonnect_tui.domain.model.enums import AccountKind, AccountState, ActivationMethod
+from educonnect_tui.domain.model.errors import (
     Cancelled,
     ConcurrentModification,
     DocumentError,
     InvalidInput,
 )
-from educonnect_tui.domain.models import Account, AuditEvent
-from educonnect_tui.domain.passwords import verify_password
-from educonnect_tui.domain.selection import Selection
-from educonnect_tui.domain.services import Services
-from educonnect_tui.domain.states import Event, transition
+from educonnect_tui.domain.model.states import Event, transition
+from educonnect_tui.domain.model.tables import Account, AuditEvent
+from educonnect_tui.domain.store import audit
+from educonnect_tui.domain.store.audit import Actor
+from educonnect_tui.domain.store.services import Services
 from tests import factories
 
 ACTOR = Actor(label="Mme la principale", source_address="10.0.0.5")

@@ -7,18 +7,17 @@ import threading
 import pytest
 from argon2 import extract_parameters
 
-from educonnect_tui.domain.errors import Cancelled, InvalidInput
-from educonnect_tui.domain.passwords import (
+from educonnect_tui.domain.access.passwords import (
     TEMP_PASSWORD_ALPHABET,
     TEMP_PASSWORD_BITS,
-    HashParams,
     check_new_password,
     generate_temporary_password,
     hash_many,
     hash_password,
     verify_password,
 )
-from educonnect_tui.domain.settings import Settings
+from educonnect_tui.domain.model.errors import Cancelled, InvalidInput
+from educonnect_tui.domain.store.settings import HashParams, Settings
 from tests.conftest import FAST_HASH
 
 

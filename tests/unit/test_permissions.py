@@ -14,17 +14,18 @@ from dataclasses import dataclass
 import pytest
 from sqlalchemy import select
 
-from educonnect_tui.domain import delegations, notification
-from educonnect_tui.domain.auth import SchoolRef, SignedIn
-from educonnect_tui.domain.detail import account_detail
-from educonnect_tui.domain.enums import AccountKind, Module, StaffRole
-from educonnect_tui.domain.errors import PermissionDenied
-from educonnect_tui.domain.listing import Listing, ListQuery
-from educonnect_tui.domain.models import Delegation, Division, Establishment, Staff
-from educonnect_tui.domain.network import NetworkMode
-from educonnect_tui.domain.permissions import Action, Scope, require, restrict, scope_of
-from educonnect_tui.domain.selection import Selection
-from educonnect_tui.domain.services import Services
+from educonnect_tui.domain.access import delegations
+from educonnect_tui.domain.access.network import NetworkMode
+from educonnect_tui.domain.access.permissions import Action, Scope, require, scope_of
+from educonnect_tui.domain.access.sign_in import SchoolRef, SignedIn
+from educonnect_tui.domain.accounts import notification
+from educonnect_tui.domain.accounts.detail import account_detail
+from educonnect_tui.domain.accounts.listing import Listing, ListQuery
+from educonnect_tui.domain.accounts.selection import Selection, restrict
+from educonnect_tui.domain.model.enums import AccountKind, Module, StaffRole
+from educonnect_tui.domain.model.errors import PermissionDenied
+from educonnect_tui.domain.model.tables import Delegation, Division, Establishment, Staff
+from educonnect_tui.domain.store.services import Services
 from tests import factories
 from tests.conftest import FakeClock
 

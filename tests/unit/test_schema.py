@@ -5,8 +5,8 @@ from __future__ import annotations
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
-from educonnect_tui.domain import db
-from educonnect_tui.domain.models import Base
+from educonnect_tui.domain.model.tables import Base
+from educonnect_tui.domain.store import db
 
 
 def test_migrations_match_models(database_url: str) -> None:

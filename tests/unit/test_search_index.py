@@ -10,15 +10,16 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import insert, select, text
 
-from educonnect_tui.domain import db, directory
-from educonnect_tui.domain.accounts import refresh_search_text
-from educonnect_tui.domain.enums import AccountKind, AccountState
-from educonnect_tui.domain.identifiers import search_key, search_terms
-from educonnect_tui.domain.listing import Listing, ListQuery
-from educonnect_tui.domain.models import Account, SearchToken
-from educonnect_tui.domain.search_index import TOKEN_MAX_LENGTH, words
-from educonnect_tui.domain.selection import Selection
-from educonnect_tui.domain.services import Services
+from educonnect_tui.domain.accounts import directory
+from educonnect_tui.domain.accounts.listing import Listing, ListQuery
+from educonnect_tui.domain.accounts.logins import refresh_search_text
+from educonnect_tui.domain.accounts.selection import Selection
+from educonnect_tui.domain.model.enums import AccountKind, AccountState
+from educonnect_tui.domain.model.identifiers import search_key, search_terms
+from educonnect_tui.domain.model.tables import Account, SearchToken
+from educonnect_tui.domain.store import db
+from educonnect_tui.domain.store.search_index import TOKEN_MAX_LENGTH, words
+from educonnect_tui.domain.store.services import Services
 from tests import factories
 
 # Any Unicode a decoded file can hold (no lone surrogate; PostgreSQL refuses NUL).

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from educonnect_tui.domain.settings import Settings
+from educonnect_tui.domain.store.settings import Settings
 
 
 @pytest.fixture(autouse=True)

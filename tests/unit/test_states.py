@@ -7,10 +7,10 @@ import itertools
 
 import pytest
 
-from educonnect_tui.domain.enums import AccountKind, AccountState, ActivationMethod
-from educonnect_tui.domain.errors import IllegalTransition
-from educonnect_tui.domain.models import Staff
-from educonnect_tui.domain.states import Event, Lockout, block_duration, transition
+from educonnect_tui.domain.model.enums import AccountKind, AccountState, ActivationMethod
+from educonnect_tui.domain.model.errors import IllegalTransition
+from educonnect_tui.domain.model.states import Event, Lockout, block_duration, transition
+from educonnect_tui.domain.model.tables import Staff
 
 S, K, M = AccountState, AccountKind, ActivationMethod
 TEMP = M.TEMPORARY_CREDENTIALS

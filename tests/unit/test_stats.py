@@ -40,18 +40,17 @@ from pypdf import PdfReader
 from sqlalchemy import select
 
 from educonnect_tui import cli
-from educonnect_tui.domain import stats as stats_module
-from educonnect_tui.domain.enums import (
+from educonnect_tui.domain.model.enums import (
     AccountKind,
     AccountState,
     ActivationMethod,
     PupilStatus,
     StaffRole,
 )
-from educonnect_tui.domain.errors import PermissionDenied
-from educonnect_tui.domain.models import Account, AuditEvent, Division
-from educonnect_tui.domain.services import Services
-from educonnect_tui.domain.stats import (
+from educonnect_tui.domain.model.errors import PermissionDenied
+from educonnect_tui.domain.model.tables import Account, AuditEvent, Division
+from educonnect_tui.domain.reports import figures as stats_module
+from educonnect_tui.domain.reports.figures import (
     ClassSort,
     bar,
     column_chart,
@@ -61,7 +60,8 @@ from educonnect_tui.domain.stats import (
     sparkline,
     stats_for,
 )
-from educonnect_tui.domain.stats_export import export_stats, stats_csv, stats_pdf
+from educonnect_tui.domain.reports.stats_pdf import export_stats, stats_csv, stats_pdf
+from educonnect_tui.domain.store.services import Services
 from tests import factories
 from tests.conftest import FakeClock
 from tests.unit.test_cli import run

@@ -1,0 +1,407 @@
+"""DELEG-CE: the head of school lends a module to an agent, for some classes, until a date.
+
+Rules (issue 4, DESIGN.md §1):
+
+- only the direction grants and revokes (``permissions.Action.MANAGE_DELEGATIONS``);
+  ``signed_in`` None is the command line, run by the machine's operator, who records a
+  delegation on behalf of a member of the direction (``granted_by_login``);
+- the agent is staff of that school with the role agent: the direction already holds
+  everything, and a delegation must never reach another school's staff;
+- classes, when given, exist in that school; none means the whole school;
+- a delegation starts today and ends on ``until`` (default: 31 August closing the school
+  year), which cannot be in the past;
+- one active or upcoming delegation per agent and module: changing its classes or its
+  end is a revocation then a new grant, so the audit trail says what changed when;
+- revoking never deletes: the row keeps who granted, who revoked and when, and the
+  agent's next action is refused (``permissions`` reads delegations on every call);
+- every change is audited, with the agent, module, classes and dates.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass
+from enum import StrEnum
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, selectinload
+
+from ..model.calendar import date_text
+from ..model.enums import Module, StaffRole, division_order
+from ..model.errors import InvalidInput, NotFound
+from ..model.tables import Delegation, Division, Establishment, Staff
+from ..store import audit
+from ..store.audit import Actor
+from ..store.establishments import get_by_uai
+from ..store.services import Services
+from .permissions import Action, require, require_school
+from .sign_in import SignedIn
+
+
+class DelegationState(StrEnum):
+    """Read in French on screen and in the CLI: a word, never a colour alone."""
+
+    ACTIVE = "active"
+    UPCOMING = "à venir"
+    EXPIRED = "expirée"
+    REVOKED = "révoquée"
+
+
+_STATE_ORDER = {
+    DelegationState.ACTIVE: 0,
+    DelegationState.UPCOMING: 1,
+    DelegationState.EXPIRED: 2,
+    DelegationState.REVOKED: 3,
+}
+
+
+@dataclass(frozen=True)
+class DelegationView:
+    """One delegation as the manager screen and the CLI show it; detached from the ORM."""
+
+    id: int
+    agent_login: str
+    agent_name: str
+    module: Module
+    classes: tuple[str, ...]  # empty: the whole school
+    valid_from: dt.date
+    valid_until: dt.date
+    granted_by: str
+    granted_at: dt.datetime
+    revoked_at: dt.datetime | None
+    state: DelegationState
+
+    @property
+    def classes_label(self) -> str:
+        return ", ".join(self.classes) if self.classes else "toutes"
+
+    @property
+    def module_label(self) -> str:
+        return "administration" if self.module is Module.ADMINISTRATION else "dépannage"
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "id": self.id,
+            "agent": self.agent_login,
+            "nom": self.agent_name,
+            "module": self.module.value,
+            "classes": list(self.classes),
+            "du": self.valid_from.isoformat(),
+            "au": self.valid_until.isoformat(),
+            "accordee_par": self.granted_by,
+            "accordee_le": self.granted_at.isoformat(),
+            "revoquee_le": self.revoked_at.isoformat() if self.revoked_at else None,
+            "etat": self.state.value,
+        }
+
+
+@dataclass(frozen=True)
+class AgentRef:
+    """An agent of the school, for choosing whom to delegate to."""
+
+    staff_id: int
+    login: str
+    name: str
+    title: str
+
+    @property
+    def label(self) -> str:
+        title = f", {self.title}" if self.title else ""
+        return f"{self.name} ({self.login}{title})"
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def school_year_end(day: dt.date) -> dt.date:
+    """31 August closing the school year ``day`` belongs to (a year runs 1/9 → 31/8)."""
+    return dt.date(day.year if day.month < 9 else day.year + 1, 8, 31)
+
+
+def state_of(delegation: Delegation, day: dt.date) -> DelegationState:
+    if delegation.revoked_at is not None:
+        return DelegationState.REVOKED
+    if day < delegation.valid_from:
+        return DelegationState.UPCOMING
+    if day > delegation.valid_until:
+        return DelegationState.EXPIRED
+    return DelegationState.ACTIVE
+
+
+def _name(staff: Staff) -> str:
+    return f"{staff.first_name} {staff.last_name}".strip()
+
+
+def _view(delegation: Delegation, day: dt.date) -> DelegationView:
+    classes = sorted(delegation.divisions, key=lambda d: division_order(d.level, d.name))
+    return DelegationView(
+        id=delegation.id,
+        agent_login=delegation.agent.login,
+        agent_name=_name(delegation.agent),
+        module=delegation.module,
+        classes=tuple(d.name for d in classes),
+        valid_from=delegation.valid_from,
+        valid_until=delegation.valid_until,
+        granted_by=_name(delegation.granted_by),
+        granted_at=delegation.granted_at,
+        revoked_at=delegation.revoked_at,
+        state=state_of(delegation, day),
+    )
+
+
+def _authorise(
+    services: Services, signed_in: SignedIn | None, uai: str
+) -> tuple[Actor, int | None]:
+    """The actor to audit and, for a session, the staff id granting or revoking."""
+    if signed_in is None:
+        return Actor.command_line(), None
+    require_school(signed_in, uai)
+    require(services, signed_in, Action.MANAGE_DELEGATIONS)
+    return signed_in.actor(), signed_in.identity.staff_id
+
+
+def _staff_of(session: Session, school: Establishment) -> list[Staff]:
+    return list(
+        session.scalars(
+            select(Staff)
+            .where(Staff.establishments.any(Establishment.id == school.id))
+            .order_by(Staff.last_name, Staff.first_name, Staff.login)
+        )
+    )
+
+
+def _granter(
+    session: Session, school: Establishment, staff_id: int | None, login: str | None
+) -> Staff:
+    """Who the delegation is from: the session's person, or the direction member named."""
+    if staff_id is not None:
+        return session.get_one(Staff, staff_id)
+    direction = [s for s in _staff_of(session, school) if s.role is StaffRole.DIRECTION]
+    if login:
+        wanted = login.strip().lower()
+        found = next((s for s in direction if s.login.lower() == wanted), None)
+        if found is None:
+            raise InvalidInput(
+                f"« {login.strip()[:64]} » n'est pas un personnel de direction de "
+                f"l'établissement {school.uai}."
+            )
+        return found
+    if len(direction) == 1:
+        return direction[0]
+    raise InvalidInput(
+        "Précisez le personnel de direction qui accorde la délégation (--by IDENTIFIANT)."
+        if direction
+        else f"L'établissement {school.uai} n'a aucun personnel de direction."
+    )
+
+
+def _divisions(session: Session, school: Establishment, names: Iterable[str]) -> list[Division]:
+    wanted = sorted({n.strip().upper() for n in names if n.strip()})
+    if not wanted:
+        return []
+    found = list(
+        session.scalars(
+            select(Division).where(
+                Division.establishment_id == school.id,
+                func.upper(Division.name).in_(wanted),
+            )
+        )
+    )
+    missing = set(wanted) - {d.name.upper() for d in found}
+    if missing:
+        listed = ", ".join(sorted(missing))
+        raise InvalidInput(f"Classe(s) inconnue(s) dans l'établissement {school.uai} : {listed}.")
+    return found
+
+
+# --------------------------------------------------------------------------- services
+
+
+def agents_of(services: Services, signed_in: SignedIn | None, uai: str) -> list[AgentRef]:
+    """The school's agents, whom a delegation may be granted to."""
+    _authorise(services, signed_in, uai)
+    with services.sessions() as session:
+        school = get_by_uai(session, uai)
+        return [
+            AgentRef(staff_id=s.id, login=s.login, name=_name(s), title=s.title)
+            for s in _staff_of(session, school)
+            if s.role is StaffRole.AGENT
+        ]
+
+
+def class_names(services: Services, signed_in: SignedIn | None, uai: str) -> list[str]:
+    """The school's classes, in level order, for limiting a delegation."""
+    _authorise(services, signed_in, uai)
+    with services.sessions() as session:
+        school = get_by_uai(session, uai)
+        divisions = session.scalars(
+            select(Division).where(Division.establishment_id == school.id)
+        ).all()
+        ordered = sorted(divisions, key=lambda d: division_order(d.level, d.name))
+        return [d.name for d in ordered]
+
+
+def grant(
+    services: Services,
+    signed_in: SignedIn | None,
+    uai: str,
+    agent_login: str,
+    module: Module,
+    until: dt.date | None = None,
+    division_names: Iterable[str] = (),
+    *,
+    granted_by_login: str | None = None,
+) -> DelegationView:
+    """Delegate ``module`` to the agent, from today to ``until``; audited."""
+    actor, staff_id = _authorise(services, signed_in, uai)
+    now = services.clock()
+    day = services.today()
+    end = until if until is not None else school_year_end(day)
+    if end < day:
+        raise InvalidInput(
+            f"La date de fin ({date_text(end)}) est passée : choisissez une date à partir "
+            f"du {date_text(day)}."
+        )
+    with services.sessions() as session, session.begin():
+        school = get_by_uai(session, uai)
+        typed = agent_login.strip().lower()
+        agent = next((s for s in _staff_of(session, school) if s.login.lower() == typed), None)
+        if agent is None:
+            raise InvalidInput(
+                f"« {agent_login.strip()[:64]} » n'est pas un personnel de l'établissement "
+                f"{school.uai}."
+            )
+        if agent.role is not StaffRole.AGENT:
+            raise InvalidInput(
+                f"{_name(agent)} fait partie de la direction, qui a déjà tous les modules : "
+                "une délégation ne s'accorde qu'à un agent."
+            )
+        divisions = _divisions(session, school, division_names)
+        granter = _granter(session, school, staff_id, granted_by_login)
+        current = session.scalars(
+            select(Delegation).where(
+                Delegation.agent_id == agent.id,
+                Delegation.establishment_id == school.id,
+                Delegation.module == module,
+                Delegation.revoked_at.is_(None),
+                Delegation.valid_until >= day,
+            )
+        ).first()
+        if current is not None:
+            raise InvalidInput(
+                f"{_name(agent)} a déjà une délégation {module.value} en cours (n° {current.id}, "
+                f"jusqu'au {date_text(current.valid_until)}) : révoquez-la d'abord."
+            )
+        delegation = Delegation(
+            establishment_id=school.id,
+            agent_id=agent.id,
+            module=module,
+            valid_from=day,
+            valid_until=end,
+            granted_by_id=granter.id,
+            granted_at=now,
+            divisions=divisions,
+        )
+        session.add(delegation)
+        session.flush()
+        view = _view(delegation, day)
+        audit.record(
+            session,
+            actor,
+            "delegation_grant",
+            now=now,
+            establishment_id=school.id,
+            details={
+                "delegation_id": delegation.id,
+                "agent": agent.login,
+                "module": module.value,
+                "classes": list(view.classes),
+                "valid_from": day.isoformat(),
+                "valid_until": end.isoformat(),
+                "granted_by": granter.login,
+            },
+        )
+    return view
+
+
+def revoke(
+    services: Services, signed_in: SignedIn | None, uai: str, delegation_id: int
+) -> DelegationView:
+    """End a delegation now; the agent's next action is refused. Audited."""
+    actor, staff_id = _authorise(services, signed_in, uai)
+    now = services.clock()
+    day = services.today()
+    with services.sessions() as session, session.begin():
+        school = get_by_uai(session, uai)
+        delegation = session.get(Delegation, delegation_id, with_for_update=True)
+        if delegation is None or delegation.establishment_id != school.id:
+            raise NotFound(
+                f"Aucune délégation n° {delegation_id} dans l'établissement {school.uai}."
+            )
+        state = state_of(delegation, day)
+        if state is DelegationState.REVOKED:
+            raise InvalidInput(f"La délégation n° {delegation_id} est déjà révoquée.")
+        if state is DelegationState.EXPIRED:
+            raise InvalidInput(
+                f"La délégation n° {delegation_id} a expiré le "
+                f"{date_text(delegation.valid_until)} : il n'y a rien à révoquer."
+            )
+        delegation.revoked_at = now
+        delegation.revoked_by_id = staff_id
+        session.flush()
+        view = _view(delegation, day)
+        audit.record(
+            session,
+            actor,
+            "delegation_revoke",
+            now=now,
+            establishment_id=school.id,
+            details={
+                "delegation_id": delegation.id,
+                "agent": delegation.agent.login,
+                "module": delegation.module.value,
+                "classes": list(view.classes),
+                "valid_until": delegation.valid_until.isoformat(),
+                "state_before": state.value,
+            },
+        )
+    return view
+
+
+def list_delegations(
+    services: Services, signed_in: SignedIn | None, uai: str
+) -> list[DelegationView]:
+    """Every delegation of the school, current ones first, then by agent."""
+    _authorise(services, signed_in, uai)
+    day = services.today()
+    with services.sessions() as session:
+        school = get_by_uai(session, uai)
+        rows = session.scalars(
+            select(Delegation)
+            .where(Delegation.establishment_id == school.id)
+            .options(
+                selectinload(Delegation.agent),
+                selectinload(Delegation.granted_by),
+                selectinload(Delegation.divisions),
+            )
+        ).all()
+        views = [_view(d, day) for d in rows]
+    return sorted(
+        views,
+        key=lambda v: (_STATE_ORDER[v.state], v.agent_name.casefold(), v.module, -v.id),
+    )
+
+
+__all__ = [
+    "AgentRef",
+    "DelegationState",
+    "DelegationView",
+    "agents_of",
+    "class_names",
+    "grant",
+    "list_delegations",
+    "revoke",
+    "school_year_end",
+    "state_of",
+]

@@ -1,0 +1,374 @@
+"""Who may do what, decided in one place and checked by every domain service.
+
+Access rules (DESIGN.md §1, issue 4):
+
+- the direction (``StaffRole.DIRECTION``) attached to the school holds the
+  administration module on the whole school. It may also sign in to the dépannage
+  module, which then gives it what the dépannage module gives anyone (pupils only):
+  the smaller module never widens anything the larger one already grants;
+- an agent holds only what an active DELEG-CE delegation for that school gives
+  (``valid_from <= today <= valid_until``, not revoked): the administration module,
+  possibly limited to some classes, and/or the dépannage module (pupils only: see them,
+  recall the identifier, reset the password, unblock; never guardians, never notify);
+- the administration module needs the second factor (OTP key or administrative
+  network); the dépannage module does not, but guardians' accounts always do.
+
+Direction-only actions, part of the administration module (so with the second
+factor, and never from a dépannage session): managing delegations (that is what a
+delegation must never be able to give), reading the audit trail (it holds every
+staff member's actions on the whole school, not only on delegated classes), and the
+SIECLE import (it rewrites every class and may deactivate any account). Exporting
+account lists is an administration-module action limited to the scope, like listing.
+
+The staff member and their delegations are read again from the database on every
+call: a delegation revoked or expired while someone is signed in stops working at
+their next action, not at their next sign-in. The UI hiding a key protects nothing;
+the services call ``require`` themselves.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass
+from enum import StrEnum
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from ..model.enums import AccountKind, Module, StaffRole
+from ..model.errors import PermissionDenied
+from ..model.tables import Account, Delegation, Division, GuardianLink, Pupil, Staff
+from ..store.db import tested_not_looked_up
+from ..store.services import Services
+from .sign_in import SECOND_FACTOR_REQUIRED, SignedIn
+
+
+class Action(StrEnum):
+    """Every staff action in the product."""
+
+    VIEW_ACCOUNTS = "view_accounts"
+    VIEW_DETAIL = "view_detail"
+    NOTIFY = "notify"
+    RECALL_LOGIN = "recall_login"
+    RESET_PASSWORD = "reset_password"
+    UNBLOCK = "unblock"
+    VIEW_STATS = "view_stats"
+    IMPORT = "import"
+    EXPORT = "export"
+    MANAGE_DELEGATIONS = "manage_delegations"
+    VIEW_AUDIT = "view_audit"
+
+    @property
+    def label(self) -> str:
+        """What the refusal messages call the action, in French."""
+        return _ACTION_LABELS[self]
+
+
+_ACTION_LABELS = {
+    Action.VIEW_ACCOUNTS: "consulter les comptes",
+    Action.VIEW_DETAIL: "consulter le détail d'un compte",
+    Action.NOTIFY: "(re)notifier des comptes",
+    Action.RECALL_LOGIN: "rappeler un identifiant",
+    Action.RESET_PASSWORD: "réinitialiser un mot de passe",
+    Action.UNBLOCK: "débloquer un compte",
+    Action.VIEW_STATS: "consulter les statistiques",
+    Action.IMPORT: "importer les données SIECLE",
+    Action.EXPORT: "exporter les comptes",
+    Action.MANAGE_DELEGATIONS: "gérer les délégations",
+    Action.VIEW_AUDIT: "consulter le journal d'audit",
+}
+
+# What each module allows; direction-only actions are in neither.
+MODULE_ACTIONS: dict[Module, frozenset[Action]] = {
+    Module.ADMINISTRATION: frozenset(
+        {
+            Action.VIEW_ACCOUNTS,
+            Action.VIEW_DETAIL,
+            Action.NOTIFY,
+            Action.RECALL_LOGIN,
+            Action.RESET_PASSWORD,
+            Action.UNBLOCK,
+            Action.VIEW_STATS,
+            Action.EXPORT,
+        }
+    ),
+    Module.DEPANNAGE: frozenset(
+        {
+            Action.VIEW_ACCOUNTS,
+            Action.VIEW_DETAIL,
+            Action.RECALL_LOGIN,
+            Action.RESET_PASSWORD,
+            Action.UNBLOCK,
+        }
+    ),
+}
+DIRECTION_ONLY: frozenset[Action] = frozenset(
+    {Action.MANAGE_DELEGATIONS, Action.VIEW_AUDIT, Action.IMPORT}
+)
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What the signed-in person may reach right now, for the module of the session.
+
+    ``modules`` are the modules they hold in the school (role or active delegations);
+    ``division_ids`` the classes the session's module covers (None: every class of the
+    school; empty: none); ``guardians`` whether guardians' accounts are reachable
+    (administration module in use and held, with the second factor).
+    """
+
+    modules: frozenset[Module]
+    division_ids: frozenset[int] | None
+    guardians: bool
+    establishment_id: int = 0
+    direction: bool = False
+    module: Module = Module.ADMINISTRATION
+    attached: bool = True
+
+    @property
+    def holds_session_module(self) -> bool:
+        return self.module in self.modules
+
+    def allows(self, action: Action) -> bool:
+        """Whether the action is possible at all in this session (keys, menus)."""
+        if action in DIRECTION_ONLY:
+            return self.direction and self.module is Module.ADMINISTRATION
+        return self.holds_session_module and action in MODULE_ACTIONS[self.module]
+
+    def allows_kind(self, kind: AccountKind) -> bool:
+        return kind is AccountKind.PUPIL or self.guardians
+
+
+def is_active(delegation: Delegation, day: dt.date) -> bool:
+    return delegation.revoked_at is None and delegation.valid_from <= day <= delegation.valid_until
+
+
+# --------------------------------------------------------------------------- scope
+
+
+def _school_id(signed_in: SignedIn) -> int:
+    if signed_in.school is None:
+        raise PermissionDenied("Choisissez d'abord un établissement.")
+    return signed_in.school.id
+
+
+def _scope(session: Session, services: Services, signed_in: SignedIn) -> Scope:
+    school_id = _school_id(signed_in)
+    module = signed_in.module
+    staff = session.get(Staff, signed_in.identity.staff_id)
+    nothing = Scope(
+        modules=frozenset(),
+        division_ids=frozenset(),
+        guardians=False,
+        establishment_id=school_id,
+        module=module,
+        attached=False,
+    )
+    if staff is None or school_id not in {e.id for e in staff.establishments}:
+        return nothing
+    if staff.role is StaffRole.DIRECTION:
+        return Scope(
+            modules=frozenset(Module),
+            division_ids=None,
+            guardians=module is Module.ADMINISTRATION and signed_in.second_factor,
+            establishment_id=school_id,
+            direction=True,
+            module=module,
+        )
+    day = services.today()
+    delegations = session.scalars(
+        select(Delegation).where(
+            Delegation.agent_id == staff.id,
+            Delegation.establishment_id == school_id,
+            Delegation.revoked_at.is_(None),
+            Delegation.valid_from <= day,
+            Delegation.valid_until >= day,
+        )
+    ).all()
+    modules = frozenset(d.module for d in delegations)
+    divisions: set[int] | None = set()
+    for delegation in delegations:
+        if delegation.module is not module:
+            continue
+        if not delegation.divisions:
+            divisions = None  # one delegation on the whole school covers every class
+            break
+        assert divisions is not None
+        divisions.update(d.id for d in delegation.divisions)
+    return Scope(
+        modules=modules,
+        division_ids=None if divisions is None else frozenset(divisions),
+        guardians=module is Module.ADMINISTRATION and module in modules and signed_in.second_factor,
+        establishment_id=school_id,
+        module=module,
+    )
+
+
+def scope_of(services: Services, signed_in: SignedIn) -> Scope:
+    """The person's scope, read again from the database (revocation applies at once)."""
+    with services.sessions() as session:
+        return _scope(session, services, signed_in)
+
+
+# --------------------------------------------------------------------------- require
+
+
+def _refuse(action: Action, why: str) -> PermissionDenied:
+    return PermissionDenied(f"Vous ne pouvez pas {action.label} : {why}.")
+
+
+def _check_action(signed_in: SignedIn, scope: Scope, action: Action) -> None:
+    school = signed_in.school
+    uai = school.uai if school is not None else "?"
+    if not scope.attached:
+        raise _refuse(action, f"vous n'êtes pas rattaché à l'établissement {uai}")
+    if not scope.modules and not scope.direction:
+        raise _refuse(
+            action,
+            f"aucune délégation active ne vous donne accès à l'établissement {uai}",
+        )
+    if action in DIRECTION_ONLY:
+        if not scope.direction:
+            raise _refuse(action, "c'est réservé au personnel de direction")
+        if scope.module is not Module.ADMINISTRATION:
+            raise _refuse(action, "reconnectez-vous au module d'administration")
+    if not scope.holds_session_module:
+        raise _refuse(
+            action,
+            f"aucune délégation active ne vous donne le module « {scope.module.label} »",
+        )
+    if action not in DIRECTION_ONLY and action not in MODULE_ACTIONS[scope.module]:
+        raise _refuse(action, f"le module « {scope.module.label} » ne le permet pas")
+    if scope.module is Module.ADMINISTRATION and not signed_in.second_factor:
+        raise PermissionDenied(SECOND_FACTOR_REQUIRED)
+
+
+def _check_guardians(signed_in: SignedIn, scope: Scope, action: Action) -> None:
+    if not signed_in.second_factor:
+        raise PermissionDenied(SECOND_FACTOR_REQUIRED)
+    if not scope.guardians:
+        raise _refuse(
+            action,
+            "les comptes des représentants légaux relèvent du module d'administration",
+        )
+
+
+def _covered_accounts(session: Session, scope: Scope, ids: list[int]) -> tuple[int, bool]:
+    """How many of ``ids`` the scope covers, and whether any is a guardian's, in SQL.
+
+    A pupil is covered when in the scope's school (and classes); a guardian when one of
+    their children is. Three small queries whatever the number of accounts (a
+    notification of 2,000 pupils once loaded each pupil one by one: ~300 ms). They are
+    driven by the ids; the school and classes are tested on what those find.
+    """
+    covered = tested_not_looked_up(Pupil.establishment_id) == scope.establishment_id
+    if scope.division_ids is not None:
+        covered = covered & tested_not_looked_up(Pupil.division_id).in_(scope.division_ids)
+    pupils = session.scalar(
+        select(func.count(Account.id))
+        .join(Pupil, Pupil.id == Account.pupil_id)
+        .where(Account.id.in_(ids), Account.kind == AccountKind.PUPIL, covered)
+    )
+    guardian_ids = select(Account.id).where(
+        Account.id.in_(ids), Account.kind == AccountKind.GUARDIAN
+    )
+    guardians = session.scalar(
+        select(func.count(func.distinct(Account.id)))
+        .join(GuardianLink, GuardianLink.guardian_id == Account.guardian_id)
+        .join(Pupil, Pupil.id == GuardianLink.pupil_id)
+        .where(Account.id.in_(guardian_ids), covered)
+    )
+    any_guardian = session.scalar(select(guardian_ids.exists()))
+    return int(pupils or 0) + int(guardians or 0), bool(any_guardian)
+
+
+def _require(
+    session: Session,
+    services: Services,
+    signed_in: SignedIn,
+    action: Action,
+    kind: AccountKind | None,
+    account_ids: Iterable[int],
+    division_names: Iterable[str],
+) -> Scope:
+    scope = _scope(session, services, signed_in)
+    _check_action(signed_in, scope, action)
+    if kind is AccountKind.GUARDIAN:
+        _check_guardians(signed_in, scope, action)
+    ids = sorted(set(account_ids))
+    if ids:
+        covered, any_guardian = _covered_accounts(session, scope, ids)
+        if any_guardian:
+            _check_guardians(signed_in, scope, action)
+        if covered != len(ids):
+            raise _refuse(
+                action,
+                "ce compte est hors des classes de votre délégation"
+                if scope.division_ids is not None
+                else "ce compte n'appartient pas à votre établissement",
+            )
+    names = sorted(set(division_names))
+    if names and scope.division_ids is not None:
+        found = session.scalars(
+            select(Division).where(
+                Division.establishment_id == scope.establishment_id,
+                Division.name.in_(names),
+            )
+        ).all()
+        outside = set(names) - {d.name for d in found if d.id in scope.division_ids}
+        if outside:
+            listed = ", ".join(sorted(outside))
+            raise _refuse(action, f"classes hors de votre délégation : {listed}")
+    return scope
+
+
+def require(
+    services: Services,
+    signed_in: SignedIn,
+    action: Action,
+    *,
+    kind: AccountKind | None = None,
+    account_ids: Iterable[int] = (),
+    division_names: Iterable[str] = (),
+) -> Scope:
+    """The scope if ``action`` is allowed on these accounts/classes; ``PermissionDenied`` if not.
+
+    Checks, in order: the school is one of the person's; the session's module is held
+    and allows the action (direction-only actions apart); the administration module's
+    second factor; the second factor and the administration module for any guardian
+    (``kind`` or among ``account_ids``); every account and class within the scope.
+    """
+    with services.sessions() as session:
+        return _require(session, services, signed_in, action, kind, account_ids, division_names)
+
+
+def allowed(services: Services, signed_in: SignedIn, action: Action, **kwargs: object) -> bool:
+    """``require`` as a yes/no, for tests and greying out keys."""
+    try:
+        require(services, signed_in, action, **kwargs)  # type: ignore[arg-type]
+    except PermissionDenied:
+        return False
+    return True
+
+
+def require_school(signed_in: SignedIn, uai: str) -> None:
+    """Services addressed by UAI: the session must be working on that very school."""
+    school = signed_in.school
+    if school is None or school.uai != uai.strip().upper():
+        raise PermissionDenied(
+            f"Vous n'êtes pas connecté pour l'établissement « {uai.strip().upper()[:20]} »."
+        )
+
+
+__all__ = [
+    "DIRECTION_ONLY",
+    "MODULE_ACTIONS",
+    "Action",
+    "Scope",
+    "allowed",
+    "is_active",
+    "require",
+    "require_school",
+    "scope_of",
+]

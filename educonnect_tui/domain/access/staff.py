@@ -1,0 +1,122 @@
+"""Staff members: creation with an argon2id password and a TOTP secret."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+
+import pyotp
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ..model.enums import StaffRole
+from ..model.errors import InvalidInput
+from ..model.identifiers import login_base, next_login
+from ..model.states import Lockout
+from ..model.tables import Establishment, Staff
+from ..store.settings import HashParams
+from .passwords import hash_password
+
+ISSUER = "EduConnect TUI"
+_STAFF_PASSWORD_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnpqrstuvwxyz23456789"
+
+
+@dataclass(frozen=True)
+class NewStaff:
+    """What is shown once when a staff member is created: never stored in clear."""
+
+    id: int
+    login: str
+    first_name: str
+    last_name: str
+    role: StaffRole
+    title: str
+    password: str
+    totp_secret: str
+    provisioning_uri: str
+
+
+def generate_staff_password() -> str:
+    """14 symbols of 56: over 80 bits, for adults who keep it in a password manager."""
+    return "".join(secrets.choice(_STAFF_PASSWORD_ALPHABET) for _ in range(14))
+
+
+def provisioning_uri(login: str, secret: str) -> str:
+    return pyotp.TOTP(secret).provisioning_uri(name=login, issuer_name=ISSUER)
+
+
+def create_staff(
+    session: Session,
+    *,
+    first_name: str,
+    last_name: str,
+    role: StaffRole,
+    establishments: list[Establishment],
+    hash_params: HashParams,
+    title: str = "",
+    login: str | None = None,
+    password: str | None = None,
+) -> NewStaff:
+    """Add a staff member; the login is derived from the name unless given."""
+    if not last_name.strip():
+        raise InvalidInput("Le nom du personnel est obligatoire.")
+    if not establishments:
+        raise InvalidInput("Un personnel doit être rattaché à au moins un établissement.")
+    if login is None:
+        base = login_base(first_name, last_name)
+        taken = set(session.scalars(select(Staff.login).where(Staff.login.startswith(base))))
+        login = next_login(base, taken)
+    elif session.scalar(select(Staff.id).where(Staff.login == login)) is not None:
+        raise InvalidInput(f"L'identifiant « {login} » est déjà utilisé.")
+    password = password or generate_staff_password()
+    secret = pyotp.random_base32()
+    staff = Staff(
+        login=login,
+        first_name=first_name.strip(),
+        last_name=last_name.strip(),
+        role=role,
+        title=title,
+        password_hash=hash_password(password, hash_params),
+        totp_secret=secret,
+        failed_attempts=0,
+        block_count=0,
+        establishments=list(establishments),
+    )
+    session.add(staff)
+    session.flush()
+    return NewStaff(
+        id=staff.id,
+        login=login,
+        first_name=staff.first_name,
+        last_name=staff.last_name,
+        role=role,
+        title=title,
+        password=password,
+        totp_secret=secret,
+        provisioning_uri=provisioning_uri(login, secret),
+    )
+
+
+def renew_credentials(member: Staff, hash_params: HashParams) -> NewStaff:
+    """A new password and TOTP secret for ``member`` (demos print them again), unblocked.
+
+    The old ones cannot be shown again: only their hash and the secret are stored, and
+    a demo's operator rerunning it has usually lost what was printed.
+    """
+    password = generate_staff_password()
+    secret = pyotp.random_base32()
+    member.password_hash = hash_password(password, hash_params)
+    member.totp_secret = secret
+    member.last_totp_step = None
+    Lockout.record_success(member)
+    return NewStaff(
+        id=member.id,
+        login=member.login,
+        first_name=member.first_name,
+        last_name=member.last_name,
+        role=member.role,
+        title=member.title,
+        password=password,
+        totp_secret=secret,
+        provisioning_uri=provisioning_uri(member.login, secret),
+    )

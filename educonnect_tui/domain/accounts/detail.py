@@ -1,0 +1,291 @@
+"""Everything known about one account, for the detail screen: never a password or a hash."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ..access.permissions import Action, require
+from ..access.sign_in import SignedIn
+from ..model.enums import AccountKind, AccountState, ActivationMethod, PupilStatus
+from ..model.errors import NotFound, PermissionDenied
+from ..model.tables import (
+    Account,
+    AuditEvent,
+    AuditTarget,
+    Division,
+    Establishment,
+    Guardian,
+    GuardianLink,
+    Pupil,
+)
+from ..store.audit import action_label
+from ..store.services import Services
+
+HISTORY_LIMIT = 50
+
+
+@dataclass(frozen=True)
+class Relative:
+    """A child of a guardian, or a guardian of a pupil, as a line of the detail."""
+
+    name: str
+    division: str  # children: class; guardians: ""
+    school: str
+    relationship: str
+    legal_guardian: bool
+    state: AccountState
+    login: str
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    at: dt.datetime
+    who: str
+    source: str
+    action: str  # French
+    details: str
+
+
+@dataclass(frozen=True)
+class AccountDetail:
+    account_id: int
+    kind: AccountKind
+    state: AccountState
+    login: str
+    civility: str
+    last_name: str
+    first_name: str
+    # Pupils
+    ine: str | None
+    birth_date: dt.date | None
+    division: str | None
+    enrolled: bool
+    # Guardians
+    email: str | None
+    mobile: str | None
+    address: str
+    # The account
+    activation_method: ActivationMethod | None
+    activated_at: dt.datetime | None
+    notification_count: int
+    notified_at: dt.datetime | None
+    temp_issued_at: dt.datetime | None
+    temp_expires_at: dt.datetime | None
+    email_confirmed_at: dt.datetime | None
+    failed_attempts: int
+    blocked_until: dt.datetime | None
+    relatives: tuple[Relative, ...]
+    history: tuple[HistoryEntry, ...]
+    now: dt.datetime
+
+    @property
+    def blocked(self) -> bool:
+        return self.blocked_until is not None and self.blocked_until > self.now
+
+    @property
+    def temp_expired(self) -> bool:
+        return self.temp_expires_at is not None and self.temp_expires_at <= self.now
+
+
+def _belongs(session: Session, establishment_id: int, account: Account) -> bool:
+    if account.pupil_id is not None:
+        return bool(
+            session.scalar(
+                select(Pupil.id).where(
+                    Pupil.id == account.pupil_id, Pupil.establishment_id == establishment_id
+                )
+            )
+        )
+    return bool(
+        session.scalar(
+            select(GuardianLink.pupil_id)
+            .join(Pupil, Pupil.id == GuardianLink.pupil_id)
+            .where(
+                GuardianLink.guardian_id == account.guardian_id,
+                Pupil.establishment_id == establishment_id,
+            )
+            .limit(1)
+        )
+    )
+
+
+def account_detail(
+    services: Services,
+    establishment_id: int,
+    account_id: int,
+    signed_in: SignedIn | None = None,
+) -> AccountDetail:
+    """The account, its owner, relatives and history; NotFound outside the school.
+
+    With a session (the TUI), ``permissions.require`` decides first: the account must
+    be within the person's classes, and a guardian needs the second factor. A session
+    that may not reach guardians does not see the guardians listed on a pupil's
+    detail either (their logins are guardians' account data).
+    """
+    guardians_visible = True
+    if signed_in is not None:
+        if signed_in.school is None or signed_in.school.id != establishment_id:
+            raise PermissionDenied("Ce compte n'appartient pas à votre établissement.")
+        scope = require(services, signed_in, Action.VIEW_DETAIL, account_ids=(account_id,))
+        guardians_visible = scope.guardians
+    with services.sessions() as session:
+        account = session.get(Account, account_id)
+        if account is None or not _belongs(session, establishment_id, account):
+            raise NotFound("Ce compte n'existe pas dans cet établissement.")
+        history = _history(session, account_id)
+        if account.pupil is not None:
+            pupil = account.pupil
+            division = session.get(Division, pupil.division_id) if pupil.division_id else None
+            return _detail(
+                account,
+                civility="",
+                last_name=pupil.last_name,
+                first_name=pupil.first_name,
+                ine=pupil.ine,
+                birth_date=pupil.birth_date,
+                division=division.name if division else None,
+                enrolled=pupil.status is PupilStatus.ENROLLED,
+                email=account.email,
+                mobile=None,
+                address="",
+                relatives=_guardians_of(session, pupil.id) if guardians_visible else (),
+                history=history,
+                now=services.clock(),
+            )
+        guardian = account.guardian
+        assert guardian is not None
+        address = " ".join(
+            part for part in (guardian.address, guardian.postal_code, guardian.city) if part
+        )
+        return _detail(
+            account,
+            civility=guardian.civility,
+            last_name=guardian.last_name,
+            first_name=guardian.first_name,
+            ine=None,
+            birth_date=None,
+            division=None,
+            enrolled=True,
+            email=account.email or guardian.email,
+            mobile=guardian.mobile,
+            address=address,
+            relatives=_children_of(session, guardian.id),
+            history=history,
+            now=services.clock(),
+        )
+
+
+def _detail(account: Account, **owner: object) -> AccountDetail:
+    return AccountDetail(
+        account_id=account.id,
+        kind=account.kind,
+        state=account.state,
+        login=account.login,
+        activation_method=account.activation_method,
+        activated_at=account.activated_at,
+        notification_count=account.notification_count,
+        notified_at=account.notified_at,
+        temp_issued_at=account.temp_issued_at,
+        temp_expires_at=account.temp_expires_at,
+        email_confirmed_at=account.email_confirmed_at,
+        failed_attempts=account.failed_attempts,
+        blocked_until=account.blocked_until,
+        **owner,  # type: ignore[arg-type]
+    )
+
+
+def _guardians_of(session: Session, pupil_id: int) -> tuple[Relative, ...]:
+    rows = session.execute(
+        select(
+            Guardian.civility,
+            Guardian.first_name,
+            Guardian.last_name,
+            GuardianLink.relationship_label,
+            GuardianLink.legal_guardian,
+            Account.state,
+            Account.login,
+        )
+        .join(GuardianLink, GuardianLink.guardian_id == Guardian.id)
+        .join(Account, Account.guardian_id == Guardian.id)
+        .where(GuardianLink.pupil_id == pupil_id)
+        .order_by(Guardian.last_name, Guardian.first_name)
+    )
+    return tuple(
+        Relative(
+            name=" ".join(p for p in (civility, first, last) if p),
+            division="",
+            school="",
+            relationship=relationship,
+            legal_guardian=legal,
+            state=AccountState(state),
+            login=login,
+        )
+        for civility, first, last, relationship, legal, state, login in rows
+    )
+
+
+def _children_of(session: Session, guardian_id: int) -> tuple[Relative, ...]:
+    rows = session.execute(
+        select(
+            Pupil.first_name,
+            Pupil.last_name,
+            Division.name,
+            Establishment.name,
+            GuardianLink.relationship_label,
+            GuardianLink.legal_guardian,
+            Account.state,
+            Account.login,
+        )
+        .join(GuardianLink, GuardianLink.pupil_id == Pupil.id)
+        .outerjoin(Division, Division.id == Pupil.division_id)
+        .join(Establishment, Establishment.id == Pupil.establishment_id)
+        .join(Account, Account.pupil_id == Pupil.id)
+        .where(GuardianLink.guardian_id == guardian_id)
+        .order_by(Pupil.birth_date)
+    )
+    return tuple(
+        Relative(
+            name=f"{first} {last}",
+            division=division or "",
+            school=school,
+            relationship=relationship,
+            legal_guardian=legal,
+            state=AccountState(state),
+            login=login,
+        )
+        for first, last, division, school, relationship, legal, state, login in rows
+    )
+
+
+def _history(session: Session, account_id: int) -> tuple[HistoryEntry, ...]:
+    events = session.scalars(
+        select(AuditEvent)
+        .join(AuditTarget, AuditTarget.event_id == AuditEvent.id)
+        .where(AuditTarget.account_id == account_id)
+        .order_by(AuditEvent.id.desc())
+        .limit(HISTORY_LIMIT)
+    )
+    return tuple(
+        HistoryEntry(
+            at=event.occurred_at,
+            who=event.actor_label,
+            source=event.source_address,
+            action=action_label(event.action),
+            details=_details(event.details),
+        )
+        for event in events
+    )
+
+
+def _details(details: dict[str, object]) -> str:
+    """Short French summary of an event's details (counts, kind), never secrets."""
+    parts = []
+    if "count" in details:
+        parts.append(f"{details['count']} compte(s)")
+    if details.get("kind") in ("eleve", "responsable"):
+        parts.append(AccountKind(str(details["kind"])).label)
+    return ", ".join(parts)

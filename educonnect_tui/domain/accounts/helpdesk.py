@@ -1,0 +1,505 @@
+"""Dépannage: what a helpdesk agent does while a pupil or a parent is on the phone.
+
+Find the caller's account from one search field, read them their identifier, give them a
+new temporary password, lift a block. The same functions serve the dépannage module
+(pupils only, identifier and password sign-in) and the administration module (guardians
+too, with the second factor); ``permissions.require`` decides which, in every function,
+because hiding a key in the UI protects nothing.
+
+Choices that follow from DESIGN.md §2:
+
+- a reset is a notification of one account: new temporary password, state « notifié, non
+  activé » through the state machine, the owner activates again; the previous temporary
+  and permanent passwords stop working at once;
+- the clear password is returned once (``ResetResult``), never stored, never audited, and
+  kept out of ``repr`` so it cannot leak into a log or a traceback;
+- the optional slip is written like a notification's documents (0600 staged file,
+  published inside the transaction): either the password changed and the slip exists,
+  or neither.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqlalchemy import Select, func, or_, select
+from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm.exc import StaleDataError
+
+from ..access import passwords
+from ..access.permissions import Action, Scope, require
+from ..access.sign_in import SignedIn
+from ..documents import pdf as documents
+from ..documents.credentials import (
+    DocumentContext,
+    GuardianCredential,
+    PupilCredential,
+    SchoolHeader,
+)
+from ..model.enums import AccountKind, AccountState, PupilStatus
+from ..model.errors import ConcurrentModification, IllegalTransition, InvalidInput, NotFound
+from ..model.identifiers import search_terms
+from ..model.states import Event, Lockout, transition
+from ..model.tables import Account, Division, Establishment, Guardian, GuardianLink, Pupil
+from ..store import audit
+from ..store.search_index import has_word_starting
+from ..store.services import Services
+from . import notification
+
+DEFAULT_LIMIT = 20
+CONCURRENT = (
+    "Le compte a été modifié par quelqu'un d'autre pendant l'opération : "
+    "rien n'a été changé, recommencez."
+)
+
+
+@dataclass(frozen=True)
+class HelpdeskRow:
+    """One search result: enough to recognise the caller and see what is wrong."""
+
+    account_id: int
+    kind: AccountKind
+    state: AccountState
+    blocked: bool
+    blocked_until: dt.datetime | None  # only while still blocked
+    civility: str
+    last_name: str
+    first_name: str
+    division: str  # pupils: their class; guardians: their children's classes here
+    login: str
+
+    @property
+    def name(self) -> str:
+        return " ".join(p for p in (self.civility, self.first_name, self.last_name) if p)
+
+
+@dataclass(frozen=True)
+class ResetResult:
+    """The new temporary password, to show once; ``repr`` never prints it."""
+
+    account_id: int
+    kind: AccountKind
+    login: str
+    temp_password: str = field(repr=False)
+    expires_at: dt.datetime
+    slip: Path | None = None
+
+
+# --------------------------------------------------------------------------- search
+
+
+def search(
+    services: Services, signed_in: SignedIn, text: str, *, limit: int = DEFAULT_LIMIT
+) -> list[HelpdeskRow]:
+    """Accounts where every typed word starts a word of the name, first name or login.
+
+    Words are folded (accents and case ignored, see ``search_index``); a word may instead
+    be the start of a class name, so "3e2 martin" finds the Martins of 3E2. Pupils
+    always; guardians only when the scope allows them (second factor). Each query
+    carries its LIMIT: the result is a short list, never a table.
+    """
+    school = _school(signed_in)
+    scope = require(services, signed_in, Action.VIEW_ACCOUNTS, kind=AccountKind.PUPIL)
+    terms = search_terms(text)
+    if not terms or limit <= 0:
+        return []
+    now = services.clock()
+    with services.sessions() as session:
+        found = _pupils(session, school, scope, terms, limit, now)
+        if scope.guardians:
+            found += _guardians(session, school, scope, terms, limit, now)
+    found.sort(key=lambda pair: (pair[0], pair[1].kind is AccountKind.GUARDIAN))
+    return [row for _, row in found[:limit]]
+
+
+def _school(signed_in: SignedIn) -> int:
+    if signed_in.school is None:
+        raise InvalidInput("Choisissez d'abord un établissement.")
+    return signed_in.school.id
+
+
+def _pupils(
+    session: Session, school: int, scope: Scope, terms: list[str], limit: int, now: dt.datetime
+) -> list[tuple[str, HelpdeskRow]]:
+    query = (
+        select(
+            Account.search_text,
+            Account.id,
+            Account.state,
+            Account.blocked_until,
+            Pupil.last_name,
+            Pupil.first_name,
+            Division.name,
+            Account.login,
+        )
+        .join(Pupil, Pupil.id == Account.pupil_id)
+        .join(Division, Division.id == Pupil.division_id)
+        .where(Pupil.establishment_id == school, Pupil.status == PupilStatus.ENROLLED)
+    )
+    if scope.division_ids is not None:
+        query = query.where(Pupil.division_id.in_(scope.division_ids))
+    for term in terms:
+        query = query.where(
+            or_(
+                has_word_starting(term),
+                func.lower(Division.name).startswith(term, autoescape=True),
+            )
+        )
+    rows = session.execute(query.order_by(Account.search_text, Account.id).limit(limit)).all()
+    return [
+        (
+            key,
+            HelpdeskRow(
+                account_id=account_id,
+                kind=AccountKind.PUPIL,
+                state=AccountState(state),
+                blocked=_blocked(until, now),
+                blocked_until=until if _blocked(until, now) else None,
+                civility="",
+                last_name=last,
+                first_name=first,
+                division=division,
+                login=login,
+            ),
+        )
+        for key, account_id, state, until, last, first, division, login in rows
+    ]
+
+
+def _blocked(until: dt.datetime | None, now: dt.datetime) -> bool:
+    return until is not None and until > now
+
+
+def _children_here(school: int, scope: Scope) -> Select[int]:
+    """Guardian ids with an enrolled child of the school (in the scope's classes)."""
+    child = aliased(Pupil)
+    query = (
+        select(GuardianLink.guardian_id)
+        .join(child, child.id == GuardianLink.pupil_id)
+        .where(child.establishment_id == school, child.status == PupilStatus.ENROLLED)
+    )
+    if scope.division_ids is not None:
+        query = query.where(child.division_id.in_(scope.division_ids))
+    return query
+
+
+def _guardians(
+    session: Session, school: int, scope: Scope, terms: list[str], limit: int, now: dt.datetime
+) -> list[tuple[str, HelpdeskRow]]:
+    query = (
+        select(
+            Account.search_text,
+            Account.id,
+            Account.state,
+            Account.blocked_until,
+            Guardian.civility,
+            Guardian.last_name,
+            Guardian.first_name,
+            Account.login,
+            Guardian.id,
+        )
+        .join(Guardian, Guardian.id == Account.guardian_id)
+        .where(Account.guardian_id.in_(_children_here(school, scope)))
+    )
+    for term in terms:
+        child = aliased(Pupil)
+        division = aliased(Division)
+        in_class = (
+            select(GuardianLink.guardian_id)
+            .join(child, child.id == GuardianLink.pupil_id)
+            .join(division, division.id == child.division_id)
+            .where(
+                child.establishment_id == school,
+                child.status == PupilStatus.ENROLLED,
+                func.lower(division.name).startswith(term, autoescape=True),
+            )
+        )
+        query = query.where(
+            or_(
+                has_word_starting(term),
+                Account.guardian_id.in_(in_class),
+            )
+        )
+    rows = session.execute(query.order_by(Account.search_text, Account.id).limit(limit)).all()
+    classes = _children_classes(session, school, [r[8] for r in rows])
+    return [
+        (
+            key,
+            HelpdeskRow(
+                account_id=account_id,
+                kind=AccountKind.GUARDIAN,
+                state=AccountState(state),
+                blocked=_blocked(until, now),
+                blocked_until=until if _blocked(until, now) else None,
+                civility=civility,
+                last_name=last,
+                first_name=first,
+                division=", ".join(classes.get(guardian_id, ())),
+                login=login,
+            ),
+        )
+        for key, account_id, state, until, civility, last, first, login, guardian_id in rows
+    ]
+
+
+def _children_classes(
+    session: Session, school: int, guardian_ids: list[int]
+) -> dict[int, list[str]]:
+    if not guardian_ids:
+        return {}
+    out: dict[int, list[str]] = {}
+    query = (
+        select(GuardianLink.guardian_id, Division.name)
+        .join(Pupil, Pupil.id == GuardianLink.pupil_id)
+        .join(Division, Division.id == Pupil.division_id)
+        .where(
+            GuardianLink.guardian_id.in_(guardian_ids),
+            Pupil.establishment_id == school,
+            Pupil.status == PupilStatus.ENROLLED,
+        )
+        .order_by(GuardianLink.guardian_id, Division.name)
+        .distinct()
+    )
+    for guardian_id, name in session.execute(query):
+        out.setdefault(guardian_id, []).append(name)
+    return out
+
+
+# --------------------------------------------------------------------------- one account
+
+
+@dataclass(frozen=True)
+class _Target:
+    account_id: int
+    kind: AccountKind
+    state: AccountState
+    login: str
+    version: int
+    blocked_until: dt.datetime | None
+
+
+def _target(services: Services, account_id: int) -> _Target:
+    """The account's kind (what the permission depends on), read before asking for it."""
+    with services.sessions() as session:
+        row = session.execute(
+            select(
+                Account.kind, Account.state, Account.login, Account.version, Account.blocked_until
+            ).where(Account.id == account_id)
+        ).one_or_none()
+    if row is None:
+        raise NotFound("Ce compte n'existe pas dans cet établissement.")
+    kind, state, login, version, until = row
+    return _Target(account_id, AccountKind(kind), AccountState(state), login, version, until)
+
+
+def recall_login(services: Services, signed_in: SignedIn, account_id: int) -> str:
+    """The identifier, to read to the caller; audited since it is personal data."""
+    target = _target(services, account_id)
+    require(services, signed_in, Action.RECALL_LOGIN, kind=target.kind, account_ids=[account_id])
+    now = services.clock()
+    with services.sessions() as session, session.begin():
+        audit.record(
+            session,
+            signed_in.actor(),
+            "recall_login",
+            now=now,
+            establishment_id=_school(signed_in),
+            targets=[account_id],
+            details={"kind": target.kind.value, "module": signed_in.module.value},
+        )
+    return target.login
+
+
+def reset_password(
+    services: Services,
+    signed_in: SignedIn,
+    account_id: int,
+    *,
+    slip_path: Path | None = None,
+) -> ResetResult:
+    """A new temporary password for one account, shown once (and printed if asked).
+
+    The account goes back to « notifié, non activé »: the owner activates again with the
+    new password, which is valid as long as a notification's. The permanent password and
+    any block are cleared. ``slip_path`` writes the slip (pupils) or letter (guardians),
+    0600, committed together with the new hash.
+    """
+    target = _target(services, account_id)
+    require(services, signed_in, Action.RESET_PASSWORD, kind=target.kind, account_ids=[account_id])
+    school_id = _school(signed_in)
+    # The state machine's refusal, before any hashing: a désactivé account stays closed.
+    transition(target.kind, target.state, Event.NOTIFY)
+    now = services.clock()
+    expires = notification.expiry(services, target.kind, now)
+    password = passwords.generate_temporary_password()
+    pdf: bytes | None = None
+    if slip_path is not None:
+        if slip_path.exists() and slip_path.is_dir():
+            raise InvalidInput(f"« {slip_path} » est un dossier : indiquez un fichier PDF.")
+        with services.sessions() as session:
+            school = session.get_one(Establishment, school_id)
+            credential = _credential(session, school, target, password, expires.date())
+            pdf = _pdf(_context(services, school, now), credential)
+    hashed = passwords.hash_password(password, services.hash_params)
+    staged = documents.stage_file(slip_path, pdf) if slip_path and pdf is not None else None
+    published: Path | None = None
+    try:
+        with services.sessions() as session, session.begin():
+            account = session.get(Account, account_id)
+            if account is None or account.version != target.version:
+                raise ConcurrentModification(CONCURRENT)
+            account.state = transition(account.kind, account.state, Event.NOTIFY)
+            account.temp_password_hash = hashed
+            account.temp_issued_at = now
+            account.temp_expires_at = expires
+            # The owner activates again: the password they chose no longer opens anything.
+            account.password_hash = None
+            account.activation_method = None
+            account.activated_at = None
+            account.notification_count += 1
+            account.notified_at = now
+            Lockout.record_success(account)
+            session.flush()
+            audit.record(
+                session,
+                signed_in.actor(),
+                "reset_password",
+                now=now,
+                establishment_id=school_id,
+                targets=[account_id],
+                details={
+                    "kind": target.kind.value,
+                    "module": signed_in.module.value,
+                    "slip": staged is not None,
+                },
+            )
+            if staged is not None:
+                published = staged.publish()
+    except StaleDataError as error:
+        _undo(staged, published)
+        raise ConcurrentModification(CONCURRENT) from error
+    except BaseException:
+        _undo(staged, published)
+        raise
+    return ResetResult(account_id, target.kind, target.login, password, expires, published)
+
+
+def _undo(staged: documents.StagedFile | None, published: Path | None) -> None:
+    """Nothing committed: no slip may remain with a password that does not work."""
+    if staged is not None:
+        staged.discard()
+    if published is not None:
+        with contextlib.suppress(OSError):
+            published.unlink()
+
+
+def _credential(
+    session: Session, school: Establishment, target: _Target, password: str, expires_on: dt.date
+) -> PupilCredential | GuardianCredential:
+    """What the slip prints: the same rows a notification renders, for one account."""
+    rows = notification._rows(  # one place for what the documents print
+        session, target.kind, school, [target.account_id], [password], expires_on
+    )
+    if not rows:
+        raise InvalidInput("Ce compte n'a pas de fiche imprimable (élève sans classe).")
+    return rows[0].credential
+
+
+def unblock(services: Services, signed_in: SignedIn, account_id: int) -> dt.datetime:
+    """Lift a block before its end (the caller proved who they are); returns the old end."""
+    target = _target(services, account_id)
+    require(services, signed_in, Action.UNBLOCK, kind=target.kind, account_ids=[account_id])
+    now = services.clock()
+    try:
+        with services.sessions() as session, session.begin():
+            account = session.get(Account, account_id)
+            if account is None:
+                raise NotFound("Ce compte n'existe pas dans cet établissement.")
+            until = account.blocked_until
+            if until is None or not Lockout.is_blocked(account, now):
+                raise IllegalTransition("Ce compte n'est pas bloqué : rien à débloquer.")
+            Lockout.record_success(account)
+            session.flush()
+            audit.record(
+                session,
+                signed_in.actor(),
+                "unblock",
+                now=now,
+                establishment_id=_school(signed_in),
+                targets=[account_id],
+                details={
+                    "kind": target.kind.value,
+                    "module": signed_in.module.value,
+                    "blocked_until": until.isoformat(),
+                },
+            )
+    except StaleDataError as error:
+        raise ConcurrentModification(CONCURRENT) from error
+    return until
+
+
+def default_slip_path(services: Services, login: str, now: dt.datetime) -> Path:
+    """Where the TUI writes a helpdesk slip: ``depannage/`` beside the notifications."""
+    stamp = now.astimezone().strftime("%Y-%m-%d_%H%M%S")
+    return services.settings.output_dir / "depannage" / f"fiche_{login}_{stamp}.pdf"
+
+
+def write_slip(services: Services, signed_in: SignedIn, result: ResetResult, path: Path) -> Path:
+    """The printable slip (pupils) or letter (guardians) of a reset just done, 0600.
+
+    For the password window's « imprimer » after the reset: the password is still on
+    screen, so nothing in the database changes. It is printed only while it still opens
+    the account — if anyone reset or notified it since, the slip would mislead the owner.
+    """
+    target = _target(services, result.account_id)
+    require(
+        services,
+        signed_in,
+        Action.RESET_PASSWORD,
+        kind=target.kind,
+        account_ids=[result.account_id],
+    )
+    school_id = _school(signed_in)
+    with services.sessions() as session:
+        stored = session.scalar(
+            select(Account.temp_password_hash).where(Account.id == result.account_id)
+        )
+        if target.state is not AccountState.NOTIFIED or not passwords.verify_password(
+            stored, result.temp_password
+        ):
+            raise ConcurrentModification(
+                "Ce mot de passe a été remplacé depuis : la fiche n'a pas été écrite."
+            )
+        school = session.get_one(Establishment, school_id)
+        context = _context(services, school, services.clock())
+        credential = _credential(
+            session, school, target, result.temp_password, result.expires_at.date()
+        )
+    if path.exists() and path.is_dir():
+        raise InvalidInput(f"« {path} » est un dossier : indiquez un fichier PDF.")
+    staged = documents.stage_file(path, _pdf(context, credential))
+    try:
+        return staged.publish()
+    except BaseException:
+        staged.discard()
+        raise
+
+
+def _pdf(context: DocumentContext, credential: PupilCredential | GuardianCredential) -> bytes:
+    if isinstance(credential, PupilCredential):
+        return documents.pupil_documents_pdf(context, [credential])
+    return documents.guardian_letters_pdf(context, [credential])
+
+
+def _context(services: Services, school: Establishment, now: dt.datetime) -> DocumentContext:
+    header = SchoolHeader(
+        uai=school.uai,
+        name=school.name,
+        type_label=school.type.label,
+        city=school.city,
+        academie=school.academie,
+    )
+    return DocumentContext(school=header, portal_url=services.settings.portal_url, generated_at=now)

@@ -1,0 +1,70 @@
+"""Creating accounts: one per pupil and one per guardian, with a unique, stable login."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ..model.enums import AccountKind, AccountState
+from ..model.identifiers import login_base, next_login, search_key
+from ..model.tables import Account, Guardian, Pupil
+
+
+class LoginAllocator:
+    """Hands out unique logins within one transaction.
+
+    Logins already in the database are read once per base (an indexed prefix query);
+    logins handed out in this transaction are remembered, so a bulk import of siblings
+    never asks the database twice nor collides with itself.
+    """
+
+    def __init__(self, session: Session) -> None:
+        self._session = session
+        self._taken: dict[str, set[str]] = {}
+
+    def allocate(self, first_name: str, last_name: str) -> str:
+        base = login_base(first_name, last_name)
+        taken = self._taken.get(base)
+        if taken is None:
+            rows = self._session.scalars(
+                select(Account.login).where(Account.login.startswith(base, autoescape=True))
+            )
+            taken = {login for login in rows if login[len(base) :].isdigit() or login == base}
+            self._taken[base] = taken
+        login = next_login(base, taken)
+        taken.add(login)
+        return login
+
+
+def pupil_account(pupil: Pupil, allocator: LoginAllocator) -> Account:
+    login = allocator.allocate(pupil.first_name, pupil.last_name)
+    return Account(
+        kind=AccountKind.PUPIL,
+        pupil=pupil,
+        login=login,
+        search_text=search_key(pupil.last_name, pupil.first_name, login),
+        state=AccountState.NOT_NOTIFIED,
+        notification_count=0,
+        failed_attempts=0,
+        block_count=0,
+    )
+
+
+def guardian_account(guardian: Guardian, allocator: LoginAllocator) -> Account:
+    login = allocator.allocate(guardian.first_name, guardian.last_name)
+    return Account(
+        kind=AccountKind.GUARDIAN,
+        guardian=guardian,
+        login=login,
+        search_text=search_key(guardian.last_name, guardian.first_name, login),
+        state=AccountState.NOT_NOTIFIED,
+        notification_count=0,
+        failed_attempts=0,
+        block_count=0,
+        email=guardian.email,
+    )
+
+
+def refresh_search_text(account: Account, last_name: str, first_name: str) -> None:
+    """Names can change on import; the login never does (DESIGN.md §3)."""
+    account.search_text = search_key(last_name, first_name, account.login)

@@ -1,0 +1,175 @@
+"""Which accounts of a school a staff action applies to, as SQL (never loaded whole)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from sqlalchemy import Select, false, select
+from sqlalchemy.orm import aliased
+
+from ..access.permissions import Action, Scope, require, require_school
+from ..access.sign_in import SignedIn
+from ..model.enums import AccountKind, AccountState, PupilStatus
+from ..model.errors import InvalidInput
+from ..model.identifiers import search_key, search_terms
+from ..model.tables import Account, Division, GuardianLink, Pupil
+from ..store.db import tested_not_looked_up
+from ..store.search_index import has_word_starting
+from ..store.services import Services
+
+# The home page's default: the red and yellow (orange for guardians) states.
+NOTIFIABLE_BY_DEFAULT = (AccountState.NOT_NOTIFIED, AccountState.NOTIFIED)
+
+_STATE_WORDS = {
+    "rouge": AccountState.NOT_NOTIFIED,
+    "jaune": AccountState.NOTIFIED,
+    "orange": AccountState.NOTIFIED,
+    "vert": AccountState.ACTIVATED,
+    "gris": AccountState.DEACTIVATED,
+}
+
+
+def parse_state(text: str) -> AccountState:
+    """A state from its code, its French label or its colour ("non_notifie", "activé", "rouge")."""
+    wanted = search_key(text)
+    for state in AccountState:
+        if wanted in (search_key(state.value), search_key(state.label)):
+            return state
+    if wanted in _STATE_WORDS:
+        return _STATE_WORDS[wanted]
+    choices = ", ".join(s.value for s in AccountState)
+    raise InvalidInput(f"État « {text} » inconnu ; valeurs possibles : {choices}.")
+
+
+@dataclass(frozen=True)
+class Selection:
+    """Classes and states chosen on the home page, or explicit accounts.
+
+    Empty ``divisions`` means every class; empty ``states`` means every state.
+    ``account_ids`` restricts further to rows the user ticked. The home page shows
+    exactly what a notification with the same selection would touch.
+    """
+
+    divisions: tuple[str, ...] = ()
+    states: tuple[AccountState, ...] = ()
+    account_ids: tuple[int, ...] | None = None
+    # Free text: every folded word must start a word of the name or login (search_index).
+    search: str = ""
+    # Guardians only: those of the pupil owning this account.
+    guardians_of_pupil: int | None = None
+    # Set by ``permissions.restrict`` only: the classes a delegation covers (None: every
+    # class), and no guardians at all for a session that may not reach them.
+    division_ids: frozenset[int] | None = None
+    pupils_only: bool = False
+
+
+def pupil_accounts(establishment_id: int, selection: Selection) -> Select[int]:
+    """Ids of the selected pupils' accounts: enrolled pupils of the school only."""
+    query = (
+        select(Account.id)
+        .join(Pupil, Pupil.id == Account.pupil_id)
+        .join(Division, Division.id == Pupil.division_id)
+        .where(Pupil.establishment_id == establishment_id, Pupil.status == PupilStatus.ENROLLED)
+    )
+    if selection.divisions:
+        query = query.where(Division.name.in_(selection.divisions))
+    if selection.division_ids is not None:
+        query = query.where(Division.id.in_(selection.division_ids))
+    return _common(query, selection)
+
+
+def guardian_accounts(establishment_id: int, selection: Selection) -> Select[int]:
+    """Ids of the guardians' accounts with at least one enrolled child in the selected classes.
+
+    The guardians of the school are computed once (not correlated per account), from the
+    pupils' index then the links' pupil index: thousands of guardians stay milliseconds.
+    """
+    child = aliased(Pupil)
+    guardians = (
+        select(GuardianLink.guardian_id)
+        .join(child, child.id == GuardianLink.pupil_id)
+        .where(child.establishment_id == establishment_id, child.status == PupilStatus.ENROLLED)
+    )
+    if selection.guardians_of_pupil is not None:
+        pupil_account = aliased(Account)
+        guardians = guardians.where(
+            child.id
+            == select(pupil_account.pupil_id)
+            .where(pupil_account.id == selection.guardians_of_pupil)
+            .scalar_subquery()
+        )
+    if selection.divisions:
+        division = aliased(Division)
+        guardians = guardians.join(division, division.id == child.division_id).where(
+            division.name.in_(selection.divisions)
+        )
+    if selection.division_ids is not None:
+        guardians = guardians.where(child.division_id.in_(selection.division_ids))
+    query = select(Account.id).where(
+        Account.kind == AccountKind.GUARDIAN, Account.guardian_id.in_(guardians)
+    )
+    return _common(query, selection)
+
+
+def _common(query: Select[int], selection: Selection) -> Select[int]:
+    if selection.states:
+        query = query.where(Account.state.in_(selection.states))
+    if selection.account_ids is not None:
+        # Tested on the school's rows (found by its indexes), not looked up.
+        query = query.where(tested_not_looked_up(Account.id).in_(selection.account_ids))
+    for term in search_terms(selection.search):
+        query = query.where(has_word_starting(term))
+    return query
+
+
+def accounts_of(kind: AccountKind, establishment_id: int, selection: Selection) -> Select[int]:
+    if kind is AccountKind.PUPIL:
+        return pupil_accounts(establishment_id, selection)
+    if selection.pupils_only:
+        return select(Account.id).where(false())
+    return guardian_accounts(establishment_id, selection)
+
+
+def require_selection(
+    services: Services,
+    signed_in: SignedIn | None,
+    uai: str,
+    action: Action,
+    kind: AccountKind,
+    selection: Selection,
+) -> Selection:
+    """Check ``action`` on a selection and return it narrowed to the scope.
+
+    ``signed_in`` None is the command line, run by the machine's operator, who is
+    not a staff member: the selection is returned unchanged.
+    """
+    if signed_in is None:
+        return selection
+    require_school(signed_in, uai)
+    scope = require(
+        services,
+        signed_in,
+        action,
+        kind=kind,
+        account_ids=selection.account_ids or (),
+        division_names=selection.divisions,
+    )
+    return restrict(selection, scope)
+
+
+def restrict(selection: Selection, scope: Scope) -> Selection:
+    """The same selection narrowed to the scope: its classes, pupils only without guardians.
+
+    ``selection.accounts_of`` honours both fields, so listing, counting and notifying
+    narrow the same way.
+    """
+    division_ids = selection.division_ids
+    if scope.division_ids is not None:
+        division_ids = (
+            scope.division_ids if division_ids is None else division_ids & scope.division_ids
+        )
+    return replace(
+        selection,
+        division_ids=division_ids,
+        pupils_only=selection.pupils_only or not scope.guardians,
+    )

@@ -1,0 +1,188 @@
+"""The closed vocabularies of the domain, with their French labels and symbols.
+
+A state is never shown by colour alone (DESIGN.md §2): every state has a word and a
+symbol, and the colour is only a default the UI may override.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class AccountKind(StrEnum):
+    PUPIL = "eleve"
+    GUARDIAN = "responsable"
+
+    @property
+    def label(self) -> str:
+        return {"eleve": "élève", "responsable": "représentant légal"}[self.value]
+
+
+class AccountState(StrEnum):
+    NOT_NOTIFIED = "non_notifie"
+    NOTIFIED = "notifie"
+    ACTIVATED = "active"
+    DEACTIVATED = "desactive"
+
+    @property
+    def label(self) -> str:
+        return _STATE_LABELS[self]
+
+    @property
+    def symbol(self) -> str:
+        return _STATE_SYMBOLS[self]
+
+    def colour(self, kind: AccountKind) -> str:
+        """Default colour: pupils' notified state is yellow, guardians' orange."""
+        if self is AccountState.NOTIFIED:
+            return "yellow" if kind is AccountKind.PUPIL else "dark_orange"
+        return {
+            AccountState.NOT_NOTIFIED: "red",
+            AccountState.ACTIVATED: "green",
+            AccountState.DEACTIVATED: "grey50",
+        }[self]
+
+
+_STATE_LABELS = {
+    AccountState.NOT_NOTIFIED: "non notifié",
+    AccountState.NOTIFIED: "notifié, non activé",
+    AccountState.ACTIVATED: "activé",
+    AccountState.DEACTIVATED: "désactivé",
+}
+_STATE_SYMBOLS = {
+    AccountState.NOT_NOTIFIED: "✗",
+    AccountState.NOTIFIED: "✉",
+    AccountState.ACTIVATED: "✓",
+    AccountState.DEACTIVATED: "–",
+}
+
+
+class ActivationMethod(StrEnum):
+    TEMPORARY_CREDENTIALS = "identifiants_provisoires"
+    FRANCECONNECT = "franceconnect"
+    SELF_REGISTRATION = "auto_inscription"
+
+    @property
+    def label(self) -> str:
+        return {
+            "identifiants_provisoires": "identifiants provisoires",
+            "franceconnect": "FranceConnect",
+            "auto_inscription": "auto-inscription",
+        }[self.value]
+
+
+class EstablishmentType(StrEnum):
+    ECOLE = "ecole"
+    COLLEGE = "college"
+    LYCEE = "lycee"
+    LP = "lp"
+
+    @property
+    def label(self) -> str:
+        return {
+            "ecole": "école",
+            "college": "collège",
+            "lycee": "lycée",
+            "lp": "lycée professionnel",
+        }[self.value]
+
+
+class StaffRole(StrEnum):
+    DIRECTION = "direction"
+    AGENT = "agent"
+
+
+class Module(StrEnum):
+    ADMINISTRATION = "administration"
+    DEPANNAGE = "depannage"
+
+    @property
+    def label(self) -> str:
+        return {
+            "administration": "Administration des comptes EduConnect",
+            "depannage": "Administration des comptes élèves (dépannage)",
+        }[self.value]
+
+
+class PupilStatus(StrEnum):
+    ENROLLED = "inscrit"
+    LEFT = "parti"
+
+
+class Channel(StrEnum):
+    EMAIL = "email"
+    SMS = "sms"
+
+
+class Level(StrEnum):
+    """A class level, declared in school order (CP first, Terminale last).
+
+    Lists, documents and statistics sort classes by ``rank``, never alphabetically: a list
+    that starts with « 1re » and ends with « CP » is not what a secretary expects.
+    ``OTHER`` is a class whose name tells no level; it comes last.
+    """
+
+    CP = "CP"
+    CE1 = "CE1"
+    CE2 = "CE2"
+    CM1 = "CM1"
+    CM2 = "CM2"
+    SIXIEME = "6e"
+    CINQUIEME = "5e"
+    QUATRIEME = "4e"
+    TROISIEME = "3e"
+    SECONDE = "2de"
+    PREMIERE = "1re"
+    TERMINALE = "Terminale"
+    OTHER = "Autre"
+
+    @property
+    def rank(self) -> int:
+        return _LEVEL_RANK[self]
+
+    @classmethod
+    def rank_of(cls, level: str) -> int:
+        """The rank of a stored level string; an unknown one sorts with ``OTHER``."""
+        try:
+            return cls(level).rank
+        except ValueError:
+            return cls.OTHER.rank
+
+    @classmethod
+    def of_division(cls, division_name: str) -> Level:
+        """The level a class name as SIECLE writes it tells: « 3E2 » → 3e, « 2NDE1 » → 2de."""
+        name = division_name.strip().upper()
+        for prefix, level in _DIVISION_PREFIXES:
+            if name.startswith(prefix):
+                return level
+        return cls.OTHER
+
+    @classmethod
+    def ranks(cls) -> dict[str, int]:
+        """Stored level → rank, for ordering in SQL (``case(Level.ranks(), ...)``)."""
+        return {level.value: level.rank for level in cls}
+
+
+_LEVEL_RANK = {level: rank for rank, level in enumerate(Level)}
+_DIVISION_PREFIXES = (
+    ("TERM", Level.TERMINALE),
+    ("TLE", Level.TERMINALE),
+    ("1ERE", Level.PREMIERE),
+    ("1RE", Level.PREMIERE),
+    ("2NDE", Level.SECONDE),
+    ("2DE", Level.SECONDE),
+    ("6", Level.SIXIEME),
+    ("5", Level.CINQUIEME),
+    ("4", Level.QUATRIEME),
+    ("3", Level.TROISIEME),
+    ("CM2", Level.CM2),
+    ("CM1", Level.CM1),
+    ("CE2", Level.CE2),
+    ("CE1", Level.CE1),
+    ("CP", Level.CP),
+)
+
+
+def division_order(level: str, name: str) -> tuple[int, str, str]:
+    """Sort key of a class: its level in school order, then its name."""
+    return (Level.rank_of(level), level, name)

@@ -1,0 +1,377 @@
+"""Reading the audit trail: one school's events, filtered and paged in SQL.
+
+The trail grows with every sign-in and every notified account; the screen and the
+command line only ever ask for one page (``offset``/``limit``) and a count, never the
+whole table. Rows leave as frozen dataclasses with French labels, never ORM objects.
+
+Reading the trail is direction-only (``permissions.Action.VIEW_AUDIT``): it holds every
+staff member's actions on the whole school. ``signed_in`` None is the command line,
+run by the machine's operator.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from sqlalchemy import ColumnElement, and_, exists, func, or_, select
+
+from ..access.permissions import Action, require
+from ..access.sign_in import SignedIn
+from ..documents import pdf as documents
+from ..model.errors import InvalidInput, PermissionDenied
+from ..model.tables import Account, AuditEvent, AuditTarget, Staff, staff_establishment
+from ..store import audit
+from ..store.audit import ACTION_LABELS, Actor, ChainReport, action_label
+from ..store.audit import verify as verify_chain
+from ..store.services import Services
+
+PAGE_SIZE = 100
+SHOWN_LOGINS = 3
+
+# French names of the detail keys staff meet most; others keep their own name.
+_DETAIL_NAMES = {
+    "count": "comptes",
+    "kind": "type",
+    "file": "fichier",
+    "rows": "lignes",
+    "format": "format",
+    "what": "contenu",
+    "path": "fichier",
+    "uai": "UAI",
+    "login": "identifiant",
+    "agent": "agent",
+    "module": "module",
+    "network_mode": "réseau",
+    "reason": "motif",
+    "seed": "graine",
+    "filters": "filtres",
+    "created": "créée",
+    "reset": "réinitialisée",
+    "delegation_id": "délégation n°",
+}
+_SKIPPED_DETAILS = {"by_division"}
+
+
+def _local_zone() -> dt.tzinfo:
+    try:
+        return ZoneInfo("Europe/Paris")
+    except ZoneInfoNotFoundError:  # a system without tz data
+        return dt.UTC
+
+
+def parse_day(text: str, label: str = "date") -> dt.date:
+    """``JJ/MM/AAAA`` as typed by staff; a French ``InvalidInput`` naming the field if not."""
+    try:
+        return dt.datetime.strptime(text.strip(), "%d/%m/%Y").date()
+    except ValueError:
+        raise InvalidInput(
+            f"{label} « {text.strip()[:20]} » invalide : attendu JJ/MM/AAAA (une date qui existe)."
+        ) from None
+
+
+def day_start(day: dt.date) -> dt.datetime:
+    """Midnight of a French day, as an aware instant: staff think in local days."""
+    return dt.datetime.combine(day, dt.time(), tzinfo=_local_zone())
+
+
+@dataclass(frozen=True)
+class AuditFilter:
+    """What the staff asked for; every field optional. ``until`` includes that day."""
+
+    actor: str | None = None  # a staff login, or part of the name/label
+    action: str | None = None  # an action code (``ACTION_LABELS`` keys)
+    account_login: str | None = None
+    since: dt.date | None = None
+    until: dt.date | None = None
+
+    def __post_init__(self) -> None:
+        if self.since and self.until and self.since > self.until:
+            raise InvalidInput("La date de début est après la date de fin.")
+
+    def kwargs(self) -> dict[str, Any]:
+        return {
+            "actor": self.actor,
+            "action": self.action,
+            "account_login": self.account_login,
+            "since": self.since,
+            "until": self.until,
+        }
+
+    def as_dict(self) -> dict[str, str]:
+        out: dict[str, str | None] = {
+            "qui": self.actor,
+            "action": self.action,
+            "compte": self.account_login,
+            "du": self.since.strftime("%d/%m/%Y") if self.since else None,
+            "au": self.until.strftime("%d/%m/%Y") if self.until else None,
+        }
+        return {k: v for k, v in out.items() if v}
+
+
+@dataclass(frozen=True)
+class AuditRow:
+    id: int
+    at: dt.datetime
+    who: str
+    source: str
+    action: str  # the code
+    action_label: str  # French
+    target_count: int
+    target_logins: tuple[str, ...]  # at most SHOWN_LOGINS, in login order
+    details: str  # short French summary, never a secret
+
+    @property
+    def local_time(self) -> str:
+        """``16/11/2026 10:30``, French local time: compact for a table column."""
+        return f"{self.at.astimezone(_local_zone()):%d/%m/%Y %H:%M}"
+
+    @property
+    def targets_label(self) -> str:
+        if not self.target_count:
+            return ""
+        shown = ", ".join(self.target_logins)
+        more = self.target_count - len(self.target_logins)
+        return f"{shown} (+{more})" if more > 0 else shown
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "at": self.at.isoformat(),
+            "who": self.who,
+            "source": self.source,
+            "action": self.action,
+            "action_label": self.action_label,
+            "target_count": self.target_count,
+            "target_logins": list(self.target_logins),
+            "details": self.details,
+        }
+
+
+def known_actions() -> list[tuple[str, str]]:
+    """(French label, code) of every action the trail records, by label, for a Select."""
+    return sorted(((label, code) for code, label in ACTION_LABELS.items()), key=lambda p: p[0])
+
+
+def summarize(details: dict[str, Any]) -> str:
+    """A short French line from an event's details: scalar values only, never nested data."""
+    parts = []
+    for key, value in details.items():
+        if key in _SKIPPED_DETAILS or isinstance(value, dict):
+            continue
+        if isinstance(value, list):
+            value = ", ".join(str(v) for v in value[:5]) + ("…" if len(value) > 5 else "")
+        elif isinstance(value, bool):
+            value = "oui" if value else "non"
+        if value in ("", None):
+            continue
+        parts.append(f"{_DETAIL_NAMES.get(key, key.replace('_', ' '))} : {value}")
+    return " · ".join(parts)
+
+
+def _check(services: Services, signed_in: SignedIn | None, establishment_id: int | None) -> None:
+    if signed_in is None:
+        return
+    if (
+        establishment_id is None
+        or signed_in.school is None
+        or signed_in.school.id != establishment_id
+    ):
+        raise PermissionDenied("Ce journal n'est pas celui de votre établissement.")
+    require(services, signed_in, Action.VIEW_AUDIT)
+
+
+def _where(establishment_id: int | None, wanted: AuditFilter) -> list[ColumnElement[bool]]:
+    conditions: list[ColumnElement[bool]] = []
+    if establishment_id is not None:
+        # The school's events, and the sign-ins of its staff made before choosing a
+        # school (staff attached to several schools sign in to none in particular).
+        staff_of_school = select(staff_establishment.c.staff_id).where(
+            staff_establishment.c.establishment_id == establishment_id
+        )
+        conditions.append(
+            or_(
+                AuditEvent.establishment_id == establishment_id,
+                and_(
+                    AuditEvent.establishment_id.is_(None),
+                    AuditEvent.actor_id.in_(staff_of_school),
+                ),
+            )
+        )
+    if wanted.actor and wanted.actor.strip():
+        who = wanted.actor.strip().lower()
+        conditions.append(
+            or_(
+                AuditEvent.actor_id.in_(select(Staff.id).where(func.lower(Staff.login) == who)),
+                func.lower(AuditEvent.actor_label).contains(who, autoescape=True),
+            )
+        )
+    if wanted.action:
+        conditions.append(AuditEvent.action == wanted.action)
+    if wanted.account_login and wanted.account_login.strip():
+        login = wanted.account_login.strip().lower()
+        conditions.append(
+            exists(
+                select(AuditTarget.event_id)
+                .join(Account, Account.id == AuditTarget.account_id)
+                .where(AuditTarget.event_id == AuditEvent.id, Account.login == login)
+            )
+        )
+    if wanted.since:
+        conditions.append(AuditEvent.occurred_at >= day_start(wanted.since))
+    if wanted.until:
+        conditions.append(AuditEvent.occurred_at < day_start(wanted.until + dt.timedelta(days=1)))
+    return conditions
+
+
+def count(
+    services: Services,
+    signed_in: SignedIn | None,
+    *,
+    establishment_id: int | None,
+    actor: str | None = None,
+    action: str | None = None,
+    account_login: str | None = None,
+    since: dt.date | None = None,
+    until: dt.date | None = None,
+) -> int:
+    """How many events match (one SQL count). ``establishment_id`` None: the whole trail
+    (command line only)."""
+    wanted = AuditFilter(actor, action, account_login, since, until)
+    _check(services, signed_in, establishment_id)
+    query = select(func.count()).select_from(AuditEvent).where(*_where(establishment_id, wanted))
+    with services.sessions() as session:
+        return int(session.scalar(query) or 0)
+
+
+def events(
+    services: Services,
+    signed_in: SignedIn | None,
+    *,
+    establishment_id: int | None,
+    actor: str | None = None,
+    action: str | None = None,
+    account_login: str | None = None,
+    since: dt.date | None = None,
+    until: dt.date | None = None,
+    offset: int = 0,
+    limit: int = PAGE_SIZE,
+) -> list[AuditRow]:
+    """One page of matching events, newest first (by id: the chain's own order)."""
+    wanted = AuditFilter(actor, action, account_login, since, until)
+    _check(services, signed_in, establishment_id)
+    page = (
+        select(AuditEvent)
+        .where(*_where(establishment_id, wanted))
+        .order_by(AuditEvent.id.desc())
+        .offset(max(offset, 0))
+        .limit(max(limit, 0))
+    )
+    with services.sessions() as session:
+        found = session.scalars(page).all()
+        ids = [e.id for e in found]
+        counts: dict[int, int] = {}
+        logins: dict[int, list[str]] = {}
+        if ids:
+            counts = {
+                event_id: int(n)
+                for event_id, n in session.execute(
+                    select(AuditTarget.event_id, func.count())
+                    .where(AuditTarget.event_id.in_(ids))
+                    .group_by(AuditTarget.event_id)
+                )
+            }
+            rank = (
+                func.row_number()
+                .over(partition_by=AuditTarget.event_id, order_by=Account.login)
+                .label("rank")
+            )
+            ranked = (
+                select(AuditTarget.event_id, Account.login, rank)
+                .join(Account, Account.id == AuditTarget.account_id)
+                .where(AuditTarget.event_id.in_(ids))
+                .subquery()
+            )
+            for event_id, login in session.execute(
+                select(ranked.c.event_id, ranked.c.login)
+                .where(and_(ranked.c.rank <= SHOWN_LOGINS))
+                .order_by(ranked.c.event_id, ranked.c.login)
+            ):
+                logins.setdefault(event_id, []).append(login)
+        return [
+            AuditRow(
+                id=e.id,
+                at=e.occurred_at,
+                who=e.actor_label,
+                source=e.source_address,
+                action=e.action,
+                action_label=action_label(e.action),
+                target_count=counts.get(e.id, 0),
+                target_logins=tuple(logins.get(e.id, ())),
+                details=summarize(e.details or {}),
+            )
+            for e in found
+        ]
+
+
+def account_login(services: Services, account_id: int) -> str | None:
+    """The login to prefill the « compte » filter when opened from an account's detail."""
+    with services.sessions() as session:
+        return session.scalar(select(Account.login).where(Account.id == account_id))
+
+
+def establishment_of(services: Services, uai: str) -> int:
+    """The establishment id for the command line's ``--uai`` (French error if unknown)."""
+    from ..store import establishments
+
+    with services.sessions() as session:
+        return establishments.get_by_uai(session, uai).id
+
+
+def verify(services: Services, signed_in: SignedIn | None = None) -> ChainReport:
+    """Check the whole chain (``audit.verify``) in a session of its own.
+
+    The chain is one for the whole database, so the check is too; the screen still
+    asks for the right to read the trail first.
+    """
+    if signed_in is not None:
+        school = signed_in.school
+        _check(services, signed_in, school.id if school is not None else None)
+    with services.sessions() as session:
+        return verify_chain(session)
+
+
+def export(
+    services: Services,
+    actor: Actor,
+    path: Path,
+    data: bytes,
+    *,
+    establishment_id: int | None,
+    details: dict[str, Any],
+) -> Path:
+    """Write an extract of the trail to ``path`` (0600) and audit it as an "export".
+
+    Reading the trail leaves no trace, but a copy taken away does: the file is staged,
+    the audit record committed, then the file published, so either both exist or
+    neither (as for notification documents and statistics exports).
+    """
+    staged = documents.stage_file(path, data)
+    try:
+        with services.sessions() as session, session.begin():
+            audit.record(
+                session,
+                actor,
+                "export",
+                now=services.clock(),
+                establishment_id=establishment_id,
+                details={"what": "journal d'audit", "path": str(path), **details},
+            )
+            published = staged.publish()
+    except BaseException:
+        staged.discard()
+        raise
+    return published

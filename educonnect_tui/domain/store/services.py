@@ -1,0 +1,53 @@
+"""The services the CLI and the TUI share, built once from the settings and passed down."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from ..model.calendar import SchoolTime
+from ..model.clock import Clock, utc_now
+from . import db
+from .gateway import MessageGateway, OutboxGateway
+from .settings import HashParams, Settings
+
+
+@dataclass
+class Services:
+    settings: Settings
+    engine: Engine
+    sessions: sessionmaker[Session]
+    hash_params: HashParams
+    gateway: MessageGateway
+    clock: Clock = field(default=utc_now)
+    time: SchoolTime = field(default_factory=SchoolTime.named)
+
+    @classmethod
+    def from_settings(
+        cls,
+        settings: Settings,
+        *,
+        clock: Clock = utc_now,
+        hash_params: HashParams | None = None,
+    ) -> Services:
+        """Build the services; ``hash_params`` may only be lowered by tests, never by settings."""
+        engine = db.make_engine(settings.database_url)
+        return cls(
+            settings=settings,
+            engine=engine,
+            sessions=db.make_sessionmaker(engine),
+            hash_params=hash_params or settings.hash_params,
+            gateway=OutboxGateway(),
+            clock=clock,
+            time=settings.school_time,
+        )
+
+    def today(self) -> dt.date:
+        """The school's date now: delegations, statistics and expiry count these days."""
+        return self.time.today(self.clock())
+
+    def upgrade(self) -> None:
+        db.upgrade(self.engine)

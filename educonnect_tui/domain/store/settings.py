@@ -1,0 +1,138 @@
+"""Settings, read from the environment (``EDUCONNECT_*``) and an optional TOML file.
+
+The settings object is built once by the entry point and passed down: nothing reads a
+hidden global, so tests build their own with overrides.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any
+
+from argon2 import PasswordHasher, Type
+from pydantic import Field, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    NoDecode,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+from ..model.calendar import DEFAULT_ZONE, SchoolTime, zone_named
+from ..model.errors import InvalidInput
+
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+# OWASP's minimum for argon2id; the settings refuse anything weaker.
+ARGON2_MIN_MEMORY_KIB = 19 * 1024
+ARGON2_MIN_TIME_COST = 2
+
+
+@dataclass(frozen=True)
+class HashParams:
+    """argon2id parameters; the defaults are the minimums above (m=19 MiB, t=2, p=1).
+
+    Only tests lower them (``Services.from_settings(hash_params=...)``); the settings
+    cannot.
+    """
+
+    time_cost: int = ARGON2_MIN_TIME_COST
+    memory_kib: int = ARGON2_MIN_MEMORY_KIB
+    parallelism: int = 1
+
+    def hasher(self) -> PasswordHasher:
+        return PasswordHasher(
+            time_cost=self.time_cost,
+            memory_cost=self.memory_kib,
+            parallelism=self.parallelism,
+            type=Type.ID,
+        )
+
+
+def data_dir() -> Path:
+    """The user's data directory (XDG), where the embedded database lives by default."""
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "educonnect-tui"
+
+
+def config_file() -> Path:
+    explicit = os.environ.get("EDUCONNECT_CONFIG")
+    if explicit:
+        return Path(explicit)
+    base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
+    return Path(base) / "educonnect-tui" / "config.toml"
+
+
+def default_database_url() -> str:
+    return f"sqlite:///{data_dir() / 'educonnect.db'}"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="EDUCONNECT_", extra="ignore")
+
+    database_url: str = Field(default_factory=default_database_url)
+    # CIDR list; from the environment as "10.0.0.0/8,192.168.1.0/24".
+    admin_networks: Annotated[list[IPNetwork], NoDecode] = Field(default_factory=list)
+    # A local console (no SSH_CONNECTION) counts as the administrative network only if set.
+    local_console_is_admin_network: bool = False
+    pupil_temp_validity_days: int = Field(default=90, ge=1, le=366)
+    guardian_temp_validity_months: int = Field(default=3, ge=1, le=12)
+    portal_url: str = "https://educonnect.education.gouv.fr"
+    output_dir: Path = Field(default_factory=lambda: Path.cwd())
+    argon2_time_cost: int = Field(default=ARGON2_MIN_TIME_COST, ge=ARGON2_MIN_TIME_COST)
+    argon2_memory_kib: int = Field(default=ARGON2_MIN_MEMORY_KIB, ge=ARGON2_MIN_MEMORY_KIB)
+    argon2_parallelism: int = Field(default=1, ge=1)
+    # Key remapping for the TUI: binding id -> keys, e.g. {"notify": "n,f5"} (see keys.py).
+    keymap: dict[str, str] = Field(default_factory=dict)
+    # Processes used to hash temporary passwords; 0 means one per core.
+    hash_workers: int = Field(default=0, ge=0)
+    # The zone every date and time is shown in, whatever the server's (model/calendar.py).
+    school_timezone: str = DEFAULT_ZONE
+
+    @field_validator("school_timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            zone_named(value)
+        except InvalidInput as error:
+            raise ValueError(str(error)) from None
+        return value
+
+    @property
+    def hash_params(self) -> HashParams:
+        return HashParams(
+            time_cost=self.argon2_time_cost,
+            memory_kib=self.argon2_memory_kib,
+            parallelism=self.argon2_parallelism,
+        )
+
+    @property
+    def school_time(self) -> SchoolTime:
+        return SchoolTime.named(self.school_timezone)
+
+    @field_validator("admin_networks", mode="before")
+    @classmethod
+    def _split_networks(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # Precedence: explicit arguments, then environment, then the TOML file.
+        return (
+            init_settings,
+            env_settings,
+            TomlConfigSettingsSource(settings_cls, toml_file=config_file()),
+        )
