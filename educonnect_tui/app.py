@@ -21,8 +21,8 @@ from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
 from . import keys
+from .domain.access.caller import SchoolSession, SignedIn
 from .domain.access.network import Connection, current_connection
-from .domain.access.sign_in import SignedIn
 from .domain.model.enums import Module
 from .domain.model.errors import DomainError
 from .domain.store.services import Services
@@ -84,7 +84,7 @@ class EduConnectApp(App[None]):
         The dépannage module opens straight on its search (HelpdeskScreen).
         """
         self.signed_in = signed_in
-        if signed_in.school is None:
+        if not isinstance(signed_in, SchoolSession):
             from .screens.school_picker import SchoolPickerScreen
 
             self.push_screen(SchoolPickerScreen(self.services, signed_in), callback=self._chosen)
@@ -98,7 +98,7 @@ class EduConnectApp(App[None]):
 
         self.switch_to_home(HomeScreen(self.services, signed_in))
 
-    def _chosen(self, signed_in: SignedIn | None) -> None:
+    def _chosen(self, signed_in: SchoolSession | None) -> None:
         if signed_in is not None:
             self.enter(signed_in)
 

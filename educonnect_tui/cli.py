@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, NoReturn
 from pydantic import ValidationError
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
+from .domain.access.caller import Operator
 from .domain.accounts.selection import Selection, parse_state
 from .domain.model.calendar import date_text, parse_date
 from .domain.model.enums import AccountKind, StaffRole
@@ -353,7 +354,7 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 
 def cmd_notify(args: argparse.Namespace) -> int:
-    from .domain.accounts.notification import notify
+    from .domain.accounts.notification import NotifyRequest, notify
 
     services = _services()
     _require_schema(services)
@@ -367,16 +368,8 @@ def cmd_notify(args: argparse.Namespace) -> int:
         if show:
             print(f"\r{phase} : {done}/{total}   ", end="", file=sys.stderr, flush=True)
 
-    result = notify(
-        services,
-        Actor.command_line(),
-        args.uai,
-        args.kind,
-        selection,
-        pdf_path=args.pdf,
-        csv_path=args.csv,
-        progress=progress,
-    )
+    request = NotifyRequest(args.kind, selection, pdf_path=args.pdf, csv_path=args.csv)
+    result = notify(services, Operator.naming(services, args.uai), request, progress=progress)
     if show:
         print(file=sys.stderr)
     print("\n".join(result.lines()))
@@ -388,7 +381,7 @@ def cmd_stats(args: argparse.Namespace) -> int:
 
     services = _services()
     _require_schema(services)
-    stats = school_stats(services, args.uai)
+    stats = school_stats(services, Operator.naming(services, args.uai))
     if args.format == "json":
         print(json.dumps(stats.as_dict(), ensure_ascii=False, indent=2))
     elif args.format == "csv":
@@ -510,26 +503,24 @@ def cmd_delegate(args: argparse.Namespace) -> int:
     services = _services()
     _require_schema(services)
     if args.delegate_command == "grant":
-        view = delegations.grant(
-            services,
-            None,
-            args.uai,
-            args.agent,
-            Module(args.module),
-            args.until,
-            args.classes,
+        request = delegations.GrantRequest(
+            agent_login=args.agent,
+            module=Module(args.module),
+            until=args.until,
+            division_names=tuple(args.classes),
             granted_by_login=args.by,
         )
+        view = delegations.grant(services, Operator.naming(services, args.uai), request)
         print(
             f"Délégation n° {view.id} accordée à {view.agent_name} ({view.agent_login}) : "
             f"module {view.module_label}, classes {view.classes_label}, "
             f"jusqu'au {date_text(view.valid_until)}."
         )
     elif args.delegate_command == "revoke":
-        view = delegations.revoke(services, None, args.uai, args.id)
+        view = delegations.revoke(services, Operator.naming(services, args.uai), args.id)
         print(f"Délégation n° {view.id} de {view.agent_name} ({view.agent_login}) révoquée.")
     else:
-        views = delegations.list_delegations(services, None, args.uai)
+        views = delegations.list_delegations(services, Operator.naming(services, args.uai))
         if args.format == "json":
             print(json.dumps([v.as_dict() for v in views], ensure_ascii=False, indent=2))
         elif args.format == "csv":
@@ -628,13 +619,13 @@ def cmd_audit(args: argparse.Namespace) -> int:
     services = _services()
     _require_schema(services)
     if args.audit_command == "verify":
-        report = audit_log.verify(services)
+        report = audit_log.verify_everywhere(services)
         if args.format == "json":
             print(json.dumps(report.as_dict(), ensure_ascii=False, indent=2))
         else:
             print(report.message())
         return 0 if report.ok else EXIT_TAMPERED
-    establishment_id = audit_log.establishment_of(services, args.uai) if args.uai else None
+    operator = Operator.naming(services, args.uai) if args.uai else None
     wanted = audit_log.AuditFilter(
         actor=args.actor,
         action=_audit_action(args.action),
@@ -646,13 +637,10 @@ def cmd_audit(args: argparse.Namespace) -> int:
     dicts: list[dict[str, object]] = []
     offset = 0
     while True:  # page by page: the trail can be long
-        page = audit_log.events(
-            services,
-            None,
-            establishment_id=establishment_id,
-            offset=offset,
-            limit=1000,
-            **wanted.kwargs(),
+        page = (
+            audit_log.events(services, operator, wanted, offset=offset, limit=1000)
+            if operator is not None
+            else audit_log.events_everywhere(services, wanted, offset=offset, limit=1000)
         )
         for row in page:
             rows.append(
@@ -679,7 +667,7 @@ def cmd_audit(args: argparse.Namespace) -> int:
         Actor.command_line(),
         args.output,
         text.encode(),
-        establishment_id=establishment_id,
+        establishment_id=operator.school.id if operator is not None else None,
         details={"format": args.format, "rows": len(rows), "filters": wanted.as_dict()},
     )
     print(f"{len(rows)} événement(s) écrit(s) dans {path} (lisible par vous seul).")

@@ -10,25 +10,24 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from educonnect_tui.domain.access import passwords
+from educonnect_tui.domain.access.caller import Operator, SchoolRef, SchoolSession
 from educonnect_tui.domain.access.network import Connection, NetworkMode
-from educonnect_tui.domain.access.sign_in import SchoolRef, SignedIn, StaffIdentity
+from educonnect_tui.domain.access.sign_in import session_of
 from educonnect_tui.domain.access.staff import NewStaff, create_staff
 from educonnect_tui.domain.accounts import logins as accounts
-from educonnect_tui.domain.accounts.notification import add_months
+from educonnect_tui.domain.accounts.issuing import expiry, issue_temporary
 from educonnect_tui.domain.model.enums import (
-    AccountKind,
     EstablishmentType,
     Module,
     PupilStatus,
     StaffRole,
 )
-from educonnect_tui.domain.model.states import Event, transition
 from educonnect_tui.domain.model.tables import (
     Account,
     Establishment,
@@ -37,6 +36,7 @@ from educonnect_tui.domain.model.tables import (
     Pupil,
     Staff,
 )
+from educonnect_tui.domain.store.audit import Actor
 from educonnect_tui.domain.store.establishments import get_or_create_division
 from educonnect_tui.domain.store.services import Services
 
@@ -112,13 +112,6 @@ def guardian(
     return account
 
 
-def temp_expiry(services: Services, kind: AccountKind, issued: dt.datetime) -> dt.datetime:
-    """Validity as the settings define it: 90 days for pupils, 3 months for guardians."""
-    if kind is AccountKind.PUPIL:
-        return issued + dt.timedelta(days=services.settings.pupil_temp_validity_days)
-    return add_months(issued, services.settings.guardian_temp_validity_months)
-
-
 def simulate_notification(
     services: Services, account_id: int, temp_password: str, *, issued_at: dt.datetime | None = None
 ) -> None:
@@ -129,15 +122,12 @@ def simulate_notification(
     issued = issued_at or services.clock()
     with services.sessions() as session, session.begin():
         account = session.get_one(Account, account_id)
-        account.state = transition(account.kind, account.state, Event.NOTIFY)
-        account.temp_password_hash = passwords.hash_password(temp_password, services.hash_params)
-        account.temp_issued_at = issued
-        account.temp_expires_at = temp_expiry(services, account.kind, issued)
-        account.password_hash = None
-        account.activation_method = None
-        account.activated_at = None
-        account.notification_count += 1
-        account.notified_at = issued
+        issue_temporary(
+            account,
+            passwords.hash_password(temp_password, services.hash_params),
+            now=issued,
+            expires=expiry(services, account.kind, issued),
+        )
 
 
 @dataclass(frozen=True)
@@ -229,30 +219,33 @@ def signed_in(
     mode: NetworkMode = NetworkMode.ADMIN,
     address: str | None = "10.0.0.5",
     module: Module = Module.ADMINISTRATION,
-) -> SignedIn:
-    """A session as the login screen would produce it, without going through the screen."""
+) -> SchoolSession:
+    """The session ``sign_in`` gives this staff member once past the checks, on that school.
+
+    Built by the domain's own rule (``sign_in.session_of``), without the password and code.
+    """
     with services.sessions() as session:
         staff = session.scalar(select(Staff).where(Staff.login == login))
         assert staff is not None, login
-        schools = tuple(
-            sorted(
-                (SchoolRef(e.id, e.uai, e.name) for e in staff.establishments), key=lambda s: s.name
-            )
+        person = session_of(
+            staff,
+            connection=Connection(address=address, via_ssh=address is not None),
+            module=module,
+            mode=mode,
         )
-        identity = StaffIdentity(
-            staff_id=staff.id,
-            login=staff.login,
-            first_name=staff.first_name,
-            last_name=staff.last_name,
-            role=staff.role,
-            title=staff.title,
-            schools=schools,
-        )
-    school = next(s for s in schools if s.uai == uai)
-    return SignedIn(
-        identity=identity,
-        network_mode=mode,
-        connection=Connection(address=address, via_ssh=address is not None),
-        school=school,
-        module=module,
-    )
+    school = next(s for s in person.identity.schools if s.uai == uai)
+    return person.at(school)
+
+
+def operator(services: Services, uai: str = DEFAULT_UAI, who: Actor | None = None) -> Operator:
+    """The command line's operator on that school (``who``: the actor the trail records)."""
+    caller = Operator.naming(services, uai)
+    return caller if who is None else replace(caller, who=who)
+
+
+def operator_at(services: Services, establishment_id: int) -> Operator:
+    """The command line's operator on the school of that id (whatever its UAI looks like)."""
+    with services.sessions() as session:
+        school = session.get_one(Establishment, establishment_id)
+        ref = SchoolRef(id=school.id, uai=school.uai, name=school.name)
+    return Operator(school=ref, who=Actor.command_line())

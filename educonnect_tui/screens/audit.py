@@ -20,7 +20,7 @@ from textual.timer import Timer
 from textual.widgets import DataTable, Input, Select, Static
 
 from .. import keys
-from ..domain.access.sign_in import SignedIn
+from ..domain.access.caller import SchoolSession
 from ..domain.model.errors import InvalidInput
 from ..domain.reports import journal as audit_log
 from ..domain.reports.journal import AuditFilter, AuditRow
@@ -62,10 +62,9 @@ class AuditScreen(ReportsWorkerErrors, Screen[None]):
     """
 
     def __init__(
-        self, services: Services, signed_in: SignedIn, account_id: int | None = None
+        self, services: Services, signed_in: SchoolSession, account_id: int | None = None
     ) -> None:
         super().__init__()
-        assert signed_in.school is not None
         self.services = services
         self.signed_in = signed_in
         self.account_id = account_id
@@ -78,7 +77,6 @@ class AuditScreen(ReportsWorkerErrors, Screen[None]):
 
     def compose(self) -> ComposeResult:
         school = self.signed_in.school
-        assert school is not None
         yield Static(
             f"[b]Journal d'audit[/b] · {escape(school.name)} · {school.uai}",
             id="audit-header",
@@ -130,20 +128,11 @@ class AuditScreen(ReportsWorkerErrors, Screen[None]):
     # -- loading ---------------------------------------------------------------
 
     def _fetch_page(self, wanted: AuditFilter, number: int) -> _Page:
-        school = self.signed_in.school
-        assert school is not None
-        total = audit_log.count(
-            self.services, self.signed_in, establishment_id=school.id, **wanted.kwargs()
-        )
+        total = audit_log.count(self.services, self.signed_in, wanted)
         last = max((total - 1) // PAGE_SIZE, 0)
         number = min(max(number, 0), last)
         rows = audit_log.events(
-            self.services,
-            self.signed_in,
-            establishment_id=school.id,
-            offset=number * PAGE_SIZE,
-            limit=PAGE_SIZE,
-            **wanted.kwargs(),
+            self.services, self.signed_in, wanted, offset=number * PAGE_SIZE, limit=PAGE_SIZE
         )
         return _Page(wanted, number, total, rows)
 

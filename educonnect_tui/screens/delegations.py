@@ -25,8 +25,8 @@ from textual.widgets import (
 
 from .. import keys
 from ..domain.access import delegations
+from ..domain.access.caller import SchoolSession
 from ..domain.access.delegations import AgentRef, DelegationState, DelegationView
-from ..domain.access.sign_in import SignedIn
 from ..domain.model.calendar import date_text, parse_date
 from ..domain.model.enums import Module
 from ..domain.model.errors import DomainError
@@ -60,17 +60,14 @@ class DelegationsScreen(ReportsWorkerErrors, Screen[None]):
 
     BINDINGS = keys.bindings(keys.DELEGATION_KEYS)
 
-    def __init__(self, services: Services, signed_in: SignedIn) -> None:
+    def __init__(self, services: Services, signed_in: SchoolSession) -> None:
         super().__init__()
-        assert signed_in.school is not None
         self.services = services
         self.signed_in = signed_in
-        self.uai = signed_in.school.uai
         self.rows: list[DelegationView] = []
 
     def compose(self) -> ComposeResult:
         school = self.signed_in.school
-        assert school is not None
         yield Static(
             f"[b]Délégations[/b] · {escape(school.name)} · {school.uai}",
             id="delegations-header",
@@ -94,7 +91,7 @@ class DelegationsScreen(ReportsWorkerErrors, Screen[None]):
 
     @work(thread=True, exclusive=True, group="delegations", exit_on_error=False)
     def load(self, highlight: int | None = None) -> None:
-        rows = delegations.list_delegations(self.services, self.signed_in, self.uai)
+        rows = delegations.list_delegations(self.services, self.signed_in)
         self.app.call_from_thread(self._show, rows, highlight)
 
     def _show(self, rows: list[DelegationView], highlight: int | None) -> None:
@@ -175,7 +172,7 @@ class DelegationsScreen(ReportsWorkerErrors, Screen[None]):
 
     @work(thread=True, exclusive=True, group="delegations", exit_on_error=False)
     def _revoke(self, delegation_id: int) -> None:
-        view = delegations.revoke(self.services, self.signed_in, self.uai, delegation_id)
+        view = delegations.revoke(self.services, self.signed_in, delegation_id)
         self.app.call_from_thread(self._revoked, view)
 
     def _revoked(self, view: DelegationView) -> None:
@@ -225,12 +222,10 @@ class GrantScreen(ReportsWorkerErrors, ModalScreen[DelegationView | None]):
 
     BINDINGS = keys.bindings(keys.DELEGATION_FORM_KEYS)
 
-    def __init__(self, services: Services, signed_in: SignedIn) -> None:
+    def __init__(self, services: Services, signed_in: SchoolSession) -> None:
         super().__init__()
-        assert signed_in.school is not None
         self.services = services
         self.signed_in = signed_in
-        self.uai = signed_in.school.uai
         self.default_end = delegations.school_year_end(services.today())
 
     def compose(self) -> ComposeResult:
@@ -272,8 +267,8 @@ class GrantScreen(ReportsWorkerErrors, ModalScreen[DelegationView | None]):
 
     @work(thread=True, exclusive=True, group="grant-load", exit_on_error=False)
     def _load(self) -> None:
-        agents = delegations.agents_of(self.services, self.signed_in, self.uai)
-        classes = delegations.class_names(self.services, self.signed_in, self.uai)
+        agents = delegations.agents_of(self.services, self.signed_in)
+        classes = delegations.class_names(self.services, self.signed_in)
         self.app.call_from_thread(self._loaded, agents, classes)
 
     def _loaded(self, agents: list[AgentRef], classes: list[str]) -> None:
@@ -317,15 +312,13 @@ class GrantScreen(ReportsWorkerErrors, ModalScreen[DelegationView | None]):
     @work(thread=True, exclusive=True, group="grant", exit_on_error=False)
     def _grant(self, agent: str, module: Module, classes: tuple[str, ...], until: str) -> None:
         try:
-            view = delegations.grant(
-                self.services,
-                self.signed_in,
-                self.uai,
-                agent,
-                module,
-                parse_date(until, "Date de fin"),
-                classes,
+            request = delegations.GrantRequest(
+                agent_login=agent,
+                module=module,
+                until=parse_date(until, "Date de fin"),
+                division_names=classes,
             )
+            view = delegations.grant(self.services, self.signed_in, request)
         except DomainError as error:
             self.app.call_from_thread(self._error, str(error))
         else:

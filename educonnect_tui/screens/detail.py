@@ -14,7 +14,7 @@ from textual.screen import Screen
 from textual.widgets import Static
 
 from .. import keys
-from ..domain.access.sign_in import SignedIn
+from ..domain.access.caller import SchoolSession
 from ..domain.accounts.detail import AccountDetail, account_detail
 from ..domain.accounts.notification import NotifyResult
 from ..domain.accounts.selection import Selection
@@ -25,7 +25,7 @@ from ..widgets.key_bar import KeyBar
 from ..widgets.state_badge import BLOCKED_SYMBOL, state_text
 from ..widgets.worker_errors import ReportsWorkerErrors
 from .helpdesk import Target, start_reset, start_unblock
-from .notify import NotifyRequest, start_notify
+from .notify import NotifyPlan, start_notify
 
 NOTIFIABLE = tuple(s for s in AccountState if s is not AccountState.DEACTIVATED)
 # Wide enough for the longest label; values wrap in the column beside it, so a long
@@ -63,7 +63,7 @@ class DetailScreen(ReportsWorkerErrors, Screen[None]):
     BINDINGS = keys.bindings(keys.DETAIL_KEYS)
     HELP_TITLE = "détail d'un compte"
 
-    def __init__(self, services: Services, signed_in: SignedIn, account_id: int) -> None:
+    def __init__(self, services: Services, signed_in: SchoolSession, account_id: int) -> None:
         super().__init__()
         self.services = services
         self.signed_in = signed_in
@@ -83,9 +83,7 @@ class DetailScreen(ReportsWorkerErrors, Screen[None]):
 
     @work(thread=True, exclusive=True, group="detail", exit_on_error=False)
     def load(self) -> None:
-        school = self.signed_in.school
-        assert school is not None
-        detail = account_detail(self.services, school.id, self.account_id, self.signed_in)
+        detail = account_detail(self.services, self.signed_in, self.account_id)
         self.app.call_from_thread(self._show, detail)
 
     def _show(self, detail: AccountDetail) -> None:
@@ -143,7 +141,7 @@ class DetailScreen(ReportsWorkerErrors, Screen[None]):
         if d is None:
             return
         selection = Selection(account_ids=(d.account_id,), states=NOTIFIABLE)
-        start_notify(self, NotifyRequest(d.kind, selection, f"le compte {d.login}"))
+        start_notify(self, NotifyPlan(d.kind, selection, f"le compte {d.login}"))
 
     def action_notify_guardians(self) -> None:
         d = self.detail
@@ -151,7 +149,7 @@ class DetailScreen(ReportsWorkerErrors, Screen[None]):
             return
         selection = Selection(states=NOTIFIABLE, guardians_of_pupil=d.account_id)
         scope = f"les représentants légaux de {d.first_name} {d.last_name}"
-        start_notify(self, NotifyRequest(AccountKind.GUARDIAN, selection, scope))
+        start_notify(self, NotifyPlan(AccountKind.GUARDIAN, selection, scope))
 
     def _target(self) -> Target | None:
         d = self.detail
@@ -180,7 +178,7 @@ class DetailScreen(ReportsWorkerErrors, Screen[None]):
         if target is not None:
             start_unblock(self, target, self._reload)
 
-    def notified(self, request: NotifyRequest, result: NotifyResult) -> None:
+    def notified(self, request: NotifyPlan, result: NotifyResult) -> None:
         self.load()
 
 

@@ -33,8 +33,8 @@ from textual.widgets import Button, Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
 from .. import keys
+from ..domain.access.caller import SchoolSession
 from ..domain.access.passwords import TEMP_PASSWORD_ALPHABET
-from ..domain.access.sign_in import SignedIn
 from ..domain.accounts import helpdesk
 from ..domain.accounts.helpdesk import HelpdeskRow, ResetResult
 from ..domain.model.enums import AccountKind, AccountState, Module
@@ -113,7 +113,7 @@ class ActionHost(Protocol):
     """The screen a reset or unblock starts from (helpdesk, account detail)."""
 
     services: Services
-    signed_in: SignedIn
+    signed_in: SchoolSession
 
 
 def start_reset(host: ActionHost, target: Target, done: Callable[[], None]) -> None:
@@ -241,7 +241,7 @@ class PasswordScreen(ReportsWorkerErrors, ModalScreen[None]):
     BINDINGS = keys.bindings(keys.PASSWORD_KEYS)
 
     def __init__(
-        self, services: Services, signed_in: SignedIn, target: Target, result: ResetResult
+        self, services: Services, signed_in: SchoolSession, target: Target, result: ResetResult
     ) -> None:
         super().__init__()
         self.services = services
@@ -309,7 +309,7 @@ class AccountActionsScreen(ReportsWorkerErrors, ModalScreen[bool]):
 
     BINDINGS = keys.bindings(keys.HELPDESK_ACCOUNT_KEYS)
 
-    def __init__(self, services: Services, signed_in: SignedIn, row: HelpdeskRow) -> None:
+    def __init__(self, services: Services, signed_in: SchoolSession, row: HelpdeskRow) -> None:
         super().__init__()
         self.services = services
         self.signed_in = signed_in
@@ -404,9 +404,8 @@ class HelpdeskScreen(ReportsWorkerErrors, Screen[None]):
     AUTO_FOCUS = "#helpdesk-search"
     HELP_TITLE = "dépannage"
 
-    def __init__(self, services: Services, signed_in: SignedIn) -> None:
+    def __init__(self, services: Services, signed_in: SchoolSession) -> None:
         super().__init__()
-        assert signed_in.school is not None
         self.services = services
         self.signed_in = signed_in
         self.rows: list[HelpdeskRow] = []
@@ -420,7 +419,6 @@ class HelpdeskScreen(ReportsWorkerErrors, Screen[None]):
 
     def compose(self) -> ComposeResult:
         school = self.signed_in.school
-        assert school is not None
         identity = self.signed_in.identity
         yield Static(
             f"[b]{escape(school.name)}[/b] · {school.uai} │ "

@@ -19,8 +19,8 @@ from textual.timer import Timer
 from textual.widgets import Input, Label, SelectionList, Static, TabbedContent, TabPane
 
 from .. import keys
+from ..domain.access.caller import SchoolSession
 from ..domain.access.permissions import Action, Scope, scope_of
-from ..domain.access.sign_in import SignedIn
 from ..domain.accounts.listing import Listing, ListQuery, PupilRow, SortKey
 from ..domain.accounts.selection import Selection
 from ..domain.model.enums import AccountKind, AccountState
@@ -32,7 +32,7 @@ from ..widgets.worker_errors import ReportsWorkerErrors
 
 if TYPE_CHECKING:  # the notification's modules load on the first (re)notification
     from ..domain.accounts.notification import NotifyResult
-    from .notify import NotifyRequest
+    from .notify import NotifyPlan
 
 TAB_KIND = {"eleves": AccountKind.PUPIL, "responsables": AccountKind.GUARDIAN}
 NARROW = 110
@@ -54,12 +54,11 @@ class HomeScreen(ReportsWorkerErrors, Screen[None]):
         Binding("escape", "back_to_table", show=False, id="home_back"),
     ]
 
-    def __init__(self, services: Services, signed_in: SignedIn) -> None:
+    def __init__(self, services: Services, signed_in: SchoolSession) -> None:
         super().__init__()
-        assert signed_in.school is not None
         self.services = services
         self.signed_in = signed_in
-        self.listing = Listing(services, signed_in.school.id, signed_in)
+        self.listing = Listing(services, signed_in)
         # What this person may do, read at mount (and after a refusal); keys are greyed
         # from it. Only cosmetic: every domain service checks again (permissions.require).
         self.scope: Scope | None = None
@@ -73,7 +72,6 @@ class HomeScreen(ReportsWorkerErrors, Screen[None]):
 
     def compose(self) -> ComposeResult:
         school = self.signed_in.school
-        assert school is not None
         identity = self.signed_in.identity
         yield Static(
             f"[b]{escape(school.name)}[/b] · {school.uai} │ "
@@ -415,9 +413,9 @@ class HomeScreen(ReportsWorkerErrors, Screen[None]):
         else:
             selection = base
             scope = "les comptes affichés"
-        from .notify import NotifyRequest, start_notify
+        from .notify import NotifyPlan, start_notify
 
-        start_notify(self, NotifyRequest(kind=kind, selection=selection, scope=scope))
+        start_notify(self, NotifyPlan(kind=kind, selection=selection, scope=scope))
 
     def action_notify_guardians(self) -> None:
         row = self.table.current_row
@@ -425,11 +423,11 @@ class HomeScreen(ReportsWorkerErrors, Screen[None]):
             return
         selection = Selection(states=NOTIFIABLE, guardians_of_pupil=row.account_id)
         scope = f"les représentants légaux de {row.first_name} {row.last_name} ({row.division})"
-        from .notify import NotifyRequest, start_notify
+        from .notify import NotifyPlan, start_notify
 
-        start_notify(self, NotifyRequest(AccountKind.GUARDIAN, selection, scope))
+        start_notify(self, NotifyPlan(AccountKind.GUARDIAN, selection, scope))
 
-    def notified(self, request: NotifyRequest, result: NotifyResult) -> None:
+    def notified(self, request: NotifyPlan, result: NotifyResult) -> None:
         """After a notification: new states on screen, notified rows no longer ticked."""
         if request.selection.account_ids is not None:
             self.selected[request.kind].difference_update(request.selection.account_ids)

@@ -20,8 +20,9 @@ from textual.worker import Worker, WorkerState
 
 from .. import keys
 from ..domain.access import sign_in as auth
+from ..domain.access.caller import SignedIn
 from ..domain.access.network import Connection
-from ..domain.access.sign_in import TOTP_DIGITS, SignedIn
+from ..domain.access.sign_in import TOTP_DIGITS
 from ..domain.model.enums import Module
 from ..domain.model.errors import AccountBlocked, DomainError
 from ..domain.store.services import Services

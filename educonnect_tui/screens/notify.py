@@ -21,7 +21,7 @@ from textual.widgets import Button, Label, ProgressBar, Static
 from textual.worker import Worker, WorkerState
 
 from .. import keys
-from ..domain.access.sign_in import SignedIn
+from ..domain.access.caller import SchoolSession
 from ..domain.accounts import notification
 from ..domain.accounts.notification import NotifyResult
 from ..domain.accounts.selection import Selection
@@ -36,22 +36,29 @@ PHASES = {
 
 
 @dataclass(frozen=True)
-class NotifyRequest:
+class NotifyPlan:
+    """What the user asked to notify, and how the dialogs name it."""
+
     kind: AccountKind
     selection: Selection
     scope: str  # French: "3 compte(s) coché(s)", "les comptes affichés"...
+
+    def request(
+        self, pdf_path: Path | None = None, csv_path: Path | None = None
+    ) -> notification.NotifyRequest:
+        return notification.NotifyRequest(self.kind, self.selection, pdf_path, csv_path)
 
 
 class NotifyHost(Protocol):
     """The screen a notification starts from; it reloads what it shows afterwards."""
 
     services: Services
-    signed_in: SignedIn
+    signed_in: SchoolSession
 
-    def notified(self, request: NotifyRequest, result: NotifyResult) -> None: ...
+    def notified(self, request: NotifyPlan, result: NotifyResult) -> None: ...
 
 
-def start_notify(host: NotifyHost, request: NotifyRequest) -> None:
+def start_notify(host: NotifyHost, request: NotifyPlan) -> None:
     """Confirm, then run, then tell ``host``: the whole (re)Notifier flow."""
     assert isinstance(host, Screen)
     app = host.app
@@ -95,17 +102,13 @@ class NotifyConfirmScreen(ModalScreen[tuple[Path, Path] | None]):
     BINDINGS = keys.bindings(keys.NOTIFY_CONFIRM_KEYS)
     AUTO_FOCUS = ""  # None would inherit the app's "*" and focus "Annuler"
 
-    def __init__(self, services: Services, signed_in: SignedIn, request: NotifyRequest) -> None:
+    def __init__(self, services: Services, signed_in: SchoolSession, request: NotifyPlan) -> None:
         super().__init__()
         self.services = services
         self.signed_in = signed_in
         self.request = request
         self.total: int | None = None
-        school = signed_in.school
-        assert school is not None
-        self.paths = notification.default_paths(
-            services, school.uai, request.kind, services.clock()
-        )
+        self.paths = notification.default_paths(services, signed_in, request.kind)
 
     def compose(self) -> ComposeResult:
         noun = "élèves" if self.request.kind is AccountKind.PUPIL else "représentants légaux"
@@ -123,11 +126,7 @@ class NotifyConfirmScreen(ModalScreen[tuple[Path, Path] | None]):
 
     @work(thread=True, exit_on_error=False)
     def _count(self) -> None:
-        school = self.signed_in.school
-        assert school is not None
-        counts = notification.count_by_state(
-            self.services, school.uai, self.request.kind, self.request.selection, self.signed_in
-        )
+        counts = notification.count_by_state(self.services, self.signed_in, self.request.request())
         self.app.call_from_thread(self._counted, counts)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
@@ -194,8 +193,8 @@ class NotifyProgressScreen(ModalScreen[NotifyResult | None]):
     def __init__(
         self,
         services: Services,
-        signed_in: SignedIn,
-        request: NotifyRequest,
+        signed_in: SchoolSession,
+        request: NotifyPlan,
         pdf_path: Path,
         csv_path: Path,
     ) -> None:
@@ -221,22 +220,15 @@ class NotifyProgressScreen(ModalScreen[NotifyResult | None]):
 
     @work(thread=True, exclusive=True, group="notify", exit_on_error=False)
     def _run(self) -> NotifyResult | None:
-        school = self.signed_in.school
-        assert school is not None
         try:
             return notification.notify(
                 self.services,
-                self.signed_in.actor(),
-                school.uai,
-                self.request.kind,
-                self.request.selection,
-                pdf_path=self.pdf_path,
-                csv_path=self.csv_path,
+                self.signed_in,
+                self.request.request(self.pdf_path, self.csv_path),
                 progress=lambda phase, done, total: self.app.call_from_thread(
                     self._progress, phase, done, total
                 ),
                 cancel=self.cancel_event,
-                signed_in=self.signed_in,
             )
         except Cancelled:
             return None

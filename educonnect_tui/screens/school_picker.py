@@ -17,7 +17,7 @@ from textual.worker import Worker, WorkerState
 
 from .. import keys
 from ..domain.access import sign_in as auth
-from ..domain.access.sign_in import SignedIn
+from ..domain.access.caller import SchoolSession, SignedIn
 from ..domain.model.errors import DomainError
 from ..domain.store.services import Services
 from ..widgets.key_bar import KeyBar
@@ -25,7 +25,7 @@ from ..widgets.key_bar import KeyBar
 CHOOSE_GROUP = "choose-school"
 
 
-class SchoolPickerScreen(Screen[SignedIn | None]):
+class SchoolPickerScreen(Screen[SchoolSession | None]):
     """Dismissed with the session bound to the chosen school, or None to sign in again."""
 
     BINDINGS = keys.bindings(keys.SCHOOL_PICKER_KEYS)
@@ -90,7 +90,7 @@ class SchoolPickerScreen(Screen[SignedIn | None]):
         self._run_choice(uai)
 
     @work(thread=True, exclusive=True, group=CHOOSE_GROUP, exit_on_error=False)
-    def _run_choice(self, uai: str) -> SignedIn | DomainError:
+    def _run_choice(self, uai: str) -> SchoolSession | DomainError:
         try:
             return auth.choose_school(self.services, self.signed_in, uai)
         except DomainError as error:
@@ -107,7 +107,7 @@ class SchoolPickerScreen(Screen[SignedIn | None]):
         self.busy = False
         self.refresh_bindings()
         outcome = event.worker.result if event.state is WorkerState.SUCCESS else None
-        if isinstance(outcome, SignedIn):
+        if isinstance(outcome, SchoolSession):
             self.dismiss(outcome)
         elif isinstance(outcome, DomainError):
             self._show_error(str(outcome))

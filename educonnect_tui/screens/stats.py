@@ -24,7 +24,7 @@ from textual.widgets import DataTable, Static
 from textual.worker import Worker
 
 from .. import keys
-from ..domain.access.sign_in import SignedIn
+from ..domain.access.caller import SchoolSession
 from ..domain.model.enums import AccountKind, AccountState, ActivationMethod
 from ..domain.reports.figures import (
     ClassSort,
@@ -35,8 +35,8 @@ from ..domain.reports.figures import (
     column_chart,
     day,
     pct,
+    school_stats,
     sort_classes,
-    stats_for,
 )
 from ..domain.reports.stats_pdf import ExportResult, export_stats
 from ..domain.store.services import Services
@@ -74,9 +74,8 @@ class StatsScreen(ReportsWorkerErrors, Screen[str | None]):
 
     BINDINGS = keys.bindings(keys.STATS_KEYS)
 
-    def __init__(self, services: Services, signed_in: SignedIn) -> None:
+    def __init__(self, services: Services, signed_in: SchoolSession) -> None:
         super().__init__()
-        assert signed_in.school is not None
         self.services = services
         self.signed_in = signed_in
         self.stats: SchoolStats | None = None
@@ -90,7 +89,6 @@ class StatsScreen(ReportsWorkerErrors, Screen[str | None]):
 
     def compose(self) -> ComposeResult:
         school = self.signed_in.school
-        assert school is not None
         yield Static(
             f"[b]Statistiques[/b] · {escape(school.name)} · {school.uai}",
             id="stats-title",
@@ -141,7 +139,7 @@ class StatsScreen(ReportsWorkerErrors, Screen[str | None]):
 
     @work(thread=True, exclusive=True, group="stats", exit_on_error=False)
     def _compute(self) -> None:
-        stats = stats_for(self.services, self.signed_in)
+        stats = school_stats(self.services, self.signed_in)
         self.app.call_from_thread(self._show, stats)
 
     def _show(self, stats: SchoolStats) -> None:

@@ -91,7 +91,9 @@ async def test_grant_from_the_form_then_revoke_after_confirmation(
         await pilot.press("ctrl+s")
         await settle(pilot)
         assert isinstance(app.screen, DelegationsScreen)
-        views = delegations.list_delegations(demo_services, None, demo.COLLEGE_UAI)
+        views = delegations.list_delegations(
+            demo_services, factories.operator(demo_services, demo.COLLEGE_UAI)
+        )
         new = next(v for v in views if v.agent_login == "e.vanderberg")
         assert (new.module, new.classes, new.state) == (
             Module.DEPANNAGE,
@@ -105,7 +107,9 @@ async def test_grant_from_the_form_then_revoke_after_confirmation(
         await pilot.press("escape")
         await settle(pilot)
         assert (
-            delegations.list_delegations(demo_services, None, demo.COLLEGE_UAI)[0].revoked_at
+            delegations.list_delegations(
+                demo_services, factories.operator(demo_services, demo.COLLEGE_UAI)
+            )[0].revoked_at
             is None
         )
         await pilot.press("x")
@@ -114,7 +118,10 @@ async def test_grant_from_the_form_then_revoke_after_confirmation(
         await settle(pilot)
         assert isinstance(app.screen, DelegationsScreen)
         after = {
-            v.id: v for v in delegations.list_delegations(demo_services, None, demo.COLLEGE_UAI)
+            v.id: v
+            for v in delegations.list_delegations(
+                demo_services, factories.operator(demo_services, demo.COLLEGE_UAI)
+            )
         }
         assert after[new.id].state is DelegationState.REVOKED
         assert "révoquée" in _table_text(app)

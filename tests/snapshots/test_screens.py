@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +13,7 @@ from textual.widgets import Input
 
 from educonnect_tui.app import EduConnectApp, create_app
 from educonnect_tui.demo import college as demo
+from educonnect_tui.domain.access.caller import SignedIn
 from educonnect_tui.domain.access.network import Connection
 from educonnect_tui.domain.accounts import notification
 from educonnect_tui.domain.store.services import Services
@@ -59,7 +59,8 @@ def test_login_from_admin_network(snap_compare, demo_services: Services, size) -
 @pytest.mark.parametrize("size", SIZES)
 def test_school_picker(snap_compare, demo_services: Services, size) -> None:  # type: ignore[no-untyped-def]
     session = factories.signed_in(demo_services, "s.lemoine", demo.COLLEGE_UAI)
-    app = create_app(demo_services, signed_in=replace(session, school=None))
+    before_choice = SignedIn(session.identity, session.network_mode, session.connection)
+    app = create_app(demo_services, signed_in=before_choice)
     assert snap_compare(app, terminal_size=size, run_before=settle)
 
 

@@ -26,6 +26,7 @@ from educonnect_tui.domain.model.enums import StaffRole
 from educonnect_tui.domain.model.errors import InvalidInput, PermissionDenied
 from educonnect_tui.domain.model.tables import AuditAnchor, AuditEvent, AuditTarget
 from educonnect_tui.domain.reports import journal as audit_log
+from educonnect_tui.domain.reports.journal import AuditFilter
 from educonnect_tui.domain.store import audit
 from educonnect_tui.domain.store.audit import Actor
 from educonnect_tui.domain.store.services import Services
@@ -133,7 +134,7 @@ def attacker(services: Services) -> Iterator[Session]:
 
 
 def _verify(services: Services) -> audit.ChainReport:
-    return audit_log.verify(services)
+    return audit_log.verify_everywhere(services)
 
 
 # -- append-only --------------------------------------------------------------------------
@@ -379,15 +380,19 @@ def test_events_page_in_sql_newest_first(services: Services, trail: dict[str, An
     school = trail["school"]
     for n in range(25):
         _record(services, "sign_in", establishment_id=school, details={"n": n})
-    assert audit_log.count(services, None, establishment_id=school) == 29
+    assert audit_log.count(services, factories.operator_at(services, school), AuditFilter()) == 29
     pages = [
-        audit_log.events(services, None, establishment_id=school, offset=o, limit=10)
+        audit_log.events(
+            services, factories.operator_at(services, school), AuditFilter(), offset=o, limit=10
+        )
         for o in (0, 10, 20, 30)
     ]
     assert [len(p) for p in pages] == [10, 10, 9, 0]
     ids = [row.id for page in pages for row in page]
     assert ids == sorted(ids, reverse=True) and len(set(ids)) == 29
-    notify = audit_log.events(services, None, establishment_id=school, action="notify")
+    notify = audit_log.events(
+        services, factories.operator_at(services, school), AuditFilter(action="notify")
+    )
     assert len(notify) == 1
     row = notify[0]
     assert row.action_label == "(re)notification" and row.target_count == 3
@@ -405,7 +410,7 @@ def test_events_show_only_three_logins(services: Services) -> None:
         )
         school_id = school.id
     _record(services, "notify", establishment_id=school_id, targets=ids)
-    (row,) = audit_log.events(services, None, establishment_id=school_id)
+    (row,) = audit_log.events(services, factories.operator_at(services, school_id), AuditFilter())
     assert row.target_count == 5 and len(row.target_logins) == 3
     assert row.targets_label.endswith("(+2)")
 
@@ -416,7 +421,9 @@ def test_events_filters_combine(services: Services, trail: dict[str, Any]) -> No
     def ids(**kwargs: object) -> list[int]:
         return [
             r.id
-            for r in audit_log.events(services, None, establishment_id=school, **kwargs)  # type: ignore[arg-type]
+            for r in audit_log.events(
+                services, factories.operator_at(services, school), AuditFilter(**kwargs)
+            )  # type: ignore[arg-type]
         ]
 
     assert ids(account_login=trail["login0"]) == [trail["e5"], trail["e2"]]
@@ -425,7 +432,12 @@ def test_events_filters_combine(services: Services, trail: dict[str, Any]) -> No
     assert ids(since=dt.date(2026, 9, 4)) == [trail["e5"]]
     assert ids(until=dt.date(2026, 9, 1)) == [trail["e1"]]
     assert ids(account_login="personne") == []
-    assert audit_log.count(services, None, establishment_id=school, actor="h.martin") == 3
+    assert (
+        audit_log.count(
+            services, factories.operator_at(services, school), AuditFilter(actor="h.martin")
+        )
+        == 3
+    )
     with pytest.raises(InvalidInput, match="après"):
         ids(since=dt.date(2026, 9, 5), until=dt.date(2026, 9, 1))
 
@@ -439,13 +451,10 @@ def test_reading_the_trail_is_for_the_direction_only(
     )
     principal = factories.signed_in(services, "h.martin", UAI)
     agent = factories.signed_in(services, "k.haddad", UAI)
-    school = trail["school"]
-    assert audit_log.count(services, principal, establishment_id=school) >= 4
+    assert audit_log.count(services, principal, AuditFilter()) >= 4
     assert audit_log.verify(services, principal).ok
     with pytest.raises(PermissionDenied, match="journal d'audit"):
-        audit_log.events(services, agent, establishment_id=school)
-    with pytest.raises(PermissionDenied):
-        audit_log.events(services, principal, establishment_id=trail["other"])
+        audit_log.events(services, agent, AuditFilter())
 
 
 def test_parse_day_speaks_french() -> None:

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import select
 
 from educonnect_tui.domain.access import passwords
-from educonnect_tui.domain.access import sign_in as auth
+from educonnect_tui.domain.access.caller import SchoolRef, SchoolSession
 from educonnect_tui.domain.access.network import Connection, NetworkMode
 from educonnect_tui.domain.access.sign_in import (
     GENERIC_FAILURE,
@@ -91,7 +91,7 @@ def test_sign_in_with_otp_outside_the_admin_network(
     assert signed.identity.role is StaffRole.DIRECTION
     assert signed.identity.role_label == "Personnel de direction"
     assert signed.identity.title == "principale"
-    assert signed.school is not None and signed.school.uai == factories.DEFAULT_UAI
+    assert isinstance(signed, SchoolSession) and signed.school.uai == factories.DEFAULT_UAI
     assert signed.second_factor
     signed.require_second_factor()
     assert staff_row(admin_services, member.id).last_totp_step == pyotp.TOTP(
@@ -416,13 +416,13 @@ def test_several_schools_then_choose_one(admin_services: Services, clock: FakeCl
         admin_services, schools=((factories.DEFAULT_UAI, "Collège Jean Moulin"), SECOND_SCHOOL)
     )
     signed = sign_in(admin_services, member.login, STAFF_PASSWORD, None, INSIDE)
-    assert signed.school is None
+    assert not isinstance(signed, SchoolSession)  # no school until one is chosen
     assert {s.uai for s in signed.identity.schools} == {factories.DEFAULT_UAI, SECOND_SCHOOL[0]}
     (event,) = events(admin_services)
     assert event.establishment_id is None and event.details["schools"] == 2
 
     chosen = choose_school(admin_services, signed, " 0751234j ")
-    assert chosen.school is not None and chosen.school.name == "Lycée Victor Hugo"
+    assert chosen.school.name == "Lycée Victor Hugo"
     assert chosen.identity == signed.identity
     last = events(admin_services)[-1]
     assert last.action == "school_chosen"
@@ -438,13 +438,13 @@ def test_choosing_a_foreign_school_is_refused(admin_services: Services) -> None:
     )
     with admin_services.sessions() as session, session.begin():
         foreign = factories.school(session, "0921500F", "Collège Voltaire")
-        foreign_ref = auth.SchoolRef(id=foreign.id, uai=foreign.uai, name=foreign.name)
+        foreign_ref = SchoolRef(id=foreign.id, uai=foreign.uai, name=foreign.name)
     signed = sign_in(admin_services, member.login, STAFF_PASSWORD, None, INSIDE)
     with pytest.raises(PermissionDenied, match="0921500F"):
         choose_school(admin_services, signed, "0921500F")
     assert events(admin_services)[-1].action == "school_choice_refused"
     with pytest.raises(PermissionDenied):
-        signed.with_school(foreign_ref)
+        signed.at(foreign_ref)
     assert chain_ok(admin_services)
 
 

@@ -13,7 +13,7 @@ from educonnect_tui.domain.access import delegations
 from educonnect_tui.domain.access.delegations import DelegationState, school_year_end
 from educonnect_tui.domain.model.enums import Module, StaffRole
 from educonnect_tui.domain.model.errors import InvalidInput, NotFound, PermissionDenied
-from educonnect_tui.domain.model.tables import AuditEvent, Delegation, Establishment
+from educonnect_tui.domain.model.tables import AuditEvent, Delegation
 from educonnect_tui.domain.store.services import Services
 from tests import factories
 from tests.conftest import FakeClock
@@ -68,7 +68,11 @@ def test_grant_defaults_list_and_audit(services: Services) -> None:
     people = _setup(services)
     head = factories.signed_in(services, people["head"], UAI)
     view = delegations.grant(
-        services, head, UAI, people["agent"], Module.ADMINISTRATION, division_names=["6e1"]
+        services,
+        head,
+        delegations.GrantRequest(
+            agent_login=people["agent"], module=Module.ADMINISTRATION, division_names=tuple(["6e1"])
+        ),
     )
     # conftest's clock: 1 September 2026 → the school year ends on 31 August 2027.
     assert (view.valid_from, view.valid_until) == (dt.date(2026, 9, 1), dt.date(2027, 8, 31))
@@ -76,7 +80,7 @@ def test_grant_defaults_list_and_audit(services: Services) -> None:
     assert view.state is DelegationState.ACTIVE
     assert view.granted_by == "Hélène Martin"
     assert view.agent_name == "Karim Haddad"
-    [listed] = delegations.list_delegations(services, head, UAI)
+    [listed] = delegations.list_delegations(services, head)
     assert listed == view
     [event] = _events(services, "delegation_grant")
     assert event.actor_id == head.identity.staff_id
@@ -96,12 +100,16 @@ def test_grant_defaults_list_and_audit(services: Services) -> None:
 def test_revoke_then_states_in_french(services: Services, clock: FakeClock) -> None:
     people = _setup(services)
     head = factories.signed_in(services, people["head"], UAI)
-    first = delegations.grant(services, head, UAI, people["agent"], Module.DEPANNAGE)
-    revoked = delegations.revoke(services, head, UAI, first.id)
+    first = delegations.grant(
+        services,
+        head,
+        delegations.GrantRequest(agent_login=people["agent"], module=Module.DEPANNAGE),
+    )
+    revoked = delegations.revoke(services, head, first.id)
     assert revoked.state is DelegationState.REVOKED
     assert revoked.revoked_at == clock.now
     with pytest.raises(InvalidInput, match="déjà révoquée"):
-        delegations.revoke(services, head, UAI, first.id)
+        delegations.revoke(services, head, first.id)
     [event] = _events(services, "delegation_revoke")
     assert event.details["delegation_id"] == first.id
     assert event.details["state_before"] == "active"
@@ -110,23 +118,31 @@ def test_revoke_then_states_in_french(services: Services, clock: FakeClock) -> N
         assert row.revoked_by_id == head.identity.staff_id
     # A new one can follow the revoked one; then it expires.
     short = delegations.grant(
-        services, head, UAI, people["agent"], Module.DEPANNAGE, until=dt.date(2026, 9, 2)
+        services,
+        head,
+        delegations.GrantRequest(
+            agent_login=people["agent"], module=Module.DEPANNAGE, until=dt.date(2026, 9, 2)
+        ),
     )
     clock.advance(days=2)
-    states = {v.id: v.state for v in delegations.list_delegations(services, head, UAI)}
+    states = {v.id: v.state for v in delegations.list_delegations(services, head)}
     assert states == {first.id: DelegationState.REVOKED, short.id: DelegationState.EXPIRED}
     assert {s.value for s in DelegationState} == {"active", "expirée", "révoquée", "à venir"}
     with pytest.raises(InvalidInput, match="a expiré"):
-        delegations.revoke(services, head, UAI, short.id)
+        delegations.revoke(services, head, short.id)
 
 
 def test_a_delegation_to_come_is_listed_as_such(services: Services) -> None:
     people = _setup(services)
     head = factories.signed_in(services, people["head"], UAI)
-    view = delegations.grant(services, head, UAI, people["agent"], Module.DEPANNAGE)
+    view = delegations.grant(
+        services,
+        head,
+        delegations.GrantRequest(agent_login=people["agent"], module=Module.DEPANNAGE),
+    )
     with services.sessions() as session, session.begin():
         session.get_one(Delegation, view.id).valid_from = dt.date(2026, 10, 1)
-    [listed] = delegations.list_delegations(services, head, UAI)
+    [listed] = delegations.list_delegations(services, head)
     assert listed.state is DelegationState.UPCOMING
 
 
@@ -152,50 +168,73 @@ def test_grant_validation(
     people = _setup(services)
     head = factories.signed_in(services, people["head"], UAI)
     with pytest.raises(error, match=fragment.replace("(", r"\(").replace(")", r"\)")):
-        delegations.grant(services, head, UAI, people.get(who, who), module, until, classes)
-    assert delegations.list_delegations(services, head, UAI) == []
+        delegations.grant(
+            services,
+            head,
+            delegations.GrantRequest(
+                agent_login=people.get(who, who),
+                module=module,
+                until=until,
+                division_names=tuple(classes),
+            ),
+        )
+    assert delegations.list_delegations(services, head) == []
     assert _events(services, "delegation_grant") == []
 
 
 def test_one_current_delegation_per_agent_and_module(services: Services) -> None:
     people = _setup(services)
     head = factories.signed_in(services, people["head"], UAI)
-    delegations.grant(services, head, UAI, people["agent"], Module.DEPANNAGE)
+    delegations.grant(
+        services,
+        head,
+        delegations.GrantRequest(agent_login=people["agent"], module=Module.DEPANNAGE),
+    )
     with pytest.raises(InvalidInput, match="révoquez-la d'abord"):
-        delegations.grant(services, head, UAI, people["agent"], Module.DEPANNAGE)
+        delegations.grant(
+            services,
+            head,
+            delegations.GrantRequest(agent_login=people["agent"], module=Module.DEPANNAGE),
+        )
     # The other module is another delegation.
-    delegations.grant(services, head, UAI, people["agent"], Module.ADMINISTRATION)
+    delegations.grant(
+        services,
+        head,
+        delegations.GrantRequest(agent_login=people["agent"], module=Module.ADMINISTRATION),
+    )
 
 
 def test_only_the_direction_manages_delegations(services: Services) -> None:
     people = _setup(services)
     head = factories.signed_in(services, people["head"], UAI)
-    view = delegations.grant(services, head, UAI, people["agent"], Module.ADMINISTRATION)
+    view = delegations.grant(
+        services,
+        head,
+        delegations.GrantRequest(agent_login=people["agent"], module=Module.ADMINISTRATION),
+    )
     agent = factories.signed_in(services, people["agent"], UAI)  # holds administration
     for call in (
-        lambda: delegations.list_delegations(services, agent, UAI),
-        lambda: delegations.grant(services, agent, UAI, people["agent"], Module.DEPANNAGE),
-        lambda: delegations.revoke(services, agent, UAI, view.id),
-        lambda: delegations.agents_of(services, agent, UAI),
+        lambda: delegations.list_delegations(services, agent),
+        lambda: delegations.grant(
+            services,
+            agent,
+            delegations.GrantRequest(agent_login=people["agent"], module=Module.DEPANNAGE),
+        ),
+        lambda: delegations.revoke(services, agent, view.id),
+        lambda: delegations.agents_of(services, agent),
     ):
         with pytest.raises(PermissionDenied, match="réservé au personnel de direction"):
             call()
-    # The direction of another school, or this one working on another UAI: refused.
-    with pytest.raises(PermissionDenied):
-        delegations.list_delegations(services, head, OTHER_UAI)
-    with services.sessions() as session:
-        other = session.scalars(select(Establishment).where(Establishment.uai == OTHER_UAI)).one()
-        other_id = other.id
+    # A caller always works on its own school: another school's delegation is not found.
     with pytest.raises(NotFound):
-        delegations.revoke(services, None, OTHER_UAI, view.id)
-    assert other_id != head.school.id  # type: ignore[union-attr]
+        delegations.revoke(services, factories.operator(services, OTHER_UAI), view.id)
 
 
 def test_agents_and_classes_for_the_form(services: Services) -> None:
     people = _setup(services)
     head = factories.signed_in(services, people["head"], UAI)
-    assert [a.login for a in delegations.agents_of(services, head, UAI)] == [people["agent"]]
-    assert delegations.class_names(services, head, UAI) == ["6E1", "5E2"]
+    assert [a.login for a in delegations.agents_of(services, head)] == [people["agent"]]
+    assert delegations.class_names(services, head) == ["6E1", "5E2"]
 
 
 # --------------------------------------------------------------------------- command line

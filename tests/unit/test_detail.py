@@ -11,11 +11,12 @@ from sqlalchemy import select
 
 from educonnect_tui.domain.accounts import notification
 from educonnect_tui.domain.accounts.detail import HISTORY_LIMIT, AccountDetail, account_detail
+from educonnect_tui.domain.accounts.notification import NotifyRequest
 from educonnect_tui.domain.accounts.selection import Selection
 from educonnect_tui.domain.model.enums import AccountKind, AccountState, ActivationMethod
-from educonnect_tui.domain.model.errors import NotFound, PermissionDenied
+from educonnect_tui.domain.model.errors import PermissionDenied
 from educonnect_tui.domain.model.states import Event, transition
-from educonnect_tui.domain.model.tables import Account, Establishment, GuardianLink, Staff
+from educonnect_tui.domain.model.tables import Account, GuardianLink, Staff
 from educonnect_tui.domain.store import audit
 from educonnect_tui.domain.store.audit import Actor
 from educonnect_tui.domain.store.services import Services
@@ -27,23 +28,17 @@ UAI = factories.DEFAULT_UAI
 OTHER_UAI = "0750656F"
 
 
-def _school_id(services: Services, uai: str = UAI) -> int:
-    with services.sessions() as session:
-        school_id = session.scalar(select(Establishment.id).where(Establishment.uai == uai))
-    assert school_id is not None
-    return school_id
-
-
 def _notify(services: Services, kind: AccountKind, account_ids: tuple[int, ...]) -> None:
     folder = services.settings.output_dir
     stamp = services.clock().strftime("%H%M%S%f")
     notification.notify(
         services,
-        ACTOR,
-        UAI,
-        kind,
-        Selection(account_ids=account_ids, states=tuple(AccountState)[:3]),
-        pdf_path=folder / f"{kind.value}_{stamp}.pdf",
+        factories.operator(services, UAI, ACTOR),
+        NotifyRequest(
+            kind,
+            Selection(account_ids=account_ids, states=tuple(AccountState)[:3]),
+            pdf_path=folder / f"{kind.value}_{stamp}.pdf",
+        ),
     )
 
 
@@ -51,7 +46,7 @@ def test_pupil_detail_names_the_pupil_and_their_guardians(services: Services) ->
     family = factories.family(services, guardian_first_name="Marie")
     [pupil_id] = family.pupil_ids
 
-    detail = account_detail(services, _school_id(services), pupil_id)
+    detail = account_detail(services, factories.operator(services), pupil_id)
 
     assert detail.kind is AccountKind.PUPIL
     assert detail.state is AccountState.NOT_NOTIFIED
@@ -89,7 +84,7 @@ def test_guardian_detail_has_contacts_address_and_children_with_their_school(
         assert link is not None
         link.legal_guardian = False
 
-    detail = account_detail(services, _school_id(services), family.guardian_id)
+    detail = account_detail(services, factories.operator(services), family.guardian_id)
 
     assert detail.kind is AccountKind.GUARDIAN
     assert detail.civility == "Mme"
@@ -107,7 +102,7 @@ def test_guardian_detail_has_contacts_address_and_children_with_their_school(
 def test_detail_never_carries_a_password_or_a_hash(services: Services) -> None:
     family = factories.family(services)
     factories.simulate_notification(services, family.pupil_ids[0], "Provisoire-123")
-    detail = account_detail(services, _school_id(services), family.pupil_ids[0])
+    detail = account_detail(services, factories.operator(services), family.pupil_ids[0])
 
     names = {f.name for f in dataclasses.fields(AccountDetail)}
     assert not {n for n in names if "hash" in n or "password" in n}
@@ -125,7 +120,7 @@ def test_history_after_notification_newest_first_in_french(
     clock.advance(days=2)
     _notify(services, AccountKind.PUPIL, (pupil_id,))
 
-    detail = account_detail(services, _school_id(services), pupil_id)
+    detail = account_detail(services, factories.operator(services), pupil_id)
 
     assert detail.state is AccountState.NOTIFIED
     assert detail.notification_count == 2
@@ -138,7 +133,7 @@ def test_history_after_notification_newest_first_in_french(
     assert entry.who == ACTOR.label and entry.source == "10.0.0.5"
     assert "1 compte(s)" in entry.details and "élève" in entry.details
     # The guardian was not notified: their history stays empty.
-    assert account_detail(services, _school_id(services), family.guardian_id).history == ()
+    assert account_detail(services, factories.operator(services), family.guardian_id).history == ()
 
 
 def test_history_is_limited_to_the_most_recent_events(services: Services, clock: FakeClock) -> None:
@@ -149,7 +144,7 @@ def test_history_is_limited_to_the_most_recent_events(services: Services, clock:
             clock.advance(minutes=1)
             audit.record(session, ACTOR, "recall_login", now=clock(), targets=[pupil_id])
 
-    history = account_detail(services, _school_id(services), pupil_id).history
+    history = account_detail(services, factories.operator(services), pupil_id).history
 
     assert len(history) == HISTORY_LIMIT
     assert history[0].at == clock()
@@ -171,7 +166,7 @@ def test_blocked_activated_and_expired_accounts(services: Services, clock: FakeC
         pupil.failed_attempts = 5
         pupil.blocked_until = clock() + dt.timedelta(minutes=30)
 
-    detail = account_detail(services, _school_id(services), pupil_id)
+    detail = account_detail(services, factories.operator(services), pupil_id)
     assert detail.state is AccountState.ACTIVATED
     assert detail.activation_method is ActivationMethod.TEMPORARY_CREDENTIALS
     assert detail.activated_at == clock()
@@ -179,26 +174,30 @@ def test_blocked_activated_and_expired_accounts(services: Services, clock: FakeC
     assert detail.blocked_until == clock() + dt.timedelta(minutes=30)
 
     clock.advance(days=200)
-    assert not account_detail(services, _school_id(services), pupil_id).blocked
-    guardian = account_detail(services, _school_id(services), family.guardian_id)
+    assert not account_detail(services, factories.operator(services), pupil_id).blocked
+    guardian = account_detail(services, factories.operator(services), family.guardian_id)
     assert guardian.state is AccountState.NOTIFIED and guardian.temp_expired
 
 
-def test_an_account_of_another_school_is_not_found(services: Services) -> None:
+def test_an_account_of_another_school_is_refused(services: Services) -> None:
     family = factories.family(services)
     with services.sessions() as session, session.begin():
         other = factories.school(session, OTHER_UAI, "Lycée Voltaire")
         stranger = factories.pupil(session, other, first_name="Hugo", last_name="Leroy")
         stranger_guardian = factories.guardian(session, [stranger], first_name="Luc")
         stranger_ids = (stranger.id, stranger_guardian.id)
-    school_id = _school_id(services)
 
     for account_id in (*stranger_ids, 999_999):
-        with pytest.raises(NotFound):
-            account_detail(services, school_id, account_id)
+        with pytest.raises(PermissionDenied, match="n'appartient pas à votre établissement"):
+            account_detail(services, factories.operator(services), account_id)
     # Each school sees its own accounts.
-    assert account_detail(services, _school_id(services, OTHER_UAI), stranger_ids[1]).relatives
-    assert account_detail(services, school_id, family.guardian_id).login == family.guardian_login
+    assert account_detail(
+        services, factories.operator(services, OTHER_UAI), stranger_ids[1]
+    ).relatives
+    assert (
+        account_detail(services, factories.operator(services), family.guardian_id).login
+        == family.guardian_login
+    )
 
 
 def test_a_session_of_another_school_is_refused(services: Services) -> None:
@@ -213,6 +212,6 @@ def test_a_session_of_another_school_is_refused(services: Services) -> None:
     here = factories.signed_in(services, login_here, UAI)
 
     with pytest.raises(PermissionDenied):
-        account_detail(services, _school_id(services), family.pupil_ids[0], elsewhere)
-    detail = account_detail(services, _school_id(services), family.pupil_ids[0], here)
+        account_detail(services, elsewhere, family.pupil_ids[0])
+    detail = account_detail(services, here, family.pupil_ids[0])
     assert detail.login == family.pupil_logins[0]

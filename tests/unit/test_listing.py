@@ -46,7 +46,7 @@ def _listing(services: Services) -> tuple[Listing, dict[str, int]]:
             email="anne.lefevre@exemple.fr",
         )
         ids = {k: v.id for k, v in people.items()} | {"parent": parent.id}
-        return Listing(services, school.id), ids
+    return Listing(services, factories.operator(services)), ids
 
 
 def test_count_page_and_filters(services: Services) -> None:

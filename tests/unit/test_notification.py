@@ -15,6 +15,8 @@ from sqlalchemy import func, select
 
 from educonnect_tui.domain.access.passwords import verify_password
 from educonnect_tui.domain.accounts import notification
+from educonnect_tui.domain.accounts.issuing import add_months
+from educonnect_tui.domain.accounts.notification import NotifyRequest
 from educonnect_tui.domain.accounts.selection import Selection
 from educonnect_tui.domain.model.enums import AccountKind, AccountState, ActivationMethod
 from educonnect_tui.domain.model.errors import (
@@ -71,12 +73,10 @@ def test_notify_pupils_of_classes_writes_slips_and_changes_states(
     phases: list[str] = []
     result = notification.notify(
         services,
-        ACTOR,
-        UAI,
-        AccountKind.PUPIL,
-        Selection(divisions=("3E1", "3E2")),
-        pdf_path=pdf,
-        csv_path=csv_path,
+        factories.operator(services, UAI, ACTOR),
+        NotifyRequest(
+            AccountKind.PUPIL, Selection(divisions=("3E1", "3E2")), pdf_path=pdf, csv_path=csv_path
+        ),
         progress=lambda phase, done, total: phases.append(phase),
     )
     assert result.count == 12
@@ -114,12 +114,10 @@ def test_renotifying_invalidates_the_previous_password(services: Services, tmp_p
     for path in (first, second):
         notification.notify(
             services,
-            ACTOR,
-            UAI,
-            AccountKind.PUPIL,
-            Selection(),
-            pdf_path=path.with_suffix(".pdf"),
-            csv_path=path,
+            factories.operator(services, UAI, ACTOR),
+            NotifyRequest(
+                AccountKind.PUPIL, Selection(), pdf_path=path.with_suffix(".pdf"), csv_path=path
+            ),
         )
     old = {r["Identifiant"]: r["Mot de passe provisoire"] for r in _csv_rows(first)}
     new = {r["Identifiant"]: r["Mot de passe provisoire"] for r in _csv_rows(second)}
@@ -145,7 +143,9 @@ def test_default_selection_is_red_and_yellow_and_never_deactivated(
         d = session.get_one(Account, left)
         d.state = transition(d.kind, d.state, Event.DEACTIVATE)
     result = notification.notify(
-        services, ACTOR, UAI, AccountKind.PUPIL, Selection(), pdf_path=tmp_path / "x.pdf"
+        services,
+        factories.operator(services, UAI, ACTOR),
+        NotifyRequest(AccountKind.PUPIL, Selection(), pdf_path=tmp_path / "x.pdf"),
     )
     assert result.count == 1
     assert _states(services, [untouched]) == {AccountState.NOTIFIED}
@@ -154,11 +154,12 @@ def test_default_selection_is_red_and_yellow_and_never_deactivated(
     with pytest.raises(InvalidInput, match="désactivé ne peut pas"):
         notification.notify(
             services,
-            ACTOR,
-            UAI,
-            AccountKind.PUPIL,
-            Selection(states=(AccountState.DEACTIVATED,)),
-            pdf_path=tmp_path / "y.pdf",
+            factories.operator(services, UAI, ACTOR),
+            NotifyRequest(
+                AccountKind.PUPIL,
+                Selection(states=(AccountState.DEACTIVATED,)),
+                pdf_path=tmp_path / "y.pdf",
+            ),
         )
 
 
@@ -166,7 +167,9 @@ def test_guardian_letters_valid_three_months(services: Services, tmp_path: Path)
     _school(services, {"6E2": 3, "6E3": 2})
     pdf = tmp_path / "lettres.pdf"
     result = notification.notify(
-        services, ACTOR, UAI, AccountKind.GUARDIAN, Selection(divisions=("6E2",)), pdf_path=pdf
+        services,
+        factories.operator(services, UAI, ACTOR),
+        NotifyRequest(AccountKind.GUARDIAN, Selection(divisions=("6E2",)), pdf_path=pdf),
     )
     assert result.count == 3
     assert len(PdfReader(pdf).pages) == 3
@@ -194,12 +197,13 @@ def test_unwritable_document_changes_no_password(services: Services, tmp_path: P
     with pytest.raises(DocumentError):
         notification.notify(
             services,
-            ACTOR,
-            UAI,
-            AccountKind.PUPIL,
-            Selection(),
-            pdf_path=tmp_path / "ok.pdf",
-            csv_path=blocker / "x.csv",
+            factories.operator(services, UAI, ACTOR),
+            NotifyRequest(
+                AccountKind.PUPIL,
+                Selection(),
+                pdf_path=tmp_path / "ok.pdf",
+                csv_path=blocker / "x.csv",
+            ),
         )
     _nothing_changed(services, ids, tmp_path / "none", 0)
     assert [p.name for p in docs.iterdir()] == ["out"]
@@ -217,7 +221,9 @@ def test_failure_in_the_transaction_publishes_no_document(
     folder = tmp_path / "docs"
     with pytest.raises(RuntimeError):
         notification.notify(
-            services, ACTOR, UAI, AccountKind.PUPIL, Selection(), pdf_path=folder / "f.pdf"
+            services,
+            factories.operator(services, UAI, ACTOR),
+            NotifyRequest(AccountKind.PUPIL, Selection(), pdf_path=folder / "f.pdf"),
         )
     _nothing_changed(services, ids, folder, 0)
 
@@ -234,11 +240,8 @@ def test_cancel_leaves_nothing_half_done(services: Services, tmp_path: Path) -> 
     with pytest.raises(Cancelled):
         notification.notify(
             services,
-            ACTOR,
-            UAI,
-            AccountKind.PUPIL,
-            Selection(),
-            pdf_path=folder / "f.pdf",
+            factories.operator(services, UAI, ACTOR),
+            NotifyRequest(AccountKind.PUPIL, Selection(), pdf_path=folder / "f.pdf"),
             progress=progress,
             cancel=cancel,
         )
@@ -262,11 +265,8 @@ def test_someone_else_changing_an_account_meanwhile_aborts(
     with pytest.raises(ConcurrentModification, match="modifiés"):
         notification.notify(
             services,
-            ACTOR,
-            UAI,
-            AccountKind.PUPIL,
-            Selection(),
-            pdf_path=folder / "f.pdf",
+            factories.operator(services, UAI, ACTOR),
+            NotifyRequest(AccountKind.PUPIL, Selection(), pdf_path=folder / "f.pdf"),
             progress=progress,
         )
     _nothing_changed(services, ids, folder, 0)
@@ -274,5 +274,5 @@ def test_someone_else_changing_an_account_meanwhile_aborts(
 
 def test_add_months_clamps_to_month_end() -> None:
     day = dt.datetime(2026, 11, 30, tzinfo=dt.UTC)
-    assert notification.add_months(day, 3) == dt.datetime(2027, 2, 28, tzinfo=dt.UTC)
-    assert notification.add_months(day, 14) == dt.datetime(2028, 1, 30, tzinfo=dt.UTC)
+    assert add_months(day, 3) == dt.datetime(2027, 2, 28, tzinfo=dt.UTC)
+    assert add_months(day, 14) == dt.datetime(2028, 1, 30, tzinfo=dt.UTC)

@@ -15,12 +15,13 @@ import pytest
 from sqlalchemy import select
 
 from educonnect_tui.domain.access import delegations
+from educonnect_tui.domain.access.caller import SchoolRef, SchoolSession
 from educonnect_tui.domain.access.network import NetworkMode
 from educonnect_tui.domain.access.permissions import Action, Scope, require, scope_of
-from educonnect_tui.domain.access.sign_in import SchoolRef, SignedIn
 from educonnect_tui.domain.accounts import notification
 from educonnect_tui.domain.accounts.detail import account_detail
 from educonnect_tui.domain.accounts.listing import Listing, ListQuery
+from educonnect_tui.domain.accounts.notification import NotifyRequest
 from educonnect_tui.domain.accounts.selection import Selection, restrict
 from educonnect_tui.domain.model.enums import AccountKind, Module, StaffRole
 from educonnect_tui.domain.model.errors import PermissionDenied
@@ -102,7 +103,7 @@ class World:
     logins: dict[str, str]  # profile -> staff login
 
 
-class _WithoutSecondFactor(SignedIn):
+class _WithoutSecondFactor(SchoolSession):
     """An administration session lacking the second factor: cannot come out of sign_in,
     and must be refused anyway if something ever builds one."""
 
@@ -208,7 +209,7 @@ def build_world(services: Services) -> World:
 
 def session_for(
     services: Services, world: World, profile: str, module: Module, second_factor: bool
-) -> SignedIn:
+) -> SchoolSession:
     mode = NetworkMode.ADMIN if second_factor else NetworkMode.OTP
     signed = dataclasses.replace(
         factories.signed_in(services, world.logins[profile], UAI, mode=mode), module=module
@@ -220,7 +221,9 @@ def session_for(
     return signed
 
 
-def _try(services: Services, signed: SignedIn, action: Action, world: World, target: str) -> bool:
+def _try(
+    services: Services, signed: SchoolSession, action: Action, world: World, target: str
+) -> bool:
     kwargs: dict[str, object] = {}
     if target == "eleve":
         kwargs["kind"] = AccountKind.PUPIL
@@ -318,17 +321,17 @@ def test_another_schools_accounts_and_schools_are_refused(services: Services) ->
 def test_a_revocation_applies_to_the_next_action(services: Services) -> None:
     world = build_world(services)
     agent = session_for(services, world, "agent_admin_etablissement", Module.ADMINISTRATION, True)
-    listing = Listing(services, agent.school.id, agent)  # type: ignore[union-attr]
+    listing = Listing(services, agent)  # type: ignore[union-attr]
     query = ListQuery(AccountKind.PUPIL)
     assert listing.count(query) == 2
     require(services, agent, Action.NOTIFY)
     head = session_for(services, world, "direction", Module.ADMINISTRATION, True)
     [view] = [
         v
-        for v in delegations.list_delegations(services, head, UAI)
+        for v in delegations.list_delegations(services, head)
         if v.agent_login == world.logins["agent_admin_etablissement"]
     ]
-    delegations.revoke(services, head, UAI, view.id)
+    delegations.revoke(services, head, view.id)
     # Same session object, same Listing: refused at once, no new sign-in needed.
     with pytest.raises(PermissionDenied):
         require(services, agent, Action.NOTIFY)
@@ -365,7 +368,7 @@ def test_listing_is_limited_to_the_delegated_classes(services: Services) -> None
     world = build_world(services)
     agent = session_for(services, world, "agent_admin_6E1", Module.ADMINISTRATION, True)
     assert agent.school is not None
-    listing = Listing(services, agent.school.id, agent)
+    listing = Listing(services, agent)
     pupils = ListQuery(AccountKind.PUPIL)
     guardians = ListQuery(AccountKind.GUARDIAN)
     assert listing.ids(pupils) == [world.accounts["eleve_6E1"]]
@@ -379,15 +382,15 @@ def test_listing_is_limited_to_the_delegated_classes(services: Services) -> None
     assert listing.still_shown(pupils, {world.accounts["eleve_5E1"]}) == set()
     # The direction still sees the whole school; the command line (None) too.
     head = session_for(services, world, "direction", Module.ADMINISTRATION, True)
-    assert Listing(services, agent.school.id, head).count(pupils) == 2
-    assert Listing(services, agent.school.id).count(pupils) == 2
+    assert Listing(services, head).count(pupils) == 2
+    assert Listing(services, factories.operator(services)).count(pupils) == 2
 
 
 def test_listing_guardians_needs_the_administration_module(services: Services) -> None:
     world = build_world(services)
     dep = session_for(services, world, "agent_depannage", Module.DEPANNAGE, True)
     assert dep.school is not None
-    listing = Listing(services, dep.school.id, dep)
+    listing = Listing(services, dep)
     assert listing.count(ListQuery(AccountKind.PUPIL)) == 2
     with pytest.raises(PermissionDenied):
         listing.count(ListQuery(AccountKind.GUARDIAN))
@@ -396,35 +399,29 @@ def test_listing_guardians_needs_the_administration_module(services: Services) -
 def test_detail_out_of_scope_and_guardians_without_second_factor(services: Services) -> None:
     world = build_world(services)
     limited = session_for(services, world, "agent_admin_6E1", Module.ADMINISTRATION, True)
-    assert limited.school is not None
-    school_id = limited.school.id
-    detail = account_detail(services, school_id, world.accounts["eleve_6E1"], limited)
+    detail = account_detail(services, limited, world.accounts["eleve_6E1"])
     assert detail.relatives  # the guardian is listed for an administration session
     with pytest.raises(PermissionDenied, match="hors des classes"):
-        account_detail(services, school_id, world.accounts["eleve_5E1"], limited)
+        account_detail(services, limited, world.accounts["eleve_5E1"])
     with pytest.raises(PermissionDenied, match="hors des classes"):
-        account_detail(services, school_id, world.accounts["responsable_5E1"], limited)
+        account_detail(services, limited, world.accounts["responsable_5E1"])
     dep = session_for(services, world, "agent_depannage", Module.DEPANNAGE, False)
-    pupil = account_detail(services, school_id, world.accounts["eleve_5E1"], dep)
+    pupil = account_detail(services, dep, world.accounts["eleve_5E1"])
     assert pupil.relatives == ()  # guardians' data stay out of a dépannage session
     with pytest.raises(PermissionDenied, match="clé OTP"):
-        account_detail(services, school_id, world.accounts["responsable_6E1"], dep)
+        account_detail(services, dep, world.accounts["responsable_6E1"])
 
 
 def test_notify_is_refused_to_a_depannage_session(services: Services, tmp_path) -> None:  # type: ignore[no-untyped-def]
     world = build_world(services)
     dep = session_for(services, world, "agent_depannage", Module.DEPANNAGE, True)
     with pytest.raises(PermissionDenied, match="ne le permet pas"):
-        notification.count_by_state(services, UAI, AccountKind.PUPIL, Selection(), dep)
+        notification.count_by_state(services, dep, NotifyRequest(AccountKind.PUPIL, Selection()))
     with pytest.raises(PermissionDenied, match="ne le permet pas"):
         notification.notify(
             services,
-            dep.actor(),
-            UAI,
-            AccountKind.PUPIL,
-            Selection(),
-            pdf_path=tmp_path / "x.pdf",
-            signed_in=dep,
+            dep,
+            NotifyRequest(AccountKind.PUPIL, Selection(), pdf_path=tmp_path / "x.pdf"),
         )
     assert not (tmp_path / "x.pdf").exists()
     assert factories.account(services, world.accounts["eleve_6E1"]).notification_count == 0
@@ -433,37 +430,42 @@ def test_notify_is_refused_to_a_depannage_session(services: Services, tmp_path) 
 def test_notify_is_narrowed_to_the_delegated_classes(services: Services, tmp_path) -> None:  # type: ignore[no-untyped-def]
     world = build_world(services)
     limited = session_for(services, world, "agent_admin_6E1", Module.ADMINISTRATION, True)
-    assert notification.count_selected(services, UAI, AccountKind.PUPIL, Selection(), limited) == 1
+    assert (
+        notification.count_selected(
+            services, limited, NotifyRequest(AccountKind.PUPIL, Selection())
+        )
+        == 1
+    )
     with pytest.raises(PermissionDenied, match="5E1"):
         notification.count_selected(
-            services, UAI, AccountKind.PUPIL, Selection(divisions=("5E1",)), limited
+            services, limited, NotifyRequest(AccountKind.PUPIL, Selection(divisions=("5E1",)))
         )
     with pytest.raises(PermissionDenied, match="hors des classes"):
         notification.count_selected(
             services,
-            UAI,
-            AccountKind.GUARDIAN,
-            Selection(account_ids=(world.accounts["responsable_5E1"],)),
             limited,
+            NotifyRequest(
+                AccountKind.GUARDIAN, Selection(account_ids=(world.accounts["responsable_5E1"],))
+            ),
         )
     result = notification.notify(
         services,
-        limited.actor(),
-        UAI,
-        AccountKind.PUPIL,
-        Selection(),
-        pdf_path=tmp_path / "eleves.pdf",
-        signed_in=limited,
+        limited,
+        NotifyRequest(AccountKind.PUPIL, Selection(), pdf_path=tmp_path / "eleves.pdf"),
     )
     assert result.count == 1
     assert factories.account(services, world.accounts["eleve_6E1"]).notification_count == 1
     assert factories.account(services, world.accounts["eleve_5E1"]).notification_count == 0
-    # Another school's UAI with this session: refused before anything is read.
-    with pytest.raises(PermissionDenied, match=OTHER_UAI):
-        notification.count_selected(services, OTHER_UAI, AccountKind.PUPIL, Selection(), limited)
-    # The command line (no session) keeps today's behaviour: the whole school (the
+    # The command line's operator sees the whole school (the
     # notified 6E1 pupil is still in the default red + yellow selection).
-    assert notification.count_selected(services, UAI, AccountKind.PUPIL, Selection()) == 2
+    assert (
+        notification.count_selected(
+            services,
+            factories.operator(services, UAI),
+            NotifyRequest(AccountKind.PUPIL, Selection()),
+        )
+        == 2
+    )
 
 
 def test_restrict_narrows_and_never_widens() -> None:

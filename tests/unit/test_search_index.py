@@ -39,7 +39,7 @@ def _tokens(services: Services, account_id: int) -> set[str]:
 def _matches(services: Services, account_id: int, query: str) -> bool:
     with services.sessions() as session:
         school_id = session.get_one(Account, account_id).pupil.establishment_id  # type: ignore[union-attr]
-    listing = Listing(services, school_id)
+    listing = Listing(services, factories.operator_at(services, school_id))
     selection = Selection(search=query, account_ids=(account_id,))
     return listing.count(ListQuery(AccountKind.PUPIL, selection)) == 1
 

@@ -40,15 +40,18 @@ from pypdf import PdfReader
 from sqlalchemy import select
 
 from educonnect_tui import cli
+from educonnect_tui.domain.access import delegations
+from educonnect_tui.domain.access.delegations import GrantRequest
 from educonnect_tui.domain.model.enums import (
     AccountKind,
     AccountState,
     ActivationMethod,
+    Module,
     PupilStatus,
     StaffRole,
 )
 from educonnect_tui.domain.model.errors import PermissionDenied
-from educonnect_tui.domain.model.tables import Account, AuditEvent, Division
+from educonnect_tui.domain.model.tables import Account, AuditEvent
 from educonnect_tui.domain.reports import figures as stats_module
 from educonnect_tui.domain.reports.figures import (
     ClassSort,
@@ -58,7 +61,6 @@ from educonnect_tui.domain.reports.figures import (
     school_stats,
     sort_classes,
     sparkline,
-    stats_for,
 )
 from educonnect_tui.domain.reports.stats_pdf import export_stats, stats_csv, stats_pdf
 from educonnect_tui.domain.store.services import Services
@@ -149,7 +151,7 @@ def school(services: Services, clock: FakeClock) -> Fixture:
 
 
 def test_school_figures_counted_by_hand(services: Services, school: Fixture) -> None:
-    s = school_stats(services, UAI)
+    s = school_stats(services, factories.operator(services, UAI))
     assert s.today == D(2026, 11, 16)
     assert s.pupils.by_state == {
         AccountState.NOT_NOTIFIED: 1,
@@ -183,7 +185,7 @@ def test_school_figures_counted_by_hand(services: Services, school: Fixture) -> 
 
 
 def test_class_rows_counted_by_hand_and_sorted(services: Services, school: Fixture) -> None:
-    s = school_stats(services, UAI)
+    s = school_stats(services, factories.operator(services, UAI))
     by_name = {c.division: c for c in s.classes}
     assert list(by_name) == ["3E1", "3E2"]
     e1, e2 = by_name["3E1"], by_name["3E2"]
@@ -217,7 +219,7 @@ def test_class_rows_counted_by_hand_and_sorted(services: Services, school: Fixtu
 
 
 def test_activations_per_day(services: Services, school: Fixture) -> None:
-    activity = school_stats(services, UAI).activity
+    activity = school_stats(services, factories.operator(services, UAI)).activity
     assert len(activity.days) == 42
     assert activity.days[0].day == D(2026, 10, 6) and activity.days[-1].day == D(2026, 11, 16)
     busy = {d.day: (d.pupils, d.guardians) for d in activity.days if d.total}
@@ -239,12 +241,16 @@ def test_days_follow_the_local_offset(
         account = session.get_one(Account, school.ids["bernard"])
         account.activated_at = _at(14, 11, 23) + dt.timedelta(minutes=30)
     monkeypatch.setattr(stats_module, "local_offset", lambda now: dt.timedelta(hours=1))
-    busy = {d.day: d.pupils for d in school_stats(services, UAI).activity.days if d.pupils}
+    busy = {
+        d.day: d.pupils
+        for d in school_stats(services, factories.operator(services, UAI)).activity.days
+        if d.pupils
+    }
     assert busy == {D(2026, 11, 15): 1, D(2026, 11, 10): 1, D(2026, 11, 16): 1}
 
 
 def test_pass_culture_boundaries(services: Services, school: Fixture) -> None:
-    pc = school_stats(services, UAI).pass_culture
+    pc = school_stats(services, factories.operator(services, UAI)).pass_culture
     assert pc is not None
     assert (pc.born_after, pc.born_until) == (D(2008, 11, 16), D(2011, 11, 16))
     assert pc.born_from == D(2008, 11, 17)
@@ -256,7 +262,9 @@ def test_pass_culture_boundaries(services: Services, school: Fixture) -> None:
         ("Étienne", "3E2", AccountState.NOTIFIED),
     ]
     assert not pc.truncated
-    cut = school_stats(services, UAI, pass_culture_limit=1).pass_culture
+    cut = school_stats(
+        services, factories.operator(services, UAI), pass_culture_limit=1
+    ).pass_culture
     assert cut is not None and cut.truncated and cut.not_activated == 2 and len(cut.missing) == 1
 
 
@@ -267,10 +275,12 @@ def test_pass_culture_window_on_29_february() -> None:
 def test_delegation_limited_to_a_class_sees_that_class_only(
     services: Services, school: Fixture
 ) -> None:
-    with services.sessions() as session:
-        e2 = session.scalar(select(Division.id).where(Division.name == "3E2"))
-    assert e2 is not None
-    s = school_stats(services, UAI, division_ids=frozenset({e2}))
+    factories.staff_member(services)
+    head = factories.signed_in(services, "h.martin", UAI)
+    factories.staff_member(services, first_name="Agathe", last_name="Gent", role=StaffRole.AGENT)
+    request = GrantRequest("a.gent", Module.ADMINISTRATION, division_names=("3E2",))
+    delegations.grant(services, head, request)
+    s = school_stats(services, factories.signed_in(services, "a.gent", UAI))
     assert [c.division for c in s.classes] == ["3E2"]
     assert s.pupils.total == 4 and s.guardians.total == 3
     assert s.pass_culture is not None and s.pass_culture.eligible == 1
@@ -289,11 +299,11 @@ def test_text_charts() -> None:
 def test_panel_figures_need_the_right(services: Services, school: Fixture) -> None:
     factories.staff_member(services)
     head = factories.signed_in(services, "h.martin", UAI)
-    assert stats_for(services, head).pupils.total == 8
+    assert school_stats(services, head).pupils.total == 8
     factories.staff_member(services, first_name="Agathe", last_name="Gent", role=StaffRole.AGENT)
     agent = factories.signed_in(services, "a.gent", UAI)
     with pytest.raises(PermissionDenied):
-        stats_for(services, agent)
+        school_stats(services, agent)
 
 
 # -- command line ---------------------------------------------------------------------
@@ -354,7 +364,7 @@ def test_cli_csv_and_table(
 def test_export_writes_private_files_and_audits(services: Services, school: Fixture) -> None:
     factories.staff_member(services)
     head = factories.signed_in(services, "h.martin", UAI)
-    s = stats_for(services, head)
+    s = school_stats(services, head)
     result = export_stats(services, head, s)
     for path in result.paths:
         assert path.parent == services.settings.output_dir / "statistiques"
@@ -381,7 +391,9 @@ def test_pdf_of_a_large_school_stays_on_one_page(services: Services, clock: Fake
         sch = factories.school(session)
         for i in range(200):
             factories.pupil(session, sch, last_name=f"N{i}", division=f"2NDE{i}")
-    reader = PdfReader(BytesIO(stats_pdf(school_stats(services, UAI))))
+    reader = PdfReader(
+        BytesIO(stats_pdf(school_stats(services, factories.operator(services, UAI))))
+    )
     assert len(reader.pages) == 1
     text = reader.pages[0].extract_text()
     assert "voir le fichier CSV" in text, text[-2000:]

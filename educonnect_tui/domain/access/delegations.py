@@ -1,10 +1,10 @@
 """DELEG-CE: the head of school lends a module to an agent, for some classes, until a date.
 
-Rules (issue 4, DESIGN.md §1):
+Rules (docs/domain.md, « Délégations »):
 
-- only the direction grants and revokes (``permissions.Action.MANAGE_DELEGATIONS``);
-  ``signed_in`` None is the command line, run by the machine's operator, who records a
-  delegation on behalf of a member of the direction (``granted_by_login``);
+- only the direction grants and revokes (``permissions.Action.MANAGE_DELEGATIONS``); the
+  command line's ``Operator`` records a delegation on behalf of a member of the direction
+  (``GrantRequest.granted_by_login``);
 - the agent is staff of that school with the role agent: the direction already holds
   everything, and a delegation must never reach another school's staff;
 - classes, when given, exist in that school; none means the whole school;
@@ -33,10 +33,9 @@ from ..model.errors import InvalidInput, NotFound
 from ..model.tables import Delegation, Division, Establishment, Staff
 from ..store import audit
 from ..store.audit import Actor
-from ..store.establishments import get_by_uai
 from ..store.services import Services
-from .permissions import Action, require, require_school
-from .sign_in import SignedIn
+from .caller import Caller, SchoolSession
+from .permissions import Action, require
 
 
 class DelegationState(StrEnum):
@@ -122,11 +121,9 @@ def school_year_end(day: dt.date) -> dt.date:
 def state_of(delegation: Delegation, day: dt.date) -> DelegationState:
     if delegation.revoked_at is not None:
         return DelegationState.REVOKED
-    if day < delegation.valid_from:
-        return DelegationState.UPCOMING
-    if day > delegation.valid_until:
-        return DelegationState.EXPIRED
-    return DelegationState.ACTIVE
+    if delegation.is_active_on(day):
+        return DelegationState.ACTIVE
+    return DelegationState.UPCOMING if day < delegation.valid_from else DelegationState.EXPIRED
 
 
 def _name(staff: Staff) -> str:
@@ -150,15 +147,15 @@ def _view(delegation: Delegation, day: dt.date) -> DelegationView:
     )
 
 
-def _authorise(
-    services: Services, signed_in: SignedIn | None, uai: str
-) -> tuple[Actor, int | None]:
-    """The actor to audit and, for a session, the staff id granting or revoking."""
-    if signed_in is None:
-        return Actor.command_line(), None
-    require_school(signed_in, uai)
-    require(services, signed_in, Action.MANAGE_DELEGATIONS)
-    return signed_in.actor(), signed_in.identity.staff_id
+def _authorise(services: Services, caller: Caller) -> tuple[Actor, int | None]:
+    """The actor to audit and, for a staff session, the staff id granting or revoking."""
+    require(services, caller, Action.MANAGE_DELEGATIONS)
+    staff_id = caller.identity.staff_id if isinstance(caller, SchoolSession) else None
+    return caller.actor(), staff_id
+
+
+def _school(session: Session, caller: Caller) -> Establishment:
+    return session.get_one(Establishment, caller.school.id)
 
 
 def _staff_of(session: Session, school: Establishment) -> list[Staff]:
@@ -218,11 +215,11 @@ def _divisions(session: Session, school: Establishment, names: Iterable[str]) ->
 # --------------------------------------------------------------------------- services
 
 
-def agents_of(services: Services, signed_in: SignedIn | None, uai: str) -> list[AgentRef]:
+def agents_of(services: Services, caller: Caller) -> list[AgentRef]:
     """The school's agents, whom a delegation may be granted to."""
-    _authorise(services, signed_in, uai)
+    _authorise(services, caller)
     with services.sessions() as session:
-        school = get_by_uai(session, uai)
+        school = _school(session, caller)
         return [
             AgentRef(staff_id=s.id, login=s.login, name=_name(s), title=s.title)
             for s in _staff_of(session, school)
@@ -230,11 +227,11 @@ def agents_of(services: Services, signed_in: SignedIn | None, uai: str) -> list[
         ]
 
 
-def class_names(services: Services, signed_in: SignedIn | None, uai: str) -> list[str]:
+def class_names(services: Services, caller: Caller) -> list[str]:
     """The school's classes, in level order, for limiting a delegation."""
-    _authorise(services, signed_in, uai)
+    _authorise(services, caller)
     with services.sessions() as session:
-        school = get_by_uai(session, uai)
+        school = _school(session, caller)
         divisions = session.scalars(
             select(Division).where(Division.establishment_id == school.id)
         ).all()
@@ -242,19 +239,26 @@ def class_names(services: Services, signed_in: SignedIn | None, uai: str) -> lis
         return [d.name for d in ordered]
 
 
-def grant(
-    services: Services,
-    signed_in: SignedIn | None,
-    uai: str,
-    agent_login: str,
-    module: Module,
-    until: dt.date | None = None,
-    division_names: Iterable[str] = (),
-    *,
-    granted_by_login: str | None = None,
-) -> DelegationView:
-    """Delegate ``module`` to the agent, from today to ``until``; audited."""
-    actor, staff_id = _authorise(services, signed_in, uai)
+@dataclass(frozen=True)
+class GrantRequest:
+    """What to delegate: a module to an agent, for some classes (none: all), until a date.
+
+    ``until`` None is the 31 August closing the school year; ``granted_by_login`` names
+    the member of the direction on whose behalf the command line grants.
+    """
+
+    agent_login: str
+    module: Module
+    until: dt.date | None = None
+    division_names: tuple[str, ...] = ()
+    granted_by_login: str | None = None
+
+
+def grant(services: Services, caller: Caller, request: GrantRequest) -> DelegationView:
+    """Delegate ``request.module`` to the agent, from today to ``request.until``; audited."""
+    agent_login, module, until = request.agent_login, request.module, request.until
+    division_names, granted_by_login = request.division_names, request.granted_by_login
+    actor, staff_id = _authorise(services, caller)
     now = services.clock()
     day = services.today()
     end = until if until is not None else school_year_end(day)
@@ -264,7 +268,7 @@ def grant(
             f"du {date_text(day)}."
         )
     with services.sessions() as session, session.begin():
-        school = get_by_uai(session, uai)
+        school = _school(session, caller)
         typed = agent_login.strip().lower()
         agent = next((s for s in _staff_of(session, school) if s.login.lower() == typed), None)
         if agent is None:
@@ -284,8 +288,8 @@ def grant(
                 Delegation.agent_id == agent.id,
                 Delegation.establishment_id == school.id,
                 Delegation.module == module,
-                Delegation.revoked_at.is_(None),
-                Delegation.valid_until >= day,
+                # Not only active ones: a delegation still to come would overlap too.
+                Delegation.not_over_on(day),
             )
         ).first()
         if current is not None:
@@ -325,15 +329,13 @@ def grant(
     return view
 
 
-def revoke(
-    services: Services, signed_in: SignedIn | None, uai: str, delegation_id: int
-) -> DelegationView:
+def revoke(services: Services, caller: Caller, delegation_id: int) -> DelegationView:
     """End a delegation now; the agent's next action is refused. Audited."""
-    actor, staff_id = _authorise(services, signed_in, uai)
+    actor, staff_id = _authorise(services, caller)
     now = services.clock()
     day = services.today()
     with services.sessions() as session, session.begin():
-        school = get_by_uai(session, uai)
+        school = _school(session, caller)
         delegation = session.get(Delegation, delegation_id, with_for_update=True)
         if delegation is None or delegation.establishment_id != school.id:
             raise NotFound(
@@ -369,14 +371,12 @@ def revoke(
     return view
 
 
-def list_delegations(
-    services: Services, signed_in: SignedIn | None, uai: str
-) -> list[DelegationView]:
+def list_delegations(services: Services, caller: Caller) -> list[DelegationView]:
     """Every delegation of the school, current ones first, then by agent."""
-    _authorise(services, signed_in, uai)
+    _authorise(services, caller)
     day = services.today()
     with services.sessions() as session:
-        school = get_by_uai(session, uai)
+        school = _school(session, caller)
         rows = session.scalars(
             select(Delegation)
             .where(Delegation.establishment_id == school.id)
@@ -397,6 +397,7 @@ __all__ = [
     "AgentRef",
     "DelegationState",
     "DelegationView",
+    "GrantRequest",
     "agents_of",
     "class_names",
     "grant",

@@ -28,7 +28,6 @@ the services call ``require`` themselves.
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
@@ -41,7 +40,7 @@ from ..model.errors import PermissionDenied
 from ..model.tables import Account, Delegation, Division, GuardianLink, Pupil, Staff
 from ..store.db import tested_not_looked_up
 from ..store.services import Services
-from .sign_in import SECOND_FACTOR_REQUIRED, SignedIn
+from .caller import SECOND_FACTOR_REQUIRED, Caller, Operator
 
 
 class Action(StrEnum):
@@ -140,50 +139,44 @@ class Scope:
         return kind is AccountKind.PUPIL or self.guardians
 
 
-def is_active(delegation: Delegation, day: dt.date) -> bool:
-    return delegation.revoked_at is None and delegation.valid_from <= day <= delegation.valid_until
-
-
 # --------------------------------------------------------------------------- scope
 
 
-def _school_id(signed_in: SignedIn) -> int:
-    if signed_in.school is None:
-        raise PermissionDenied("Choisissez d'abord un établissement.")
-    return signed_in.school.id
-
-
-def _scope(session: Session, services: Services, signed_in: SignedIn) -> Scope:
-    school_id = _school_id(signed_in)
-    module = signed_in.module
-    staff = session.get(Staff, signed_in.identity.staff_id)
-    nothing = Scope(
-        modules=frozenset(),
-        division_ids=frozenset(),
-        guardians=False,
-        establishment_id=school_id,
-        module=module,
-        attached=False,
-    )
+def _scope(session: Session, services: Services, caller: Caller) -> Scope:
+    school_id = caller.school.id
+    if isinstance(caller, Operator):
+        return Scope(
+            modules=frozenset(Module),
+            division_ids=None,
+            guardians=True,
+            establishment_id=school_id,
+            direction=True,
+        )
+    module = caller.module
+    staff = session.get(Staff, caller.identity.staff_id)
     if staff is None or school_id not in {e.id for e in staff.establishments}:
-        return nothing
+        return Scope(
+            modules=frozenset(),
+            division_ids=frozenset(),
+            guardians=False,
+            establishment_id=school_id,
+            module=module,
+            attached=False,
+        )
     if staff.role is StaffRole.DIRECTION:
         return Scope(
             modules=frozenset(Module),
             division_ids=None,
-            guardians=module is Module.ADMINISTRATION and signed_in.second_factor,
+            guardians=module is Module.ADMINISTRATION and caller.second_factor,
             establishment_id=school_id,
             direction=True,
             module=module,
         )
-    day = services.today()
     delegations = session.scalars(
         select(Delegation).where(
             Delegation.agent_id == staff.id,
             Delegation.establishment_id == school_id,
-            Delegation.revoked_at.is_(None),
-            Delegation.valid_from <= day,
-            Delegation.valid_until >= day,
+            Delegation.active_on(services.today()),
         )
     ).all()
     modules = frozenset(d.module for d in delegations)
@@ -199,16 +192,16 @@ def _scope(session: Session, services: Services, signed_in: SignedIn) -> Scope:
     return Scope(
         modules=modules,
         division_ids=None if divisions is None else frozenset(divisions),
-        guardians=module is Module.ADMINISTRATION and module in modules and signed_in.second_factor,
+        guardians=module is Module.ADMINISTRATION and module in modules and caller.second_factor,
         establishment_id=school_id,
         module=module,
     )
 
 
-def scope_of(services: Services, signed_in: SignedIn) -> Scope:
-    """The person's scope, read again from the database (revocation applies at once)."""
+def scope_of(services: Services, caller: Caller) -> Scope:
+    """The caller's scope, read again from the database (revocation applies at once)."""
     with services.sessions() as session:
-        return _scope(session, services, signed_in)
+        return _scope(session, services, caller)
 
 
 # --------------------------------------------------------------------------- require
@@ -218,9 +211,8 @@ def _refuse(action: Action, why: str) -> PermissionDenied:
     return PermissionDenied(f"Vous ne pouvez pas {action.label} : {why}.")
 
 
-def _check_action(signed_in: SignedIn, scope: Scope, action: Action) -> None:
-    school = signed_in.school
-    uai = school.uai if school is not None else "?"
+def _check_action(caller: Caller, scope: Scope, action: Action) -> None:
+    uai = caller.school.uai
     if not scope.attached:
         raise _refuse(action, f"vous n'êtes pas rattaché à l'établissement {uai}")
     if not scope.modules and not scope.direction:
@@ -240,12 +232,12 @@ def _check_action(signed_in: SignedIn, scope: Scope, action: Action) -> None:
         )
     if action not in DIRECTION_ONLY and action not in MODULE_ACTIONS[scope.module]:
         raise _refuse(action, f"le module « {scope.module.label} » ne le permet pas")
-    if scope.module is Module.ADMINISTRATION and not signed_in.second_factor:
+    if scope.module is Module.ADMINISTRATION and not caller.second_factor:
         raise PermissionDenied(SECOND_FACTOR_REQUIRED)
 
 
-def _check_guardians(signed_in: SignedIn, scope: Scope, action: Action) -> None:
-    if not signed_in.second_factor:
+def _check_guardians(caller: Caller, scope: Scope, action: Action) -> None:
+    if not caller.second_factor:
         raise PermissionDenied(SECOND_FACTOR_REQUIRED)
     if not scope.guardians:
         raise _refuse(
@@ -286,21 +278,21 @@ def _covered_accounts(session: Session, scope: Scope, ids: list[int]) -> tuple[i
 def _require(
     session: Session,
     services: Services,
-    signed_in: SignedIn,
+    caller: Caller,
     action: Action,
     kind: AccountKind | None,
     account_ids: Iterable[int],
     division_names: Iterable[str],
 ) -> Scope:
-    scope = _scope(session, services, signed_in)
-    _check_action(signed_in, scope, action)
+    scope = _scope(session, services, caller)
+    _check_action(caller, scope, action)
     if kind is AccountKind.GUARDIAN:
-        _check_guardians(signed_in, scope, action)
+        _check_guardians(caller, scope, action)
     ids = sorted(set(account_ids))
     if ids:
         covered, any_guardian = _covered_accounts(session, scope, ids)
         if any_guardian:
-            _check_guardians(signed_in, scope, action)
+            _check_guardians(caller, scope, action)
         if covered != len(ids):
             raise _refuse(
                 action,
@@ -325,7 +317,7 @@ def _require(
 
 def require(
     services: Services,
-    signed_in: SignedIn,
+    caller: Caller,
     action: Action,
     *,
     kind: AccountKind | None = None,
@@ -340,25 +332,16 @@ def require(
     (``kind`` or among ``account_ids``); every account and class within the scope.
     """
     with services.sessions() as session:
-        return _require(session, services, signed_in, action, kind, account_ids, division_names)
+        return _require(session, services, caller, action, kind, account_ids, division_names)
 
 
-def allowed(services: Services, signed_in: SignedIn, action: Action, **kwargs: object) -> bool:
+def allowed(services: Services, caller: Caller, action: Action, **kwargs: object) -> bool:
     """``require`` as a yes/no, for tests and greying out keys."""
     try:
-        require(services, signed_in, action, **kwargs)  # type: ignore[arg-type]
+        require(services, caller, action, **kwargs)  # type: ignore[arg-type]
     except PermissionDenied:
         return False
     return True
-
-
-def require_school(signed_in: SignedIn, uai: str) -> None:
-    """Services addressed by UAI: the session must be working on that very school."""
-    school = signed_in.school
-    if school is None or school.uai != uai.strip().upper():
-        raise PermissionDenied(
-            f"Vous n'êtes pas connecté pour l'établissement « {uai.strip().upper()[:20]} »."
-        )
 
 
 __all__ = [
@@ -367,8 +350,6 @@ __all__ = [
     "Action",
     "Scope",
     "allowed",
-    "is_active",
     "require",
-    "require_school",
     "scope_of",
 ]

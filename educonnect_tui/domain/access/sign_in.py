@@ -36,7 +36,7 @@ import pyotp
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from ..model.enums import Module, StaffRole
+from ..model.enums import Module
 from ..model.errors import AuthenticationFailed, DomainError, PermissionDenied
 from ..model.states import Lockout
 from ..model.tables import Staff
@@ -44,17 +44,13 @@ from ..store import audit
 from ..store.audit import Actor
 from ..store.services import Services
 from . import passwords
+from .caller import SchoolRef, SchoolSession, SignedIn, StaffIdentity, not_attached
 from .network import Connection, NetworkMode, network_mode
 
 GENERIC_FAILURE = "Identifiant, mot de passe ou code incorrect."
 NO_SCHOOL = (
     "Votre compte n'est rattaché à aucun établissement : contactez votre chef d'établissement."
 )
-SECOND_FACTOR_REQUIRED = (
-    "Cette opération exige la clé OTP ou une connexion depuis le réseau administratif : "
-    "reconnectez-vous au module d'administration."
-)
-
 TOTP_DIGITS = 6
 # Steps accepted either side of the current one: the clock drift of a phone.
 TOTP_VALID_WINDOW = 1
@@ -62,89 +58,7 @@ _CODE_RE = re.compile(rf"[0-9]{{{TOTP_DIGITS}}}")
 # Typed identifiers are echoed in the audit trail (200 characters): keep them bounded.
 _MAX_LOGIN_ECHO = 100
 
-_ROLE_LABELS = {
-    StaffRole.DIRECTION: "Personnel de direction",
-    StaffRole.AGENT: "Agent",
-}
-
-
 # --------------------------------------------------------------------------- value objects
-
-
-@dataclass(frozen=True)
-class SchoolRef:
-    id: int
-    uai: str
-    name: str
-
-    @property
-    def label(self) -> str:
-        return f"{self.name} ({self.uai})"
-
-
-@dataclass(frozen=True)
-class StaffIdentity:
-    """Who signed in, as the screens show it; detached from the database."""
-
-    staff_id: int
-    login: str
-    first_name: str
-    last_name: str
-    role: StaffRole
-    title: str
-    schools: tuple[SchoolRef, ...]
-
-    @property
-    def display_name(self) -> str:
-        return f"{self.first_name} {self.last_name}".strip()
-
-    @property
-    def role_label(self) -> str:
-        return _ROLE_LABELS[self.role]
-
-
-@dataclass(frozen=True)
-class SignedIn:
-    """A staff session: who, how the second factor was met, from where, for which school.
-
-    ``network_mode`` describes the connection (administrative network, or outside it
-    where the administration module asks for the OTP key); ``module`` is what the person
-    signed in for. ``school`` stays None until someone attached to several schools
-    picks one (``choose_school``).
-    """
-
-    identity: StaffIdentity
-    network_mode: NetworkMode
-    connection: Connection
-    school: SchoolRef | None
-    module: Module = Module.ADMINISTRATION
-
-    @property
-    def second_factor(self) -> bool:
-        """True when the OTP key was checked or the administrative network stood in for it.
-
-        An administration sign-in always has it (``sign_in`` refuses otherwise); a
-        dépannage sign-in has it only from the administrative network.
-        """
-        return self.module is Module.ADMINISTRATION or self.network_mode is NetworkMode.ADMIN
-
-    def require_second_factor(self) -> None:
-        """For guardians' accounts and the administration module's services."""
-        if not self.second_factor:
-            raise PermissionDenied(SECOND_FACTOR_REQUIRED)
-
-    def actor(self) -> Actor:
-        identity = self.identity
-        return Actor(
-            label=f"{identity.display_name} ({identity.login})",
-            source_address=self.connection.source,
-            staff_id=identity.staff_id,
-        )
-
-    def with_school(self, school: SchoolRef) -> SignedIn:
-        if school not in self.identity.schools:
-            raise PermissionDenied(_not_attached(school.uai))
-        return replace(self, school=school)
 
 
 @dataclass(frozen=True)
@@ -262,13 +176,6 @@ def _single_school_id(staff: Staff | None) -> int | None:
     return staff.establishments[0].id
 
 
-def _not_attached(uai: str) -> str:
-    return f"Vous n'êtes pas rattaché à l'établissement « {uai} »."
-
-
-# --------------------------------------------------------------------------- sign-in
-
-
 @dataclass
 class _Attempt:
     """One sign-in attempt being decided, so each outcome is audited the same way."""
@@ -334,13 +241,23 @@ def _decide(attempt: _Attempt, password: str, code: str | None) -> SignedIn | Do
         attempt.audit("sign_in_refused", reason="no_school")
         return PermissionDenied(NO_SCHOOL)
     attempt.audit("sign_in", schools=len(identity.schools))
-    return SignedIn(
-        identity=identity,
-        network_mode=attempt.mode,
-        connection=attempt.connection,
-        school=identity.schools[0] if len(identity.schools) == 1 else None,
-        module=attempt.module,
+    return session_of(
+        staff, connection=attempt.connection, module=attempt.module, mode=attempt.mode
     )
+
+
+def session_of(
+    staff: Staff, *, connection: Connection, module: Module, mode: NetworkMode
+) -> SignedIn:
+    """What a staff member past the checks gets: their identity, and their school if only one.
+
+    A person attached to several schools stays a ``SignedIn`` until ``choose_school``.
+    """
+    signed_in = SignedIn(
+        identity=_identity(staff), network_mode=mode, connection=connection, module=module
+    )
+    schools = signed_in.identity.schools
+    return signed_in.at(schools[0]) if len(schools) == 1 else signed_in
 
 
 def sign_in(
@@ -379,7 +296,7 @@ def sign_in(
     return outcome
 
 
-def choose_school(services: Services, signed_in: SignedIn, uai: str) -> SignedIn:
+def choose_school(services: Services, signed_in: SignedIn, uai: str) -> SchoolSession:
     """The school a person attached to several works on; checked against the database.
 
     The attachments are read again rather than trusted from the session, so a person
@@ -410,20 +327,17 @@ def choose_school(services: Services, signed_in: SignedIn, uai: str) -> SignedIn
                 details={"uai": chosen.uai},
             )
     if chosen is None:
-        raise PermissionDenied(_not_attached(_echo(wanted)))
+        raise PermissionDenied(not_attached(_echo(wanted)))
     identity = replace(signed_in.identity, schools=schools)
-    return replace(signed_in, identity=identity, school=chosen)
+    return replace(signed_in, identity=identity).at(chosen)
 
 
 __all__ = [
     "GENERIC_FAILURE",
-    "SECOND_FACTOR_REQUIRED",
-    "SchoolRef",
     "SignInStep",
-    "SignedIn",
-    "StaffIdentity",
     "choose_school",
     "needs_otp",
+    "session_of",
     "sign_in",
     "sign_in_step",
     "totp_step",

@@ -8,10 +8,10 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ..access.caller import Caller
 from ..access.permissions import Action, require
-from ..access.sign_in import SignedIn
 from ..model.enums import AccountKind, AccountState, ActivationMethod, PupilStatus
-from ..model.errors import NotFound, PermissionDenied
+from ..model.errors import NotFound
 from ..model.tables import (
     Account,
     AuditEvent,
@@ -113,25 +113,17 @@ def _belongs(session: Session, establishment_id: int, account: Account) -> bool:
     )
 
 
-def account_detail(
-    services: Services,
-    establishment_id: int,
-    account_id: int,
-    signed_in: SignedIn | None = None,
-) -> AccountDetail:
+def account_detail(services: Services, caller: Caller, account_id: int) -> AccountDetail:
     """The account, its owner, relatives and history; NotFound outside the school.
 
-    With a session (the TUI), ``permissions.require`` decides first: the account must
-    be within the person's classes, and a guardian needs the second factor. A session
-    that may not reach guardians does not see the guardians listed on a pupil's
-    detail either (their logins are guardians' account data).
+    ``permissions.require`` decides first: the account must be within the caller's
+    classes, and a guardian needs the second factor. A caller who may not reach guardians
+    does not see the guardians listed on a pupil's detail either (their logins are
+    guardians' account data).
     """
-    guardians_visible = True
-    if signed_in is not None:
-        if signed_in.school is None or signed_in.school.id != establishment_id:
-            raise PermissionDenied("Ce compte n'appartient pas à votre établissement.")
-        scope = require(services, signed_in, Action.VIEW_DETAIL, account_ids=(account_id,))
-        guardians_visible = scope.guardians
+    establishment_id = caller.school.id
+    scope = require(services, caller, Action.VIEW_DETAIL, account_ids=(account_id,))
+    guardians_visible = scope.guardians
     with services.sessions() as session:
         account = session.get(Account, account_id)
         if account is None or not _belongs(session, establishment_id, account):

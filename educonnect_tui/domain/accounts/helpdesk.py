@@ -30,8 +30,8 @@ from sqlalchemy.orm import Session, aliased
 from sqlalchemy.orm.exc import StaleDataError
 
 from ..access import passwords
+from ..access.caller import Caller
 from ..access.permissions import Action, Scope, require
-from ..access.sign_in import SignedIn
 from ..documents import pdf as documents
 from ..documents.credentials import (
     DocumentContext,
@@ -48,6 +48,7 @@ from ..store import audit
 from ..store.search_index import has_word_starting
 from ..store.services import Services
 from . import notification
+from .issuing import expiry, issue_temporary
 
 DEFAULT_LIMIT = 20
 CONCURRENT = (
@@ -92,7 +93,7 @@ class ResetResult:
 
 
 def search(
-    services: Services, signed_in: SignedIn, text: str, *, limit: int = DEFAULT_LIMIT
+    services: Services, caller: Caller, text: str, *, limit: int = DEFAULT_LIMIT
 ) -> list[HelpdeskRow]:
     """Accounts where every typed word starts a word of the name, first name or login.
 
@@ -101,8 +102,8 @@ def search(
     always; guardians only when the scope allows them (second factor). Each query
     carries its LIMIT: the result is a short list, never a table.
     """
-    school = _school(signed_in)
-    scope = require(services, signed_in, Action.VIEW_ACCOUNTS, kind=AccountKind.PUPIL)
+    school = caller.school.id
+    scope = require(services, caller, Action.VIEW_ACCOUNTS, kind=AccountKind.PUPIL)
     terms = search_terms(text)
     if not terms or limit <= 0:
         return []
@@ -113,12 +114,6 @@ def search(
             found += _guardians(session, school, scope, terms, limit, now)
     found.sort(key=lambda pair: (pair[0], pair[1].kind is AccountKind.GUARDIAN))
     return [row for _, row in found[:limit]]
-
-
-def _school(signed_in: SignedIn) -> int:
-    if signed_in.school is None:
-        raise InvalidInput("Choisissez d'abord un établissement.")
-    return signed_in.school.id
 
 
 def _pupils(
@@ -295,27 +290,27 @@ def _target(services: Services, account_id: int) -> _Target:
     return _Target(account_id, AccountKind(kind), AccountState(state), login, version, until)
 
 
-def recall_login(services: Services, signed_in: SignedIn, account_id: int) -> str:
+def recall_login(services: Services, caller: Caller, account_id: int) -> str:
     """The identifier, to read to the caller; audited since it is personal data."""
     target = _target(services, account_id)
-    require(services, signed_in, Action.RECALL_LOGIN, kind=target.kind, account_ids=[account_id])
+    require(services, caller, Action.RECALL_LOGIN, kind=target.kind, account_ids=[account_id])
     now = services.clock()
     with services.sessions() as session, session.begin():
         audit.record(
             session,
-            signed_in.actor(),
+            caller.actor(),
             "recall_login",
             now=now,
-            establishment_id=_school(signed_in),
+            establishment_id=caller.school.id,
             targets=[account_id],
-            details={"kind": target.kind.value, "module": signed_in.module.value},
+            details={"kind": target.kind.value, "module": caller.module.value},
         )
     return target.login
 
 
 def reset_password(
     services: Services,
-    signed_in: SignedIn,
+    caller: Caller,
     account_id: int,
     *,
     slip_path: Path | None = None,
@@ -328,12 +323,12 @@ def reset_password(
     0600, committed together with the new hash.
     """
     target = _target(services, account_id)
-    require(services, signed_in, Action.RESET_PASSWORD, kind=target.kind, account_ids=[account_id])
-    school_id = _school(signed_in)
+    require(services, caller, Action.RESET_PASSWORD, kind=target.kind, account_ids=[account_id])
+    school_id = caller.school.id
     # The state machine's refusal, before any hashing: a désactivé account stays closed.
     transition(target.kind, target.state, Event.NOTIFY)
     now = services.clock()
-    expires = notification.expiry(services, target.kind, now)
+    expires = expiry(services, target.kind, now)
     password = passwords.generate_temporary_password()
     pdf: bytes | None = None
     if slip_path is not None:
@@ -341,7 +336,9 @@ def reset_password(
             raise InvalidInput(f"« {slip_path} » est un dossier : indiquez un fichier PDF.")
         with services.sessions() as session:
             school = session.get_one(Establishment, school_id)
-            credential = _credential(session, school, target, password, expires.date())
+            credential = _credential(
+                session, school, target, password, services.time.today(expires)
+            )
             pdf = _pdf(_context(services, school, now), credential)
     hashed = passwords.hash_password(password, services.hash_params)
     staged = documents.stage_file(slip_path, pdf) if slip_path and pdf is not None else None
@@ -351,28 +348,19 @@ def reset_password(
             account = session.get(Account, account_id)
             if account is None or account.version != target.version:
                 raise ConcurrentModification(CONCURRENT)
-            account.state = transition(account.kind, account.state, Event.NOTIFY)
-            account.temp_password_hash = hashed
-            account.temp_issued_at = now
-            account.temp_expires_at = expires
-            # The owner activates again: the password they chose no longer opens anything.
-            account.password_hash = None
-            account.activation_method = None
-            account.activated_at = None
-            account.notification_count += 1
-            account.notified_at = now
+            issue_temporary(account, hashed, now=now, expires=expires)
             Lockout.record_success(account)
             session.flush()
             audit.record(
                 session,
-                signed_in.actor(),
+                caller.actor(),
                 "reset_password",
                 now=now,
                 establishment_id=school_id,
                 targets=[account_id],
                 details={
                     "kind": target.kind.value,
-                    "module": signed_in.module.value,
+                    "module": caller.module.value,
                     "slip": staged is not None,
                 },
             )
@@ -408,10 +396,10 @@ def _credential(
     return rows[0].credential
 
 
-def unblock(services: Services, signed_in: SignedIn, account_id: int) -> dt.datetime:
+def unblock(services: Services, caller: Caller, account_id: int) -> dt.datetime:
     """Lift a block before its end (the caller proved who they are); returns the old end."""
     target = _target(services, account_id)
-    require(services, signed_in, Action.UNBLOCK, kind=target.kind, account_ids=[account_id])
+    require(services, caller, Action.UNBLOCK, kind=target.kind, account_ids=[account_id])
     now = services.clock()
     try:
         with services.sessions() as session, session.begin():
@@ -425,14 +413,14 @@ def unblock(services: Services, signed_in: SignedIn, account_id: int) -> dt.date
             session.flush()
             audit.record(
                 session,
-                signed_in.actor(),
+                caller.actor(),
                 "unblock",
                 now=now,
-                establishment_id=_school(signed_in),
+                establishment_id=caller.school.id,
                 targets=[account_id],
                 details={
                     "kind": target.kind.value,
-                    "module": signed_in.module.value,
+                    "module": caller.module.value,
                     "blocked_until": until.isoformat(),
                 },
             )
@@ -443,11 +431,11 @@ def unblock(services: Services, signed_in: SignedIn, account_id: int) -> dt.date
 
 def default_slip_path(services: Services, login: str, now: dt.datetime) -> Path:
     """Where the TUI writes a helpdesk slip: ``depannage/`` beside the notifications."""
-    stamp = now.astimezone().strftime("%Y-%m-%d_%H%M%S")
+    stamp = services.time.stamp(now)
     return services.settings.output_dir / "depannage" / f"fiche_{login}_{stamp}.pdf"
 
 
-def write_slip(services: Services, signed_in: SignedIn, result: ResetResult, path: Path) -> Path:
+def write_slip(services: Services, caller: Caller, result: ResetResult, path: Path) -> Path:
     """The printable slip (pupils) or letter (guardians) of a reset just done, 0600.
 
     For the password window's « imprimer » after the reset: the password is still on
@@ -457,12 +445,12 @@ def write_slip(services: Services, signed_in: SignedIn, result: ResetResult, pat
     target = _target(services, result.account_id)
     require(
         services,
-        signed_in,
+        caller,
         Action.RESET_PASSWORD,
         kind=target.kind,
         account_ids=[result.account_id],
     )
-    school_id = _school(signed_in)
+    school_id = caller.school.id
     with services.sessions() as session:
         stored = session.scalar(
             select(Account.temp_password_hash).where(Account.id == result.account_id)
@@ -476,7 +464,7 @@ def write_slip(services: Services, signed_in: SignedIn, result: ResetResult, pat
         school = session.get_one(Establishment, school_id)
         context = _context(services, school, services.clock())
         credential = _credential(
-            session, school, target, result.temp_password, result.expires_at.date()
+            session, school, target, result.temp_password, services.time.today(result.expires_at)
         )
     if path.exists() and path.is_dir():
         raise InvalidInput(f"« {path} » est un dossier : indiquez un fichier PDF.")

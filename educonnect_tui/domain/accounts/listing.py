@@ -15,10 +15,9 @@ from typing import Any
 from sqlalchemy import ColumnElement, case, func, select
 from sqlalchemy.orm import Session, aliased
 
+from ..access.caller import Caller
 from ..access.permissions import Action, Scope, require
-from ..access.sign_in import SignedIn
 from ..model.enums import AccountKind, AccountState, ActivationMethod, PupilStatus, division_order
-from ..model.errors import PermissionDenied
 from ..model.tables import Account, Division, Guardian, GuardianLink, Pupil
 from ..store.db import sorted_after_filtering
 from ..store.services import Services
@@ -116,31 +115,21 @@ def masked_contact(email: str | None, mobile: str | None) -> str:
 class Listing:
     """The accounts of one school, as the home page shows them.
 
-    Built with the session (``signed_in``), every query first asks
-    ``permissions.require`` (so a delegation revoked meanwhile stops the next page) and
-    is narrowed to the person's scope: their classes, pupils only without the second
-    factor. None is the command line's operator and sees the whole school.
+    Every query first asks ``permissions.require`` for the caller (so a delegation
+    revoked meanwhile stops the next page) and is narrowed to the caller's scope: their
+    classes, pupils only without the second factor.
     """
 
-    def __init__(
-        self, services: Services, establishment_id: int, signed_in: SignedIn | None = None
-    ) -> None:
-        if signed_in is not None and (
-            signed_in.school is None or signed_in.school.id != establishment_id
-        ):
-            raise PermissionDenied("Vous n'êtes pas connecté pour cet établissement.")
+    def __init__(self, services: Services, caller: Caller) -> None:
         self._services = services
-        self._establishment_id = establishment_id
-        self._signed_in = signed_in
+        self._establishment_id = caller.school.id
+        self._caller = caller
 
-    def _scope(self, kind: AccountKind | None = None) -> Scope | None:
-        if self._signed_in is None:
-            return None
-        return require(self._services, self._signed_in, Action.VIEW_ACCOUNTS, kind=kind)
+    def _scope(self, kind: AccountKind | None = None) -> Scope:
+        return require(self._services, self._caller, Action.VIEW_ACCOUNTS, kind=kind)
 
     def _selection(self, query: ListQuery) -> Selection:
-        scope = self._scope(query.kind)
-        return query.selection if scope is None else restrict(query.selection, scope)
+        return restrict(query.selection, self._scope(query.kind))
 
     def _day(self, moment: dt.datetime | None) -> dt.date | None:
         return None if moment is None else self._services.time.today(moment)
@@ -179,7 +168,7 @@ class Listing:
                 .where(Division.establishment_id == self._establishment_id)
                 .group_by(Division.id, Division.name, Division.level)
             )
-            if scope is not None and scope.division_ids is not None:
+            if scope.division_ids is not None:
                 statement = statement.where(Division.id.in_(scope.division_ids))
             rows = session.execute(statement).all()
         refs = [DivisionRef(name, level, int(n)) for name, level, n in rows]

@@ -12,7 +12,6 @@ the passwords changed and the documents exist, or neither.
 
 from __future__ import annotations
 
-import calendar
 import datetime as dt
 import threading
 from collections.abc import Callable, Sequence
@@ -24,6 +23,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, aliased
 from sqlalchemy.orm.exc import StaleDataError
 
+from ..access.caller import Caller
 from ..access.passwords import (
     generate_temporary_password,
     hash_many,
@@ -31,7 +31,6 @@ from ..access.passwords import (
     worker_count,
 )
 from ..access.permissions import Action
-from ..access.sign_in import SignedIn
 from ..documents import pdf as documents
 from ..documents.credentials import (
     ChildRef,
@@ -42,12 +41,11 @@ from ..documents.credentials import (
 )
 from ..model.enums import AccountKind, AccountState, PupilStatus
 from ..model.errors import Cancelled, ConcurrentModification, InvalidInput
-from ..model.states import Event, transition
 from ..model.tables import Account, Division, Establishment, Guardian, GuardianLink, Pupil
 from ..store import audit
 from ..store.audit import Actor
-from ..store.establishments import get_by_uai
 from ..store.services import Services
+from .issuing import expiry, issue_temporary
 from .selection import NOTIFIABLE_BY_DEFAULT, Selection, accounts_of, require_selection
 
 # (phase, done, total): phases are "hachage", "documents", "enregistrement".
@@ -70,32 +68,15 @@ class NotifyResult:
         return out
 
 
-def add_months(day: dt.datetime, months: int) -> dt.datetime:
-    """The same day ``months`` later, clamped to the month's end (30 Nov + 3 months = 28 Feb)."""
-    month_index = day.month - 1 + months
-    year, month = day.year + month_index // 12, month_index % 12 + 1
-    return day.replace(
-        year=year, month=month, day=min(day.day, calendar.monthrange(year, month)[1])
-    )
-
-
-def expiry(services: Services, kind: AccountKind, issued: dt.datetime) -> dt.datetime:
-    settings = services.settings
-    if kind is AccountKind.PUPIL:
-        return issued + dt.timedelta(days=settings.pupil_temp_validity_days)
-    return add_months(issued, settings.guardian_temp_validity_months)
-
-
-def default_paths(
-    services: Services, uai: str, kind: AccountKind, now: dt.datetime
-) -> tuple[Path, Path]:
+def default_paths(services: Services, caller: Caller, kind: AccountKind) -> tuple[Path, Path]:
     """Where the TUI writes a notification's PDF and CSV unless told otherwise.
 
     Names already taken get a suffix: publishing replaces a file of the same name, and
     a previous document may hold the only copy of passwords issued a second earlier.
     """
-    stamp = now.astimezone().strftime("%Y-%m-%d_%H%M%S")
-    stem = f"{'eleves' if kind is AccountKind.PUPIL else 'responsables'}_{uai}_{stamp}"
+    stamp = services.time.stamp(services.clock())
+    who = "eleves" if kind is AccountKind.PUPIL else "responsables"
+    stem = f"{who}_{caller.school.uai}_{stamp}"
     folder = services.settings.output_dir / "notifications"
     pdf, csv = folder / f"{stem}.pdf", folder / f"{stem}.csv"
     suffix = 2
@@ -105,33 +86,35 @@ def default_paths(
     return pdf, csv
 
 
-def count_selected(
-    services: Services,
-    uai: str,
-    kind: AccountKind,
-    selection: Selection,
-    signed_in: SignedIn | None = None,
-) -> int:
+@dataclass(frozen=True)
+class NotifyRequest:
+    """What to notify: one kind of account, a selection, and where the documents go.
+
+    The paths are needed only by ``notify``; counting before confirming needs none.
+    """
+
+    kind: AccountKind
+    selection: Selection
+    pdf_path: Path | None = None
+    csv_path: Path | None = None
+
+
+def count_selected(services: Services, caller: Caller, request: NotifyRequest) -> int:
     """How many accounts ``notify`` would touch: for the confirmation before doing it."""
-    return sum(count_by_state(services, uai, kind, selection, signed_in).values())
+    return sum(count_by_state(services, caller, request).values())
 
 
 def count_by_state(
-    services: Services,
-    uai: str,
-    kind: AccountKind,
-    selection: Selection,
-    signed_in: SignedIn | None = None,
+    services: Services, caller: Caller, request: NotifyRequest
 ) -> dict[AccountState, int]:
     """What ``notify`` would touch, by state: activated ones will have to activate again.
 
-    ``signed_in`` None is the command line; a session is checked and narrowed exactly
-    as ``notify`` will be, so the confirmation counts what will really happen.
+    Checked and narrowed exactly as ``notify`` will be, so the confirmation counts what
+    will really happen.
     """
-    selection = require_selection(services, signed_in, uai, Action.NOTIFY, kind, selection)
+    selection = require_selection(services, caller, Action.NOTIFY, request.kind, request.selection)
     with services.sessions() as session:
-        school = get_by_uai(session, uai)
-        ids = accounts_of(kind, school.id, _notifiable(selection))
+        ids = accounts_of(request.kind, caller.school.id, _notifiable(selection))
         query = (
             select(Account.state, func.count()).where(Account.id.in_(ids)).group_by(Account.state)
         )
@@ -156,28 +139,27 @@ class _Row:
 
 def notify(
     services: Services,
-    actor: Actor,
-    uai: str,
-    kind: AccountKind,
-    selection: Selection,
+    caller: Caller,
+    request: NotifyRequest,
     *,
-    pdf_path: Path,
-    csv_path: Path | None = None,
     progress: Progress | None = None,
     cancel: threading.Event | None = None,
-    signed_in: SignedIn | None = None,
 ) -> NotifyResult:
     """Issue new temporary credentials to the selected accounts and write their documents.
 
-    ``signed_in`` is the TUI's session, checked here (``permissions.require``) and the
-    selection narrowed to its scope; None is the command line's operator.
+    The caller is checked here (``permissions.require``) and the selection narrowed to
+    its scope.
     """
-    selection = require_selection(services, signed_in, uai, Action.NOTIFY, kind, selection)
+    kind, pdf_path, csv_path = request.kind, request.pdf_path, request.csv_path
+    if pdf_path is None:
+        raise InvalidInput("Indiquez le fichier PDF des documents à remettre.")
+    selection = require_selection(services, caller, Action.NOTIFY, kind, request.selection)
+    actor = caller.actor()
     now = services.clock()
     if pdf_path.exists() and pdf_path.is_dir():
         raise InvalidInput(f"« {pdf_path} » est un dossier : indiquez un fichier PDF.")
     with services.sessions() as session:
-        school = get_by_uai(session, uai)
+        school = session.get_one(Establishment, caller.school.id)
         header = SchoolHeader(
             uai=school.uai,
             name=school.name,
@@ -190,7 +172,7 @@ def notify(
             raise InvalidInput("Aucun compte ne correspond à la sélection : rien n'a été notifié.")
         expires = expiry(services, kind, now)
         passwords = [generate_temporary_password() for _ in ids]
-        rows = _rows(session, kind, school, ids, passwords, expires.date())
+        rows = _rows(session, kind, school, ids, passwords, services.time.today(expires))
 
     def report(phase: str, done: int, total: int) -> None:
         if progress is not None:
@@ -310,16 +292,7 @@ def _apply(
                             "Des comptes ont été modifiés par quelqu'un d'autre pendant "
                             "l'opération : rien n'a été notifié, recommencez."
                         )
-                    account.state = transition(account.kind, account.state, Event.NOTIFY)
-                    account.temp_password_hash = hashes[start + offset]
-                    account.temp_issued_at = now
-                    account.temp_expires_at = expires
-                    # Re-notifying an activated account resets it (DESIGN.md §2).
-                    account.password_hash = None
-                    account.activation_method = None
-                    account.activated_at = None
-                    account.notification_count += 1
-                    account.notified_at = now
+                    issue_temporary(account, hashes[start + offset], now=now, expires=expires)
                     division = getattr(row.credential, "division", None)
                     if isinstance(row.credential, GuardianCredential):
                         division = "représentants"

@@ -7,8 +7,8 @@ from dataclasses import dataclass, replace
 from sqlalchemy import Select, false, select
 from sqlalchemy.orm import aliased
 
-from ..access.permissions import Action, Scope, require, require_school
-from ..access.sign_in import SignedIn
+from ..access.caller import Caller
+from ..access.permissions import Action, Scope, require
 from ..model.enums import AccountKind, AccountState, PupilStatus
 from ..model.errors import InvalidInput
 from ..model.identifiers import search_key, search_terms
@@ -131,24 +131,12 @@ def accounts_of(kind: AccountKind, establishment_id: int, selection: Selection) 
 
 
 def require_selection(
-    services: Services,
-    signed_in: SignedIn | None,
-    uai: str,
-    action: Action,
-    kind: AccountKind,
-    selection: Selection,
+    services: Services, caller: Caller, action: Action, kind: AccountKind, selection: Selection
 ) -> Selection:
-    """Check ``action`` on a selection and return it narrowed to the scope.
-
-    ``signed_in`` None is the command line, run by the machine's operator, who is
-    not a staff member: the selection is returned unchanged.
-    """
-    if signed_in is None:
-        return selection
-    require_school(signed_in, uai)
+    """Check ``action`` on a selection and return it narrowed to the caller's scope."""
     scope = require(
         services,
-        signed_in,
+        caller,
         action,
         kind=kind,
         account_ids=selection.account_ids or (),

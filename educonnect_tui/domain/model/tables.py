@@ -16,6 +16,7 @@ from sqlalchemy import (
     Boolean,
     CheckConstraint,
     Column,
+    ColumnElement,
     Date,
     DateTime,
     Enum,
@@ -28,6 +29,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    and_,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -303,6 +305,19 @@ class Delegation(Base):
     agent: Mapped[Staff] = relationship(foreign_keys=[agent_id])
     granted_by: Mapped[Staff] = relationship(foreign_keys=[granted_by_id])
     divisions: Mapped[list[Division]] = relationship(secondary=delegation_division)
+
+    # What an active delegation is, in Python and in SQL: the one rule.
+    def is_active_on(self, day: dt.date) -> bool:
+        return self.revoked_at is None and self.valid_from <= day <= self.valid_until
+
+    @classmethod
+    def active_on(cls, day: dt.date) -> ColumnElement[bool]:
+        return and_(cls.revoked_at.is_(None), cls.valid_from <= day, cls.valid_until >= day)
+
+    @classmethod
+    def not_over_on(cls, day: dt.date) -> ColumnElement[bool]:
+        """Active or still to come: what a new grant of the same module would overlap."""
+        return and_(cls.revoked_at.is_(None), cls.valid_until >= day)
 
 
 class AuditEvent(Base):

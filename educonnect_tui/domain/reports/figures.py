@@ -27,7 +27,7 @@ from sqlalchemy import ColumnElement, Date, DateTime, case, cast, func, select
 from sqlalchemy.orm import Session
 
 from ..access import permissions
-from ..access.sign_in import SignedIn
+from ..access.caller import Caller
 from ..model.enums import (
     AccountKind,
     AccountState,
@@ -453,20 +453,26 @@ def local_offset(now: dt.datetime) -> dt.timedelta:
     return now.astimezone().utcoffset() or dt.timedelta(0)
 
 
-def stats_for(services: Services, signed_in: SignedIn) -> SchoolStats:
-    """The panel's figures for the signed-in person: refused without the right, and limited
-    to the classes of their delegation when it names some (names and counts alike)."""
-    scope = permissions.require(services, signed_in, permissions.Action.VIEW_STATS)
-    assert signed_in.school is not None  # require refuses a session without a school
-    return school_stats(services, signed_in.school.uai, division_ids=scope.division_ids)
-
-
 def school_stats(
+    services: Services, caller: Caller, *, pass_culture_limit: int = PASS_CULTURE_LIST_LIMIT
+) -> SchoolStats:
+    """The caller's figures: refused without the right, and limited to the classes of their
+    delegation when it names some (names and counts alike)."""
+    scope = permissions.require(services, caller, permissions.Action.VIEW_STATS)
+    return _school_stats(
+        services,
+        caller.school.uai,
+        division_ids=scope.division_ids,
+        pass_culture_limit=pass_culture_limit,
+    )
+
+
+def _school_stats(
     services: Services,
     uai: str,
     *,
-    division_ids: frozenset[int] | None = None,
-    pass_culture_limit: int = PASS_CULTURE_LIST_LIMIT,
+    division_ids: frozenset[int] | None,
+    pass_culture_limit: int,
 ) -> SchoolStats:
     """Every figure of the school (or of ``division_ids`` only), in a dozen aggregate queries."""
     now = services.clock()

@@ -5,8 +5,9 @@ command line only ever ask for one page (``offset``/``limit``) and a count, neve
 whole table. Rows leave as frozen dataclasses with French labels, never ORM objects.
 
 Reading the trail is direction-only (``permissions.Action.VIEW_AUDIT``): it holds every
-staff member's actions on the whole school. ``signed_in`` None is the command line,
-run by the machine's operator.
+staff member's actions on the whole school. The ``..._everywhere`` functions read the
+whole trail, every school and the sign-ins before any school: only the command line's
+operator does, so they take no caller.
 """
 
 from __future__ import annotations
@@ -19,10 +20,10 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import ColumnElement, and_, exists, func, or_, select
 
+from ..access.caller import Caller
 from ..access.permissions import Action, require
-from ..access.sign_in import SignedIn
 from ..documents import pdf as documents
-from ..model.errors import InvalidInput, PermissionDenied
+from ..model.errors import InvalidInput
 from ..model.tables import Account, AuditEvent, AuditTarget, Staff, staff_establishment
 from ..store import audit
 from ..store.audit import ACTION_LABELS, Actor, ChainReport, action_label
@@ -91,15 +92,6 @@ class AuditFilter:
     def __post_init__(self) -> None:
         if self.since and self.until and self.since > self.until:
             raise InvalidInput("La date de début est après la date de fin.")
-
-    def kwargs(self) -> dict[str, Any]:
-        return {
-            "actor": self.actor,
-            "action": self.action,
-            "account_login": self.account_login,
-            "since": self.since,
-            "until": self.until,
-        }
 
     def as_dict(self) -> dict[str, str]:
         out: dict[str, str | None] = {
@@ -172,16 +164,8 @@ def summarize(details: dict[str, Any]) -> str:
     return " · ".join(parts)
 
 
-def _check(services: Services, signed_in: SignedIn | None, establishment_id: int | None) -> None:
-    if signed_in is None:
-        return
-    if (
-        establishment_id is None
-        or signed_in.school is None
-        or signed_in.school.id != establishment_id
-    ):
-        raise PermissionDenied("Ce journal n'est pas celui de votre établissement.")
-    require(services, signed_in, Action.VIEW_AUDIT)
+def _check(services: Services, caller: Caller) -> None:
+    require(services, caller, Action.VIEW_AUDIT)
 
 
 def _where(establishment_id: int | None, wanted: AuditFilter) -> list[ColumnElement[bool]]:
@@ -227,21 +211,18 @@ def _where(establishment_id: int | None, wanted: AuditFilter) -> list[ColumnElem
     return conditions
 
 
-def count(
-    services: Services,
-    signed_in: SignedIn | None,
-    *,
-    establishment_id: int | None,
-    actor: str | None = None,
-    action: str | None = None,
-    account_login: str | None = None,
-    since: dt.date | None = None,
-    until: dt.date | None = None,
-) -> int:
-    """How many events match (one SQL count). ``establishment_id`` None: the whole trail
-    (command line only)."""
-    wanted = AuditFilter(actor, action, account_login, since, until)
-    _check(services, signed_in, establishment_id)
+def count(services: Services, caller: Caller, wanted: AuditFilter) -> int:
+    """How many of the caller's school's events match (one SQL count)."""
+    _check(services, caller)
+    return _count(services, caller.school.id, wanted)
+
+
+def count_everywhere(services: Services, wanted: AuditFilter) -> int:
+    """How many events of the whole trail match."""
+    return _count(services, None, wanted)
+
+
+def _count(services: Services, establishment_id: int | None, wanted: AuditFilter) -> int:
     query = select(func.count()).select_from(AuditEvent).where(*_where(establishment_id, wanted))
     with services.sessions() as session:
         return int(session.scalar(query) or 0)
@@ -249,20 +230,32 @@ def count(
 
 def events(
     services: Services,
-    signed_in: SignedIn | None,
+    caller: Caller,
+    wanted: AuditFilter,
     *,
-    establishment_id: int | None,
-    actor: str | None = None,
-    action: str | None = None,
-    account_login: str | None = None,
-    since: dt.date | None = None,
-    until: dt.date | None = None,
     offset: int = 0,
     limit: int = PAGE_SIZE,
 ) -> list[AuditRow]:
-    """One page of matching events, newest first (by id: the chain's own order)."""
-    wanted = AuditFilter(actor, action, account_login, since, until)
-    _check(services, signed_in, establishment_id)
+    """One page of the caller's school's matching events, newest first."""
+    _check(services, caller)
+    return _events(services, caller.school.id, wanted, offset, limit)
+
+
+def events_everywhere(
+    services: Services, wanted: AuditFilter, *, offset: int = 0, limit: int = PAGE_SIZE
+) -> list[AuditRow]:
+    """One page of the whole trail's matching events, newest first."""
+    return _events(services, None, wanted, offset, limit)
+
+
+def _events(
+    services: Services,
+    establishment_id: int | None,
+    wanted: AuditFilter,
+    offset: int,
+    limit: int,
+) -> list[AuditRow]:
+    """Newest first, by id: the chain's own order."""
     page = (
         select(AuditEvent)
         .where(*_where(establishment_id, wanted))
@@ -323,23 +316,15 @@ def account_login(services: Services, account_id: int) -> str | None:
         return session.scalar(select(Account.login).where(Account.id == account_id))
 
 
-def establishment_of(services: Services, uai: str) -> int:
-    """The establishment id for the command line's ``--uai`` (French error if unknown)."""
-    from ..store import establishments
+def verify(services: Services, caller: Caller) -> ChainReport:
+    """Check the whole chain (``audit.verify``): it is one for the whole database, so the
+    check is too; the caller must still hold the right to read the trail."""
+    _check(services, caller)
+    return verify_everywhere(services)
 
-    with services.sessions() as session:
-        return establishments.get_by_uai(session, uai).id
 
-
-def verify(services: Services, signed_in: SignedIn | None = None) -> ChainReport:
-    """Check the whole chain (``audit.verify``) in a session of its own.
-
-    The chain is one for the whole database, so the check is too; the screen still
-    asks for the right to read the trail first.
-    """
-    if signed_in is not None:
-        school = signed_in.school
-        _check(services, signed_in, school.id if school is not None else None)
+def verify_everywhere(services: Services) -> ChainReport:
+    """Check the whole chain in a session of its own (the command line's operator)."""
     with services.sessions() as session:
         return verify_chain(session)
 

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..access import permissions
-from ..access.sign_in import SignedIn
+from ..access.caller import Caller
 from ..documents import pdf as documents
 from ..model.enums import AccountKind, AccountState, ActivationMethod
 from ..model.errors import DocumentError
@@ -62,15 +62,14 @@ def default_paths(services: Services, stats: SchoolStats) -> tuple[Path, Path]:
     return stem.with_suffix(".csv"), stem.with_suffix(".pdf")
 
 
-def export_stats(services: Services, signed_in: SignedIn, stats: SchoolStats) -> ExportResult:
+def export_stats(services: Services, caller: Caller, stats: SchoolStats) -> ExportResult:
     """Write the CSV and the PDF of ``stats`` (the figures on screen) and audit both.
 
     Files are staged first, then the audit records and the publication happen in one
     transaction: either both files exist and the export is in the audit trail, or neither.
     """
-    permissions.require(services, signed_in, permissions.Action.EXPORT)
-    school = signed_in.school
-    if school is None or school.uai != stats.uai:
+    permissions.require(services, caller, permissions.Action.EXPORT)
+    if caller.school.uai != stats.uai:
         raise DocumentError("Ces statistiques ne sont pas celles de votre établissement.")
     csv_path, pdf_path = default_paths(services, stats)
     staged = [
@@ -87,10 +86,10 @@ def export_stats(services: Services, signed_in: SignedIn, stats: SchoolStats) ->
             for fmt, path in (("csv", csv_path), ("pdf", pdf_path)):
                 audit.record(
                     session,
-                    signed_in.actor(),
+                    caller.actor(),
                     "export",
                     now=services.clock(),
-                    establishment_id=school.id,
+                    establishment_id=caller.school.id,
                     details={"what": "statistiques", "format": fmt, "path": str(path)},
                 )
             for file in staged:
