@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
@@ -34,3 +35,15 @@ def test_head_revision_constant_is_alembics_head(sqlite_url: str) -> None:
     assert script.get_current_head() == db.HEAD_REVISION
     assert db.current_revision(engine) == db.HEAD_REVISION
     engine.dispose()
+
+
+@pytest.mark.postgres
+def test_postgresql_keeps_the_urls_own_options(postgres_schema: str) -> None:
+    """A URL's ``options`` (here the tests' private schema) survive the session settings."""
+    engine = db.make_engine(postgres_schema)
+    with engine.connect() as connection:
+        search_path = connection.exec_driver_sql("SHOW search_path").scalar()
+        page_cost = connection.exec_driver_sql("SHOW random_page_cost").scalar()
+    engine.dispose()
+    schema = str(postgres_schema).split("search_path%3D")[-1].split("&")[0]
+    assert search_path == schema and page_cost == "1.1"
