@@ -24,13 +24,10 @@ from educonnect_tui.domain.model.tables import (
     GuardianLink,
     Pupil,
 )
-from educonnect_tui.domain.siecle.importer import (
-    ImportReport,
-    RowError,
-    import_guardians,
-    import_pupils,
-    read_table,
-)
+from educonnect_tui.domain.siecle.guardians import import_guardians
+from educonnect_tui.domain.siecle.pupils import import_pupils
+from educonnect_tui.domain.siecle.reading import read_table
+from educonnect_tui.domain.siecle.report import ImportReport, RowError
 from educonnect_tui.domain.store import audit, establishments
 from educonnect_tui.domain.store.audit import Actor
 from educonnect_tui.domain.store.services import Services
