@@ -341,11 +341,12 @@ def cmd_db(args: argparse.Namespace) -> int:
 
 
 def cmd_import(args: argparse.Namespace) -> int:
-    from .domain.siecle import importer
+    from .domain.siecle.guardians import import_guardians
+    from .domain.siecle.pupils import import_pupils
 
     services = _services()
     _require_schema(services)
-    run = importer.import_pupils if args.what == "pupils" else importer.import_guardians
+    run = import_pupils if args.what == "pupils" else import_guardians
     report = run(services, Actor.command_line(), args.uai, args.file, dry_run=args.dry_run)
     print("\n".join(report.lines()))
     if report.errors:

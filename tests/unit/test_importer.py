@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 from typing import Any
 
@@ -24,16 +25,14 @@ from educonnect_tui.domain.model.tables import (
     GuardianLink,
     Pupil,
 )
-from educonnect_tui.domain.siecle.importer import (
-    ImportReport,
-    RowError,
-    import_guardians,
-    import_pupils,
-    read_table,
-)
+from educonnect_tui.domain.siecle.guardians import import_guardians
+from educonnect_tui.domain.siecle.pupils import import_pupils
+from educonnect_tui.domain.siecle.reading import read_table
+from educonnect_tui.domain.siecle.report import ImportReport, RowError
 from educonnect_tui.domain.store import audit, establishments
 from educonnect_tui.domain.store.audit import Actor
 from educonnect_tui.domain.store.services import Services
+from tests.conftest import FakeClock
 
 DATA = Path(__file__).resolve().parent.parent / "data"
 PUPILS_CSV = DATA / "eleves_siecle.csv"
@@ -485,6 +484,32 @@ def test_dry_run_reports_everything_and_writes_nothing(services: Services, tmp_p
     assert snapshot(services) == before
     with services.sessions() as s:
         assert s.scalar(select(func.count()).select_from(AuditEvent)) == 2
+
+
+# --------------------------------------------------------------------------- school's day
+
+
+def test_birth_dates_and_departures_count_the_schools_day(
+    services: Services, clock: FakeClock, tmp_path: Path
+) -> None:
+    """At 23:30 UTC on 31 August it is already 1 September in Paris."""
+    clock.now = dt.datetime(2026, 8, 31, 23, 30, tzinfo=dt.UTC)
+    make_school(services)
+    born_today = f"{PUPIL_HEADER}\n{LEA};MARTIN;Léa;01/09/2026;6E1\n"
+    refused = import_pupils(services, ACTOR, UAI, write(tmp_path, born_today))
+    assert refused.errors == [
+        RowError(2, "date de naissance « 01/09/2026 » invalide : date impossible")
+    ]
+
+    both = f"{PUPIL_HEADER}\n{LEA};MARTIN;Léa;31/08/2026;6E1\n{NOE};D'ALMEIDA;Noé;14/03/2015;6E1\n"
+    assert not import_pupils(services, ACTOR, UAI, write(tmp_path, both)).errors
+    only_noe = f"{PUPIL_HEADER}\n{NOE};D'ALMEIDA;Noé;14/03/2015;6E1\n"
+    left = import_pupils(services, ACTOR, UAI, write(tmp_path, only_noe))
+    assert left.left == ["Léa MARTIN (6E1) — compte désactivé"]
+    with services.sessions() as s:
+        lea = s.scalars(select(Pupil).where(Pupil.ine == LEA)).one()
+        assert lea.birth_date == dt.date(2026, 8, 31)
+        assert lea.left_on == dt.date(2026, 9, 1)
 
 
 # --------------------------------------------------------------------------- encodings

@@ -1,0 +1,148 @@
+"""Checks of one cell each, so a row's message lists every problem and not just the first.
+
+A check returns the cleaned value or raises ``CellError`` with the French reason that
+ends up in the report next to the line number.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Callable
+from typing import TypeVar
+
+from ..model.calendar import parse_date
+from ..model.errors import InvalidInput
+from ..model.identifiers import fold, normalize_ine
+
+_T = TypeVar("_T")
+
+# Only tells a malformed date from a day that does not exist: parse_date reads it.
+_DATE_SHAPE = re.compile(r"\d{1,2}/\d{1,2}/\d{4}")
+_EMAIL_RE = re.compile(r"^[^@\s;,]+@[^@\s;,]+\.[^@\s;,]+$")
+_SPACES = re.compile(r"\s+")
+
+
+def clean(value: str) -> str:
+    return _SPACES.sub(" ", value).strip()
+
+
+class CellError(Exception):
+    """Why one cell is rejected."""
+
+
+class Checks:
+    """Runs every cell check of a row and keeps all the reasons, not just the first."""
+
+    def __init__(self) -> None:
+        self.reasons: list[str] = []
+
+    def run(self, check: Callable[..., _T], *args: object) -> _T | None:
+        try:
+            return check(*args)
+        except CellError as error:
+            self.reasons.append(str(error))
+            return None
+
+    def optional(self, value: str | None, parse: Callable[..., str], *args: object) -> str | None:
+        """None when the column is absent: the stored value is then left alone."""
+        return None if value is None else self.run(parse, value, *args)
+
+
+def text(value: str, what: str, limit: int, required: bool = False) -> str:
+    value = clean(value)
+    if required and not value:
+        raise CellError(f"{what} manquant")
+    if len(value) > limit:
+        raise CellError(f"{what} trop long ({len(value)} caractères, {limit} au plus)")
+    return value
+
+
+def ine(value: str, what: str = "INE") -> str:
+    if not value.strip():
+        raise CellError(f"{what} manquant")
+    try:
+        return normalize_ine(value)
+    except InvalidInput as error:
+        raise CellError(str(error)) from None
+
+
+def birth_date(value: str, today: dt.date) -> dt.date:
+    """``today`` is the school's: a pupil born there this morning is not yet in a file."""
+    value = value.strip()
+    if not value:
+        raise CellError("date de naissance manquante")
+    try:
+        date = parse_date(value)
+    except InvalidInput:
+        if _DATE_SHAPE.fullmatch(value):
+            raise CellError(
+                f"date de naissance « {value} » invalide : ce jour n'existe pas"
+            ) from None
+        raise CellError(
+            f"date de naissance « {value} » invalide : format attendu JJ/MM/AAAA"
+        ) from None
+    if date.year < 1900 or date >= today:
+        raise CellError(f"date de naissance « {value} » invalide : date impossible")
+    return date
+
+
+def division(value: str) -> str:
+    value = clean(value)
+    if not value:
+        raise CellError("classe inconnue : la colonne « Division » est vide")
+    if len(value) > 40:
+        raise CellError(f"classe « {value} » invalide : 40 caractères au plus")
+    return value
+
+
+_YES = {"oui", "o", "1", "vrai", "x"}
+_NO = {"non", "n", "0", "faux"}
+
+
+def legal(value: str) -> bool:
+    folded = fold(value.strip())
+    if folded in _YES:
+        return True
+    if folded in _NO:
+        return False
+    if not folded:
+        raise CellError("représentant légal manquant : Oui ou Non")
+    raise CellError(f"représentant légal « {value.strip()} » invalide : Oui ou Non")
+
+
+def email(value: str) -> str:
+    value = value.strip()
+    if not value:
+        return ""
+    if len(value) > 254 or not _EMAIL_RE.match(value):
+        raise CellError(f"courriel « {value} » invalide")
+    return value
+
+
+def mobile(value: str) -> str:
+    """Compact form, so the same number written "06 12 34 56 78" or "06.12.34.56.78" is equal."""
+    value = value.strip()
+    if not value:
+        return ""
+    compact = re.sub(r"[\s.\-/()]", "", value)
+    if compact.startswith("00"):
+        compact = "+" + compact[2:]
+    if compact.startswith("+33") and len(compact) == 12:
+        compact = "0" + compact[3:]
+    if re.fullmatch(r"0\d{9}", compact) or re.fullmatch(r"\+\d{8,15}", compact):
+        return compact
+    raise CellError(f"téléphone portable « {value} » invalide")
+
+
+_CIVILITIES = {"m": "M.", "mr": "M.", "monsieur": "M.", "mme": "Mme", "madame": "Mme"}
+
+
+def civility(value: str) -> str:
+    value = clean(value)
+    known = _CIVILITIES.get(fold(value).rstrip("."))
+    if known:
+        return known
+    if len(value) > 10:
+        raise CellError(f"civilité « {value} » invalide")
+    return value

@@ -1,0 +1,112 @@
+"""What an import reads before it writes: the school's pupils, divisions and guardians.
+
+Everything is loaded up front, in bounded IN lists, so applying thousands of rows does
+not run a query per row.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from typing import TypeVar
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from ..model.enums import PupilStatus
+from ..model.identifiers import fold
+from ..model.tables import Division, Establishment, Guardian, GuardianLink, Pupil
+
+# Bound IN lists: SQLite and drivers have parameter limits, and smaller lists plan better.
+_CHUNK = 500
+_T = TypeVar("_T")
+
+
+def _chunks(items: Sequence[_T]) -> Iterator[Sequence[_T]]:
+    for start in range(0, len(items), _CHUNK):
+        yield items[start : start + _CHUNK]
+
+
+def pupils_of(session: Session, school: Establishment) -> dict[str, Pupil]:
+    """The school's pupils by INE, enrolled or not, with their account and division."""
+    return {
+        p.ine: p
+        for p in session.scalars(
+            select(Pupil)
+            .where(Pupil.establishment_id == school.id)
+            .options(selectinload(Pupil.account), selectinload(Pupil.division))
+        )
+    }
+
+
+def pupils_by_ine(session: Session, ines: Sequence[str]) -> dict[str, Pupil]:
+    """Those pupils wherever they are enrolled: a pupil arriving from another school."""
+    found: dict[str, Pupil] = {}
+    for chunk in _chunks(ines):
+        for other in session.scalars(
+            select(Pupil)
+            .where(Pupil.ine.in_(chunk))
+            .options(
+                selectinload(Pupil.account),
+                selectinload(Pupil.division),
+                selectinload(Pupil.establishment),
+            )
+        ):
+            found[other.ine] = other
+    return found
+
+
+def divisions_of(session: Session, school: Establishment) -> dict[str, Division]:
+    return {
+        d.name: d
+        for d in session.scalars(select(Division).where(Division.establishment_id == school.id))
+    }
+
+
+def guardians_in_play(
+    session: Session, school: Establishment, keys: Sequence[str]
+) -> list[Guardian]:
+    """The guardians named in the file plus those linked to this school's pupils today."""
+    found: dict[int, Guardian] = {}
+    options = (selectinload(Guardian.account), selectinload(Guardian.links))
+    for chunk in _chunks(keys):
+        for guardian in session.scalars(
+            select(Guardian).where(Guardian.source_key.in_(chunk)).options(*options)
+        ):
+            found[guardian.id] = guardian
+    linked = (
+        select(GuardianLink.guardian_id)
+        .join(Pupil, Pupil.id == GuardianLink.pupil_id)
+        .where(Pupil.establishment_id == school.id)
+    )
+    for guardian in session.scalars(
+        select(Guardian).where(Guardian.id.in_(linked)).options(*options)
+    ):
+        found[guardian.id] = guardian
+    return list(found.values())
+
+
+def guardians_with_enrolled_pupil(session: Session, guardian_ids: Sequence[int]) -> set[int]:
+    found: set[int] = set()
+    for chunk in _chunks(guardian_ids):
+        found.update(
+            session.scalars(
+                select(GuardianLink.guardian_id)
+                .join(Pupil, Pupil.id == GuardianLink.pupil_id)
+                .where(GuardianLink.guardian_id.in_(chunk), Pupil.status == PupilStatus.ENROLLED)
+                .distinct()
+            )
+        )
+    return found
+
+
+def guardians_of(session: Session, pupil_ids: Sequence[int]) -> list[Guardian]:
+    found: dict[int, Guardian] = {}
+    for chunk in _chunks(pupil_ids):
+        for guardian in session.scalars(
+            select(Guardian)
+            .join(GuardianLink, GuardianLink.guardian_id == Guardian.id)
+            .where(GuardianLink.pupil_id.in_(chunk))
+            .options(selectinload(Guardian.account))
+        ):
+            found[guardian.id] = guardian
+    return sorted(found.values(), key=lambda g: (fold(g.last_name), fold(g.first_name), g.id))

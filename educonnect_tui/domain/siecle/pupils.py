@@ -1,0 +1,262 @@
+"""Importing pupils: the school's enrolment is made to match a full SIECLE export.
+
+Pupils missing from the file have left (their account is deactivated, and their
+guardians' once no child of theirs is enrolled anywhere); a pupil known to another school
+arrives with the account they already have; a leaver who is back is reinstated.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqlalchemy.orm import Session
+
+from ..accounts.logins import LoginAllocator, pupil_account, refresh_search_text
+from ..model.calendar import date_text
+from ..model.enums import PupilStatus
+from ..model.identifiers import fold
+from ..model.tables import Division, Establishment, Pupil
+from ..store import establishments
+from ..store.audit import Actor
+from ..store.services import Services
+from . import cells, lookups
+from .enrolment import deactivate, reinstate
+from .reading import Column, Rows
+from .report import PUPILS, ImportReport, Outcome, RowError, guardian_label, pupil_label
+from .transaction import run
+
+PUPIL_COLUMNS = (
+    Column("ine", "INE", ("Numéro INE", "N° INE")),
+    Column("last_name", "Nom de famille", ("Nom",)),
+    Column("first_name", "Prénom", ("Prénom 1",)),
+    Column("birth_date", "Date de naissance", ("Date naissance", "Né(e) le")),
+    Column("division", "Division", ("Classe",)),
+)
+
+
+@dataclass(frozen=True)
+class PupilRow:
+    line: int
+    ine: str
+    last_name: str
+    first_name: str
+    birth_date: dt.date
+    division: str
+
+
+def parse_pupils(
+    columns: dict[str, str], rows: Rows, today: dt.date
+) -> tuple[list[PupilRow], list[RowError]]:
+    parsed: list[PupilRow] = []
+    errors: list[RowError] = []
+    first_line: dict[str, int] = {}
+    for line, values in rows:
+        checked = _check_row(
+            line, {name: values[header] for name, header in columns.items()}, today, first_line
+        )
+        if isinstance(checked, RowError):
+            errors.append(checked)
+        else:
+            parsed.append(checked)
+    return parsed, errors
+
+
+def _check_row(
+    line: int, values: dict[str, str], today: dt.date, first_line: dict[str, int]
+) -> PupilRow | RowError:
+    """Every problem of the row; an INE seen earlier in the file is one of them."""
+    checks = cells.Checks()
+    check = checks.run
+    ine = check(cells.ine, values["ine"])
+    last = check(cells.text, values["last_name"], "nom de famille", 200, True)
+    first = check(cells.text, values["first_name"], "prénom", 200)
+    birth = check(cells.birth_date, values["birth_date"], today)
+    division = check(cells.division, values["division"])
+    if ine is not None:
+        if ine in first_line:
+            checks.reasons.append(f"INE {ine} en double (déjà ligne {first_line[ine]})")
+        else:
+            first_line[ine] = line
+    if checks.reasons:
+        return RowError(line, " ; ".join(checks.reasons))
+    assert ine is not None and last is not None and first is not None and birth is not None
+    assert division is not None
+    return PupilRow(line, ine, last, first, birth, division)
+
+
+def _apply_pupils(
+    session: Session,
+    school: Establishment,
+    columns: dict[str, str],
+    rows: Rows,
+    now: dt.datetime,
+    today: dt.date,
+) -> Outcome | list[RowError]:
+    parsed, errors = parse_pupils(columns, rows, today)
+    if errors:
+        return errors
+    return _PupilSync(session, school, now, today).apply(parsed)
+
+
+@dataclass
+class _PupilSync:
+    """Brings the school's pupils in line with rows that are all known to be good."""
+
+    session: Session
+    school: Establishment
+    now: dt.datetime
+    today: dt.date
+    out: Outcome = field(default_factory=Outcome)
+    back: list[Pupil] = field(default_factory=list)  # enrolled again: their guardians too
+
+    def apply(self, parsed: list[PupilRow]) -> Outcome:
+        session = self.session
+        with session.no_autoflush:
+            current = lookups.pupils_of(session, self.school)
+            unknown = [r.ine for r in parsed if r.ine not in current]
+            elsewhere = lookups.pupils_by_ine(session, unknown)
+            divisions = lookups.divisions_of(session, self.school)
+        self._create_divisions(divisions, parsed)
+        allocator = LoginAllocator(session)
+        with session.no_autoflush:
+            for row in parsed:
+                division = divisions[row.division]
+                pupil = current.get(row.ine)
+                if pupil is None and row.ine in elsewhere:
+                    self._arrive(elsewhere[row.ine], row, division)
+                elif pupil is None:
+                    self._enrol(row, division, allocator)
+                elif pupil.status is PupilStatus.LEFT:
+                    self._come_back(pupil, row, division)
+                else:
+                    self._update(pupil, row, division)
+            gone = self._mark_departures(current, {r.ine for r in parsed})
+        session.flush()
+        self._deactivate_orphaned_guardians(gone)
+        self._reinstate_returning_guardians()
+        return self.out
+
+    def _create_divisions(self, divisions: dict[str, Division], parsed: list[PupilRow]) -> None:
+        for name in dict.fromkeys(r.division for r in parsed):
+            if name not in divisions:
+                divisions[name] = establishments.get_or_create_division(
+                    self.session, self.school, name
+                )
+
+    def _arrive(self, pupil: Pupil, row: PupilRow, division: Division) -> None:
+        """From another school, with the account they already have."""
+        origin = pupil.establishment.uai
+        pupil.establishment = self.school
+        was_left = pupil.status is PupilStatus.LEFT
+        pupil.status = PupilStatus.ENROLLED
+        pupil.left_on = None
+        _apply_row(pupil, row, division)
+        if reinstate(pupil.account) or was_left:
+            self.back.append(pupil)
+        self.out.added.append(
+            f"{pupil_label(pupil)} ({row.division}) — arrivée de l'établissement "
+            f"{origin}, compte conservé"
+        )
+        self.out.touched_accounts.append(pupil.account)
+
+    def _enrol(self, row: PupilRow, division: Division, allocator: LoginAllocator) -> None:
+        pupil = Pupil(
+            establishment=self.school,
+            ine=row.ine,
+            last_name=row.last_name,
+            first_name=row.first_name,
+            birth_date=row.birth_date,
+            division=division,
+            status=PupilStatus.ENROLLED,
+        )
+        account = pupil_account(pupil, allocator)
+        self.session.add_all((pupil, account))
+        self.out.touched_accounts.append(account)
+        self.out.added.append(f"{pupil_label(pupil)} ({row.division})")
+
+    def _come_back(self, pupil: Pupil, row: PupilRow, division: Division) -> None:
+        pupil.status = PupilStatus.ENROLLED
+        pupil.left_on = None
+        _apply_row(pupil, row, division)
+        reinstate(pupil.account)
+        self.back.append(pupil)
+        self.out.touched_accounts.append(pupil.account)
+        self.out.reinstated.append(f"{pupil_label(pupil)} ({row.division})")
+
+    def _update(self, pupil: Pupil, row: PupilRow, division: Division) -> None:
+        old_division = pupil.division.name if pupil.division else "sans classe"
+        before = pupil_label(pupil)
+        moved, changes = _apply_row(pupil, row, division)
+        if moved:
+            self.out.moved.append(f"{pupil_label(pupil)} : {old_division} → {row.division}")
+        if changes:
+            self.out.updated.append(f"{before} : {', '.join(changes)}")
+        if moved or changes:
+            self.out.touched_accounts.append(pupil.account)
+
+    def _mark_departures(self, current: dict[str, Pupil], in_file: set[str]) -> list[Pupil]:
+        """Enrolled pupils the file no longer lists have left, on the school's today."""
+        gone = sorted(
+            (
+                p
+                for p in current.values()
+                if p.ine not in in_file and p.status is PupilStatus.ENROLLED
+            ),
+            key=lambda p: (fold(p.last_name), fold(p.first_name), p.ine),
+        )
+        for pupil in gone:
+            pupil.status = PupilStatus.LEFT
+            pupil.left_on = self.today
+            deactivate(pupil.account, self.now)
+            self.out.touched_accounts.append(pupil.account)
+            where = pupil.division.name if pupil.division else "sans classe"
+            self.out.left.append(f"{pupil_label(pupil)} ({where}) — compte désactivé")
+        return gone
+
+    def _deactivate_orphaned_guardians(self, gone: list[Pupil]) -> None:
+        """A guardian's account lives as long as one of their children is enrolled somewhere."""
+        candidates = lookups.guardians_of(self.session, [p.id for p in gone])
+        keep = lookups.guardians_with_enrolled_pupil(self.session, [g.id for g in candidates])
+        for guardian in candidates:
+            if guardian.id not in keep and deactivate(guardian.account, self.now):
+                self.out.touched_accounts.append(guardian.account)
+                self.out.left.append(
+                    f"{guardian_label(guardian)} (responsable) — plus aucun élève inscrit, "
+                    "compte désactivé"
+                )
+
+    def _reinstate_returning_guardians(self) -> None:
+        for guardian in lookups.guardians_of(self.session, [p.id for p in self.back]):
+            if reinstate(guardian.account):
+                self.out.touched_accounts.append(guardian.account)
+                self.out.reinstated.append(f"{guardian_label(guardian)} (responsable)")
+
+
+def _apply_row(pupil: Pupil, row: PupilRow, division: Division) -> tuple[bool, list[str]]:
+    """Assign only what differs, so a re-import leaves rows (and versions) untouched."""
+    moved = pupil.division is not division
+    if moved:
+        pupil.division = division
+    changes: list[str] = []
+    if pupil.last_name != row.last_name:
+        changes.append(f"nom {pupil.last_name} → {row.last_name}")
+        pupil.last_name = row.last_name
+    if pupil.first_name != row.first_name:
+        changes.append(f"prénom {pupil.first_name} → {row.first_name}")
+        pupil.first_name = row.first_name
+    if pupil.birth_date != row.birth_date:
+        old = date_text(pupil.birth_date)
+        changes.append(f"date de naissance {old} → {date_text(row.birth_date)}")
+        pupil.birth_date = row.birth_date
+    if any(c.startswith(("nom", "prénom")) for c in changes):
+        refresh_search_text(pupil.account, pupil.last_name, pupil.first_name)
+    return moved, changes
+
+
+def import_pupils(
+    services: Services, actor: Actor, uai: str, path: Path, *, dry_run: bool = False
+) -> ImportReport:
+    """Make the school's pupils match a full SIECLE export (see docs/import-format.md)."""
+    return run(services, actor, uai, path, PUPILS, PUPIL_COLUMNS, dry_run, _apply_pupils)

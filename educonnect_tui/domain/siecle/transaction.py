@@ -1,0 +1,92 @@
+"""One import, one transaction: every row is checked before anything is written.
+
+An import is a snapshot: the file says who is in the school now, and the database is
+brought to match it in one transaction. A file with a single bad row changes nothing and
+the staff get the full list of what to fix, with line numbers, in one go; a dry run goes
+all the way and rolls back, so its report is exactly what a real import would say.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from sqlalchemy.orm import Session
+
+from ..model.errors import InvalidInput
+from ..model.identifiers import normalize_uai
+from ..model.tables import Establishment
+from ..store import audit, establishments
+from ..store.audit import Actor
+from ..store.services import Services
+from .reading import Column, Rows, read_table, resolve_columns
+from .report import ImportReport, Outcome, RowError, refused
+
+# Checks every row, then (only if all are good) brings the database in line. It is given
+# the instant of the import and the school's date at that instant.
+Apply = Callable[
+    [Session, Establishment, dict[str, str], Rows, dt.datetime, dt.date],
+    Outcome | list[RowError],
+]
+
+
+class _Rollback(Exception):
+    """Leaves the transaction without writing, carrying the report out."""
+
+    def __init__(self, report: ImportReport) -> None:
+        super().__init__()
+        self.report = report
+
+
+def run(
+    services: Services,
+    actor: Actor,
+    uai: str,
+    path: Path,
+    kind: str,
+    spec: Sequence[Column],
+    dry_run: bool,
+    apply: Apply,
+) -> ImportReport:
+    code = normalize_uai(uai)
+    headers, rows = read_table(path)
+    columns = resolve_columns(headers, spec, path)
+    if not rows:
+        raise InvalidInput(f"Fichier {path.name} sans aucune ligne de données : rien à importer.")
+    now = services.clock()
+    today = services.time.today(now)
+    try:
+        with services.sessions() as session, session.begin():
+            school = establishments.get_by_uai(session, code)
+            outcome = apply(session, school, columns, rows, now, today)
+            if isinstance(outcome, list):
+                raise _Rollback(refused(kind, outcome, dry_run))
+            report = outcome.report(kind, dry_run)
+            if dry_run:
+                raise _Rollback(report)
+            session.flush()
+            details = {"kind": kind, "file": path.name, "rows": len(rows), **outcome.counts()}
+            _record(session, actor, now, school, outcome, details)
+            return report
+    except _Rollback as rollback:
+        return rollback.report
+
+
+def _record(
+    session: Session,
+    actor: Actor,
+    now: dt.datetime,
+    school: Establishment,
+    outcome: Outcome,
+    details: dict[str, object],
+) -> None:
+    audit.record(
+        session,
+        actor,
+        "import",
+        now=now,
+        establishment_id=school.id,
+        targets=[a.id for a in outcome.touched_accounts],
+        details=details,
+    )
