@@ -347,7 +347,7 @@ def cmd_import(args: argparse.Namespace) -> int:
     services = _services()
     _require_schema(services)
     run = import_pupils if args.what == "pupils" else import_guardians
-    report = run(services, Actor.command_line(), args.uai, args.file, dry_run=args.dry_run)
+    report = run(services, Operator.naming(services, args.uai), args.file, dry_run=args.dry_run)
     print("\n".join(report.lines()))
     if report.errors:
         fail(f"{len(report.errors)} ligne(s) rejetée(s) : rien n'a été importé.")

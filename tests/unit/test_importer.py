@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
+from educonnect_tui.domain.access.caller import Operator
 from educonnect_tui.domain.model.enums import (
     AccountKind,
     AccountState,
@@ -32,6 +33,7 @@ from educonnect_tui.domain.siecle.report import ImportReport, RowError
 from educonnect_tui.domain.store import audit, establishments
 from educonnect_tui.domain.store.audit import Actor
 from educonnect_tui.domain.store.services import Services
+from tests import factories
 from tests.conftest import FakeClock
 
 DATA = Path(__file__).resolve().parent.parent / "data"
@@ -40,6 +42,13 @@ GUARDIANS_CSV = DATA / "responsables_siecle.csv"
 UAI = "0750655E"
 OTHER_UAI = f"0750656{uai_key('0750656')}"
 ACTOR = Actor(label="Mme Proviseure", source_address="10.0.0.1")
+
+
+def as_head(services: Services, uai: str) -> Operator:
+    """The command line importing for that school, recorded as the principal's action."""
+    return factories.operator(services, uai, ACTOR)
+
+
 PUPIL_HEADER = "INE;Nom de famille;Prénom;Date de naissance;Division"
 GUARDIAN_HEADER = (
     "Identifiant responsable;Civilité;Nom de famille;Prénom;Lien de parenté;"
@@ -104,8 +113,8 @@ def accounts_by_name(services: Services) -> dict[str, Account]:
 
 def import_samples(services: Services, tmp_path: Path) -> None:
     make_school(services)
-    assert not import_pupils(services, ACTOR, UAI, PUPILS_CSV).errors
-    assert not import_guardians(services, ACTOR, UAI, GUARDIANS_CSV).errors
+    assert not import_pupils(services, as_head(services, UAI), PUPILS_CSV).errors
+    assert not import_guardians(services, as_head(services, UAI), GUARDIANS_CSV).errors
 
 
 def no_change(report: ImportReport) -> bool:
@@ -119,7 +128,7 @@ def test_first_import_creates_pupils_guardians_and_non_notified_accounts(
     services: Services,
 ) -> None:
     make_school(services)
-    report = import_pupils(services, ACTOR, UAI, PUPILS_CSV)
+    report = import_pupils(services, as_head(services, UAI), PUPILS_CSV)
     assert report.errors == [] and not report.dry_run
     assert len(report.added) == 30
     assert report.added[0] == "Léa MARTIN (6E1)"
@@ -129,7 +138,7 @@ def test_first_import_creates_pupils_guardians_and_non_notified_accounts(
         "  + Léa MARTIN (6E1)",
     ]
 
-    guardians = import_guardians(services, ACTOR, UAI, GUARDIANS_CSV)
+    guardians = import_guardians(services, as_head(services, UAI), GUARDIANS_CSV)
     assert guardians.errors == []
     assert len(guardians.added) == 19
     assert guardians.added[0] == "Mme Sophie MARTIN (Léa MARTIN, Lucas MARTIN)"
@@ -185,8 +194,8 @@ def test_first_import_creates_pupils_guardians_and_non_notified_accounts(
 def test_reimport_of_the_same_files_changes_nothing(services: Services, tmp_path: Path) -> None:
     import_samples(services, tmp_path)
     before = snapshot(services)
-    pupils = import_pupils(services, ACTOR, UAI, PUPILS_CSV)
-    guardians = import_guardians(services, ACTOR, UAI, GUARDIANS_CSV)
+    pupils = import_pupils(services, as_head(services, UAI), PUPILS_CSV)
+    guardians = import_guardians(services, as_head(services, UAI), GUARDIANS_CSV)
     assert no_change(pupils) and no_change(guardians)
     assert pupils.lines() == ["Import des élèves enregistré.", "Aucun changement."]
     assert snapshot(services) == before
@@ -202,7 +211,7 @@ def test_class_move_and_name_change_keep_the_login(services: Services, tmp_path:
         f"{LEA};MARTIN;Léa;Marie;14/03/2015;F;6E1", f"{LEA};MARTIN;Léa;Marie;14/03/2015;F;5E2"
     )
     text = text.replace(";D'ALMEIDA;Noé;", ";D'ALMEIDA DA SILVA;Noé;")
-    report = import_pupils(services, ACTOR, UAI, write(tmp_path, text, "cp1252"))
+    report = import_pupils(services, as_head(services, UAI), write(tmp_path, text, "cp1252"))
     assert report.moved == ["Léa MARTIN : 6E1 → 5E2"]
     assert report.updated == ["Noé D'ALMEIDA : nom D'ALMEIDA → D'ALMEIDA DA SILVA"]
     assert report.added == report.left == report.reinstated == []
@@ -226,7 +235,7 @@ def test_guardian_changes_update_the_guardian_and_links(services: Services, tmp_
         f"4510002;M.;MARTIN;Pierre;PERE;Oui;p.martin@example.com;06.98.76.54.32;;"
         f"12 rue des Écoles;75005;Paris;{LEA}",
     )
-    report = import_guardians(services, ACTOR, UAI, write(tmp_path, text))
+    report = import_guardians(services, as_head(services, UAI), write(tmp_path, text))
     assert report.updated == [
         "Mme Sophie MARTIN : courriel",
         "M. Pierre MARTIN : lien retiré avec Léa MARTIN",
@@ -245,7 +254,7 @@ def test_leavers_are_deactivated_with_guardians_left_alone_and_come_back(
     # Both N'DIAYE children leave: their parents have no pupil left. Léa leaves, but her
     # brother Lucas stays, so the MARTIN parents keep their accounts.
     text = without(sample_pupils(), JEAN_BAPTISTE, AISSATOU, LEA)
-    report = import_pupils(services, ACTOR, UAI, write(tmp_path, text, "cp1252"))
+    report = import_pupils(services, as_head(services, UAI), write(tmp_path, text, "cp1252"))
     assert report.left == [
         "Léa MARTIN (6E1) — compte désactivé",
         "Aïssatou N'DIAYE (5E2) — compte désactivé",
@@ -265,13 +274,15 @@ def test_leavers_are_deactivated_with_guardians_left_alone_and_come_back(
         assert lea.links  # never deleted: the history stays
 
     # Leaving twice changes nothing; the guardian file must not name pupils who left.
-    assert no_change(import_pupils(services, ACTOR, UAI, write(tmp_path, text, "cp1252")))
-    refused = import_guardians(services, ACTOR, UAI, GUARDIANS_CSV)
+    assert no_change(
+        import_pupils(services, as_head(services, UAI), write(tmp_path, text, "cp1252"))
+    )
+    refused = import_guardians(services, as_head(services, UAI), GUARDIANS_CSV)
     assert refused.errors[0] == RowError(
         2, "élève inconnu : Léa MARTIN (INE 0700001501B) a quitté l'établissement"
     )
 
-    back = import_pupils(services, ACTOR, UAI, PUPILS_CSV)
+    back = import_pupils(services, as_head(services, UAI), PUPILS_CSV)
     assert back.reinstated == [
         "Léa MARTIN (6E1)",
         "Jean-Baptiste N'DIAYE (6E1)",
@@ -290,7 +301,7 @@ def test_guardian_dropped_from_the_file_loses_this_schools_links(
 ) -> None:
     import_samples(services, tmp_path)
     text = without(sample_guardians(), "4510018;")
-    report = import_guardians(services, ACTOR, UAI, write(tmp_path, text))
+    report = import_guardians(services, as_head(services, UAI), write(tmp_path, text))
     assert report.left == [
         "Mme Rachel COHEN : plus lié à aucun élève de l'établissement, compte désactivé"
     ]
@@ -307,23 +318,25 @@ def test_guardian_in_two_schools_keeps_the_other_schools_link(
     make_school(services, OTHER_UAI)
     a = write(tmp_path, f"{PUPIL_HEADER}\n{LEA};MARTIN;Léa;14/03/2015;6E1\n", name="a.csv")
     b = write(tmp_path, f"{PUPIL_HEADER}\n12345678901;MARTIN;Tom;01/02/2009;2NDE3\n", name="b.csv")
-    assert len(import_pupils(services, ACTOR, UAI, a).added) == 1
-    assert len(import_pupils(services, ACTOR, OTHER_UAI, b).added) == 1
+    assert len(import_pupils(services, as_head(services, UAI), a).added) == 1
+    assert len(import_pupils(services, as_head(services, OTHER_UAI), b).added) == 1
     row = "G1;Mme;MARTIN;Sophie;MERE;Oui;s@example.fr;0612345678;1 rue A;75005;Paris;"
     ga = write(tmp_path, f"{GUARDIAN_HEADER}\n{row}{LEA}\n", name="ga.csv")
     gb = write(tmp_path, f"{GUARDIAN_HEADER}\n{row}12345678901\n", name="gb.csv")
-    assert import_guardians(services, ACTOR, UAI, ga).added == ["Mme Sophie MARTIN (Léa MARTIN)"]
-    assert import_guardians(services, ACTOR, OTHER_UAI, gb).added == [
+    assert import_guardians(services, as_head(services, UAI), ga).added == [
+        "Mme Sophie MARTIN (Léa MARTIN)"
+    ]
+    assert import_guardians(services, as_head(services, OTHER_UAI), gb).added == [
         "Mme Sophie MARTIN (Tom MARTIN) — compte existant conservé"
     ]
-    assert no_change(import_guardians(services, ACTOR, UAI, ga))
+    assert no_change(import_guardians(services, as_head(services, UAI), ga))
     with services.sessions() as s:
         assert s.scalar(select(func.count()).select_from(Guardian)) == 1
         assert s.scalar(select(func.count()).select_from(GuardianLink)) == 2
 
     # School A's file no longer names her: only A's link goes; her account lives on for Tom.
     other = write(tmp_path, f"{GUARDIAN_HEADER}\nG2;M.;MARTIN;Paul;PERE;Oui;;;;;;{LEA}\n")
-    report = import_guardians(services, ACTOR, UAI, other)
+    report = import_guardians(services, as_head(services, UAI), other)
     assert report.left == ["Mme Sophie MARTIN : plus lié à aucun élève de l'établissement"]
     with services.sessions() as s:
         sophie = s.scalars(select(Guardian).where(Guardian.source_key == "G1")).one()
@@ -332,7 +345,7 @@ def test_guardian_in_two_schools_keeps_the_other_schools_link(
 
     # Tom leaves school B: Sophie has no pupil left anywhere.
     c = write(tmp_path, f"{PUPIL_HEADER}\n99999999999;DURAND;Ali;01/02/2009;2NDE3\n", name="c.csv")
-    report = import_pupils(services, ACTOR, OTHER_UAI, c)
+    report = import_pupils(services, as_head(services, OTHER_UAI), c)
     assert "Mme Sophie MARTIN (responsable) — plus aucun élève inscrit, compte désactivé" in (
         report.left
     )
@@ -343,15 +356,17 @@ def test_pupil_arriving_from_another_school_keeps_their_account(
 ) -> None:
     make_school(services)
     make_school(services, OTHER_UAI)
-    import_pupils(services, ACTOR, UAI, PUPILS_CSV)
+    import_pupils(services, as_head(services, UAI), PUPILS_CSV)
     login = accounts_by_name(services)["Léa MARTIN"].login
     arrival = write(tmp_path, f"{PUPIL_HEADER}\n{LEA};MARTIN;Léa;14/03/2015;5A\n")
-    report = import_pupils(services, ACTOR, OTHER_UAI, arrival)
+    report = import_pupils(services, as_head(services, OTHER_UAI), arrival)
     assert report.added == [f"Léa MARTIN (5A) — arrivée de l'établissement {UAI}, compte conservé"]
     assert accounts_by_name(services)["Léa MARTIN"].login == login
     # The first school no longer has her: its next import does not see her leave.
     report = import_pupils(
-        services, ACTOR, UAI, write(tmp_path, without(sample_pupils(), LEA), "cp1252", "x.csv")
+        services,
+        as_head(services, UAI),
+        write(tmp_path, without(sample_pupils(), LEA), "cp1252", "x.csv"),
     )
     assert no_change(report)
 
@@ -377,7 +392,7 @@ def test_every_bad_pupil_row_is_reported_and_nothing_is_written(
             ";MOREAU;Enzo;;3E2",  # 10: two problems on one row
         ]
     )
-    report = import_pupils(services, ACTOR, UAI, write(tmp_path, text))
+    report = import_pupils(services, as_head(services, UAI), write(tmp_path, text))
     assert report.errors == [
         RowError(3, "INE « 07000015 » invalide : 11 caractères, chiffres et lettres majuscules."),
         RowError(4, "date de naissance « 31/02/2015 » invalide : ce jour n'existe pas"),
@@ -404,7 +419,7 @@ def test_every_bad_guardian_row_is_reported_and_nothing_is_written(
     services: Services, tmp_path: Path
 ) -> None:
     make_school(services)
-    import_pupils(services, ACTOR, UAI, PUPILS_CSV)
+    import_pupils(services, as_head(services, UAI), PUPILS_CSV)
     before = snapshot(services)
     ok = "G1;Mme;MARTIN;Sophie;MERE;Oui;s@example.fr;0612345678;1 rue A;75005;Paris;"
     text = "\n".join(
@@ -421,7 +436,7 @@ def test_every_bad_guardian_row_is_reported_and_nothing_is_written(
             "G5;M.;DUBOIS;Marc;PERE;Oui;;;;;;0700001501",  # 10: bad INE
         ]
     )
-    report = import_guardians(services, ACTOR, UAI, write(tmp_path, text))
+    report = import_guardians(services, as_head(services, UAI), write(tmp_path, text))
     assert report.errors == [
         RowError(
             3,
@@ -444,23 +459,23 @@ def test_every_bad_guardian_row_is_reported_and_nothing_is_written(
 def test_whole_file_problems_raise_invalid_input(services: Services, tmp_path: Path) -> None:
     make_school(services)
     with pytest.raises(InvalidInput, match="Fichier introuvable"):
-        import_pupils(services, ACTOR, UAI, tmp_path / "absent.csv")
+        import_pupils(services, as_head(services, UAI), tmp_path / "absent.csv")
     missing = write(tmp_path, "INE;Nom de famille;Prénom;Division\n0700001501B;A;B;6E1\n")
     with pytest.raises(InvalidInput, match="colonne obligatoire absente : « Date de naissance »"):
-        import_pupils(services, ACTOR, UAI, missing)
+        import_pupils(services, as_head(services, UAI), missing)
     commas = write(tmp_path, "INE,Nom de famille,Prénom,Date de naissance,Division\n")
     with pytest.raises(InvalidInput, match="Le séparateur doit être le point-virgule"):
-        import_pupils(services, ACTOR, UAI, commas)
+        import_pupils(services, as_head(services, UAI), commas)
     with pytest.raises(InvalidInput, match="vide"):
-        import_pupils(services, ACTOR, UAI, write(tmp_path, "\n\n"))
+        import_pupils(services, as_head(services, UAI), write(tmp_path, "\n\n"))
     with pytest.raises(InvalidInput, match="sans aucune ligne de données"):
-        import_pupils(services, ACTOR, UAI, write(tmp_path, PUPIL_HEADER + "\n"))
+        import_pupils(services, as_head(services, UAI), write(tmp_path, PUPIL_HEADER + "\n"))
     with pytest.raises(InvalidInput, match="lettre de contrôle"):
-        import_pupils(services, ACTOR, "0750655F", PUPILS_CSV)
+        as_head(services, "0750655F")
     with pytest.raises(NotFound):
-        import_pupils(services, ACTOR, OTHER_UAI, PUPILS_CSV)
+        import_pupils(services, as_head(services, OTHER_UAI), PUPILS_CSV)
     with pytest.raises(InvalidInput, match="« Identifiant responsable »"):
-        import_guardians(services, ACTOR, UAI, PUPILS_CSV)
+        import_guardians(services, as_head(services, UAI), PUPILS_CSV)
     with services.sessions() as s:
         assert s.scalar(select(func.count()).select_from(AuditEvent)) == 0
 
@@ -475,7 +490,9 @@ def test_dry_run_reports_everything_and_writes_nothing(services: Services, tmp_p
         ";LE GALL;Maël;;09/01/2015;M;6E1", ";LE GALL;Maël;;09/01/2015;M;5E2"
     )
     text += "0799999999A;NOUVEAU;Élève;;01/01/2015;F;6E3\r\n"
-    report = import_pupils(services, ACTOR, UAI, write(tmp_path, text, "cp1252"), dry_run=True)
+    report = import_pupils(
+        services, as_head(services, UAI), write(tmp_path, text, "cp1252"), dry_run=True
+    )
     assert report.dry_run and report.changed
     assert report.added == ["Élève NOUVEAU (6E3)"]
     assert report.moved == ["Maël LE GALL : 6E1 → 5E2"]
@@ -496,15 +513,15 @@ def test_birth_dates_and_departures_count_the_schools_day(
     clock.now = dt.datetime(2026, 8, 31, 23, 30, tzinfo=dt.UTC)
     make_school(services)
     born_today = f"{PUPIL_HEADER}\n{LEA};MARTIN;Léa;01/09/2026;6E1\n"
-    refused = import_pupils(services, ACTOR, UAI, write(tmp_path, born_today))
+    refused = import_pupils(services, as_head(services, UAI), write(tmp_path, born_today))
     assert refused.errors == [
         RowError(2, "date de naissance « 01/09/2026 » invalide : date impossible")
     ]
 
     both = f"{PUPIL_HEADER}\n{LEA};MARTIN;Léa;31/08/2026;6E1\n{NOE};D'ALMEIDA;Noé;14/03/2015;6E1\n"
-    assert not import_pupils(services, ACTOR, UAI, write(tmp_path, both)).errors
+    assert not import_pupils(services, as_head(services, UAI), write(tmp_path, both)).errors
     only_noe = f"{PUPIL_HEADER}\n{NOE};D'ALMEIDA;Noé;14/03/2015;6E1\n"
-    left = import_pupils(services, ACTOR, UAI, write(tmp_path, only_noe))
+    left = import_pupils(services, as_head(services, UAI), write(tmp_path, only_noe))
     assert left.left == ["Léa MARTIN (6E1) — compte désactivé"]
     with services.sessions() as s:
         lea = s.scalars(select(Pupil).where(Pupil.ine == LEA)).one()
@@ -546,6 +563,6 @@ def test_latin1_import_with_loose_headers(services: Services, tmp_path: Path) ->
     make_school(services)
     text = "ine;NOM;PRENOM;Date naissance;classe;Régime\n"
     text += "0700001503D;DE LA FONTAINE;Chloé;27/06/2015;6E1;DP\n"
-    report = import_pupils(services, ACTOR, UAI, write(tmp_path, text, "latin-1"))
+    report = import_pupils(services, as_head(services, UAI), write(tmp_path, text, "latin-1"))
     assert report.added == ["Chloé DE LA FONTAINE (6E1)"]
     assert accounts_by_name(services)["Chloé DE LA FONTAINE"].kind is AccountKind.PUPIL

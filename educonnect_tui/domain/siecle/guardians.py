@@ -14,11 +14,11 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ..access.caller import Caller
 from ..accounts.logins import LoginAllocator, guardian_account, refresh_search_text
 from ..model.enums import PupilStatus
 from ..model.identifiers import fold
 from ..model.tables import Establishment, Guardian, GuardianLink, Pupil
-from ..store.audit import Actor
 from ..store.services import Services
 from . import lookups
 from .enrolment import deactivate, reinstate
@@ -244,11 +244,11 @@ def _update_identity(guardian: Guardian, row: GuardianRow) -> list[str]:
 
 
 def import_guardians(
-    services: Services, actor: Actor, uai: str, path: Path, *, dry_run: bool = False
+    services: Services, caller: Caller, path: Path, *, dry_run: bool = False
 ) -> ImportReport:
     """Make the guardians of the school's pupils match a SIECLE export.
 
     Links to pupils of other schools are left alone: one guardian account covers all of
     a guardian's children, possibly across schools (DESIGN.md §1).
     """
-    return run(services, actor, uai, path, GUARDIANS, GUARDIAN_COLUMNS, dry_run, _apply_guardians)
+    return run(services, caller, path, GUARDIANS, GUARDIAN_COLUMNS, dry_run, _apply_guardians)

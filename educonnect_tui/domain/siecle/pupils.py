@@ -13,13 +13,13 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session
 
+from ..access.caller import Caller
 from ..accounts.logins import LoginAllocator, pupil_account, refresh_search_text
 from ..model.calendar import date_text
 from ..model.enums import PupilStatus
 from ..model.identifiers import fold
 from ..model.tables import Division, Establishment, Pupil
 from ..store import establishments
-from ..store.audit import Actor
 from ..store.services import Services
 from . import cells, lookups
 from .enrolment import deactivate, reinstate
@@ -256,7 +256,7 @@ def _apply_row(pupil: Pupil, row: PupilRow, division: Division) -> tuple[bool, l
 
 
 def import_pupils(
-    services: Services, actor: Actor, uai: str, path: Path, *, dry_run: bool = False
+    services: Services, caller: Caller, path: Path, *, dry_run: bool = False
 ) -> ImportReport:
     """Make the school's pupils match a full SIECLE export (see docs/import-format.md)."""
-    return run(services, actor, uai, path, PUPILS, PUPIL_COLUMNS, dry_run, _apply_pupils)
+    return run(services, caller, path, PUPILS, PUPIL_COLUMNS, dry_run, _apply_pupils)

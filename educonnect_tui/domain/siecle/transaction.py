@@ -14,10 +14,11 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session
 
+from ..access.caller import Caller
+from ..access.permissions import Action, require
 from ..model.errors import InvalidInput
-from ..model.identifiers import normalize_uai
 from ..model.tables import Establishment
-from ..store import audit, establishments
+from ..store import audit
 from ..store.audit import Actor
 from ..store.services import Services
 from .reading import Column, Rows, read_table, resolve_columns
@@ -41,15 +42,14 @@ class _Rollback(Exception):
 
 def run(
     services: Services,
-    actor: Actor,
-    uai: str,
+    caller: Caller,
     path: Path,
     kind: str,
     spec: Sequence[Column],
     dry_run: bool,
     apply: Apply,
 ) -> ImportReport:
-    code = normalize_uai(uai)
+    require(services, caller, Action.IMPORT)
     headers, rows = read_table(path)
     columns = resolve_columns(headers, spec, path)
     if not rows:
@@ -58,7 +58,7 @@ def run(
     today = services.time.today(now)
     try:
         with services.sessions() as session, session.begin():
-            school = establishments.get_by_uai(session, code)
+            school = session.get_one(Establishment, caller.school.id)
             outcome = apply(session, school, columns, rows, now, today)
             if isinstance(outcome, list):
                 raise _Rollback(refused(kind, outcome, dry_run))
@@ -67,7 +67,7 @@ def run(
                 raise _Rollback(report)
             session.flush()
             details = {"kind": kind, "file": path.name, "rows": len(rows), **outcome.counts()}
-            _record(session, actor, now, school, outcome, details)
+            _record(session, caller.actor(), now, school, outcome, details)
             return report
     except _Rollback as rollback:
         return rollback.report
