@@ -20,6 +20,7 @@ from ..domain.accounts.notification import NotifyResult
 from ..domain.accounts.selection import Selection
 from ..domain.model.calendar import SchoolTime, date_text
 from ..domain.model.enums import AccountKind, AccountState, Module, StaffRole
+from ..domain.model.states import NOTIFIABLE
 from ..domain.store.services import Services
 from ..widgets.key_bar import KeyBar
 from ..widgets.state_badge import BLOCKED_SYMBOL, state_text
@@ -27,7 +28,6 @@ from ..widgets.worker_errors import ReportsWorkerErrors
 from .helpdesk import Target, start_reset, start_unblock
 from .notify import NotifyPlan, start_notify
 
-NOTIFIABLE = tuple(s for s in AccountState if s is not AccountState.DEACTIVATED)
 # Wide enough for the longest label; values wrap in the column beside it, so a long
 # address or history line keeps its indentation at 80 columns.
 LABEL_WIDTH = 14

@@ -23,7 +23,8 @@ from ..domain.access.caller import SchoolSession
 from ..domain.access.permissions import Action, Scope, scope_of
 from ..domain.accounts.listing import Listing, ListQuery, PupilRow, SortKey
 from ..domain.accounts.selection import Selection
-from ..domain.model.enums import AccountKind, AccountState
+from ..domain.model.enums import AccountKind
+from ..domain.model.states import NOTIFIABLE
 from ..domain.store.services import Services
 from ..widgets.account_table import AccountTable
 from ..widgets.filters import ClassFilter, StateFilter
@@ -37,7 +38,6 @@ if TYPE_CHECKING:  # the notification's modules load on the first (re)notificati
 TAB_KIND = {"eleves": AccountKind.PUPIL, "responsables": AccountKind.GUARDIAN}
 NARROW = 110
 # Ticked rows are notified whatever their state, except désactivé (never notifiable).
-NOTIFIABLE = tuple(s for s in AccountState if s is not AccountState.DEACTIVATED)
 SEARCH_DEBOUNCE = 0.15
 # Keys that need a permission (greyed until the scope is known, and when refused).
 _ACTION_NEEDS = {
@@ -405,9 +405,7 @@ class HomeScreen(ReportsWorkerErrors, Screen[None]):
         chosen = self.selected[kind]
         base = self.queries[kind].selection
         if chosen:
-            states = base.states or tuple(
-                s for s in AccountState if s is not AccountState.DEACTIVATED
-            )
+            states = base.states or NOTIFIABLE
             selection = replace(base, account_ids=tuple(sorted(chosen)), states=states)
             scope = "les comptes cochés"
         else:

@@ -41,12 +41,13 @@ from ..documents.credentials import (
 )
 from ..model.enums import AccountKind, AccountState, PupilStatus
 from ..model.errors import Cancelled, ConcurrentModification, InvalidInput
+from ..model.states import NOTIFIABLE, NOTIFIED_BY_DEFAULT
 from ..model.tables import Account, Division, Establishment, Guardian, GuardianLink, Pupil
 from ..store import audit
 from ..store.audit import Actor
 from ..store.services import Services
 from .issuing import expiry, issue_temporary
-from .selection import NOTIFIABLE_BY_DEFAULT, Selection, accounts_of, require_selection
+from .selection import Selection, accounts_of, require_selection
 
 # (phase, done, total): phases are "hachage", "documents", "enregistrement".
 Progress = Callable[[str, int, int], None]
@@ -123,8 +124,7 @@ def count_by_state(
 
 def _notifiable(selection: Selection) -> Selection:
     """Désactivé accounts are never notified; no state chosen means red and yellow."""
-    states = selection.states or NOTIFIABLE_BY_DEFAULT
-    states = tuple(s for s in states if s is not AccountState.DEACTIVATED)
+    states = tuple(s for s in selection.states or NOTIFIED_BY_DEFAULT if s in NOTIFIABLE)
     if not states:
         raise InvalidInput("Un compte désactivé ne peut pas être notifié.")
     return replace(selection, states=states)

@@ -18,7 +18,6 @@ from ..store.search_index import has_word_starting
 from ..store.services import Services
 
 # The home page's default: the red and yellow (orange for guardians) states.
-NOTIFIABLE_BY_DEFAULT = (AccountState.NOT_NOTIFIED, AccountState.NOTIFIED)
 
 _STATE_WORDS = {
     "rouge": AccountState.NOT_NOTIFIED,

@@ -1,4 +1,4 @@
-"""The account state machine (DESIGN.md §2) and the blocking rule, in one place each."""
+"""The account state machine and the blocking rule, in one place each (docs/domain.md)."""
 
 from __future__ import annotations
 
@@ -31,6 +31,14 @@ _TRANSITIONS: dict[tuple[AccountState, Event], AccountState] = {
     (S.ACTIVATED, Event.DEACTIVATE): S.DEACTIVATED,
     (S.DEACTIVATED, Event.REINSTATE): S.NOT_NOTIFIED,
 }
+
+# Which states a (re)notification may take: those the NOTIFY event leaves (not désactivé).
+NOTIFIABLE: tuple[AccountState, ...] = tuple(
+    state for state in AccountState if (state, Event.NOTIFY) in _TRANSITIONS
+)
+# What a notification picks when no state is chosen: the red and yellow accounts, never
+# the activated ones, whose owners' own passwords it would replace.
+NOTIFIED_BY_DEFAULT: tuple[AccountState, ...] = (S.NOT_NOTIFIED, S.NOTIFIED)
 
 _EVENT_LABELS = {
     Event.NOTIFY: "notifier",
