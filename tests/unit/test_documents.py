@@ -22,15 +22,11 @@ from educonnect_tui.domain.documents.credentials import (
     PupilCredential,
     SchoolHeader,
 )
-from educonnect_tui.domain.documents.pdf import (
-    _new_pdf,
-    _Pdf,
-    guardian_csv,
-    guardian_letters_pdf,
-    pupil_csv,
-    pupil_documents_pdf,
-    stage_file,
-)
+from educonnect_tui.domain.documents.files import stage_file
+from educonnect_tui.domain.documents.letters import guardian_letters_pdf
+from educonnect_tui.domain.documents.mail_merge import guardian_csv, pupil_csv
+from educonnect_tui.domain.documents.pdf import Pdf, new_pdf
+from educonnect_tui.domain.documents.slips import pupil_documents_pdf
 from educonnect_tui.domain.model.errors import DocumentError
 
 CTX = DocumentContext(
@@ -340,8 +336,8 @@ def test_permission_denied_is_reported_in_french(tmp_path, monkeypatch):
 
 
 @pytest.fixture(scope="module")
-def measuring_pdf() -> Iterator[_Pdf]:
-    with _new_pdf(CTX, "mesure") as doc:
+def measuring_pdf() -> Iterator[Pdf]:
+    with new_pdf(CTX, "mesure") as doc:
         yield doc
 
 

@@ -32,7 +32,7 @@ from ..access.passwords import (
 )
 from ..access.permissions import Action
 from ..access.sign_in import SignedIn
-from ..documents import pdf as documents
+from ..documents import letters, mail_merge, slips
 from ..documents.credentials import (
     ChildRef,
     DocumentContext,
@@ -40,6 +40,7 @@ from ..documents.credentials import (
     PupilCredential,
     SchoolHeader,
 )
+from ..documents.files import StagedFile, stage_file
 from ..model.enums import AccountKind, AccountState, PupilStatus
 from ..model.errors import Cancelled, ConcurrentModification, InvalidInput
 from ..model.states import Event, transition
@@ -260,22 +261,22 @@ def _render_documents(
     """The PDF and the CSV as bytes (run in a separate process on several cores)."""
     if kind is AccountKind.PUPIL:
         pupils = [c for c in credentials if isinstance(c, PupilCredential)]
-        return documents.pupil_documents_pdf(context, pupils), (
-            documents.pupil_csv(pupils) if with_csv else b""
+        return slips.pupil_documents_pdf(context, pupils), (
+            mail_merge.pupil_csv(pupils) if with_csv else b""
         )
     guardians = [c for c in credentials if isinstance(c, GuardianCredential)]
-    return documents.guardian_letters_pdf(context, guardians), (
-        documents.guardian_csv(guardians) if with_csv else b""
+    return letters.guardian_letters_pdf(context, guardians), (
+        mail_merge.guardian_csv(guardians) if with_csv else b""
     )
 
 
 def _stage_documents(
     pdf: bytes, csv: bytes, pdf_path: Path, csv_path: Path | None
-) -> list[documents.StagedFile]:
-    staged = [documents.stage_file(pdf_path, pdf)]
+) -> list[StagedFile]:
+    staged = [stage_file(pdf_path, pdf)]
     if csv_path is not None:
         try:
-            staged.append(documents.stage_file(csv_path, csv))
+            staged.append(stage_file(csv_path, csv))
         except BaseException:
             staged[0].discard()
             raise
