@@ -31,12 +31,20 @@ def inert(text: str) -> str:
 def csv_text(rows: Iterable[Sequence[str]], *, line_end: str = "\n") -> str:
     """Rows separated by ``;``, every cell made inert; an empty row is an empty line.
 
-    ``\\n`` by default: the command line prints this to a terminal or a pipe.
+    ``\\n`` by default: the command line prints this to a terminal or a pipe. Rows are
+    written with ``\\r\\n`` and the end swapped afterwards, because ``csv`` quotes only
+    the line breaks of its own terminator: a cell holding a lone ``\\r`` would otherwise
+    split its row in a spreadsheet.
     """
     out = io.StringIO(newline="")
-    writer = csv.writer(out, delimiter=";", lineterminator=line_end, quoting=csv.QUOTE_MINIMAL)
-    writer.writerows([inert(cell) for cell in row] for row in rows)
-    return out.getvalue()
+    writer = csv.writer(out, delimiter=";", lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
+    lines = []
+    for row in rows:
+        out.seek(0)
+        out.truncate()
+        writer.writerow([inert(cell) for cell in row])
+        lines.append(out.getvalue().removesuffix("\r\n") + line_end)
+    return "".join(lines)
 
 
 def csv_bytes(rows: Iterable[Sequence[str]]) -> bytes:

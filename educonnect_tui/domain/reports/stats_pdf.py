@@ -18,11 +18,12 @@ from ..access import permissions
 from ..access.sign_in import SignedIn
 from ..documents.files import stage_file
 from ..documents.pdf import SANS, add_fonts
+from ..documents.spreadsheet import csv_bytes
 from ..model.enums import AccountKind, AccountState, ActivationMethod
 from ..model.errors import DocumentError
 from ..store import audit
 from ..store.services import Services
-from .figures import ClassStats, SchoolStats, day, pct, render_csv
+from .figures import ClassStats, SchoolStats, csv_rows, day, pct
 
 if TYPE_CHECKING:
     from fpdf import FPDF
@@ -42,8 +43,8 @@ BAR = (60, 110, 170)
 
 
 def stats_csv(stats: SchoolStats) -> bytes:
-    """UTF-8 with BOM, ";" and CRLF: what French Excel and LibreOffice open without asking."""
-    return render_csv(stats, line_end="\r\n").encode("utf-8-sig")
+    """Every figure of the panel, as a spreadsheet file (see ``documents.spreadsheet``)."""
+    return csv_bytes(csv_rows(stats))
 
 
 @dataclass(frozen=True)
