@@ -230,7 +230,7 @@ def measure(backend: str, scale: float, rebuild: bool) -> dict[str, Any]:
         )
         for n in range(NOTIFY_COUNT)
     ]
-    context = DocumentContext(header, services.settings.portal_url, services.clock())
+    context = DocumentContext(header, services.settings.portal_url, services.clock(), services.time)
     out["pdf_s"] = _timed(lambda: slips.pupil_documents_pdf(context, rows)) / 1000
     stats.school_stats(services, uai)
     out["stats_ms"] = statistics.median(

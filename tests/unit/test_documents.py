@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
 import datetime as dt
 import io
 import os
@@ -27,6 +28,7 @@ from educonnect_tui.domain.documents.letters import guardian_letters_pdf
 from educonnect_tui.domain.documents.mail_merge import guardian_csv, pupil_csv
 from educonnect_tui.domain.documents.pdf import Pdf, new_pdf
 from educonnect_tui.domain.documents.slips import pupil_documents_pdf
+from educonnect_tui.domain.model.calendar import SchoolTime
 from educonnect_tui.domain.model.errors import DocumentError
 
 CTX = DocumentContext(
@@ -39,6 +41,7 @@ CTX = DocumentContext(
     ),
     portal_url="https://educonnect.education.gouv.fr",
     generated_at=dt.datetime(2026, 9, 1, 8, 30, tzinfo=dt.UTC),
+    time=SchoolTime.named("Europe/Paris"),
 )
 EXPIRES = dt.date(2026, 11, 30)
 NAMES = [
@@ -196,6 +199,24 @@ def test_a_large_family_still_fits_one_letter():
         ChildRef(f"Enfant{i}", "Prénom", f"{i}A", "Collège Jean Moulin") for i in range(12)
     )
     assert len(pages_text(guardian_letters_pdf(CTX, [guardian(1, kids)]))) == 1
+
+
+def at(moment: dt.datetime) -> DocumentContext:
+    return dataclasses.replace(CTX, generated_at=moment)
+
+
+def test_the_class_list_is_dated_in_the_schools_time():
+    """The server's clock is UTC; the teacher reads Paris time (UTC+1 in winter)."""
+    winter_morning = at(dt.datetime(2026, 1, 12, 6, 21, tzinfo=dt.UTC))
+    class_list = pages_text(pupil_documents_pdf(winter_morning, [pupil(0, "3E2")]))[0]
+    assert "éditée le 12/01/2026 à 07:21" in class_list
+    assert "06:21" not in class_list
+
+
+def test_a_letter_written_late_on_new_years_eve_utc_is_dated_in_the_schools_year():
+    late = at(dt.datetime(2026, 12, 31, 23, 30, tzinfo=dt.UTC))
+    (letter,) = pages_text(guardian_letters_pdf(late, [guardian(1, ())]))
+    assert "Saint-Rémy-de-Provence, le 1er janvier 2027" in letter
 
 
 def read_csv(data: bytes) -> list[list[str]]:

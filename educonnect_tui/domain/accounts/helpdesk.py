@@ -503,4 +503,6 @@ def _context(services: Services, school: Establishment, now: dt.datetime) -> Doc
         city=school.city,
         academie=school.academie,
     )
-    return DocumentContext(school=header, portal_url=services.settings.portal_url, generated_at=now)
+    return DocumentContext(
+        school=header, portal_url=services.settings.portal_url, generated_at=now, time=services.time
+    )

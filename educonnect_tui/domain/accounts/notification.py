@@ -198,7 +198,7 @@ def notify(
             progress(phase, done, total)
 
     context = DocumentContext(
-        school=header, portal_url=services.settings.portal_url, generated_at=now
+        school=header, portal_url=services.settings.portal_url, generated_at=now, time=services.time
     )
     credentials = [r.credential for r in rows]
     workers = worker_count(services.settings.hash_workers)

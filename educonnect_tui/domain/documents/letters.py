@@ -141,7 +141,7 @@ def _letter(doc: Pdf, ctx: DocumentContext, row: GuardianCredential, scale: floa
 
     city = clean(school.city)
     place = f"{city}, le " if city else "Le "
-    dated = f"{place}{long_date(ctx.generated_at.date())}"
+    dated = f"{place}{long_date(ctx.time.today(ctx.generated_at))}"
     doc.text(LETTER_RIGHT, 90, dated, SANS, "", 10, align="R", max_width=LETTER_W, min_size=7)
 
     flow = _Flow(doc, 96.0, scale)

@@ -98,7 +98,7 @@ def _class_list(doc: Pdf, ctx: DocumentContext, pupils: list[PupilCredential]) -
             max_width=right - left,
             min_size=7,
         )
-        edited = ctx.generated_at.strftime("%d/%m/%Y à %H:%M")
+        edited = ctx.time.date_time(ctx.generated_at)
         suffix = f" — page {page_no + 1}/{pages}" if pages > 1 else ""
         doc.text(
             left,
