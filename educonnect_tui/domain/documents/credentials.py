@@ -8,6 +8,8 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from ..model.calendar import SchoolTime
+
 
 @dataclass(frozen=True)
 class SchoolHeader:
@@ -56,8 +58,14 @@ class GuardianCredential:
 
 @dataclass(frozen=True)
 class DocumentContext:
-    """What every document prints besides the rows."""
+    """What every document prints besides the rows.
+
+    ``generated_at`` is the instant (UTC from the clock); documents print it through
+    ``time``, the school's zone, since the server often runs in UTC while the teacher
+    reading « éditée à 07:21 » lives in Paris.
+    """
 
     school: SchoolHeader
     portal_url: str
     generated_at: dt.datetime
+    time: SchoolTime

@@ -15,9 +15,7 @@ in the school's time zone); dates of birth are compared with the local date too.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
@@ -28,6 +26,7 @@ from sqlalchemy.orm import Session
 
 from ..access import permissions
 from ..access.caller import Caller
+from ..documents.spreadsheet import csv_text
 from ..model.enums import (
     AccountKind,
     AccountState,
@@ -858,14 +857,6 @@ def render_table(stats: SchoolStats) -> str:
     return "\n".join(out)
 
 
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def _cell(text: str) -> str:
-    """A spreadsheet cell that cannot run as a formula (names come from imports)."""
-    return "'" + text if text.startswith(_FORMULA_START) else text
-
-
 def csv_rows(stats: SchoolStats) -> list[list[str]]:
     """The figures as CSV rows in sections separated by an empty row, headers first."""
     rows: list[list[str]] = [SUMMARY_HEADERS, *stats.summary_rows(), []]
@@ -875,14 +866,12 @@ def csv_rows(stats: SchoolStats) -> list[list[str]]:
     if pc is not None:
         rows += [[], ["pass Culture : élèves de 15 à 17 ans sans compte activé"]]
         rows += [stats.pass_culture_headers()]
-        rows += [[_cell(c) for c in r] for r in stats.pass_culture_rows()]
+        rows += stats.pass_culture_rows()
         if pc.truncated:
             rows.append([f"… et {pc.not_activated - len(pc.missing)} autre(s)"])
     return rows
 
 
-def render_csv(stats: SchoolStats, *, line_end: str = "\n") -> str:
-    out = io.StringIO(newline="")
-    writer = csv.writer(out, delimiter=";", lineterminator=line_end)
-    writer.writerows(csv_rows(stats))
-    return out.getvalue()
+def render_csv(stats: SchoolStats) -> str:
+    """The CSV for the command line (no BOM, ``\n``); the file export is ``stats_csv``."""
+    return csv_text(csv_rows(stats))

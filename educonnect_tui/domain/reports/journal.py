@@ -22,7 +22,7 @@ from sqlalchemy import ColumnElement, and_, exists, func, or_, select
 
 from ..access.caller import Caller
 from ..access.permissions import Action, require
-from ..documents import pdf as documents
+from ..documents.files import stage_file
 from ..model.errors import InvalidInput
 from ..model.tables import Account, AuditEvent, AuditTarget, Staff, staff_establishment
 from ..store import audit
@@ -344,7 +344,7 @@ def export(
     the audit record committed, then the file published, so either both exist or
     neither (as for notification documents and statistics exports).
     """
-    staged = documents.stage_file(path, data)
+    staged = stage_file(path, data)
     try:
         with services.sessions() as session, session.begin():
             audit.record(

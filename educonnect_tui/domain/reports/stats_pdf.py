@@ -16,12 +16,14 @@ from typing import TYPE_CHECKING
 
 from ..access import permissions
 from ..access.caller import Caller
-from ..documents import pdf as documents
+from ..documents.files import stage_file
+from ..documents.pdf import SANS, add_fonts
+from ..documents.spreadsheet import csv_bytes
 from ..model.enums import AccountKind, AccountState, ActivationMethod
 from ..model.errors import DocumentError
 from ..store import audit
 from ..store.services import Services
-from .figures import ClassStats, SchoolStats, day, pct, render_csv
+from .figures import ClassStats, SchoolStats, csv_rows, day, pct
 
 if TYPE_CHECKING:
     from fpdf import FPDF
@@ -34,7 +36,6 @@ PAGE_H = 297.0
 MARGIN = 15.0
 WIDTH = PAGE_W - 2 * MARGIN
 BOTTOM = PAGE_H - 12.0
-SANS = documents.SANS
 BLACK = (0, 0, 0)
 GREY = (100, 100, 100)
 LIGHT = (225, 228, 235)
@@ -42,8 +43,8 @@ BAR = (60, 110, 170)
 
 
 def stats_csv(stats: SchoolStats) -> bytes:
-    """UTF-8 with BOM, ";" and CRLF: what French Excel and LibreOffice open without asking."""
-    return render_csv(stats, line_end="\r\n").encode("utf-8-sig")
+    """Every figure of the panel, as a spreadsheet file (see ``documents.spreadsheet``)."""
+    return csv_bytes(csv_rows(stats))
 
 
 @dataclass(frozen=True)
@@ -73,10 +74,10 @@ def export_stats(services: Services, caller: Caller, stats: SchoolStats) -> Expo
         raise DocumentError("Ces statistiques ne sont pas celles de votre établissement.")
     csv_path, pdf_path = default_paths(services, stats)
     staged = [
-        documents.stage_file(csv_path, stats_csv(stats)),
+        stage_file(csv_path, stats_csv(stats)),
     ]
     try:
-        staged.append(documents.stage_file(pdf_path, stats_pdf(stats)))
+        staged.append(stage_file(pdf_path, stats_pdf(stats)))
     except BaseException:
         staged[0].discard()
         raise
@@ -126,7 +127,7 @@ def stats_pdf(stats: SchoolStats) -> bytes:
             pdf.set_creator("educonnect-tui")
             pdf.set_lang("fr-FR")
             pdf.set_creation_date(stats.at)
-            documents.add_fonts(pdf, stack)
+            add_fonts(pdf, stack)
             pdf.add_page()
             _Page(pdf, stats).draw()
             return bytes(pdf.output())

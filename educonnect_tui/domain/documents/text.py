@@ -1,0 +1,88 @@
+"""What every document prints the same way: cleaned names, French typography, row order.
+
+Slips, letters and mail-merge CSVs of one notification must agree line for line: the
+secretary checks a pile of slips against the spreadsheet, so both sort and spell a
+name here.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Sequence
+
+from ..model.enums import Level
+from .credentials import DocumentContext, GuardianCredential, PupilCredential
+
+# Typography: French puts a (narrow) no-break space inside guillemets and before ":".
+NBSP = "\u00a0"
+NNBSP = "\u202f"
+COLON = f"{NBSP}:"
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def clean(text: str) -> str:
+    """Make imported text printable on one line.
+
+    SIECLE exports occasionally carry tabs, line feeds or stray control characters;
+    printed as is they would break the fixed layout (or the PDF text operator).
+    Surrogates cannot be encoded at all and are dropped the same way.
+    """
+    text = unicodedata.normalize("NFC", text)
+    text = _CONTROL.sub(" ", text)
+    text = "".join(c for c in text if unicodedata.category(c) != "Cs")
+    return " ".join(text.split())
+
+
+def quote(text: str) -> str:
+    return f"«{NNBSP}{text}{NNBSP}»"
+
+
+def pupil_name(last_name: str, first_name: str) -> str:
+    """LAST First, the way French schools write names on lists and slips."""
+    last = clean(last_name).upper()
+    first = clean(first_name)
+    return f"{last} {first}".strip() or "—"
+
+
+def school_line(ctx: DocumentContext) -> str:
+    school = ctx.school
+    kind = clean(school.type_label)
+    name = clean(school.name)
+    if kind and not name.lower().startswith(kind.lower()):
+        name = f"{kind[:1].upper()}{kind[1:]} {name}"
+    return name
+
+
+def _natural_key(text: str) -> tuple[object, ...]:
+    """Class names compared the way people read them: "3E2" before "3E10"."""
+    return tuple(
+        (0, int(part), "") if part.isascii() and part.isdigit() else (1, 0, part.casefold())
+        for part in re.split(r"([0-9]+)", text)
+        if part
+    )
+
+
+def _pupil_order(row: PupilCredential) -> tuple[object, ...]:
+    return (
+        Level.rank_of(row.level),
+        row.level,
+        _natural_key(row.division),
+        row.division,
+        clean(row.last_name).casefold(),
+        clean(row.first_name).casefold(),
+        row.login,
+    )
+
+
+def sorted_pupils(rows: Sequence[PupilCredential]) -> list[PupilCredential]:
+    return sorted(rows, key=_pupil_order)
+
+
+def sorted_guardians(rows: Sequence[GuardianCredential]) -> list[GuardianCredential]:
+    return sorted(
+        rows,
+        key=lambda r: (clean(r.last_name).casefold(), clean(r.first_name).casefold(), r.login),
+    )
