@@ -37,8 +37,9 @@ from sqlalchemy.orm import Session
 
 from ..model.enums import AccountKind, Module, StaffRole
 from ..model.errors import PermissionDenied
-from ..model.tables import Account, Delegation, Division, GuardianLink, Pupil, Staff
+from ..model.tables import Account, Delegation, Division, Pupil, Staff
 from ..store.db import tested_not_looked_up
+from ..store.establishments import guardians_of
 from ..store.services import Services
 from .caller import SECOND_FACTOR_REQUIRED, Caller, Operator
 
@@ -265,11 +266,14 @@ def _covered_accounts(session: Session, scope: Scope, ids: list[int]) -> tuple[i
     guardian_ids = select(Account.id).where(
         Account.id.in_(ids), Account.kind == AccountKind.GUARDIAN
     )
+    # Former pupils' guardians too: the check covers what the school holds.
+    school_guardians = guardians_of(
+        scope.establishment_id, division_ids=scope.division_ids, enrolled_only=False
+    )
     guardians = session.scalar(
-        select(func.count(func.distinct(Account.id)))
-        .join(GuardianLink, GuardianLink.guardian_id == Account.guardian_id)
-        .join(Pupil, Pupil.id == GuardianLink.pupil_id)
-        .where(Account.id.in_(guardian_ids), covered)
+        select(func.count(Account.id)).where(
+            Account.id.in_(guardian_ids), Account.guardian_id.in_(school_guardians)
+        )
     )
     any_guardian = session.scalar(select(guardian_ids.exists()))
     return int(pupils or 0) + int(guardians or 0), bool(any_guardian)

@@ -23,6 +23,7 @@ from ..model.tables import (
     Pupil,
 )
 from ..store.audit import action_label
+from ..store.establishments import guardians_of
 from ..store.services import Services
 
 HISTORY_LIMIT = 50
@@ -100,15 +101,10 @@ def _belongs(session: Session, establishment_id: int, account: Account) -> bool:
                 )
             )
         )
+    former_too = guardians_of(establishment_id, enrolled_only=False)
     return bool(
         session.scalar(
-            select(GuardianLink.pupil_id)
-            .join(Pupil, Pupil.id == GuardianLink.pupil_id)
-            .where(
-                GuardianLink.guardian_id == account.guardian_id,
-                Pupil.establishment_id == establishment_id,
-            )
-            .limit(1)
+            select(former_too.where(GuardianLink.guardian_id == account.guardian_id).exists())
         )
     )
 

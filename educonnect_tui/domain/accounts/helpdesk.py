@@ -46,6 +46,7 @@ from ..model.identifiers import search_terms
 from ..model.states import Event, Lockout, transition
 from ..model.tables import Account, Division, Establishment, Guardian, GuardianLink, Pupil
 from ..store import audit
+from ..store.establishments import guardians_of
 from ..store.search_index import has_word_starting
 from ..store.services import Services
 from . import notification
@@ -171,15 +172,7 @@ def _blocked(until: dt.datetime | None, now: dt.datetime) -> bool:
 
 def _children_here(school: int, scope: Scope) -> Select[int]:
     """Guardian ids with an enrolled child of the school (in the scope's classes)."""
-    child = aliased(Pupil)
-    query = (
-        select(GuardianLink.guardian_id)
-        .join(child, child.id == GuardianLink.pupil_id)
-        .where(child.establishment_id == school, child.status == PupilStatus.ENROLLED)
-    )
-    if scope.division_ids is not None:
-        query = query.where(child.division_id.in_(scope.division_ids))
-    return query
+    return guardians_of(school, division_ids=scope.division_ids)
 
 
 def _guardians(

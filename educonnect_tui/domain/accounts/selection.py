@@ -12,8 +12,9 @@ from ..access.permissions import Action, Scope, require
 from ..model.enums import AccountKind, AccountState, PupilStatus
 from ..model.errors import InvalidInput
 from ..model.identifiers import search_key, search_terms
-from ..model.tables import Account, Division, GuardianLink, Pupil
+from ..model.tables import Account, Division, Pupil
 from ..store.db import tested_not_looked_up
+from ..store.establishments import guardians_of
 from ..store.search_index import has_word_starting
 from ..store.services import Services
 
@@ -84,11 +85,7 @@ def guardian_accounts(establishment_id: int, selection: Selection) -> Select[int
     pupils' index then the links' pupil index: thousands of guardians stay milliseconds.
     """
     child = aliased(Pupil)
-    guardians = (
-        select(GuardianLink.guardian_id)
-        .join(child, child.id == GuardianLink.pupil_id)
-        .where(child.establishment_id == establishment_id, child.status == PupilStatus.ENROLLED)
-    )
+    guardians = guardians_of(establishment_id, division_ids=selection.division_ids, child=child)
     if selection.guardians_of_pupil is not None:
         pupil_account = aliased(Account)
         guardians = guardians.where(
@@ -102,8 +99,6 @@ def guardian_accounts(establishment_id: int, selection: Selection) -> Select[int
         guardians = guardians.join(division, division.id == child.division_id).where(
             division.name.in_(selection.divisions)
         )
-    if selection.division_ids is not None:
-        guardians = guardians.where(child.division_id.in_(selection.division_ids))
     query = select(Account.id).where(
         Account.kind == AccountKind.GUARDIAN, Account.guardian_id.in_(guardians)
     )

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from collections.abc import Iterable
+from typing import Any
 
-from ..model.enums import EstablishmentType, Level
+from sqlalchemy import Select, select
+from sqlalchemy.orm import Session, aliased
+
+from ..model.enums import EstablishmentType, Level, PupilStatus
 from ..model.errors import NotFound
 from ..model.identifiers import normalize_uai
-from ..model.tables import Division, Establishment
+from ..model.tables import Division, Establishment, GuardianLink, Pupil
 
 
 def get_by_uai(session: Session, uai: str) -> Establishment:
@@ -48,3 +51,32 @@ def get_or_create_division(session: Session, establishment: Establishment, name:
         session.add(division)
         session.flush()
     return division
+
+
+def guardians_of(
+    establishment_id: int,
+    *,
+    division_ids: Iterable[int] | None = None,
+    enrolled_only: bool = True,
+    child: Any = None,
+) -> Select[int]:
+    """Ids of the guardians who belong to the school: through a child of it (in those classes).
+
+    ``enrolled_only`` is the rule for acting on guardians (lists, notification, helpdesk):
+    a guardian belongs to a school while a child of theirs is enrolled there. With False,
+    a child who left counts too: reading what the school holds (an account's detail, the
+    permission check on named accounts, statistics that show former pupils as
+    désactivé) keeps the guardians of its former pupils. ``child`` is the caller's
+    alias of ``Pupil`` when it narrows the children further.
+    """
+    child = child if child is not None else aliased(Pupil)
+    query = (
+        select(GuardianLink.guardian_id)
+        .join(child, child.id == GuardianLink.pupil_id)
+        .where(child.establishment_id == establishment_id)
+    )
+    if enrolled_only:
+        query = query.where(child.status == PupilStatus.ENROLLED)
+    if division_ids is not None:
+        query = query.where(child.division_id.in_(sorted(division_ids)))
+    return query
