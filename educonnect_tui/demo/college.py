@@ -44,7 +44,15 @@ from .academie_plan import LARGEST_UAI, is_academie_uai
 from .college_build import COLLEGE_UAI, DEMO_UAIS, build
 from .college_staff import COLLEGE_STAFF, ECOLE_STAFF
 
-__all__ = ["COLLEGE_UAI", "DEMO_SEED", "DEMO_UAIS", "DemoSummary", "create_demo"]
+__all__ = [
+    "COLLEGE_UAI",
+    "DEMO_SEED",
+    "DEMO_UAIS",
+    "DemoSummary",
+    "check_resettable",
+    "create_demo",
+    "empty_database",
+]
 
 DEMO_SEED = 20260901
 
