@@ -378,7 +378,8 @@ def cmd_notify(args: argparse.Namespace) -> int:
 
 
 def cmd_stats(args: argparse.Namespace) -> int:
-    from .domain.reports.figures import render_csv, render_table, school_stats
+    from .domain.reports.figures import school_stats
+    from .domain.reports.stats_text import render_csv, render_table
 
     services = _services()
     _require_schema(services)

@@ -55,7 +55,7 @@ from ..domain.store import audit
 from ..domain.store.audit import Actor
 from ..domain.store.services import Services
 from . import bulk_load
-from .academie_people import COLUMNS, People, Row
+from .academie_people import People
 from .academie_places import ACADEMIE
 from .academie_plan import (
     LARGEST_UAI,
@@ -67,7 +67,9 @@ from .academie_plan import (
     plan_schools,
     sizes,
 )
-from .college import COLLEGE_UAI, check_resettable, empty_database
+from .academie_rows import COLUMNS, Row
+from .college import check_resettable, empty_database
+from .college_build import COLLEGE_UAI
 
 ACADEMIE_SEED = 20260902
 HASH_POOL = 16

@@ -21,6 +21,7 @@ from textual.widgets import DataTable, Input, Select, Static
 
 from .. import keys
 from ..domain.access.caller import SchoolSession
+from ..domain.model.calendar import parse_date
 from ..domain.model.errors import InvalidInput
 from ..domain.reports import journal as audit_log
 from ..domain.reports.journal import AuditFilter, AuditRow
@@ -187,7 +188,7 @@ class AuditScreen(ReportsWorkerErrors, Screen[None]):
             dates = {}
             for field_id, label in _DATE_FIELDS:
                 value = self.query_one(f"#{field_id}", Input).value.strip()
-                dates[field_id] = audit_log.parse_day(value, f"Date « {label} »") if value else None
+                dates[field_id] = parse_date(value, f"Date « {label} »") if value else None
             action = self.query_one("#audit-action", Select).value
             wanted = AuditFilter(
                 actor=self.query_one("#audit-actor", Input).value.strip() or None,

@@ -26,18 +26,10 @@ from textual.worker import Worker
 from .. import keys
 from ..domain.access.caller import SchoolSession
 from ..domain.model.enums import AccountKind, AccountState, ActivationMethod
-from ..domain.reports.figures import (
-    ClassSort,
-    ClassStats,
-    KindStats,
-    SchoolStats,
-    bar,
-    column_chart,
-    day,
-    pct,
-    school_stats,
-    sort_classes,
-)
+from ..domain.reports.charts import bar, column_chart
+from ..domain.reports.class_figures import ClassSort, ClassStats, sort_classes
+from ..domain.reports.counts import KindStats
+from ..domain.reports.figures import SchoolStats, day, pct, school_stats
 from ..domain.reports.stats_pdf import ExportResult, export_stats
 from ..domain.store.services import Services
 from ..widgets.key_bar import KeyBar
@@ -168,7 +160,7 @@ class StatsScreen(ReportsWorkerErrors, Screen[str | None]):
         scope = " (classes de votre délégation)" if stats.limited_to_classes else ""
         self.query_one("#stats-title", Static).update(
             f"[b]Statistiques[/b] · {escape(stats.name)} · {stats.uai}{scope} │ "
-            f"{stats.at.astimezone():%d/%m/%Y %H:%M} (en direct)"
+            f"{stats.at_text} (en direct)"
         )
 
     @staticmethod

@@ -14,7 +14,7 @@ from textual.widgets import DataTable, Static
 from educonnect_tui.app import EduConnectApp
 from educonnect_tui.domain.model.enums import AccountState
 from educonnect_tui.domain.model.tables import Account, AuditEvent
-from educonnect_tui.domain.reports.figures import ClassSort
+from educonnect_tui.domain.reports.class_figures import ClassSort
 from educonnect_tui.domain.store.services import Services
 from educonnect_tui.screens.home import HomeScreen
 from educonnect_tui.screens.stats import REFRESH_SECONDS, StatsScreen

@@ -24,6 +24,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from educonnect_tui.cli import main
+from educonnect_tui.domain.model.calendar import parse_date
 from educonnect_tui.domain.model.enums import StaffRole
 from educonnect_tui.domain.model.errors import InvalidInput, PermissionDenied
 from educonnect_tui.domain.model.tables import AuditAnchor, AuditEvent, AuditTarget
@@ -486,10 +487,11 @@ def test_reading_the_trail_is_for_the_direction_only(
         audit_log.events(services, agent, AuditFilter())
 
 
-def test_parse_day_speaks_french() -> None:
-    assert audit_log.parse_day(" 3/9/2026 ") == dt.date(2026, 9, 3)
+def test_filter_dates_speak_french() -> None:
+    """The screen reads its « du »/« au » fields with the calendar's parser."""
+    assert parse_date(" 3/9/2026 ") == dt.date(2026, 9, 3)
     with pytest.raises(InvalidInput, match=r"du « 31/02/2026 » invalide : attendu JJ/MM/AAAA"):
-        audit_log.parse_day("31/02/2026", "du")
+        parse_date("31/02/2026", "du")
 
 
 def test_sessions_do_not_leak_between_backends_helpers(services: Services) -> None:

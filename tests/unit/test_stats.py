@@ -52,17 +52,12 @@ from educonnect_tui.domain.model.enums import (
 )
 from educonnect_tui.domain.model.errors import PermissionDenied
 from educonnect_tui.domain.model.tables import Account, AuditEvent
-from educonnect_tui.domain.reports import figures as stats_module
-from educonnect_tui.domain.reports.figures import (
-    ClassSort,
-    bar,
-    column_chart,
-    pass_culture_window,
-    school_stats,
-    sort_classes,
-    sparkline,
-)
+from educonnect_tui.domain.reports.charts import bar, column_chart, sparkline
+from educonnect_tui.domain.reports.class_figures import ClassSort, sort_classes
+from educonnect_tui.domain.reports.figures import school_stats
+from educonnect_tui.domain.reports.pass_culture import pass_culture_window
 from educonnect_tui.domain.reports.stats_pdf import export_stats, stats_csv, stats_pdf
+from educonnect_tui.domain.reports.stats_text import class_rows, summary_rows
 from educonnect_tui.domain.store.services import Services
 from tests import factories
 from tests.conftest import FakeClock
@@ -176,7 +171,7 @@ def test_school_figures_counted_by_hand(services: Services, school: Fixture) -> 
     }
     assert s.blocked == {AccountKind.PUPIL: 1, AccountKind.GUARDIAN: 1}
     assert s.expiring_soon == {AccountKind.PUPIL: 1, AccountKind.GUARDIAN: 1}
-    rows = {(r[0], r[1]): r[2:] for r in s.summary_rows()}
+    rows = {(r[0], r[1]): r[2:] for r in summary_rows(s)}
     assert rows[("Élèves", "taux d'activation")] == ["4", "57,1 %"]
     assert rows[("Élèves", "notifié, non activé")] == ["2", "25,0 %"]
     assert rows[("Représentants", "activés par FranceConnect")] == ["1", "33,3 %"]
@@ -205,7 +200,7 @@ def test_class_rows_counted_by_hand_and_sorted(services: Services, school: Fixtu
     assert e1.guardians.total == 4 and e1.guardians.rate == 0.5
     assert e2.guardians.by_state == {AccountState.ACTIVATED: 2, AccountState.DEACTIVATED: 1}
     assert e2.guardians.rate == 1.0
-    assert s.class_rows()[1] == ["3E2", "4", "0", "1", "2", "1", "66,7 %",
+    assert class_rows(s)[1] == ["3E2", "4", "0", "1", "2", "1", "66,7 %",
                                  "3", "0", "0", "2", "1", "100,0 %"]  # fmt: skip
 
     def names(key: ClassSort, descending: bool = False) -> list[str]:
@@ -231,22 +226,6 @@ def test_activations_per_day(services: Services, school: Fixture) -> None:
     }
     assert activity.total == 6
     assert activity.peak is not None and activity.peak.day == D(2026, 11, 10)
-
-
-def test_days_follow_the_local_offset(
-    services: Services, school: Fixture, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """At UTC+1 an activation at 23:30 UTC belongs to the next day, on both backends."""
-    with services.sessions() as session, session.begin():
-        account = session.get_one(Account, school.ids["bernard"])
-        account.activated_at = _at(14, 11, 23) + dt.timedelta(minutes=30)
-    monkeypatch.setattr(stats_module, "local_offset", lambda now: dt.timedelta(hours=1))
-    busy = {
-        d.day: d.pupils
-        for d in school_stats(services, factories.operator(services, UAI)).activity.days
-        if d.pupils
-    }
-    assert busy == {D(2026, 11, 15): 1, D(2026, 11, 10): 1, D(2026, 11, 16): 1}
 
 
 def test_pass_culture_boundaries(services: Services, school: Fixture) -> None:

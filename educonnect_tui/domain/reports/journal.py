@@ -13,16 +13,16 @@ operator does, so they take no caller.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import ColumnElement, and_, exists, func, or_, select
 
 from ..access.caller import Caller
 from ..access.permissions import Action, require
 from ..documents.files import stage_file
+from ..model.calendar import SchoolTime, date_text
 from ..model.errors import InvalidInput
 from ..model.tables import Account, AuditEvent, AuditTarget, Staff, staff_establishment
 from ..store import audit
@@ -57,28 +57,6 @@ _DETAIL_NAMES = {
 _SKIPPED_DETAILS = {"by_division"}
 
 
-def _local_zone() -> dt.tzinfo:
-    try:
-        return ZoneInfo("Europe/Paris")
-    except ZoneInfoNotFoundError:  # a system without tz data
-        return dt.UTC
-
-
-def parse_day(text: str, label: str = "date") -> dt.date:
-    """``JJ/MM/AAAA`` as typed by staff; a French ``InvalidInput`` naming the field if not."""
-    try:
-        return dt.datetime.strptime(text.strip(), "%d/%m/%Y").date()
-    except ValueError:
-        raise InvalidInput(
-            f"{label} « {text.strip()[:20]} » invalide : attendu JJ/MM/AAAA (une date qui existe)."
-        ) from None
-
-
-def day_start(day: dt.date) -> dt.datetime:
-    """Midnight of a French day, as an aware instant: staff think in local days."""
-    return dt.datetime.combine(day, dt.time(), tzinfo=_local_zone())
-
-
 @dataclass(frozen=True)
 class AuditFilter:
     """What the staff asked for; every field optional. ``until`` includes that day."""
@@ -98,8 +76,8 @@ class AuditFilter:
             "qui": self.actor,
             "action": self.action,
             "compte": self.account_login,
-            "du": self.since.strftime("%d/%m/%Y") if self.since else None,
-            "au": self.until.strftime("%d/%m/%Y") if self.until else None,
+            "du": date_text(self.since) if self.since else None,
+            "au": date_text(self.until) if self.until else None,
         }
         return {k: v for k, v in out.items() if v}
 
@@ -115,11 +93,13 @@ class AuditRow:
     target_count: int
     target_logins: tuple[str, ...]  # at most SHOWN_LOGINS, in login order
     details: str  # short French summary, never a secret
+    # The school's zone: the trail is read in its time, whatever the server's.
+    time: SchoolTime = field(default_factory=SchoolTime.named, compare=False, repr=False)
 
     @property
     def local_time(self) -> str:
-        """``16/11/2026 10:30``, French local time: compact for a table column."""
-        return f"{self.at.astimezone(_local_zone()):%d/%m/%Y %H:%M}"
+        """``16/11/2026 10:30``, the school's time: compact for a table column."""
+        return self.time.short(self.at)
 
     @property
     def targets_label(self) -> str:
@@ -168,7 +148,10 @@ def _check(services: Services, caller: Caller) -> None:
     require(services, caller, Action.VIEW_AUDIT)
 
 
-def _where(establishment_id: int | None, wanted: AuditFilter) -> list[ColumnElement[bool]]:
+def _where(
+    establishment_id: int | None, wanted: AuditFilter, time: SchoolTime
+) -> list[ColumnElement[bool]]:
+    """``since`` and ``until`` are the school's days: they start at its midnight."""
     conditions: list[ColumnElement[bool]] = []
     if establishment_id is not None:
         # The school's events, and the sign-ins of its staff made before choosing a
@@ -205,9 +188,11 @@ def _where(establishment_id: int | None, wanted: AuditFilter) -> list[ColumnElem
             )
         )
     if wanted.since:
-        conditions.append(AuditEvent.occurred_at >= day_start(wanted.since))
+        conditions.append(AuditEvent.occurred_at >= time.day_start(wanted.since))
     if wanted.until:
-        conditions.append(AuditEvent.occurred_at < day_start(wanted.until + dt.timedelta(days=1)))
+        conditions.append(
+            AuditEvent.occurred_at < time.day_start(wanted.until + dt.timedelta(days=1))
+        )
     return conditions
 
 
@@ -223,7 +208,11 @@ def count_everywhere(services: Services, wanted: AuditFilter) -> int:
 
 
 def _count(services: Services, establishment_id: int | None, wanted: AuditFilter) -> int:
-    query = select(func.count()).select_from(AuditEvent).where(*_where(establishment_id, wanted))
+    query = (
+        select(func.count())
+        .select_from(AuditEvent)
+        .where(*_where(establishment_id, wanted, services.time))
+    )
     with services.sessions() as session:
         return int(session.scalar(query) or 0)
 
@@ -258,7 +247,7 @@ def _events(
     """Newest first, by id: the chain's own order."""
     page = (
         select(AuditEvent)
-        .where(*_where(establishment_id, wanted))
+        .where(*_where(establishment_id, wanted, services.time))
         .order_by(AuditEvent.id.desc())
         .offset(max(offset, 0))
         .limit(max(limit, 0))
@@ -305,6 +294,7 @@ def _events(
                 target_count=counts.get(e.id, 0),
                 target_logins=tuple(logins.get(e.id, ())),
                 details=summarize(e.details or {}),
+                time=services.time,
             )
             for e in found
         ]

@@ -23,7 +23,9 @@ from ..model.enums import AccountKind, AccountState, ActivationMethod
 from ..model.errors import DocumentError
 from ..store import audit
 from ..store.services import Services
-from .figures import ClassStats, SchoolStats, csv_rows, day, pct
+from .class_figures import ClassStats
+from .figures import SchoolStats, day, pct
+from .stats_text import csv_rows
 
 if TYPE_CHECKING:
     from fpdf import FPDF
@@ -58,7 +60,7 @@ class ExportResult:
 
 
 def default_paths(services: Services, stats: SchoolStats) -> tuple[Path, Path]:
-    stamp = stats.at.astimezone().strftime("%Y-%m-%d_%H%M%S")
+    stamp = stats.time.stamp(stats.at)
     stem = services.settings.output_dir / FOLDER / f"statistiques_{stats.uai}_{stamp}"
     return stem.with_suffix(".csv"), stem.with_suffix(".pdf")
 
@@ -187,7 +189,7 @@ class _Page:
         self.text(
             MARGIN,
             27,
-            f"{s.name} — UAI {s.uai} — le {s.at.astimezone():%d/%m/%Y à %H:%M}",
+            f"{s.name} — UAI {s.uai} — le {s.time.date_time(s.at)}",
             10,
             color=GREY,
             max_width=WIDTH,
