@@ -15,8 +15,9 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 # First, as in the real process (the command imports the package before Textual): the
 # package sets the collector's thresholds for the start-up.
@@ -25,6 +26,9 @@ import educonnect_tui  # noqa: F401
 # isort: split
 from textual.app import App, ComposeResult
 from textual.pilot import Pilot
+
+if TYPE_CHECKING:  # imported at run time inside the probes, after the clock has started
+    from educonnect_tui.widgets.account_table import AccountTable
 
 WAIT_STEP = 0.002
 
@@ -42,7 +46,7 @@ def _emit(**values: Any) -> None:
     print(json.dumps(values), flush=True)
 
 
-async def _until(pilot: Pilot[Any], condition: Any, timeout: float = 60.0) -> None:
+async def _until(pilot: Pilot[Any], condition: Callable[[], bool], timeout: float = 60.0) -> None:
     deadline = time.perf_counter() + timeout
     while not condition():
         if time.perf_counter() > deadline:
@@ -187,7 +191,7 @@ def _shown(app: App[Any], selector: str) -> bool:
     tables = app.screen.query(selector)
     if not tables:
         return False
-    table: Any = tables.first()
+    table = cast("AccountTable", tables.first())
     return bool(table.total is not None and table.painted_generation == table._generation)
 
 
@@ -231,8 +235,9 @@ def datatable(url: str, uai: str, limit: int) -> None:
     asyncio.run(run())
 
 
-def main() -> None:
-    what, url, uai, *rest = sys.argv[1:]
+def main(argv: Sequence[str] | None = None) -> None:
+    """``home|start URL UAI LOGIN COUNT`` or ``datatable URL UAI LIMIT``."""
+    what, url, uai, *rest = sys.argv[1:] if argv is None else argv
     if what in ("home", "start"):
         home(url, uai, rest[0], int(rest[1]), start_only=what == "start")
     else:

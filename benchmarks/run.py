@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import compileall
+import functools
 import json
 import os
 import platform
@@ -23,18 +24,21 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 VENV_PYTHON = ROOT / ".venv" / "bin" / "python"
 
-if __name__ == "__main__" and Path(sys.prefix).resolve() != (ROOT / ".venv").resolve():
-    # From a fresh clone: set up the project's environment, then run inside it.
-    subprocess.run([sys.executable, str(ROOT / "dev.py"), "setup"], check=True, cwd=ROOT)
-    os.execv(str(VENV_PYTHON), [str(VENV_PYTHON), *sys.argv])
-
-sys.path.insert(0, str(ROOT))
+if __name__ == "__main__":
+    if Path(sys.prefix).resolve() != (ROOT / ".venv").resolve():
+        # From a fresh clone: set up the project's environment, then run inside it.
+        subprocess.run([sys.executable, str(ROOT / "dev.py"), "setup"], check=True, cwd=ROOT)
+        os.execv(str(VENV_PYTHON), [str(VENV_PYTHON), *sys.argv])
+    # As a script, Python puts benchmarks/ on the path; imported as benchmarks.run, the
+    # root already is.
+    sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import create_engine, select, text  # noqa: E402
 from tabulate import tabulate  # noqa: E402
@@ -150,7 +154,7 @@ def _queries(services: Services, count: int) -> list[str]:
     return out
 
 
-def _timed(function: Any) -> float:
+def _timed(function: Callable[[], object]) -> float:
     started = time.perf_counter()
     function()
     return (time.perf_counter() - started) * 1000
@@ -205,7 +209,7 @@ def measure(backend: str, scale: float, rebuild: bool) -> dict[str, Any]:
     # 3. Search over the whole académie.
     queries = _queries(services, 200)
     directory.search(services, "martin")  # warm the connection
-    times = [_timed(lambda q=q: directory.search(services, q)) for q in queries]
+    times = [_timed(functools.partial(directory.search, services, q)) for q in queries]
     out["search_median_ms"] = statistics.median(times)
     out["search_p95_ms"] = _p95(times)
     out["search_queries"] = len(times)
@@ -278,14 +282,34 @@ def verdicts(result: dict[str, Any]) -> list[list[str]]:
     ]  # fmt: skip
 
 
-def main() -> int:
+def summary(result: dict[str, Any], table: list[list[str]]) -> str:
+    """The dataset in one line, then the verdicts as a text table."""
+    info = result["dataset"]
+    heading = (
+        f"{result['backend']} — {info['schools']} établissements, {info['accounts']:,} comptes "
+        f"({info['pupils']:,} élèves, {info['guardians']:,} responsables), "
+        f"construits en {info['seconds']:.0f} s".replace(",", " ")
+    )
+    table_text = tabulate(table, headers=["mesure", "valeur", "référence / cible", "verdict"])
+    return f"{heading}\n{table_text}"
+
+
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--backend", choices=["sqlite", "postgresql", "both"], default="sqlite")
     parser.add_argument("--scale", type=float, default=1.0)
     parser.add_argument("--rebuild", action="store_true")
     parser.add_argument("--output", type=Path, default=ROOT / "bench.json")
-    args = parser.parse_args()
-    backends = ["sqlite", "postgresql"] if args.backend == "both" else [args.backend]
+    return parser.parse_args(argv)
+
+
+def backends_of(choice: str) -> list[str]:
+    return ["sqlite", "postgresql"] if choice == "both" else [choice]
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    backends = backends_of(args.backend)
     # An installed package has its bytecode (pip compiles it); an editable checkout has it
     # only if Python could write it (not under PYTHONDONTWRITEBYTECODE): start-up would then
     # pay for compiling every module.
@@ -306,13 +330,7 @@ def main() -> int:
         table = verdicts(result)
         report["results"].append(result | {"verdicts": table})
         failed |= any(line[3] == "FAIL" for line in table)
-        info = result["dataset"]
-        print(
-            f"\n{backend} — {info['schools']} établissements, {info['accounts']:,} comptes "
-            f"({info['pupils']:,} élèves, {info['guardians']:,} responsables), "
-            f"construits en {info['seconds']:.0f} s".replace(",", " ")
-        )
-        print(tabulate(table, headers=["mesure", "valeur", "référence / cible", "verdict"]))
+        print(f"\n{summary(result, table)}")
     args.output.write_text(json.dumps(report, ensure_ascii=False, indent=2, default=str))
     print(f"\nJSON : {args.output}")
     return 1 if failed else 0

@@ -19,6 +19,7 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
+from educonnect_tui import cli
 from educonnect_tui.app import EduConnectApp, create_app
 from educonnect_tui.demo import college as demo
 from educonnect_tui.domain.model.tables import Base
@@ -26,6 +27,7 @@ from educonnect_tui.domain.store import db
 from educonnect_tui.domain.store.audit import Actor
 from educonnect_tui.domain.store.services import Services
 from educonnect_tui.domain.store.settings import HashParams, Settings
+from tests.helpers import RunCli
 
 POSTGRES_URL = os.environ.get(
     "EDUCONNECT_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -149,6 +151,37 @@ def services(settings: Settings, clock: FakeClock) -> Iterator[Services]:
     built = Services.from_settings(settings, clock=clock, hash_params=FAST_HASH)
     yield built
     built.engine.dispose()
+
+
+# -- the command line --------------------------------------------------------------------
+
+
+@pytest.fixture
+def run_cli(capsys: pytest.CaptureFixture[str]) -> RunCli:
+    """``educonnect-tui ARGS`` in this process, as (exit code, stdout, stderr).
+
+    In-process so that a call costs milliseconds, not an interpreter start; argparse's
+    errors exit through SystemExit, which becomes the code as the shell would see it.
+    """
+
+    def run(args: list[str]) -> tuple[int, str, str]:
+        try:
+            code = cli.main(args)
+        except SystemExit as exit_:
+            code = int(exit_.code or 0)
+        out, err = capsys.readouterr()
+        return code, out, err
+
+    return run
+
+
+@pytest.fixture
+def cli_env(services: Services, monkeypatch: pytest.MonkeyPatch) -> Services:
+    """The command line's environment on the test database; no config file is read, so a
+    developer's own settings cannot leak into the test."""
+    monkeypatch.setenv("EDUCONNECT_DATABASE_URL", services.settings.database_url)
+    monkeypatch.setenv("EDUCONNECT_CONFIG", "/nonexistent/config.toml")
+    return services
 
 
 # -- the demo school, deterministic, for Pilot and snapshot tests -------------------------

@@ -1,4 +1,4 @@
-"""Helpers for Pilot and snapshot tests."""
+"""Helpers shared by test modules, which never import one another."""
 
 from __future__ import annotations
 
@@ -10,6 +10,9 @@ from typing import Any, ParamSpec
 from textual.pilot import Pilot
 
 P = ParamSpec("P")
+
+RunCli = Callable[[list[str]], tuple[int, str, str]]
+"""The ``run_cli`` fixture (tests/conftest.py): arguments to (exit code, stdout, stderr)."""
 
 
 def sync(test: Callable[P, Coroutine[object, object, None]]) -> Callable[P, None]:

@@ -8,11 +8,9 @@ these tests check what the screens show and where the focus goes.
 from __future__ import annotations
 
 import asyncio
-import functools
 import ipaddress
-from collections.abc import Callable, Coroutine, Iterator
+from collections.abc import Iterator
 from pathlib import Path
-from typing import ParamSpec
 
 import pyotp
 import pytest
@@ -34,19 +32,7 @@ from educonnect_tui.screens.login import LoginScreen
 from educonnect_tui.screens.school_picker import SchoolPickerScreen
 from tests import factories
 from tests.conftest import FAST_HASH, FakeClock
-
-P = ParamSpec("P")
-
-
-def _sync(test: Callable[P, Coroutine[object, object, None]]) -> Callable[P, None]:
-    """Run an async Pilot test without an async pytest plugin (none is installed)."""
-
-    @functools.wraps(test)
-    def run(*args: P.args, **kwargs: P.kwargs) -> None:
-        asyncio.run(test(*args, **kwargs))
-
-    return run
-
+from tests.helpers import sync
 
 OUTSIDE = Connection(address="203.0.113.5", via_ssh=True)
 SECOND_SCHOOL = ("0941876D", "École élémentaire Joliot-Curie")
@@ -123,7 +109,7 @@ def _error(app: EduConnectApp) -> str:
     return str(app.screen.query_one("#login-error", Label).content)
 
 
-@_sync
+@sync
 async def test_outside_the_admin_network_the_code_is_asked_and_said(outside: Services) -> None:
     app = create_app(outside, connection=OUTSIDE)
     async with app.run_test(size=(80, 24)) as pilot:
@@ -143,7 +129,7 @@ async def test_outside_the_admin_network_the_code_is_asked_and_said(outside: Ser
         assert code.value == "1234"
 
 
-@_sync
+@sync
 async def test_from_the_admin_network_there_is_no_code_field(
     inside: Services, login_clock: FakeClock
 ) -> None:
@@ -160,7 +146,7 @@ async def test_from_the_admin_network_there_is_no_code_field(
         assert app.screen.signed_in.network_mode.label == "réseau administratif"
 
 
-@_sync
+@sync
 async def test_right_credentials_and_code_reach_the_home_page(
     outside: Services, login_clock: FakeClock
 ) -> None:
@@ -175,7 +161,7 @@ async def test_right_credentials_and_code_reach_the_home_page(
         assert not any(isinstance(s, LoginScreen) for s in app.screen_stack)
 
 
-@_sync
+@sync
 async def test_keys_typed_ahead_land_in_the_right_fields(
     outside: Services, login_clock: FakeClock
 ) -> None:
@@ -202,7 +188,7 @@ def _key_name(character: str) -> str:
     return _character_to_key(character)
 
 
-@_sync
+@sync
 async def test_wrong_password_shows_the_generic_message_and_clears_the_secrets(
     outside: Services, login_clock: FakeClock
 ) -> None:
@@ -219,7 +205,7 @@ async def test_wrong_password_shows_the_generic_message_and_clears_the_secrets(
         assert app.focused is _field(app, "password")
 
 
-@_sync
+@sync
 async def test_an_empty_field_is_pointed_at_without_an_attempt(outside: Services) -> None:
     app = create_app(outside, connection=OUTSIDE)
     async with app.run_test(size=(80, 24)) as pilot:
@@ -230,7 +216,7 @@ async def test_an_empty_field_is_pointed_at_without_an_attempt(outside: Services
         assert app.focused is _field(app, "password")
 
 
-@_sync
+@sync
 async def test_five_failures_block_the_account_and_show_the_wait(
     outside: Services, login_clock: FakeClock
 ) -> None:
@@ -254,7 +240,7 @@ async def test_five_failures_block_the_account_and_show_the_wait(
         assert "Compte bloqué" in _error(app)
 
 
-@_sync
+@sync
 async def test_several_schools_pick_one_then_its_home_page(
     outside: Services, login_clock: FakeClock
 ) -> None:
@@ -279,7 +265,7 @@ async def test_several_schools_pick_one_then_its_home_page(
         assert school.uai == SECOND_SCHOOL[0]
 
 
-@_sync
+@sync
 async def test_escape_from_the_picker_goes_back_to_an_empty_login(
     outside: Services, login_clock: FakeClock
 ) -> None:
@@ -296,7 +282,7 @@ async def test_escape_from_the_picker_goes_back_to_an_empty_login(
         assert [_field(app, n).value for n in ("identifier", "password", "code")] == ["", "", ""]
 
 
-@_sync
+@sync
 async def test_q_and_question_mark_are_typed_in_a_field_ctrl_c_quits(outside: Services) -> None:
     app = create_app(outside, connection=OUTSIDE)
     async with app.run_test(size=(80, 24)) as pilot:
@@ -310,7 +296,7 @@ async def test_q_and_question_mark_are_typed_in_a_field_ctrl_c_quits(outside: Se
         assert app.return_code == 0
 
 
-@_sync
+@sync
 async def test_help_lists_every_key_with_its_id_and_closes(
     outside: Services, login_clock: FakeClock
 ) -> None:
@@ -345,7 +331,7 @@ async def test_help_lists_every_key_with_its_id_and_closes(
         assert app.return_code is None
 
 
-@_sync
+@sync
 async def test_palette_lists_the_screen_actions_in_french_and_runs_one(
     outside: Services, login_clock: FakeClock
 ) -> None:

@@ -4,7 +4,6 @@ at 80×24 and 120×40, on the deterministic demo with a fixed password."""
 from __future__ import annotations
 
 import pytest
-from textual.widgets import Input
 
 from educonnect_tui.app import create_app
 from educonnect_tui.demo import college as demo
@@ -26,8 +25,6 @@ def _agent_app(services: Services):  # type: ignore[no-untyped-def]
 
 async def _search(pilot, text: str) -> None:  # type: ignore[no-untyped-def]
     await settle(pilot)
-    # A blinking cursor would make the picture depend on the instant it is taken.
-    pilot.app.screen.query_one("#helpdesk-search", Input).cursor_blink = False
     await pilot.press(*text)
     await pilot.pause(0.3)
     await settle(pilot)

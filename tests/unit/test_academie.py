@@ -12,7 +12,6 @@ import pytest
 from sqlalchemy import func, inspect, select, update
 from sqlalchemy.orm import Session
 
-from educonnect_tui.cli import main
 from educonnect_tui.demo import academie
 from educonnect_tui.demo.academie_plan import LARGEST_UAI, is_academie_uai
 from educonnect_tui.demo.college import COLLEGE_UAI, DEMO_UAIS, check_resettable, create_demo
@@ -46,6 +45,7 @@ from educonnect_tui.domain.store.search_index import token_rows
 from educonnect_tui.domain.store.services import Services
 from tests import factories
 from tests.conftest import FAST_HASH, FakeClock
+from tests.helpers import RunCli
 
 ACTOR = Actor(label="test", source_address="127.0.0.1")
 TINY = 0.002  # 3 schools, 800 pupils, ~1,200 guardians
@@ -303,19 +303,11 @@ def test_added_to_a_database_with_other_data(services: Services) -> None:
         academie.build(services, ACTOR, scale=TINY, reset=True)
 
 
-def test_command_line(
-    services: Services, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
-    monkeypatch.setenv("EDUCONNECT_DATABASE_URL", services.settings.database_url)
-    monkeypatch.setenv("EDUCONNECT_CONFIG", "/nonexistent/config.toml")
+def test_command_line(cli_env: Services, run_cli: RunCli) -> None:
+    services = cli_env
 
     def run(*args: str) -> tuple[int, str, str]:
-        try:
-            code = main(["demo", *args, "--no-open"])
-        except SystemExit as exit_:
-            code = int(exit_.code or 0)
-        out, err = capsys.readouterr()
-        return code, out, err
+        return run_cli(["demo", *args, "--no-open"])
 
     code, out, err = run("--scale", str(TINY))
     assert code == 0 and "Académie de Créteil créée" in out

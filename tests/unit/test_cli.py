@@ -10,31 +10,14 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from educonnect_tui.cli import main
 from educonnect_tui.domain.model.enums import AccountState
 from educonnect_tui.domain.model.tables import Account
 from educonnect_tui.domain.store import db
 from educonnect_tui.domain.store.services import Services
 from tests import factories
+from tests.helpers import RunCli
 
 UAI = factories.DEFAULT_UAI
-
-
-@pytest.fixture
-def env(services: Services, monkeypatch: pytest.MonkeyPatch) -> Services:
-    """Point the CLI at the test database, with cheap hashing."""
-    monkeypatch.setenv("EDUCONNECT_DATABASE_URL", services.settings.database_url)
-    monkeypatch.setenv("EDUCONNECT_CONFIG", "/nonexistent/config.toml")
-    return services
-
-
-def run(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    try:
-        code = main(args)
-    except SystemExit as exit_:
-        code = int(exit_.code or 0)
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def _one_line_french_error(code: int, err: str, fragment: str) -> None:
@@ -78,49 +61,47 @@ def _one_line_french_error(code: int, err: str, fragment: str) -> None:
     ],
 )
 def test_bad_input_gives_one_french_line_and_exit_2(
-    env: Services, capsys: pytest.CaptureFixture[str], args: list[str], fragment: str
+    cli_env: Services, run_cli: RunCli, args: list[str], fragment: str
 ) -> None:
-    with env.sessions() as session, session.begin():
+    with cli_env.sessions() as session, session.begin():
         factories.school(session)
-    code, _, err = run(args, capsys)
+    code, _, err = run_cli(args)
     _one_line_french_error(code, err, fragment)
 
 
 def test_bad_setting_is_reported_in_french(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    monkeypatch: pytest.MonkeyPatch, run_cli: RunCli
 ) -> None:
     monkeypatch.setenv("EDUCONNECT_ADMIN_NETWORKS", "10.0.0.0/33")
-    code, _, err = run(["stats", "--uai", UAI], capsys)
+    code, _, err = run_cli(["stats", "--uai", UAI])
     _one_line_french_error(code, err, "EDUCONNECT_ADMIN_NETWORKS")
 
 
 def test_uninitialised_database_is_explained(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, run_cli: RunCli
 ) -> None:
     monkeypatch.setenv("EDUCONNECT_DATABASE_URL", f"sqlite:///{tmp_path / 'empty.db'}")
-    code, _, err = run(["stats", "--uai", UAI], capsys)
+    code, _, err = run_cli(["stats", "--uai", UAI])
     _one_line_french_error(code, err, "db upgrade")
 
 
 def test_db_upgrade_is_idempotent(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, run_cli: RunCli
 ) -> None:
     monkeypatch.setenv("EDUCONNECT_DATABASE_URL", f"sqlite:///{tmp_path / 'new.db'}")
     for _ in range(2):
-        code, out, _ = run(["db", "upgrade"], capsys)
+        code, out, _ = run_cli(["db", "upgrade"])
         assert code == 0 and f"révision {db.HEAD_REVISION}" in out
 
 
-def test_notify_then_stats(
-    env: Services, capsys: pytest.CaptureFixture[str], tmp_path: Path
-) -> None:
-    with env.sessions() as session, session.begin():
+def test_notify_then_stats(cli_env: Services, run_cli: RunCli, tmp_path: Path) -> None:
+    with cli_env.sessions() as session, session.begin():
         school = factories.school(session)
         for i in range(3):
             factories.pupil(session, school, first_name=f"Inès{i}", division="3E1")
         factories.pupil(session, school, division="6E1")
     pdf, csv_path = tmp_path / "f.pdf", tmp_path / "f.csv"
-    code, out, err = run(
+    code, out, err = run_cli(
         [
             "notify",
             "--uai",
@@ -136,16 +117,15 @@ def test_notify_then_stats(
             "--csv",
             str(csv_path),
         ],
-        capsys,
     )
     assert code == 0, err
     assert "3 compte(s) élève(s) notifié(s)." in out and str(pdf) in out
     assert pdf.exists() and csv_path.exists()
-    with env.sessions() as session:
+    with cli_env.sessions() as session:
         states = list(session.scalars(select(Account.state).order_by(Account.id)))
     assert states.count(AccountState.NOTIFIED) == 3
 
-    code, out, _ = run(["stats", "--uai", UAI, "--format", "json"], capsys)
+    code, out, _ = run_cli(["stats", "--uai", UAI, "--format", "json"])
     data = json.loads(out)
     assert data["pupils"]["by_state"] == {
         "non_notifie": 1,
@@ -154,17 +134,17 @@ def test_notify_then_stats(
         "desactive": 0,
     }
     assert [c["division"] for c in data["classes"]] == ["6E1", "3E1"]
-    code, out, _ = run(["stats", "--uai", UAI, "--format", "csv"], capsys)
+    code, out, _ = run_cli(["stats", "--uai", UAI, "--format", "csv"])
     assert out.splitlines()[0] == "Public;Indicateur;Nombre;Part"
     assert "Élèves;notifié, non activé;3;75,0 %" in out
-    code, out, _ = run(["stats", "--uai", UAI], capsys)
+    code, out, _ = run_cli(["stats", "--uai", UAI])
     assert code == 0 and "notifié, non activé" in out and "3E1" in out
 
 
-def test_staff_add_prints_totp_uri(env: Services, capsys: pytest.CaptureFixture[str]) -> None:
-    with env.sessions() as session, session.begin():
+def test_staff_add_prints_totp_uri(cli_env: Services, run_cli: RunCli) -> None:
+    with cli_env.sessions() as session, session.begin():
         factories.school(session)
-    code, out, _ = run(
+    code, out, _ = run_cli(
         [
             "staff",
             "add",
@@ -179,12 +159,11 @@ def test_staff_add_prints_totp_uri(env: Services, capsys: pytest.CaptureFixture[
             "--title",
             "Principale",
         ],
-        capsys,
     )
     assert code == 0
     assert "Identifiant : h.martin" in out
     assert "otpauth://totp/" in out and "issuer=EduConnect%20TUI" in out
-    code, _, err = run(
+    code, _, err = run_cli(
         [
             "staff",
             "add",
@@ -199,7 +178,6 @@ def test_staff_add_prints_totp_uri(env: Services, capsys: pytest.CaptureFixture[
             "--login",
             "h.martin",
         ],
-        capsys,
     )
     _one_line_french_error(code, err, "déjà utilisé")
 
@@ -217,14 +195,14 @@ def test_no_traceback_from_a_real_process(tmp_path: Path) -> None:
 
 
 def test_activation_flows_from_the_command_line(
-    env: Services, capsys: pytest.CaptureFixture[str], tmp_path: Path
+    cli_env: Services, run_cli: RunCli, tmp_path: Path
 ) -> None:
     import csv
     import datetime as dt
 
     from educonnect_tui.domain.accounts.activation import latest_code
 
-    with env.sessions() as session, session.begin():
+    with cli_env.sessions() as session, session.begin():
         school = factories.school(session)
         child = factories.pupil(
             session,
@@ -238,7 +216,7 @@ def test_activation_flows_from_the_command_line(
     credentials = {}
     for kind in ("pupils", "guardians"):
         path = tmp_path / f"{kind}.csv"
-        code, _, err = run(
+        code, _, err = run_cli(
             [
                 "notify",
                 "--uai",
@@ -250,14 +228,13 @@ def test_activation_flows_from_the_command_line(
                 "--csv",
                 str(path),
             ],
-            capsys,
         )
         assert code == 0, err
         [row] = csv.DictReader(path.open(encoding="utf-8-sig"), delimiter=";")
         credentials[kind] = (row["Identifiant"], row["Mot de passe provisoire"])
 
     login, temp = credentials["pupils"]
-    code, _, err = run(
+    code, _, err = run_cli(
         [
             "activate",
             "pupil",
@@ -270,10 +247,9 @@ def test_activation_flows_from_the_command_line(
             "--new-password",
             "Soleil2026",
         ],
-        capsys,
     )
     _one_line_french_error(code, err, "incorrect")
-    code, out, _ = run(
+    code, out, _ = run_cli(
         [
             "activate",
             "pupil",
@@ -286,12 +262,11 @@ def test_activation_flows_from_the_command_line(
             "--new-password",
             "Soleil2026",
         ],
-        capsys,
     )
     assert code == 0 and f"Compte {login} activé." in out
 
     login, temp = credentials["guardians"]
-    code, out, _ = run(
+    code, out, _ = run_cli(
         [
             "activate",
             "guardian",
@@ -304,13 +279,12 @@ def test_activation_flows_from_the_command_line(
             "--new-password",
             "Maison2026",
         ],
-        capsys,
     )
     assert code == 0 and "anne@exemple.fr" in out
-    code_sent = latest_code(env, "anne@exemple.fr")
+    code_sent = latest_code(cli_env, "anne@exemple.fr")
     assert code_sent is not None
-    code, out, _ = run(["activate", "confirm", "--login", login, "--code", code_sent], capsys)
+    code, out, _ = run_cli(["activate", "confirm", "--login", login, "--code", code_sent])
     assert code == 0 and "identifiants provisoires" in out
-    with env.sessions() as session:
+    with cli_env.sessions() as session:
         states = set(session.scalars(select(Account.state)))
     assert states == {AccountState.ACTIVATED}

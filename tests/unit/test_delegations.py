@@ -8,7 +8,6 @@ import json
 import pytest
 from sqlalchemy import select
 
-from educonnect_tui.cli import main
 from educonnect_tui.domain.access import delegations
 from educonnect_tui.domain.access.delegations import DelegationState, school_year_end
 from educonnect_tui.domain.model.enums import Module, StaffRole
@@ -17,6 +16,7 @@ from educonnect_tui.domain.model.tables import AuditEvent, Delegation
 from educonnect_tui.domain.store.services import Services
 from tests import factories
 from tests.conftest import FakeClock
+from tests.helpers import RunCli
 
 UAI = factories.DEFAULT_UAI
 OTHER_UAI = "0750656F"
@@ -240,42 +240,25 @@ def test_agents_and_classes_for_the_form(services: Services) -> None:
 # --------------------------------------------------------------------------- command line
 
 
-@pytest.fixture
-def env(services: Services, monkeypatch: pytest.MonkeyPatch) -> Services:
-    monkeypatch.setenv("EDUCONNECT_DATABASE_URL", services.settings.database_url)
-    monkeypatch.setenv("EDUCONNECT_CONFIG", "/nonexistent/config.toml")
-    return services
-
-
-def run(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    try:
-        code = main(args)
-    except SystemExit as exit_:
-        code = int(exit_.code or 0)
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
-def test_cli_grant_list_revoke(env: Services, capsys: pytest.CaptureFixture[str]) -> None:
-    people = _setup(env)
-    code, out, err = run(
+def test_cli_grant_list_revoke(cli_env: Services, run_cli: RunCli) -> None:
+    people = _setup(cli_env)
+    code, out, err = run_cli(
         ["delegate", "grant", "--uai", UAI, "--agent", people["agent"], "--module", "depannage",
          "--class", "6E1", "--until", "30/06/2099"],
-        capsys,
     )  # fmt: skip
     assert (code, err) == (0, "")
     assert "accordée à Karim Haddad" in out and "30/06/2099" in out
-    code, out, _ = run(["delegate", "list", "--uai", UAI, "--format", "json"], capsys)
+    code, out, _ = run_cli(["delegate", "list", "--uai", UAI, "--format", "json"])
     [row] = json.loads(out)
     assert row["agent"] == people["agent"] and row["classes"] == ["6E1"]
     assert row["etat"] == "active" and row["accordee_par"] == "Hélène Martin"
-    code, out, _ = run(["delegate", "list", "--uai", UAI, "--format", "csv"], capsys)
+    code, out, _ = run_cli(["delegate", "list", "--uai", UAI, "--format", "csv"])
     assert out.splitlines()[0].startswith("N°;Agent;Module;Classes")
-    code, out, _ = run(["delegate", "revoke", "--uai", UAI, "--id", str(row["id"])], capsys)
+    code, out, _ = run_cli(["delegate", "revoke", "--uai", UAI, "--id", str(row["id"])])
     assert code == 0 and "révoquée" in out
-    code, out, _ = run(["delegate", "list", "--uai", UAI], capsys)
+    code, out, _ = run_cli(["delegate", "list", "--uai", UAI])
     assert "révoquée" in out and "Karim Haddad" in out
-    [event] = _events(env, "delegation_revoke")
+    [event] = _events(cli_env, "delegation_revoke")
     assert event.actor_id is None and event.actor_label.startswith("ligne de commande")
 
 
@@ -298,11 +281,11 @@ def test_cli_grant_list_revoke(env: Services, capsys: pytest.CaptureFixture[str]
     ],
 )  # fmt: skip
 def test_cli_bad_input_is_one_french_line_exit_2(
-    env: Services, capsys: pytest.CaptureFixture[str], args: list[str], fragment: str
+    cli_env: Services, run_cli: RunCli, args: list[str], fragment: str
 ) -> None:
-    people = _setup(env)
+    people = _setup(cli_env)
     args = [people["agent"] if a == "AGENT" else a for a in args]
-    code, _, err = run(args, capsys)
+    code, _, err = run_cli(args)
     assert code == 2
     assert err.count("\n") == 1, err
     assert err.startswith("educonnect-tui : erreur : ")
@@ -311,14 +294,14 @@ def test_cli_bad_input_is_one_french_line_exit_2(
 
 
 def test_cli_asks_who_grants_when_the_direction_is_several(
-    env: Services, capsys: pytest.CaptureFixture[str]
+    cli_env: Services, run_cli: RunCli
 ) -> None:
-    people = _setup(env)
-    deputy = factories.staff_member(env, first_name="Sandrine", last_name="Lemoine").login
+    people = _setup(cli_env)
+    deputy = factories.staff_member(cli_env, first_name="Sandrine", last_name="Lemoine").login
     base = ["delegate", "grant", "--uai", UAI, "--agent", people["agent"], "--module", "depannage"]
-    code, _, err = run(base, capsys)
+    code, _, err = run_cli(base)
     assert code == 2 and "--by" in err
-    code, out, _ = run([*base, "--by", deputy], capsys)
+    code, out, _ = run_cli([*base, "--by", deputy])
     assert code == 0
-    code, out, _ = run(["delegate", "list", "--uai", UAI, "--format", "json"], capsys)
+    code, out, _ = run_cli(["delegate", "list", "--uai", UAI, "--format", "json"])
     assert json.loads(out)[0]["accordee_par"] == "Sandrine Lemoine"

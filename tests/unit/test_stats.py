@@ -61,7 +61,7 @@ from educonnect_tui.domain.reports.stats_text import class_rows, summary_rows
 from educonnect_tui.domain.store.services import Services
 from tests import factories
 from tests.conftest import FakeClock
-from tests.unit.test_cli import run
+from tests.helpers import RunCli
 
 UAI = factories.DEFAULT_UAI
 NOW = dt.datetime(2026, 11, 16, 12, 0, tzinfo=dt.UTC)
@@ -289,14 +289,15 @@ def test_panel_figures_need_the_right(services: Services, school: Fixture) -> No
 
 
 @pytest.fixture
-def env(services: Services, monkeypatch: pytest.MonkeyPatch) -> Services:
-    """The CLI on the test database and its fixed clock (the figures depend on today)."""
+def cli_env(services: Services, monkeypatch: pytest.MonkeyPatch) -> Services:
+    """The CLI on the test's own services, for their fixed clock (the figures depend on
+    today), rather than on the database alone as tests/conftest.py's does."""
     monkeypatch.setattr(cli, "_services", lambda: services)
     return services
 
 
-def test_cli_json(env: Services, school: Fixture, capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, _ = run(["stats", "--uai", UAI, "--format", "json"], capsys)
+def test_cli_json(cli_env: Services, school: Fixture, run_cli: RunCli) -> None:
+    code, out, _ = run_cli(["stats", "--uai", UAI, "--format", "json"])
     assert code == 0
     data = json.loads(out)
     assert data["pupils"]["by_state"] == {
@@ -317,11 +318,11 @@ def test_cli_json(env: Services, school: Fixture, capsys: pytest.CaptureFixture[
 
 
 def test_cli_csv_and_table(
-    env: Services,
+    cli_env: Services,
     school: Fixture,
-    capsys: pytest.CaptureFixture[str],
+    run_cli: RunCli,
 ) -> None:
-    code, out, _ = run(["stats", "--uai", UAI, "--format", "csv"], capsys)
+    code, out, _ = run_cli(["stats", "--uai", UAI, "--format", "csv"])
     assert code == 0
     lines = out.splitlines()
     assert lines[0] == "Public;Indicateur;Nombre;Part"
@@ -329,7 +330,7 @@ def test_cli_csv_and_table(
     assert "3E2;4;0;1;2;1;66,7 %;3;0;0;2;1;100,0 %" in lines
     assert "10/11/2026;2;1;3" in lines
     assert "Carpentier;Léa;3E1;" in out
-    code, out, _ = run(["stats", "--uai", UAI], capsys)
+    code, out, _ = run_cli(["stats", "--uai", UAI])
     assert code == 0
     assert "Activations par jour, du 06/10/2026 au 16/11/2026" in out
     assert "maximum : 3 le 10/11/2026" in out
