@@ -57,14 +57,16 @@ async def _until(pilot: Pilot[Any], condition: Callable[[], bool], timeout: floa
 def home(url: str, uai: str, login: str, notify_count: int, *, start_only: bool = False) -> None:
     from sqlalchemy import select
 
+    from educonnect_tui import process
     from educonnect_tui.app import create_app
     from educonnect_tui.domain.access import sign_in as auth
+    from educonnect_tui.domain.access.caller import SchoolSession
     from educonnect_tui.domain.access.network import Connection, NetworkMode
-    from educonnect_tui.domain.accounts.notification import notify
-    from educonnect_tui.domain.accounts.selection import NOTIFIABLE_BY_DEFAULT, Selection
+    from educonnect_tui.domain.accounts.notification import NotifyRequest, notify
+    from educonnect_tui.domain.accounts.selection import Selection
     from educonnect_tui.domain.model.enums import AccountKind, AccountState, Module, PupilStatus
+    from educonnect_tui.domain.model.states import NOTIFIED_BY_DEFAULT
     from educonnect_tui.domain.model.tables import Establishment, Staff
-    from educonnect_tui.domain.store.audit import Actor
     from educonnect_tui.domain.store.services import Services
     from educonnect_tui.domain.store.settings import Settings
     from educonnect_tui.widgets.account_table import AccountTable
@@ -75,15 +77,22 @@ def home(url: str, uai: str, login: str, notify_count: int, *, start_only: bool 
         staff = session.scalar(select(Staff).where(Staff.login == login))
         school = session.scalar(select(Establishment).where(Establishment.uai == uai))
         assert staff is not None and school is not None
-        identity = auth._identity(staff)
-    signed_in = auth.SignedIn(
-        identity=identity,
-        network_mode=NetworkMode.ADMIN,
-        connection=Connection(address="10.0.0.5", via_ssh=True),
-        school=next(s for s in identity.schools if s.uai == uai),
-        module=Module.ADMINISTRATION,
+        person = auth.session_of(
+            staff,
+            connection=Connection(address="10.0.0.5", via_ssh=True),
+            module=Module.ADMINISTRATION,
+            mode=NetworkMode.ADMIN,
+        )
+    signed_in = (
+        person
+        if isinstance(person, SchoolSession)
+        else person.at(next(s for s in person.identity.schools if s.uai == uai))
     )
-    app = create_app(services, signed_in=signed_in)
+    # As the entry point opens the TUI (app.run_app), so that start-up is measured alike.
+    process.for_interface()
+    app = create_app(
+        services, signed_in=signed_in, after_first_paint=process.freeze_start_up_objects
+    )
 
     async def run() -> None:
         async with app.run_test(size=(120, 40)) as pilot:
@@ -119,7 +128,7 @@ def home(url: str, uai: str, login: str, notify_count: int, *, start_only: bool 
                         select(Account.id)
                         .join(Pupil, Pupil.id == Account.pupil_id)
                         .where(Pupil.establishment_id == school.id)
-                        .where(Account.state.in_(NOTIFIABLE_BY_DEFAULT))
+                        .where(Account.state.in_(NOTIFIED_BY_DEFAULT))
                         .where(Pupil.status == PupilStatus.ENROLLED)
                         .order_by(Account.id)
                         .limit(notify_count)
@@ -130,16 +139,13 @@ def home(url: str, uai: str, login: str, notify_count: int, *, start_only: bool 
 
             def job() -> None:
                 started = time.perf_counter()
-                result = notify(
-                    services,
-                    Actor.command_line(),
-                    uai,
+                request = NotifyRequest(
                     AccountKind.PUPIL,
-                    Selection(account_ids=tuple(ids), states=NOTIFIABLE_BY_DEFAULT),
+                    Selection(account_ids=tuple(ids), states=NOTIFIED_BY_DEFAULT),
                     pdf_path=folder / "eleves.pdf",
                     csv_path=folder / "eleves.csv",
-                    signed_in=signed_in,
                 )
+                result = notify(services, signed_in, request)
                 outcome["seconds"] = time.perf_counter() - started
                 outcome["accounts"] = result.count
 

@@ -45,6 +45,7 @@ from tabulate import tabulate  # noqa: E402
 
 from educonnect_tui.demo import academie  # noqa: E402
 from educonnect_tui.domain.access import passwords  # noqa: E402
+from educonnect_tui.domain.access.caller import Operator  # noqa: E402
 from educonnect_tui.domain.accounts import directory  # noqa: E402
 from educonnect_tui.domain.documents import slips  # noqa: E402
 from educonnect_tui.domain.documents.credentials import (  # noqa: E402
@@ -236,9 +237,10 @@ def measure(backend: str, scale: float, rebuild: bool) -> dict[str, Any]:
     ]
     context = DocumentContext(header, services.settings.portal_url, services.clock(), services.time)
     out["pdf_s"] = _timed(lambda: slips.pupil_documents_pdf(context, rows)) / 1000
-    stats.school_stats(services, uai)
+    head = Operator.naming(services, str(uai))
+    stats.school_stats(services, head)
     out["stats_ms"] = statistics.median(
-        _timed(lambda: stats.school_stats(services, uai)) for _ in range(5)
+        _timed(lambda: stats.school_stats(services, head)) for _ in range(5)
     )
     return out
 

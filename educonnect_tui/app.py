@@ -6,9 +6,7 @@ tests and snapshots build the app with the same factory as production (``create_
 
 from __future__ import annotations
 
-import gc
-import sys
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from functools import partial
 from importlib import resources
 from pathlib import Path
@@ -20,7 +18,7 @@ from textual.dom import DOMNode
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
-from . import keys
+from . import keys, process
 from .domain.access.caller import SchoolSession, SignedIn
 from .domain.access.network import Connection, current_connection
 from .domain.model.enums import Module
@@ -28,20 +26,6 @@ from .domain.model.errors import DomainError
 from .domain.store.services import Services
 
 CSS_FILE = Path(str(resources.files("educonnect_tui.styles") / "app.tcss"))
-
-
-def _freeze_startup_objects() -> None:
-    """Move what start-up built (modules, styles, mappers) out of the collector's sight.
-
-    Python's full collections otherwise walk those hundreds of thousands of objects every
-    few screens, a 100 ms pause that shows as a filter change answering late.
-    """
-    if gc.get_freeze_count():
-        return  # once per process: a later app (tests build hundreds) would freeze garbage
-    gc.freeze()  # no collection first: it cost ~50 ms before the first rows, to free little
-    # A screen repaint allocates thousands of short-lived objects: collect the young
-    # generation less often, the old ones much less often.
-    gc.set_threshold(10_000, 20, 100)
 
 
 class EduConnectApp(App[None]):
@@ -56,14 +40,11 @@ class EduConnectApp(App[None]):
         *,
         connection: Connection | None = None,
         signed_in: SignedIn | None = None,
+        after_first_paint: Callable[[], None] | None = None,
     ) -> None:
         super().__init__()
-        # Workers (queries, notification) share the GIL with the interface; sqlite3 gives
-        # it up around every row it steps through and waits a whole switch interval to get
-        # it back while the interface runs Python: 1 ms instead of 5 lets a first page
-        # arrive in tens of milliseconds during start-up, and a key press wait less.
-        sys.setswitchinterval(0.001)
         self.services = services
+        self.after_first_paint = after_first_paint
         self.connection = connection or current_connection()
         self.signed_in = signed_in
 
@@ -76,7 +57,8 @@ class EduConnectApp(App[None]):
             from .screens.login import LoginScreen
 
             self.push_screen(LoginScreen(self.services, self.connection))
-        self.call_after_refresh(_freeze_startup_objects)
+        if self.after_first_paint is not None:
+            self.call_after_refresh(self.after_first_paint)
 
     def enter(self, signed_in: SignedIn) -> None:
         """After sign-in: choose the school if several, then the module's first screen.
@@ -179,13 +161,18 @@ def create_app(
     *,
     connection: Connection | None = None,
     signed_in: SignedIn | None = None,
+    after_first_paint: Callable[[], None] | None = None,
 ) -> EduConnectApp:
     """The one factory: production, Pilot tests and snapshots all build the app here."""
-    return EduConnectApp(services, connection=connection, signed_in=signed_in)
+    return EduConnectApp(
+        services, connection=connection, signed_in=signed_in, after_first_paint=after_first_paint
+    )
 
 
 def run_app(services: Services) -> int:
+    """The TUI as the entry point opens it, with the process tuned for an interface."""
+    process.for_interface()
     services.upgrade()
-    app = create_app(services)
+    app = create_app(services, after_first_paint=process.freeze_start_up_objects)
     app.run()
     return 0 if app.return_code is None else int(app.return_code)

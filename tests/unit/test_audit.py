@@ -376,8 +376,6 @@ def test_cli_csv_export_leaves_no_formula_to_run(
     target = tmp_path / "journal.csv"
     args = ["audit", "list", "--uai", UAI, "--format", "csv", "--output", str(target)]
     code, _, _ = run_cli(args)
-        ["audit", "list", "--uai", UAI, "--format", "csv", "--output", str(target)]
-    )
     assert code == 0
     header, newest, *_ = csv.reader(io.StringIO(target.read_text()), delimiter=";")
     assert header[2:4] == ["Qui", "Depuis"]

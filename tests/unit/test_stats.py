@@ -39,7 +39,7 @@ import pytest
 from pypdf import PdfReader
 from sqlalchemy import select
 
-from educonnect_tui import cli
+from educonnect_tui.cli import context as cli_context
 from educonnect_tui.domain.access import delegations
 from educonnect_tui.domain.access.delegations import GrantRequest
 from educonnect_tui.domain.model.enums import (
@@ -292,7 +292,7 @@ def test_panel_figures_need_the_right(services: Services, school: Fixture) -> No
 def cli_env(services: Services, monkeypatch: pytest.MonkeyPatch) -> Services:
     """The CLI on the test's own services, for their fixed clock (the figures depend on
     today), rather than on the database alone as tests/conftest.py's does."""
-    monkeypatch.setattr(cli, "_services", lambda: services)
+    monkeypatch.setattr(cli_context, "open_services", lambda: services)
     return services
 
 

@@ -1,0 +1,212 @@
+"""Commands on a school's accounts: demo, db, import, notify, stats, search, activate."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import sys
+
+from ..domain.access.caller import Operator
+from ..domain.accounts.selection import Selection, parse_state
+from ..domain.model.enums import AccountKind
+from ..domain.store.audit import Actor
+from ..domain.store.services import Services
+from . import context
+from .arguments import fail
+from .context import require_schema
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from ..demo import college as demo
+
+    services = context.open_services()
+    services.upgrade()
+    if args.scale == "college":
+        seed = demo.DEMO_SEED if args.seed is None else args.seed
+        summary = demo.create_demo(services, Actor.command_line(), seed=seed, reset=args.reset)
+        print("\n".join(summary.lines()))
+    else:
+        print("\n".join(_build_academie(services, args)))
+    if args.no_open:
+        return 0
+    if sys.stdin.isatty():
+        # The TUI takes the whole screen: let the user note the credentials first.
+        with contextlib.suppress(EOFError):
+            input("\nNotez ces identifiants, puis appuyez sur Entrée pour ouvrir l'interface… ")
+    return open_tui(services)
+
+
+def _build_academie(services: Services, args: argparse.Namespace) -> list[str]:
+    """``demo --scale academie``: about a minute, with one progress line on stderr."""
+    from ..demo import academie
+
+    tty = sys.stderr.isatty()
+
+    def progress(message: str) -> None:
+        if tty:
+            print(f"\r\033[K{message}", end="", file=sys.stderr, flush=True)
+        else:
+            print(message, file=sys.stderr, flush=True)
+
+    seed = academie.ACADEMIE_SEED if args.seed is None else args.seed
+    try:
+        summary = academie.build(
+            services,
+            Actor.command_line(),
+            seed=seed,
+            scale=args.scale,
+            reset=args.reset,
+            progress=progress,
+        )
+    finally:
+        if tty:
+            print("\r\033[K", end="", file=sys.stderr, flush=True)
+    return summary.lines()
+
+
+def open_tui(services: Services) -> int:
+    from ..app import run_app
+
+    return run_app(services)
+
+
+def cmd_db(args: argparse.Namespace) -> int:
+    from ..domain.store import db
+
+    services = context.open_services()
+    services.upgrade()
+    print(f"Base à jour (révision {db.current_revision(services.engine)}).")
+    return 0
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    from ..domain.siecle.guardians import import_guardians
+    from ..domain.siecle.pupils import import_pupils
+
+    services = context.open_services()
+    require_schema(services)
+    run = import_pupils if args.what == "pupils" else import_guardians
+    report = run(services, Operator.naming(services, args.uai), args.file, dry_run=args.dry_run)
+    print("\n".join(report.lines()))
+    if report.errors:
+        fail(f"{len(report.errors)} ligne(s) rejetée(s) : rien n'a été importé.")
+    return 0
+
+
+def cmd_notify(args: argparse.Namespace) -> int:
+    from ..domain.accounts.notification import NotifyRequest, notify
+
+    services = context.open_services()
+    require_schema(services)
+    selection = Selection(
+        divisions=tuple(c.strip().upper() for c in args.classes),
+        states=tuple(parse_state(s) for s in args.states),
+    )
+    show = sys.stderr.isatty()
+
+    def progress(phase: str, done: int, total: int) -> None:
+        if show:
+            print(f"\r{phase} : {done}/{total}   ", end="", file=sys.stderr, flush=True)
+
+    request = NotifyRequest(args.kind, selection, pdf_path=args.pdf, csv_path=args.csv)
+    result = notify(services, Operator.naming(services, args.uai), request, progress=progress)
+    if show:
+        print(file=sys.stderr)
+    print("\n".join(result.lines()))
+    return 0
+
+
+def cmd_stats(args: argparse.Namespace) -> int:
+    from ..domain.reports.figures import school_stats
+    from ..domain.reports.stats_text import render_csv, render_table
+
+    services = context.open_services()
+    require_schema(services)
+    stats = school_stats(services, Operator.naming(services, args.uai))
+    if args.format == "json":
+        print(json.dumps(stats.as_dict(), ensure_ascii=False, indent=2))
+    elif args.format == "csv":
+        print(render_csv(stats), end="")
+    else:
+        print(render_table(stats))
+    return 0
+
+
+def cmd_search(args: argparse.Namespace) -> int:
+    from tabulate import tabulate
+
+    from ..domain.accounts import directory
+
+    services = context.open_services()
+    require_schema(services)
+    found = directory.search(services, args.text, limit=args.limit)
+    if args.format == "json":
+        rows = [
+            {
+                "compte": row.account_id,
+                "type": row.kind.value,
+                "etat": row.state.value,
+                "bloque_jusqu_a": row.blocked_until.isoformat() if row.blocked_until else None,
+                "nom": row.last_name,
+                "prenom": row.first_name,
+                "identifiant": row.login,
+                "uai": row.uai,
+                "etablissement": row.school,
+                "classe_ou_enfants": row.division,
+                "autres_etablissements": row.other_schools,
+            }
+            for row in found.rows
+        ]
+        print(json.dumps({"resultats": rows, "suite": found.more}, ensure_ascii=False, indent=2))
+        return 0
+    if not found.rows:
+        print("Aucun compte trouvé.")
+        return 0
+    table = [
+        [
+            f"{row.state.symbol} {row.state.label}"
+            + (
+                f" · bloqué jusqu'au {services.time.date_time(row.blocked_until)}"
+                if row.blocked_until
+                else ""
+            ),
+            "élève" if row.kind is AccountKind.PUPIL else "responsable",
+            " ".join(p for p in (row.civility, row.first_name, row.last_name) if p),
+            row.login,
+            f"{row.uai} {row.school}" + (f" (+{row.other_schools})" if row.other_schools else ""),
+            row.division,
+        ]
+        for row in found.rows
+    ]
+    headers = ["État", "Compte", "Nom", "Identifiant", "Établissement", "Classe / enfants"]
+    print(tabulate(table, headers=headers, disable_numparse=True))
+    if found.more:
+        print(f"Plus de {args.limit} comptes : précisez la recherche.")
+    return 0
+
+
+def cmd_activate(args: argparse.Namespace) -> int:
+    from ..domain.accounts import activation
+
+    services = context.open_services()
+    require_schema(services)
+    if args.flow == "pupil":
+        activation.activate_pupil(
+            services, args.login, args.password, args.birth_date, args.new_password
+        )
+        print(f"Compte {args.login} activé.")
+    elif args.flow == "guardian":
+        activation.start_guardian_activation(
+            services, args.login, args.password, args.email, args.new_password
+        )
+        print(f"Un code de confirmation a été envoyé à {args.email} (voir la boîte d'envoi).")
+    elif args.flow == "confirm":
+        activation.confirm_guardian_email(services, args.login, args.code)
+        print(f"Compte {args.login} activé (identifiants provisoires).")
+    else:
+        activation.activate_guardian_franceconnect(
+            services, args.login, args.last_name, args.first_name
+        )
+        print(f"Compte {args.login} activé (FranceConnect).")
+    return 0

@@ -1,0 +1,236 @@
+"""Arguments of the command line, parsed by an argparse that speaks French."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import re
+import sys
+from pathlib import Path
+from typing import NoReturn
+
+from ..domain.model.calendar import parse_date
+from ..domain.model.enums import AccountKind
+from ..domain.model.errors import InvalidInput
+
+EXIT_USAGE = 2
+
+_ARGPARSE_FRENCH: list[tuple[str, str]] = [
+    (r"the following arguments are required: (.*)", r"arguments obligatoires manquants : \1"),
+    (r"unrecognized arguments: (.*)", r"arguments non reconnus : \1"),
+    (r"argument (.*?): invalid choice: (.*?) \(choose from (.*)\)", r"\1 : choix \2 invalide (\3)"),
+    (r"argument (.*?): expected one argument", r"\1 attend une valeur"),
+    (r"argument (.*?): invalid (\w+) value: (.*)", r"\1 : valeur \3 invalide"),
+    (r"argument (.*?): not allowed with argument (.*)", r"\1 ne peut pas être utilisé avec \2"),
+    # Our own type checks already speak French: keep their message, drop "argument".
+    (r"argument (.*?): (.*)", r"\1 : \2"),
+]
+
+
+class FrenchParser(argparse.ArgumentParser):
+    """argparse that reports usage errors as one French line and exit code 2."""
+
+    def error(self, message: str) -> NoReturn:
+        for pattern, replacement in _ARGPARSE_FRENCH:
+            if re.fullmatch(pattern, message):
+                message = re.sub(pattern, replacement, message)
+                break
+        fail(f"{message} (voir « {self.prog} --help »)")
+
+
+def fail(message: str) -> NoReturn:
+    print(f"educonnect-tui : erreur : {message}", file=sys.stderr)
+    raise SystemExit(EXIT_USAGE)
+
+
+def _date(text: str) -> dt.date:
+    try:
+        return parse_date(text)
+    except InvalidInput as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
+def _kind(text: str) -> AccountKind:
+    value = text.strip().lower()
+    if value in ("pupils", "eleves", "élèves", "pupil", "eleve"):
+        return AccountKind.PUPIL
+    if value in ("guardians", "responsables", "guardian", "responsable"):
+        return AccountKind.GUARDIAN
+    raise argparse.ArgumentTypeError(f"« {text} » (pupils ou guardians)")
+
+
+def _positive(text: str) -> int:
+    if not text.strip().isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"« {text} » (un entier positif)")
+    return int(text)
+
+
+def _scale(text: str) -> str | float:
+    """``college`` (the default demo), ``academie`` (1.0) or a fraction of the académie."""
+    value = text.strip().lower().replace("é", "e").replace("è", "e")
+    if value in ("college", "academie"):
+        return value if value == "college" else 1.0
+    try:
+        fraction = float(value)
+    except ValueError:
+        fraction = 0.0
+    if not 0 < fraction <= 2:
+        raise argparse.ArgumentTypeError(
+            f"« {text} » (college, academie ou une fraction de l'académie, ex. 0.05)"
+        )
+    return fraction
+
+
+def build_parser() -> FrenchParser:
+    parser = FrenchParser(
+        prog="educonnect-tui",
+        description="Administration des comptes EduConnect, au clavier, dans le terminal.",
+    )
+    commands = parser.add_subparsers(dest="command", metavar="commande", parser_class=FrenchParser)
+
+    demo = commands.add_parser(
+        "demo", help="crée l'établissement de démonstration et ouvre l'interface"
+    )
+    demo.add_argument(
+        "--reset", action="store_true", help="vide la base et recrée la démonstration"
+    )
+    demo.add_argument(
+        "--no-open", action="store_true", help="crée et affiche sans ouvrir l'interface"
+    )
+    demo.add_argument("--seed", type=int, default=None, help="graine des données (déterministes)")
+    demo.add_argument(
+        "--scale",
+        type=_scale,
+        default="college",
+        metavar="college|academie|FRACTION",
+        help="college : un collège et une école (défaut) ; academie : 500 établissements et "
+        "un million de comptes (données de mesure) ; 0.05 : 5 %% de l'académie",
+    )
+
+    database = commands.add_parser("db", help="base de données")
+    db_commands = database.add_subparsers(
+        dest="db_command", metavar="action", required=True, parser_class=FrenchParser
+    )
+    db_commands.add_parser("upgrade", help="applique les migrations")
+
+    imp = commands.add_parser("import", help="importe un export SIECLE (CSV)")
+    imp.add_argument("what", choices=["pupils", "guardians"], help="élèves ou responsables")
+    imp.add_argument("file", type=Path, help="fichier CSV « ; »")
+    imp.add_argument("--uai", required=True)
+    imp.add_argument("--dry-run", action="store_true", help="affiche les changements sans écrire")
+
+    notify = commands.add_parser("notify", help="(re)notifie des comptes et écrit les documents")
+    notify.add_argument("--uai", required=True)
+    notify.add_argument("--kind", type=_kind, required=True, help="pupils ou guardians")
+    notify.add_argument("--class", dest="classes", action="append", default=[], metavar="CLASSE")
+    notify.add_argument(
+        "--state",
+        dest="states",
+        action="append",
+        default=[],
+        metavar="ÉTAT",
+        help="non_notifie, notifie, active (défaut : non notifiés et notifiés)",
+    )
+    notify.add_argument("--pdf", type=Path, required=True)
+    notify.add_argument("--csv", type=Path)
+
+    stats = commands.add_parser("stats", help="statistiques des comptes d'un établissement")
+    stats.add_argument("--uai", required=True)
+    stats.add_argument("--format", choices=["table", "csv", "json"], default="table")
+
+    find = commands.add_parser(
+        "search", help="cherche un compte dans toute la base (nom, prénom, identifiant)"
+    )
+    find.add_argument("text", metavar="TEXTE", help="« lefevre noe », « n.lefevre »…")
+    find.add_argument("--limit", type=_positive, default=20)
+    find.add_argument("--format", choices=["table", "json"], default="table")
+
+    staff = commands.add_parser("staff", help="personnels")
+    staff_commands = staff.add_subparsers(
+        dest="staff_command", metavar="action", required=True, parser_class=FrenchParser
+    )
+    add = staff_commands.add_parser("add", help="ajoute un personnel (affiche son secret TOTP)")
+    add.add_argument("--first-name", required=True)
+    add.add_argument("--last-name", required=True)
+    add.add_argument("--role", choices=["direction", "agent"], required=True)
+    add.add_argument("--uai", action="append", required=True, help="répétable")
+    add.add_argument("--title", default="")
+    add.add_argument("--login")
+
+    delegate = commands.add_parser("delegate", help="délégations DELEG-CE d'un établissement")
+    delegate_commands = delegate.add_subparsers(
+        dest="delegate_command", metavar="action", required=True, parser_class=FrenchParser
+    )
+    give = delegate_commands.add_parser("grant", help="accorde un module à un agent")
+    give.add_argument("--uai", required=True)
+    give.add_argument("--agent", required=True, metavar="IDENTIFIANT")
+    give.add_argument("--module", choices=["administration", "depannage"], required=True)
+    give.add_argument(
+        "--class",
+        dest="classes",
+        action="append",
+        default=[],
+        metavar="CLASSE",
+        help="répétable ; aucune : tout l'établissement",
+    )
+    give.add_argument(
+        "--until", type=_date, metavar="JJ/MM/AAAA", help="fin (défaut : 31/08 de l'année scolaire)"
+    )
+    give.add_argument(
+        "--by",
+        metavar="IDENTIFIANT",
+        help="personnel de direction qui accorde (obligatoire s'il y en a plusieurs)",
+    )
+    take = delegate_commands.add_parser("revoke", help="révoque une délégation")
+    take.add_argument("--uai", required=True)
+    take.add_argument("--id", type=int, required=True, metavar="N")
+    show = delegate_commands.add_parser("list", help="liste les délégations")
+    show.add_argument("--uai", required=True)
+    show.add_argument("--format", choices=["table", "csv", "json"], default="table")
+
+    audit_parser = commands.add_parser("audit", help="journal d'audit (chaîné, en ajout seul)")
+    audit_commands = audit_parser.add_subparsers(
+        dest="audit_command", metavar="action", required=True, parser_class=FrenchParser
+    )
+    check = audit_commands.add_parser(
+        "verify", help="vérifie la chaîne : enregistrement modifié ou supprimé"
+    )
+    check.add_argument("--format", choices=["table", "json"], default="table")
+    listing = audit_commands.add_parser(
+        "list", help="liste les événements, les plus récents d'abord"
+    )
+    listing.add_argument("--uai", help="établissement (défaut : tout le journal)")
+    listing.add_argument("--actor", metavar="IDENTIFIANT", help="qui (identifiant ou nom)")
+    listing.add_argument("--action", metavar="ACTION", help="code (notify, sign_in…) ou libellé")
+    listing.add_argument("--account", metavar="IDENTIFIANT", help="compte visé")
+    listing.add_argument("--since", type=_date, metavar="JJ/MM/AAAA")
+    listing.add_argument("--until", type=_date, metavar="JJ/MM/AAAA")
+    listing.add_argument("--format", choices=["table", "csv", "json"], default="table")
+    listing.add_argument(
+        "--output", type=Path, metavar="FICHIER", help="écrit dans un fichier (0600, audité)"
+    )
+
+    activate = commands.add_parser("activate", help="parcours d'activation (démonstrations, tests)")
+    flows = activate.add_subparsers(
+        dest="flow", metavar="parcours", required=True, parser_class=FrenchParser
+    )
+    pupil = flows.add_parser("pupil", help="élève : identifiants provisoires + date de naissance")
+    pupil.add_argument("--login", required=True)
+    pupil.add_argument("--password", required=True)
+    pupil.add_argument("--birth-date", type=_date, required=True)
+    pupil.add_argument("--new-password", required=True)
+    guardian = flows.add_parser(
+        "guardian", help="responsable : identifiants provisoires + courriel"
+    )
+    guardian.add_argument("--login", required=True)
+    guardian.add_argument("--password", required=True)
+    guardian.add_argument("--email", required=True)
+    guardian.add_argument("--new-password", required=True)
+    confirm = flows.add_parser("confirm", help="responsable : code reçu par courriel")
+    confirm.add_argument("--login", required=True)
+    confirm.add_argument("--code", required=True)
+    franceconnect = flows.add_parser("franceconnect", help="responsable : via FranceConnect")
+    franceconnect.add_argument("--login", required=True)
+    franceconnect.add_argument("--last-name", required=True)
+    franceconnect.add_argument("--first-name", required=True)
+    return parser
