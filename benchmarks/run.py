@@ -5,7 +5,7 @@
 
 Each figure is measured in this run together with what it is compared against (the
 argon2id floor measured now, Textual's DataTable loading the same kind of rows now), and
-printed with PASS/FAIL against the targets of issue 6. The dataset is built once into
+printed with PASS/FAIL against its targets (README, « Benchmarks »). The dataset is built once into
 ``.bench/`` (SQLite) or the ``educonnect_bench`` database (PostgreSQL) and reused.
 """
 

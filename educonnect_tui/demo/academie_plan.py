@@ -24,7 +24,7 @@ from ..domain.model.enums import EstablishmentType
 from ..domain.model.identifiers import uai_key
 from .academie_places import PATRONS, TOWNS
 
-# Full scale (scale = 1.0): what issue 6 asks the benchmark to be measured on.
+# Full scale (scale = 1.0): what the benchmark (benchmarks/run.py) is measured on.
 SCHOOLS = 500
 PUPILS = 400_000
 GUARDIANS = 600_000

@@ -1,4 +1,4 @@
-"""DESIGN.md §3: UAI, INE and logins, including for arbitrary Unicode names."""
+"""Identifiers: UAI, INE and logins, including for arbitrary Unicode names."""
 
 from __future__ import annotations
 

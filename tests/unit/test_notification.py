@@ -1,4 +1,4 @@
-"""(Re)notification: credentials and documents succeed or fail together (issue 2 §4)."""
+"""(Re)notification: credentials and documents succeed or fail together."""
 
 from __future__ import annotations
 

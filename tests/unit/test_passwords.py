@@ -1,4 +1,4 @@
-"""Temporary passwords (DESIGN.md §3), the new-password policy and argon2id hashing."""
+"""Temporary passwords (docs/domain.md), the new-password policy and argon2id hashing."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """Who may do what: every action × profile × module × second factor × account, on both backends.
 
-The expected outcome is written out here from the rules of issue 4 (``expected``), not
+The expected outcome is written out here from the rules in docs/domain.md (``expected``), not
 computed by the code under test; then the real services are tried (listing, detail,
 notification) and a delegation is revoked or expires in the middle of a session.
 """
@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import select
 
 from educonnect_tui.domain.access import delegations
-from educonnect_tui.domain.access.caller import SchoolRef, SchoolSession
+from educonnect_tui.domain.access.caller import Caller, SchoolRef, SchoolSession
 from educonnect_tui.domain.access.network import NetworkMode
 from educonnect_tui.domain.access.permissions import Action, Scope, require, scope_of
 from educonnect_tui.domain.accounts import notification
@@ -33,7 +33,7 @@ from tests.conftest import FakeClock
 UAI = factories.DEFAULT_UAI
 OTHER_UAI = "0750656F"
 
-# The rules, written out (issue 4): what each module allows.
+# The rules, written out (docs/domain.md, « Who may do what »): what each module allows.
 ADMINISTRATION_ACTIONS = {
     Action.VIEW_ACCOUNTS,
     Action.VIEW_DETAIL,
@@ -205,6 +205,10 @@ def build_world(services: Services) -> World:
         revoked=True,
     )
     return World(accounts=accounts, logins=logins)
+
+
+def _count(services: Services, caller: Caller, request: NotifyRequest) -> int:
+    return sum(notification.count_by_state(services, caller, request).values())
 
 
 def session_for(
@@ -430,18 +434,11 @@ def test_notify_is_refused_to_a_depannage_session(services: Services, tmp_path) 
 def test_notify_is_narrowed_to_the_delegated_classes(services: Services, tmp_path) -> None:  # type: ignore[no-untyped-def]
     world = build_world(services)
     limited = session_for(services, world, "agent_admin_6E1", Module.ADMINISTRATION, True)
-    assert (
-        notification.count_selected(
-            services, limited, NotifyRequest(AccountKind.PUPIL, Selection())
-        )
-        == 1
-    )
+    assert _count(services, limited, NotifyRequest(AccountKind.PUPIL, Selection())) == 1
     with pytest.raises(PermissionDenied, match="5E1"):
-        notification.count_selected(
-            services, limited, NotifyRequest(AccountKind.PUPIL, Selection(divisions=("5E1",)))
-        )
+        _count(services, limited, NotifyRequest(AccountKind.PUPIL, Selection(divisions=("5E1",))))
     with pytest.raises(PermissionDenied, match="hors des classes"):
-        notification.count_selected(
+        _count(
             services,
             limited,
             NotifyRequest(
@@ -459,7 +456,7 @@ def test_notify_is_narrowed_to_the_delegated_classes(services: Services, tmp_pat
     # The command line's operator sees the whole school (the
     # notified 6E1 pupil is still in the default red + yellow selection).
     assert (
-        notification.count_selected(
+        _count(
             services,
             factories.operator(services, UAI),
             NotifyRequest(AccountKind.PUPIL, Selection()),

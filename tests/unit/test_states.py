@@ -1,4 +1,4 @@
-"""The account state machine and the blocking rule (DESIGN.md §2)."""
+"""The account state machine and the blocking rule."""
 
 from __future__ import annotations
 

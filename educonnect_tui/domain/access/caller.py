@@ -24,11 +24,6 @@ from ..store.establishments import get_by_uai
 from ..store.services import Services
 from .network import Connection, NetworkMode
 
-SECOND_FACTOR_REQUIRED = (
-    "Cette opération exige la clé OTP ou une connexion depuis le réseau administratif : "
-    "reconnectez-vous au module d'administration."
-)
-
 _ROLE_LABELS = {
     StaffRole.DIRECTION: "Personnel de direction",
     StaffRole.AGENT: "Agent",
@@ -94,11 +89,6 @@ class SignedIn:
         """
         return self.module is Module.ADMINISTRATION or self.network_mode is NetworkMode.ADMIN
 
-    def require_second_factor(self) -> None:
-        """For guardians' accounts and the administration module's services."""
-        if not self.second_factor:
-            raise PermissionDenied(SECOND_FACTOR_REQUIRED)
-
     def actor(self) -> Actor:
         identity = self.identity
         return Actor(
@@ -147,9 +137,6 @@ class Operator:
     @property
     def second_factor(self) -> bool:
         return True
-
-    def require_second_factor(self) -> None:
-        """The operator owns the machine: nothing stands in for a second factor there."""
 
     def actor(self) -> Actor:
         return self.who

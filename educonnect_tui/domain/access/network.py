@@ -1,6 +1,7 @@
 """Where a TUI session comes from, and whether that is the administrative network.
 
-The school's administrative network stands in for the second factor (DESIGN.md §1):
+The school's administrative network stands in for the second factor (docs/domain.md,
+« The administrative network »):
 from inside it identifier and password suffice, from anywhere else the OTP key is
 asked. The TUI runs behind sshd, which puts the client's address in ``SSH_CONNECTION``
 (and the older ``SSH_CLIENT``); no variable means a local console.

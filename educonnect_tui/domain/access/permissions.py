@@ -1,6 +1,6 @@
 """Who may do what, decided in one place and checked by every domain service.
 
-Access rules (DESIGN.md §1, issue 4):
+Access rules (docs/domain.md, « Who may do what »):
 
 - the direction (``StaffRole.DIRECTION``) attached to the school holds the
   administration module on the whole school. It may also sign in to the dépannage
@@ -41,7 +41,12 @@ from ..model.tables import Account, Delegation, Division, Pupil, Staff
 from ..store.db import tested_not_looked_up
 from ..store.establishments import guardians_of
 from ..store.services import Services
-from .caller import SECOND_FACTOR_REQUIRED, Caller, Operator
+from .caller import Caller, Operator
+
+SECOND_FACTOR_REQUIRED = (
+    "Cette opération exige la clé OTP ou une connexion depuis le réseau administratif : "
+    "reconnectez-vous au module d'administration."
+)
 
 
 class Action(StrEnum):
@@ -135,9 +140,6 @@ class Scope:
         if action in DIRECTION_ONLY:
             return self.direction and self.module is Module.ADMINISTRATION
         return self.holds_session_module and action in MODULE_ACTIONS[self.module]
-
-    def allows_kind(self, kind: AccountKind) -> bool:
-        return kind is AccountKind.PUPIL or self.guardians
 
 
 # --------------------------------------------------------------------------- scope

@@ -1,12 +1,12 @@
 """Staff sign-in for the TUI: identifier, password, then the OTP key unless the network is enough.
 
-Access rules (DESIGN.md §1):
+Access rules (docs/domain.md, « Access rules »):
 
 - the administration module needs a second factor: a TOTP code from the OTP key, or a
   connection from the school's administrative network (``network.is_admin_network``);
 - the dépannage module needs only the agent's identifier and password;
 - guardians' accounts are never reachable without that second factor, whatever the
-  module: services guarding them call ``SignedIn.require_second_factor()``.
+  module: ``permissions.require`` refuses them without ``caller.second_factor``.
 
 Whether the person actually holds the module (their role or a DELEG-CE delegation)
 is not decided here: ``SignedIn.module`` says what they signed in for, and the

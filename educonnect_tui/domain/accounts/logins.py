@@ -66,5 +66,5 @@ def guardian_account(guardian: Guardian, allocator: LoginAllocator) -> Account:
 
 
 def refresh_search_text(account: Account, last_name: str, first_name: str) -> None:
-    """Names can change on import; the login never does (DESIGN.md §3)."""
+    """Names can change on import; the login never does (docs/domain.md, « Logins »)."""
     account.search_text = search_key(last_name, first_name, account.login)

@@ -101,11 +101,6 @@ class NotifyRequest:
     csv_path: Path | None = None
 
 
-def count_selected(services: Services, caller: Caller, request: NotifyRequest) -> int:
-    """How many accounts ``notify`` would touch: for the confirmation before doing it."""
-    return sum(count_by_state(services, caller, request).values())
-
-
 def count_by_state(
     services: Services, caller: Caller, request: NotifyRequest
 ) -> dict[AccountState, int]:

@@ -312,7 +312,7 @@ def _slip_steps(doc: Pdf, portal: str, width: float, height: float) -> tuple[flo
     return size, lines
 
 
-# Three steps, "tu" as teachers address 11-year-olds; DESIGN.md §1 (pupil activation).
+# Three steps, "tu" as teachers address 11-year-olds (pupil activation: docs/domain.md).
 _SLIP_STEPS = (
     "Va sur {portal}",
     "Saisis ton identifiant et ce mot de passe provisoire.",

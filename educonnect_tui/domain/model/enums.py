@@ -1,6 +1,6 @@
 """The closed vocabularies of the domain, with their French labels and symbols.
 
-A state is never shown by colour alone (DESIGN.md §2): every state has a word and a
+A state is never shown by colour alone (docs/domain.md, « States »): every state has a word and a
 symbol, and the colour is only a default the UI may override.
 """
 

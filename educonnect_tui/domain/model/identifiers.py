@@ -1,4 +1,4 @@
-"""Identifiers with rules (DESIGN.md §3): UAI, INE, logins and search keys."""
+"""Identifiers with rules (docs/domain.md, « Identifiers »): UAI, INE, logins and search keys."""
 
 from __future__ import annotations
 

@@ -202,11 +202,6 @@ def count(services: Services, caller: Caller, wanted: AuditFilter) -> int:
     return _count(services, caller.school.id, wanted)
 
 
-def count_everywhere(services: Services, wanted: AuditFilter) -> int:
-    """How many events of the whole trail match."""
-    return _count(services, None, wanted)
-
-
 def _count(services: Services, establishment_id: int | None, wanted: AuditFilter) -> int:
     query = (
         select(func.count())

@@ -15,7 +15,7 @@ from ..model.enums import AccountState, Level, PupilStatus
 from ..model.tables import Account, Division, Pupil
 from .counts import pupils_of
 
-# pass Culture opens from the 15th birthday to the day before the 18th (DESIGN.md §1).
+# pass Culture opens from the 15th birthday to the day before the 18th.
 PASS_CULTURE_MIN_AGE = 15
 PASS_CULTURE_MAX_AGE = 17
 # Enough for any class to chase; the count is always exact, only the list is cut.

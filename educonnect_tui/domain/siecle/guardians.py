@@ -1,7 +1,8 @@
 """Importing guardians: the school's pupils' guardians are made to match a SIECLE export.
 
 Links to pupils of other schools are left alone: one guardian account covers all of a
-guardian's children, possibly across schools (DESIGN.md §1), so a guardian dropped from
+guardian's children, possibly across schools (docs/domain.md, « Accounts and their
+kinds »), so a guardian dropped from
 this school's file is only deactivated once no child of theirs is enrolled anywhere.
 """
 
@@ -249,6 +250,6 @@ def import_guardians(
     """Make the guardians of the school's pupils match a SIECLE export.
 
     Links to pupils of other schools are left alone: one guardian account covers all of
-    a guardian's children, possibly across schools (DESIGN.md §1).
+    a guardian's children, possibly across schools (docs/domain.md, « Accounts and their kinds »).
     """
     return run(services, caller, path, GUARDIANS, GUARDIAN_COLUMNS, dry_run, _apply_guardians)
