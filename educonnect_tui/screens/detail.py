@@ -25,7 +25,7 @@ from ..domain.store.services import Services
 from ..widgets.key_bar import KeyBar
 from ..widgets.state_badge import BLOCKED_SYMBOL, state_text
 from ..widgets.worker_errors import ReportsWorkerErrors
-from .helpdesk import Target, start_reset, start_unblock
+from .account_actions import Target, start_reset, start_unblock
 from .notify import NotifyPlan, start_notify
 
 # Wide enough for the longest label; values wrap in the column beside it, so a long

@@ -1,12 +1,9 @@
 """`s`: the statistics panel — where activation stands, and which classes to chase.
 
 Thin like every screen: the figures come from ``domain.stats`` (SQL aggregates), computed
-in a worker; this screen only lays them out. It refreshes itself every few seconds so a
-colleague's notification or a pupil's activation shows up while it is open, and it
+in a worker, and ``stats_sections`` lays them out. It refreshes itself every few seconds
+so a colleague's notification or a pupil's activation shows up while it is open, and it
 repaints only when a figure changed (no flicker, the cursor stays on its class).
-
-Everything reads without colour: states carry their symbol and word, rates their
-percentage beside the bar.
 """
 
 from __future__ import annotations
@@ -25,40 +22,29 @@ from textual.worker import Worker
 
 from .. import keys
 from ..domain.access.caller import SchoolSession
-from ..domain.model.enums import AccountKind, AccountState, ActivationMethod
-from ..domain.reports.charts import bar, column_chart
 from ..domain.reports.class_figures import ClassSort, ClassStats, sort_classes
-from ..domain.reports.counts import KindStats
-from ..domain.reports.figures import SchoolStats, day, pct, school_stats
+from ..domain.reports.figures import SchoolStats, school_stats
 from ..domain.reports.stats_pdf import ExportResult, export_stats
 from ..domain.store.services import Services
 from ..widgets.key_bar import KeyBar
-from ..widgets.state_badge import BLOCKED_SYMBOL, state_text
 from ..widgets.worker_errors import ReportsWorkerErrors
+from .stats_sections import (
+    activity_text,
+    add_class_columns,
+    class_cell,
+    class_row,
+    classes_title,
+    fill_pass_table,
+    pass_culture_text,
+    pass_more_text,
+    side_text,
+    states_text,
+    title_markup,
+)
 
 REFRESH_SECONDS = 3.0
 NARROW = 110
 SORTS = tuple(ClassSort)
-STATE_HEADERS = tuple(s.symbol for s in AccountState)
-
-
-def _bar(rate: float, width: int) -> Text:
-    """A bar drawn in eighths on a dim track (the track keeps a 0 % bar visible)."""
-    drawn = bar(rate, width).rstrip()
-    text = Text(drawn, style="green")
-    text.append("░" * (width - len(drawn)), style="dim")
-    return text
-
-
-def _rate(rate: float, width: int) -> Text:
-    """The bar, then the percentage as text: the bar is never alone."""
-    text = _bar(rate, width)
-    text.append(f" {round(rate * 100):>3d} %")
-    return text
-
-
-def _count(n: int) -> Text:
-    return Text(str(n), style="dim" if n == 0 else "", justify="right")
 
 
 class StatsScreen(ReportsWorkerErrors, Screen[str | None]):
@@ -143,8 +129,8 @@ class StatsScreen(ReportsWorkerErrors, Screen[str | None]):
         with self.app.batch_update():
             self.query_one("#stats-loading").display = False
             self._show_title(stats)
-            self.query_one("#stats-states", Static).update(self._states(stats))
-            self.query_one("#stats-side", Static).update(self._side(stats))
+            self.query_one("#stats-states", Static).update(states_text(stats))
+            self.query_one("#stats-side", Static).update(side_text(stats))
             self._show_classes(stats, rebuild=first)
             self._show_activity(stats)
             self._show_pass_culture(stats)
@@ -157,70 +143,18 @@ class StatsScreen(ReportsWorkerErrors, Screen[str | None]):
     # -- sections --------------------------------------------------------------
 
     def _show_title(self, stats: SchoolStats) -> None:
-        scope = " (classes de votre délégation)" if stats.limited_to_classes else ""
-        self.query_one("#stats-title", Static).update(
-            f"[b]Statistiques[/b] · {escape(stats.name)} · {stats.uai}{scope} │ "
-            f"{stats.at_text} (en direct)"
-        )
-
-    @staticmethod
-    def _states(stats: SchoolStats) -> Text:
-        """Counts and shares by state, pupils then guardians: a word and a symbol per state."""
-        label_w = 22
-        text = Text()
-        text.append(f"{'Comptes par état':<{label_w}}", style="bold")
-        text.append(f"{'Élèves':>15}   {'Représentants':>15}\n", style="bold")
-        for state in AccountState:
-            label = state_text(state, AccountKind.PUPIL, short=False)
-            label.pad_right(label_w - label.cell_len)
-            text.append_text(label)
-            for k in (stats.pupils, stats.guardians):
-                text.append(f"{k.by_state.get(state, 0):>6} {pct(k.share(state)):>8}   ")
-            text.rstrip()
-            text.append("\n")
-        text.append(f"{'Total':<{label_w}}", style="bold")
-        text.append(f"{stats.pupils.total:>6}{'':12}{stats.guardians.total:>6}\n")
-        text.append(f"{'Taux d’activation':<{label_w}}", style="bold")
-        for k in (stats.pupils, stats.guardians):
-            text.append(f"{'':4}")
-            text.append_text(_bar(k.rate, 6))
-            text.append(f"{pct(k.rate):>8}   ", style="bold")
-        text.rstrip()
-        return text
-
-    @staticmethod
-    def _side(stats: SchoolStats) -> Text:
-        text = Text()
-        text.append("Représentants activés par\n", style="bold")
-        activated = stats.guardians.activated
-        for method in ActivationMethod:
-            n = stats.guardian_methods.get(method, 0)
-            share = pct(n / activated if activated else 0.0)
-            text.append(f"  {method.label:<26}{n:>6} {share:>8}\n")
-        blocked, expiring = stats.blocked, stats.expiring_soon
-        text.append(f"{'':28}{'Élèves':>6} {'Resp.':>8}\n", style="bold")
-        for label, figures in (
-            (f"{BLOCKED_SYMBOL} Bloqués", blocked),
-            ("Provisoires expirant ≤ 14 j", expiring),
-        ):
-            text.append(f"{label:<28}", style="bold")
-            pupils = figures.get(AccountKind.PUPIL, 0)
-            text.append(f"{pupils:>6} {figures.get(AccountKind.GUARDIAN, 0):>8}\n")
-        text.rstrip()
-        return text
+        self.query_one("#stats-title", Static).update(title_markup(stats))
 
     def _sorted_classes(self, stats: SchoolStats) -> list[ClassStats]:
         return sort_classes(stats.classes, self.sort, self.descending)
 
     def _show_classes(self, stats: SchoolStats, *, rebuild: bool) -> None:
-        arrow = "▼" if self.descending else "▲"
         self.query_one("#stats-classes-title", Static).update(
-            f"[b]Par classe[/b] · tri : {self.sort.label} {arrow}  "
-            "[dim](o trier, O inverser, Entrée : voir la classe)[/dim]"
+            classes_title(self.sort, self.descending)
         )
         table: DataTable[Text] = self.query_one("#stats-classes", DataTable)
         rows = self._sorted_classes(stats)
-        cells = {c.division: self._class_row(c) for c in rows}
+        cells = {c.division: class_row(c) for c in rows}
         order = [c.division for c in rows]
         same_rows = not rebuild and [str(k.value) for k in table.rows] == order
         if same_rows:
@@ -233,14 +167,7 @@ class StatsScreen(ReportsWorkerErrors, Screen[str | None]):
             return
         current = self._current_class()
         table.clear(columns=True)
-        narrow = self._bar_width < 12
-        table.add_column("Classe", key="c0")
-        for i, symbol in enumerate(STATE_HEADERS):
-            table.add_column(symbol, key=f"c{1 + i}")
-        table.add_column("Élèves" if narrow else "Taux élèves", key="c5")
-        for i, symbol in enumerate(STATE_HEADERS):
-            table.add_column(symbol, key=f"c{6 + i}")
-        table.add_column("Resp." if narrow else "Taux représentants", key="c10")
+        add_class_columns(table, narrow=self._bar_width < 12)
         for name, values in cells.items():
             table.add_row(
                 *(self._class_cell(i, v) for i, v in enumerate(values)), key=name, label=None
@@ -249,50 +176,11 @@ class StatsScreen(ReportsWorkerErrors, Screen[str | None]):
         if current in cells:
             table.move_cursor(row=order.index(current), animate=False, scroll=False)
 
-    def _class_row(self, c: ClassStats) -> tuple[str, ...]:
-        """Plain values, compared between refreshes so only changed cells are repainted."""
-
-        def part(k: KindStats) -> list[str]:
-            return [str(k.by_state.get(s, 0)) for s in AccountState] + [f"{k.rate:.6f}"]
-
-        return (c.division, *part(c.pupils), *part(c.guardians))
-
     def _class_cell(self, index: int, value: str) -> Text:
-        if index in (5, 10):
-            return _rate(float(value), self._bar_width)
-        if index == 0:
-            return Text(value, style="bold")
-        return _count(int(value))
+        return class_cell(index, value, self._bar_width)
 
     def _show_activity(self, stats: SchoolStats) -> None:
-        days = stats.activity.days
-        widget = self.query_one("#stats-activity", Static)
-        if not days:
-            widget.update("")
-            return
-        step = 1 if self._bar_width < 12 else 2
-        peak = stats.activity.peak
-        top = peak.total if peak else 0
-        chart = column_chart([d.total for d in days], rows=3, step=step)
-        axis = f"{top:>4} ┤"
-        lines = Text()
-        lines.append("Activations par jour", style="bold")
-        lines.append(
-            f" — {stats.activity.total} en {len(days) // 7} semaines"
-            + (f", maximum {peak.total} le {day(peak.day)}" if peak else ", aucune")
-            + "\n"
-        )
-        for i, row in enumerate(chart):
-            lines.append(axis if i == 0 else "     │", style="dim")
-            lines.append(row + "\n", style="cyan")
-        width = len(days) * step
-        axis_line = ["─"] * width
-        if peak is not None:
-            axis_line[days.index(peak) * step] = "▲"  # the busiest day, named above
-        lines.append("     └" + "".join(axis_line) + "\n", style="dim")
-        first, last = day(days[0].day)[:5], day(days[-1].day)[:5]
-        lines.append("      " + first + last.rjust(width - len(first)), style="dim")
-        widget.update(lines)
+        self.query_one("#stats-activity", Static).update(activity_text(stats, self._bar_width))
 
     def _show_pass_culture(self, stats: SchoolStats) -> None:
         pc = stats.pass_culture
@@ -302,46 +190,12 @@ class StatsScreen(ReportsWorkerErrors, Screen[str | None]):
         if pc is None:
             title.update("")
             return
-        text = Text()
-        text.append("pass Culture", style="bold")
-        text.append(
-            f" — élèves de 15 à 17 ans (nés du {day(pc.born_from)} au {day(pc.born_until)})\n"
-            f"{pc.eligible} élève(s), dont {pc.activated} avec un compte activé "
-        )
-        text.append_text(_bar(pc.rate, 6))
-        text.append(f" {pct(pc.rate)}\n")
-        if pc.not_activated:
-            text.append(
-                f"{pc.not_activated} sans compte activé : ils ne peuvent pas ouvrir leur "
-                "pass Culture.",
-                style="bold",
-            )
-        else:
-            text.append("Tous ont un compte activé.")
-        title.update(text)
+        title.update(pass_culture_text(pc))
         current = table.cursor_row
         with self.app.batch_update():
-            table.clear(columns=True)
-            for label in ("Nom", "Prénom", "Classe", "Identifiant", "État"):
-                table.add_column(label)
-            for p in pc.missing:
-                table.add_row(
-                    p.last_name,
-                    p.first_name,
-                    p.division,
-                    p.login,
-                    state_text(p.state, AccountKind.PUPIL),
-                    key=str(p.account_id),
-                )
-            if pc.missing:
-                table.move_cursor(row=min(current, len(pc.missing) - 1), scroll=False)
+            fill_pass_table(table, pc, current)
         table.display = bool(pc.missing)
-        more.update(
-            f"… et {pc.not_activated - len(pc.missing)} autre(s) : la liste complète "
-            "est dans l'export CSV (e)."
-            if pc.truncated
-            else ""
-        )
+        more.update(pass_more_text(pc))
         more.display = pc.truncated
 
     # -- following the cursor ----------------------------------------------------

@@ -16,13 +16,9 @@ from educonnect_tui.domain.accounts import helpdesk
 from educonnect_tui.domain.model.enums import AccountKind, AccountState, Module
 from educonnect_tui.domain.model.tables import Account, Staff
 from educonnect_tui.domain.store.services import Services
+from educonnect_tui.screens.account_actions import ConfirmScreen, PasswordScreen
 from educonnect_tui.screens.detail import DetailScreen
-from educonnect_tui.screens.helpdesk import (
-    AccountActionsScreen,
-    ConfirmScreen,
-    HelpdeskScreen,
-    PasswordScreen,
-)
+from educonnect_tui.screens.helpdesk import AccountActionsScreen, HelpdeskScreen
 from educonnect_tui.screens.home import HomeScreen
 from tests import factories
 from tests.helpers import settle, sync
