@@ -14,6 +14,7 @@ from educonnect_tui.domain.access import passwords, permissions
 from educonnect_tui.domain.access.network import NetworkMode
 from educonnect_tui.domain.access.sign_in import SignedIn
 from educonnect_tui.domain.accounts import activation, helpdesk
+from educonnect_tui.domain.accounts.helpdesk_search import HelpdeskRow, search
 from educonnect_tui.domain.model.enums import AccountKind, AccountState, Module, StaffRole
 from educonnect_tui.domain.model.errors import (
     AuthenticationFailed,
@@ -91,7 +92,7 @@ def _session(services: Services, login: str, module: Module = Module.DEPANNAGE) 
     return factories.signed_in(services, login, UAI, mode=mode, module=module)
 
 
-def _names(rows: list[helpdesk.HelpdeskRow]) -> set[str]:
+def _names(rows: list[HelpdeskRow]) -> set[str]:
     return {row.name for row in rows}
 
 
@@ -99,16 +100,16 @@ def test_search_by_name_first_name_login_and_class_ignoring_accents(
     services: Services, school: School
 ) -> None:
     agent = _session(services, "t.nguyen")
-    assert _names(helpdesk.search(services, agent, "lefevre")) == {"Noé Lefèvre"}
-    assert _names(helpdesk.search(services, agent, "  LÉFÈVRE noe ")) == {"Noé Lefèvre"}
-    assert _names(helpdesk.search(services, agent, "noé")) == {"Noé Lefèvre"}
-    assert _names(helpdesk.search(services, agent, school.noe_login)) == {"Noé Lefèvre"}
-    assert _names(helpdesk.search(services, agent, "3e2")) == {"Noé Lefèvre", "Léa Martin"}
-    assert _names(helpdesk.search(services, agent, "3E2 martin")) == {"Léa Martin"}
-    assert _names(helpdesk.search(services, agent, "martin")) == {"Léa Martin", "Hugo Martin"}
-    assert helpdesk.search(services, agent, "  ") == []
-    assert len(helpdesk.search(services, agent, "martin", limit=1)) == 1
-    row = helpdesk.search(services, agent, "hugo")[0]
+    assert _names(search(services, agent, "lefevre")) == {"Noé Lefèvre"}
+    assert _names(search(services, agent, "  LÉFÈVRE noe ")) == {"Noé Lefèvre"}
+    assert _names(search(services, agent, "noé")) == {"Noé Lefèvre"}
+    assert _names(search(services, agent, school.noe_login)) == {"Noé Lefèvre"}
+    assert _names(search(services, agent, "3e2")) == {"Noé Lefèvre", "Léa Martin"}
+    assert _names(search(services, agent, "3E2 martin")) == {"Léa Martin"}
+    assert _names(search(services, agent, "martin")) == {"Léa Martin", "Hugo Martin"}
+    assert search(services, agent, "  ") == []
+    assert len(search(services, agent, "martin", limit=1)) == 1
+    row = search(services, agent, "hugo")[0]
     assert (row.kind, row.state, row.division, row.blocked) == (
         AccountKind.PUPIL,
         AccountState.NOT_NOTIFIED,
@@ -119,14 +120,14 @@ def test_search_by_name_first_name_login_and_class_ignoring_accents(
 
 def test_guardians_only_from_the_administration_module(services: Services, school: School) -> None:
     agent = _session(services, "t.nguyen")
-    assert _names(helpdesk.search(services, agent, "lefevre")) == {"Noé Lefèvre"}
+    assert _names(search(services, agent, "lefevre")) == {"Noé Lefèvre"}
     principal = _session(services, "h.martin", Module.ADMINISTRATION)
-    rows = helpdesk.search(services, principal, "lefevre")
+    rows = search(services, principal, "lefevre")
     assert _names(rows) == {"Noé Lefèvre", "Mme Marie Lefèvre"}
     guardian = next(r for r in rows if r.kind is AccountKind.GUARDIAN)
     assert guardian.division == "3E2"
     # A guardian is found by their child's class too.
-    assert "Mme Marie Lefèvre" in _names(helpdesk.search(services, principal, "3e2 marie"))
+    assert "Mme Marie Lefèvre" in _names(search(services, principal, "3e2 marie"))
 
 
 def test_depannage_agent_is_refused_a_guardian_and_notifying(
@@ -148,7 +149,7 @@ def test_agent_limited_to_a_class_is_refused_other_pupils(
     services: Services, school: School
 ) -> None:
     agent = _session(services, "t.morel")
-    assert _names(helpdesk.search(services, agent, "martin")) == {"Léa Martin"}
+    assert _names(search(services, agent, "martin")) == {"Léa Martin"}
     with pytest.raises(PermissionDenied, match="hors des classes"):
         helpdesk.reset_password(services, agent, school.hugo)
     assert helpdesk.recall_login(services, agent, school.lea).startswith("l.martin")
@@ -228,7 +229,7 @@ def test_unblock_lifts_a_block_and_refuses_when_not_blocked(
         for _ in range(MAX_FAILED_ATTEMPTS):
             Lockout.record_failure(account, now)
     agent = _session(services, "t.morel")
-    row = helpdesk.search(services, agent, "lea")[0]
+    row = search(services, agent, "lea")[0]
     assert row.blocked and row.blocked_until is not None and row.blocked_until > now
 
     assert helpdesk.unblock(services, agent, school.lea) == row.blocked_until
