@@ -15,7 +15,13 @@ from educonnect_tui.domain.access.network import NetworkMode
 from educonnect_tui.domain.access.sign_in import SignedIn
 from educonnect_tui.domain.accounts import activation, helpdesk
 from educonnect_tui.domain.accounts.helpdesk_search import HelpdeskRow, search
-from educonnect_tui.domain.model.enums import AccountKind, AccountState, Module, StaffRole
+from educonnect_tui.domain.model.enums import (
+    AccountKind,
+    AccountState,
+    Module,
+    PupilStatus,
+    StaffRole,
+)
 from educonnect_tui.domain.model.errors import (
     AuthenticationFailed,
     IllegalTransition,
@@ -128,6 +134,32 @@ def test_guardians_only_from_the_administration_module(services: Services, schoo
     assert guardian.division == "3E2"
     # A guardian is found by their child's class too.
     assert "Mme Marie Lefèvre" in _names(search(services, principal, "3e2 marie"))
+
+
+def test_a_guardian_is_found_by_the_classes_of_children_enrolled_here_only(
+    services: Services, school: School
+) -> None:
+    with services.sessions() as session, session.begin():
+        establishment = session.scalars(select(Establishment).where(Establishment.uai == UAI)).one()
+        enrolled = factories.pupil(
+            session, establishment, first_name="Tom", last_name="Roux", division="5E1"
+        )
+        left = factories.pupil(
+            session,
+            establishment,
+            first_name="Zoé",
+            last_name="Roux",
+            division="4E1",
+            status=PupilStatus.LEFT,
+        )
+        factories.guardian(session, [enrolled, left], first_name="Anne", last_name="Roux")
+    principal = _session(services, "h.martin", Module.ADMINISTRATION)
+    guardian = next(
+        r for r in search(services, principal, "anne") if r.kind is AccountKind.GUARDIAN
+    )
+    assert guardian.division == "5E1"
+    assert "Mme Anne Roux" in _names(search(services, principal, "5e1 roux"))
+    assert "Mme Anne Roux" not in _names(search(services, principal, "4e1 roux"))
 
 
 def test_depannage_agent_is_refused_a_guardian_and_notifying(
