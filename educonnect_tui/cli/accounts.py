@@ -187,7 +187,7 @@ def cmd_search(args: argparse.Namespace) -> int:
 
 
 def cmd_activate(args: argparse.Namespace) -> int:
-    from ..domain.accounts import activation
+    from ..domain.accounts import activation, self_registration
 
     services = context.open_services()
     require_schema(services)
@@ -205,7 +205,7 @@ def cmd_activate(args: argparse.Namespace) -> int:
         activation.confirm_guardian_email(services, args.login, args.code)
         print(f"Compte {args.login} activé (identifiants provisoires).")
     else:
-        activation.activate_guardian_franceconnect(
+        self_registration.activate_guardian_franceconnect(
             services, args.login, args.last_name, args.first_name
         )
         print(f"Compte {args.login} activé (FranceConnect).")

@@ -24,9 +24,9 @@ from textual.widgets import Button, Label, Static
 
 from .. import keys
 from ..domain.access.caller import SchoolSession
-from ..domain.access.passwords import TEMP_PASSWORD_ALPHABET
 from ..domain.accounts import helpdesk
-from ..domain.accounts.helpdesk import HelpdeskRow, ResetResult
+from ..domain.accounts.helpdesk import ResetResult
+from ..domain.accounts.helpdesk_search import HelpdeskRow
 from ..domain.model.enums import AccountKind
 from ..domain.store.services import Services
 from ..widgets.state_badge import BLOCKED_SYMBOL
@@ -300,7 +300,6 @@ class PasswordScreen(ReportsWorkerErrors, ModalScreen[None]):
 __all__ = [
     "ALPHABET_LEGEND",
     "BLOCK_REASON",
-    "TEMP_PASSWORD_ALPHABET",
     "ActionHost",
     "ConfirmScreen",
     "PasswordScreen",

@@ -27,8 +27,8 @@ from textual.widgets.option_list import Option
 
 from .. import keys
 from ..domain.access.caller import SchoolSession
-from ..domain.accounts import helpdesk
-from ..domain.accounts.helpdesk import HelpdeskRow
+from ..domain.accounts import helpdesk, helpdesk_search
+from ..domain.accounts.helpdesk_search import HelpdeskRow
 from ..domain.model.enums import AccountKind, AccountState, Module
 from ..domain.store.services import Services
 from ..widgets.key_bar import KeyBar
@@ -184,7 +184,7 @@ class HelpdeskScreen(ReportsWorkerErrors, Screen[None]):
 
     @work(thread=True, exclusive=True, group="helpdesk-search", exit_on_error=False)
     def _search(self, text: str) -> None:
-        rows = helpdesk.search(self.services, self.signed_in, text, limit=RESULT_LIMIT)
+        rows = helpdesk_search.search(self.services, self.signed_in, text, limit=RESULT_LIMIT)
         self.app.call_from_thread(self._show, text, rows)
 
     def _show(self, text: str, rows: list[HelpdeskRow]) -> None:

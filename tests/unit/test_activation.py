@@ -10,16 +10,17 @@ from sqlalchemy import select
 
 from educonnect_tui.domain.access import passwords
 from educonnect_tui.domain.accounts.activation import (
-    CODE_EXPIRED,
-    GENERIC_FAILURE,
     TEMP_PASSWORD_EXPIRED,
-    activate_guardian_franceconnect,
     activate_pupil,
-    complete_self_registration,
     confirm_guardian_email,
-    latest_code,
     sign_in,
     start_guardian_activation,
+)
+from educonnect_tui.domain.accounts.outbox_codes import latest_code
+from educonnect_tui.domain.accounts.owner_attempts import CODE_EXPIRED, GENERIC_FAILURE
+from educonnect_tui.domain.accounts.self_registration import (
+    activate_guardian_franceconnect,
+    complete_self_registration,
     start_self_registration,
 )
 from educonnect_tui.domain.model.enums import AccountState, ActivationMethod, Channel, PupilStatus

@@ -200,7 +200,7 @@ def test_activation_flows_from_the_command_line(
     import csv
     import datetime as dt
 
-    from educonnect_tui.domain.accounts.activation import latest_code
+    from educonnect_tui.domain.accounts.outbox_codes import latest_code
 
     with cli_env.sessions() as session, session.begin():
         school = factories.school(session)

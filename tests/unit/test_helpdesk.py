@@ -14,7 +14,14 @@ from educonnect_tui.domain.access import passwords, permissions
 from educonnect_tui.domain.access.network import NetworkMode
 from educonnect_tui.domain.access.sign_in import SignedIn
 from educonnect_tui.domain.accounts import activation, helpdesk
-from educonnect_tui.domain.model.enums import AccountKind, AccountState, Module, StaffRole
+from educonnect_tui.domain.accounts.helpdesk_search import HelpdeskRow, search
+from educonnect_tui.domain.model.enums import (
+    AccountKind,
+    AccountState,
+    Module,
+    PupilStatus,
+    StaffRole,
+)
 from educonnect_tui.domain.model.errors import (
     AuthenticationFailed,
     IllegalTransition,
@@ -91,7 +98,7 @@ def _session(services: Services, login: str, module: Module = Module.DEPANNAGE) 
     return factories.signed_in(services, login, UAI, mode=mode, module=module)
 
 
-def _names(rows: list[helpdesk.HelpdeskRow]) -> set[str]:
+def _names(rows: list[HelpdeskRow]) -> set[str]:
     return {row.name for row in rows}
 
 
@@ -99,16 +106,16 @@ def test_search_by_name_first_name_login_and_class_ignoring_accents(
     services: Services, school: School
 ) -> None:
     agent = _session(services, "t.nguyen")
-    assert _names(helpdesk.search(services, agent, "lefevre")) == {"Noé Lefèvre"}
-    assert _names(helpdesk.search(services, agent, "  LÉFÈVRE noe ")) == {"Noé Lefèvre"}
-    assert _names(helpdesk.search(services, agent, "noé")) == {"Noé Lefèvre"}
-    assert _names(helpdesk.search(services, agent, school.noe_login)) == {"Noé Lefèvre"}
-    assert _names(helpdesk.search(services, agent, "3e2")) == {"Noé Lefèvre", "Léa Martin"}
-    assert _names(helpdesk.search(services, agent, "3E2 martin")) == {"Léa Martin"}
-    assert _names(helpdesk.search(services, agent, "martin")) == {"Léa Martin", "Hugo Martin"}
-    assert helpdesk.search(services, agent, "  ") == []
-    assert len(helpdesk.search(services, agent, "martin", limit=1)) == 1
-    row = helpdesk.search(services, agent, "hugo")[0]
+    assert _names(search(services, agent, "lefevre")) == {"Noé Lefèvre"}
+    assert _names(search(services, agent, "  LÉFÈVRE noe ")) == {"Noé Lefèvre"}
+    assert _names(search(services, agent, "noé")) == {"Noé Lefèvre"}
+    assert _names(search(services, agent, school.noe_login)) == {"Noé Lefèvre"}
+    assert _names(search(services, agent, "3e2")) == {"Noé Lefèvre", "Léa Martin"}
+    assert _names(search(services, agent, "3E2 martin")) == {"Léa Martin"}
+    assert _names(search(services, agent, "martin")) == {"Léa Martin", "Hugo Martin"}
+    assert search(services, agent, "  ") == []
+    assert len(search(services, agent, "martin", limit=1)) == 1
+    row = search(services, agent, "hugo")[0]
     assert (row.kind, row.state, row.division, row.blocked) == (
         AccountKind.PUPIL,
         AccountState.NOT_NOTIFIED,
@@ -119,14 +126,40 @@ def test_search_by_name_first_name_login_and_class_ignoring_accents(
 
 def test_guardians_only_from_the_administration_module(services: Services, school: School) -> None:
     agent = _session(services, "t.nguyen")
-    assert _names(helpdesk.search(services, agent, "lefevre")) == {"Noé Lefèvre"}
+    assert _names(search(services, agent, "lefevre")) == {"Noé Lefèvre"}
     principal = _session(services, "h.martin", Module.ADMINISTRATION)
-    rows = helpdesk.search(services, principal, "lefevre")
+    rows = search(services, principal, "lefevre")
     assert _names(rows) == {"Noé Lefèvre", "Mme Marie Lefèvre"}
     guardian = next(r for r in rows if r.kind is AccountKind.GUARDIAN)
     assert guardian.division == "3E2"
     # A guardian is found by their child's class too.
-    assert "Mme Marie Lefèvre" in _names(helpdesk.search(services, principal, "3e2 marie"))
+    assert "Mme Marie Lefèvre" in _names(search(services, principal, "3e2 marie"))
+
+
+def test_a_guardian_is_found_by_the_classes_of_children_enrolled_here_only(
+    services: Services, school: School
+) -> None:
+    with services.sessions() as session, session.begin():
+        establishment = session.scalars(select(Establishment).where(Establishment.uai == UAI)).one()
+        enrolled = factories.pupil(
+            session, establishment, first_name="Tom", last_name="Roux", division="5E1"
+        )
+        left = factories.pupil(
+            session,
+            establishment,
+            first_name="Zoé",
+            last_name="Roux",
+            division="4E1",
+            status=PupilStatus.LEFT,
+        )
+        factories.guardian(session, [enrolled, left], first_name="Anne", last_name="Roux")
+    principal = _session(services, "h.martin", Module.ADMINISTRATION)
+    guardian = next(
+        r for r in search(services, principal, "anne") if r.kind is AccountKind.GUARDIAN
+    )
+    assert guardian.division == "5E1"
+    assert "Mme Anne Roux" in _names(search(services, principal, "5e1 roux"))
+    assert "Mme Anne Roux" not in _names(search(services, principal, "4e1 roux"))
 
 
 def test_depannage_agent_is_refused_a_guardian_and_notifying(
@@ -148,7 +181,7 @@ def test_agent_limited_to_a_class_is_refused_other_pupils(
     services: Services, school: School
 ) -> None:
     agent = _session(services, "t.morel")
-    assert _names(helpdesk.search(services, agent, "martin")) == {"Léa Martin"}
+    assert _names(search(services, agent, "martin")) == {"Léa Martin"}
     with pytest.raises(PermissionDenied, match="hors des classes"):
         helpdesk.reset_password(services, agent, school.hugo)
     assert helpdesk.recall_login(services, agent, school.lea).startswith("l.martin")
@@ -228,7 +261,7 @@ def test_unblock_lifts_a_block_and_refuses_when_not_blocked(
         for _ in range(MAX_FAILED_ATTEMPTS):
             Lockout.record_failure(account, now)
     agent = _session(services, "t.morel")
-    row = helpdesk.search(services, agent, "lea")[0]
+    row = search(services, agent, "lea")[0]
     assert row.blocked and row.blocked_until is not None and row.blocked_until > now
 
     assert helpdesk.unblock(services, agent, school.lea) == row.blocked_until

@@ -12,7 +12,7 @@ Whether the person actually holds the module (their role or a DELEG-CE delegatio
 is not decided here: ``SignedIn.module`` says what they signed in for, and the
 module's services check the rights.
 
-Security choices, shared with ``activation.py``:
+Security choices, shared with the owners' flows (``accounts/owner_attempts.py``):
 
 - one generic French message for an unknown identifier, a wrong password and a wrong,
   missing or replayed code; the precise reason goes to the audit trail only;

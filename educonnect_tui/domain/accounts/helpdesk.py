@@ -1,7 +1,7 @@
 """Dépannage: what a helpdesk agent does while a pupil or a parent is on the phone.
 
-Find the caller's account from one search field, read them their identifier, give them a
-new temporary password, lift a block. The same functions serve the dépannage module
+Once the caller's account is found (``helpdesk_search``): read them their identifier,
+give them a new temporary password, lift a block. The same functions serve the dépannage module
 (pupils only, identifier and password sign-in) and the administration module (guardians
 too, with the second factor); ``permissions.require`` decides which, in every function,
 because hiding a key in the UI protects nothing.
@@ -25,13 +25,13 @@ import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sqlalchemy import Select, func, or_, select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from ..access import passwords
 from ..access.caller import Caller
-from ..access.permissions import Action, Scope, require
+from ..access.permissions import Action, require
 from ..documents import letters, slips
 from ..documents.credentials import (
     DocumentContext,
@@ -40,43 +40,19 @@ from ..documents.credentials import (
     SchoolHeader,
 )
 from ..documents.files import StagedFile, stage_file
-from ..model.enums import AccountKind, AccountState, PupilStatus
+from ..model.enums import AccountKind, AccountState
 from ..model.errors import ConcurrentModification, IllegalTransition, InvalidInput, NotFound
-from ..model.identifiers import search_terms
 from ..model.states import Event, Lockout, transition
-from ..model.tables import Account, Division, Establishment, Guardian, GuardianLink, Pupil
+from ..model.tables import Account, Establishment
 from ..store import audit
-from ..store.establishments import guardians_of
-from ..store.search_index import has_word_starting
 from ..store.services import Services
 from . import notification
 from .issuing import expiry, issue_temporary
 
-DEFAULT_LIMIT = 20
 CONCURRENT = (
     "Le compte a été modifié par quelqu'un d'autre pendant l'opération : "
     "rien n'a été changé, recommencez."
 )
-
-
-@dataclass(frozen=True)
-class HelpdeskRow:
-    """One search result: enough to recognise the caller and see what is wrong."""
-
-    account_id: int
-    kind: AccountKind
-    state: AccountState
-    blocked: bool
-    blocked_until: dt.datetime | None  # only while still blocked
-    civility: str
-    last_name: str
-    first_name: str
-    division: str  # pupils: their class; guardians: their children's classes here
-    login: str
-
-    @property
-    def name(self) -> str:
-        return " ".join(p for p in (self.civility, self.first_name, self.last_name) if p)
 
 
 @dataclass(frozen=True)
@@ -89,175 +65,6 @@ class ResetResult:
     temp_password: str = field(repr=False)
     expires_at: dt.datetime
     slip: Path | None = None
-
-
-# --------------------------------------------------------------------------- search
-
-
-def search(
-    services: Services, caller: Caller, text: str, *, limit: int = DEFAULT_LIMIT
-) -> list[HelpdeskRow]:
-    """Accounts where every typed word starts a word of the name, first name or login.
-
-    Words are folded (accents and case ignored, see ``search_index``); a word may instead
-    be the start of a class name, so "3e2 martin" finds the Martins of 3E2. Pupils
-    always; guardians only when the scope allows them (second factor). Each query
-    carries its LIMIT: the result is a short list, never a table.
-    """
-    school = caller.school.id
-    scope = require(services, caller, Action.VIEW_ACCOUNTS, kind=AccountKind.PUPIL)
-    terms = search_terms(text)
-    if not terms or limit <= 0:
-        return []
-    now = services.clock()
-    with services.sessions() as session:
-        found = _pupils(session, school, scope, terms, limit, now)
-        if scope.guardians:
-            found += _guardians(session, school, scope, terms, limit, now)
-    found.sort(key=lambda pair: (pair[0], pair[1].kind is AccountKind.GUARDIAN))
-    return [row for _, row in found[:limit]]
-
-
-def _pupils(
-    session: Session, school: int, scope: Scope, terms: list[str], limit: int, now: dt.datetime
-) -> list[tuple[str, HelpdeskRow]]:
-    query = (
-        select(
-            Account.search_text,
-            Account.id,
-            Account.state,
-            Account.blocked_until,
-            Pupil.last_name,
-            Pupil.first_name,
-            Division.name,
-            Account.login,
-        )
-        .join(Pupil, Pupil.id == Account.pupil_id)
-        .join(Division, Division.id == Pupil.division_id)
-        .where(Pupil.establishment_id == school, Pupil.status == PupilStatus.ENROLLED)
-    )
-    if scope.division_ids is not None:
-        query = query.where(Pupil.division_id.in_(scope.division_ids))
-    for term in terms:
-        query = query.where(
-            or_(
-                has_word_starting(term),
-                func.lower(Division.name).startswith(term, autoescape=True),
-            )
-        )
-    rows = session.execute(query.order_by(Account.search_text, Account.id).limit(limit)).all()
-    return [
-        (
-            key,
-            HelpdeskRow(
-                account_id=account_id,
-                kind=AccountKind.PUPIL,
-                state=AccountState(state),
-                blocked=_blocked(until, now),
-                blocked_until=until if _blocked(until, now) else None,
-                civility="",
-                last_name=last,
-                first_name=first,
-                division=division,
-                login=login,
-            ),
-        )
-        for key, account_id, state, until, last, first, division, login in rows
-    ]
-
-
-def _blocked(until: dt.datetime | None, now: dt.datetime) -> bool:
-    return until is not None and until > now
-
-
-def _children_here(school: int, scope: Scope) -> Select[int]:
-    """Guardian ids with an enrolled child of the school (in the scope's classes)."""
-    return guardians_of(school, division_ids=scope.division_ids)
-
-
-def _guardians(
-    session: Session, school: int, scope: Scope, terms: list[str], limit: int, now: dt.datetime
-) -> list[tuple[str, HelpdeskRow]]:
-    query = (
-        select(
-            Account.search_text,
-            Account.id,
-            Account.state,
-            Account.blocked_until,
-            Guardian.civility,
-            Guardian.last_name,
-            Guardian.first_name,
-            Account.login,
-            Guardian.id,
-        )
-        .join(Guardian, Guardian.id == Account.guardian_id)
-        .where(Account.guardian_id.in_(_children_here(school, scope)))
-    )
-    for term in terms:
-        child = aliased(Pupil)
-        division = aliased(Division)
-        in_class = (
-            select(GuardianLink.guardian_id)
-            .join(child, child.id == GuardianLink.pupil_id)
-            .join(division, division.id == child.division_id)
-            .where(
-                child.establishment_id == school,
-                child.status == PupilStatus.ENROLLED,
-                func.lower(division.name).startswith(term, autoescape=True),
-            )
-        )
-        query = query.where(
-            or_(
-                has_word_starting(term),
-                Account.guardian_id.in_(in_class),
-            )
-        )
-    rows = session.execute(query.order_by(Account.search_text, Account.id).limit(limit)).all()
-    classes = _children_classes(session, school, [r[8] for r in rows])
-    return [
-        (
-            key,
-            HelpdeskRow(
-                account_id=account_id,
-                kind=AccountKind.GUARDIAN,
-                state=AccountState(state),
-                blocked=_blocked(until, now),
-                blocked_until=until if _blocked(until, now) else None,
-                civility=civility,
-                last_name=last,
-                first_name=first,
-                division=", ".join(classes.get(guardian_id, ())),
-                login=login,
-            ),
-        )
-        for key, account_id, state, until, civility, last, first, login, guardian_id in rows
-    ]
-
-
-def _children_classes(
-    session: Session, school: int, guardian_ids: list[int]
-) -> dict[int, list[str]]:
-    if not guardian_ids:
-        return {}
-    out: dict[int, list[str]] = {}
-    query = (
-        select(GuardianLink.guardian_id, Division.name)
-        .join(Pupil, Pupil.id == GuardianLink.pupil_id)
-        .join(Division, Division.id == Pupil.division_id)
-        .where(
-            GuardianLink.guardian_id.in_(guardian_ids),
-            Pupil.establishment_id == school,
-            Pupil.status == PupilStatus.ENROLLED,
-        )
-        .order_by(GuardianLink.guardian_id, Division.name)
-        .distinct()
-    )
-    for guardian_id, name in session.execute(query):
-        out.setdefault(guardian_id, []).append(name)
-    return out
-
-
-# --------------------------------------------------------------------------- one account
 
 
 @dataclass(frozen=True)
@@ -326,8 +133,7 @@ def reset_password(
     password = passwords.generate_temporary_password()
     pdf: bytes | None = None
     if slip_path is not None:
-        if slip_path.exists() and slip_path.is_dir():
-            raise InvalidInput(f"« {slip_path} » est un dossier : indiquez un fichier PDF.")
+        _refuse_folder(slip_path)
         with services.sessions() as session:
             school = session.get_one(Establishment, school_id)
             credential = _credential(
@@ -376,6 +182,12 @@ def _undo(staged: StagedFile | None, published: Path | None) -> None:
     if published is not None:
         with contextlib.suppress(OSError):
             published.unlink()
+
+
+def _refuse_folder(path: Path) -> None:
+    """Checked before any work: the slip is written to a file the agent names."""
+    if path.exists() and path.is_dir():
+        raise InvalidInput(f"« {path} » est un dossier : indiquez un fichier PDF.")
 
 
 def _credential(
@@ -460,8 +272,7 @@ def write_slip(services: Services, caller: Caller, result: ResetResult, path: Pa
         credential = _credential(
             session, school, target, result.temp_password, services.time.today(result.expires_at)
         )
-    if path.exists() and path.is_dir():
-        raise InvalidInput(f"« {path} » est un dossier : indiquez un fichier PDF.")
+    _refuse_folder(path)
     staged = stage_file(path, _pdf(context, credential))
     try:
         return staged.publish()

@@ -1,0 +1,153 @@
+"""What every owner's attempt shares, so each flow refuses and counts the same way.
+
+Pupils and guardians activating their accounts or signing in (``activation``,
+``self_registration``) are the owners' own actions, not staff actions, so nothing here is
+audited. Security choices shared by every flow (DESIGN.md §1–2):
+
+- one generic French message for any wrong identifier, password, birth date or code,
+  so an attempt never learns which part was wrong; an unknown login costs the same
+  argon2 verification as a known one;
+- a wrong attempt on an existing account counts towards blocking and is committed
+  even though the call raises (see ``unit_of_work``);
+- an expired temporary password or code is reported as such only once the secret
+  itself was verified, because only then is the person presumed to be its owner.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import NoReturn
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
+
+from ..access import passwords
+from ..model.enums import AccountKind, AccountState, ActivationMethod
+from ..model.errors import AuthenticationFailed, ConcurrentModification, DomainError
+from ..model.states import Event, Lockout, transition
+from ..model.tables import Account
+from ..store.services import Services
+
+GENERIC_FAILURE = (
+    "Identifiant, mot de passe ou information de vérification incorrect. "
+    "Vérifiez votre saisie et réessayez."
+)
+CODE_EXPIRED = "Ce code a expiré : recommencez pour en recevoir un nouveau."
+
+CODE_DIGITS = 6
+CODE_VALIDITY = dt.timedelta(minutes=30)
+
+
+class _Refused(Exception):
+    """Carries a domain error out of the transaction so the transaction can commit first."""
+
+    def __init__(self, error: DomainError) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
+@contextmanager
+def unit_of_work(services: Services) -> Iterator[Session]:
+    """One transaction that commits even when the attempt is refused.
+
+    A refused attempt has changed the failure counters; they must persist, or an
+    attacker would get unlimited tries. So ``refuse`` commits, then its error is raised.
+    Any other exception rolls back as usual.
+    """
+    refused: _Refused | None = None
+    with services.sessions() as session:
+        try:
+            with session.begin():
+                try:
+                    yield session
+                except _Refused as signal:
+                    refused = signal
+        except StaleDataError as error:
+            raise ConcurrentModification(
+                "Ce compte a été modifié en même temps par une autre opération : réessayez."
+            ) from error
+    if refused is not None:
+        raise refused.error
+
+
+def refuse(error: DomainError) -> NoReturn:
+    """Leave the ``unit_of_work`` with ``error``, keeping what the attempt counted."""
+    raise _Refused(error)
+
+
+def fail(services: Services, account: Account | None, now: dt.datetime) -> NoReturn:
+    """A wrong attempt: count it on the account (if any) and refuse with the generic message."""
+    if account is not None:
+        until = Lockout.record_failure(account, now)
+        if until is not None:
+            refuse(Lockout.error(until, services.time))
+    refuse(AuthenticationFailed(GENERIC_FAILURE))
+
+
+def verify(services: Services, stored_hash: str | None, secret: str) -> bool:
+    return passwords.verify_or_spend(stored_hash, secret, services.hash_params)
+
+
+def find_usable(
+    services: Services,
+    session: Session,
+    login: str,
+    kind: AccountKind | None,
+    now: dt.datetime,
+) -> Account | None:
+    """The account of ``login`` if this flow may try it at all; raises when it is blocked.
+
+    An unknown login, an account of the other kind and a deactivated account are all
+    refused the same way and count nothing: there is no owner to protect.
+    """
+    account = session.scalar(
+        select(Account).where(Account.login == login.strip().lower()).with_for_update()
+    )
+    if account is None or account.state is AccountState.DEACTIVATED:
+        return None
+    if kind is not None and account.kind is not kind:
+        return None
+    if Lockout.is_blocked(account, now):
+        assert account.blocked_until is not None
+        refuse(Lockout.error(account.blocked_until, services.time))
+    return account
+
+
+def new_code() -> str:
+    return f"{secrets.randbelow(10**CODE_DIGITS):0{CODE_DIGITS}d}"
+
+
+def hold_code(account: Account, code_hash: str, now: dt.datetime, *, for_email: str | None) -> None:
+    """The code the account now waits for: to confirm ``for_email``, or (None) to self-register."""
+    account.email_code_hash = code_hash
+    account.email_code_expires_at = now + CODE_VALIDITY
+    account.pending_email = for_email
+
+
+def check_code_not_expired(account: Account, now: dt.datetime) -> None:
+    """Asked once the code itself was verified: only its owner learns that it expired."""
+    assert account.email_code_expires_at is not None
+    if account.email_code_expires_at <= now:
+        refuse(AuthenticationFailed(CODE_EXPIRED))
+
+
+def set_password(services: Services, account: Account, new_password: str) -> None:
+    """The permanent password the owner chose, once it passes the rules."""
+    passwords.check_new_password(new_password, account.login)
+    account.password_hash = passwords.hash_password(new_password, services.hash_params)
+
+
+def activate(account: Account, method: ActivationMethod, now: dt.datetime) -> None:
+    """The state change every successful activation ends with; the machine may refuse it."""
+    account.state = transition(account.kind, account.state, Event.ACTIVATE, method)
+    account.activation_method = method
+    account.activated_at = now
+    account.temp_password_hash = None
+    account.email_code_hash = None
+    account.email_code_expires_at = None
+    account.pending_email = None
+    Lockout.record_success(account)
