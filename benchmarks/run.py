@@ -219,7 +219,7 @@ def measure(backend: str, scale: float, rebuild: bool) -> dict[str, Any]:
     with services.sessions() as session:
         school = session.scalar(select(Establishment).where(Establishment.uai == uai))
         assert school is not None
-        header = SchoolHeader(school.uai, school.name, "lycée", school.city, school.academie)
+        header = SchoolHeader.of(school)
     rng = random.Random(3)
     rows = [
         PupilCredential(

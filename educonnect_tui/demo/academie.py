@@ -36,7 +36,6 @@ from typing import Any
 
 from sqlalchemy import Connection, func, select
 from sqlalchemy.orm import Session
-from tabulate import tabulate
 
 from ..domain.access.passwords import hash_password
 from ..domain.access.staff import NewStaff, create_staff, renew_credentials
@@ -70,6 +69,7 @@ from .academie_plan import (
 from .academie_rows import COLUMNS, Row
 from .college import check_resettable, empty_database
 from .college_build import COLLEGE_UAI
+from .college_staff import credentials_lines
 
 ACADEMIE_SEED = 20260902
 HASH_POOL = 16
@@ -127,20 +127,13 @@ class AcademieSummary:
             "",
             "Personnel (notez-les maintenant : ils ne sont conservés que hachés) :",
         ]
-        rows = [(s.login, s.role.value, s.password, s.totp_secret) for s in self.staff]
-        out += tabulate(
-            rows, headers=("Identifiant", "Rôle", "Mot de passe", "Clé TOTP"), tablefmt="simple"
-        ).splitlines()
-        out += ["", "Fonctions :"]
-        out += [f"  {s.login} : {s.title}" for s in self.staff]
-        out += [
-            "",
-            "La clé TOTP se saisit dans n'importe quelle application d'authentification,",
-            "ou donne le code du moment avec :",
-            "  python -c \"import pyotp; print(pyotp.TOTP('CLÉ').now())\"",
-            "Relancer « demo --scale academie » renouvelle ces identifiants ;",
-            "« --reset » vide toute la base et recrée l'académie.",
-        ]
+        out += credentials_lines(
+            self.staff,
+            (
+                "Relancer « demo --scale academie » renouvelle ces identifiants ;",
+                "« --reset » vide toute la base et recrée l'académie.",
+            ),
+        )
         return out
 
 

@@ -21,7 +21,6 @@ from dataclasses import dataclass
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
-from tabulate import tabulate
 
 from ..domain.access.staff import NewStaff, renew_credentials
 from ..domain.model.enums import AccountState
@@ -42,7 +41,7 @@ from ..domain.store.services import Services
 from . import reset as audit_guard
 from .academie_plan import LARGEST_UAI, is_academie_uai
 from .college_build import COLLEGE_UAI, DEMO_UAIS, build
-from .college_staff import COLLEGE_STAFF, ECOLE_STAFF
+from .college_staff import COLLEGE_STAFF, ECOLE_STAFF, credentials_lines
 
 __all__ = [
     "COLLEGE_UAI",
@@ -87,22 +86,13 @@ class DemoSummary:
             "",
             "Personnel (notez-les maintenant : ils ne sont conservés que hachés) :",
         ]
-        # Four narrow columns fit an 80-column SSH terminal; the job title goes below.
-        rows = [(s.login, s.role.value, s.password, s.totp_secret) for s in self.staff]
-        table = tabulate(
-            rows, headers=("Identifiant", "Rôle", "Mot de passe", "Clé TOTP"), tablefmt="simple"
+        out += credentials_lines(
+            self.staff,
+            (
+                "Relancer « demo » renouvelle ces identifiants ;",
+                "« demo --reset » vide toute la base et recrée la démonstration.",
+            ),
         )
-        out += table.splitlines()
-        out += ["", "Fonctions :"]
-        out += [f"  {s.login} : {s.title}" for s in self.staff]
-        out += [
-            "",
-            "La clé TOTP se saisit dans n'importe quelle application d'authentification,",
-            "ou donne le code du moment avec :",
-            "  python -c \"import pyotp; print(pyotp.TOTP('CLÉ').now())\"",
-            "Relancer « demo » renouvelle ces identifiants ;",
-            "« demo --reset » vide toute la base et recrée la démonstration.",
-        ]
         return out
 
 

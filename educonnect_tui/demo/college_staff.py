@@ -96,3 +96,25 @@ def grant_delegations(
             )
         )
     session.flush()
+
+
+def credentials_lines(staff: list[NewStaff], rerun: tuple[str, ...]) -> list[str]:
+    """The staff's one-time credentials as the demo prints them, then how to renew them.
+
+    Four narrow columns fit an 80-column SSH terminal; the job title goes below.
+    """
+    from tabulate import tabulate
+
+    rows = [(s.login, s.role.value, s.password, s.totp_secret) for s in staff]
+    out = tabulate(
+        rows, headers=("Identifiant", "Rôle", "Mot de passe", "Clé TOTP"), tablefmt="simple"
+    ).splitlines()
+    out += ["", "Fonctions :", *(f"  {s.login} : {s.title}" for s in staff)]
+    return [
+        *out,
+        "",
+        "La clé TOTP se saisit dans n'importe quelle application d'authentification,",
+        "ou donne le code du moment avec :",
+        "  python -c \"import pyotp; print(pyotp.TOTP('CLÉ').now())\"",
+        *rerun,
+    ]

@@ -288,13 +288,7 @@ def _pdf(context: DocumentContext, credential: PupilCredential | GuardianCredent
 
 
 def _context(services: Services, school: Establishment, now: dt.datetime) -> DocumentContext:
-    header = SchoolHeader(
-        uai=school.uai,
-        name=school.name,
-        type_label=school.type.label,
-        city=school.city,
-        academie=school.academie,
-    )
+    header = SchoolHeader.of(school)
     return DocumentContext(
         school=header, portal_url=services.settings.portal_url, generated_at=now, time=services.time
     )

@@ -156,13 +156,7 @@ def notify(
         raise InvalidInput(f"« {pdf_path} » est un dossier : indiquez un fichier PDF.")
     with services.sessions() as session:
         school = session.get_one(Establishment, caller.school.id)
-        header = SchoolHeader(
-            uai=school.uai,
-            name=school.name,
-            type_label=school.type.label,
-            city=school.city,
-            academie=school.academie,
-        )
+        header = SchoolHeader.of(school)
         ids = list(session.scalars(accounts_of(kind, school.id, _notifiable(selection))))
         if not ids:
             raise InvalidInput("Aucun compte ne correspond à la sélection : rien n'a été notifié.")

@@ -9,6 +9,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from ..model.calendar import SchoolTime
+from ..model.tables import Establishment
 
 
 @dataclass(frozen=True)
@@ -18,6 +19,16 @@ class SchoolHeader:
     type_label: str  # "collège", "lycée"...
     city: str
     academie: str
+
+    @classmethod
+    def of(cls, school: Establishment) -> SchoolHeader:
+        return cls(
+            uai=school.uai,
+            name=school.name,
+            type_label=school.type.label,
+            city=school.city,
+            academie=school.academie,
+        )
 
 
 @dataclass(frozen=True)
