@@ -1,4 +1,4 @@
-"""Name and address pools for the demo school (see ``demo.py``).
+"""Name and address pools for the demo school (see ``college_people.py``).
 
 The pools mirror what a school office in the Paris suburbs actually types: mostly French
 names, with the accents, hyphens, particles and apostrophes that break naive code, and

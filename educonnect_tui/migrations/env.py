@@ -1,4 +1,4 @@
-"""Alembic environment: runs on the connection handed over by ``domain.db.upgrade``."""
+"""Alembic environment: runs on the connection handed over by ``domain.store.db.upgrade``."""
 
 from alembic import context
 from sqlalchemy import create_engine

@@ -4,7 +4,7 @@ What a helpdesk agent opens when a pupil or a parent calls: the search is focuse
 open and follows the typing (debounced, in a worker); Enter on a result shows the
 identifier large and offers `r` (new temporary password, shown once, large and spelled
 out for the phone; `p` prints the slip) and `u` (unblock, after showing why and until
-when). The domain (``helpdesk.py``) checks every permission itself: in the dépannage
+when). The domain (``domain/accounts/helpdesk.py``) checks every permission itself: in the dépannage
 module guardians never appear and are refused; from the administration module (`d` on
 the home page) they are reachable like pupils.
 

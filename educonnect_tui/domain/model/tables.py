@@ -1,7 +1,7 @@
 """The account store: SQLAlchemy 2 typed ORM models.
 
-ORM objects never leave the services: the UI receives frozen dataclasses (see
-``views.py``). Enumerations are stored as strings (no native ENUM type) so the same
+ORM objects never leave the services: the UI receives the frozen dataclasses each use
+case returns. Enumerations are stored as strings (no native ENUM type) so the same
 Alembic migrations run unchanged on SQLite and PostgreSQL.
 """
 
@@ -321,7 +321,7 @@ class Delegation(Base):
 
 
 class AuditEvent(Base):
-    """Append-only, hash-chained record of a staff action (see ``audit.py``)."""
+    """Append-only, hash-chained record of a staff action (see ``store/audit.py``)."""
 
     __tablename__ = "audit_event"
     # The audit screen pages one school's events, newest first.
