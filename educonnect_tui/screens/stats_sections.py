@@ -15,8 +15,8 @@ from ..domain.model.enums import AccountKind, AccountState, ActivationMethod
 from ..domain.reports.charts import bar, column_chart
 from ..domain.reports.class_figures import ClassSort, ClassStats
 from ..domain.reports.counts import KindStats
-from ..domain.reports.figures import SchoolStats, day, pct
-from ..domain.reports.pass_culture import PassCulture
+from ..domain.reports.figures import EXPIRY_WARNING_DAYS, SchoolStats, day, pct
+from ..domain.reports.pass_culture import AGES_LABEL, PassCulture
 from ..widgets.state_badge import BLOCKED_SYMBOL, state_text
 
 STATE_HEADERS = tuple(s.symbol for s in AccountState)
@@ -89,7 +89,7 @@ def side_text(stats: SchoolStats) -> Text:
     text.append(f"{'':28}{'Élèves':>6} {'Resp.':>8}\n", style="bold")
     for label, figures in (
         (f"{BLOCKED_SYMBOL} Bloqués", blocked),
-        ("Provisoires expirant ≤ 14 j", expiring),
+        (f"Provisoires expirant ≤ {EXPIRY_WARNING_DAYS} j", expiring),
     ):
         text.append(f"{label:<28}", style="bold")
         pupils = figures.get(AccountKind.PUPIL, 0)
@@ -176,7 +176,7 @@ def pass_culture_text(pc: PassCulture) -> Text:
     text = Text()
     text.append("pass Culture", style="bold")
     text.append(
-        f" — élèves de 15 à 17 ans (nés du {day(pc.born_from)} au {day(pc.born_until)})\n"
+        f" — élèves de {AGES_LABEL} (nés du {day(pc.born_from)} au {day(pc.born_until)})\n"
         f"{pc.eligible} élève(s), dont {pc.activated} avec un compte activé "
     )
     text.append_text(bar_text(pc.rate, 6))

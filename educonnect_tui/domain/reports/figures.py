@@ -30,6 +30,7 @@ from .counts import KindStats, by_state, school_guardian_accounts, school_pupil_
 from .pass_culture import PASS_CULTURE_LIST_LIMIT, PassCulture, pass_culture_stats
 
 EXPIRY_WARNING = dt.timedelta(days=14)
+EXPIRY_WARNING_DAYS = EXPIRY_WARNING.days  # « expirant sous 14 j »
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,8 @@ from .counts import pupils_of
 # pass Culture opens from the 15th birthday to the day before the 18th.
 PASS_CULTURE_MIN_AGE = 15
 PASS_CULTURE_MAX_AGE = 17
+# How every output names the ages: « 15 à 17 ans ».
+AGES_LABEL = f"{PASS_CULTURE_MIN_AGE} à {PASS_CULTURE_MAX_AGE} ans"
 # Enough for any class to chase; the count is always exact, only the list is cut.
 PASS_CULTURE_LIST_LIMIT = 500
 

@@ -24,7 +24,8 @@ from ..model.errors import DocumentError
 from ..store import audit
 from ..store.services import Services
 from .class_figures import ClassStats
-from .figures import SchoolStats, day, pct
+from .figures import EXPIRY_WARNING_DAYS, SchoolStats, day, pct
+from .pass_culture import AGES_LABEL
 from .stats_text import csv_rows
 
 if TYPE_CHECKING:
@@ -245,7 +246,7 @@ class _Page:
             self.text(right, y, str(s.blocked.get(kind, 0)), 8.5, align="R")
             y += 4.5
         y += 2
-        self.text(x, y, "Provisoires expirant sous 14 j", 8.5, bold=True)
+        self.text(x, y, f"Provisoires expirant sous {EXPIRY_WARNING_DAYS} j", 8.5, bold=True)
         y += 5
         for kind in AccountKind:
             self.text(x, y, _who(kind), 8.5)
@@ -284,7 +285,7 @@ class _Page:
 
     def pass_culture(self, y: float) -> float:
         pc = self.stats.pass_culture
-        y = self.title(y, "pass Culture (élèves de 15 à 17 ans)")
+        y = self.title(y, f"pass Culture (élèves de {AGES_LABEL})")
         if pc is None:
             return y
         self.text(

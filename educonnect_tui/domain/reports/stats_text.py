@@ -12,7 +12,8 @@ from ..documents.spreadsheet import csv_text
 from ..model.enums import AccountKind, AccountState, ActivationMethod
 from .charts import sparkline
 from .class_figures import ClassStats
-from .figures import SchoolStats, day, pct
+from .figures import EXPIRY_WARNING_DAYS, SchoolStats, day, pct
+from .pass_culture import AGES_LABEL
 
 SUMMARY_HEADERS = ["Public", "Indicateur", "Nombre", "Part"]
 STATE_LEGEND = "✗ non notifié · ✉ notifié, non activé · ✓ activé · – désactivé"
@@ -32,7 +33,7 @@ def summary_rows(stats: SchoolStats) -> list[list[str]]:
         rows.append(
             [
                 who,
-                "provisoires expirant sous 14 j",
+                f"provisoires expirant sous {EXPIRY_WARNING_DAYS} j",
                 str(stats.expiring_soon[kind_stats.kind]),
                 "",
             ]
@@ -59,7 +60,7 @@ def summary_rows(stats: SchoolStats) -> list[list[str]]:
     pc = stats.pass_culture
     if pc is not None:
         who = "pass Culture"
-        rows.append([who, "élèves de 15 à 17 ans", str(pc.eligible), ""])
+        rows.append([who, f"élèves de {AGES_LABEL}", str(pc.eligible), ""])
         rows.append([who, "avec un compte activé", str(pc.activated), pct(pc.rate)])
         rows.append(
             [
@@ -176,7 +177,7 @@ def render_table(stats: SchoolStats) -> str:
     if pc is not None:
         out.append("")
         out.append(
-            f"pass Culture : {pc.eligible} élève(s) de 15 à 17 ans "
+            f"pass Culture : {pc.eligible} élève(s) de {AGES_LABEL} "
             f"(nés du {day(pc.born_from)} au {day(pc.born_until)}), "
             f"{pc.activated} avec un compte activé ({pct(pc.rate)})."
         )
@@ -204,7 +205,7 @@ def csv_rows(stats: SchoolStats) -> list[list[str]]:
     rows += [activity_headers(), *activity_rows(stats)]
     pc = stats.pass_culture
     if pc is not None:
-        rows += [[], ["pass Culture : élèves de 15 à 17 ans sans compte activé"]]
+        rows += [[], [f"pass Culture : élèves de {AGES_LABEL} sans compte activé"]]
         rows += [pass_culture_headers()]
         rows += pass_culture_rows(stats)
         if pc.truncated:
