@@ -8,8 +8,11 @@ from collections.abc import Callable, Coroutine
 from typing import Any, ParamSpec
 
 from textual.pilot import Pilot
+from textual.worker import WorkerState
 
 P = ParamSpec("P")
+
+_BUSY = (WorkerState.PENDING, WorkerState.RUNNING)
 
 RunCli = Callable[[list[str]], tuple[int, str, str]]
 """The ``run_cli`` fixture (tests/conftest.py): arguments to (exit code, stdout, stderr)."""
@@ -26,7 +29,20 @@ def sync(test: Callable[P, Coroutine[object, object, None]]) -> Callable[P, None
 
 
 async def settle(pilot: Pilot[Any]) -> None:
-    """Let workers (counts, pages, classes) finish and the screen repaint."""
-    for _ in range(3):
-        await pilot.app.workers.wait_for_complete()
+    """Let workers (counts, pages, classes) finish and the screen repaint.
+
+    A worker is started by a handler (``on_mount``) that may not have run yet, and its
+    result may start another: wait until two pauses in a row find none running. On a
+    loaded machine a fixed number of rounds let a modal open over a list whose rows had
+    not been painted yet.
+    """
+    quiet = 0
+    for _ in range(50):
         await pilot.pause()
+        if any(w.state in _BUSY for w in pilot.app.workers):
+            quiet = 0
+            await pilot.app.workers.wait_for_complete()
+        else:
+            quiet += 1
+            if quiet == 2:
+                return
