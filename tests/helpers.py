@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 from collections.abc import Callable, Coroutine
 from typing import Any, ParamSpec
 
 from textual.pilot import Pilot
-from textual.worker import WorkerState
+from textual.worker import WorkerCancelled, WorkerState
 
 P = ParamSpec("P")
 
@@ -41,7 +42,9 @@ async def settle(pilot: Pilot[Any]) -> None:
         await pilot.pause()
         if any(w.state in _BUSY for w in pilot.app.workers):
             quiet = 0
-            await pilot.app.workers.wait_for_complete()
+            # A worker that closes its own screen is cancelled with it: done too.
+            with contextlib.suppress(WorkerCancelled):
+                await pilot.app.workers.wait_for_complete()
         else:
             quiet += 1
             if quiet == 2:

@@ -114,7 +114,7 @@ class AuditScreen(ReportsWorkerErrors, Screen[None]):
         """Resolve the account to prefill (from a detail), then load the first page."""
         login = None
         if self.account_id is not None:
-            login = audit_log.account_login(self.services, self.account_id)
+            login = audit_log.account_login(self.services, self.signed_in, self.account_id)
         wanted = AuditFilter(account_login=login)
         page = self._fetch_page(wanted, 0)
         self.app.call_from_thread(self._prefilled, login, page)

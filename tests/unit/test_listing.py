@@ -76,12 +76,11 @@ def test_sort_by_any_column_both_ways(services: Services) -> None:
         for descending in (False, True):
             query = ListQuery(AccountKind.PUPIL, sort=key, descending=descending)
             assert len(listing.page(query, 0, 10)) == 3
-    by_class = ListQuery(AccountKind.PUPIL, sort=SortKey.DIVISION, descending=True)
-    assert [r.division for r in listing.page(by_class, 0, 10) if isinstance(r, PupilRow)] == [
-        "6E1",
-        "3E2",
-        "3E1",
-    ]
+    # Classes sort in school order (the levels' rank, then the name), as everywhere else.
+    for descending, expected in ((False, ["6E1", "3E1", "3E2"]), (True, ["3E2", "3E1", "6E1"])):
+        by_class = ListQuery(AccountKind.PUPIL, sort=SortKey.DIVISION, descending=descending)
+        shown = [r.division for r in listing.page(by_class, 0, 10) if isinstance(r, PupilRow)]
+        assert shown == expected
 
 
 def test_selection_survives_only_for_rows_still_shown(services: Services) -> None:

@@ -1,10 +1,10 @@
 """How pupils and guardians activate their accounts with the letter's credentials, and sign in.
 
-DESIGN.md §1–2. The same functions are the engine of the ``educonnect-tui activate``
-command and of the demo, so every activated state in the database is reached through the
-rules. What every attempt shares — the generic refusal, the failures kept even when the
-call raises — is in ``owner_attempts``; auto-inscription by SMS and FranceConnect are in
-``self_registration``.
+See docs/domain.md, « The state machine ». The same functions are the engine of the
+``educonnect-tui activate`` command and of the demo, so every activated state in the
+database is reached through the rules. What every attempt shares — the generic refusal, the
+failures kept even when the call raises — is in ``owner_attempts``; auto-inscription by SMS
+and FranceConnect are in ``self_registration``.
 """
 
 from __future__ import annotations

@@ -6,7 +6,7 @@ give them a new temporary password, lift a block. The same functions serve the d
 too, with the second factor); ``permissions.require`` decides which, in every function,
 because hiding a key in the UI protects nothing.
 
-Choices that follow from DESIGN.md §2:
+Choices that follow from the state machine (docs/domain.md):
 
 - a reset is a notification of one account: new temporary password, state « notifié, non
   activé » through the state machine, the owner activates again; the previous temporary

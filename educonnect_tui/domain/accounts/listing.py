@@ -17,7 +17,14 @@ from sqlalchemy.orm import Session, aliased
 
 from ..access.caller import Caller
 from ..access.permissions import Action, Scope, require
-from ..model.enums import AccountKind, AccountState, ActivationMethod, PupilStatus, division_order
+from ..model.enums import (
+    AccountKind,
+    AccountState,
+    ActivationMethod,
+    Level,
+    PupilStatus,
+    division_order,
+)
 from ..model.tables import Account, Division, Guardian, GuardianLink, Pupil
 from ..store.db import sorted_after_filtering
 from ..store.services import Services
@@ -188,10 +195,12 @@ class Listing:
         key = columns.get(query.sort, columns[SortKey.LAST_NAME])
         if query.sort is SortKey.STATE:
             key = state_rank
-        key = sorted_after_filtering(key, self._services.engine)
-        primary = key.desc() if query.descending else key.asc()
+        keys = [sorted_after_filtering(key, self._services.engine)]
+        if query.sort is SortKey.DIVISION:  # classes in school order: 6e before 3e
+            keys.insert(0, case(Level.ranks(), value=Division.level, else_=Level.OTHER.rank))
+        primary = [k.desc() if query.descending else k.asc() for k in keys]
         # Names break ties, then the id keeps paging stable.
-        return [primary, columns[SortKey.LAST_NAME], columns[SortKey.FIRST_NAME], Account.id]
+        return [*primary, columns[SortKey.LAST_NAME], columns[SortKey.FIRST_NAME], Account.id]
 
     def _pupil_page(
         self, session: Session, query: ListQuery, offset: int, limit: int, now: dt.datetime

@@ -2,7 +2,7 @@
 
 Pupils and guardians activating their accounts or signing in (``activation``,
 ``self_registration``) are the owners' own actions, not staff actions, so nothing here is
-audited. Security choices shared by every flow (DESIGN.md §1–2):
+audited. Security choices shared by every flow (docs/domain.md):
 
 - one generic French message for any wrong identifier, password, birth date or code,
   so an attempt never learns which part was wrong; an unknown login costs the same

@@ -1,8 +1,9 @@
 """How a guardian activates without the school's letter: auto-inscription by SMS, FranceConnect.
 
-DESIGN.md §1–2. Neither needs a notification: the mobile number the school holds and the
-children's birth dates, or the identity FranceConnect asserts, stand in for the temporary
-password. Refusals and counted failures follow ``owner_attempts``, like every owner's flow.
+See docs/domain.md, « The state machine ». Neither needs a notification: the mobile number
+the school holds and the children's birth dates, or the identity FranceConnect asserts,
+stand in for the temporary password. Refusals and counted failures follow
+``owner_attempts``, like every owner's flow.
 """
 
 from __future__ import annotations

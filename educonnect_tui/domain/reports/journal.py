@@ -295,8 +295,9 @@ def _events(
         ]
 
 
-def account_login(services: Services, account_id: int) -> str | None:
+def account_login(services: Services, caller: Caller, account_id: int) -> str | None:
     """The login to prefill the « compte » filter when opened from an account's detail."""
+    _check(services, caller)
     with services.sessions() as session:
         return session.scalar(select(Account.login).where(Account.id == account_id))
 

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, selectinload
 from ..model.enums import PupilStatus
 from ..model.identifiers import fold
 from ..model.tables import Division, Establishment, Guardian, GuardianLink, Pupil
+from ..store import establishments
 
 # Bound IN lists: SQLite and drivers have parameter limits, and smaller lists plan better.
 _CHUNK = 500
@@ -73,11 +74,8 @@ def guardians_in_play(
             select(Guardian).where(Guardian.source_key.in_(chunk)).options(*options)
         ):
             found[guardian.id] = guardian
-    linked = (
-        select(GuardianLink.guardian_id)
-        .join(Pupil, Pupil.id == GuardianLink.pupil_id)
-        .where(Pupil.establishment_id == school.id)
-    )
+    # Former pupils too: an import also drops the links of pupils who left.
+    linked = establishments.guardians_of(school.id, enrolled_only=False)
     for guardian in session.scalars(
         select(Guardian).where(Guardian.id.in_(linked)).options(*options)
     ):
