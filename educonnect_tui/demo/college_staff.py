@@ -6,6 +6,7 @@ Staff get real credentials (``staff.create_staff``): they are printed once by th
 from __future__ import annotations
 
 import datetime as dt
+import sys
 
 from sqlalchemy.orm import Session
 
@@ -115,6 +116,7 @@ def credentials_lines(staff: list[NewStaff], rerun: tuple[str, ...]) -> list[str
         "",
         "La clé TOTP se saisit dans n'importe quelle application d'authentification,",
         "ou donne le code du moment avec :",
-        "  python -c \"import pyotp; print(pyotp.TOTP('CLÉ').now())\"",
+        # The interpreter running the demo has pyotp; a bare ``python`` may not.
+        f"  {sys.executable} -c \"import pyotp; print(pyotp.TOTP('CLÉ').now())\"",
         *rerun,
     ]
