@@ -6,13 +6,13 @@ about ten weeks ago; every state change goes through ``states.transition``.
 
 from __future__ import annotations
 
-import calendar
 import datetime as dt
 import random
 import secrets
 from dataclasses import dataclass
 
 from ..domain.access.passwords import hash_password
+from ..domain.accounts.issuing import expiry, issue_temporary
 from ..domain.model.enums import AccountKind, AccountState, ActivationMethod
 from ..domain.model.states import Event, Lockout, transition
 from ..domain.model.tables import Account, Guardian
@@ -37,9 +37,7 @@ class Campaign:
     def __init__(self, services: Services, rng: random.Random, now: dt.datetime) -> None:
         self.rng = rng
         self.now = now
-        settings = services.settings
-        self.pupil_validity = dt.timedelta(days=settings.pupil_temp_validity_days)
-        self.guardian_months = settings.guardian_temp_validity_months
+        self.services = services
         # Hashing ~1,500 demo passwords with argon2id would take minutes. These accounts'
         # credentials were never printed and nobody knows them (staff re-notify to get
         # real ones), so ONE hash of a random secret that is immediately discarded stands
@@ -57,24 +55,9 @@ class Campaign:
         """A moment on ``day``, never later than an hour before now."""
         return min(day + dt.timedelta(hours=hours), self.now - dt.timedelta(hours=1))
 
-    def expires(self, account: Account, issued: dt.datetime) -> dt.datetime:
-        if account.kind is AccountKind.PUPIL:
-            return issued + self.pupil_validity
-        month = issued.month - 1 + self.guardian_months
-        year, month = issued.year + month // 12, month % 12 + 1
-        day = min(issued.day, calendar.monthrange(year, month)[1])
-        return issued.replace(year=year, month=month, day=day)
-
     def notify(self, account: Account, when: dt.datetime) -> None:
-        account.state = transition(account.kind, account.state, Event.NOTIFY)
-        account.temp_password_hash = self.unknown_hash
-        account.temp_issued_at = when
-        account.temp_expires_at = self.expires(account, when)
-        account.notified_at = when
-        account.notification_count += 1
-        account.password_hash = None
-        account.activation_method = None
-        account.activated_at = None
+        expires = expiry(self.services, account.kind, when)
+        issue_temporary(account, self.unknown_hash, now=when, expires=expires)
 
     def activate(
         self, account: Account, when: dt.datetime, method: ActivationMethod, email: str | None
