@@ -55,6 +55,10 @@ def state_text(state: DelegationState) -> Text:
     return Text(f"{_STATE_SYMBOL[state]} {state.value}", style=_STATE_STYLE[state])
 
 
+# What decides first comes first, so that 80 columns show it: state, who, until when.
+_HEADERS = ("N°", "État", "Agent", "Module", "Jusqu'au", "Classes", "Depuis", "Accordée par")
+
+
 class DelegationsScreen(ReportsWorkerErrors, Screen[None]):
     """The school's delegations: n to grant, x to revoke the highlighted one."""
 
@@ -82,10 +86,7 @@ class DelegationsScreen(ReportsWorkerErrors, Screen[None]):
 
     def on_mount(self) -> None:
         table = self.query_one("#delegations-table", DataTable)
-        # What decides first comes first, so that 80 columns show it: state, who, until when.
-        table.add_columns(
-            "N°", "État", "Agent", "Module", "Jusqu'au", "Classes", "Depuis", "Accordée par"
-        )
+        table.add_columns(*_HEADERS)
         table.focus()
         self.load()
 
@@ -97,9 +98,8 @@ class DelegationsScreen(ReportsWorkerErrors, Screen[None]):
     def _show(self, rows: list[DelegationView], highlight: int | None) -> None:
         self.rows = rows
         table = self.query_one("#delegations-table", DataTable)
-        table.clear()
-        for view in rows:
-            table.add_row(
+        cells = [
+            (
                 str(view.id),
                 state_text(view.state),
                 f"{view.agent_name} ({view.agent_login})",
@@ -108,8 +108,17 @@ class DelegationsScreen(ReportsWorkerErrors, Screen[None]):
                 view.classes_label,
                 date_text(view.valid_from),
                 view.granted_by,
-                key=str(view.id),
             )
+            for view in rows
+        ]
+        # Columns sized to their content now, not on the table's next idle: the list is
+        # drawn right even when a form opens over it at once.
+        table.clear(columns=True)
+        for index, header in enumerate(_HEADERS):
+            width = max([len(header), *(Text(str(row[index])).cell_len for row in cells)])
+            table.add_column(header, width=width)
+        for view, row in zip(rows, cells, strict=True):
+            table.add_row(*row, key=str(view.id))
         if highlight is not None:
             index = next((i for i, v in enumerate(rows) if v.id == highlight), 0)
             table.move_cursor(row=index)
