@@ -27,10 +27,13 @@ from ..domain.reports import journal as audit_log
 from ..domain.reports.journal import AuditFilter, AuditRow
 from ..domain.store.audit import ChainReport
 from ..domain.store.services import Services
+from ..widgets import sized_table
 from ..widgets.key_bar import KeyBar
 from ..widgets.worker_errors import ReportsWorkerErrors
 
 PAGE_SIZE = 50
+# What staff look for first comes first, so that 80 columns show it.
+_HEADERS = ("Date", "Action", "Qui", "Comptes", "Détails", "Depuis", "N°")
 FILTER_DEBOUNCE = 0.3
 _DATE_FIELDS = (("audit-since", "du"), ("audit-until", "au"))
 
@@ -104,8 +107,7 @@ class AuditScreen(ReportsWorkerErrors, Screen[None]):
 
     def on_mount(self) -> None:
         table = self.query_one("#audit-table", DataTable)
-        # What staff look for first comes first, so that 80 columns show it.
-        table.add_columns("Date", "Action", "Qui", "Comptes", "Détails", "Depuis", "N°")
+        table.add_columns(*_HEADERS)
         table.focus()
         self._start()
 
@@ -146,21 +148,19 @@ class AuditScreen(ReportsWorkerErrors, Screen[None]):
         self.page = page
         self.wanted = page.wanted
         table = self.query_one("#audit-table", DataTable)
-        table.clear()
-        for row in page.rows:
-            targets = ""
-            if row.target_count:
-                targets = f"{row.target_count} : {row.targets_label}"
-            table.add_row(
+        cells = [
+            (
                 row.local_time,
                 _cut(row.action_label, 34),
                 _cut(row.who, 22),
-                _cut(targets, 30),
+                _cut(f"{row.target_count} : {row.targets_label}" if row.target_count else "", 30),
                 _cut(row.details, 60),
                 _cut(row.source, 20),
                 str(row.id),
-                key=str(row.id),
             )
+            for row in page.rows
+        ]
+        sized_table.fill(table, _HEADERS, cells, [str(row.id) for row in page.rows])
         self._update_status()
         self.refresh_bindings()
 

@@ -31,6 +31,7 @@ from ..domain.model.calendar import date_text, parse_date
 from ..domain.model.enums import Module
 from ..domain.model.errors import DomainError
 from ..domain.store.services import Services
+from ..widgets import sized_table
 from ..widgets.key_bar import KeyBar
 from ..widgets.worker_errors import ReportsWorkerErrors
 
@@ -111,14 +112,7 @@ class DelegationsScreen(ReportsWorkerErrors, Screen[None]):
             )
             for view in rows
         ]
-        # Columns sized to their content now, not on the table's next idle: the list is
-        # drawn right even when a form opens over it at once.
-        table.clear(columns=True)
-        for index, header in enumerate(_HEADERS):
-            width = max([len(header), *(Text(str(row[index])).cell_len for row in cells)])
-            table.add_column(header, width=width)
-        for view, row in zip(rows, cells, strict=True):
-            table.add_row(*row, key=str(view.id))
+        sized_table.fill(table, _HEADERS, cells, [str(view.id) for view in rows])
         if highlight is not None:
             index = next((i for i, v in enumerate(rows) if v.id == highlight), 0)
             table.move_cursor(row=index)
