@@ -25,9 +25,7 @@ def fill(
     """Replace the table's columns and rows; each column as wide as its widest cell."""
     table.clear(columns=True)
     for index, header in enumerate(headers):
-        widths = (
-            Text(c).cell_len if isinstance(c, str) else c.cell_len for c in _column(rows, index)
-        )
+        widths = (_width(row[index]) for row in rows)
         table.add_column(header, width=max([len(header), *widths]))
     for key, row in zip(keys, rows, strict=True):
         table.add_row(*row, key=key)
