@@ -117,3 +117,32 @@ def test_real_names(name: str) -> None:
 @pytest.mark.parametrize("name", ["---", "'", ". ."])
 def test_a_name_has_at_least_one_letter(name: str) -> None:
     assert name_problem(name) == "aucune lettre"
+
+
+def test_escaped_reaches_every_string_of_a_read_model() -> None:
+    import dataclasses
+    import datetime as dt
+
+    from educonnect_tui.domain.model.enums import AccountState
+    from educonnect_tui.domain.model.printable import escaped
+
+    @dataclasses.dataclass(frozen=True)
+    class Line:
+        who: str
+        at: dt.date
+
+    @dataclasses.dataclass(frozen=True)
+    class Page:
+        title: str
+        state: AccountState
+        lines: tuple[Line, ...]
+        more: list[str]
+        count: int
+
+    clean = Page("ok", AccountState.ACTIVATED, (Line("Anne", dt.date(2026, 1, 1)),), ["x"], 3)
+    assert escaped(clean) is clean  # nothing copied when nothing needs it
+    hostile = Page("\x1b]0;t\x07", AccountState.ACTIVATED, (Line("A\u202e", dt.date(2026, 1, 1)),), ["\x9b"], 3)
+    shown = escaped(hostile)
+    assert shown.title == "␛]0;t␇" and shown.lines[0].who == "A\\u202e" and shown.more == ["\\x9b"]
+    assert shown.state is AccountState.ACTIVATED and shown.count == 3
+    assert shown.lines[0].at == dt.date(2026, 1, 1)

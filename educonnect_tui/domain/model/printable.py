@@ -10,10 +10,15 @@ passes what it shows through ``for_terminal``: the character stays visible as a 
 
 from __future__ import annotations
 
+import dataclasses
 import unicodedata
+from typing import Any, TypeVar
+
+_T = TypeVar("_T")
 
 __all__ = [
     "UNPRINTABLE_CATEGORIES",
+    "escaped",
     "excerpt",
     "for_terminal",
     "is_unprintable",
@@ -33,6 +38,8 @@ def is_unprintable(char: str) -> bool:
 
 def unprintable(text: str) -> str | None:
     """The first character of ``text`` a terminal would obey or hide, if any."""
+    if text.isprintable():  # in C: its non-printables are ours plus the odd spaces
+        return None
     return next((c for c in text if is_unprintable(c)), None)
 
 
@@ -66,3 +73,28 @@ def excerpt(text: str, length: int = 40) -> str:
     if len(text) > length:
         text = text[: length - 1] + "…"
     return for_terminal(text)
+
+
+def escaped(value: _T) -> _T:
+    """A read model as a screen draws it: every string in it through ``for_terminal``.
+
+    The screens get frozen dataclasses (and tuples or lists of them) from the domain and
+    pass them here once, as they arrive, so no label, cell or line drawn from them can
+    forget the escaping. What is not a string (ids, dates, enums) is left as it is.
+    """
+    result: Any = value
+    if type(value) is str:
+        result = for_terminal(value)
+    elif dataclasses.is_dataclass(value) and not isinstance(value, type):
+        changes = {
+            field.name: escaped(getattr(value, field.name))
+            for field in dataclasses.fields(value)
+            if field.init
+        }
+        if any(changes[name] is not getattr(value, name) for name in changes):
+            result = dataclasses.replace(value, **changes)
+    elif type(value) in (tuple, list):
+        items = [escaped(item) for item in value]  # type: ignore[attr-defined]
+        if any(new is not old for new, old in zip(items, value, strict=True)):  # type: ignore[call-overload]
+            result = type(value)(items)
+    return result  # type: ignore[no-any-return]
