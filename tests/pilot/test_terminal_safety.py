@@ -65,9 +65,7 @@ def _written(screen: Screen[object]) -> str:
             for segment in strip:
                 if segment.control is None:
                     bad = [
-                        c
-                        for c in segment.text
-                        if unicodedata.category(c) in UNPRINTABLE_CATEGORIES
+                        c for c in segment.text if unicodedata.category(c) in UNPRINTABLE_CATEGORIES
                     ]
                     assert bad == [], ascii(segment.text)
     written = update.render_segments(screen.app.console)

@@ -370,7 +370,8 @@ def test_import_report_quotes_stored_names_escaped(
         ine = session.scalars(select(Pupil.ine)).one()
     file = tmp_path / "eleves.csv"
     file.write_text(
-        f"INE;Nom de famille;Prénom;Date de naissance;Division\n{ine};DUPONT;Jeanne;14/05/2012;6E1\n",
+        "INE;Nom de famille;Prénom;Date de naissance;Division\n"
+        f"{ine};DUPONT;Jeanne;14/05/2012;6E1\n",
         encoding="utf-8",
     )
     code, out, err = run_cli(["import", "pupils", str(file), "--uai", UAI])

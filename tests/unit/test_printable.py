@@ -1,4 +1,4 @@
-"""What may reach a terminal, and what a person's name may contain (model/printable.py, names.py)."""
+"""What may reach a terminal (model/printable.py), what a name may contain (model/names.py)."""
 
 from __future__ import annotations
 
@@ -141,7 +141,9 @@ def test_escaped_reaches_every_string_of_a_read_model() -> None:
 
     clean = Page("ok", AccountState.ACTIVATED, (Line("Anne", dt.date(2026, 1, 1)),), ["x"], 3)
     assert escaped(clean) is clean  # nothing copied when nothing needs it
-    hostile = Page("\x1b]0;t\x07", AccountState.ACTIVATED, (Line("A\u202e", dt.date(2026, 1, 1)),), ["\x9b"], 3)
+    hostile = Page(
+        "\x1b]0;t\x07", AccountState.ACTIVATED, (Line("A\u202e", dt.date(2026, 1, 1)),), ["\x9b"], 3
+    )
     shown = escaped(hostile)
     assert shown.title == "␛]0;t␇" and shown.lines[0].who == "A\\u202e" and shown.more == ["\\x9b"]
     assert shown.state is AccountState.ACTIVATED and shown.count == 3

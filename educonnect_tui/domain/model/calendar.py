@@ -122,5 +122,6 @@ def parse_date(text: str, label: str = "Date") -> dt.date:
         except ValueError:
             pass
     raise InvalidInput(
-        f"{label} « {excerpt(text.strip(), 20)} » invalide : attendu JJ/MM/AAAA (une date qui existe)."
+        f"{label} « {excerpt(text.strip(), 20)} » invalide : "
+        "attendu JJ/MM/AAAA (une date qui existe)."
     )

@@ -75,7 +75,9 @@ def normalize_uai(raw: str) -> str:
     value = raw.strip().upper()
     match = _UAI_RE.match(value)
     if not match:
-        raise InvalidInput(f"UAI « {excerpt(raw.strip())} » invalide : 7 chiffres suivis d'une lettre.")
+        raise InvalidInput(
+            f"UAI « {excerpt(raw.strip())} » invalide : 7 chiffres suivis d'une lettre."
+        )
     expected = uai_key(match.group(1))
     if match.group(2) != expected:
         raise InvalidInput(

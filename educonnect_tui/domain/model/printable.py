@@ -82,19 +82,20 @@ def escaped(value: _T) -> _T:
     pass them here once, as they arrive, so no label, cell or line drawn from them can
     forget the escaping. What is not a string (ids, dates, enums) is left as it is.
     """
-    result: Any = value
-    if type(value) is str:
-        result = for_terminal(value)
-    elif dataclasses.is_dataclass(value) and not isinstance(value, type):
+    given: Any = value
+    result: Any = given
+    if type(given) is str:
+        result = for_terminal(given)
+    elif dataclasses.is_dataclass(given) and not isinstance(given, type):
         changes = {
-            field.name: escaped(getattr(value, field.name))
-            for field in dataclasses.fields(value)
+            field.name: escaped(getattr(given, field.name))
+            for field in dataclasses.fields(given)
             if field.init
         }
-        if any(changes[name] is not getattr(value, name) for name in changes):
-            result = dataclasses.replace(value, **changes)
-    elif type(value) in (tuple, list):
-        items = [escaped(item) for item in value]  # type: ignore[attr-defined]
-        if any(new is not old for new, old in zip(items, value, strict=True)):  # type: ignore[call-overload]
-            result = type(value)(items)
+        if any(changes[name] is not getattr(given, name) for name in changes):
+            result = dataclasses.replace(given, **changes)
+    elif type(given) in (tuple, list):
+        items = [escaped(item) for item in given]
+        if any(new is not old for new, old in zip(items, given, strict=True)):
+            result = type(given)(items)
     return result  # type: ignore[no-any-return]

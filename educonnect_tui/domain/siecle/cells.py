@@ -38,8 +38,7 @@ def printable(value: str, what: str) -> str:
     char = unprintable(value)
     if char is not None:
         raise CellError(
-            f"{what} : caractère de contrôle ou invisible U+{ord(char):04X} ({mark(char)}) "
-            "interdit"
+            f"{what} : caractère de contrôle ou invisible U+{ord(char):04X} ({mark(char)}) interdit"
         )
     return value
 
