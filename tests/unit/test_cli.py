@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import select
 
 from educonnect_tui.domain.model.enums import AccountState
-from educonnect_tui.domain.model.tables import Account, Pupil
+from educonnect_tui.domain.model.tables import Account, Pupil, Staff
 from educonnect_tui.domain.store import db
 from educonnect_tui.domain.store.services import Services
 from tests import factories
@@ -378,3 +378,29 @@ def test_import_report_quotes_stored_names_escaped(
     assert code == 0, err
     assert "Mises à jour" in out
     _nothing_obeyed(out)
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "fragment"),
+    [
+        ("--last-name", "Martin\x1b]0;titre\x07", "U+001B"),
+        ("--first-name", "H\u202eélène", "U+202E"),
+        ("--last-name", "Martin2", "U+0032"),
+        ("--title", "Principale\x1b[2J", "U+001B"),
+    ],
+)
+def test_staff_names_follow_the_name_rule(
+    cli_env: Services, run_cli: RunCli, option: str, value: str, fragment: str
+) -> None:
+    with cli_env.sessions() as session, session.begin():
+        factories.school(session)
+    args = {"--first-name": "Hélène", "--last-name": "Martin", "--title": "Principale"}
+    args[option] = value
+    code, _, err = run_cli(
+        ["staff", "add", *(x for pair in args.items() for x in pair), "--role", "direction"]
+        + ["--uai", UAI]
+    )
+    _one_line_french_error(code, err, fragment)
+    _nothing_obeyed(err)
+    with cli_env.sessions() as session:
+        assert session.scalars(select(Staff)).all() == []

@@ -661,7 +661,7 @@ def test_real_names_of_every_kind_are_still_imported(services: Services, tmp_pat
     )
     assert report.errors == []
     with services.sessions() as s:
-        stored = set(s.execute(select(Pupil.last_name, Pupil.first_name)).tuples())
+        stored = {(p.last_name, p.first_name) for p in s.scalars(select(Pupil))}
     assert ("Yét", "Chloé") in stored and ("李", "小龙") in stored and len(stored) == 7
 
 
