@@ -396,10 +396,8 @@ def test_staff_names_follow_the_name_rule(
         factories.school(session)
     args = {"--first-name": "Hélène", "--last-name": "Martin", "--title": "Principale"}
     args[option] = value
-    code, _, err = run_cli(
-        ["staff", "add", *(x for pair in args.items() for x in pair), "--role", "direction"]
-        + ["--uai", UAI]
-    )
+    given = [x for pair in args.items() for x in pair]
+    code, _, err = run_cli(["staff", "add", *given, "--role", "direction", "--uai", UAI])
     _one_line_french_error(code, err, fragment)
     _nothing_obeyed(err)
     with cli_env.sessions() as session:
