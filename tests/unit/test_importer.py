@@ -684,6 +684,7 @@ def test_a_huge_cell_is_refused_in_french_with_its_line(services: Services, tmp_
         import_pupils(services, as_head(services, UAI), write(tmp_path, text))
     message = str(caught.value)
     assert "ligne 3" in message and "trop longue" in message, message
+    assert "colonne « Nom de famille »" in message
     assert "field" not in message and "limit" not in message
     with services.sessions() as s:
         assert s.scalar(select(func.count()).select_from(Pupil)) == 0
