@@ -45,6 +45,7 @@ def hostile_app(small_school: SmallSchool, small_app: AppFactory) -> AppFactory:
         school = session.scalars(select(Establishment)).one()
         child = factories.pupil(session, school, last_name=LAST, first_name=FIRST, division="6E1")
         factories.guardian(session, [child], last_name=LAST, first_name=FIRST)
+        factories.pupil(session, school, last_name="Zola", division=f"6E{WIPE}")
         audit.record(
             session,
             Actor(label=f"Mme {TITLE}", source_address="10.0.0.1"),
@@ -90,6 +91,7 @@ async def test_home_detail_and_history_draw_hostile_names_as_marks(
         assert isinstance(app.screen, HomeScreen)
         shown = _written(app.screen)
         assert "ABADIE␛]52" in shown
+        assert shown.count("6E␛[2J") == 2  # in its row, and in the class filter
 
         await pilot.press("enter")
         await settle(pilot)
