@@ -147,14 +147,14 @@ def test_chain_intact_after_several_actions(services: Services, trail: dict[str,
     report = _verify(services)
     assert report.ok and report.broken_at is None
     assert report.checked == 5
-    assert report.message() == "chaîne intacte : 5 enregistrements"
+    assert report.message() == "chaîne intacte : 5 enregistrements ; déclencheurs en place"
     with services.sessions() as session:
         anchor = session.get_one(AuditAnchor, 1)
         assert (anchor.event_count, anchor.last_event_id) == (5, trail["e5"])
 
 
 def test_empty_trail_is_intact(services: Services) -> None:
-    assert _verify(services).message() == "chaîne intacte : 0 enregistrements"
+    assert _verify(services).message() == "chaîne intacte : 0 enregistrements ; déclencheurs en place"
 
 
 @pytest.mark.parametrize(
@@ -273,7 +273,7 @@ def test_chain_continues_after_truncate_on_postgres_and_demo_style_reset(
         school = factories.school(session)
         school_id = school.id
     _record(services, "sign_in", establishment_id=school_id)
-    assert _verify(services).message() == "chaîne intacte : 1 enregistrements"
+    assert _verify(services).message() == "chaîne intacte : 1 enregistrements ; déclencheurs en place"
 
 
 # -- command line -------------------------------------------------------------------------
@@ -282,7 +282,11 @@ def test_chain_continues_after_truncate_on_postgres_and_demo_style_reset(
 def test_cli_verify_intact_then_tampered(
     cli_env: Services, trail: dict[str, Any], run_cli: RunCli
 ) -> None:
-    assert run_cli(["audit", "verify"]) == (0, "chaîne intacte : 5 enregistrements\n", "")
+    assert run_cli(["audit", "verify"]) == (
+        0,
+        "chaîne intacte : 5 enregistrements ; déclencheurs en place\n",
+        "",
+    )
     code, out, _ = run_cli(["audit", "verify", "--format", "json"])
     assert code == 0 and json.loads(out)["intact"] is True
     with attacker(cli_env) as session:
@@ -636,13 +640,31 @@ def test_rewritten_chain_with_recomputed_hashes_is_reported(
     assert report.broken_at == trail["e3"] and report.checked == 2
 
 
-def _drop_one_trigger(session: Session) -> str:
-    connection = session.connection()
-    if connection.dialect.name == "postgresql":
-        connection.exec_driver_sql("DROP TRIGGER audit_event_no_change ON audit_event")
-        return "audit_event_no_change"
-    connection.exec_driver_sql("DROP TRIGGER audit_event_no_update")
-    return "audit_event_no_update"
+@contextmanager
+def _one_trigger_dropped(services: Services) -> Iterator[str]:
+    """One trigger dropped and committed; put back after the test (PostgreSQL's schema is
+    shared by the session's tests)."""
+    with services.sessions() as session, session.begin():
+        connection = session.connection()
+        if connection.dialect.name == "postgresql":
+            name = "audit_event_no_change"
+            definition = connection.exec_driver_sql(
+                "SELECT pg_get_triggerdef(oid) FROM pg_trigger WHERE tgname = %(n)s "
+                "AND pg_table_is_visible(tgrelid)",
+                {"n": name},
+            ).scalar_one()
+            connection.exec_driver_sql(f"DROP TRIGGER {name} ON audit_event")
+        else:
+            name = "audit_event_no_update"
+            definition = connection.exec_driver_sql(
+                "SELECT sql FROM sqlite_master WHERE name = ?", (name,)
+            ).scalar_one()
+            connection.exec_driver_sql(f"DROP TRIGGER {name}")
+    try:
+        yield name
+    finally:
+        with services.sessions() as session, session.begin():
+            session.connection().exec_driver_sql(definition)
 
 
 def test_a_dropped_trigger_is_reported(
@@ -650,8 +672,12 @@ def test_a_dropped_trigger_is_reported(
 ) -> None:
     report = _verify(services)
     assert report.ok and "déclencheurs en place" in report.message()
-    with services.sessions() as session, session.begin():
-        dropped = _drop_one_trigger(session)
+    with _one_trigger_dropped(services) as dropped:
+        _check_dropped_is_reported(services, run_cli, dropped)
+    assert _verify(services).ok
+
+
+def _check_dropped_is_reported(services: Services, run_cli: RunCli, dropped: str) -> None:
     report = _verify(services)
     assert not report.ok
     assert report.missing_triggers == (dropped,)
