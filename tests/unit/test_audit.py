@@ -154,7 +154,9 @@ def test_chain_intact_after_several_actions(services: Services, trail: dict[str,
 
 
 def test_empty_trail_is_intact(services: Services) -> None:
-    assert _verify(services).message() == "chaîne intacte : 0 enregistrements ; déclencheurs en place"
+    assert (
+        _verify(services).message() == "chaîne intacte : 0 enregistrements ; déclencheurs en place"
+    )
 
 
 @pytest.mark.parametrize(
@@ -273,7 +275,9 @@ def test_chain_continues_after_truncate_on_postgres_and_demo_style_reset(
         school = factories.school(session)
         school_id = school.id
     _record(services, "sign_in", establishment_id=school_id)
-    assert _verify(services).message() == "chaîne intacte : 1 enregistrements ; déclencheurs en place"
+    assert (
+        _verify(services).message() == "chaîne intacte : 1 enregistrements ; déclencheurs en place"
+    )
 
 
 # -- command line -------------------------------------------------------------------------

@@ -57,6 +57,7 @@ ACTION_LABELS = {
     "export": "export",
     "delegation_grant": "délégation accordée",
     "delegation_revoke": "délégation révoquée",
+    "key_rotated": "nouvelle clé du journal",
 }
 
 
