@@ -4,25 +4,29 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import stat
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 import pyotp
 import pytest
-from sqlalchemy import select, text, update
+from sqlalchemy import create_engine, select, text, update
 
+from educonnect_tui.domain.access import passwords
 from educonnect_tui.domain.access.network import Connection
 from educonnect_tui.domain.access.sign_in import sign_in
 from educonnect_tui.domain.access.staff import totp_secret_of
-from educonnect_tui.domain.model.tables import Staff
+from educonnect_tui.domain.model.errors import PermissionDenied
+from educonnect_tui.domain.model.tables import AuditEvent, Staff
 from educonnect_tui.domain.reports import journal
 from educonnect_tui.domain.store import audit, db, keys
 from educonnect_tui.domain.store.audit import Actor
 from educonnect_tui.domain.store.services import Services
 from educonnect_tui.domain.store.settings import Settings
 from tests import factories
-from tests.conftest import FakeClock
+from tests.conftest import FAST_HASH, FakeClock
 from tests.factories import STAFF_PASSWORD
 from tests.helpers import RunCli
 
@@ -261,3 +265,91 @@ def test_a_secret_written_in_clear_or_copied_is_not_used(services: Services) -> 
         session.flush()
         with pytest.raises(keys.SecretUnreadable, match="illisible"):
             totp_secret_of(row)
+
+
+# -- a database from before the keys -------------------------------------------------------
+
+
+@pytest.fixture
+def old_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """An empty database at revision 0004 (before the keys), on each backend."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'ancienne.db'}"
+        return
+    from tests.conftest import POSTGRES_URL, postgres_url
+
+    request.getfixturevalue("postgres_schema")  # skips (or fails in CI) without a server
+    schema = f"edu_old_{secrets.token_hex(4)}"
+    admin = create_engine(POSTGRES_URL)
+    with admin.begin() as connection:
+        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    try:
+        yield postgres_url(schema)
+    finally:
+        with admin.begin() as connection:
+            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+@pytest.mark.parametrize(
+    "old_database",
+    ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)],
+    indirect=True,
+)
+def test_upgrade_keeps_older_records_and_seals_clear_secrets(
+    old_database: str, tmp_path: Path, clock: FakeClock
+) -> None:
+    engine = db.make_engine(old_database)
+    db.upgrade(engine, "0004")
+    secret = pyotp.random_base32()
+    previous = audit.GENESIS
+    with engine.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO staff (login, last_name, first_name, role, title, password_hash, "
+                "totp_secret, failed_attempts, block_count) VALUES ('h.martin', 'Martin', "
+                "'Hélène', 'direction', '', :hash, :secret, 0, 0)"
+            ),
+            {"hash": passwords.hash_password(STAFF_PASSWORD, FAST_HASH), "secret": secret},
+        )
+        for n in range(3):  # as the code before the keys wrote them: plain SHA-256
+            event = AuditEvent(
+                occurred_at=clock.now, actor_id=None, actor_label="ancien", source_address="x",
+                action="sign_in", establishment_id=None, details={"n": n}, prev_hash=previous,
+                hash="", key_id=None,
+            )  # fmt: skip
+            event.hash = audit._digest(event, [])
+            connection.execute(
+                text(
+                    "INSERT INTO audit_event (occurred_at, actor_id, actor_label, source_address, "
+                    "action, establishment_id, details, prev_hash, hash) VALUES (:at, NULL, "
+                    "'ancien', 'x', 'sign_in', NULL, :details, :prev, :hash)"
+                ),
+                {"at": clock.now, "details": json.dumps({"n": n}), "prev": previous,
+                 "hash": event.hash},
+            )  # fmt: skip
+            previous = event.hash
+    engine.dispose()
+    services = Services.from_settings(
+        Settings(
+            database_url=old_database, key_file=tmp_path / "educonnect.key", admin_networks=[]
+        ),
+        clock=clock,
+        hash_params=FAST_HASH,
+    )
+    try:
+        services.upgrade()
+        report = journal.verify_everywhere(services)
+        assert report.ok and report.unkeyed == 3 and report.checked == 3
+        assert "dont 3 antérieurs à la clé" in report.message()
+        with services.sessions() as session:
+            row = session.scalars(select(Staff)).one()
+            assert secret not in row.totp_secret and totp_secret_of(row) == secret
+        code = pyotp.TOTP(secret).at(clock.now)
+        # Past the code (a wrong one would be AuthenticationFailed): attached to no school.
+        with pytest.raises(PermissionDenied, match="aucun établissement"):
+            sign_in(services, "h.martin", STAFF_PASSWORD, code, OUTSIDE)
+        report = journal.verify_everywhere(services)  # the sign-in's record is signed
+        assert report.ok and report.unkeyed == 3 and report.keys == ("k1",)
+    finally:
+        services.engine.dispose()
