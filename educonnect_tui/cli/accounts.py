@@ -68,6 +68,7 @@ def _build_academie(services: Services, args: argparse.Namespace) -> list[str]:
 def open_tui(services: Services) -> int:
     from ..app import run_app
 
+    require_schema(services)
     return run_app(services)
 
 
@@ -77,6 +78,7 @@ def cmd_db(args: argparse.Namespace) -> int:
     services = context.open_services()
     services.upgrade()
     print(f"Base à jour (révision {db.current_revision(services.engine)}).")
+    print(f"Fichier de clés : {services.settings.key_path} (lisible par vous seul).")
     return 0
 
 
