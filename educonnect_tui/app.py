@@ -6,7 +6,7 @@ tests and snapshots build the app with the same factory as production (``create_
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from functools import partial
 from importlib import resources
 from pathlib import Path
@@ -15,6 +15,7 @@ from textual import actions
 from textual.app import App, SystemCommand
 from textual.command import CommandPalette
 from textual.dom import DOMNode
+from textual.filter import LineFilter
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
@@ -24,6 +25,7 @@ from .domain.access.network import Connection, current_connection
 from .domain.model.enums import Module
 from .domain.model.errors import DomainError
 from .domain.store.services import Services
+from .widgets.safe_output import NoTerminalControl
 
 CSS_FILE = Path(str(resources.files("educonnect_tui.styles") / "app.tcss"))
 
@@ -47,6 +49,11 @@ class EduConnectApp(App[None]):
         self.after_first_paint = after_first_paint
         self.connection = connection or current_connection()
         self.signed_in = signed_in
+        self._no_terminal_control = NoTerminalControl()
+
+    def get_line_filters(self) -> Sequence[LineFilter]:
+        """Textual's filters, then the one no data can get past (``widgets/safe_output``)."""
+        return [*super().get_line_filters(), self._no_terminal_control]
 
     def on_mount(self) -> None:
         if self.services.settings.keymap:

@@ -21,6 +21,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         from ..domain.model.errors import DomainError
         from . import accounts, audit, context, staff
         from .arguments import build_parser, fail
+        from .terminal import escaped_stdout
 
     commands = {
         "audit": audit.cmd_audit,
@@ -38,7 +39,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command is None:
             return accounts.open_tui(context.open_services())
-        return commands[args.command](args)
+        with escaped_stdout():
+            return commands[args.command](args)
     except DomainError as error:
         fail(str(error))
     except OperationalError as error:

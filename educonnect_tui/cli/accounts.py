@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import json
 import sys
 
 from ..domain.access.caller import Operator
@@ -15,6 +14,7 @@ from ..domain.store.services import Services
 from . import context
 from .arguments import fail
 from .context import require_schema
+from .terminal import json_text
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -127,7 +127,7 @@ def cmd_stats(args: argparse.Namespace) -> int:
     require_schema(services)
     stats = school_stats(services, Operator.naming(services, args.uai))
     if args.format == "json":
-        print(json.dumps(stats.as_dict(), ensure_ascii=False, indent=2))
+        print(json_text(stats.as_dict()))
     elif args.format == "csv":
         print(render_csv(stats), end="")
     else:
@@ -160,7 +160,7 @@ def cmd_search(args: argparse.Namespace) -> int:
             }
             for row in found.rows
         ]
-        print(json.dumps({"resultats": rows, "suite": found.more}, ensure_ascii=False, indent=2))
+        print(json_text({"resultats": rows, "suite": found.more}))
         return 0
     if not found.rows:
         print("Aucun compte trouvé.")

@@ -16,6 +16,8 @@ from sqlalchemy.orm import Session, object_session
 from ..model.enums import StaffRole
 from ..model.errors import InvalidInput
 from ..model.identifiers import login_base, next_login
+from ..model.names import name_problem, normal_name
+from ..model.printable import excerpt, unprintable
 from ..model.states import Lockout
 from ..model.tables import Establishment, Staff
 from ..store import keys
@@ -62,9 +64,27 @@ def create_staff(
     login: str | None = None,
     password: str | None = None,
 ) -> NewStaff:
-    """Add a staff member; the login is derived from the name unless given."""
-    if not last_name.strip():
+    """Add a staff member; the login is derived from the name unless given.
+
+    Staff names follow the rule of every person's name (``model/names.py``): they are
+    shown on every screen, in the audit trail and on the pupils' letters.
+    """
+    first_name, last_name = normal_name(first_name), normal_name(last_name)
+    if not last_name:
         raise InvalidInput("Le nom du personnel est obligatoire.")
+    for what, value in (("nom", last_name), ("prénom", first_name)):
+        problem = name_problem(value)
+        if problem is not None:
+            raise InvalidInput(
+                f"Le {what} du personnel « {excerpt(value)} » est refusé : {problem}."
+            )
+    for what, value in (("titre", title), ("identifiant", login or "")):
+        char = unprintable(value)
+        if char is not None:
+            raise InvalidInput(
+                f"Le {what} du personnel contient un caractère de contrôle ou invisible "
+                f"(U+{ord(char):04X}) : refusé."
+            )
     if not establishments:
         raise InvalidInput("Un personnel doit être rattaché à au moins un établissement.")
     if login is None:
