@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pydantic import ValidationError
 
+from ..domain.store import db_errors
 from ..domain.store.services import Services
 from ..domain.store.settings import Settings
 from .arguments import fail
@@ -16,6 +17,7 @@ def open_services() -> Services:
         first = error.errors()[0]
         where = ".".join(str(p) for p in first["loc"]).upper()
         fail(f"réglage EDUCONNECT_{where} invalide : {first['msg']}")
+    db_errors.log_to(settings.log_file)
     return Services.from_settings(settings)
 
 

@@ -65,13 +65,21 @@ def sqlite_pragmas_for_transaction(
 
 
 def make_engine(url: str) -> Engine:
-    """An engine for ``url``; SQLite gets WAL, foreign keys and a busy timeout."""
+    """An engine for ``url``; SQLite gets WAL, foreign keys and a busy timeout.
+
+    Errors never carry the statement's parameters (hashes, TOTP secrets): their text
+    may reach the technical log (``db_errors``).
+    """
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         database = parsed.database
         if database and database != ":memory:":
             Path(database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(parsed, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
+        engine = create_engine(
+            parsed,
+            connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
+            hide_parameters=True,
+        )
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "checkin", _sqlite_checkin)
         return engine
@@ -90,8 +98,9 @@ def make_engine(url: str) -> Engine:
             parsed.difference_update_query(["options"]),
             pool_pre_ping=True,
             connect_args={"options": options},
+            hide_parameters=True,
         )
-    return create_engine(parsed, pool_pre_ping=True)
+    return create_engine(parsed, pool_pre_ping=True, hide_parameters=True)
 
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:

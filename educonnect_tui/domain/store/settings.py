@@ -92,6 +92,8 @@ class Settings(BaseSettings):
     hash_workers: int = Field(default=0, ge=0)
     # The zone every date and time is shown in, whatever the server's (model/calendar.py).
     school_timezone: str = DEFAULT_ZONE
+    # The technical log: what staff are not shown of an unexpected error (db_errors.py).
+    log_file: Path = Field(default_factory=lambda: data_dir() / "educonnect.log")
 
     @field_validator("school_timezone")
     @classmethod
