@@ -8,7 +8,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, Engine, String, create_engine, event
+from sqlalchemy import ColumnElement, Connection, Engine, String, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import QueryableAttribute, Session, sessionmaker
@@ -62,6 +62,41 @@ def sqlite_pragmas_for_transaction(
         connection.exec_driver_sql(f"PRAGMA {name}={value}")
         restore.append((name, restored))
     return True
+
+
+# How long a writer that must run alone waits for the one before it (``serialise_writes``),
+# the same on both backends; past it the database is « occupée » (db_errors).
+WRITE_LOCK_TIMEOUT_MS = SQLITE_BUSY_TIMEOUT_MS
+# The PostgreSQL advisory lock those writers take: any constant unique to this application.
+_SERIAL_WRITES_LOCK = 0x4544_5543
+
+
+def serialise_writes(session: Session) -> None:
+    """From now to the end of its transaction, ``session`` is the only such writer.
+
+    Imports create accounts whose logins must be unique across every school: two
+    imports reading the logins taken, then both inserting ``m.dupont``, would collide.
+    Taking this lock before reading anything makes them run one after the other, each
+    reading what the previous one committed. SQLite has one writer anyway: BEGIN
+    IMMEDIATE takes its write lock now, rather than at the first INSERT with a snapshot
+    that may already be stale (which fails at once, « database is locked »).
+    PostgreSQL takes a transaction-scoped advisory lock, and the transaction waits for
+    no lock longer than ``WRITE_LOCK_TIMEOUT_MS``.
+    """
+    connection = session.connection()
+    if connection.dialect.name == "sqlite":
+        raw = connection.connection.dbapi_connection
+        if raw is None or getattr(raw, "in_transaction", True):
+            return  # pysqlite opens a transaction at the first write: the lock is ours
+        restore = connection.connection.info.setdefault(_RESTORE_PRAGMAS, [])
+        connection.exec_driver_sql(f"PRAGMA busy_timeout={int(WRITE_LOCK_TIMEOUT_MS)}")
+        restore.append(("busy_timeout", str(SQLITE_BUSY_TIMEOUT_MS)))
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+    elif connection.dialect.name == "postgresql":
+        connection.exec_driver_sql(f"SET LOCAL lock_timeout = {int(WRITE_LOCK_TIMEOUT_MS)}")
+        connection.execute(
+            text("SELECT pg_advisory_xact_lock(:key)"), {"key": _SERIAL_WRITES_LOCK}
+        )
 
 
 def make_engine(url: str) -> Engine:
