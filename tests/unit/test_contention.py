@@ -42,10 +42,10 @@ def _school(services: Services, uai: str) -> None:
         )
 
 
-def _pupils_file(tmp_path: Path, name: str, ine_prefix: str) -> Path:
+def _pupils_file(tmp_path: Path, name: str, ine_prefix: str, names: int = len(NAMES) * 3) -> Path:
     """The same names in every school (so the same login bases), each its own INEs."""
     lines = [HEADER]
-    for i, (last, first) in enumerate(NAMES * 3):
+    for i, (last, first) in enumerate((NAMES * 3)[:names]):
         lines.append(f"{ine_prefix}{i:04d}A;{last};{first};14/03/2015;6E{1 + i % 2}")
     path = tmp_path / name
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
@@ -103,6 +103,10 @@ def test_two_schools_importing_at_once_get_distinct_logins(
     _school(services, OTHER_UAI)
     first = _pupils_file(tmp_path, "a.csv", "070000")
     second = _pupils_file(tmp_path, "b.csv", "080000")
+    # Last year's pupils, one per class: the classes exist, accounts are all that is added.
+    for uai, prefix in ((UAI, "071111"), (OTHER_UAI, "081111")):
+        earlier = _pupils_file(tmp_path, f"{uai}.csv", prefix, names=2)
+        import_pupils(services, factories.operator(services, uai, ACTOR), earlier)
     results = _at_once(
         lambda: import_pupils(services, factories.operator(services, UAI, ACTOR), first),
         lambda: import_pupils(services, factories.operator(services, OTHER_UAI, ACTOR), second),
@@ -114,8 +118,8 @@ def test_two_schools_importing_at_once_get_distinct_logins(
         imports = session.scalar(
             select(func.count(AuditEvent.id)).where(AuditEvent.action == "import")
         )
-    assert count == distinct == 2 * len(NAMES) * 3
-    assert imports == 2
+    assert count == distinct == 2 * (len(NAMES) * 3 + 2)
+    assert imports == 4
 
 
 def test_the_same_school_imported_twice_at_once_is_written_once(
