@@ -76,8 +76,12 @@ def cmd_db(args: argparse.Namespace) -> int:
     from ..domain.store import db
 
     services = context.open_services()
+    before = db.current_revision(services.engine)
     services.upgrade()
-    print(f"Base à jour (révision {db.current_revision(services.engine)}).")
+    after = db.current_revision(services.engine)
+    if after != before:
+        context.record(services, "db_upgrade", details={"from": before, "to": after})
+    print(f"Base à jour (révision {after}).")
     return 0
 
 
@@ -124,7 +128,11 @@ def cmd_stats(args: argparse.Namespace) -> int:
 
     services = context.open_services()
     require_schema(services)
-    stats = school_stats(services, Operator.naming(services, args.uai))
+    operator = Operator.naming(services, args.uai)
+    stats = school_stats(services, operator)
+    context.record(
+        services, "stats_read", establishment_id=operator.school.id, details={"format": args.format}
+    )
     if args.format == "json":
         print(json.dumps(stats.as_dict(), ensure_ascii=False, indent=2))
     elif args.format == "csv":
@@ -142,6 +150,12 @@ def cmd_search(args: argparse.Namespace) -> int:
     services = context.open_services()
     require_schema(services)
     found = directory.search(services, args.text, limit=args.limit)
+    context.record(
+        services,
+        "search",
+        targets=[row.account_id for row in found.rows],
+        details={"text": args.text, "results": len(found.rows), "more": found.more},
+    )
     if args.format == "json":
         rows = [
             {
@@ -216,6 +230,7 @@ def cmd_activate(args: argparse.Namespace) -> int:
             services, args.login, args.last_name, args.first_name
         )
         print(f"Compte {args.login} activé (FranceConnect).")
+    context.record(services, "owner_flow", details={"flow": args.flow, "login": args.login})
     return 0
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from pydantic import ValidationError
 
 from ..domain.store import db_errors
@@ -28,4 +30,32 @@ def require_schema(services: Services) -> None:
         fail(
             "base de données non initialisée : lancez « educonnect-tui db upgrade » "
             "ou « educonnect-tui demo »."
+        )
+
+
+def record(
+    services: Services,
+    action: str,
+    *,
+    establishment_id: int | None = None,
+    targets: Iterable[int] = (),
+    details: dict[str, object] | None = None,
+) -> None:
+    """Audit a command that writes no event of its own (a read, an owner's flow).
+
+    The command line needs no sign-in: whoever can reach the database can read every
+    school's accounts, so each use is in the trail with its Unix user and SSH address.
+    """
+    from ..domain.store import audit
+    from ..domain.store.audit import Actor
+
+    with services.sessions() as session, session.begin():
+        audit.record(
+            session,
+            Actor.command_line(),
+            action,
+            now=services.clock(),
+            establishment_id=establishment_id,
+            targets=targets,
+            details=details,
         )

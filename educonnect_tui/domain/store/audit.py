@@ -16,8 +16,9 @@ import datetime as dt
 import getpass
 import hashlib
 import json
+import os
 import socket
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,6 +26,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from ..model.tables import AuditAnchor, AuditEvent, AuditTarget
+from .connection import current_connection
 
 GENESIS = "0" * 64
 
@@ -46,6 +48,12 @@ ACTION_LABELS = {
     "export": "export",
     "delegation_grant": "délégation accordée",
     "delegation_revoke": "délégation révoquée",
+    # The command line's reads and owners' flows: it has no sign-in, so each is recorded.
+    "search": "recherche de comptes (ligne de commande)",
+    "stats_read": "statistiques consultées (ligne de commande)",
+    "audit_read": "journal consulté (ligne de commande)",
+    "owner_flow": "parcours d'activation (ligne de commande)",
+    "db_upgrade": "mise à jour du schéma de la base",
 }
 
 
@@ -62,12 +70,29 @@ class Actor:
     staff_id: int | None = None
 
     @classmethod
-    def command_line(cls) -> Actor:
-        try:
-            user = getpass.getuser()
-        except (KeyError, OSError):
-            user = "inconnu"
-        return cls(label=f"ligne de commande ({user})", source_address=socket.gethostname())
+    def command_line(cls, environ: Mapping[str, str] = os.environ) -> Actor:
+        """The command line's user: no sign-in, so the Unix account and where it came from.
+
+        The user is the process's real uid, not ``$USER`` or ``$LOGNAME`` (anyone sets
+        those); the source is the SSH client's address, as for a TUI session, or the
+        local console. Both say who ran the command, not that they were allowed to:
+        the database's own access rules decide that (docs/security.md).
+        """
+        return cls(
+            label=f"ligne de commande ({_unix_user()}@{socket.gethostname()})"[:200],
+            source_address=current_connection(environ).source,
+        )
+
+
+def _unix_user() -> str:
+    try:
+        import pwd
+    except ImportError:  # not a Unix system
+        return getpass.getuser()
+    try:
+        return pwd.getpwuid(os.getuid()).pw_name
+    except KeyError:  # a uid without a name (a container)
+        return f"uid {os.getuid()}"
 
 
 def _digest(event: AuditEvent, targets: list[int]) -> str:

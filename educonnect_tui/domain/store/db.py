@@ -94,9 +94,7 @@ def serialise_writes(session: Session) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
     elif connection.dialect.name == "postgresql":
         connection.exec_driver_sql(f"SET LOCAL lock_timeout = {int(WRITE_LOCK_TIMEOUT_MS)}")
-        connection.execute(
-            text("SELECT pg_advisory_xact_lock(:key)"), {"key": _SERIAL_WRITES_LOCK}
-        )
+        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _SERIAL_WRITES_LOCK})
 
 
 def make_engine(url: str) -> Engine:
