@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import os
 import pwd
 import socket
@@ -103,6 +102,6 @@ def test_a_schema_upgrade_is_audited_only_when_it_changes_something(
     cli_env: Services, run_cli: RunCli
 ) -> None:
     before = len(_events(cli_env))
-    code, out, err = run_cli(["db", "upgrade"])
+    code, _out, err = run_cli(["db", "upgrade"])
     assert code == 0, err
     assert len(_events(cli_env)) == before

@@ -67,10 +67,8 @@ def in_step(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
         login = allocate(self, first, last)
         if threading.get_ident() not in waited:
             waited.add(threading.get_ident())
-            try:
+            with contextlib.suppress(threading.BrokenBarrierError):
                 barrier.wait()
-            except threading.BrokenBarrierError:
-                pass
         return login
 
     monkeypatch.setattr(logins.LoginAllocator, "allocate", allocate_in_step)
