@@ -27,6 +27,8 @@ def test_the_actor_is_the_real_unix_user_and_the_ssh_client() -> None:
     assert actor.staff_id is None
     assert Actor.command_line({"SSH_CLIENT": "2001:db8::5 4000 22"}).source_address == "2001:db8::5"
     assert Actor.command_line({}).source_address == "console locale"
+    run_by_sudo = Actor.command_line({"SUDO_USER": "alice"}).label
+    assert run_by_sudo == f"ligne de commande ({UNIX_USER}@{socket.gethostname()}, sudo par alice)"
 
 
 def _events(services: Services) -> list[AuditEvent]:

@@ -74,12 +74,18 @@ class Actor:
         """The command line's user: no sign-in, so the Unix account and where it came from.
 
         The user is the process's real uid, not ``$USER`` or ``$LOGNAME`` (anyone sets
-        those); the source is the SSH client's address, as for a TUI session, or the
-        local console. Both say who ran the command, not that they were allowed to:
-        the database's own access rules decide that (docs/security.md).
+        those), and the person sudo ran it for, when it did (``$SUDO_USER``: forged only
+        by someone who already is the service user); the source is the SSH client's
+        address, as for a TUI session, or the local console. They say who ran the
+        command, not that they were allowed to: the database's own access rules decide
+        that (docs/security.md).
         """
+        who = f"{_unix_user()}@{socket.gethostname()}"
+        sudo = environ.get("SUDO_USER")
+        if sudo:
+            who += f", sudo par {''.join(c if c.isprintable() else '?' for c in sudo)}"
         return cls(
-            label=f"ligne de commande ({_unix_user()}@{socket.gethostname()})"[:200],
+            label=f"ligne de commande ({who})"[:200],
             source_address=current_connection(environ).source,
         )
 
