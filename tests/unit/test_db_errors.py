@@ -69,6 +69,20 @@ RAW = "UPDATE statement on table 'account' expected to update 48 row(s); 0 were 
             "Quelqu'un d'autre a modifié",
         ),
         (RuntimeError("KeyError [/bold] 'x'"), "Erreur inattendue"),
+        (
+            OperationalError(
+                "TRUNCATE account",
+                {},
+                _Driver("permission denied for table account", sqlstate="42501"),
+            ),
+            "droits insuffisants",
+        ),
+        (
+            PermissionError(13, "Permission denied", "/srv/lettres.pdf"),
+            "Accès refusé : /srv/lettres.pdf.",
+        ),
+        (OSError(28, "No space left on device"), "Disque plein."),
+        (BrokenPipeError(32, "Broken pipe"), "La sortie a été fermée."),
     ],
 )
 def test_a_database_failure_is_one_french_line_without_raw_text(
@@ -89,7 +103,8 @@ def test_a_database_failure_is_one_french_line_without_raw_text(
     assert code == 2 and out == ""
     assert err.count("\n") == 1 and err.startswith("educonnect-tui : erreur : ")
     assert fragment in err
-    for raw in ("locked", "UPDATE", "UNIQUE", "refused", "KeyError", "serialize", "timeout"):
+    raws = ("locked", "UPDATE", "UNIQUE", "refused", "KeyError", "serialize", "timeout", "denied")
+    for raw in (*raws, "Permission", "No space", "Broken"):
         assert raw not in err
 
 

@@ -10,6 +10,7 @@ hide SQL parameters (``db.make_engine``), so that log holds no hash or secret ei
 
 from __future__ import annotations
 
+import errno
 import logging
 import os
 from collections.abc import Callable
@@ -49,6 +50,10 @@ CONCURRENT = (
     "Quelqu'un d'autre a modifié les mêmes données pendant l'opération : "
     "rien n'a été enregistré ; réessayez."
 )
+FORBIDDEN = (
+    "La base de données refuse cette opération au compte qui l'ouvre (droits insuffisants) : "
+    "rien n'a été modifié ; voir docs/security.md."
+)
 UNEXPECTED = (
     "Erreur inattendue : l'opération n'a pas abouti ; réessayez, et si l'erreur revient, "
     "transmettez le journal technique à l'administrateur."
@@ -61,6 +66,22 @@ _SQLITE_BUSY, _SQLITE_LOCKED, _SQLITE_READONLY, _SQLITE_FULL = 5, 6, 8, 13
 _PG_BUSY = {"55P03", "40001", "40P01"}
 _PG_FULL = {"53100"}
 _PG_READ_ONLY = {"25006"}
+_PG_FORBIDDEN = {"42501"}
+# What the system says of a file, in French (its own text is English).
+_OS_ERRORS = {
+    errno.ENOENT: "fichier ou dossier introuvable",
+    errno.EACCES: "accès refusé",
+    errno.EPERM: "opération non permise",
+    errno.ENOSPC: "disque plein",
+    errno.EROFS: "système de fichiers en lecture seule",
+    errno.EISDIR: "c'est un dossier",
+    errno.ENOTDIR: "un élément du chemin n'est pas un dossier",
+    errno.EEXIST: "le fichier existe déjà",
+    errno.EDQUOT: "quota disque dépassé",
+    errno.ENAMETOOLONG: "nom de fichier trop long",
+    errno.EIO: "erreur d'entrée-sortie du disque",
+    errno.EPIPE: "la sortie a été fermée",
+}
 
 
 def _sqlite_code(error: DBAPIError) -> int | None:
@@ -91,6 +112,9 @@ def _database_error(error: DBAPIError) -> DomainError:
         return DatabaseUnavailable(FULL)
     if code == _SQLITE_READONLY or state in _PG_READ_ONLY:
         return DatabaseUnavailable(READ_ONLY)
+    if state in _PG_FORBIDDEN:
+        log.error("droits insuffisants", exc_info=error)
+        return DatabaseUnavailable(FORBIDDEN)
     if isinstance(error, IntegrityError):
         # Under contention, the same row written twice at once; otherwise a bug: logged.
         log.error("contrainte violée", exc_info=error)
@@ -114,8 +138,16 @@ def translate(error: BaseException) -> DomainError:
         return ConcurrentModification(CONCURRENT)
     if isinstance(error, DBAPIError):
         return _database_error(error)
+    if isinstance(error, OSError) and error.errno in _OS_ERRORS:
+        what = _OS_ERRORS[error.errno]
+        where = f" : {error.filename}" if error.filename else ""
+        return DomainError(f"{what[0].upper()}{what[1:]}{where}.")
     if isinstance(error, OSError):
-        return DomainError(f"{error.strerror or error} : {error.filename or ''}".rstrip(" :"))
+        log.error("erreur système", exc_info=error)
+        where = f" ({error.filename})" if error.filename else ""
+        return DomainError(
+            f"Erreur du système de fichiers{where} : le détail est dans le journal technique."
+        )
     log.error("erreur inattendue", exc_info=error)
     return UnexpectedError(UNEXPECTED)
 
