@@ -69,6 +69,7 @@ def _build_academie(services: Services, args: argparse.Namespace) -> list[str]:
 def open_tui(services: Services) -> int:
     from ..app import run_app
 
+    require_schema(services)
     return run_app(services)
 
 
@@ -82,6 +83,7 @@ def cmd_db(args: argparse.Namespace) -> int:
     if after != before:
         context.record(services, "db_upgrade", details={"from": before, "to": after})
     print(f"Base à jour (révision {after}).")
+    print(f"Fichier de clés : {services.settings.key_path} (lisible par vous seul).")
     return 0
 
 

@@ -196,6 +196,10 @@ def build_parser() -> FrenchParser:
         "verify", help="vérifie la chaîne : enregistrement modifié ou supprimé"
     )
     check.add_argument("--format", choices=["table", "json"], default="table")
+    audit_commands.add_parser(
+        "rotate-key",
+        help="nouvelle clé de signature et de chiffrement (les anciennes restent pour vérifier)",
+    )
     listing = audit_commands.add_parser(
         "list", help="liste les événements, les plus récents d'abord"
     )

@@ -59,6 +59,14 @@ def cmd_audit(args: argparse.Namespace) -> int:
         else:
             print(report.message())
         return 0 if report.ok else EXIT_TAMPERED
+    if args.audit_command == "rotate-key":
+        rotation = audit_log.rotate_key(services, Actor.command_line())
+        print(
+            f"Nouvelle clé {rotation.new_key} (remplace {rotation.old_key}) dans "
+            f"{services.settings.key_path} ; {rotation.resealed} secret(s) OTP rechiffré(s). "
+            "Les anciennes clés restent dans le fichier pour vérifier ce qu'elles ont signé."
+        )
+        return 0
     operator = Operator.naming(services, args.uai) if args.uai else None
     wanted = audit_log.AuditFilter(
         actor=args.actor,
