@@ -23,7 +23,7 @@ from . import keys, process
 from .domain.access.caller import SchoolSession, SignedIn
 from .domain.access.network import Connection, current_connection
 from .domain.model.enums import Module
-from .domain.model.errors import DomainError
+from .domain.store import db_errors
 from .domain.store.services import Services
 from .widgets.safe_output import NoTerminalControl
 
@@ -156,8 +156,7 @@ class EduConnectApp(App[None]):
         """Every worker's failure ends here, shown in French, never as a traceback."""
         from .screens.error import ErrorScreen
 
-        unexpected = f"Erreur inattendue : {error}"
-        message = str(error) if isinstance(error, DomainError) else unexpected
+        message = str(db_errors.translate(error))
         if isinstance(self.screen, ErrorScreen) and self.screen.message == message:
             return  # several workers failing for the same reason: one modal
         self.push_screen(ErrorScreen(message))

@@ -183,6 +183,7 @@ def cli_env(services: Services, monkeypatch: pytest.MonkeyPatch) -> Services:
     monkeypatch.setenv("EDUCONNECT_DATABASE_URL", services.settings.database_url)
     monkeypatch.setenv("EDUCONNECT_KEY_FILE", str(services.settings.key_path))
     monkeypatch.setenv("EDUCONNECT_CONFIG", "/nonexistent/config.toml")
+    monkeypatch.setenv("EDUCONNECT_LOG_FILE", str(services.settings.output_dir.parent / "log"))
     return services
 
 

@@ -16,9 +16,7 @@ from .. import process
 
 def main(argv: Sequence[str] | None = None) -> int:
     with process.loading():
-        from sqlalchemy.exc import OperationalError, SQLAlchemyError
-
-        from ..domain.model.errors import DomainError
+        from ..domain.store import db_errors
         from . import accounts, audit, context, staff
         from .arguments import build_parser, fail
         from .terminal import escaped_stdout
@@ -41,17 +39,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             return accounts.open_tui(context.open_services())
         with escaped_stdout():
             return commands[args.command](args)
-    except DomainError as error:
-        fail(str(error))
-    except OperationalError as error:
-        fail(f"base de données inaccessible : {str(error.orig).splitlines()[0]}")
-    except SQLAlchemyError as error:
-        fail(f"erreur de base de données : {str(error).splitlines()[0]}")
-    except OSError as error:
-        fail(f"{error.strerror or error} : {error.filename or ''}".rstrip(" :"))
     except KeyboardInterrupt:
         print("Interrompu : rien n'a été modifié.", file=sys.stderr)
         return 130
+    except Exception as error:  # every failure ends as one French line (db_errors)
+        fail(str(db_errors.translate(error)))
 
 
 if __name__ == "__main__":

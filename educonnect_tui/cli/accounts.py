@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import getpass
 import sys
 
 from ..domain.access.caller import Operator
@@ -76,8 +77,12 @@ def cmd_db(args: argparse.Namespace) -> int:
     from ..domain.store import db
 
     services = context.open_services()
+    before = db.current_revision(services.engine)
     services.upgrade()
-    print(f"Base à jour (révision {db.current_revision(services.engine)}).")
+    after = db.current_revision(services.engine)
+    if after != before:
+        context.record(services, "db_upgrade", details={"from": before, "to": after})
+    print(f"Base à jour (révision {after}).")
     print(f"Fichier de clés : {services.settings.key_path} (lisible par vous seul).")
     return 0
 
@@ -125,7 +130,11 @@ def cmd_stats(args: argparse.Namespace) -> int:
 
     services = context.open_services()
     require_schema(services)
-    stats = school_stats(services, Operator.naming(services, args.uai))
+    operator = Operator.naming(services, args.uai)
+    stats = school_stats(services, operator)
+    context.record(
+        services, "stats_read", establishment_id=operator.school.id, details={"format": args.format}
+    )
     if args.format == "json":
         print(json_text(stats.as_dict()))
     elif args.format == "csv":
@@ -143,6 +152,12 @@ def cmd_search(args: argparse.Namespace) -> int:
     services = context.open_services()
     require_schema(services)
     found = directory.search(services, args.text, limit=args.limit)
+    context.record(
+        services,
+        "search",
+        targets=[row.account_id for row in found.rows],
+        details={"text": args.text, "results": len(found.rows), "more": found.more},
+    )
     if args.format == "json":
         rows = [
             {
@@ -191,16 +206,22 @@ def cmd_search(args: argparse.Namespace) -> int:
 def cmd_activate(args: argparse.Namespace) -> int:
     from ..domain.accounts import activation, self_registration
 
+    if getattr(args, "password_in_argv", None) is not None:
+        fail(
+            "mot de passe refusé en argument (tout utilisateur de la machine peut le lire) : "
+            "tapez-le à l'invite, ou passez --password-stdin avec deux lignes sur l'entrée "
+            "standard (le mot de passe provisoire, puis le nouveau)"
+        )
     services = context.open_services()
     require_schema(services)
     if args.flow == "pupil":
-        activation.activate_pupil(
-            services, args.login, args.password, args.birth_date, args.new_password
-        )
+        password, new_password = activation_passwords(args.password_stdin)
+        activation.activate_pupil(services, args.login, password, args.birth_date, new_password)
         print(f"Compte {args.login} activé.")
     elif args.flow == "guardian":
+        password, new_password = activation_passwords(args.password_stdin)
         activation.start_guardian_activation(
-            services, args.login, args.password, args.email, args.new_password
+            services, args.login, password, args.email, new_password
         )
         print(f"Un code de confirmation a été envoyé à {args.email} (voir la boîte d'envoi).")
     elif args.flow == "confirm":
@@ -211,4 +232,36 @@ def cmd_activate(args: argparse.Namespace) -> int:
             services, args.login, args.last_name, args.first_name
         )
         print(f"Compte {args.login} activé (FranceConnect).")
+    context.record(services, "owner_flow", details={"flow": args.flow, "login": args.login})
     return 0
+
+
+def activation_passwords(from_stdin: bool) -> tuple[str, str]:
+    """The temporary password and the new one, from standard input or typed unseen.
+
+    Standard input (``--password-stdin``) gives two lines, for scripts; otherwise a
+    terminal prompts without echo, the new password twice. Without a terminal and
+    without the option there is nothing to read them from: say how.
+    """
+    if from_stdin:
+        lines = [sys.stdin.readline().rstrip("\r\n") for _ in range(2)]
+        if not all(lines):
+            fail(
+                "--password-stdin attend deux lignes sur l'entrée standard : "
+                "le mot de passe provisoire, puis le nouveau"
+            )
+        return lines[0], lines[1]
+    if not sys.stdin.isatty():
+        fail(
+            "pas de terminal pour taper les mots de passe : passez --password-stdin avec "
+            "deux lignes sur l'entrée standard (le mot de passe provisoire, puis le nouveau)"
+        )
+    try:
+        password = getpass.getpass("Mot de passe provisoire : ")
+        new_password = getpass.getpass("Nouveau mot de passe : ")
+        again = getpass.getpass("Nouveau mot de passe (encore) : ")
+    except EOFError:
+        fail("saisie interrompue : rien n'a été modifié")
+    if new_password != again:
+        fail("les deux saisies du nouveau mot de passe diffèrent : rien n'a été modifié")
+    return password, new_password

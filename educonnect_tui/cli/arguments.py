@@ -221,16 +221,14 @@ def build_parser() -> FrenchParser:
     )
     pupil = flows.add_parser("pupil", help="élève : identifiants provisoires + date de naissance")
     pupil.add_argument("--login", required=True)
-    pupil.add_argument("--password", required=True)
     pupil.add_argument("--birth-date", type=_date, required=True)
-    pupil.add_argument("--new-password", required=True)
+    _password_options(pupil)
     guardian = flows.add_parser(
         "guardian", help="responsable : identifiants provisoires + courriel"
     )
     guardian.add_argument("--login", required=True)
-    guardian.add_argument("--password", required=True)
     guardian.add_argument("--email", required=True)
-    guardian.add_argument("--new-password", required=True)
+    _password_options(guardian)
     confirm = flows.add_parser("confirm", help="responsable : code reçu par courriel")
     confirm.add_argument("--login", required=True)
     confirm.add_argument("--code", required=True)
@@ -239,3 +237,20 @@ def build_parser() -> FrenchParser:
     franceconnect.add_argument("--last-name", required=True)
     franceconnect.add_argument("--first-name", required=True)
     return parser
+
+
+def _password_options(flow: argparse.ArgumentParser) -> None:
+    """Passwords are typed at a prompt or piped in, never given as arguments.
+
+    Any local user reads another's arguments (``ps``, ``/proc/PID/cmdline``) and the
+    shell keeps them in its history. The old options are still recognised, only to
+    refuse them with the way to do it now (``cli.accounts.activation_passwords``).
+    """
+    flow.add_argument(
+        "--password-stdin",
+        action="store_true",
+        help="lit sur l'entrée standard deux lignes : le mot de passe provisoire, puis le nouveau"
+        " (sans cette option, ils sont demandés à l'invite)",
+    )
+    flow.add_argument("--password", dest="password_in_argv", help=argparse.SUPPRESS)
+    flow.add_argument("--new-password", dest="password_in_argv", help=argparse.SUPPRESS)

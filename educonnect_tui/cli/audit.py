@@ -101,6 +101,12 @@ def cmd_audit(args: argparse.Namespace) -> int:
             break
         offset += len(page)
     if args.output is None:
+        context.record(
+            services,
+            "audit_read",
+            establishment_id=operator.school.id if operator is not None else None,
+            details={"format": args.format, "rows": len(rows), "filters": wanted.as_dict()},
+        )
         print(_render_audit(rows, dicts, args.format), end="")
         return 0
     if args.format == "csv":  # a file opened in a spreadsheet, as every other CSV file

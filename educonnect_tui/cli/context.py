@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from pydantic import ValidationError
 
+from ..domain.store import db_errors
 from ..domain.store.services import Services
 from ..domain.store.settings import Settings
 from .arguments import fail
@@ -16,6 +19,7 @@ def open_services() -> Services:
         first = error.errors()[0]
         where = ".".join(str(p) for p in first["loc"]).upper()
         fail(f"réglage EDUCONNECT_{where} invalide : {first['msg']}")
+    db_errors.log_to(settings.log_file)
     return Services.from_settings(settings)
 
 
@@ -36,3 +40,31 @@ def require_schema(services: Services) -> None:
     # The key file, before anything is read or written: refused without it
     # (keys.KeyFileError, one French line).
     services.check_keys()
+
+
+def record(
+    services: Services,
+    action: str,
+    *,
+    establishment_id: int | None = None,
+    targets: Iterable[int] = (),
+    details: dict[str, object] | None = None,
+) -> None:
+    """Audit a command that writes no event of its own (a read, an owner's flow).
+
+    The command line needs no sign-in: whoever can reach the database can read every
+    school's accounts, so each use is in the trail with its Unix user and SSH address.
+    """
+    from ..domain.store import audit
+    from ..domain.store.audit import Actor
+
+    with services.sessions() as session, session.begin():
+        audit.record(
+            session,
+            Actor.command_line(),
+            action,
+            now=services.clock(),
+            establishment_id=establishment_id,
+            targets=targets,
+            details=details,
+        )

@@ -25,6 +25,7 @@ from ..domain.access.network import Connection
 from ..domain.access.sign_in import TOTP_DIGITS
 from ..domain.model.enums import Module
 from ..domain.model.errors import AccountBlocked, DomainError
+from ..domain.store import db_errors
 from ..domain.store.services import Services
 from ..widgets.key_bar import KeyBar
 
@@ -235,7 +236,7 @@ class LoginScreen(Screen[None]):
                 self._failed(outcome)
         elif event.state is WorkerState.ERROR:
             self._set_busy(False)
-            self._failed(event.worker.error or RuntimeError("?"), unexpected=True)
+            self._failed(event.worker.error or RuntimeError("?"))
         elif event.state is WorkerState.CANCELLED:
             self._set_busy(False)
 
@@ -247,8 +248,8 @@ class LoginScreen(Screen[None]):
         self._field("identifier").focus()
         self.edu_app.enter(signed_in)
 
-    def _failed(self, error: BaseException, *, unexpected: bool = False) -> None:
-        message = str(error) if not unexpected else f"Erreur inattendue : {error}"
+    def _failed(self, error: BaseException) -> None:
+        message = str(db_errors.translate(error))
         self._show_error(message)
         self._clear_secrets()
         if isinstance(error, AccountBlocked):

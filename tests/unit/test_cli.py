@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import subprocess
 import sys
@@ -43,18 +44,7 @@ def _one_line_french_error(code: int, err: str, fragment: str) -> None:
             "État « bleu » inconnu",
         ),
         (
-            [
-                "activate",
-                "pupil",
-                "--login",
-                "a",
-                "--password",
-                "b",
-                "--birth-date",
-                "2012-01-01",
-                "--new-password",
-                "c",
-            ],
+            ["activate", "pupil", "--login", "a", "--birth-date", "2012-01-01", "--password-stdin"],
             "JJ/MM/AAAA",
         ),
         (["import", "pupils", "/nonexistent.csv", "--uai", UAI], "nonexistent"),
@@ -195,7 +185,7 @@ def test_no_traceback_from_a_real_process(tmp_path: Path) -> None:
 
 
 def test_activation_flows_from_the_command_line(
-    cli_env: Services, run_cli: RunCli, tmp_path: Path
+    cli_env: Services, run_cli: RunCli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     import csv
     import datetime as dt
@@ -234,51 +224,18 @@ def test_activation_flows_from_the_command_line(
         credentials[kind] = (row["Identifiant"], row["Mot de passe provisoire"])
 
     login, temp = credentials["pupils"]
-    code, _, err = run_cli(
-        [
-            "activate",
-            "pupil",
-            "--login",
-            login,
-            "--password",
-            temp,
-            "--birth-date",
-            "13/05/2012",
-            "--new-password",
-            "Soleil2026",
-        ],
-    )
+    pupil = ["activate", "pupil", "--login", login, "--password-stdin"]
+    monkeypatch.setattr("sys.stdin", io.StringIO(f"{temp}\nSoleil2026\n"))
+    code, _, err = run_cli([*pupil, "--birth-date", "13/05/2012"])
     _one_line_french_error(code, err, "incorrect")
-    code, out, _ = run_cli(
-        [
-            "activate",
-            "pupil",
-            "--login",
-            login,
-            "--password",
-            temp,
-            "--birth-date",
-            "14/05/2012",
-            "--new-password",
-            "Soleil2026",
-        ],
-    )
+    monkeypatch.setattr("sys.stdin", io.StringIO(f"{temp}\nSoleil2026\n"))
+    code, out, _ = run_cli([*pupil, "--birth-date", "14/05/2012"])
     assert code == 0 and f"Compte {login} activé." in out
 
     login, temp = credentials["guardians"]
+    monkeypatch.setattr("sys.stdin", io.StringIO(f"{temp}\nMaison2026\n"))
     code, out, _ = run_cli(
-        [
-            "activate",
-            "guardian",
-            "--login",
-            login,
-            "--password",
-            temp,
-            "--email",
-            "anne@exemple.fr",
-            "--new-password",
-            "Maison2026",
-        ],
+        ["activate", "guardian", "--login", login, "--email", "anne@exemple.fr", "--password-stdin"]
     )
     assert code == 0 and "anne@exemple.fr" in out
     code_sent = latest_code(cli_env, "anne@exemple.fr")
@@ -402,3 +359,71 @@ def test_staff_names_follow_the_name_rule(
     _nothing_obeyed(err)
     with cli_env.sessions() as session:
         assert session.scalars(select(Staff)).all() == []
+
+
+@pytest.mark.parametrize("option", ["--password", "--new-password"])
+def test_a_password_in_the_arguments_is_refused(
+    cli_env: Services, run_cli: RunCli, option: str
+) -> None:
+    """Any local user reads a process's arguments: the command says how to give it instead."""
+    with cli_env.sessions() as session, session.begin():
+        factories.school(session)
+    args = ["activate", "pupil", "--login", "a", "--birth-date", "14/05/2012", option, "x"]
+    code, _, err = run_cli(args)
+    _one_line_french_error(code, err, "refusé en argument")
+    assert "--password-stdin" in err
+
+
+@pytest.mark.parametrize(
+    ("stdin", "fragment"),
+    [
+        ("seulement-une-ligne\n", "attend deux lignes"),
+        ("", "attend deux lignes"),
+    ],
+)
+def test_password_stdin_needs_two_lines(
+    cli_env: Services,
+    run_cli: RunCli,
+    monkeypatch: pytest.MonkeyPatch,
+    stdin: str,
+    fragment: str,
+) -> None:
+    monkeypatch.setattr("sys.stdin", io.StringIO(stdin))
+    args = ["activate", "guardian", "--login", "a", "--email", "a@b.fr", "--password-stdin"]
+    code, _, err = run_cli(args)
+    _one_line_french_error(code, err, fragment)
+
+
+def test_without_a_terminal_nor_the_option_the_passwords_are_asked_for(
+    cli_env: Services, run_cli: RunCli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("sys.stdin", io.StringIO("a\nb\n"))
+    code, _, err = run_cli(["activate", "pupil", "--login", "a", "--birth-date", "14/05/2012"])
+    _one_line_french_error(code, err, "--password-stdin")
+
+
+def test_a_terminal_prompts_without_echo(
+    cli_env: Services, run_cli: RunCli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import getpass
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    typed = iter(["provisoire", "Soleil2026", "Soleil2027"])
+    prompts: list[str] = []
+
+    def fake_getpass(prompt: str = "") -> str:
+        prompts.append(prompt)
+        return next(typed)
+
+    monkeypatch.setattr("sys.stdin", Terminal())
+    monkeypatch.setattr(getpass, "getpass", fake_getpass)
+    code, _, err = run_cli(["activate", "pupil", "--login", "a", "--birth-date", "14/05/2012"])
+    _one_line_french_error(code, err, "diffèrent")
+    assert prompts == [
+        "Mot de passe provisoire : ",
+        "Nouveau mot de passe : ",
+        "Nouveau mot de passe (encore) : ",
+    ]

@@ -16,87 +16,12 @@ where an odd value is itself worth seeing) and never counts as administrative.
 
 from __future__ import annotations
 
-import ipaddress
-import os
-from collections.abc import Mapping
-from dataclasses import dataclass
 from enum import StrEnum
 
+# Where a session comes from is read in store/connection.py, below the audit trail that
+# records it for the command line too (``Actor.command_line``).
+from ..store.connection import LOCAL_CONSOLE, Connection, current_connection
 from ..store.settings import Settings
-
-IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
-
-LOCAL_CONSOLE = "console locale"
-UNKNOWN_SSH_SOURCE = "SSH (adresse inconnue)"
-# The audit trail stores the source address in 64 characters.
-MAX_SOURCE_LENGTH = 64
-
-
-@dataclass(frozen=True)
-class Connection:
-    """The client of this session: its address as sshd reported it, None on a console."""
-
-    address: str | None
-    via_ssh: bool
-
-    @property
-    def ip(self) -> IPAddress | None:
-        """The parsed address; an IPv4-mapped IPv6 address is its IPv4 address.
-
-        Dual-stack sshd reports IPv4 clients as ``::ffff:a.b.c.d``; schools write their
-        networks in IPv4, so the mapped form must match them.
-        """
-        if not self.address:
-            return None
-        try:
-            parsed = ipaddress.ip_address(self.address)
-        except ValueError:
-            return None
-        if isinstance(parsed, ipaddress.IPv6Address) and parsed.ipv4_mapped is not None:
-            return parsed.ipv4_mapped
-        return parsed
-
-    @property
-    def source(self) -> str:
-        """What the audit trail records as the source address."""
-        if self.address:
-            return self.address
-        return UNKNOWN_SSH_SOURCE if self.via_ssh else LOCAL_CONSOLE
-
-    def label(self) -> str:
-        if not self.via_ssh:
-            return LOCAL_CONSOLE
-        if not self.address:
-            return "SSH depuis une adresse inconnue"
-        return f"SSH depuis {self.address}"
-
-
-def _clean(text: str) -> str:
-    """Printable and short enough for the audit column, whatever the variable held."""
-    printable = "".join(ch if ch.isprintable() else "?" for ch in text)
-    return printable[:MAX_SOURCE_LENGTH]
-
-
-def current_connection(environ: Mapping[str, str] = os.environ) -> Connection:
-    """The client of this process, from sshd's variables.
-
-    ``SSH_CONNECTION`` is "client_ip client_port server_ip server_port" and
-    ``SSH_CLIENT`` "client_ip client_port server_port": both start with the client.
-    A variable that is present but blank is not a console: it is an SSH session whose
-    address is unknown, so it never counts as administrative.
-    """
-    present = False
-    for name in ("SSH_CONNECTION", "SSH_CLIENT"):
-        value = environ.get(name)
-        if value is None:
-            continue
-        present = True
-        fields = value.split()
-        if fields:
-            return Connection(address=_clean(fields[0]), via_ssh=True)
-    if present:
-        return Connection(address=None, via_ssh=True)
-    return Connection(address=None, via_ssh=False)
 
 
 def is_admin_network(connection: Connection, settings: Settings) -> bool:

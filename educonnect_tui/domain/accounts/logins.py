@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session
 from ..model.enums import AccountKind, AccountState
 from ..model.identifiers import login_base, next_login, search_key
 from ..model.tables import Account, Guardian, Pupil
+from ..store import db
 
 
 class LoginAllocator:
@@ -15,10 +16,13 @@ class LoginAllocator:
 
     Logins already in the database are read once per base (an indexed prefix query);
     logins handed out in this transaction are remembered, so a bulk import of siblings
-    never asks the database twice nor collides with itself.
+    never asks the database twice nor collides with itself. Another transaction
+    creating accounts at the same time (another school's import) would read the same
+    logins as free: the allocator's transaction is made the only such writer first.
     """
 
     def __init__(self, session: Session) -> None:
+        db.serialise_writes(session)
         self._session = session
         self._taken: dict[str, set[str]] = {}
 

@@ -41,3 +41,15 @@ class DocumentError(DomainError):
 
 class ConcurrentModification(DomainError):
     """Someone else changed the same account meanwhile; nothing was changed."""
+
+
+class DatabaseBusy(DomainError):
+    """Another operation holds the database longer than we wait; nothing was changed."""
+
+
+class DatabaseUnavailable(DomainError):
+    """The database cannot be reached or written at all (down, refused, full, read-only)."""
+
+
+class UnexpectedError(DomainError):
+    """A failure nobody foresaw: one generic sentence, the details in the technical log."""

@@ -4,6 +4,11 @@ An import is a snapshot: the file says who is in the school now, and the databas
 brought to match it in one transaction. A file with a single bad row changes nothing and
 the staff get the full list of what to fix, with line numbers, in one go; a dry run goes
 all the way and rolls back, so its report is exactly what a real import would say.
+
+Imports run one at a time across the whole database (``db.serialise_writes``): logins
+are unique across schools, and two imports of the same school would each bring the
+database to their own file. One that waits too long for another is tried once more,
+then told the database is busy; it has written nothing either way.
 """
 
 from __future__ import annotations
@@ -12,13 +17,14 @@ import datetime as dt
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from ..access.caller import Caller
 from ..access.permissions import Action, require
 from ..model.errors import InvalidInput
 from ..model.tables import Establishment
-from ..store import audit
+from ..store import audit, db, db_errors
 from ..store.audit import Actor
 from ..store.services import Services
 from .reading import Column, Rows, read_table, resolve_columns
@@ -54,23 +60,31 @@ def run(
     columns = resolve_columns(headers, spec, path)
     if not rows:
         raise InvalidInput(f"Fichier {path.name} sans aucune ligne de données : rien à importer.")
-    now = services.clock()
-    today = services.time.today(now)
+
+    def attempt() -> ImportReport:
+        now = services.clock()
+        today = services.time.today(now)
+        try:
+            with services.sessions() as session, session.begin():
+                db.serialise_writes(session)
+                school = session.get_one(Establishment, caller.school.id)
+                outcome = apply(session, school, columns, rows, now, today)
+                if isinstance(outcome, list):
+                    raise _Rollback(refused(kind, outcome, dry_run))
+                report = outcome.report(kind, dry_run)
+                if dry_run:
+                    raise _Rollback(report)
+                session.flush()
+                details = {"kind": kind, "file": path.name, "rows": len(rows), **outcome.counts()}
+                _record(session, caller.actor(), now, school, outcome, details)
+                return report
+        except _Rollback as rollback:
+            return rollback.report
+
     try:
-        with services.sessions() as session, session.begin():
-            school = session.get_one(Establishment, caller.school.id)
-            outcome = apply(session, school, columns, rows, now, today)
-            if isinstance(outcome, list):
-                raise _Rollback(refused(kind, outcome, dry_run))
-            report = outcome.report(kind, dry_run)
-            if dry_run:
-                raise _Rollback(report)
-            session.flush()
-            details = {"kind": kind, "file": path.name, "rows": len(rows), **outcome.counts()}
-            _record(session, caller.actor(), now, school, outcome, details)
-            return report
-    except _Rollback as rollback:
-        return rollback.report
+        return db_errors.retrying_when_busy(attempt)
+    except SQLAlchemyError as error:
+        raise db_errors.translate(error) from error
 
 
 def _record(

@@ -26,8 +26,9 @@ import datetime as dt
 import getpass
 import hashlib
 import json
+import os
 import socket
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -36,6 +37,7 @@ from sqlalchemy.orm import Session
 
 from ..model.tables import AuditAnchor, AuditEvent, AuditTarget
 from . import keys
+from .connection import current_connection
 
 GENESIS = "0" * 64
 
@@ -58,6 +60,12 @@ ACTION_LABELS = {
     "delegation_grant": "délégation accordée",
     "delegation_revoke": "délégation révoquée",
     "key_rotated": "nouvelle clé du journal",
+    # The command line's reads and owners' flows: it has no sign-in, so each is recorded.
+    "search": "recherche de comptes (ligne de commande)",
+    "stats_read": "statistiques consultées (ligne de commande)",
+    "audit_read": "journal consulté (ligne de commande)",
+    "owner_flow": "parcours d'activation (ligne de commande)",
+    "db_upgrade": "mise à jour du schéma de la base",
 }
 
 
@@ -74,12 +82,35 @@ class Actor:
     staff_id: int | None = None
 
     @classmethod
-    def command_line(cls) -> Actor:
-        try:
-            user = getpass.getuser()
-        except (KeyError, OSError):
-            user = "inconnu"
-        return cls(label=f"ligne de commande ({user})", source_address=socket.gethostname())
+    def command_line(cls, environ: Mapping[str, str] = os.environ) -> Actor:
+        """The command line's user: no sign-in, so the Unix account and where it came from.
+
+        The user is the process's real uid, not ``$USER`` or ``$LOGNAME`` (anyone sets
+        those), and the person sudo ran it for, when it did (``$SUDO_USER``: forged only
+        by someone who already is the service user); the source is the SSH client's
+        address, as for a TUI session, or the local console. They say who ran the
+        command, not that they were allowed to: the database's own access rules decide
+        that (docs/security.md).
+        """
+        who = f"{_unix_user()}@{socket.gethostname()}"
+        sudo = environ.get("SUDO_USER")
+        if sudo:
+            who += f", sudo par {''.join(c if c.isprintable() else '?' for c in sudo)}"
+        return cls(
+            label=f"ligne de commande ({who})"[:200],
+            source_address=current_connection(environ).source,
+        )
+
+
+def _unix_user() -> str:
+    try:
+        import pwd
+    except ImportError:  # not a Unix system
+        return getpass.getuser()
+    try:
+        return pwd.getpwuid(os.getuid()).pw_name
+    except KeyError:  # a uid without a name (a container)
+        return f"uid {os.getuid()}"
 
 
 def _payload(event: AuditEvent, targets: list[int]) -> bytes:

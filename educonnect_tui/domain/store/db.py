@@ -10,7 +10,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, Engine, String, create_engine, event
+from sqlalchemy import ColumnElement, Connection, Engine, String, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import QueryableAttribute, Session, sessionmaker
@@ -100,12 +100,53 @@ def sqlite_pragmas_for_transaction(
     return True
 
 
+# How long a writer that must run alone waits for the one before it (``serialise_writes``),
+# the same on both backends; past it the database is « occupée » (db_errors).
+WRITE_LOCK_TIMEOUT_MS = SQLITE_BUSY_TIMEOUT_MS
+# The PostgreSQL advisory lock those writers take: any constant unique to this application.
+_SERIAL_WRITES_LOCK = 0x4544_5543
+
+
+def serialise_writes(session: Session) -> None:
+    """From now to the end of its transaction, ``session`` is the only such writer.
+
+    Imports create accounts whose logins must be unique across every school: two
+    imports reading the logins taken, then both inserting ``m.dupont``, would collide.
+    Taking this lock before reading anything makes them run one after the other, each
+    reading what the previous one committed. SQLite has one writer anyway: BEGIN
+    IMMEDIATE takes its write lock now, rather than at the first INSERT with a snapshot
+    that may already be stale (which fails at once, « database is locked »).
+    PostgreSQL takes a transaction-scoped advisory lock, and the transaction waits for
+    no lock longer than ``WRITE_LOCK_TIMEOUT_MS``.
+    """
+    connection = session.connection()
+    if connection.dialect.name == "sqlite":
+        raw = connection.connection.dbapi_connection
+        if raw is None or getattr(raw, "in_transaction", True):
+            return  # pysqlite opens a transaction at the first write: the lock is ours
+        restore = connection.connection.info.setdefault(_RESTORE_PRAGMAS, [])
+        connection.exec_driver_sql(f"PRAGMA busy_timeout={int(WRITE_LOCK_TIMEOUT_MS)}")
+        restore.append(("busy_timeout", str(SQLITE_BUSY_TIMEOUT_MS)))
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+    elif connection.dialect.name == "postgresql":
+        connection.exec_driver_sql(f"SET LOCAL lock_timeout = {int(WRITE_LOCK_TIMEOUT_MS)}")
+        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _SERIAL_WRITES_LOCK})
+
+
 def make_engine(url: str) -> Engine:
-    """An engine for ``url``; SQLite gets WAL, foreign keys and a busy timeout."""
+    """An engine for ``url``; SQLite gets WAL, foreign keys and a busy timeout.
+
+    Errors never carry the statement's parameters (hashes, TOTP secrets): their text
+    may reach the technical log (``db_errors``).
+    """
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         database = parsed.database
-        engine = create_engine(parsed, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
+        engine = create_engine(
+            parsed,
+            connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
+            hide_parameters=True,
+        )
         if database and database != ":memory:" and not database.startswith("file:"):
             path = Path(database)
             _private_sqlite_file(path)
@@ -132,8 +173,9 @@ def make_engine(url: str) -> Engine:
             parsed.difference_update_query(["options"]),
             pool_pre_ping=True,
             connect_args={"options": options},
+            hide_parameters=True,
         )
-    return create_engine(parsed, pool_pre_ping=True)
+    return create_engine(parsed, pool_pre_ping=True, hide_parameters=True)
 
 
 def make_sessionmaker(engine: Engine, info: dict[str, Any] | None = None) -> sessionmaker[Session]:

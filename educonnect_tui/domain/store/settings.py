@@ -99,6 +99,8 @@ class Settings(BaseSettings):
     # The keyring that signs the audit trail and seals OTP secrets (store/keys.py); by
     # default ``key_path``: next to the SQLite database, or in the data directory.
     key_file: Path | None = None
+    # The technical log: what staff are not shown of an unexpected error (db_errors.py).
+    log_file: Path = Field(default_factory=lambda: data_dir() / "educonnect.log")
 
     @field_validator("school_timezone")
     @classmethod

@@ -1,0 +1,109 @@
+"""The command line has no sign-in: every use is in the trail, with its Unix user and SSH client."""
+
+from __future__ import annotations
+
+import os
+import pwd
+import socket
+
+import pytest
+from sqlalchemy import select
+
+from educonnect_tui.domain.model.tables import AuditEvent
+from educonnect_tui.domain.store.audit import Actor
+from educonnect_tui.domain.store.services import Services
+from tests import factories
+from tests.helpers import RunCli
+
+UAI = factories.DEFAULT_UAI
+SSH = "203.0.113.7 51234 10.0.0.2 22"
+UNIX_USER = pwd.getpwuid(os.getuid()).pw_name
+
+
+def test_the_actor_is_the_real_unix_user_and_the_ssh_client() -> None:
+    actor = Actor.command_line({"SSH_CONNECTION": SSH, "USER": "p.marchand"})
+    assert actor.label == f"ligne de commande ({UNIX_USER}@{socket.gethostname()})"
+    assert actor.source_address == "203.0.113.7"
+    assert actor.staff_id is None
+    assert Actor.command_line({"SSH_CLIENT": "2001:db8::5 4000 22"}).source_address == "2001:db8::5"
+    assert Actor.command_line({}).source_address == "console locale"
+    run_by_sudo = Actor.command_line({"SUDO_USER": "alice"}).label
+    assert run_by_sudo == f"ligne de commande ({UNIX_USER}@{socket.gethostname()}, sudo par alice)"
+
+
+def _events(services: Services) -> list[AuditEvent]:
+    with services.sessions() as session:
+        return list(session.scalars(select(AuditEvent).order_by(AuditEvent.id)))
+
+
+@pytest.mark.parametrize(
+    ("args", "action"),
+    [
+        (["stats", "--uai", UAI], "stats_read"),
+        (["search", "lefevre"], "search"),
+        (["audit", "list"], "audit_read"),
+        (["audit", "list", "--uai", UAI, "--format", "json"], "audit_read"),
+        (
+            [
+                "staff",
+                "add",
+                "--first-name",
+                "Anne",
+                "--last-name",
+                "Roy",
+                "--role",
+                "agent",
+                "--uai",
+                UAI,
+            ],
+            "staff_add",
+        ),
+    ],
+)
+def test_every_command_is_audited_with_who_and_where_from(
+    cli_env: Services,
+    run_cli: RunCli,
+    monkeypatch: pytest.MonkeyPatch,
+    args: list[str],
+    action: str,
+) -> None:
+    with cli_env.sessions() as session, session.begin():
+        school = factories.school(session)
+        factories.pupil(session, school, first_name="Noé", last_name="Lefèvre")
+    before = len(_events(cli_env))
+    monkeypatch.setenv("SSH_CONNECTION", SSH)
+    monkeypatch.setenv("USER", "quelquun-dautre")
+    code, _, err = run_cli(args)
+    assert code == 0, err
+    [event] = _events(cli_env)[before:]
+    assert event.action == action
+    assert event.actor_label == f"ligne de commande ({UNIX_USER}@{socket.gethostname()})"
+    assert event.source_address == "203.0.113.7"
+
+
+def test_an_owner_flow_run_from_the_command_line_is_audited(
+    cli_env: Services, run_cli: RunCli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with cli_env.sessions() as session, session.begin():
+        school = factories.school(session)
+        child = factories.pupil(session, school, first_name="Noé", last_name="Lefèvre")
+        guardian = factories.guardian(session, [child], first_name="Anne", last_name="Lefèvre")
+        session.flush()
+        login = guardian.login
+    before = len(_events(cli_env))
+    monkeypatch.setenv("SSH_CONNECTION", SSH)
+    args = ["activate", "franceconnect", "--login", login, "--last-name", "LEFEVRE"]
+    code, _, err = run_cli([*args, "--first-name", "anne"])
+    assert code == 0, err
+    [event] = _events(cli_env)[before:]
+    assert (event.action, event.source_address) == ("owner_flow", "203.0.113.7")
+    assert event.details == {"flow": "franceconnect", "login": login}
+
+
+def test_a_schema_upgrade_is_audited_only_when_it_changes_something(
+    cli_env: Services, run_cli: RunCli
+) -> None:
+    before = len(_events(cli_env))
+    code, _out, err = run_cli(["db", "upgrade"])
+    assert code == 0, err
+    assert len(_events(cli_env)) == before
