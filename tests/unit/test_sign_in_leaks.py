@@ -19,7 +19,7 @@ from educonnect_tui.domain.access.network import Connection
 from educonnect_tui.domain.access.staff import NewStaff
 from educonnect_tui.domain.accounts import activation
 from educonnect_tui.domain.model.errors import AccountBlocked, DomainError
-from educonnect_tui.domain.model.tables import AuditEvent, Staff
+from educonnect_tui.domain.model.tables import Account, AuditEvent, Staff
 from educonnect_tui.domain.store.services import Services
 from tests import factories
 from tests.conftest import FakeClock
@@ -201,9 +201,7 @@ def _activated_pupil(services: Services) -> str:
     family = factories.family(services)
     factories.simulate_notification(services, family.pupil_ids[0], TEMP)
     login = family.pupil_logins[0]
-    activation.activate_pupil(
-        services, login, TEMP, BORN, NEW, source=PUPIL_HOME
-    )
+    activation.activate_pupil(services, login, TEMP, BORN, NEW, source=PUPIL_HOME)
     return login
 
 
@@ -236,3 +234,19 @@ def test_pupils_blocked_and_unknown_logins_answer_identically_and_both_hash(
     unknown_runs = [owner(services, "zz.personne", "faux", SCHOOL_NAT) for _ in range(5)]
     assert known_runs == unknown_runs
     assert known_runs[-1][0] is AccountBlocked
+
+
+def test_staff_unblocking_an_account_lifts_its_blocks_elsewhere_too(services: Services) -> None:
+    from educonnect_tui.domain.accounts import helpdesk
+
+    login = _activated_pupil(services)
+    for _ in range(5):
+        owner(services, login, "faux", PUPIL_HOME)
+    for _ in range(5):
+        owner(services, login, "faux", SCHOOL_NAT)
+    with services.sessions() as session:
+        account_id = session.scalars(select(Account.id).where(Account.login == login)).one()
+    principal = factories.staff_member(services)
+    caller = factories.signed_in(services, principal.login, factories.DEFAULT_UAI)
+    helpdesk.unblock(services, caller, account_id)
+    activation.sign_in(services, login, NEW, source=SCHOOL_NAT)
