@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import datetime as dt
 import ipaddress
+import re
 from collections.abc import Callable, Iterator
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from sqlalchemy import select
 
-from educonnect_tui.domain.access import passwords
+from educonnect_tui.domain.access import attempts, passwords
 from educonnect_tui.domain.access import sign_in as staff_sign_in
 from educonnect_tui.domain.access.network import Connection
 from educonnect_tui.domain.access.staff import NewStaff
@@ -250,3 +253,35 @@ def test_staff_unblocking_an_account_lifts_its_blocks_elsewhere_too(services: Se
     caller = factories.signed_in(services, principal.login, factories.DEFAULT_UAI)
     helpdesk.unblock(services, caller, account_id)
     activation.sign_in(services, login, NEW, source=SCHOOL_NAT)
+
+
+_SHAPE = re.compile(
+    r"\d+ caractères : (vide|(minuscules|majuscules|chiffres|point|espaces|autres)"
+    r"(, (minuscules|majuscules|chiffres|point|espaces|autres))*)"
+)
+
+
+@given(st.text(max_size=300))
+def test_the_shape_of_a_login_is_made_of_fixed_words_only(typed: str) -> None:
+    """Nothing typed passes into the shape: only its length and fixed words."""
+    shown = attempts.shape(typed)
+    assert _SHAPE.fullmatch(shown), shown
+    assert shown.startswith(f"{len(typed.strip())} caractères")
+
+
+def test_a_pair_forgets_its_failures_after_a_quiet_day(
+    admin_services: Services, member: NewStaff, clock: FakeClock
+) -> None:
+    for _ in range(4):
+        staff(admin_services, member.login, "faux", CLASSROOM)
+    clock.advance(hours=25)
+    for _ in range(4):  # four more: had the first four been kept, this would block
+        assert staff(admin_services, member.login, "faux", CLASSROOM)[0] is not AccountBlocked
+    source = CLASSROOM.source
+    assert factories.pair_failures(admin_services, "staff", member.login, source) == 4
+    # Another pair's failure clears the stale rows it finds (nothing blocked in them).
+    staff(admin_services, UNKNOWN, "faux", OFFICE)
+    clock.advance(hours=25)
+    staff(admin_services, "y.autre", "faux", OFFICE)
+    assert factories.pair_failures(admin_services, "staff", member.login, source) is None
+    assert factories.pair_failures(admin_services, "staff", UNKNOWN, OFFICE.source) is None
