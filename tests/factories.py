@@ -256,8 +256,8 @@ def pair_failures(services: Services, realm: str, login: str, source: str) -> in
     from educonnect_tui.domain.access import attempts
     from educonnect_tui.domain.model.tables import SignInFailure
 
-    digest = attempts.login_digest(realm, login)  # type: ignore[arg-type]
     with services.sessions() as session:
+        digest = attempts.login_digest(session, realm, login)  # type: ignore[arg-type]
         return session.scalar(
             select(SignInFailure.failed_attempts).where(
                 SignInFailure.realm == realm,

@@ -23,6 +23,7 @@ from educonnect_tui.domain.access.staff import NewStaff
 from educonnect_tui.domain.accounts import activation
 from educonnect_tui.domain.model.errors import AccountBlocked, DomainError
 from educonnect_tui.domain.model.tables import Account, AuditEvent, Staff
+from educonnect_tui.domain.store import keys
 from educonnect_tui.domain.store.services import Services
 from tests import factories
 from tests.conftest import FakeClock
@@ -285,3 +286,16 @@ def test_a_pair_forgets_its_failures_after_a_quiet_day(
     staff(admin_services, "y.autre", "faux", OFFICE)
     assert factories.pair_failures(admin_services, "staff", member.login, source) is None
     assert factories.pair_failures(admin_services, "staff", UNKNOWN, OFFICE.source) is None
+
+
+def test_the_pairs_digest_is_keyed_by_the_key_file(
+    services: Services, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Whoever reads the database without the key file cannot test a guess of the login."""
+    with services.sessions() as session:
+        first = attempts.login_digest(session, "staff", "p.marchandsecret")
+        assert first == attempts.login_digest(session, "staff", " P.Marchandsecret ")
+        assert first != attempts.login_digest(session, "owner", "p.marchandsecret")
+        other = keys.Key.new("autre", clock.now)
+        monkeypatch.setattr(keys, "current_key", lambda _session: other)
+        assert attempts.login_digest(session, "staff", "p.marchandsecret") != first

@@ -13,16 +13,20 @@ so both block the same way (docs/domain.md, « Blocking »):
   tells whether a login exists; and an account blocked from its usual addresses answers
   elsewhere exactly as an unknown login would (``Gate.refused_silently``).
 
-A pair keeps the login only as a 16-bit digest, never its text: enough to count, far too
-little to read back what was typed (sometimes a password). Two logins sharing a digest
-share their pairs' counters, which can only block sooner, never let anyone in. A pair
-nobody has failed for a day is forgotten.
+A pair keeps the login only as a 31-bit keyed digest, never its text: HMAC-SHA256 with
+the service's key (``store.keys``, a file outside the database), so someone who reads
+the database cannot even test a guess of what was typed (sometimes a password); and
+31 bits are too few to read it back even with the key. Two logins sharing a digest
+would share their pairs' counters, which can only block sooner, never let anyone in.
+A pair nobody has failed for a day is forgotten, and so are all pairs when the key is
+rotated (their digests change): at worst a few more tries from each address.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import hmac
 from dataclasses import dataclass
 from typing import Literal
 
@@ -32,19 +36,22 @@ from sqlalchemy.orm import Session
 
 from ..model.states import Counted, Lockout
 from ..model.tables import Account, SignInFailure, Staff, UsualSource
+from ..store import keys
 
 Realm = Literal["staff", "owner"]
 STAFF: Realm = "staff"
 OWNER: Realm = "owner"
 PAIR_MEMORY = dt.timedelta(days=1)
-_DIGEST_BYTES = 2
+_DIGEST_MASK = 0x7FFF_FFFF  # fits an SQL INTEGER on both backends
+_PURPOSE = b"educonnect sign-in pair\0"  # this use of the key, apart from signing records
 
 
-def login_digest(realm: Realm, typed_login: str) -> int:
-    """The typed login as the pairs know it: 16 bits of a hash, nothing readable."""
+def login_digest(session: Session, realm: Realm, typed_login: str) -> int:
+    """The typed login as the pairs know it: 31 bits of a keyed hash, nothing readable."""
     normalized = typed_login.strip().lower()
-    digest = hashlib.sha256(f"{realm}\0{normalized}".encode()).digest()
-    return int.from_bytes(digest[:_DIGEST_BYTES], "big")
+    message = _PURPOSE + f"{realm}\0{normalized}".encode()
+    mac = hmac.new(keys.current_key(session).audit, message, hashlib.sha256).digest()
+    return int.from_bytes(mac[:4], "big") & _DIGEST_MASK
 
 
 @dataclass
@@ -86,7 +93,7 @@ def gate(
     source: str,
     now: dt.datetime,
 ) -> Gate:
-    digest = login_digest(realm, typed_login)
+    digest = login_digest(session, realm, typed_login)
     return Gate(
         realm=realm,
         digest=digest,
@@ -136,7 +143,7 @@ def forget_pairs(session: Session, realm: Realm, login: str) -> None:
     session.execute(
         delete(SignInFailure).where(
             SignInFailure.realm == realm,
-            SignInFailure.login_digest == login_digest(realm, login),
+            SignInFailure.login_digest == login_digest(session, realm, login),
         )
     )
 

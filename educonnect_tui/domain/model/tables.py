@@ -311,8 +311,8 @@ class UsualSource(Base):
 class SignInFailure(Base):
     """Failures of one typed login from one address that is not one of its usual ones.
 
-    The login is kept only as a 16-bit digest (``access.attempts.login_digest``): enough
-    to count, too little to read back what was typed (a password, sometimes). Known and
+    The login is kept only as a 31-bit keyed digest (``access.attempts.login_digest``):
+    enough to count, nothing to read back what was typed (a password, sometimes). Known and
     unknown logins are counted alike, so a block never tells that a login exists.
     """
 

@@ -4,16 +4,16 @@ A failure from an address the account has never signed in from counts only on th
 pair, so nobody elsewhere can lock its owner out; from a usual address it still counts
 on the account. Unknown logins get pairs too, so a block never tells who exists.
 
-Revision ID: 0005
-Revises: 0004
+Revision ID: 0006
+Revises: 0005
 Create Date: 2026-12-01
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0005"
-down_revision = "0004"
+revision = "0006"
+down_revision = "0005"
 branch_labels = None
 depends_on = None
 
