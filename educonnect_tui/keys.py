@@ -199,14 +199,22 @@ LOGIN_KEYS = (
     Key("login_next", "enter", "next_field", "Suivant",
         "Passer au champ suivant ; sur le dernier champ, se connecter.", show=False,
         priority=True),
+    # Priority for the same reason: Textual's own tab binding is looked up only once the
+    # key has come back from the field, after the keys behind it were typed there.
+    Key("login_tab", "tab", "tab_next", "Champ suivant",
+        "Champ suivant (le choix du module est au-dessus de l'identifiant).", show=False,
+        priority=True),
+    Key("login_back_tab", "shift+tab", "tab_previous", "Champ précédent",
+        "Champ précédent.", show=False, priority=True),
 )  # fmt: skip
 
 SCHOOL_PICKER_KEYS = (
     # Priority: the list would otherwise take enter itself, and the footer would not show it.
     Key("school_choose", "enter", "choose", "Choisir",
         "Travailler sur l'établissement sous le curseur.", priority=True),
+    # Priority: the login screen must be back before the identifier typed next arrives.
     Key("school_back", "escape", "back", "Changer d'utilisateur",
-        "Revenir à l'écran de connexion sans choisir d'établissement."),
+        "Revenir à l'écran de connexion sans choisir d'établissement.", priority=True),
 )  # fmt: skip
 
 HELP_KEYS = (Key("help_close", "escape,question_mark,q,f1", "close", "Fermer", "Fermer l'aide."),)

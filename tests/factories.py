@@ -249,3 +249,19 @@ def operator_at(services: Services, establishment_id: int) -> Operator:
         school = session.get_one(Establishment, establishment_id)
         ref = SchoolRef(id=school.id, uai=school.uai, name=school.name)
     return Operator(school=ref, who=Actor.command_line())
+
+
+def pair_failures(services: Services, realm: str, login: str, source: str) -> int | None:
+    """Failures counted on the (login, address) pair, None when it has none (access.attempts)."""
+    from educonnect_tui.domain.access import attempts
+    from educonnect_tui.domain.model.tables import SignInFailure
+
+    with services.sessions() as session:
+        digest = attempts.login_digest(session, realm, login)  # type: ignore[arg-type]
+        return session.scalar(
+            select(SignInFailure.failed_attempts).where(
+                SignInFailure.realm == realm,
+                SignInFailure.login_digest == digest,
+                SignInFailure.source == source,
+            )
+        )

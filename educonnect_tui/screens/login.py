@@ -59,7 +59,6 @@ class LoginScreen(Screen[None]):
     AUTO_FOCUS = "#login-identifier"
     HELP_TITLE = "connexion"
     HELP_NOTES = (
-        ("Tab Maj+Tab", "Champ suivant / précédent (le choix du module est au-dessus)."),
         ("ctrl+c", "Quitter (q s'écrit dans les champs)."),
         ("F1", "Cette aide (? s'écrit dans les champs)."),
     )
@@ -163,6 +162,13 @@ class LoginScreen(Screen[None]):
         if not isinstance(focused, Input) or focused not in fields or focused is fields[-1]:
             raise SkipAction()
         self.set_focus(fields[fields.index(focused) + 1])
+
+    def action_tab_next(self) -> None:
+        """Tab, even typed ahead: ``Screen.focus_next`` moves the focus now (see ``keys``)."""
+        self.focus_next()
+
+    def action_tab_previous(self) -> None:
+        self.focus_previous()
 
     @on(Input.Submitted)
     def _submitted(self, event: Input.Submitted) -> None:

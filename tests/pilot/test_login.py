@@ -17,6 +17,7 @@ import pytest
 from rich.console import Console
 from textual import events
 from textual.command import CommandList, CommandPalette
+from textual.geometry import Region
 from textual.pilot import Pilot
 from textual.widgets import Input, Label, OptionList, Static
 
@@ -105,6 +106,15 @@ def _field(app: EduConnectApp, name: str) -> Input:
     return app.screen.query_one(f"#login-{name}", Input)
 
 
+def _drawn(app: EduConnectApp, selector: str) -> str:
+    """What the screen really shows of a widget, its lines joined: clipped text is missing."""
+    widget = app.screen.query_one(selector)
+    visible = widget.region.intersection(app.screen.region)
+    assert visible == widget.region, "the widget is cut by the screen"
+    lines = widget.render_lines(Region(0, 0, widget.size.width, widget.size.height))
+    return " ".join(" ".join(line.text.split()) for line in lines)
+
+
 def _error(app: EduConnectApp) -> str:
     return str(app.screen.query_one("#login-error", Label).content)
 
@@ -170,16 +180,69 @@ async def test_keys_typed_ahead_land_in_the_right_fields(
     app = create_app(outside, connection=OUTSIDE)
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.pause()
-        burst = [*staff.login, "enter", *staff.password, "enter"]
-        for key in burst:
-            character = key if len(key) == 1 else None
-            name = key if key.isalnum() or len(key) > 1 else _key_name(key)
-            app.post_message(events.Key(name, character))
+        _burst(app, [*staff.login, "enter", *staff.password, "enter"])
         await pilot.pause()
         await pilot.pause()
         assert _field(app, "identifier").value == staff.login
         assert _field(app, "password").value == staff.password
         assert app.focused is _field(app, "code")
+
+
+def _burst(app: EduConnectApp, keys: list[str]) -> None:
+    """Keys arriving at once, as a paste or a password manager sends them over SSH."""
+    for key in keys:
+        character = key if len(key) == 1 else None
+        name = key if key.isalnum() or len(key) > 1 else _key_name(key)
+        app.post_message(events.Key(name, character))
+
+
+@sync
+async def test_tab_typed_ahead_moves_before_the_next_keys(outside: Services) -> None:
+    """« identifiant, Tab, mot de passe » in one burst: the password never shows."""
+    app = create_app(outside, connection=OUTSIDE)
+    async with app.run_test(size=(80, 24)) as pilot:
+        _burst(app, [*"p.marchand", "tab", *"secret"])
+        await pilot.pause()
+        await pilot.pause()
+        assert _field(app, "identifier").value == "p.marchand"
+        assert _field(app, "password").value == "secret"
+        assert app.focused is _field(app, "password")
+        # And back: Maj+Tab returns to the identifier before what follows is typed (the
+        # field selects its text when it gets the focus, so the typing replaces it).
+        _burst(app, ["shift+tab", *"h.martin"])
+        await pilot.pause()
+        await pilot.pause()
+        assert _field(app, "identifier").value == "h.martin"
+        assert _field(app, "password").value == "secret"
+
+
+@sync
+async def test_tab_pressed_at_once_after_start_lands_in_the_password(outside: Services) -> None:
+    app = create_app(outside, connection=OUTSIDE)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press(*"p.marchand", "tab", *"secret")
+        assert _field(app, "identifier").value == "p.marchand"
+        assert _field(app, "password").value == "secret"
+
+
+@sync
+async def test_tab_burst_on_a_login_screen_pushed_again(
+    outside: Services, login_clock: FakeClock
+) -> None:
+    """Back from the school picker, the login screen takes a burst the same way."""
+    staff = factories.staff_member(
+        outside, schools=((factories.DEFAULT_UAI, "Collège Jean Moulin"), SECOND_SCHOOL)
+    )
+    app = create_app(outside, connection=OUTSIDE)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _sign_in(pilot, staff.login, staff.password, _code(staff, login_clock))
+        assert isinstance(app.screen, SchoolPickerScreen)
+        _burst(app, ["escape", *"s.lemoine", "tab", *"motdepasse", "tab", *"123456"])
+        await pilot.pause()
+        await pilot.pause()
+        assert isinstance(app.screen, LoginScreen)
+        values = [_field(app, n).value for n in ("identifier", "password", "code")]
+        assert values == ["s.lemoine", "motdepasse", "123456"]
 
 
 def _key_name(character: str) -> str:
@@ -216,19 +279,22 @@ async def test_an_empty_field_is_pointed_at_without_an_attempt(outside: Services
         assert app.focused is _field(app, "password")
 
 
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)])
 @sync
 async def test_five_failures_block_the_account_and_show_the_wait(
-    outside: Services, login_clock: FakeClock
+    outside: Services, login_clock: FakeClock, size: tuple[int, int]
 ) -> None:
     staff = factories.staff_member(outside)
     app = create_app(outside, connection=OUTSIDE)
-    async with app.run_test(size=(80, 24)) as pilot:
+    async with app.run_test(size=size) as pilot:
         for attempt in range(1, 6):
             await _sign_in(pilot, staff.login, f"mauvais-{attempt}", "000000")
             assert isinstance(app.screen, LoginScreen)
         message = _error(app)
         assert message.startswith("⚠ Compte bloqué après trop d'essais infructueux")
         assert "réessayez après le" in message
+        # The whole message is drawn, the time to come back included.
+        assert "réessayez après le 01/09/2026 à 10:15." in _drawn(app, "#login-error")
         # Even the right password is refused now, with the same wait.
         _field(app, "identifier").focus()
         await pilot.pause()

@@ -1,5 +1,6 @@
 """Snapshots of every other screen at 80×24 and 120×40: login (OTP and administrative
-network), school picker, (re)Notifier confirmation and progress, account detail, help."""
+network, a blocked account's wait), school picker, (re)Notifier confirmation and
+progress, account detail, help."""
 
 from __future__ import annotations
 
@@ -39,6 +40,21 @@ def test_login_wrong_password(snap_compare, demo_services: Services, size) -> No
         await settle(pilot)
         await pilot.press(*"p.marchand", "enter", *"mauvais", "enter", *"123456", "enter")
         await settle(pilot)
+
+    app = create_app(demo_services, connection=OUTSIDE)
+    assert snap_compare(app, terminal_size=size, run_before=run_before)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_login_blocked_shows_the_whole_wait(snap_compare, demo_services: Services, size) -> None:  # type: ignore[no-untyped-def]
+    """The block's message wraps: its end, the time to come back, is on screen."""
+
+    async def run_before(pilot):  # type: ignore[no-untyped-def]
+        await settle(pilot)
+        await pilot.press(*"p.marchand", "tab")
+        for _ in range(5):
+            await pilot.press(*"mauvais", "tab", *"123456", "enter")
+            await settle(pilot)
 
     app = create_app(demo_services, connection=OUTSIDE)
     assert snap_compare(app, terminal_size=size, run_before=run_before)

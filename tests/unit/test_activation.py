@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from educonnect_tui.domain.access import passwords
+from educonnect_tui.domain.access.network import LOCAL_CONSOLE
 from educonnect_tui.domain.accounts.activation import (
     TEMP_PASSWORD_EXPIRED,
     activate_pupil,
@@ -93,8 +94,11 @@ def test_pupil_wrong_inputs_all_get_the_same_message(services: Services) -> None
     generic(lambda: activate_pupil(services, "x.inconnu", TEMP, BORN, NEW))
     generic(lambda: activate_pupil(services, login, "wrongpass22", BORN, NEW))
     generic(lambda: activate_pupil(services, login, TEMP, dt.date(2012, 5, 15), NEW))
-    # Wrong password and wrong birth date count; an unknown login has nothing to count on.
-    assert factories.account(services, family.pupil_ids[0]).failed_attempts == 2
+    # Wrong password and wrong birth date count, on the (login, address) pair: the pupil
+    # never signed in from here. An unknown login counts on its own pair just the same.
+    assert factories.pair_failures(services, "owner", login, LOCAL_CONSOLE) == 2
+    assert factories.pair_failures(services, "owner", "x.inconnu", LOCAL_CONSOLE) == 1
+    assert factories.account(services, family.pupil_ids[0]).failed_attempts == 0
     assert factories.account(services, family.pupil_ids[0]).state is AccountState.NOTIFIED
 
 
@@ -108,11 +112,7 @@ def test_failed_attempt_is_committed_despite_the_error(services: Services) -> No
     generic(lambda: activate_pupil(services, family.pupil_logins[0], "nope", BORN, NEW))
     # A new session on a new connection sees it: it was committed, not just flushed.
     services.engine.dispose()
-    with services.sessions() as session:
-        attempts = session.scalar(
-            select(Account.failed_attempts).where(Account.id == family.pupil_ids[0])
-        )
-    assert attempts == 1
+    assert factories.pair_failures(services, "owner", family.pupil_logins[0], LOCAL_CONSOLE) == 1
 
 
 def test_new_password_must_meet_the_policy_and_costs_no_attempt(services: Services) -> None:
@@ -131,7 +131,7 @@ def test_new_password_must_meet_the_policy_and_costs_no_attempt(services: Servic
 def test_a_wrong_password_with_a_weak_new_one_still_counts(services: Services) -> None:
     family = notified_pupil(services)
     generic(lambda: activate_pupil(services, family.pupil_logins[0], "nope", BORN, "weak"))
-    assert factories.account(services, family.pupil_ids[0]).failed_attempts == 1
+    assert factories.pair_failures(services, "owner", family.pupil_logins[0], LOCAL_CONSOLE) == 1
 
 
 def test_success_resets_the_failure_counter(services: Services) -> None:
@@ -426,7 +426,7 @@ def test_franceconnect_wrong_identity_counts(services: Services) -> None:
     generic(
         lambda: activate_guardian_franceconnect(services, family.guardian_login, "Durand", "Marie")
     )
-    assert factories.account(services, family.guardian_id).failed_attempts == 1
+    assert factories.pair_failures(services, "owner", family.guardian_login, LOCAL_CONSOLE) == 1
     assert factories.account(services, family.guardian_id).state is AccountState.NOT_NOTIFIED
 
 
@@ -556,6 +556,7 @@ def test_owner_actions_bump_the_version_and_are_not_audited(services: Services) 
     before = factories.account(services, family.pupil_ids[0]).version
     generic(lambda: activate_pupil(services, family.pupil_logins[0], "nope", BORN, NEW))
     activate_pupil(services, family.pupil_logins[0], TEMP, BORN, NEW)
-    assert factories.account(services, family.pupil_ids[0]).version == before + 2
+    # The failure counted on its pair (the pupil had never signed in from here).
+    assert factories.account(services, family.pupil_ids[0]).version == before + 1
     with services.sessions() as session:
         assert session.scalars(select(AuditEvent)).all() == []

@@ -168,6 +168,7 @@ def test_sign_in_step_says_which_case_applies(admin_services: Services) -> None:
 def test_success_resets_the_failure_counter(
     admin_services: Services, member: NewStaff, clock: FakeClock
 ) -> None:
+    sign_in(admin_services, member.login, STAFF_PASSWORD, None, INSIDE)  # a usual address
     for _ in range(3):
         with pytest.raises(AuthenticationFailed):
             sign_in(admin_services, member.login, "faux", None, INSIDE)
@@ -241,13 +242,14 @@ def test_every_failure_gives_the_same_message_and_audits_its_reason(
     assert reason not in str(raised.value)
 
 
-def test_unknown_login_is_audited_as_unknown_and_counts_nothing(
+def test_unknown_login_is_audited_by_its_shape_and_counts_on_its_pair_only(
     admin_services: Services, member: NewStaff, clock: FakeClock
 ) -> None:
     with pytest.raises(AuthenticationFailed):
         sign_in(admin_services, "Personne", "x", None, OUTSIDE)
     (event,) = events(admin_services)
-    assert event.actor_label == "inconnu (Personne)"
+    assert event.actor_label == "inconnu (8 caractères : minuscules, majuscules)"
+    assert factories.pair_failures(admin_services, "staff", "personne", OUTSIDE.source) == 1
     assert event.actor_id is None
     assert event.establishment_id is None
     assert staff_row(admin_services, member.id).failed_attempts == 0
@@ -328,9 +330,17 @@ def _fail_times(services: Services, member: NewStaff, times: int) -> None:
             sign_in(services, member.login, "faux", None, OUTSIDE)
 
 
+def _make_usual(services: Services, member: NewStaff, clock: FakeClock) -> None:
+    """Sign in once from OUTSIDE: from now on its failures count on the account itself."""
+    sign_in(services, member.login, STAFF_PASSWORD, code_at(member, clock.now), OUTSIDE)
+    clock.advance(seconds=30)
+
+
 def test_five_failures_block_15_minutes_then_30(
     admin_services: Services, member: NewStaff, clock: FakeClock
 ) -> None:
+    _make_usual(admin_services, member, clock)
+    clock.now = clock.now.replace(second=0)  # 08:00:00 again: the times below are exact
     _fail_times(admin_services, member, 4)
     with pytest.raises(AccountBlocked) as raised:
         sign_in(admin_services, member.login, "faux", None, OUTSIDE)
@@ -378,6 +388,7 @@ def test_blocked_account_is_refused_even_with_the_right_credentials(
 def test_failure_counters_are_committed_despite_the_exception(
     admin_services: Services, member: NewStaff, clock: FakeClock
 ) -> None:
+    _make_usual(admin_services, member, clock)
     _fail_times(admin_services, member, 2)
     with pytest.raises(AuthenticationFailed):
         sign_in(admin_services, member.login, STAFF_PASSWORD, "000000", OUTSIDE)

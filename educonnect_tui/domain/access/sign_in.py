@@ -16,9 +16,11 @@ Security choices, shared with the owners' flows (``accounts/owner_attempts.py``)
 
 - one generic French message for an unknown identifier, a wrong password and a wrong,
   missing or replayed code; the precise reason goes to the audit trail only;
-- an unknown identifier costs the same argon2 verification as a known one;
-- a failure on an existing staff member counts towards blocking (``states.Lockout``) and
-  is committed together with its audit record, even though the call raises;
+- every attempt costs one argon2 verification, blocked or unknown logins included, and
+  an unknown login is answered and blocked exactly like a known one (``attempts``);
+- a failure counts on the account from its usual addresses, else on the (login,
+  address) pair (``attempts``), and is committed together with its audit record, even
+  though the call raises; an unknown identifier is audited by its shape, never as typed;
 - a TOTP code is accepted once: its time step must be later than the last one used,
   so neither the same code nor an older one can be replayed;
 - every attempt, successful or not, is audited with its source address.
@@ -43,7 +45,7 @@ from ..model.tables import Staff
 from ..store import audit
 from ..store.audit import Actor
 from ..store.services import Services
-from . import passwords
+from . import attempts, passwords
 from .caller import SchoolRef, SchoolSession, SignedIn, StaffIdentity, not_attached
 from .network import Connection, NetworkMode, network_mode
 from .staff import totp_secret_of
@@ -56,7 +58,7 @@ TOTP_DIGITS = 6
 # Steps accepted either side of the current one: the clock drift of a phone.
 TOTP_VALID_WINDOW = 1
 _CODE_RE = re.compile(rf"[0-9]{{{TOTP_DIGITS}}}")
-# Typed identifiers are echoed in the audit trail (200 characters): keep them bounded.
+# Typed school codes are echoed in the audit trail (200 characters): keep them bounded.
 _MAX_LOGIN_ECHO = 100
 
 # --------------------------------------------------------------------------- value objects
@@ -188,12 +190,14 @@ class _Attempt:
     mode: NetworkMode
     module: Module
     staff: Staff | None
+    gate: attempts.Gate
     now: dt.datetime
 
     def audit(self, action: str, **details: Any) -> None:
         staff = self.staff
+        unknown = f"inconnu ({attempts.shape(self.typed_login)})"
         actor = Actor(
-            label=staff.login if staff is not None else f"inconnu ({_echo(self.typed_login)})",
+            label=staff.login if staff is not None else unknown,
             source_address=self.connection.source,
             staff_id=staff.id if staff is not None else None,
         )
@@ -207,8 +211,8 @@ class _Attempt:
         )
 
     def fail(self, reason: str) -> DomainError:
-        """Count the failure (if anyone is there to protect) and audit it; the error to raise."""
-        until = Lockout.record_failure(self.staff, self.now) if self.staff is not None else None
+        """Count the failure where it belongs and audit it; the error to raise."""
+        until = attempts.record_failure(self.session, self.gate, self.now)
         if until is None:
             self.audit("sign_in_failed", reason=reason)
             return AuthenticationFailed(GENERIC_FAILURE)
@@ -218,11 +222,17 @@ class _Attempt:
 
 def _decide(attempt: _Attempt, password: str, code: str | None) -> SignedIn | DomainError:
     staff = attempt.staff
-    if staff is not None and Lockout.is_blocked(staff, attempt.now):
-        assert staff.blocked_until is not None
-        attempt.audit("sign_in_blocked", blocked_until=staff.blocked_until.isoformat())
-        return Lockout.error(staff.blocked_until, attempt.services.time)
-    if not _check_password(attempt.services, staff, password):
+    blocked_until = attempt.gate.blocked_until(attempt.now)
+    silently = attempt.gate.refused_silently(attempt.now)
+    # One verification whatever the case: a blocked or unknown login must not answer sooner.
+    checked = None if blocked_until is not None or silently else staff
+    password_ok = _check_password(attempt.services, checked, password)
+    if blocked_until is not None:
+        attempt.audit("sign_in_blocked", blocked_until=blocked_until.isoformat())
+        return Lockout.error(blocked_until, attempt.services.time)
+    if silently:
+        return attempt.fail("blocked_elsewhere")
+    if not password_ok:
         return attempt.fail("unknown_login" if staff is None else "bad_password")
     assert staff is not None
     otp_required = attempt.mode is NetworkMode.OTP and attempt.module is Module.ADMINISTRATION
@@ -236,7 +246,7 @@ def _decide(attempt: _Attempt, password: str, code: str | None) -> SignedIn | Do
             return attempt.fail("replayed_code")
         # Spent even if the sign-in is refused below: the code was shown, it is used up.
         staff.last_totp_step = step
-    Lockout.record_success(staff)
+    attempts.record_success(attempt.session, attempt.gate, attempt.now)
     identity = _identity(staff)
     if not identity.schools:
         attempt.audit("sign_in_refused", reason="no_school")
@@ -272,15 +282,17 @@ def sign_in(
 ) -> SignedIn:
     """Check a staff member's credentials; ``AuthenticationFailed`` or ``AccountBlocked``.
 
-    The order matters: a blocked account is refused before its password is tried (so
-    blocking really stops guessing), and the code is checked only after the password
-    (so a code is never spent by someone who does not know the password). Outcomes are
+    The order matters: a blocked account is refused whatever its password (so blocking
+    really stops guessing; the verification still runs, against a dummy hash), and the
+    code is checked only after the password (so a code is never spent by someone who
+    does not know the password). Outcomes are
     returned, not raised, inside the transaction so that counters and the audit record
     commit before the error reaches the caller.
     """
     now = services.clock()
     mode = network_mode(connection, services.settings)
     with services.sessions() as session, session.begin():
+        staff = _find(session, login)
         attempt = _Attempt(
             services=services,
             session=session,
@@ -288,7 +300,8 @@ def sign_in(
             connection=connection,
             mode=mode,
             module=module,
-            staff=_find(session, login),
+            staff=staff,
+            gate=attempts.gate(session, attempts.STAFF, login, staff, connection.source, now),
             now=now,
         )
         outcome = _decide(attempt, password, code)

@@ -13,16 +13,17 @@ import datetime as dt
 import re
 
 from ..access import passwords
+from ..access.network import LOCAL_CONSOLE
 from ..model.enums import AccountKind, AccountState, ActivationMethod, Channel
 from ..model.errors import AuthenticationFailed, InvalidInput
-from ..model.states import Lockout
 from ..model.tables import Account
 from ..store.services import Services
 from .owner_attempts import (
     CODE_VALIDITY,
+    GENERIC_FAILURE,
+    Attempt,
     activate,
     check_code_not_expired,
-    fail,
     find_usable,
     hold_code,
     new_code,
@@ -48,15 +49,14 @@ def _normalize_email(raw: str) -> str:
     return f"{local}@{domain.lower()}"
 
 
-def _check_temporary(
-    services: Services, account: Account | None, temp_password: str, now: dt.datetime
-) -> Account:
+def _check_temporary(attempt: Attempt, temp_password: str) -> Account:
     """Verify a notified account's temporary password (counting a failure); the account."""
+    account = attempt.account
     stored = None
     if account is not None and account.state is AccountState.NOTIFIED:
         stored = account.temp_password_hash
-    if not verify(services, stored, temp_password):
-        fail(services, account, now)
+    if not verify(attempt.services, stored, temp_password):
+        attempt.fail()
     assert account is not None
     return account
 
@@ -70,26 +70,43 @@ def _check_not_expired(account: Account, now: dt.datetime) -> None:
 
 
 def activate_pupil(
-    services: Services, login: str, temp_password: str, birth_date: dt.date, new_password: str
+    services: Services,
+    login: str,
+    temp_password: str,
+    birth_date: dt.date,
+    new_password: str,
+    *,
+    source: str = LOCAL_CONSOLE,
 ) -> None:
-    """First sign-in of a pupil: the temporary credentials plus the birth date as a check."""
+    """First sign-in of a pupil: the temporary credentials plus the birth date as a check.
+
+    ``source`` is the client's address, as for every owner's flow: failures count per
+    login and address (``access.attempts``).
+    """
     now = services.clock()
     with unit_of_work(services) as session:
-        account = find_usable(services, session, login, AccountKind.PUPIL, now)
-        account = _check_temporary(services, account, temp_password, now)
+        attempt = find_usable(services, session, login, AccountKind.PUPIL, now, source)
+        account = _check_temporary(attempt, temp_password)
         assert account.pupil is not None
         if account.pupil.birth_date != birth_date:
-            fail(services, account, now)
+            attempt.fail()
         _check_not_expired(account, now)
         set_password(services, account, new_password)
         activate(account, ActivationMethod.TEMPORARY_CREDENTIALS, now)
+        attempt.succeed()
 
 
 # --------------------------------------------------------------------------- guardians
 
 
 def start_guardian_activation(
-    services: Services, login: str, temp_password: str, email: str, new_password: str
+    services: Services,
+    login: str,
+    temp_password: str,
+    email: str,
+    new_password: str,
+    *,
+    source: str = LOCAL_CONSOLE,
 ) -> None:
     """Step 1 with temporary credentials: the e-mail must be proved before activation.
 
@@ -99,15 +116,15 @@ def start_guardian_activation(
     """
     now = services.clock()
     with unit_of_work(services) as session:
-        account = find_usable(services, session, login, AccountKind.GUARDIAN, now)
-        account = _check_temporary(services, account, temp_password, now)
+        attempt = find_usable(services, session, login, AccountKind.GUARDIAN, now, source)
+        account = _check_temporary(attempt, temp_password)
         _check_not_expired(account, now)
         set_password(services, account, new_password)
         address = _normalize_email(email)
         code = new_code()
         code_hash = passwords.hash_password(code, services.hash_params)
         hold_code(account, code_hash, now, for_email=address)
-        Lockout.record_success(account)
+        attempt.succeed()
         services.gateway.send(
             session,
             Channel.EMAIL,
@@ -135,33 +152,38 @@ def _code_issued_at(account: Account) -> dt.datetime | None:
     return account.email_code_expires_at - CODE_VALIDITY
 
 
-def _check_code(services: Services, account: Account | None, code: str, now: dt.datetime) -> None:
+def _check_code(attempt: Attempt, account: Account | None, code: str, now: dt.datetime) -> None:
     """Verify a one-time code (argon2 verification is constant-time), then its expiry."""
     stored = account.email_code_hash if account is not None else None
-    if not verify(services, stored, code.strip()):
-        fail(services, account, now)
+    if not verify(attempt.services, stored, code.strip()):
+        attempt.fail()
     assert account is not None
     check_code_not_expired(account, now)
 
 
-def confirm_guardian_email(services: Services, login: str, code: str) -> None:
+def confirm_guardian_email(
+    services: Services, login: str, code: str, *, source: str = LOCAL_CONSOLE
+) -> None:
     """Step 2 with temporary credentials: the code proves the e-mail; the account is activated."""
     now = services.clock()
     with unit_of_work(services) as session:
-        account = find_usable(services, session, login, AccountKind.GUARDIAN, now)
+        attempt = find_usable(services, session, login, AccountKind.GUARDIAN, now, source)
+        account = attempt.account
         if account is not None and (
             account.state is not AccountState.NOTIFIED or account.pending_email is None
         ):
             account = None  # no e-mail confirmation under way: nothing to verify against
-        _check_code(services, account, code, now)
+        _check_code(attempt, account, code, now)
         assert account is not None and account.pending_email is not None
         issued = _code_issued_at(account)
-        # A re-notification after the code was sent voids the step it belonged to.
+        # A re-notification after the code was sent voids the step it belonged to: the
+        # right code of a void step is its owner's, so it counts nothing.
         if account.temp_issued_at is None or issued is None or account.temp_issued_at > issued:
-            fail(services, None, now)
+            refuse(AuthenticationFailed(GENERIC_FAILURE))
         _check_not_expired(account, now)
         email = account.pending_email
         activate(account, ActivationMethod.TEMPORARY_CREDENTIALS, now)
+        attempt.succeed()
         account.email = email
         account.email_confirmed_at = now
 
@@ -169,18 +191,19 @@ def confirm_guardian_email(services: Services, login: str, code: str) -> None:
 # --------------------------------------------------------------------------- sign-in
 
 
-def sign_in(services: Services, login: str, password: str) -> None:
-    """An activated account's owner signs in with the password they chose."""
+def sign_in(services: Services, login: str, password: str, *, source: str = LOCAL_CONSOLE) -> None:
+    """An activated account's owner signs in with the password they chose, from ``source``."""
     now = services.clock()
     with unit_of_work(services) as session:
-        account = find_usable(services, session, login, None, now)
+        attempt = find_usable(services, session, login, None, now, source)
+        account = attempt.account
         stored = None
         if account is not None and account.state is AccountState.ACTIVATED:
             stored = account.password_hash
         if not verify(services, stored, password):
-            fail(services, account, now)
+            attempt.fail()
         assert account is not None
-        Lockout.record_success(account)
+        attempt.succeed()
 
 
 __all__ = [

@@ -29,7 +29,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from ..access import passwords
+from ..access import attempts, passwords
 from ..access.caller import Caller
 from ..access.permissions import Action, require
 from ..documents import letters, slips
@@ -150,6 +150,7 @@ def reset_password(
                 raise ConcurrentModification(CONCURRENT)
             issue_temporary(account, hashed, now=now, expires=expires)
             Lockout.record_success(account)
+            attempts.forget_pairs(session, attempts.OWNER, account.login)
             session.flush()
             audit.record(
                 session,
@@ -216,6 +217,7 @@ def unblock(services: Services, caller: Caller, account_id: int) -> dt.datetime:
             if until is None or not Lockout.is_blocked(account, now):
                 raise IllegalTransition("Ce compte n'est pas bloqué : rien à débloquer.")
             Lockout.record_success(account)
+            attempts.forget_pairs(session, attempts.OWNER, account.login)
             session.flush()
             audit.record(
                 session,

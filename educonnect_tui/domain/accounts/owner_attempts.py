@@ -5,10 +5,11 @@ Pupils and guardians activating their accounts or signing in (``activation``,
 audited. Security choices shared by every flow (docs/domain.md):
 
 - one generic French message for any wrong identifier, password, birth date or code,
-  so an attempt never learns which part was wrong; an unknown login costs the same
-  argon2 verification as a known one;
-- a wrong attempt on an existing account counts towards blocking and is committed
-  even though the call raises (see ``unit_of_work``);
+  so an attempt never learns which part was wrong; every attempt by login costs one
+  argon2 verification, blocked and unknown logins included;
+- a wrong attempt counts on the account from its usual addresses, else on the (login,
+  address) pair, unknown logins alike (``access.attempts``), and is committed even
+  though the call raises (see ``unit_of_work``);
 - an expired temporary password or code is reported as such only once the secret
   itself was verified, because only then is the person presumed to be its owner.
 """
@@ -19,13 +20,15 @@ import datetime as dt
 import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import NoReturn
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from ..access import passwords
+from ..access import attempts, passwords
+from ..access.network import LOCAL_CONSOLE
 from ..model.enums import AccountKind, AccountState, ActivationMethod
 from ..model.errors import AuthenticationFailed, ConcurrentModification, DomainError
 from ..model.states import Event, Lockout, transition
@@ -80,7 +83,7 @@ def refuse(error: DomainError) -> NoReturn:
 
 
 def fail(services: Services, account: Account | None, now: dt.datetime) -> NoReturn:
-    """A wrong attempt: count it on the account (if any) and refuse with the generic message."""
+    """A wrong attempt not made by login (auto-inscription by mobile): count it on the account."""
     if account is not None:
         until = Lockout.record_failure(account, now)
         if until is not None:
@@ -92,29 +95,58 @@ def verify(services: Services, stored_hash: str | None, secret: str) -> bool:
     return passwords.verify_or_spend(stored_hash, secret, services.hash_params)
 
 
+@dataclass
+class Attempt:
+    """One attempt by login: the account it may try (None: answered as unknown), its gate."""
+
+    services: Services
+    session: Session
+    account: Account | None
+    gate: attempts.Gate
+    now: dt.datetime
+
+    def fail(self) -> NoReturn:
+        """A wrong attempt: count it where it belongs, refuse with the generic message."""
+        until = attempts.record_failure(self.session, self.gate, self.now)
+        if until is not None:
+            refuse(Lockout.error(until, self.services.time))
+        refuse(AuthenticationFailed(GENERIC_FAILURE))
+
+    def succeed(self) -> None:
+        """The owner proved who they are: counters start over, the address becomes usual."""
+        attempts.record_success(self.session, self.gate, self.now)
+
+
 def find_usable(
     services: Services,
     session: Session,
     login: str,
     kind: AccountKind | None,
     now: dt.datetime,
-) -> Account | None:
+    source: str = LOCAL_CONSOLE,
+) -> Attempt:
     """The account of ``login`` if this flow may try it at all; raises when it is blocked.
 
-    An unknown login, an account of the other kind and a deactivated account are all
-    refused the same way and count nothing: there is no owner to protect.
+    An unknown login, an account of the other kind, a deactivated account and one
+    blocked from its usual addresses (seen from another) all leave ``account`` None: the
+    caller verifies against nothing and fails on the pair, as for any unknown login. A
+    block announced here still costs the one argon2 verification every attempt costs.
     """
     account = session.scalar(
         select(Account).where(Account.login == login.strip().lower()).with_for_update()
     )
-    if account is None or account.state is AccountState.DEACTIVATED:
-        return None
-    if kind is not None and account.kind is not kind:
-        return None
-    if Lockout.is_blocked(account, now):
-        assert account.blocked_until is not None
-        refuse(Lockout.error(account.blocked_until, services.time))
-    return account
+    if account is not None and account.state is AccountState.DEACTIVATED:
+        account = None
+    if account is not None and kind is not None and account.kind is not kind:
+        account = None
+    gate = attempts.gate(session, attempts.OWNER, login, account, source, now)
+    blocked_until = gate.blocked_until(now)
+    if blocked_until is not None:
+        verify(services, None, "")
+        refuse(Lockout.error(blocked_until, services.time))
+    if gate.refused_silently(now):
+        account = None
+    return Attempt(services=services, session=session, account=account, gate=gate, now=now)
 
 
 def new_code() -> str:

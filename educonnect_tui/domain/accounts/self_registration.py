@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..access import passwords
+from ..access.network import LOCAL_CONSOLE
 from ..model.enums import AccountKind, AccountState, ActivationMethod, Channel, PupilStatus
 from ..model.errors import InvalidInput
 from ..model.identifiers import search_key
@@ -56,7 +57,7 @@ def normalize_mobile(raw: str) -> str:
 
 
 def activate_guardian_franceconnect(
-    services: Services, login: str, last_name: str, first_name: str
+    services: Services, login: str, last_name: str, first_name: str, *, source: str = LOCAL_CONSOLE
 ) -> None:
     """FranceConnect asserts an identity; it activates the account whose names it matches.
 
@@ -66,16 +67,18 @@ def activate_guardian_franceconnect(
     """
     now = services.clock()
     with unit_of_work(services) as session:
-        account = find_usable(services, session, login, None, now)
+        attempt = find_usable(services, session, login, None, now, source)
+        account = attempt.account
         owner = None
         if account is not None:
             owner = account.guardian if account.kind is AccountKind.GUARDIAN else account.pupil
         if owner is None or search_key(owner.last_name, owner.first_name) != search_key(
             last_name, first_name
         ):
-            fail(services, account, now)
+            attempt.fail()
         assert account is not None
         activate(account, ActivationMethod.FRANCECONNECT, now)
+        attempt.succeed()
 
 
 # --------------------------------------------------------------------------- auto-inscription

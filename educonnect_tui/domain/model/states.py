@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 from enum import StrEnum
+from typing import Protocol
 
 from .calendar import SchoolTime
 from .enums import AccountKind, AccountState, ActivationMethod
 from .errors import AccountBlocked, IllegalTransition
-from .tables import Account, Staff
 
 
 class Event(StrEnum):
@@ -90,8 +90,20 @@ def block_duration(previous_blocks: int) -> dt.timedelta:
     return min(wait, LONGEST_BLOCK)
 
 
+class Counted(Protocol):
+    """What the rule counts on: an account, a staff member, or one (login, address) pair."""
+
+    failed_attempts: int
+    blocked_until: dt.datetime | None
+    block_count: int
+
+
 class Lockout:
-    """The blocking rule applied to whatever signs in: a pupil/guardian account or staff."""
+    """The blocking rule applied to whatever signs in: a pupil/guardian account or staff.
+
+    Which counter a failure lands on (the account's own, or a pair's) is decided by
+    ``access.attempts``; the rule itself is the same for both.
+    """
 
     @staticmethod
     def error(until: dt.datetime, time: SchoolTime) -> AccountBlocked:
@@ -102,11 +114,11 @@ class Lockout:
         )
 
     @staticmethod
-    def is_blocked(subject: Account | Staff, now: dt.datetime) -> bool:
+    def is_blocked(subject: Counted, now: dt.datetime) -> bool:
         return subject.blocked_until is not None and subject.blocked_until > now
 
     @staticmethod
-    def record_failure(subject: Account | Staff, now: dt.datetime) -> dt.datetime | None:
+    def record_failure(subject: Counted, now: dt.datetime) -> dt.datetime | None:
         """Count a failure; returns the end of the block when this failure triggers one."""
         attempts = subject.failed_attempts + 1
         if attempts >= MAX_FAILED_ATTEMPTS:
@@ -119,7 +131,7 @@ class Lockout:
         return None
 
     @staticmethod
-    def record_success(subject: Account | Staff) -> None:
+    def record_success(subject: Counted) -> None:
         """A successful sign-in, or staff lifting a block: the counters start over."""
         subject.failed_attempts = 0
         subject.blocked_until = None

@@ -287,6 +287,48 @@ class Staff(Base):
     establishments: Mapped[list[Establishment]] = relationship(secondary=staff_establishment)
 
 
+class UsualSource(Base):
+    """An address a staff member or an account has signed in from successfully.
+
+    Failures from such an address count on the account itself (``states.Lockout``); from
+    any other address they count only on a ``SignInFailure`` pair (``access.attempts``).
+    """
+
+    __tablename__ = "usual_source"
+    __table_args__ = (
+        CheckConstraint("(staff_id IS NULL) <> (account_id IS NULL)", name="one_subject"),
+        UniqueConstraint("staff_id", "source"),
+        UniqueConstraint("account_id", "source"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id", ondelete="CASCADE"))
+    account_id: Mapped[int | None] = mapped_column(ForeignKey("account.id", ondelete="CASCADE"))
+    source: Mapped[str] = mapped_column(String(64))
+    last_success_at: Mapped[dt.datetime]
+
+
+class SignInFailure(Base):
+    """Failures of one typed login from one address that is not one of its usual ones.
+
+    The login is kept only as a 31-bit keyed digest (``access.attempts.login_digest``):
+    enough to count, nothing to read back what was typed (a password, sometimes). Known and
+    unknown logins are counted alike, so a block never tells that a login exists.
+    """
+
+    __tablename__ = "sign_in_failure"
+    __table_args__ = (UniqueConstraint("realm", "login_digest", "source"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    realm: Mapped[str] = mapped_column(String(16))  # "staff" or "owner": two sign-ins
+    login_digest: Mapped[int] = mapped_column(Integer)
+    source: Mapped[str] = mapped_column(String(64))
+    failed_attempts: Mapped[int] = mapped_column(Integer, default=0)
+    blocked_until: Mapped[dt.datetime | None]
+    block_count: Mapped[int] = mapped_column(Integer, default=0)
+    last_failure_at: Mapped[dt.datetime] = mapped_column(index=True)
+
+
 class Delegation(Base):
     """DELEG-CE: a head gives an agent a module, possibly limited to some classes."""
 
