@@ -16,6 +16,7 @@ from textual.app import App, SystemCommand
 from textual.command import CommandPalette
 from textual.dom import DOMNode
 from textual.filter import LineFilter
+from textual.notifications import SeverityLevel
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
@@ -147,6 +148,21 @@ class EduConnectApp(App[None]):
                 self.notify("Cette action ne s'applique pas pour l'instant.", severity="warning")
 
         self.call_later(run)
+
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = False,
+    ) -> None:
+        """Every toast is plain text: they quote paths, logins and names, which may hold
+        « [ » (parsed as markup they crash the app). ``markup`` is ignored because
+        ``Widget.notify`` always passes True."""
+        del markup
+        super().notify(message, title=title, severity=severity, timeout=timeout, markup=False)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.state is WorkerState.ERROR and event.worker.error is not None:

@@ -67,3 +67,19 @@ async def test_a_busy_database_says_busy_not_unreachable(
         assert "occupée par une autre opération" in shown
         assert "locked" not in shown and "inaccessible" not in shown
         assert app.is_running
+
+
+@sync
+async def test_a_toast_naming_a_path_with_brackets_is_shown_as_is(
+    principal_app: AppFactory,
+) -> None:
+    """Toasts quote paths, logins and names: they are text, never markup."""
+    app = principal_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        app.screen.notify("Fiche imprimable écrite : /tmp/[/b]fiche[red.pdf")
+        await settle(pilot)
+        assert app.is_running
+        shown = [str(toast.message) for toast in app._notifications]
+        assert shown == ["Fiche imprimable écrite : /tmp/[/b]fiche[red.pdf"]
+        assert not any(toast.markup for toast in app._notifications)
