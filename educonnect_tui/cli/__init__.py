@@ -8,16 +8,28 @@ This module stays light: the commands (and SQLAlchemy, Textual...) are imported 
 
 from __future__ import annotations
 
+import signal
 import sys
 from collections.abc import Sequence
+from types import FrameType
 
 from .. import process
+
+# What a closed SSH link (SIGHUP) or a ``kill`` (SIGTERM) sends: handled like Ctrl-C.
+STOP_SIGNALS = tuple(
+    getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name)
+)
+
+
+def _as_ctrl_c(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     with process.loading():
         from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
+        from ..domain.documents.files import OutputExists
         from ..domain.model.errors import DomainError
         from . import accounts, audit, context, staff
         from .arguments import build_parser, fail
@@ -35,10 +47,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         "delegate": staff.cmd_delegate,
     }
     args = build_parser().parse_args(argv)
+    for number in STOP_SIGNALS[1:]:
+        signal.signal(number, _as_ctrl_c)
     try:
         if args.command is None:
             return accounts.open_tui(context.open_services())
         return commands[args.command](args)
+    except OutputExists as error:
+        fail(f"{error} Ajoutez --overwrite pour le remplacer.")
     except DomainError as error:
         fail(str(error))
     except OperationalError as error:
@@ -48,7 +64,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except OSError as error:
         fail(f"{error.strerror or error} : {error.filename or ''}".rstrip(" :"))
     except KeyboardInterrupt:
-        print("Interrompu : rien n'a été modifié.", file=sys.stderr)
+        print("Interrompu : l'opération n'a pas été enregistrée.", file=sys.stderr)
         return 130
 
 

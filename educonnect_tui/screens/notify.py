@@ -292,4 +292,10 @@ def finished_message(result: NotifyResult) -> str:
         lines += [f"  {path.name}" for path in result.files]
     else:
         lines += [str(path) for path in result.files]
+    if result.left_out:
+        lines.append(
+            f"{len(result.left_out)} compte(s) modifié(s) pendant l'opération, laissé(s) de "
+            f"côté (à notifier de nouveau) : {', '.join(result.left_out)}"
+        )
+    lines += [f"Supprimé (notification interrompue) : {path}" for path in result.swept]
     return "\n".join(lines)
