@@ -23,7 +23,6 @@ from educonnect_tui.domain.model.enums import AccountKind, AccountState, Activat
 from educonnect_tui.domain.model.errors import (
     Cancelled,
     ConcurrentModification,
-    DocumentError,
     InvalidInput,
 )
 from educonnect_tui.domain.model.states import Event, transition

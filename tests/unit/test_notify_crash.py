@@ -119,12 +119,8 @@ def _env(services: Services, workers: int = 1) -> dict[str, str]:
 
 
 def _notify_args(pdf: Path, csv_path: Path) -> list[str]:
-    return ["notify", "--uai", UAI, "--kind", "pupils", "--state", "notifie"] + [
-        "--pdf",
-        str(pdf),
-        "--csv",
-        str(csv_path),
-    ]
+    selection = ["--uai", UAI, "--kind", "pupils", "--state", "notifie"]
+    return ["notify", *selection, "--pdf", str(pdf), "--csv", str(csv_path)]
 
 
 @pytest.fixture

@@ -164,7 +164,7 @@ def test_a_file_appearing_before_publication_is_not_replaced(
         if phase == "documents" and not csv_path.exists():
             csv_path.write_text("written meanwhile")
 
-    with pytest.raises(InvalidInput, match="existe déjà|apparu"):
+    with pytest.raises(InvalidInput, match=r"existe déjà|apparu"):
         notification.notify(
             services,
             operator,

@@ -203,9 +203,7 @@ def notify(
     # drawn in their own process while the pool hashes, so the PDF costs no extra time
     # and the interface's process keeps the GIL for key presses.
     renderer = (
-        ProcessPoolExecutor(
-            max_workers=1, initializer=run_in_background, initargs=(os.getpid(),)
-        )
+        ProcessPoolExecutor(max_workers=1, initializer=run_in_background, initargs=(os.getpid(),))
         if workers > 1 and len(rows) >= 8
         else None
     )

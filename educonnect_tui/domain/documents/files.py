@@ -439,4 +439,3 @@ def _settle_marker(marker: Path, folder: Path, committed: Committed) -> Path | N
         gone = document
     marker.unlink()
     return gone
-
