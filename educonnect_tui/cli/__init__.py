@@ -64,7 +64,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except OSError as error:
         fail(f"{error.strerror or error} : {error.filename or ''}".rstrip(" :"))
     except KeyboardInterrupt:
-        print("Interrompu : l'opération n'a pas été enregistrée.", file=sys.stderr)
+        print(
+            "Interrompu : ce qui n'était pas encore enregistré ne l'a pas été "
+            "(rien n'est écrit à moitié).",
+            file=sys.stderr,
+        )
         return 130
 
 

@@ -154,9 +154,12 @@ def _stops_as_cancel() -> Iterator[threading.Event]:
     cancel = threading.Event()
 
     def stop(signum: int, frame: FrameType | None) -> None:
+        # Nothing here may raise: it runs wherever the main thread is, the commit included
+        # (and after a hang-up the terminal is gone).
         if not cancel.is_set():
             cancel.set()
-            print("\nArrêt demandé…", file=sys.stderr, flush=True)
+            with contextlib.suppress(OSError, RuntimeError, ValueError):
+                print("\nArrêt demandé…", file=sys.stderr, flush=True)
 
     previous = {number: signal.signal(number, stop) for number in STOP_SIGNALS}
     try:
