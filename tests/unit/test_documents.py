@@ -316,7 +316,7 @@ def test_failure_while_writing_removes_the_temporary_file(tmp_path, monkeypatch)
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(os, "fsync", broken_fsync)
-    with pytest.raises(DocumentError, match="No space left"):
+    with pytest.raises(DocumentError, match="le disque est plein"):
         stage_file(tmp_path / "fiches.pdf", b"x" * 1000)
     assert list(tmp_path.iterdir()) == []
 

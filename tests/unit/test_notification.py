@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import errno
 import io
 import re
 import stat
@@ -12,17 +13,20 @@ from pathlib import Path
 
 import pytest
 from pypdf import PdfReader
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
+from sqlalchemy.orm import Session
 
 from educonnect_tui.domain.access.passwords import verify_password
 from educonnect_tui.domain.accounts import helpdesk, notification
 from educonnect_tui.domain.accounts.issuing import add_months
 from educonnect_tui.domain.accounts.notification import NotifyRequest
 from educonnect_tui.domain.accounts.selection import Selection
+from educonnect_tui.domain.documents import files
 from educonnect_tui.domain.model.enums import AccountKind, AccountState, ActivationMethod
 from educonnect_tui.domain.model.errors import (
     Cancelled,
     ConcurrentModification,
+    DocumentError,
     InvalidInput,
 )
 from educonnect_tui.domain.model.states import Event, transition
@@ -324,3 +328,65 @@ def test_add_months_clamps_to_month_end() -> None:
     day = dt.datetime(2026, 11, 30, tzinfo=dt.UTC)
     assert add_months(day, 3) == dt.datetime(2027, 2, 28, tzinfo=dt.UTC)
     assert add_months(day, 14) == dt.datetime(2028, 1, 30, tzinfo=dt.UTC)
+
+
+def test_a_document_failing_to_publish_removes_the_ones_already_published(
+    services: Services, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The disk fills between the PDF's publication and the CSV's: neither remains."""
+    ids = _school(services, {"3E3": 4})["3E3"]
+    real_link = files.os.link
+    calls: list[str] = []
+
+    def link(source: str, target: str) -> None:
+        calls.append(target)
+        if len(calls) == 2:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        real_link(source, target)
+
+    monkeypatch.setattr(files.os, "link", link)
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    with pytest.raises(DocumentError, match=r"disque est plein.*Aucun mot de passe n'a été"):
+        notification.notify(
+            services,
+            factories.operator(services, UAI, ACTOR),
+            NotifyRequest(
+                AccountKind.PUPIL, Selection(), pdf_path=folder / "f.pdf", csv_path=folder / "f.csv"
+            ),
+        )
+    assert len(calls) == 2
+    _nothing_changed(services, ids, folder, 0)
+
+
+def test_a_failing_commit_removes_the_published_documents(
+    services: Services, tmp_path: Path
+) -> None:
+    ids = _school(services, {"3E3": 4})["3E3"]
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    seen: list[list[str]] = []
+
+    def refuse(session: Session) -> None:
+        if (folder / "f.pdf").exists():
+            seen.append(sorted(p.name for p in folder.iterdir() if not p.name.startswith(".")))
+            raise RuntimeError("the server went away during the commit")
+
+    event.listen(Session, "before_commit", refuse)
+    try:
+        with pytest.raises(RuntimeError, match="went away"):
+            notification.notify(
+                services,
+                factories.operator(services, UAI, ACTOR),
+                NotifyRequest(
+                    AccountKind.PUPIL,
+                    Selection(),
+                    pdf_path=folder / "f.pdf",
+                    csv_path=folder / "f.csv",
+                ),
+            )
+    finally:
+        event.remove(Session, "before_commit", refuse)
+    # Both were published, complete, before the commit was attempted.
+    assert seen == [["f.csv", "f.pdf"]]
+    _nothing_changed(services, ids, folder, 0)

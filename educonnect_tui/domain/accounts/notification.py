@@ -47,7 +47,13 @@ from ..documents.credentials import (
 )
 from ..documents.files import Publication, app_folder, free_name
 from ..model.enums import AccountKind, AccountState, PupilStatus
-from ..model.errors import Cancelled, ConcurrentModification, InvalidInput
+from ..model.errors import (
+    Cancelled,
+    ConcurrentModification,
+    DocumentError,
+    DomainError,
+    InvalidInput,
+)
 from ..model.states import NOTIFIABLE, NOTIFIED_BY_DEFAULT
 from ..model.tables import Account, Division, Establishment, Guardian, GuardianLink, Pupil
 from ..store import audit
@@ -235,7 +241,10 @@ def notify(
     for _ in range(_ATTEMPTS):
         _check_cancel(cancel)
         publication = Publication(now)
-        _stage_documents(publication, documents, request)
+        try:
+            _stage_documents(publication, documents, request)
+        except DocumentError as error:
+            raise _unchanged(error) from error
         report("documents", 1, 1)
         report("enregistrement", 0, 1)
         try:
@@ -252,6 +261,9 @@ def notify(
         except StaleDataError as error:
             publication.undo()
             raise ConcurrentModification(_CHANGED) from error
+        except (DocumentError, InvalidInput) as error:
+            publication.undo()
+            raise _unchanged(error) from error
         except BaseException:
             publication.undo()
             raise
@@ -283,6 +295,11 @@ _CHANGED = (
     "Des comptes ont été modifiés par quelqu'un d'autre pendant l'opération : "
     "rien n'a été notifié, recommencez."
 )
+
+
+def _unchanged(error: DomainError) -> DomainError:
+    """The same refusal, saying what it means here: the old passwords still work."""
+    return type(error)(f"{error} Aucun mot de passe n'a été modifié.")
 
 
 def _check_cancel(cancel: threading.Event | None) -> None:
