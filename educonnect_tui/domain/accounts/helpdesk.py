@@ -38,7 +38,7 @@ from ..documents.credentials import (
     PupilCredential,
     SchoolHeader,
 )
-from ..documents.files import Publication, app_folder, free_name, stage_file
+from ..documents.files import app_folder, free_name, stage_file
 from ..model.enums import AccountKind, AccountState
 from ..model.errors import ConcurrentModification, IllegalTransition, InvalidInput, NotFound
 from ..model.states import Event, Lockout, transition
@@ -141,7 +141,7 @@ def reset_password(
             )
             pdf = _pdf(_context(services, school, now), credential)
     hashed = passwords.hash_password(password, services.hash_params)
-    publication = Publication(now)
+    publication = publishing.publication(services, now)
     if slip_path is not None and pdf is not None:
         publication.stage(slip_path, pdf)
     try:

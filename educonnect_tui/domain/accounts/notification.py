@@ -240,7 +240,7 @@ def notify(
     left_out: list[_Row] = []
     for _ in range(_ATTEMPTS):
         _check_cancel(cancel)
-        publication = Publication(now)
+        publication = publishing.publication(services, now)
         try:
             _stage_documents(publication, documents, request)
         except DocumentError as error:

@@ -9,6 +9,7 @@ is in the audit record written by that transaction).
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -29,10 +30,23 @@ def check(services: Services, paths: Iterable[Path | None], *, overwrite: bool) 
     files.check_targets(paths, overwrite=overwrite, protected=db.database_files(services.engine))
 
 
+def publication(services: Services, at: dt.datetime) -> files.Publication:
+    """Documents to publish with a transaction at ``at`` (the time its audit record bears)."""
+    return files.Publication(at, owner=_owner(services))
+
+
 def sweep(services: Services, paths: Iterable[Path | None]) -> list[Path]:
     """Clear what killed runs left in the folders of ``paths``; the documents removed."""
     folders = [Path(p).parent for p in paths if p is not None]
-    return files.sweep(folders, lambda lot, at: committed(services, lot, at))
+    return files.sweep(
+        folders, lambda lot, at: committed(services, lot, at), owner=_owner(services)
+    )
+
+
+def _owner(services: Services) -> str:
+    """Which database a marker belongs to: two databases may write to one folder."""
+    url = services.engine.url.render_as_string(hide_password=True)
+    return hashlib.sha256(url.encode()).hexdigest()[:16]
 
 
 def committed(services: Services, lot: str, at: dt.datetime) -> bool:

@@ -155,7 +155,9 @@ class StagedFile:
         self._fd: int | None = fd
         self.overwrite = overwrite
         info = os.fstat(fd)
-        self.identity = (info.st_dev, info.st_ino)
+        # Inode numbers are reused: with its size and time, a file replaced since is
+        # never taken for this one.
+        self.identity = _fingerprint(info)
 
     @property
     def temp_path(self) -> Path | None:
@@ -221,10 +223,13 @@ def _publish_new(temp: Path, final: Path) -> None:
     os.unlink(temp)
 
 
-def _remove_if_same(path: Path, identity: tuple[int, int]) -> bool:
+def _fingerprint(info: os.stat_result) -> tuple[int, ...]:
+    return (info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns)
+
+
+def _remove_if_same(path: Path, identity: tuple[int, ...]) -> bool:
     with contextlib.suppress(OSError):
-        info = path.lstat()
-        if (info.st_dev, info.st_ino) == identity:
+        if _fingerprint(path.lstat()) == identity:
             path.unlink()
             _fsync_dir(path.parent)
             return True
@@ -313,15 +318,17 @@ class Publication:
     """Documents that become valid with one transaction: staged, published, settled.
 
     ``publish`` runs inside the open transaction, just before its commit: each file gets
-    its marker first (the lot, the transaction's time, the file's inode), then its final
-    name. After the commit, ``settle`` drops the markers; if the commit fails, ``undo``
-    removes the published files. The lot is recorded in the transaction (the audit
-    record), which is how a later ``sweep`` tells a commit from a crash.
+    its marker first (the database it belongs to, the lot, the transaction's time, the
+    file's inode, size and time), then its final name. After the commit, ``settle``
+    drops the markers; if the commit fails, ``undo`` removes the published files. The
+    lot is recorded in the transaction (the audit record), which is how a later
+    ``sweep`` tells a commit from a crash.
     """
 
-    def __init__(self, at: dt.datetime) -> None:
+    def __init__(self, at: dt.datetime, owner: str) -> None:
         self.lot = secrets.token_hex(8)
         self.at = at
+        self.owner = owner
         self.files: list[StagedFile] = []
         self._published: list[StagedFile] = []
         self._markers: list[tuple[Path, int]] = []
@@ -352,10 +359,11 @@ class Publication:
             marker, fd = _create_locked(folder, staged.final_path.name, "pending")
             self._markers.append((marker, fd))
             record = {
+                "owner": self.owner,
                 "lot": self.lot,
                 "at": self.at.isoformat(),
                 "name": staged.final_path.name,
-                "inode": list(staged.identity),
+                "file": list(staged.identity),
             }
             _write_all(fd, json.dumps(record).encode())
         except OSError as exc:
@@ -391,12 +399,13 @@ class Publication:
 Committed = Callable[[str, dt.datetime], bool]
 
 
-def sweep(folders: Iterable[Path], committed: Committed) -> list[Path]:
+def sweep(folders: Iterable[Path], committed: Committed, owner: str) -> list[Path]:
     """Clear what killed runs left in ``folders``; return the documents removed.
 
     Staged files nobody holds are deleted (they were never published). A marker nobody
     holds names a published document: kept if ``committed(lot, at)`` says its
-    transaction committed, removed (if still the same file) otherwise.
+    transaction committed, removed (if still the same file) otherwise. Markers of
+    another database (``owner``) are left alone: only that database can tell.
     """
     removed: list[Path] = []
     for folder in dict.fromkeys(Path(f) for f in folders):
@@ -415,7 +424,7 @@ def sweep(folders: Iterable[Path], committed: Committed) -> list[Path]:
                 if match["kind"] == "tmp":
                     path.unlink()
                     continue
-                document = _settle_marker(path, folder, committed)
+                document = _settle_marker(path, folder, committed, owner)
                 if document is not None:
                     removed.append(document)
         _fsync_dir(folder)
@@ -440,18 +449,20 @@ def _unless_held(path: Path) -> Iterator[bool]:
         os.close(fd)
 
 
-def _settle_marker(marker: Path, folder: Path, committed: Committed) -> Path | None:
+def _settle_marker(marker: Path, folder: Path, committed: Committed, owner: str) -> Path | None:
     try:
         record = json.loads(marker.read_text("utf-8"))
+        if record["owner"] != owner:
+            return None
         lot, at = str(record["lot"]), dt.datetime.fromisoformat(record["at"])
-        name, inode = str(record["name"]), tuple(int(n) for n in record["inode"])
+        name, identity = str(record["name"]), tuple(int(n) for n in record["file"])
     except (OSError, ValueError, KeyError, TypeError):
         # Killed while writing the marker: its document was not published yet.
         marker.unlink()
         return None
     document = folder / Path(name).name
     gone = None
-    if not committed(lot, at) and len(inode) == 2 and _remove_if_same(document, inode):
+    if not committed(lot, at) and len(identity) == 4 and _remove_if_same(document, identity):
         gone = document
     marker.unlink()
     return gone

@@ -22,7 +22,6 @@ from sqlalchemy import ColumnElement, and_, exists, func, or_, select
 from ..access.caller import Caller
 from ..access.permissions import Action, require
 from ..accounts import publishing
-from ..documents.files import Publication
 from ..model.calendar import SchoolTime, date_text
 from ..model.errors import InvalidInput
 from ..model.tables import Account, AuditEvent, AuditTarget, Staff, staff_establishment
@@ -336,7 +335,7 @@ def export(
     publishing.check(services, [path], overwrite=overwrite)
     publishing.sweep(services, [path])
     now = services.clock()
-    publication = Publication(now)
+    publication = publishing.publication(services, now)
     publication.stage(path, data, overwrite=overwrite)
     try:
         with services.sessions() as session, session.begin():

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 from ..access import permissions
 from ..access.caller import Caller
 from ..accounts import publishing
-from ..documents.files import Publication, app_folder, free_name
+from ..documents.files import app_folder, free_name
 from ..documents.pdf import SANS, add_fonts
 from ..documents.spreadsheet import csv_bytes
 from ..model.enums import AccountKind, AccountState, ActivationMethod
@@ -89,7 +89,7 @@ def export_stats(services: Services, caller: Caller, stats: SchoolStats) -> Expo
     publishing.check(services, (csv_path, pdf_path), overwrite=False)
     publishing.sweep(services, (csv_path, pdf_path))
     now = services.clock()
-    publication = Publication(now)
+    publication = publishing.publication(services, now)
     publication.stage(csv_path, stats_csv(stats))
     publication.stage(pdf_path, stats_pdf(stats))
     try:
