@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import signal
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from functools import partial
 from importlib import resources
 from pathlib import Path
@@ -18,6 +18,7 @@ from textual import actions
 from textual.app import App, SystemCommand
 from textual.command import CommandPalette
 from textual.dom import DOMNode
+from textual.filter import LineFilter
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
@@ -27,6 +28,7 @@ from .domain.access.network import Connection, current_connection
 from .domain.model.enums import Module
 from .domain.model.errors import DomainError
 from .domain.store.services import Services
+from .widgets.safe_output import NoTerminalControl
 
 CSS_FILE = Path(str(resources.files("educonnect_tui.styles") / "app.tcss"))
 
@@ -52,6 +54,11 @@ class EduConnectApp(App[None]):
         self.signed_in = signed_in
         # Set by ``run_app`` only: tests never take the process's signals.
         self.stops_on_signals = False
+        self._no_terminal_control = NoTerminalControl()
+
+    def get_line_filters(self) -> Sequence[LineFilter]:
+        """Textual's filters, then the one no data can get past (``widgets/safe_output``)."""
+        return [*super().get_line_filters(), self._no_terminal_control]
 
     def on_mount(self) -> None:
         if self.stops_on_signals:

@@ -26,7 +26,7 @@ from educonnect_tui.domain.model.tables import Base
 from educonnect_tui.domain.store import db
 from educonnect_tui.domain.store.audit import Actor
 from educonnect_tui.domain.store.services import Services
-from educonnect_tui.domain.store.settings import HashParams, Settings
+from educonnect_tui.domain.store.settings import KEY_FILE_NAME, HashParams, Settings
 from tests.helpers import RunCli
 
 POSTGRES_URL = os.environ.get(
@@ -143,6 +143,7 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
         output_dir=tmp_path / "out",
         admin_networks=[],
         hash_workers=2,
+        key_file=tmp_path / KEY_FILE_NAME,
     )
 
 
@@ -180,6 +181,7 @@ def cli_env(services: Services, monkeypatch: pytest.MonkeyPatch) -> Services:
     """The command line's environment on the test database; no config file is read, so a
     developer's own settings cannot leak into the test."""
     monkeypatch.setenv("EDUCONNECT_DATABASE_URL", services.settings.database_url)
+    monkeypatch.setenv("EDUCONNECT_KEY_FILE", str(services.settings.key_path))
     monkeypatch.setenv("EDUCONNECT_CONFIG", "/nonexistent/config.toml")
     return services
 
@@ -205,10 +207,18 @@ def demo_template(sqlite_template: Path, tmp_path_factory: pytest.TempPathFactor
     return path
 
 
+def copy_database(template: Path, target: Path) -> None:
+    """A copy of a template database with its key file (which signed its trail), if any."""
+    shutil.copy(template, target)
+    key = template.parent / KEY_FILE_NAME
+    if key.exists():
+        shutil.copy(key, target.parent / KEY_FILE_NAME)
+
+
 @pytest.fixture
 def demo_services(demo_template: Path, tmp_path: Path) -> Iterator[Services]:
     path = tmp_path / "demo.db"
-    shutil.copy(demo_template, path)
+    copy_database(demo_template, path)
     services = Services.from_settings(
         Settings(database_url=f"sqlite:///{path}", output_dir=tmp_path / "sorties", hash_workers=1),
         clock=FakeClock(DEMO_NOW),

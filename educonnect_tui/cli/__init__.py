@@ -33,6 +33,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         from ..domain.model.errors import DomainError
         from . import accounts, audit, context, staff
         from .arguments import build_parser, fail
+        from .terminal import escaped_stdout
 
     commands = {
         "audit": audit.cmd_audit,
@@ -52,7 +53,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command is None:
             return accounts.open_tui(context.open_services())
-        return commands[args.command](args)
+        with escaped_stdout():
+            return commands[args.command](args)
     except OutputExists as error:
         fail(f"{error} Ajoutez --overwrite pour le remplacer.")
     except DomainError as error:

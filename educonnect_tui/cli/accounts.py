@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import json
 import signal
 import sys
 import threading
@@ -19,6 +18,7 @@ from ..domain.store.services import Services
 from . import context
 from .arguments import fail
 from .context import require_schema
+from .terminal import json_text
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -72,6 +72,7 @@ def _build_academie(services: Services, args: argparse.Namespace) -> list[str]:
 def open_tui(services: Services) -> int:
     from ..app import run_app
 
+    require_schema(services)
     return run_app(services)
 
 
@@ -81,6 +82,7 @@ def cmd_db(args: argparse.Namespace) -> int:
     services = context.open_services()
     services.upgrade()
     print(f"Base à jour (révision {db.current_revision(services.engine)}).")
+    print(f"Fichier de clés : {services.settings.key_path} (lisible par vous seul).")
     return 0
 
 
@@ -177,7 +179,7 @@ def cmd_stats(args: argparse.Namespace) -> int:
     require_schema(services)
     stats = school_stats(services, Operator.naming(services, args.uai))
     if args.format == "json":
-        print(json.dumps(stats.as_dict(), ensure_ascii=False, indent=2))
+        print(json_text(stats.as_dict()))
     elif args.format == "csv":
         print(render_csv(stats), end="")
     else:
@@ -210,7 +212,7 @@ def cmd_search(args: argparse.Namespace) -> int:
             }
             for row in found.rows
         ]
-        print(json.dumps({"resultats": rows, "suite": found.more}, ensure_ascii=False, indent=2))
+        print(json_text({"resultats": rows, "suite": found.more}))
         return 0
     if not found.rows:
         print("Aucun compte trouvé.")

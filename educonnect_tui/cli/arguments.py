@@ -12,6 +12,7 @@ from typing import NoReturn
 from ..domain.model.calendar import parse_date
 from ..domain.model.enums import AccountKind
 from ..domain.model.errors import InvalidInput
+from ..domain.model.printable import for_terminal
 
 EXIT_USAGE = 2
 
@@ -39,7 +40,7 @@ class FrenchParser(argparse.ArgumentParser):
 
 
 def fail(message: str) -> NoReturn:
-    print(f"educonnect-tui : erreur : {message}", file=sys.stderr)
+    print(f"educonnect-tui : erreur : {for_terminal(message)}", file=sys.stderr)
     raise SystemExit(EXIT_USAGE)
 
 
@@ -199,6 +200,10 @@ def build_parser() -> FrenchParser:
         "verify", help="vérifie la chaîne : enregistrement modifié ou supprimé"
     )
     check.add_argument("--format", choices=["table", "json"], default="table")
+    audit_commands.add_parser(
+        "rotate-key",
+        help="nouvelle clé de signature et de chiffrement (les anciennes restent pour vérifier)",
+    )
     listing = audit_commands.add_parser(
         "list", help="liste les événements, les plus récents d'abord"
     )

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import re
 
 from ..domain.access.caller import Operator
@@ -11,6 +10,7 @@ from ..domain.store.audit import Actor
 from . import context
 from .arguments import fail
 from .context import require_schema
+from .terminal import json_text
 
 EXIT_TAMPERED = 1
 _AUDIT_HEADERS = ["N°", "Date", "Qui", "Depuis", "Action", "Comptes", "Détails"]
@@ -35,7 +35,7 @@ def _audit_action(text: str | None) -> str | None:
 
 def _render_audit(rows: list[list[str]], dicts: list[dict[str, object]], fmt: str) -> str:
     if fmt == "json":
-        return json.dumps(dicts, ensure_ascii=False, indent=2) + "\n"
+        return json_text(dicts) + "\n"
     if fmt == "csv":
         from ..domain.documents.spreadsheet import csv_text
 
@@ -55,10 +55,18 @@ def cmd_audit(args: argparse.Namespace) -> int:
     if args.audit_command == "verify":
         report = audit_log.verify_everywhere(services)
         if args.format == "json":
-            print(json.dumps(report.as_dict(), ensure_ascii=False, indent=2))
+            print(json_text(report.as_dict()))
         else:
             print(report.message())
         return 0 if report.ok else EXIT_TAMPERED
+    if args.audit_command == "rotate-key":
+        rotation = audit_log.rotate_key(services, Actor.command_line())
+        print(
+            f"Nouvelle clé {rotation.new_key} (remplace {rotation.old_key}) dans "
+            f"{services.settings.key_path} ; {rotation.resealed} secret(s) OTP rechiffré(s). "
+            "Les anciennes clés restent dans le fichier pour vérifier ce qu'elles ont signé."
+        )
+        return 0
     operator = Operator.naming(services, args.uai) if args.uai else None
     wanted = audit_log.AuditFilter(
         actor=args.actor,

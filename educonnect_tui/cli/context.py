@@ -22,8 +22,17 @@ def open_services() -> Services:
 def require_schema(services: Services) -> None:
     from ..domain.store import db
 
-    if db.current_revision(services.engine) is None:
+    revision = db.current_revision(services.engine)
+    if revision is None:
         fail(
             "base de données non initialisée : lancez « educonnect-tui db upgrade » "
             "ou « educonnect-tui demo »."
         )
+    if revision != db.HEAD_REVISION:
+        fail(
+            f"base de données à mettre à jour (révision {revision}, attendue "
+            f"{db.HEAD_REVISION}) : lancez « educonnect-tui db upgrade »."
+        )
+    # The key file, before anything is read or written: refused without it
+    # (keys.KeyFileError, one French line).
+    services.check_keys()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 from typing import TYPE_CHECKING
 
 from ..domain.access.caller import Operator
@@ -12,6 +11,7 @@ from ..domain.model.enums import StaffRole
 from ..domain.store.audit import Actor
 from . import context
 from .context import require_schema
+from .terminal import json_text
 
 
 def cmd_staff(args: argparse.Namespace) -> int:
@@ -96,7 +96,7 @@ def cmd_delegate(args: argparse.Namespace) -> int:
     else:
         views = delegations.list_delegations(services, Operator.naming(services, args.uai))
         if args.format == "json":
-            print(json.dumps([v.as_dict() for v in views], ensure_ascii=False, indent=2))
+            print(json_text([v.as_dict() for v in views]))
         elif args.format == "csv":
             from ..domain.documents.spreadsheet import csv_text
 

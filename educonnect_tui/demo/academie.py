@@ -238,7 +238,8 @@ def _staff_and_audit(
     details: dict[str, Any],
 ) -> list[NewStaff]:
     """The staff (through ``staff.create_staff``) and the audit event, in the load's transaction."""
-    with Session(bind=connection) as session:
+    # The services' session factory, bound to the load: it carries the key file.
+    with services.sessions(bind=connection) as session:
         staff = _create_staff(session, services, schools)
         audit.record(
             session, actor, "demo", now=services.clock(), establishment_id=schools[0].id,

@@ -23,6 +23,7 @@ from .. import keys
 from ..domain.access.caller import SchoolSession
 from ..domain.model.calendar import parse_date
 from ..domain.model.errors import InvalidInput
+from ..domain.model.printable import escaped
 from ..domain.reports import journal as audit_log
 from ..domain.reports.journal import AuditFilter, AuditRow
 from ..domain.store.audit import ChainReport
@@ -137,7 +138,7 @@ class AuditScreen(ReportsWorkerErrors, Screen[None]):
         rows = audit_log.events(
             self.services, self.signed_in, wanted, offset=number * PAGE_SIZE, limit=PAGE_SIZE
         )
-        return _Page(wanted, number, total, rows)
+        return _Page(wanted, number, total, escaped(rows))
 
     @work(thread=True, exclusive=True, group="audit-page", exit_on_error=False)
     def load(self, wanted: AuditFilter, number: int = 0) -> None:

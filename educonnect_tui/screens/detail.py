@@ -20,6 +20,7 @@ from ..domain.accounts.notification import NotifyResult
 from ..domain.accounts.selection import Selection
 from ..domain.model.calendar import SchoolTime, date_text
 from ..domain.model.enums import AccountKind, AccountState, Module, StaffRole
+from ..domain.model.printable import escaped
 from ..domain.model.states import NOTIFIABLE
 from ..domain.store.services import Services
 from ..widgets.key_bar import KeyBar
@@ -83,7 +84,7 @@ class DetailScreen(ReportsWorkerErrors, Screen[None]):
 
     @work(thread=True, exclusive=True, group="detail", exit_on_error=False)
     def load(self) -> None:
-        detail = account_detail(self.services, self.signed_in, self.account_id)
+        detail = escaped(account_detail(self.services, self.signed_in, self.account_id))
         self.app.call_from_thread(self._show, detail)
 
     def _show(self, detail: AccountDetail) -> None:

@@ -30,6 +30,7 @@ from ..domain.access.caller import SchoolSession
 from ..domain.accounts import helpdesk, helpdesk_search
 from ..domain.accounts.helpdesk_search import HelpdeskRow
 from ..domain.model.enums import AccountKind, AccountState, Module
+from ..domain.model.printable import escaped
 from ..domain.store.services import Services
 from ..widgets.key_bar import KeyBar
 from ..widgets.state_badge import BLOCKED_SYMBOL, state_text
@@ -184,7 +185,9 @@ class HelpdeskScreen(ReportsWorkerErrors, Screen[None]):
 
     @work(thread=True, exclusive=True, group="helpdesk-search", exit_on_error=False)
     def _search(self, text: str) -> None:
-        rows = helpdesk_search.search(self.services, self.signed_in, text, limit=RESULT_LIMIT)
+        rows = escaped(
+            helpdesk_search.search(self.services, self.signed_in, text, limit=RESULT_LIMIT)
+        )
         self.app.call_from_thread(self._show, text, rows)
 
     def _show(self, text: str, rows: list[HelpdeskRow]) -> None:

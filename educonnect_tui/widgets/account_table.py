@@ -25,6 +25,7 @@ from textual.strip import Strip
 from ..domain.accounts.listing import GuardianRow, Listing, ListQuery, PupilRow, Row, SortKey
 from ..domain.model.calendar import date_text
 from ..domain.model.enums import AccountKind
+from ..domain.model.printable import escaped
 from .state_badge import state_text
 from .worker_errors import ReportsWorkerErrors
 
@@ -236,7 +237,7 @@ class AccountTable(ReportsWorkerErrors, ScrollView, can_focus=True):
         self._loading.discard((generation, page))
         if generation != self._generation:
             return
-        self._pages[page] = rows
+        self._pages[page] = escaped(rows)
         self._evict()
         self.refresh()
         if self.cursor // PAGE_SIZE == page:

@@ -15,6 +15,7 @@ from textual.widgets.selection_list import Selection
 
 from ..domain.accounts.listing import DivisionRef
 from ..domain.model.enums import AccountKind, AccountState
+from ..domain.model.printable import for_terminal
 from .state_badge import state_text
 
 LEVEL_PREFIX = "niveau:"
@@ -75,7 +76,8 @@ class ClassFilter(MarkedSelectionList):
             options.append(
                 Selection(Text(f"▸ {level} (tout le niveau)", style="bold"), LEVEL_PREFIX + level)
             )
-            options += [Selection(f"  {name}", name) for name in names]
+            # Shown escaped and never read as markup; the value stays the stored name.
+            options += [Selection(Text(f"  {for_terminal(name)}"), name) for name in names]
         self.clear_options()
         self.add_options(options)
         self.highlighted = 0 if options else None

@@ -82,7 +82,10 @@ async def test_h_from_the_detail_filters_on_the_account(
 
         await pilot.press("v")
         await settle(pilot)
-        assert _text(screen, "#audit-message") == "✓ chaîne intacte : 4 enregistrements"
+        assert (
+            _text(screen, "#audit-message")
+            == "✓ chaîne intacte : 4 enregistrements ; déclencheurs en place"
+        )
 
         await pilot.press("escape")
         await settle(pilot)

@@ -147,14 +147,16 @@ def test_chain_intact_after_several_actions(services: Services, trail: dict[str,
     report = _verify(services)
     assert report.ok and report.broken_at is None
     assert report.checked == 5
-    assert report.message() == "chaîne intacte : 5 enregistrements"
+    assert report.message() == "chaîne intacte : 5 enregistrements ; déclencheurs en place"
     with services.sessions() as session:
         anchor = session.get_one(AuditAnchor, 1)
         assert (anchor.event_count, anchor.last_event_id) == (5, trail["e5"])
 
 
 def test_empty_trail_is_intact(services: Services) -> None:
-    assert _verify(services).message() == "chaîne intacte : 0 enregistrements"
+    assert (
+        _verify(services).message() == "chaîne intacte : 0 enregistrements ; déclencheurs en place"
+    )
 
 
 @pytest.mark.parametrize(
@@ -273,7 +275,9 @@ def test_chain_continues_after_truncate_on_postgres_and_demo_style_reset(
         school = factories.school(session)
         school_id = school.id
     _record(services, "sign_in", establishment_id=school_id)
-    assert _verify(services).message() == "chaîne intacte : 1 enregistrements"
+    assert (
+        _verify(services).message() == "chaîne intacte : 1 enregistrements ; déclencheurs en place"
+    )
 
 
 # -- command line -------------------------------------------------------------------------
@@ -282,7 +286,11 @@ def test_chain_continues_after_truncate_on_postgres_and_demo_style_reset(
 def test_cli_verify_intact_then_tampered(
     cli_env: Services, trail: dict[str, Any], run_cli: RunCli
 ) -> None:
-    assert run_cli(["audit", "verify"]) == (0, "chaîne intacte : 5 enregistrements\n", "")
+    assert run_cli(["audit", "verify"]) == (
+        0,
+        "chaîne intacte : 5 enregistrements ; déclencheurs en place\n",
+        "",
+    )
     code, out, _ = run_cli(["audit", "verify", "--format", "json"])
     assert code == 0 and json.loads(out)["intact"] is True
     with attacker(cli_env) as session:
@@ -489,3 +497,273 @@ def test_sessions_do_not_leak_between_backends_helpers(services: Services) -> No
         session.begin(),
     ):
         session.execute(update(AuditEvent).values(action="x"))
+
+
+# -- what only the key can tell ------------------------------------------------------------
+
+
+def _upsert_rewrite(dialect: str, event_id: int) -> str:
+    """The statement that rewrites record ``event_id`` in place, as each backend spells it."""
+    values = (
+        f"({event_id}, '2026-09-02 08:00:00', NULL, 'personne', '10.0.0.1', 'sign_in', NULL, "
+        f"'{{}}', '{'0' * 64}', '{'f' * 64}')"
+    )
+    columns = (
+        "(id, occurred_at, actor_id, actor_label, source_address, action, establishment_id, "
+        "details, prev_hash, hash)"
+    )
+    if dialect == "sqlite":
+        return f"INSERT OR REPLACE INTO audit_event {columns} VALUES {values}"
+    return (
+        f"INSERT INTO audit_event {columns} VALUES {values} "
+        "ON CONFLICT (id) DO UPDATE SET actor_label = excluded.actor_label, hash = excluded.hash"
+    )
+
+
+def test_replace_or_upsert_of_a_record_is_refused(
+    services: Services, trail: dict[str, Any]
+) -> None:
+    """SQLite's REPLACE deletes then inserts: with every trigger in place it rewrote records."""
+    with (
+        pytest.raises(DBAPIError, match="ajout seul"),
+        services.sessions() as session,
+        session.begin(),
+    ):
+        session.execute(text(_upsert_rewrite(services.engine.dialect.name, trail["e3"])))
+    report = _verify(services)
+    assert report.ok and report.checked == 5
+
+
+def test_replace_of_the_anchor_is_refused(services: Services, trail: dict[str, Any]) -> None:
+    if services.engine.dialect.name == "sqlite":
+        statement = (
+            "INSERT OR REPLACE INTO audit_anchor (id, event_count, last_event_id, last_hash) "
+            "VALUES (1, 0, 0, '')"
+        )
+    else:
+        statement = (
+            "INSERT INTO audit_anchor (id, event_count, last_event_id, last_hash) "
+            "VALUES (1, 0, 0, '') ON CONFLICT (id) DO UPDATE SET event_count = 0, "
+            "last_event_id = 0, last_hash = ''"
+        )
+    with (
+        pytest.raises(DBAPIError, match="ajout seul"),
+        services.sessions() as session,
+        session.begin(),
+    ):
+        session.execute(text(statement))
+    assert _verify(services).ok
+
+
+def test_replace_of_a_target_is_refused(services: Services, trail: dict[str, Any]) -> None:
+    if services.engine.dialect.name == "sqlite":
+        statement = "INSERT OR REPLACE INTO audit_target (event_id, account_id) VALUES (:e, :a)"
+    else:
+        statement = (
+            "INSERT INTO audit_target (event_id, account_id) VALUES (:e, :a) "
+            "ON CONFLICT (event_id, account_id) DO UPDATE SET account_id = excluded.account_id"
+        )
+    with (
+        pytest.raises(DBAPIError, match="ajout seul"),
+        services.sessions() as session,
+        session.begin(),
+    ):
+        session.execute(text(statement), {"e": trail["e3"], "a": trail["p1"]})
+
+
+def _forged(session: Session, **columns: Any) -> AuditEvent:
+    """A new last record, chained onto the real tail, its hash computed as the code does."""
+    tail = session.scalars(select(AuditEvent).order_by(AuditEvent.id.desc()).limit(1)).one()
+    event = AuditEvent(
+        occurred_at=tail.occurred_at + dt.timedelta(minutes=1),
+        actor_id=None,
+        actor_label="Hélène Martin (h.martin)",
+        source_address="10.0.0.5",
+        action="unblock",
+        establishment_id=tail.establishment_id,
+        details={},
+        prev_hash=tail.hash,
+        hash="",
+        **columns,
+    )
+    event.hash = audit._digest(event, [])
+    return event
+
+
+def test_forged_record_with_a_recomputed_hash_is_reported(
+    services: Services, trail: dict[str, Any]
+) -> None:
+    """A plain INSERT, every trigger in place: only a key outside the database tells."""
+    with services.sessions() as session, session.begin():
+        forged = _forged(session)
+        session.add(forged)
+        session.flush()
+        forged_id = forged.id
+    report = _verify(services)
+    assert not report.ok
+    assert report.broken_at == forged_id and report.checked == 5
+    assert "signé" in report.reason
+
+
+def test_forged_record_claiming_the_key_is_reported(
+    services: Services, trail: dict[str, Any]
+) -> None:
+    with services.sessions() as session, session.begin():
+        claimed = session.scalar(select(AuditEvent.key_id).where(AuditEvent.id == trail["e5"]))
+        forged = _forged(session, key_id=claimed)
+        session.add(forged)
+        session.flush()
+        forged_id = forged.id
+    report = _verify(services)
+    assert report.broken_at == forged_id and "modifié" in report.reason
+
+
+def test_rewritten_chain_with_recomputed_hashes_is_reported(
+    services: Services, trail: dict[str, Any]
+) -> None:
+    """Triggers dropped, record 3 and every later one recomputed, anchor moved, triggers back."""
+    with attacker(services) as session:
+        events = session.scalars(
+            select(AuditEvent).where(AuditEvent.id >= trail["e3"]).order_by(AuditEvent.id)
+        ).all()
+        previous = events[0].prev_hash
+        for event in events:
+            targets = list(
+                session.scalars(
+                    select(AuditTarget.account_id).where(AuditTarget.event_id == event.id)
+                )
+            )
+            if event.id == trail["e3"]:
+                event.actor_label = "personne"
+            event.prev_hash = previous
+            event.key_id = None
+            event.hash = audit._digest(event, targets)
+            session.flush()
+            previous = event.hash
+        session.execute(update(AuditAnchor).values(last_hash=previous))
+    report = _verify(services)
+    assert report.broken_at == trail["e3"] and report.checked == 2
+
+
+@contextmanager
+def _one_trigger_dropped(services: Services) -> Iterator[str]:
+    """One trigger dropped and committed; put back after the test (PostgreSQL's schema is
+    shared by the session's tests)."""
+    with services.sessions() as session, session.begin():
+        connection = session.connection()
+        if connection.dialect.name == "postgresql":
+            name = "audit_event_no_change"
+            definition = connection.exec_driver_sql(
+                "SELECT pg_get_triggerdef(oid) FROM pg_trigger WHERE tgname = %(n)s "
+                "AND pg_table_is_visible(tgrelid)",
+                {"n": name},
+            ).scalar_one()
+            connection.exec_driver_sql(f"DROP TRIGGER {name} ON audit_event")
+        else:
+            name = "audit_event_no_update"
+            definition = connection.exec_driver_sql(
+                "SELECT sql FROM sqlite_master WHERE name = ?", (name,)
+            ).scalar_one()
+            connection.exec_driver_sql(f"DROP TRIGGER {name}")
+    try:
+        yield name
+    finally:
+        with services.sessions() as session, session.begin():
+            session.connection().exec_driver_sql(definition)
+
+
+def test_a_dropped_trigger_is_reported(
+    services: Services, trail: dict[str, Any], cli_env: Services, run_cli: RunCli
+) -> None:
+    report = _verify(services)
+    assert report.ok and "déclencheurs en place" in report.message()
+    with _one_trigger_dropped(services) as dropped:
+        _check_dropped_is_reported(services, run_cli, dropped)
+    assert _verify(services).ok
+
+
+def _check_dropped_is_reported(services: Services, run_cli: RunCli, dropped: str) -> None:
+    report = _verify(services)
+    assert not report.ok
+    assert report.missing_triggers == (dropped,)
+    assert dropped in report.message() and "déclencheur" in report.message()
+    code, out, _ = run_cli(["audit", "verify"])
+    assert code == 1 and dropped in out
+    assert json.loads(run_cli(["audit", "verify", "--format", "json"])[1])["triggers_missing"] == [
+        dropped
+    ]
+
+
+@pytest.mark.postgres
+def test_a_disabled_trigger_is_reported(postgres_schema: str, tmp_path: Path) -> None:
+    from educonnect_tui.domain.store.settings import Settings
+    from tests.conftest import FAST_HASH, _truncate
+
+    _truncate(postgres_schema)
+    built = Services.from_settings(
+        Settings(database_url=postgres_schema, key_file=tmp_path / "educonnect.key"),
+        hash_params=FAST_HASH,
+    )
+    try:
+        with built.sessions() as session, session.begin():
+            session.execute(text("ALTER TABLE audit_anchor DISABLE TRIGGER audit_anchor_check"))
+        report = _verify(built)
+        assert report.missing_triggers == ("audit_anchor_check",)
+        assert "désactivé" in report.message()
+    finally:
+        with built.sessions() as session, session.begin():
+            session.execute(text("ALTER TABLE audit_anchor ENABLE TRIGGER audit_anchor_check"))
+        built.engine.dispose()
+
+
+def test_legacy_records_before_the_key_still_verify(
+    services: Services, trail: dict[str, Any]
+) -> None:
+    """Records written before the key existed are checked by their SHA-256, and counted."""
+    with attacker(services) as session:
+        events = session.scalars(select(AuditEvent).order_by(AuditEvent.id)).all()
+        previous = audit.GENESIS
+        for event in events[:3]:
+            targets = list(
+                session.scalars(
+                    select(AuditTarget.account_id).where(AuditTarget.event_id == event.id)
+                )
+            )
+            event.prev_hash = previous
+            event.key_id = None
+            event.hash = audit._digest(event, targets)
+            session.flush()
+            previous = event.hash
+        # The first keyed record was signed over the old tail's hash: sign it again as the
+        # upgrade would have (the legacy part is what the migration found).
+        fourth = events[3]
+        targets = list(
+            session.scalars(select(AuditTarget.account_id).where(AuditTarget.event_id == fourth.id))
+        )
+        fourth.prev_hash = previous
+        fourth.hash = audit.signed_digest(session, fourth, targets)
+        session.flush()
+        events[4].prev_hash = fourth.hash
+        events[4].hash = audit.signed_digest(
+            session,
+            events[4],
+            list(
+                session.scalars(
+                    select(AuditTarget.account_id).where(AuditTarget.event_id == events[4].id)
+                )
+            ),
+        )
+        session.flush()
+        session.execute(update(AuditAnchor).values(last_hash=events[4].hash))
+    report = _verify(services)
+    assert report.ok and report.unkeyed == 3
+    assert "3 antérieurs à la clé" in report.message()
+    # An unsigned record after a signed one is a forgery, whatever its hash.
+    with attacker(services) as session:
+        fifth = session.get_one(AuditEvent, trail["e5"])
+        fifth.key_id = None
+        fifth.hash = audit._digest(fifth, [trail["p0"]])
+        session.flush()
+        session.execute(update(AuditAnchor).values(last_hash=fifth.hash))
+    report = _verify(services)
+    assert report.broken_at == trail["e5"] and "signé" in report.reason

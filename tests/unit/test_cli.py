@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import select
 
 from educonnect_tui.domain.model.enums import AccountState
-from educonnect_tui.domain.model.tables import Account
+from educonnect_tui.domain.model.tables import Account, Pupil, Staff
 from educonnect_tui.domain.store import db
 from educonnect_tui.domain.store.services import Services
 from tests import factories
@@ -288,3 +288,117 @@ def test_activation_flows_from_the_command_line(
     with cli_env.sessions() as session:
         states = set(session.scalars(select(Account.state)))
     assert states == {AccountState.ACTIVATED}
+
+
+# -- nothing a terminal would obey -------------------------------------------------------
+
+HOSTILE_LAST = "DUPONT\x1b]52;c;cHduZWQ=\x07\x1b]0;titre\x07\x1b[2J"
+HOSTILE_FIRST = "\u202eenneJ\u200b\x9b31m\x7f"
+
+
+def _nothing_obeyed(text: str) -> None:
+    import unicodedata
+
+    bad = [c for c in text if c != "\n" and unicodedata.category(c) in {"Cc", "Cf"}]
+    assert bad == [], ascii(text)
+
+
+def _hostile_school(services: Services) -> None:
+    """Names stored before the import refused such characters, as they are in old databases."""
+    with services.sessions() as session, session.begin():
+        school = factories.school(session)
+        child = factories.pupil(
+            session,
+            school,
+            last_name=HOSTILE_LAST,
+            first_name=HOSTILE_FIRST,
+            division="6E\x1b[2J",
+        )
+        factories.guardian(session, [child], last_name=HOSTILE_LAST, civility="M\x1b[5m")
+
+
+def test_search_never_prints_a_control_character(cli_env: Services, run_cli: RunCli) -> None:
+    _hostile_school(cli_env)
+    code, out, err = run_cli(["search", "dupont"])
+    assert code == 0, err
+    _nothing_obeyed(out)
+    assert "␛]52;c;cHduZWQ=␇" in out and "\\u202eenneJ\\u200b" in out
+    code, out, _ = run_cli(["search", "dupont", "--format", "json"])
+    assert code == 0
+    _nothing_obeyed(out)
+    found = json.loads(out)["resultats"]
+    assert {row["nom"] for row in found} == {HOSTILE_LAST}  # programs get the data as it is
+    assert {row["prenom"] for row in found} >= {HOSTILE_FIRST}
+
+
+def test_stats_and_audit_never_print_a_control_character(
+    cli_env: Services, run_cli: RunCli
+) -> None:
+    _hostile_school(cli_env)
+    for args in (
+        ["stats", "--uai", UAI],
+        ["stats", "--uai", UAI, "--format", "csv"],
+        ["stats", "--uai", UAI, "--format", "json"],
+        ["audit", "list"],
+        ["audit", "list", "--format", "csv"],
+    ):
+        code, out, err = run_cli(args)
+        assert code == 0, err
+        _nothing_obeyed(out)
+
+
+def test_an_error_quoting_a_cell_or_an_argument_is_escaped(
+    cli_env: Services, run_cli: RunCli, tmp_path: Path
+) -> None:
+    with cli_env.sessions() as session, session.begin():
+        factories.school(session)
+    bad = tmp_path / "eleves.csv"
+    bad.write_text('INE;"Nom\x1b]0;titre\x07";Prénom\n0700001501B;A;B\n', encoding="utf-8")
+    code, _, err = run_cli(["import", "pupils", str(bad), "--uai", UAI])
+    _one_line_french_error(code, err, "Colonnes trouvées")
+    _nothing_obeyed(err)
+    code, _, err = run_cli(["stats", "--uai", "\x1b]52;c;eA==\x07"])
+    _one_line_french_error(code, err, "UAI")
+    _nothing_obeyed(err)
+
+
+def test_import_report_quotes_stored_names_escaped(
+    cli_env: Services, run_cli: RunCli, tmp_path: Path
+) -> None:
+    _hostile_school(cli_env)
+    with cli_env.sessions() as session:
+        ine = session.scalars(select(Pupil.ine)).one()
+    file = tmp_path / "eleves.csv"
+    file.write_text(
+        "INE;Nom de famille;Prénom;Date de naissance;Division\n"
+        f"{ine};DUPONT;Jeanne;14/05/2012;6E1\n",
+        encoding="utf-8",
+    )
+    code, out, err = run_cli(["import", "pupils", str(file), "--uai", UAI])
+    assert code == 0, err
+    assert "Mises à jour" in out
+    _nothing_obeyed(out)
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "fragment"),
+    [
+        ("--last-name", "Martin\x1b]0;titre\x07", "U+001B"),
+        ("--first-name", "H\u202eélène", "U+202E"),
+        ("--last-name", "Martin2", "U+0032"),
+        ("--title", "Principale\x1b[2J", "U+001B"),
+    ],
+)
+def test_staff_names_follow_the_name_rule(
+    cli_env: Services, run_cli: RunCli, option: str, value: str, fragment: str
+) -> None:
+    with cli_env.sessions() as session, session.begin():
+        factories.school(session)
+    args = {"--first-name": "Hélène", "--last-name": "Martin", "--title": "Principale"}
+    args[option] = value
+    given = [x for pair in args.items() for x in pair]
+    code, _, err = run_cli(["staff", "add", *given, "--role", "direction", "--uai", UAI])
+    _one_line_french_error(code, err, fragment)
+    _nothing_obeyed(err)
+    with cli_env.sessions() as session:
+        assert session.scalars(select(Staff)).all() == []

@@ -566,3 +566,125 @@ def test_latin1_import_with_loose_headers(services: Services, tmp_path: Path) ->
     report = import_pupils(services, as_head(services, UAI), write(tmp_path, text, "latin-1"))
     assert report.added == ["Chloé DE LA FONTAINE (6E1)"]
     assert accounts_by_name(services)["Chloé DE LA FONTAINE"].kind is AccountKind.PUPIL
+
+
+# --------------------------------------------------------------------------- hostile cells
+
+# Quoted cells: the sequences hold the file's own separator.
+OSC52 = '"\x1b]52;c;ZWNobyBwd25lZA==\x07"'  # sets the operator's clipboard
+OSC0 = '"\x1b]0;Vous êtes piraté\x07"'  # sets the window title
+CLEAR = "\x1b[2J"  # wipes the screen
+RLO = "\u202e"  # right-to-left override: « NIRAM » reads « MARIN »
+ZWSP = "\u200b"  # zero-width space: two names that look alike
+
+
+def _no_terminal_control(text: str) -> None:
+    import unicodedata
+
+    bad = [c for c in text if c != "\n" and unicodedata.category(c) in {"Cc", "Cf"}]
+    assert bad == [], ascii(text)
+
+
+def test_names_with_control_or_invisible_characters_are_refused_with_their_line(
+    services: Services, tmp_path: Path
+) -> None:
+    make_school(services)
+    text = "\n".join(
+        [
+            PUPIL_HEADER,
+            f"{LEA};{OSC52[:1]}MARTIN{OSC52[1:]};Léa;14/03/2015;6E1",  # 2
+            f"{NOE};D'ALMEIDA;{OSC0[:1]}Noé{OSC0[1:]};02/11/2015;6E1",  # 3
+            f"0700001503D;DE LA FONTAINE;{CLEAR}Chloé;27/06/2015;6E1",  # 4
+            f"0700001504E;{RLO}LLAG EL;Maël;09/01/2015;6E1",  # 5
+            f"0700001505F;LE{ZWSP}GALL;Maël;09/01/2015;6E1",  # 6
+            "0700001506G;N'DIAYE;Jean\x7f;09/01/2015;6E1",  # 7: DEL
+            "0700001507H;N'DIAYE;Ab\x9bdel;09/01/2015;6E1",  # 8: C1 CSI
+            f"0700001508J;N'DIAYE;Inès;09/01/2015;6E1{CLEAR}",  # 9: a class, not a name
+        ]
+    )
+    report = import_pupils(services, as_head(services, UAI), write(tmp_path, text))
+    assert [e.line for e in report.errors] == [2, 3, 4, 5, 6, 7, 8, 9]
+    assert "nom de famille" in report.errors[0].reason
+    assert "U+001B" in report.errors[0].reason
+    assert "prénom" in report.errors[1].reason
+    assert "U+202E" in report.errors[3].reason and "U+200B" in report.errors[4].reason
+    assert "U+007F" in report.errors[5].reason and "U+009B" in report.errors[6].reason
+    assert "classe" in report.errors[7].reason
+    printed = "\n".join(report.lines())
+    _no_terminal_control(printed)
+    assert "  ligne 2 : " in printed
+    with services.sessions() as s:
+        assert s.scalar(select(func.count()).select_from(Pupil)) == 0
+
+
+def test_guardian_cells_with_control_characters_are_refused(
+    services: Services, tmp_path: Path
+) -> None:
+    import_samples(services, tmp_path)
+    before = snapshot(services)
+    fields = ["4519001", "Mme", "DUPONT", "Anne", "MERE", "Oui", "", "", "", "", "", LEA]
+    rows = []
+    hostile_cells = ((2, OSC52), (3, RLO), (4, OSC0), (6, ZWSP), (7, "\x07"), (10, CLEAR))
+    for index, hostile in hostile_cells:
+        row = list(fields)
+        row[0] = f"45190{index:02d}"
+        row[index] = f'"{row[index]}{hostile.strip(chr(34))}"'
+        rows.append(";".join(row))
+    report = import_guardians(
+        services, as_head(services, UAI), write(tmp_path, "\n".join([GUARDIAN_HEADER, *rows]))
+    )
+    assert [e.line for e in report.errors] == [2, 3, 4, 5, 6, 7]
+    labels = ("nom de famille", "prénom", "lien", "courriel", "téléphone", "commune")
+    for error, what in zip(report.errors, labels, strict=True):
+        assert what in error.reason, error
+    _no_terminal_control("\n".join(report.lines()))
+    assert snapshot(services) == before
+
+
+def test_real_names_of_every_kind_are_still_imported(services: Services, tmp_path: Path) -> None:
+    make_school(services)
+    names = [
+        ("N'DIAYE", "Jean-Baptiste"),
+        ("O’BRIEN", "Seán"),
+        ("ST. JOHN", "Zoë"),
+        ("ШЕВЧЕНКО", "Дмитро"),
+        ("李", "小龙"),
+        ("CONSTANTINOU", "Ευάγγελος"),
+        ("Ye\u0301t", "Chloe\u0301"),  # decomposed accents are stored composed
+    ]
+    rows = [
+        f"07000016{i:02d}{'ABCDEFGH'[i]};{last};{first};14/03/2015;6E1"
+        for i, (last, first) in enumerate(names)
+    ]
+    report = import_pupils(
+        services, as_head(services, UAI), write(tmp_path, "\n".join([PUPIL_HEADER, *rows]))
+    )
+    assert report.errors == []
+    with services.sessions() as s:
+        stored = {(p.last_name, p.first_name) for p in s.scalars(select(Pupil))}
+    assert ("Yét", "Chloé") in stored and ("李", "小龙") in stored and len(stored) == 7
+
+
+def test_headers_with_control_characters_are_shown_escaped(
+    services: Services, tmp_path: Path
+) -> None:
+    make_school(services)
+    path = write(tmp_path, f"INE;{OSC52[:1]}Nom{OSC52[1:]};Prénom\n{LEA};MARTIN;Léa\n")
+    with pytest.raises(InvalidInput) as caught:
+        import_pupils(services, as_head(services, UAI), path)
+    assert "Colonnes trouvées" in str(caught.value)
+    _no_terminal_control(str(caught.value))
+
+
+def test_a_huge_cell_is_refused_in_french_with_its_line(services: Services, tmp_path: Path) -> None:
+    make_school(services)
+    huge = "A" * (10 * 1024 * 1024)
+    text = f"{PUPIL_HEADER}\n{LEA};MARTIN;Léa;14/03/2015;6E1\n{NOE};{huge};Noé;02/11/2015;6E1\n"
+    with pytest.raises(InvalidInput) as caught:
+        import_pupils(services, as_head(services, UAI), write(tmp_path, text))
+    message = str(caught.value)
+    assert "ligne 3" in message and "trop longue" in message, message
+    assert "colonne « Nom de famille »" in message
+    assert "field" not in message and "limit" not in message
+    with services.sessions() as s:
+        assert s.scalar(select(func.count()).select_from(Pupil)) == 0

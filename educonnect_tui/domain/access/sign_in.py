@@ -46,6 +46,7 @@ from ..store.services import Services
 from . import passwords
 from .caller import SchoolRef, SchoolSession, SignedIn, StaffIdentity, not_attached
 from .network import Connection, NetworkMode, network_mode
+from .staff import totp_secret_of
 
 GENERIC_FAILURE = "Identifiant, mot de passe ou code incorrect."
 NO_SCHOOL = (
@@ -228,7 +229,7 @@ def _decide(attempt: _Attempt, password: str, code: str | None) -> SignedIn | Do
     if otp_required:
         if not code or not code.strip():
             return attempt.fail("missing_code")
-        step = totp_step(staff.totp_secret, code, attempt.now)
+        step = totp_step(totp_secret_of(staff), code, attempt.now)
         if step is None:
             return attempt.fail("bad_code")
         if staff.last_totp_step is not None and step <= staff.last_totp_step:

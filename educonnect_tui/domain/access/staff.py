@@ -1,4 +1,8 @@
-"""Staff members: creation with an argon2id password and a TOTP secret."""
+"""Staff members: creation with an argon2id password and a TOTP secret.
+
+The secret is stored sealed with the key file's TOTP key (``store/keys.py``) and read
+back only through ``totp_secret_of``: the database alone gives no one the codes.
+"""
 
 from __future__ import annotations
 
@@ -7,13 +11,16 @@ from dataclasses import dataclass
 
 import pyotp
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
 from ..model.enums import StaffRole
 from ..model.errors import InvalidInput
 from ..model.identifiers import login_base, next_login
+from ..model.names import name_problem, normal_name
+from ..model.printable import excerpt, unprintable
 from ..model.states import Lockout
 from ..model.tables import Establishment, Staff
+from ..store import keys
 from ..store.settings import HashParams
 from .passwords import hash_password
 
@@ -57,9 +64,27 @@ def create_staff(
     login: str | None = None,
     password: str | None = None,
 ) -> NewStaff:
-    """Add a staff member; the login is derived from the name unless given."""
-    if not last_name.strip():
+    """Add a staff member; the login is derived from the name unless given.
+
+    Staff names follow the rule of every person's name (``model/names.py``): they are
+    shown on every screen, in the audit trail and on the pupils' letters.
+    """
+    first_name, last_name = normal_name(first_name), normal_name(last_name)
+    if not last_name:
         raise InvalidInput("Le nom du personnel est obligatoire.")
+    for what, value in (("nom", last_name), ("prénom", first_name)):
+        problem = name_problem(value)
+        if problem is not None:
+            raise InvalidInput(
+                f"Le {what} du personnel « {excerpt(value)} » est refusé : {problem}."
+            )
+    for what, value in (("titre", title), ("identifiant", login or "")):
+        char = unprintable(value)
+        if char is not None:
+            raise InvalidInput(
+                f"Le {what} du personnel contient un caractère de contrôle ou invisible "
+                f"(U+{ord(char):04X}) : refusé."
+            )
     if not establishments:
         raise InvalidInput("Un personnel doit être rattaché à au moins un établissement.")
     if login is None:
@@ -77,12 +102,14 @@ def create_staff(
         role=role,
         title=title,
         password_hash=hash_password(password, hash_params),
-        totp_secret=secret,
+        totp_secret="",  # sealed below: the seal is bound to the row's id
         failed_attempts=0,
         block_count=0,
         establishments=list(establishments),
     )
     session.add(staff)
+    session.flush()
+    staff.totp_secret = keys.seal_totp(session, staff.id, secret)
     session.flush()
     return NewStaff(
         id=staff.id,
@@ -97,6 +124,21 @@ def create_staff(
     )
 
 
+def _session_of(member: Staff) -> Session:
+    session = object_session(member)
+    assert session is not None, "a staff member read from a session"
+    return session
+
+
+def totp_secret_of(member: Staff) -> str:
+    """The base32 TOTP secret of ``member``, opened with the key file.
+
+    ``keys.SecretUnreadable`` when the stored value is not one the keys sealed for this
+    member (written in clear, copied from another row, or sealed by a lost key).
+    """
+    return keys.open_totp(_session_of(member), member.id, member.totp_secret)
+
+
 def renew_credentials(member: Staff, hash_params: HashParams) -> NewStaff:
     """A new password and TOTP secret for ``member`` (demos print them again), unblocked.
 
@@ -106,7 +148,7 @@ def renew_credentials(member: Staff, hash_params: HashParams) -> NewStaff:
     password = generate_staff_password()
     secret = pyotp.random_base32()
     member.password_hash = hash_password(password, hash_params)
-    member.totp_secret = secret
+    member.totp_secret = keys.seal_totp(_session_of(member), member.id, secret)
     member.last_totp_step = None
     Lockout.record_success(member)
     return NewStaff(

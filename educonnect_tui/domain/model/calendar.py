@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from .errors import InvalidInput
+from .printable import excerpt
 
 DEFAULT_ZONE = "Europe/Paris"
 
@@ -121,5 +122,6 @@ def parse_date(text: str, label: str = "Date") -> dt.date:
         except ValueError:
             pass
     raise InvalidInput(
-        f"{label} « {text.strip()[:20]} » invalide : attendu JJ/MM/AAAA (une date qui existe)."
+        f"{label} « {excerpt(text.strip(), 20)} » invalide : "
+        "attendu JJ/MM/AAAA (une date qui existe)."
     )

@@ -6,6 +6,7 @@ import re
 import unicodedata
 
 from .errors import InvalidInput
+from .printable import excerpt
 
 UAI_KEY_LETTERS = "ABCDEFGHJKLMNPRSTUVWXYZ"
 _UAI_RE = re.compile(r"^(\d{7})([A-Z])$")
@@ -74,7 +75,9 @@ def normalize_uai(raw: str) -> str:
     value = raw.strip().upper()
     match = _UAI_RE.match(value)
     if not match:
-        raise InvalidInput(f"UAI « {raw.strip()} » invalide : 7 chiffres suivis d'une lettre.")
+        raise InvalidInput(
+            f"UAI « {excerpt(raw.strip())} » invalide : 7 chiffres suivis d'une lettre."
+        )
     expected = uai_key(match.group(1))
     if match.group(2) != expected:
         raise InvalidInput(
@@ -87,7 +90,8 @@ def normalize_ine(raw: str) -> str:
     value = raw.strip().upper()
     if not _INE_RE.match(value):
         raise InvalidInput(
-            f"INE « {raw.strip()} » invalide : 11 caractères, chiffres et lettres majuscules."
+            f"INE « {excerpt(raw.strip())} » invalide : "
+            "11 caractères, chiffres et lettres majuscules."
         )
     return value
 

@@ -277,7 +277,8 @@ class Staff(Base):
     # What the person does in the school ("principal", "CPE"...): shown, never used for rights.
     title: Mapped[str] = mapped_column(String(100), default="")
     password_hash: Mapped[str] = mapped_column(String(200))
-    totp_secret: Mapped[str] = mapped_column(String(64))
+    # Sealed with the key file's TOTP key (``store/keys.py``), never in clear.
+    totp_secret: Mapped[str] = mapped_column(String(200))
     failed_attempts: Mapped[int] = mapped_column(Integer, default=0)
     blocked_until: Mapped[dt.datetime | None]
     block_count: Mapped[int] = mapped_column(Integer, default=0)
@@ -337,6 +338,9 @@ class AuditEvent(Base):
     details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # The key (``store/keys.py``) whose HMAC ``hash`` is; None: a plain SHA-256, written
+    # before the service had keys.
+    key_id: Mapped[str | None] = mapped_column(String(16))
 
 
 class AuditTarget(Base):

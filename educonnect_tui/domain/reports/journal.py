@@ -25,7 +25,7 @@ from ..accounts import publishing
 from ..model.calendar import SchoolTime, date_text
 from ..model.errors import InvalidInput
 from ..model.tables import Account, AuditEvent, AuditTarget, Staff, staff_establishment
-from ..store import audit
+from ..store import audit, keys
 from ..store.audit import ACTION_LABELS, Actor, ChainReport, action_label
 from ..store.audit import verify as verify_chain
 from ..store.services import Services
@@ -313,6 +313,38 @@ def verify_everywhere(services: Services) -> ChainReport:
     """Check the whole chain in a session of its own (the command line's operator)."""
     with services.sessions() as session:
         return verify_chain(session)
+
+
+@dataclass(frozen=True)
+class KeyRotation:
+    old_key: str
+    new_key: str
+    resealed: int
+
+
+def rotate_key(services: Services, actor: Actor) -> KeyRotation:
+    """A new current key in the key file; OTP secrets sealed again with it; audited.
+
+    The file is written first: a record is never signed by a key the file does not hold
+    yet. If the database part then fails, the new key simply has signed nothing. Old keys
+    stay in the file, for the records they signed (and the processes started before,
+    which go on signing with theirs until restarted).
+    """
+    store = services.key_store
+    with services.sessions() as session:
+        old = store.ring(session).current.id
+    _ring, new = keys.add_key(store.path, services.clock())
+    store.forget()
+    with services.sessions() as session, session.begin():
+        resealed = keys.reseal_secrets(session, new)
+        audit.record(
+            session,
+            actor,
+            "key_rotated",
+            now=services.clock(),
+            details={"old_key": old, "new_key": new.id, "resealed": resealed},
+        )
+    return KeyRotation(old_key=old, new_key=new.id, resealed=resealed)
 
 
 def export(

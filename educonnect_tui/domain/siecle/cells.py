@@ -1,7 +1,9 @@
 """Checks of one cell each, so a row's message lists every problem and not just the first.
 
 A check returns the cleaned value or raises ``CellError`` with the French reason that
-ends up in the report next to the line number.
+ends up in the report next to the line number. No cell keeps a control or invisible
+character (``model/printable.py``): whitespace of any kind becomes one space, anything
+else is refused, and a value quoted back in a reason is shown escaped and shortened.
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ from typing import TypeVar
 from ..model.calendar import parse_date
 from ..model.errors import InvalidInput
 from ..model.identifiers import fold, normalize_ine
+from ..model.names import name_problem, normal_name
+from ..model.printable import excerpt, mark, unprintable
 
 _T = TypeVar("_T")
 
@@ -24,7 +28,19 @@ _SPACES = re.compile(r"\s+")
 
 
 def clean(value: str) -> str:
+    """One space for any run of whitespace (tabs, line breaks, no-break spaces)."""
     return _SPACES.sub(" ", value).strip()
+
+
+def printable(value: str, what: str) -> str:
+    """``value`` cleaned, refused if a control or invisible character is left in it."""
+    value = clean(value)
+    char = unprintable(value)
+    if char is not None:
+        raise CellError(
+            f"{what} : caractère de contrôle ou invisible U+{ord(char):04X} ({mark(char)}) interdit"
+        )
+    return value
 
 
 class CellError(Exception):
@@ -55,6 +71,15 @@ def text(value: str, what: str, limit: int, required: bool = False) -> str:
         raise CellError(f"{what} manquant")
     if len(value) > limit:
         raise CellError(f"{what} trop long ({len(value)} caractères, {limit} au plus)")
+    return printable(value, what)
+
+
+def name(value: str, what: str, limit: int, required: bool = False) -> str:
+    """A person's name: the rule of ``model/names.py``, stored in its normal form."""
+    value = normal_name(text(value, what, limit, required))
+    problem = name_problem(value)
+    if problem is not None:
+        raise CellError(f"{what} « {excerpt(value)} » refusé : {problem}")
     return value
 
 
@@ -77,13 +102,13 @@ def birth_date(value: str, today: dt.date) -> dt.date:
     except InvalidInput:
         if _DATE_SHAPE.fullmatch(value):
             raise CellError(
-                f"date de naissance « {value} » invalide : ce jour n'existe pas"
+                f"date de naissance « {excerpt(value)} » invalide : ce jour n'existe pas"
             ) from None
         raise CellError(
-            f"date de naissance « {value} » invalide : format attendu JJ/MM/AAAA"
+            f"date de naissance « {excerpt(value)} » invalide : format attendu JJ/MM/AAAA"
         ) from None
     if date.year < 1900 or date >= today:
-        raise CellError(f"date de naissance « {value} » invalide : date impossible")
+        raise CellError(f"date de naissance « {excerpt(value)} » invalide : date impossible")
     return date
 
 
@@ -92,8 +117,8 @@ def division(value: str) -> str:
     if not value:
         raise CellError("classe inconnue : la colonne « Division » est vide")
     if len(value) > 40:
-        raise CellError(f"classe « {value} » invalide : 40 caractères au plus")
-    return value
+        raise CellError(f"classe « {excerpt(value)} » invalide : 40 caractères au plus")
+    return printable(value, "classe")
 
 
 _YES = {"oui", "o", "1", "vrai", "x"}
@@ -108,21 +133,21 @@ def legal(value: str) -> bool:
         return False
     if not folded:
         raise CellError("représentant légal manquant : Oui ou Non")
-    raise CellError(f"représentant légal « {value.strip()} » invalide : Oui ou Non")
+    raise CellError(f"représentant légal « {excerpt(value.strip())} » invalide : Oui ou Non")
 
 
 def email(value: str) -> str:
-    value = value.strip()
+    value = printable(value, "courriel")
     if not value:
         return ""
     if len(value) > 254 or not _EMAIL_RE.match(value):
-        raise CellError(f"courriel « {value} » invalide")
+        raise CellError(f"courriel « {excerpt(value)} » invalide")
     return value
 
 
 def mobile(value: str) -> str:
     """Compact form, so the same number written "06 12 34 56 78" or "06.12.34.56.78" is equal."""
-    value = value.strip()
+    value = printable(value, "téléphone portable")
     if not value:
         return ""
     compact = re.sub(r"[\s.\-/()]", "", value)
@@ -132,17 +157,17 @@ def mobile(value: str) -> str:
         compact = "0" + compact[3:]
     if re.fullmatch(r"0\d{9}", compact) or re.fullmatch(r"\+\d{8,15}", compact):
         return compact
-    raise CellError(f"téléphone portable « {value} » invalide")
+    raise CellError(f"téléphone portable « {excerpt(value)} » invalide")
 
 
 _CIVILITIES = {"m": "M.", "mr": "M.", "monsieur": "M.", "mme": "Mme", "madame": "Mme"}
 
 
 def civility(value: str) -> str:
-    value = clean(value)
+    value = printable(value, "civilité")
     known = _CIVILITIES.get(fold(value).rstrip("."))
     if known:
         return known
     if len(value) > 10:
-        raise CellError(f"civilité « {value} » invalide")
+        raise CellError(f"civilité « {excerpt(value)} » invalide")
     return value

@@ -95,8 +95,8 @@ def _check_row(line: int, values: dict[str, str]) -> GuardianRow | RowError:
     check = checks.run
     optional = checks.optional
     key = check(cells.text, values["key"], "identifiant responsable", 64, True)
-    last = check(cells.text, values["last_name"], "nom de famille", 200, True)
-    first = check(cells.text, values["first_name"], "prénom", 200)
+    last = check(cells.name, values["last_name"], "nom de famille", 200, True)
+    first = check(cells.name, values["first_name"], "prénom", 200)
     ine = check(cells.ine, values["ine"], "INE élève")
     civility = optional(values.get("civility"), cells.civility)
     email = optional(values.get("email"), cells.email)

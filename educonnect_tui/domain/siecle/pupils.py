@@ -70,8 +70,8 @@ def _check_row(
     checks = cells.Checks()
     check = checks.run
     ine = check(cells.ine, values["ine"])
-    last = check(cells.text, values["last_name"], "nom de famille", 200, True)
-    first = check(cells.text, values["first_name"], "prénom", 200)
+    last = check(cells.name, values["last_name"], "nom de famille", 200, True)
+    first = check(cells.name, values["first_name"], "prénom", 200)
     birth = check(cells.birth_date, values["birth_date"], today)
     division = check(cells.division, values["division"])
     if ine is not None:

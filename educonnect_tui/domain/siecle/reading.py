@@ -18,6 +18,7 @@ from pathlib import Path
 
 from ..model.errors import InvalidInput
 from ..model.identifiers import fold
+from ..model.printable import excerpt
 
 Rows = list[tuple[int, dict[str, str]]]
 
@@ -96,13 +97,62 @@ def read_table(path: Path) -> tuple[list[str], Rows]:
                 headers = stripped
                 continue
             rows.append((start, _keyed(headers, stripped)))
-    except csv.Error as error:
-        raise InvalidInput(
-            f"Fichier {path.name} mal formé ligne {reader.line_num} : {error}"
-        ) from None
+    except csv.Error:
+        # The csv module's only error in its default, lenient dialect is a cell over its
+        # size limit; its message is English and names neither the line nor the column.
+        raise InvalidInput(_too_long(path, text, previous_end + 1, headers)) from None
     if headers is None:
         raise InvalidInput(f"Fichier {path.name} vide : ni en-tête ni données.")
     return headers, rows
+
+
+def _too_long(path: Path, text: str, line: int, headers: list[str] | None) -> str:
+    limit = csv.field_size_limit()
+    where = f"Fichier {path.name} refusé ligne {line} : "
+    if headers is None:
+        where += "une cellule de l'en-tête"
+    else:
+        rest = "".join(io.StringIO(text, newline="").readlines()[line - 1 :])
+        index = _long_cell_index(rest, limit)
+        if index is not None and index < len(headers) and headers[index]:
+            where += f"la cellule de la colonne « {excerpt(headers[index])} »"
+        elif index is not None:
+            where += f"la cellule n° {index + 1}"
+        else:
+            where += "une cellule"
+    most = f"{limit:,}".replace(",", "\u202f")
+    return f"{where} est trop longue (plus de {most} caractères) ; rien n'a été importé."
+
+
+def _long_cell_index(row: str, limit: int) -> int | None:
+    """Which cell of the row starting ``row`` holds more than ``limit`` characters.
+
+    A small reading of the same dialect (``;``, ``"`` quotes, doubled to escape) that
+    only counts, so the message can name the column the csv module gave up on.
+    """
+    index = length = position = 0
+    quoted = False
+    while position < len(row):
+        char = row[position]
+        if quoted:
+            if char == '"' and row[position + 1 : position + 2] == '"':
+                position += 1
+            elif char == '"':
+                quoted = False
+                length -= 1
+            length += 1
+        elif char == '"' and length == 0:
+            quoted = True
+        elif char == ";":
+            index, length = index + 1, 0
+        elif char in "\r\n":
+            return None
+        else:
+            length += 1
+        if length > limit:
+            return index
+        position += 1
+    return None
 
 
 @dataclass(frozen=True)
@@ -142,7 +192,8 @@ def _missing_columns(missing: list[str], headers: list[str], path: Path) -> str:
     names = ", ".join(f"« {m} »" for m in missing)
     plural = "s" if len(missing) > 1 else ""
     message = f"Fichier {path.name} : colonne{plural} obligatoire{plural} absente{plural} : "
-    message += f"{names}. Colonnes trouvées : {' ; '.join(h for h in headers if h)}."
+    found = " ; ".join(excerpt(h) for h in headers if h)
+    message += f"{names}. Colonnes trouvées : {found}."
     if len(headers) == 1 and ("," in headers[0] or "\t" in headers[0]):
         message += " Le séparateur doit être le point-virgule « ; »."
     return message

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from ..model.printable import for_terminal
 from ..model.tables import Account, Guardian, Pupil
 
 PUPILS = "pupils"
@@ -32,7 +33,14 @@ class ImportReport:
         return bool(self.added or self.moved or self.updated or self.left or self.reinstated)
 
     def lines(self) -> list[str]:
-        """The summary the CLI prints and the TUI shows, in French."""
+        """The summary the CLI prints and the TUI shows, in French.
+
+        Each line is escaped (``model/printable.py``): names already in the database
+        from before the import refused control characters are quoted in it.
+        """
+        return [for_terminal(line) for line in self._lines()]
+
+    def _lines(self) -> list[str]:
         subject = "élèves" if self.kind == PUPILS else "responsables"
         if self.errors:
             return self._refusal_lines(subject)

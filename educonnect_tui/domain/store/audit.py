@@ -1,13 +1,23 @@
-"""The audit trail: append-only, hash-chained records of every staff action.
+"""The audit trail: append-only, signed, hash-chained records of every staff action.
 
-Each record stores the hash of the previous one and its own hash over its content,
-so editing or deleting a record breaks the chain, which ``verify`` reports. Records cut
-off the end of the chain leave no trace in it: ``audit_anchor``, kept in step by a
-database trigger (migration 0002), remembers the count, last id and last hash, and
-``verify`` compares the chain's end with it. Triggers refuse UPDATE and DELETE on the
-audit tables; someone who can drop triggers (the database owner) can still rewrite
-the whole trail and its anchor consistently: the chain shows accidents and tampering
-through the application's own access, not an all-powerful database administrator.
+Each record stores the hash of the previous one and its own hash over its content, so
+editing or deleting a record breaks the chain, which ``verify`` reports. That hash is an
+HMAC-SHA256 with the service's audit key (``keys.py``), which is not in the database:
+whoever can write to the database but not read the key file cannot add or rewrite a
+record that verifies, even by recomputing every hash. Each record names its key
+(``key_id``), so a rotated key still verifies what it signed. Records written before the
+service had keys are plain SHA-256 (``key_id`` NULL): they still verify, are counted
+apart (« antérieurs à la clé »), and the first signed record, which covers the last of
+their hashes, seals them; an unsigned record after a signed one is a forgery.
+
+Records cut off the end of the chain leave no trace in it: ``audit_anchor``, kept in
+step by a database trigger (migrations 0002, 0005), remembers the count, last id and
+last hash, and ``verify`` compares the chain's end with it. Triggers refuse UPDATE,
+DELETE and REPLACE on the audit tables, and ``verify`` checks that they are all there
+and enabled. Someone who can both drop triggers and read the key file (the service's
+own user) can still rewrite the trail; someone who can only drop triggers can still cut
+records off its end and move the anchor back, which nothing inside the database can
+show (copy ``audit verify --format json`` elsewhere to compare).
 """
 
 from __future__ import annotations
@@ -21,10 +31,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import insert, select, text
 from sqlalchemy.orm import Session
 
 from ..model.tables import AuditAnchor, AuditEvent, AuditTarget
+from . import keys
 
 GENESIS = "0" * 64
 
@@ -46,6 +57,7 @@ ACTION_LABELS = {
     "export": "export",
     "delegation_grant": "délégation accordée",
     "delegation_revoke": "délégation révoquée",
+    "key_rotated": "nouvelle clé du journal",
 }
 
 
@@ -70,22 +82,33 @@ class Actor:
         return cls(label=f"ligne de commande ({user})", source_address=socket.gethostname())
 
 
+def _payload(event: AuditEvent, targets: list[int]) -> bytes:
+    content: dict[str, Any] = {
+        "prev": event.prev_hash,
+        "at": event.occurred_at.astimezone(dt.UTC).isoformat(),
+        "actor": [event.actor_id, event.actor_label, event.source_address],
+        "action": event.action,
+        "establishment": event.establishment_id,
+        "details": event.details,
+        "targets": sorted(targets),
+    }
+    if event.key_id is not None:
+        content["key"] = event.key_id
+    return json.dumps(content, sort_keys=True, ensure_ascii=False, default=str).encode()
+
+
 def _digest(event: AuditEvent, targets: list[int]) -> str:
-    payload = json.dumps(
-        {
-            "prev": event.prev_hash,
-            "at": event.occurred_at.astimezone(dt.UTC).isoformat(),
-            "actor": [event.actor_id, event.actor_label, event.source_address],
-            "action": event.action,
-            "establishment": event.establishment_id,
-            "details": event.details,
-            "targets": sorted(targets),
-        },
-        sort_keys=True,
-        ensure_ascii=False,
-        default=str,
-    )
-    return hashlib.sha256(payload.encode()).hexdigest()
+    """The plain SHA-256 of the records written before the service had keys."""
+    return hashlib.sha256(_payload(event, targets)).hexdigest()
+
+
+def signed_digest(session: Session, event: AuditEvent, targets: list[int]) -> str:
+    """The HMAC of a record signed by ``event.key_id`` (KeyError: a key the file lacks)."""
+    assert event.key_id is not None
+    key = keys.key_named(session, event.key_id)
+    if key is None:
+        raise KeyError(event.key_id)
+    return key.sign(_payload(event, targets))
 
 
 def record(
@@ -100,6 +123,7 @@ def record(
 ) -> AuditEvent:
     """Append one event in the caller's transaction (so it commits or rolls back with it)."""
     target_ids = sorted(set(targets))
+    key = keys.current_key(session)
     # Lock the anchor row so two writers cannot both chain onto the same record: a
     # second writer waits here, then reads the tail the first one committed. (Locking
     # the tail row itself would not do: after the wait, PostgreSQL hands back the same
@@ -118,8 +142,9 @@ def record(
         details=details or {},
         prev_hash=last or GENESIS,
         hash="",
+        key_id=key.id,
     )
-    event.hash = _digest(event, target_ids)
+    event.hash = key.sign(_payload(event, target_ids))
     session.add(event)
     session.flush()
     if target_ids:
@@ -133,26 +158,93 @@ def record(
 VERIFY_BATCH = 1000
 
 
+# The triggers ``verify`` relies on, per backend (migrations 0002 and 0005): without one
+# of them an ordinary connection can rewrite, delete or cut off records again.
+REQUIRED_TRIGGERS = {
+    "sqlite": (
+        ("audit_event", "audit_event_no_update"),
+        ("audit_event", "audit_event_no_delete"),
+        ("audit_event", "audit_event_no_reuse"),
+        ("audit_event", "audit_anchor_follow"),
+        ("audit_target", "audit_target_no_update"),
+        ("audit_target", "audit_target_no_delete"),
+        ("audit_target", "audit_target_no_reuse"),
+        ("audit_anchor", "audit_anchor_no_delete"),
+        ("audit_anchor", "audit_anchor_no_insert"),
+        ("audit_anchor", "audit_anchor_forward"),
+    ),
+    "postgresql": (
+        ("audit_event", "audit_event_no_change"),
+        ("audit_event", "audit_event_no_reuse"),
+        ("audit_event", "audit_anchor_follow"),
+        ("audit_target", "audit_target_no_change"),
+        ("audit_anchor", "audit_anchor_no_delete"),
+        ("audit_anchor", "audit_anchor_check"),
+    ),
+}
+
+
+def missing_triggers(session: Session) -> tuple[str, ...]:
+    """The required triggers that are absent, on another table, or disabled (PostgreSQL)."""
+    dialect = session.get_bind().dialect.name
+    required = REQUIRED_TRIGGERS.get(dialect, ())
+    if dialect == "postgresql":
+        rows = session.execute(
+            text(
+                "SELECT c.relname, t.tgname FROM pg_trigger t JOIN pg_class c "
+                "ON c.oid = t.tgrelid WHERE NOT t.tgisinternal AND t.tgenabled <> 'D' "
+                "AND pg_table_is_visible(c.oid)"
+            )
+        ).all()
+    else:
+        rows = session.execute(
+            text("SELECT tbl_name, name FROM sqlite_master WHERE type = 'trigger'")
+        ).all()
+    present = {(table, name) for table, name in rows}
+    return tuple(name for table, name in required if (table, name) not in present)
+
+
 @dataclass(frozen=True)
 class ChainReport:
-    """What ``verify`` found: ``broken_at`` is the first record found wrong (None: intact)."""
+    """What ``verify`` found: ``broken_at`` is the first record found wrong (None: intact).
+
+    ``unkeyed`` counts the records older than the key (plain SHA-256), ``keys`` the key
+    ids that signed the others, ``missing_triggers`` the protections no longer in place:
+    the trail is sound only with none.
+    """
 
     checked: int
     broken_at: int | None
     reason: str
+    unkeyed: int = 0
+    keys: tuple[str, ...] = ()
+    missing_triggers: tuple[str, ...] = ()
 
     @property
     def ok(self) -> bool:
-        return self.broken_at is None
+        return self.broken_at is None and not self.missing_triggers
 
-    def message(self) -> str:
-        """One French line, as the CLI and the audit screen print it."""
-        if self.ok:
-            return f"chaîne intacte : {self.checked} enregistrements"
+    def _chain(self) -> str:
+        if self.broken_at is None:
+            older = f" dont {self.unkeyed} antérieurs à la clé" if self.unkeyed else ""
+            return f"chaîne intacte : {self.checked} enregistrements{older}"
         return (
             f"chaîne rompue à l'enregistrement n° {self.broken_at} : {self.reason} "
             f"({self.checked} enregistrements vérifiés avant)"
         )
+
+    def _triggers(self) -> str:
+        if not self.missing_triggers:
+            return "déclencheurs en place"
+        plural = "s" if len(self.missing_triggers) > 1 else ""
+        return (
+            f"déclencheur{plural} absent{plural} ou désactivé{plural} : "
+            f"{', '.join(self.missing_triggers)} (le journal n'est plus protégé en ajout seul)"
+        )
+
+    def message(self) -> str:
+        """One French line, as the CLI and the audit screen print it."""
+        return f"{self._chain()} ; {self._triggers()}"
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -160,21 +252,61 @@ class ChainReport:
             "checked": self.checked,
             "broken_at": self.broken_at,
             "reason": self.reason,
+            "unkeyed": self.unkeyed,
+            "keys": list(self.keys),
+            "triggers_missing": list(self.missing_triggers),
             "message": self.message(),
         }
 
 
-def verify(session: Session) -> ChainReport:
-    """Walk the chain in order, then compare its end with the anchor.
+def _check_hash(session: Session, event: AuditEvent, targets: list[int], signed: bool) -> str:
+    """Why ``event``'s hash is wrong, or "" when it is right."""
+    if event.key_id is None:
+        if signed:
+            return (
+                "il n'est pas signé alors que les précédents le sont : ajouté ou réécrit sans "
+                "la clé du service"
+            )
+        return "" if _digest(event, targets) == event.hash else _EDITED
+    try:
+        expected = signed_digest(session, event, targets)
+    except KeyError:
+        return f"signé par la clé « {event.key_id} », absente du fichier de clés"
+    return "" if expected == event.hash else _EDITED
 
-    Reports the first record that was edited (its hash, over its content and its
-    targets, no longer matches), the record after one removed from the middle (its
-    ``prev_hash`` no longer matches) and records removed from the end (the anchor knows
-    a later id). Reads in batches of ``VERIFY_BATCH`` so memory stays flat.
+
+_EDITED = "son contenu ou la liste des comptes visés a été modifié (ou il n'a pas été signé)"
+
+
+def verify(session: Session) -> ChainReport:
+    """Walk the chain in order, then compare its end with the anchor; check the triggers.
+
+    Reports the first record that was edited or forged (its hash, over its content and
+    its targets, is not what the key gives), the record after one removed from the
+    middle (its ``prev_hash`` no longer matches) and records removed from the end (the
+    anchor knows a later id). Reads in batches of ``VERIFY_BATCH`` so memory stays flat.
     """
+    found = _walk(session)
+    return ChainReport(
+        found.checked,
+        found.broken_at,
+        found.reason,
+        unkeyed=found.unkeyed,
+        keys=found.keys,
+        missing_triggers=missing_triggers(session),
+    )
+
+
+def _walk(session: Session) -> ChainReport:
     previous = GENESIS
     checked = 0
+    unkeyed = 0
+    used: dict[str, None] = {}
     last_id: int | None = None
+
+    def report(broken_at: int | None, reason: str) -> ChainReport:
+        return ChainReport(checked, broken_at, reason, unkeyed=unkeyed, keys=tuple(used))
+
     while True:
         query = select(AuditEvent).order_by(AuditEvent.id).limit(VERIFY_BATCH)
         if last_id is not None:
@@ -192,26 +324,26 @@ def verify(session: Session) -> ChainReport:
         for event in batch:
             if event.prev_hash != previous:
                 after = f"n° {last_id}" if last_id is not None else "le début du journal"
-                return ChainReport(
-                    checked,
+                return report(
                     event.id,
                     f"son lien vers l'enregistrement précédent ne correspond plus : un "
                     f"enregistrement entre {after} et celui-ci a été supprimé ou modifié",
                 )
-            if _digest(event, targets.get(event.id, [])) != event.hash:
-                return ChainReport(
-                    checked,
-                    event.id,
-                    "son contenu ou la liste des comptes visés a été modifié",
-                )
+            wrong = _check_hash(session, event, targets.get(event.id, []), bool(used))
+            if wrong:
+                return report(event.id, wrong)
+            if event.key_id is None:
+                unkeyed += 1
+            else:
+                used[event.key_id] = None
             previous = event.hash
             last_id = event.id
             checked += 1
     anchor = session.get(AuditAnchor, 1)
     if anchor is None:
         if checked:
-            return ChainReport(checked, last_id, "l'ancre du journal a été supprimée")
-        return ChainReport(0, None, "chaîne intacte")
+            return report(last_id, "l'ancre du journal a été supprimée")
+        return report(None, "chaîne intacte")
     if anchor.last_event_id > (last_id or 0):
         missing = anchor.event_count - checked
         what = (
@@ -220,16 +352,15 @@ def verify(session: Session) -> ChainReport:
             else f"les {missing} derniers enregistrements (jusqu'au n° {anchor.last_event_id}) "
             "ont été supprimés"
         )
-        return ChainReport(checked, anchor.last_event_id, what)
+        return report(anchor.last_event_id, what)
     if (anchor.event_count, anchor.last_event_id, anchor.last_hash) != (
         checked,
         last_id or 0,
         previous if last_id is not None else "",
     ):
-        return ChainReport(
-            checked,
+        return report(
             last_id,
             f"l'ancre du journal ne correspond pas à la fin de la chaîne "
             f"({anchor.event_count} enregistrements attendus, dernier n° {anchor.last_event_id})",
         )
-    return ChainReport(checked, None, "chaîne intacte")
+    return report(None, "chaîne intacte")

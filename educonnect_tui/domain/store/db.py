@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import stat
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from importlib import resources
@@ -21,10 +23,44 @@ SQLITE_BUSY_TIMEOUT_MS = 10_000
 PG_SESSION_OPTIONS = "-c random_page_cost=1.1"
 
 
+# The database holds the staff's password hashes and sealed OTP secrets: only the
+# service's user reads it, and its folder when we create it.
+DATABASE_FILE_MODE = 0o600
+DATABASE_FOLDER_MODE = 0o700
+_SQLITE_SIDE_FILES = ("", "-wal", "-shm", "-journal")
+
+
+def _private_sqlite_file(database: Path) -> None:
+    """Create the database file 0600 (and its missing folders 0700) before SQLite does.
+
+    SQLite creates its -wal and -shm files with the mode of the database file, so this
+    covers them too.
+    """
+    missing = [p for p in (database.parent, *database.parent.parents) if not p.exists()]
+    for folder in reversed(missing):
+        folder.mkdir(mode=DATABASE_FOLDER_MODE, exist_ok=True)
+    fd = os.open(database, os.O_RDWR | os.O_CREAT, DATABASE_FILE_MODE)
+    os.close(fd)
+
+
+def _narrow_modes(database: Path) -> None:
+    """A database made by an earlier version (0644): its files become private again."""
+    for suffix in _SQLITE_SIDE_FILES:
+        path = database.with_name(database.name + suffix)
+        try:
+            if stat.S_IMODE(path.stat().st_mode) & 0o077:
+                path.chmod(DATABASE_FILE_MODE)
+        except OSError:  # absent, or not ours to change: nothing more to do here
+            continue
+
+
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA foreign_keys=ON")
+    # REPLACE deletes the row it conflicts with: the audit tables' DELETE triggers must
+    # see that delete (they do only with this on).
+    cursor.execute("PRAGMA recursive_triggers=ON")
     cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
@@ -69,9 +105,15 @@ def make_engine(url: str) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         database = parsed.database
-        if database and database != ":memory:":
-            Path(database).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(parsed, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
+        if database and database != ":memory:" and not database.startswith("file:"):
+            path = Path(database)
+            _private_sqlite_file(path)
+
+            def private_files(_dbapi_connection: Any, _record: Any) -> None:
+                _narrow_modes(path)
+
+            event.listen(engine, "connect", private_files)
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "checkin", _sqlite_checkin)
         return engine
@@ -94,8 +136,8 @@ def make_engine(url: str) -> Engine:
     return create_engine(parsed, pool_pre_ping=True)
 
 
-def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
-    return sessionmaker(engine, expire_on_commit=False)
+def make_sessionmaker(engine: Engine, info: dict[str, Any] | None = None) -> sessionmaker[Session]:
+    return sessionmaker(engine, expire_on_commit=False, info=info)
 
 
 @contextmanager
@@ -143,7 +185,7 @@ def tested_not_looked_up(column: QueryableAttribute[Any]) -> ColumnElement[Any]:
     return column + 0
 
 
-HEAD_REVISION = "0004"
+HEAD_REVISION = "0005"
 
 
 def upgrade(engine: Engine, revision: str = "head") -> None:

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from ..model.calendar import SchoolTime
 from ..model.clock import Clock, utc_now
-from . import db
+from . import db, keys
 from .gateway import MessageGateway, OutboxGateway
 from .settings import HashParams, Settings
 
@@ -22,6 +22,7 @@ class Services:
     sessions: sessionmaker[Session]
     hash_params: HashParams
     gateway: MessageGateway
+    key_store: keys.KeyStore
     clock: Clock = field(default=utc_now)
     time: SchoolTime = field(default_factory=SchoolTime.named)
 
@@ -35,12 +36,14 @@ class Services:
     ) -> Services:
         """Build the services; ``hash_params`` may only be lowered by tests, never by settings."""
         engine = db.make_engine(settings.database_url)
+        store = keys.KeyStore(settings.key_path)
         return cls(
             settings=settings,
             engine=engine,
-            sessions=db.make_sessionmaker(engine),
+            sessions=db.make_sessionmaker(engine, info=keys.session_info(store)),
             hash_params=hash_params or settings.hash_params,
             gateway=OutboxGateway(),
+            key_store=store,
             clock=clock,
             time=settings.school_time,
         )
@@ -50,4 +53,13 @@ class Services:
         return self.time.today(self.clock())
 
     def upgrade(self) -> None:
+        """Migrate the schema, then make sure of the key file and seal any clear secret."""
         db.upgrade(self.engine)
+        self.check_keys()
+
+    def check_keys(self) -> None:
+        """Open (or, for a database that has none yet, create) the key file; refuse to go
+        on without it (``keys.KeyFileError``); seal the OTP secrets still in clear."""
+        with self.sessions() as session, session.begin():
+            self.key_store.ring(session)
+            keys.seal_clear_secrets(session)

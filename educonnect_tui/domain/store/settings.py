@@ -21,6 +21,7 @@ from pydantic_settings import (
     SettingsConfigDict,
     TomlConfigSettingsSource,
 )
+from sqlalchemy.engine import make_url
 
 from ..model.calendar import DEFAULT_ZONE, SchoolTime, zone_named
 from ..model.errors import InvalidInput
@@ -67,6 +68,9 @@ def config_file() -> Path:
     return Path(base) / "educonnect-tui" / "config.toml"
 
 
+KEY_FILE_NAME = "educonnect.key"
+
+
 def default_database_url() -> str:
     return f"sqlite:///{data_dir() / 'educonnect.db'}"
 
@@ -92,6 +96,9 @@ class Settings(BaseSettings):
     hash_workers: int = Field(default=0, ge=0)
     # The zone every date and time is shown in, whatever the server's (model/calendar.py).
     school_timezone: str = DEFAULT_ZONE
+    # The keyring that signs the audit trail and seals OTP secrets (store/keys.py); by
+    # default ``key_path``: next to the SQLite database, or in the data directory.
+    key_file: Path | None = None
 
     @field_validator("school_timezone")
     @classmethod
@@ -109,6 +116,16 @@ class Settings(BaseSettings):
             memory_kib=self.argon2_memory_kib,
             parallelism=self.argon2_parallelism,
         )
+
+    @property
+    def key_path(self) -> Path:
+        """Where the key file is: outside the database, readable by the service only."""
+        if self.key_file is not None:
+            return self.key_file.expanduser()
+        url = make_url(self.database_url)
+        if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
+            return Path(url.database).parent / KEY_FILE_NAME
+        return data_dir() / KEY_FILE_NAME
 
     @property
     def school_time(self) -> SchoolTime:

@@ -1,0 +1,403 @@
+"""The service's secret keys: they sign the audit trail and seal the staff's TOTP secrets.
+
+A key kept in the database protects nothing against whoever can write to the database:
+they would recompute every hash of the trail and read every OTP secret. So the keys live
+in a file of their own (``Settings.key_path``: ``EDUCONNECT_KEY_FILE``, by default next
+to the SQLite database or in the data directory), readable by the service's user only
+(0600, in a 0700 folder when we create it). Someone who can write to the database but
+cannot read that file can neither add nor rewrite a record that ``audit.verify`` accepts,
+nor read a secret.
+
+The file is a keyring (JSON): every key ever used, each with an id and two independent
+random sub-keys, one for HMAC-SHA256 over audit records, one for AES-GCM over TOTP
+secrets. New records and secrets use the current key; each record keeps the id of the
+key that signed it, so a rotation (``rotate``) adds a key and keeps the old ones for
+verifying what they signed.
+
+The file is created on first use (``db upgrade`` or the first record) with ``link()``,
+which never replaces an existing file, even when two processes start at once. It is
+never created in place of a lost one: a database that already holds signed records or
+sealed secrets refuses to start without its keys (``KeyFileError``), since a new key
+would make every earlier record look forged and every secret unreadable.
+
+Sessions find the keys through ``session.info`` (``INFO_KEY``), set by the session
+factory of ``Services``: the domain functions that need them take a session, as they
+always have.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime as dt
+import fcntl
+import hashlib
+import hmac
+import json
+import os
+import secrets
+import stat
+import tempfile
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ..model.errors import DomainError
+from ..model.tables import AuditEvent, Staff
+
+KEY_FILE_MODE = 0o600
+FOLDER_MODE = 0o700
+INFO_KEY = "educonnect_keys"
+_FORMAT = "educonnect-keyring"
+_VERSION = 1
+_SUB_KEY_BYTES = 32
+_NONCE_BYTES = 12
+SEALED_PREFIX = "aesgcm:"
+
+
+class KeyFileError(DomainError):
+    """The key file is missing where it is needed, unreadable, or readable by others."""
+
+
+class SecretUnreadable(DomainError):
+    """A stored TOTP secret cannot be opened with the keyring (tampered, or never sealed)."""
+
+
+@dataclass(frozen=True)
+class Key:
+    id: str
+    created: str
+    audit: bytes
+    totp: bytes
+
+    @classmethod
+    def new(cls, key_id: str, now: dt.datetime) -> Key:
+        return cls(
+            id=key_id,
+            created=now.astimezone(dt.UTC).isoformat(timespec="seconds"),
+            audit=secrets.token_bytes(_SUB_KEY_BYTES),
+            totp=secrets.token_bytes(_SUB_KEY_BYTES),
+        )
+
+    def sign(self, payload: bytes) -> str:
+        """HMAC-SHA256 of an audit record's canonical content, in hex (64 characters)."""
+        return hmac.new(self.audit, payload, hashlib.sha256).hexdigest()
+
+
+@dataclass(frozen=True)
+class Keyring:
+    keys: tuple[Key, ...]
+    current_id: str
+
+    @property
+    def current(self) -> Key:
+        key = self.get(self.current_id)
+        assert key is not None
+        return key
+
+    def get(self, key_id: str) -> Key | None:
+        return next((k for k in self.keys if k.id == key_id), None)
+
+    def with_new_key(self, now: dt.datetime) -> Keyring:
+        numbers = [int(k.id[1:]) for k in self.keys if k.id[1:].isdigit()]
+        key = Key.new(f"k{max(numbers, default=0) + 1}", now)
+        return replace(self, keys=(*self.keys, key), current_id=key.id)
+
+    def to_text(self) -> str:
+        def b64(raw: bytes) -> str:
+            return base64.b64encode(raw).decode()
+
+        return (
+            json.dumps(
+                {
+                    "format": _FORMAT,
+                    "version": _VERSION,
+                    "current": self.current_id,
+                    "keys": [
+                        {
+                            "id": k.id,
+                            "created": k.created,
+                            "audit": b64(k.audit),
+                            "totp": b64(k.totp),
+                        }
+                        for k in self.keys
+                    ],
+                },
+                indent=2,
+            )
+            + "\n"
+        )
+
+    @classmethod
+    def from_text(cls, text: str) -> Keyring:
+        """Raises ValueError (or KeyError, TypeError) on anything but a complete keyring."""
+        data = json.loads(text)
+        if data.get("format") != _FORMAT or data.get("version") != _VERSION:
+            raise ValueError("format inconnu")
+        keys = tuple(
+            Key(
+                id=str(entry["id"]),
+                created=str(entry["created"]),
+                audit=base64.b64decode(entry["audit"], validate=True),
+                totp=base64.b64decode(entry["totp"], validate=True),
+            )
+            for entry in data["keys"]
+        )
+        if any(len(k.audit) != _SUB_KEY_BYTES or len(k.totp) != _SUB_KEY_BYTES for k in keys):
+            raise ValueError("clé de longueur inattendue")
+        ring = cls(keys=keys, current_id=str(data["current"]))
+        if ring.get(ring.current_id) is None:
+            raise ValueError("clé courante absente")
+        return ring
+
+
+# --------------------------------------------------------------------------- the file
+
+
+def _fsync_folder(folder: Path) -> None:
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+@contextmanager
+def _folder_lock(folder: Path) -> Iterator[None]:
+    """Serialises creation and rotation between processes (an advisory lock on the folder)."""
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # releases the lock
+
+
+def _staged(folder: Path, text: str) -> str:
+    """A complete, fsynced 0600 copy of ``text`` in ``folder``, under a temporary name."""
+    fd, temporary = tempfile.mkstemp(dir=folder, prefix=".educonnect-keys.", suffix=".tmp")
+    try:
+        os.fchmod(fd, KEY_FILE_MODE)
+        os.write(fd, text.encode())
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    return temporary
+
+
+def read_keyring(path: Path) -> Keyring:
+    """The keyring in ``path``; refused when others may read it, or when it is damaged."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+    except FileNotFoundError:
+        raise
+    except OSError as error:
+        raise KeyFileError(f"fichier de clés {path} illisible : {error.strerror}.") from None
+    with os.fdopen(fd, encoding="utf-8") as file:
+        mode = stat.S_IMODE(os.fstat(file.fileno()).st_mode)
+        if mode & 0o077:
+            raise KeyFileError(
+                f"fichier de clés {path} accessible à d'autres utilisateurs (droits {mode:04o}) : "
+                f"rendez-le privé avec « chmod 600 {path} »."
+            )
+        text = file.read()
+    try:
+        return Keyring.from_text(text)
+    except (ValueError, KeyError, TypeError, binascii.Error):
+        raise KeyFileError(
+            f"fichier de clés {path} endommagé : restaurez-le depuis une sauvegarde."
+        ) from None
+
+
+def _create(path: Path, now: dt.datetime) -> Keyring:
+    """A first keyring at ``path``; if another process made one meanwhile, that one."""
+    folder = path.parent
+    folder.mkdir(mode=FOLDER_MODE, parents=True, exist_ok=True)
+    with _folder_lock(folder):
+        if path.exists():
+            return read_keyring(path)
+        ring = Keyring(keys=(Key.new("k1", now),), current_id="k1")
+        temporary = _staged(folder, ring.to_text())
+        try:
+            os.link(temporary, path)  # never replaces a file that exists
+        except FileExistsError:
+            return read_keyring(path)
+        finally:
+            os.unlink(temporary)
+        _fsync_folder(folder)
+    return ring
+
+
+def add_key(path: Path, now: dt.datetime) -> tuple[Keyring, Key]:
+    """Add a new current key to the keyring at ``path`` (re-read under the lock); the old
+    ones stay for what they signed. The file is replaced whole, atomically."""
+    folder = path.parent
+    with _folder_lock(folder):
+        ring = read_keyring(path).with_new_key(now)
+        temporary = _staged(folder, ring.to_text())
+        try:
+            os.replace(temporary, path)
+        except OSError:
+            os.unlink(temporary)
+            raise
+        _fsync_folder(folder)
+    return ring, ring.current
+
+
+# --------------------------------------------------------------------------- the store
+
+
+def _holds_keyed_data(session: Session) -> bool:
+    signed = session.scalar(select(AuditEvent.id).where(AuditEvent.key_id.is_not(None)).limit(1))
+    if signed is not None:
+        return True
+    sealed = session.scalar(
+        select(Staff.id).where(Staff.totp_secret.startswith(SEALED_PREFIX)).limit(1)
+    )
+    return sealed is not None
+
+
+class KeyStore:
+    """The keyring of one key file, read once per process and re-read on an unknown key id
+    (a rotation by another process)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._ring: Keyring | None = None
+        self._lock = threading.Lock()
+
+    def ring(self, session: Session) -> Keyring:
+        with self._lock:
+            if self._ring is None:
+                self._ring = self._open(session)
+            return self._ring
+
+    def _open(self, session: Session) -> Keyring:
+        try:
+            return read_keyring(self.path)
+        except FileNotFoundError:
+            pass
+        if _holds_keyed_data(session):
+            raise KeyFileError(
+                f"fichier de clés {self.path} introuvable alors que la base contient des "
+                "enregistrements signés et des secrets chiffrés avec lui : restaurez-le depuis "
+                "une sauvegarde (ou indiquez son chemin par EDUCONNECT_KEY_FILE)."
+            )
+        return _create(self.path, dt.datetime.now(dt.UTC))
+
+    def key(self, session: Session, key_id: str) -> Key | None:
+        found = self.ring(session).get(key_id)
+        if found is None:
+            with self._lock:
+                try:
+                    self._ring = read_keyring(self.path)
+                except FileNotFoundError:
+                    return None
+                found = self._ring.get(key_id)
+        return found
+
+    def forget(self) -> None:
+        """Read the file again at the next use (after this process rotated it)."""
+        with self._lock:
+            self._ring = None
+
+
+def store_of(session: Session) -> KeyStore:
+    store = session.info.get(INFO_KEY)
+    if not isinstance(store, KeyStore):
+        raise RuntimeError("session sans fichier de clés : ouvrez-la par Services.sessions")
+    return store
+
+
+def session_info(store: KeyStore) -> dict[str, Any]:
+    """What ``Services`` gives every session it makes."""
+    return {INFO_KEY: store}
+
+
+def current_key(session: Session) -> Key:
+    return store_of(session).ring(session).current
+
+
+def key_named(session: Session, key_id: str) -> Key | None:
+    return store_of(session).key(session, key_id)
+
+
+# --------------------------------------------------------------------------- TOTP secrets
+
+
+def _aad(staff_id: int) -> bytes:
+    # Bound to the row: a sealed secret copied onto another staff member does not open.
+    return f"educonnect-totp:{staff_id}".encode()
+
+
+def is_sealed(stored: str) -> bool:
+    return stored.startswith(SEALED_PREFIX)
+
+
+def seal_with(key: Key, staff_id: int, secret: str) -> str:
+    nonce = secrets.token_bytes(_NONCE_BYTES)
+    sealed = AESGCM(key.totp).encrypt(nonce, secret.encode(), _aad(staff_id))
+    body = base64.urlsafe_b64encode(nonce + sealed).decode().rstrip("=")
+    return f"{SEALED_PREFIX}{key.id}:{body}"
+
+
+def seal_totp(session: Session, staff_id: int, secret: str) -> str:
+    """What the ``staff.totp_secret`` column stores: the secret sealed with the current key."""
+    return seal_with(current_key(session), staff_id, secret)
+
+
+def open_totp(session: Session, staff_id: int, stored: str) -> str:
+    """The base32 secret of a sealed ``staff.totp_secret``; ``SecretUnreadable`` otherwise.
+
+    A value in clear is refused, not used: ``db upgrade`` seals every secret, so a clear
+    one was written by someone else, who would then know the codes.
+    """
+    unreadable = SecretUnreadable(
+        "Le secret OTP de ce compte est illisible (modifié, ou non chiffré : lancez "
+        "« educonnect-tui db upgrade ») : faites-le renouveler par l'administrateur."
+    )
+    if not is_sealed(stored):
+        raise unreadable
+    key_id, _, body = stored[len(SEALED_PREFIX) :].partition(":")
+    key = key_named(session, key_id)
+    if key is None:
+        raise unreadable
+    try:
+        raw = base64.urlsafe_b64decode(body + "=" * (-len(body) % 4))
+        nonce, sealed = raw[:_NONCE_BYTES], raw[_NONCE_BYTES:]
+        return AESGCM(key.totp).decrypt(nonce, sealed, _aad(staff_id)).decode()
+    except (InvalidTag, ValueError, binascii.Error):
+        raise unreadable from None
+
+
+def seal_clear_secrets(session: Session) -> int:
+    """Seal every TOTP secret still in clear (written before the keys existed); how many."""
+    clear = session.execute(
+        select(Staff.id, Staff.totp_secret).where(~Staff.totp_secret.startswith(SEALED_PREFIX))
+    ).all()
+    if not clear:
+        return 0
+    key = current_key(session)
+    for staff_id, secret in clear:
+        session.get_one(Staff, staff_id).totp_secret = seal_with(key, staff_id, secret)
+    session.flush()
+    return len(clear)
+
+
+def reseal_secrets(session: Session, key: Key) -> int:
+    """Seal every secret again with ``key`` (after a rotation); how many."""
+    count = 0
+    for member in session.scalars(select(Staff).order_by(Staff.id)):
+        secret = open_totp(session, member.id, member.totp_secret)
+        member.totp_secret = seal_with(key, member.id, secret)
+        count += 1
+    session.flush()
+    return count
