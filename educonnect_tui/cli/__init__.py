@@ -8,9 +8,10 @@ This module stays light: the commands (and SQLAlchemy, Textual...) are imported 
 
 from __future__ import annotations
 
+import contextlib
 import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from types import FrameType
 
 from .. import process
@@ -23,6 +24,17 @@ STOP_SIGNALS = tuple(
 
 def _as_ctrl_c(signum: int, frame: FrameType | None) -> None:
     raise KeyboardInterrupt
+
+
+@contextlib.contextmanager
+def _hang_up_and_term_as_ctrl_c() -> Iterator[None]:
+    """For the command's duration only (tests call ``main`` in their own process)."""
+    previous = {number: signal.signal(number, _as_ctrl_c) for number in STOP_SIGNALS[1:]}
+    try:
+        yield
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -48,13 +60,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         "delegate": staff.cmd_delegate,
     }
     args = build_parser().parse_args(argv)
-    for number in STOP_SIGNALS[1:]:
-        signal.signal(number, _as_ctrl_c)
     try:
-        if args.command is None:
-            return accounts.open_tui(context.open_services())
-        with escaped_stdout():
-            return commands[args.command](args)
+        with _hang_up_and_term_as_ctrl_c():
+            if args.command is None:
+                return accounts.open_tui(context.open_services())
+            with escaped_stdout():
+                return commands[args.command](args)
     except OutputExists as error:
         fail(f"{error} Ajoutez --overwrite pour le remplacer.")
     except DomainError as error:

@@ -61,7 +61,8 @@ files.Publication.publish = publish
 
 real_link = files.os.link
 def link(source, target):
-    links.append(target)
+    if os.path.basename(os.path.dirname(target)) == "docs":  # the documents' folder
+        links.append(target)
     if point == f"rename{len(links)}":
         die()
     return real_link(source, target)
@@ -113,6 +114,7 @@ def _env(services: Services, workers: int = 1) -> dict[str, str]:
     env.update(
         EDUCONNECT_DATABASE_URL=services.settings.database_url,
         EDUCONNECT_CONFIG="/nonexistent/config.toml",
+        EDUCONNECT_KEY_FILE=str(services.settings.key_path),
         EDUCONNECT_HASH_WORKERS=str(workers),
     )
     return env
