@@ -200,7 +200,7 @@ def test_killed_anywhere_passwords_and_documents_stay_together(
 
 
 def test_the_next_notification_sweeps_and_says_so(
-    services: Services, notified: dict[str, str], tmp_path: Path, run_cli: object
+    services: Services, notified: dict[str, str], tmp_path: Path
 ) -> None:
     folder = tmp_path / "docs"
     folder.mkdir()

@@ -418,7 +418,9 @@ def sweep(folders: Iterable[Path], committed: Committed, owner: str) -> list[Pat
             if match is None or not entry.is_file(follow_symlinks=False):
                 continue
             path = Path(entry.path)
-            with _unless_held(path) as free:
+            # A folder that cannot be written to keeps its leftovers; this run's own
+            # publication there fails the same way, before any commit.
+            with contextlib.suppress(OSError), _unless_held(path) as free:
                 if not free:
                     continue
                 if match["kind"] == "tmp":
