@@ -124,12 +124,12 @@ def cmd_notify(args: argparse.Namespace) -> int:
         try:
             result = notify(services, operator, request, progress=progress, cancel=cancel)
         except Cancelled:
-            if show:
-                print(file=sys.stderr)
-            print(
-                "Interrompu : aucun mot de passe n'a été modifié et aucun document écrit.",
-                file=sys.stderr,
-            )
+            with contextlib.suppress(OSError):  # after a hang-up, no terminal is left
+                print(
+                    ("\n" if show else "")
+                    + "Interrompu : aucun mot de passe n'a été modifié et aucun document écrit.",
+                    file=sys.stderr,
+                )
             return 130
         if show:
             print(file=sys.stderr)

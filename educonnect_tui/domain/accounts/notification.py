@@ -247,17 +247,20 @@ def notify(
             raise _unchanged(error) from error
         report("documents", 1, 1)
         report("enregistrement", 0, 1)
+        committed = False
         try:
-            with services.sessions() as session, session.begin():
-                by_division, stale = _apply(
-                    session, actor, school.id, kind, pairs, now, expires, publication.lot
-                )
-                if not stale:
-                    # The last moment to stop: past it, the documents get their final
-                    # names and the commit makes their passwords valid.
-                    _check_cancel(cancel)
-                    publishing.check(services, targets, overwrite=request.overwrite)
-                    publication.publish()
+            with services.sessions() as session:
+                with session.begin():
+                    by_division, stale = _apply(
+                        session, actor, school.id, kind, pairs, now, expires, publication.lot
+                    )
+                    if not stale:
+                        # The last moment to stop: past it, the documents get their final
+                        # names and the commit makes their passwords valid.
+                        _check_cancel(cancel)
+                        publishing.check(services, targets, overwrite=request.overwrite)
+                        publication.publish()
+                committed = True
         except StaleDataError as error:
             publication.undo()
             raise ConcurrentModification(_CHANGED) from error
@@ -265,7 +268,11 @@ def notify(
             publication.undo()
             raise _unchanged(error) from error
         except BaseException:
-            publication.undo()
+            # Once committed, the documents hold the only valid passwords: they stay.
+            if committed:
+                publication.settle()
+            else:
+                publication.undo()
             raise
         if not stale:
             publication.settle()
