@@ -6,6 +6,9 @@ tests and snapshots build the app with the same factory as production (``create_
 
 from __future__ import annotations
 
+import asyncio
+import signal
+import threading
 from collections.abc import Callable, Iterable, Sequence
 from functools import partial
 from importlib import resources
@@ -50,6 +53,8 @@ class EduConnectApp(App[None]):
         self.after_first_paint = after_first_paint
         self.connection = connection or current_connection()
         self.signed_in = signed_in
+        # Set by ``run_app`` only: tests never take the process's signals.
+        self.stops_on_signals = False
         self._no_terminal_control = NoTerminalControl()
 
     def get_line_filters(self) -> Sequence[LineFilter]:
@@ -57,6 +62,11 @@ class EduConnectApp(App[None]):
         return [*super().get_line_filters(), self._no_terminal_control]
 
     def on_mount(self) -> None:
+        if self.stops_on_signals:
+            loop = asyncio.get_running_loop()
+            for name in ("SIGTERM", "SIGHUP"):
+                if hasattr(signal, name):
+                    loop.add_signal_handler(getattr(signal, name), self.stop_for_signal)
         if self.services.settings.keymap:
             self.set_keymap(self.services.settings.keymap)
         if self.signed_in is not None:
@@ -67,6 +77,18 @@ class EduConnectApp(App[None]):
             self.push_screen(LoginScreen(self.services, self.connection))
         if self.after_first_paint is not None:
             self.call_after_refresh(self.after_first_paint)
+
+    def stop_for_signal(self) -> None:
+        """SIGTERM or a hang-up: cancel running jobs, then quit.
+
+        A job past its last safe point finishes (the app waits for its thread before the
+        process ends); one before it changes nothing. Either way nothing is half done.
+        """
+        for screen in self.screen_stack:
+            cancel = getattr(screen, "cancel_event", None)
+            if isinstance(cancel, threading.Event):
+                cancel.set()
+        self.exit(return_code=130)
 
     def enter(self, signed_in: SignedIn) -> None:
         """After sign-in: choose the school if several, then the module's first screen.
@@ -196,5 +218,6 @@ def run_app(services: Services) -> int:
     process.for_interface()
     services.upgrade()
     app = create_app(services, after_first_paint=process.freeze_start_up_objects)
+    app.stops_on_signals = True
     app.run()
     return 0 if app.return_code is None else int(app.return_code)

@@ -8,14 +8,38 @@ This module stays light: the commands (and SQLAlchemy, Textual...) are imported 
 
 from __future__ import annotations
 
+import contextlib
+import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from types import FrameType
 
 from .. import process
+
+# What a closed SSH link (SIGHUP) or a ``kill`` (SIGTERM) sends: handled like Ctrl-C.
+STOP_SIGNALS = tuple(
+    getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name)
+)
+
+
+def _as_ctrl_c(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt
+
+
+@contextlib.contextmanager
+def _hang_up_and_term_as_ctrl_c() -> Iterator[None]:
+    """For the command's duration only (tests call ``main`` in their own process)."""
+    previous = {number: signal.signal(number, _as_ctrl_c) for number in STOP_SIGNALS[1:]}
+    try:
+        yield
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     with process.loading():
+        from ..domain.documents.files import OutputExists
         from ..domain.store import db_errors
         from . import accounts, audit, context, staff
         from .arguments import build_parser, fail
@@ -35,12 +59,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     }
     args = build_parser().parse_args(argv)
     try:
-        if args.command is None:
-            return accounts.open_tui(context.open_services())
-        with escaped_stdout():
-            return commands[args.command](args)
+        with _hang_up_and_term_as_ctrl_c():
+            if args.command is None:
+                return accounts.open_tui(context.open_services())
+            with escaped_stdout():
+                return commands[args.command](args)
+    except OutputExists as error:
+        fail(f"{error} Ajoutez --overwrite pour le remplacer.")
     except KeyboardInterrupt:
-        print("Interrompu : rien n'a été modifié.", file=sys.stderr)
+        print(
+            "Interrompu : ce qui n'était pas encore enregistré ne l'a pas été "
+            "(rien n'est écrit à moitié).",
+            file=sys.stderr,
+        )
         return 130
     except Exception as error:  # every failure ends as one French line (db_errors)
         fail(str(db_errors.translate(error)))

@@ -5,7 +5,11 @@ from __future__ import annotations
 import argparse
 import contextlib
 import getpass
+import signal
 import sys
+import threading
+from collections.abc import Iterator
+from types import FrameType
 
 from ..domain.access.caller import Operator
 from ..domain.accounts.selection import Selection, parse_state
@@ -103,6 +107,7 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 def cmd_notify(args: argparse.Namespace) -> int:
     from ..domain.accounts.notification import NotifyRequest, notify
+    from ..domain.model.errors import Cancelled
 
     services = context.open_services()
     require_schema(services)
@@ -116,12 +121,59 @@ def cmd_notify(args: argparse.Namespace) -> int:
         if show:
             print(f"\r{phase} : {done}/{total}   ", end="", file=sys.stderr, flush=True)
 
-    request = NotifyRequest(args.kind, selection, pdf_path=args.pdf, csv_path=args.csv)
-    result = notify(services, Operator.naming(services, args.uai), request, progress=progress)
-    if show:
-        print(file=sys.stderr)
-    print("\n".join(result.lines()))
+    request = NotifyRequest(
+        args.kind, selection, pdf_path=args.pdf, csv_path=args.csv, overwrite=args.overwrite
+    )
+    operator = Operator.naming(services, args.uai)
+    with _stops_as_cancel() as cancel:
+        try:
+            result = notify(services, operator, request, progress=progress, cancel=cancel)
+        except Cancelled:
+            with contextlib.suppress(OSError):  # after a hang-up, no terminal is left
+                print(
+                    ("\n" if show else "")
+                    + "Interrompu : aucun mot de passe n'a été modifié et aucun document écrit.",
+                    file=sys.stderr,
+                )
+            return 130
+        if show:
+            print(file=sys.stderr)
+        print("\n".join(result.lines()), flush=True)
+        if cancel.is_set():
+            print(
+                "Arrêt demandé trop tard : la notification était déjà enregistrée, "
+                "ses documents sont écrits.",
+                file=sys.stderr,
+            )
     return 0
+
+
+@contextlib.contextmanager
+def _stops_as_cancel() -> Iterator[threading.Event]:
+    """Ctrl-C, SIGTERM and SIGHUP ask the notification to stop where it still can.
+
+    Raised at any instant, KeyboardInterrupt could land between the commit and the
+    report; as a cancellation, the domain stops at its next safe point, before the
+    documents are published, or finishes and reports what it did.
+    """
+    from . import STOP_SIGNALS
+
+    cancel = threading.Event()
+
+    def stop(signum: int, frame: FrameType | None) -> None:
+        # Nothing here may raise: it runs wherever the main thread is, the commit included
+        # (and after a hang-up the terminal is gone).
+        if not cancel.is_set():
+            cancel.set()
+            with contextlib.suppress(OSError, RuntimeError, ValueError):
+                print("\nArrêt demandé…", file=sys.stderr, flush=True)
+
+    previous = {number: signal.signal(number, stop) for number in STOP_SIGNALS}
+    try:
+        yield cancel
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
 
 
 def cmd_stats(args: argparse.Namespace) -> int:

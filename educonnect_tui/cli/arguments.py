@@ -134,6 +134,9 @@ def build_parser() -> FrenchParser:
     )
     notify.add_argument("--pdf", type=Path, required=True)
     notify.add_argument("--csv", type=Path)
+    notify.add_argument(
+        "--overwrite", action="store_true", help="remplace un fichier existant (jamais la base)"
+    )
 
     stats = commands.add_parser("stats", help="statistiques des comptes d'un établissement")
     stats.add_argument("--uai", required=True)
@@ -213,6 +216,9 @@ def build_parser() -> FrenchParser:
     listing.add_argument("--format", choices=["table", "csv", "json"], default="table")
     listing.add_argument(
         "--output", type=Path, metavar="FICHIER", help="écrit dans un fichier (0600, audité)"
+    )
+    listing.add_argument(
+        "--overwrite", action="store_true", help="remplace le fichier --output s'il existe"
     )
 
     activate = commands.add_parser("activate", help="parcours d'activation (démonstrations, tests)")

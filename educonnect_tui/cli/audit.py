@@ -122,6 +122,7 @@ def cmd_audit(args: argparse.Namespace) -> int:
         data,
         establishment_id=operator.school.id if operator is not None else None,
         details={"format": args.format, "rows": len(rows), "filters": wanted.as_dict()},
+        overwrite=args.overwrite,
     )
     print(f"{len(rows)} événement(s) écrit(s) dans {path} (lisible par vous seul).")
     return 0

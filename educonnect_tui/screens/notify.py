@@ -254,8 +254,13 @@ class NotifyProgressScreen(ModalScreen[NotifyResult | None]):
         self.query_one("#progress-bar", ProgressBar).update(total=total, progress=done)
 
     def _finished(self, result: NotifyResult) -> None:
+        late = (
+            "Annulation trop tard : la notification était déjà enregistrée.\n"
+            if self.cancel_event.is_set()
+            else ""
+        )
         self.app.notify(
-            finished_message(result),
+            late + finished_message(result),
             title="Notification terminée",
             timeout=10,
             markup=False,
@@ -278,7 +283,7 @@ class NotifyProgressScreen(ModalScreen[NotifyResult | None]):
         if self.cancel_event.is_set():
             return
         self.cancel_event.set()
-        self.query_one("#progress-phase", Static).update("Annulation… (rien ne sera modifié)")
+        self.query_one("#progress-phase", Static).update("Annulation demandée…")
         self.query_one("#progress-cancel", Button).disabled = True
 
 
@@ -292,4 +297,10 @@ def finished_message(result: NotifyResult) -> str:
         lines += [f"  {path.name}" for path in result.files]
     else:
         lines += [str(path) for path in result.files]
+    if result.left_out:
+        lines.append(
+            f"{len(result.left_out)} compte(s) modifié(s) pendant l'opération, laissé(s) de "
+            f"côté (à notifier de nouveau) : {', '.join(result.left_out)}"
+        )
+    lines += [f"Supprimé (notification interrompue) : {path}" for path in result.swept]
     return "\n".join(lines)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import io
 import math
+import os
+import signal
 import stat
 import threading
 from collections import Counter
@@ -399,3 +401,51 @@ async def test_cancel_during_the_job_changes_nothing(
             )
         assert _documents(services) == []
         assert any("annulée" in n.message for n in app._notifications)
+
+
+@sync
+async def test_sigterm_or_hangup_during_the_job_cancels_it_then_quits(
+    small_app: AppFactory, small_school: SmallSchool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What ``run_app`` does on SIGTERM or SIGHUP (a dropped SSH link): like escape, then quit."""
+    services = small_school.services
+    gate = threading.Event()
+    real_notify = notification.notify
+    jobs: list[threading.Thread] = []
+
+    def held_notify(*args: Any, **kwargs: Any) -> Any:
+        jobs.append(threading.current_thread())
+        progress = kwargs["progress"]
+
+        def gated(phase: str, done: int, total: int) -> None:
+            progress(phase, done, total)
+            gate.wait(10)
+
+        kwargs["progress"] = gated
+        return real_notify(*args, **kwargs)
+
+    monkeypatch.setattr(notification, "notify", held_notify)
+    app = small_app()
+    app.stops_on_signals = True  # as run_app sets it
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        home = app.screen
+        assert isinstance(home, HomeScreen)
+        shown = set(home.listing.ids(home.queries[AccountKind.PUPIL]))
+        before = _states(services, shown)
+        await pilot.press("n")
+        await settle(pilot)
+        await pilot.press("enter")
+        await pilot.pause(0.2)
+        progress = app.screen
+        assert isinstance(progress, NotifyProgressScreen)
+        os.kill(os.getpid(), signal.SIGHUP)
+        await pilot.pause(0.1)
+        assert progress.cancel_event.is_set()
+        gate.set()
+        await pilot.pause(0.2)
+    assert app.return_code == 130
+    for job in jobs:
+        job.join(10)
+    assert _states(services, shown) == before
+    assert _documents(services) == []

@@ -351,6 +351,7 @@ def test_cli_list_output_file_is_private_and_audited(
     cli_env: Services, trail: dict[str, Any], run_cli: RunCli, tmp_path: Path
 ) -> None:
     target = tmp_path / "extraits" / "journal.csv"
+    target.parent.mkdir()
     code, out, _ = run_cli(
         ["audit", "list", "--uai", UAI, "--format", "csv", "--output", str(target)]
     )

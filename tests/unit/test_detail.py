@@ -30,7 +30,9 @@ OTHER_UAI = "0750656F"
 
 def _notify(services: Services, kind: AccountKind, account_ids: tuple[int, ...]) -> None:
     folder = services.settings.output_dir
-    stamp = services.clock().strftime("%H%M%S%f")
+    folder.mkdir(exist_ok=True)
+    # Two notifications at the same instant: documents never replace one another.
+    stamp = f"{services.clock().strftime('%H%M%S%f')}_{len(list(folder.iterdir()))}"
     notification.notify(
         services,
         factories.operator(services, UAI, ACTOR),

@@ -29,7 +29,7 @@ from educonnect_tui.domain.documents.mail_merge import guardian_csv, pupil_csv
 from educonnect_tui.domain.documents.pdf import Pdf, new_pdf
 from educonnect_tui.domain.documents.slips import pupil_documents_pdf
 from educonnect_tui.domain.model.calendar import SchoolTime
-from educonnect_tui.domain.model.errors import DocumentError
+from educonnect_tui.domain.model.errors import DocumentError, InvalidInput
 
 CTX = DocumentContext(
     school=SchoolHeader(
@@ -263,6 +263,7 @@ def mode(path: Path) -> int:
 
 def test_stage_then_publish_is_private_from_the_first_byte(tmp_path):
     target = tmp_path / "sub" / "fiches.pdf"
+    target.parent.mkdir()
     staged = stage_file(target, b"%PDF-data")
     assert staged.final_path == target
     assert not target.exists()
@@ -274,12 +275,18 @@ def test_stage_then_publish_is_private_from_the_first_byte(tmp_path):
     assert list(target.parent.iterdir()) == [target]
 
 
-def test_publish_replaces_an_older_file(tmp_path):
+def test_publish_replaces_an_older_file_only_when_asked(tmp_path):
     target = tmp_path / "fiches.csv"
     target.write_bytes(b"old")
-    stage_file(target, b"new").publish()
+    refused = stage_file(target, b"new")
+    with pytest.raises(InvalidInput, match="apparu"):
+        refused.publish()
+    refused.discard()
+    assert target.read_bytes() == b"old"
+    stage_file(target, b"new", overwrite=True).publish()
     assert target.read_bytes() == b"new"
     assert mode(target) == 0o600
+    assert list(tmp_path.iterdir()) == [target]
 
 
 def test_discard_leaves_nothing_and_is_idempotent(tmp_path):
@@ -309,7 +316,7 @@ def test_failure_while_writing_removes_the_temporary_file(tmp_path, monkeypatch)
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(os, "fsync", broken_fsync)
-    with pytest.raises(DocumentError, match="No space left"):
+    with pytest.raises(DocumentError, match="le disque est plein"):
         stage_file(tmp_path / "fiches.pdf", b"x" * 1000)
     assert list(tmp_path.iterdir()) == []
 

@@ -230,6 +230,7 @@ def test_reset_writes_a_private_slip_with_the_login(
     services: Services, school: School, tmp_path: Path
 ) -> None:
     slip = tmp_path / "depannage" / "fiche.pdf"
+    slip.parent.mkdir()
     result = helpdesk.reset_password(
         services, _session(services, "t.nguyen"), school.noe, slip_path=slip
     )

@@ -4,20 +4,24 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import errno
 import io
+import re
 import stat
 import threading
 from pathlib import Path
 
 import pytest
 from pypdf import PdfReader
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
+from sqlalchemy.orm import Session
 
 from educonnect_tui.domain.access.passwords import verify_password
-from educonnect_tui.domain.accounts import notification
+from educonnect_tui.domain.accounts import helpdesk, notification
 from educonnect_tui.domain.accounts.issuing import add_months
 from educonnect_tui.domain.accounts.notification import NotifyRequest
 from educonnect_tui.domain.accounts.selection import Selection
+from educonnect_tui.domain.documents import files
 from educonnect_tui.domain.model.enums import AccountKind, AccountState, ActivationMethod
 from educonnect_tui.domain.model.errors import (
     Cancelled,
@@ -70,6 +74,7 @@ def test_notify_pupils_of_classes_writes_slips_and_changes_states(
 ) -> None:
     ids = _school(services, {"3E1": 9, "3E2": 3, "6E1": 4})
     pdf, csv_path = tmp_path / "docs" / "fiches.pdf", tmp_path / "docs" / "fiches.csv"
+    pdf.parent.mkdir()
     phases: list[str] = []
     result = notification.notify(
         services,
@@ -194,7 +199,7 @@ def test_unwritable_document_changes_no_password(services: Services, tmp_path: P
     docs.mkdir()
     blocker = docs / "out"
     blocker.write_text("a file where a folder is needed")
-    with pytest.raises(DocumentError):
+    with pytest.raises(InvalidInput, match="n'est pas un dossier"):
         notification.notify(
             services,
             factories.operator(services, UAI, ACTOR),
@@ -219,6 +224,7 @@ def test_failure_in_the_transaction_publishes_no_document(
 
     monkeypatch.setattr(audit, "record", broken)
     folder = tmp_path / "docs"
+    folder.mkdir()
     with pytest.raises(RuntimeError):
         notification.notify(
             services,
@@ -237,6 +243,7 @@ def test_cancel_leaves_nothing_half_done(services: Services, tmp_path: Path) -> 
             cancel.set()
 
     folder = tmp_path / "docs"
+    folder.mkdir()
     with pytest.raises(Cancelled):
         notification.notify(
             services,
@@ -248,10 +255,53 @@ def test_cancel_leaves_nothing_half_done(services: Services, tmp_path: Path) -> 
     _nothing_changed(services, ids, folder, 0)
 
 
-def test_someone_else_changing_an_account_meanwhile_aborts(
+def test_a_reset_meanwhile_leaves_that_account_out_and_notifies_the_others(
     services: Services, tmp_path: Path
 ) -> None:
+    """A helpdesk reset committed between the notification's read and its transaction."""
     ids = _school(services, {"4E2": 10})["4E2"]
+    operator = factories.operator(services, UAI, ACTOR)
+    reset: list[helpdesk.ResetResult] = []
+
+    def progress(phase: str, done: int, total: int) -> None:
+        if phase == "hachage" and not reset:
+            reset.append(helpdesk.reset_password(services, operator, ids[0]))
+
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    pdf, csv_path = folder / "f.pdf", folder / "f.csv"
+    result = notification.notify(
+        services,
+        operator,
+        NotifyRequest(AccountKind.PUPIL, Selection(), pdf_path=pdf, csv_path=csv_path),
+        progress=progress,
+    )
+    (done,) = reset
+    assert result.count == 9 and result.by_division == {"4E2": 9}
+    assert result.left_out == (done.login,)
+    assert any(done.login in line and "laissé" in line for line in result.lines())
+    # The documents hold the nine others, never the reset account.
+    rows = _csv_rows(csv_path)
+    assert len(rows) == 9 and done.login not in {r["Identifiant"] for r in rows}
+    text = "\n".join(p.extract_text() for p in PdfReader(pdf).pages)
+    assert not re.search(rf"{re.escape(done.login)}\b", text) and "Élève0" not in text
+    assert "Élève1" in text
+    with services.sessions() as session:
+        account = session.get_one(Account, ids[0])
+        assert verify_password(account.temp_password_hash, done.temp_password)
+        for row in rows:
+            other = session.scalar(select(Account).where(Account.login == row["Identifiant"]))
+            assert other is not None
+            assert verify_password(other.temp_password_hash, row["Mot de passe provisoire"])
+        event = session.scalar(select(AuditEvent).where(AuditEvent.action == "notify"))
+        assert event is not None and event.details["count"] == 9
+    assert sorted(p.name for p in folder.iterdir()) == ["f.csv", "f.pdf"]
+
+
+def test_every_account_changed_meanwhile_notifies_nobody(
+    services: Services, tmp_path: Path
+) -> None:
+    ids = _school(services, {"4E2": 3})["4E2"]
     touched = False
 
     def progress(phase: str, done: int, total: int) -> None:
@@ -259,9 +309,11 @@ def test_someone_else_changing_an_account_meanwhile_aborts(
         if not touched:
             touched = True
             with services.sessions() as session, session.begin():
-                session.get_one(Account, ids[0]).failed_attempts = 1
+                for account_id in ids:
+                    session.get_one(Account, account_id).failed_attempts = 1
 
     folder = tmp_path / "docs"
+    folder.mkdir()
     with pytest.raises(ConcurrentModification, match="modifiés"):
         notification.notify(
             services,
@@ -276,3 +328,66 @@ def test_add_months_clamps_to_month_end() -> None:
     day = dt.datetime(2026, 11, 30, tzinfo=dt.UTC)
     assert add_months(day, 3) == dt.datetime(2027, 2, 28, tzinfo=dt.UTC)
     assert add_months(day, 14) == dt.datetime(2028, 1, 30, tzinfo=dt.UTC)
+
+
+def test_a_document_failing_to_publish_removes_the_ones_already_published(
+    services: Services, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The disk fills between the PDF's publication and the CSV's: neither remains."""
+    ids = _school(services, {"3E3": 4})["3E3"]
+    real_link = files.os.link
+    calls: list[str] = []
+
+    def link(source: str, target: str) -> None:
+        if Path(target).parent == folder:
+            calls.append(target)
+        if len(calls) == 2:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        real_link(source, target)
+
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    monkeypatch.setattr(files.os, "link", link)
+    with pytest.raises(DocumentError, match=r"disque est plein.*Aucun mot de passe n'a été"):
+        notification.notify(
+            services,
+            factories.operator(services, UAI, ACTOR),
+            NotifyRequest(
+                AccountKind.PUPIL, Selection(), pdf_path=folder / "f.pdf", csv_path=folder / "f.csv"
+            ),
+        )
+    assert len(calls) == 2
+    _nothing_changed(services, ids, folder, 0)
+
+
+def test_a_failing_commit_removes_the_published_documents(
+    services: Services, tmp_path: Path
+) -> None:
+    ids = _school(services, {"3E3": 4})["3E3"]
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    seen: list[list[str]] = []
+
+    def refuse(session: Session) -> None:
+        if (folder / "f.pdf").exists():
+            seen.append(sorted(p.name for p in folder.iterdir() if not p.name.startswith(".")))
+            raise RuntimeError("the server went away during the commit")
+
+    event.listen(Session, "before_commit", refuse)
+    try:
+        with pytest.raises(RuntimeError, match="went away"):
+            notification.notify(
+                services,
+                factories.operator(services, UAI, ACTOR),
+                NotifyRequest(
+                    AccountKind.PUPIL,
+                    Selection(),
+                    pdf_path=folder / "f.pdf",
+                    csv_path=folder / "f.csv",
+                ),
+            )
+    finally:
+        event.remove(Session, "before_commit", refuse)
+    # Both were published, complete, before the commit was attempted.
+    assert seen == [["f.csv", "f.pdf"]]
+    _nothing_changed(services, ids, folder, 0)

@@ -8,19 +8,24 @@ progress per account.
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import functools
 import math
 import os
 import re
 import secrets
+import signal
+import sys
 import threading
+import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
-from ..model.errors import Cancelled, InvalidInput
+from ..model.errors import Cancelled, DomainError, InvalidInput
 from ..store.settings import HashParams
 
 # No look-alikes (0/O/o, 1/l/I) and no upper case: what an 11-year-old copies from paper.
@@ -88,15 +93,49 @@ def worker_count(configured: int) -> int:
 BACKGROUND_NICENESS = 10
 
 
-def run_in_background() -> None:
-    """Initializer of the worker processes (hashing, documents): lower their priority.
+def run_in_background(parent: int) -> None:
+    """Initializer of the worker processes (hashing, documents): the parent's helpers only.
 
     They keep every core busy for the whole job; at the interface's priority a key press
     would queue behind them for a scheduler slice or two (~80 ms on two cores). Lowered,
     they only take what the interface leaves, which is nearly everything.
+
+    They die with ``parent`` (its pid): a notification killed (kill -9, SIGTERM, an SSH
+    link that drops) must not leave processes hashing forever and holding the database.
+    Ctrl-C and hang-ups reach the whole process group; the parent decides what they mean
+    (cancel, then stop its pool), so the workers ignore them.
     """
     with contextlib.suppress(OSError):  # not allowed here: it runs at normal priority
         os.nice(BACKGROUND_NICENESS)
+    for name in ("SIGINT", "SIGHUP"):
+        if hasattr(signal, name):
+            signal.signal(getattr(signal, name), signal.SIG_IGN)
+    _die_with(parent)
+
+
+_PR_SET_PDEATHSIG = 1
+_WATCH_SECONDS = 0.5
+
+
+def _die_with(parent: int) -> None:
+    """Linux kills us when the parent dies; elsewhere (and as a fallback) a thread watches.
+
+    The watch also covers the parent dying before this runs: we then belong to another
+    process already.
+    """
+    if sys.platform.startswith("linux"):
+        with contextlib.suppress(OSError, AttributeError):
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    if os.getppid() != parent:
+        os._exit(1)
+    threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
+
+
+def _watch_parent(parent: int) -> None:
+    while os.getppid() == parent:
+        time.sleep(_WATCH_SECONDS)
+    os._exit(1)
 
 
 def _hash_chunk(passwords: Sequence[str], params: HashParams) -> list[str]:
@@ -135,7 +174,9 @@ def hash_many(
     slices = [(start, passwords[start : start + chunk]) for start in range(0, total, chunk)]
     out: list[str | None] = [None] * total
     done = 0
-    with ProcessPoolExecutor(max_workers=count, initializer=run_in_background) as pool:
+    with ProcessPoolExecutor(
+        max_workers=count, initializer=run_in_background, initargs=(os.getpid(),)
+    ) as pool:
         pending: dict[Future[list[str]], int] = {
             pool.submit(_hash_chunk, part, params): start for start, part in slices
         }
@@ -151,6 +192,11 @@ def hash_many(
                     done += len(hashes)
                     if progress:
                         progress(done, total)
+        except BrokenProcessPool as error:
+            raise DomainError(
+                "Un processus de calcul des mots de passe s'est arrêté : aucun mot de passe "
+                "n'a été modifié, recommencez."
+            ) from error
         except BaseException:
             for future in pending:
                 future.cancel()

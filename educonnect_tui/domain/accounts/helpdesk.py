@@ -13,14 +13,13 @@ Choices that follow from the state machine (docs/domain.md):
   and permanent passwords stop working at once;
 - the clear password is returned once (``ResetResult``), never stored, never audited, and
   kept out of ``repr`` so it cannot leak into a log or a traceback;
-- the optional slip is written like a notification's documents (0600 staged file,
-  published inside the transaction): either the password changed and the slip exists,
-  or neither.
+- the optional slip is written like a notification's documents (same path rule, 0600
+  staged file, published inside the transaction just before the commit, settled by the
+  next run after a crash): either the password changed and the slip exists, or neither.
 """
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -39,14 +38,14 @@ from ..documents.credentials import (
     PupilCredential,
     SchoolHeader,
 )
-from ..documents.files import StagedFile, stage_file
+from ..documents.files import app_folder, free_name, stage_file
 from ..model.enums import AccountKind, AccountState
 from ..model.errors import ConcurrentModification, IllegalTransition, InvalidInput, NotFound
 from ..model.states import Event, Lockout, transition
 from ..model.tables import Account, Establishment
 from ..store import audit
 from ..store.services import Services
-from . import notification
+from . import notification, publishing
 from .issuing import expiry, issue_temporary
 
 CONCURRENT = (
@@ -133,7 +132,8 @@ def reset_password(
     password = passwords.generate_temporary_password()
     pdf: bytes | None = None
     if slip_path is not None:
-        _refuse_folder(slip_path)
+        publishing.check(services, [slip_path], overwrite=False)
+        publishing.sweep(services, [slip_path])
         with services.sessions() as session:
             school = session.get_one(Establishment, school_id)
             credential = _credential(
@@ -141,8 +141,9 @@ def reset_password(
             )
             pdf = _pdf(_context(services, school, now), credential)
     hashed = passwords.hash_password(password, services.hash_params)
-    staged = stage_file(slip_path, pdf) if slip_path and pdf is not None else None
-    published: Path | None = None
+    publication = publishing.publication(services, now)
+    if slip_path is not None and pdf is not None:
+        publication.stage(slip_path, pdf)
     try:
         with services.sessions() as session, session.begin():
             account = session.get(Account, account_id)
@@ -162,33 +163,22 @@ def reset_password(
                 details={
                     "kind": target.kind.value,
                     "module": caller.module.value,
-                    "slip": staged is not None,
+                    "slip": bool(publication.files),
+                    "lot": publication.lot,
                 },
             )
-            if staged is not None:
-                published = staged.publish()
+            if publication.files:
+                publishing.check(services, publication.paths, overwrite=False)
+                publication.publish()
     except StaleDataError as error:
-        _undo(staged, published)
+        publication.undo()
         raise ConcurrentModification(CONCURRENT) from error
     except BaseException:
-        _undo(staged, published)
+        publication.undo()
         raise
+    publication.settle()
+    published = publication.paths[0] if publication.paths else None
     return ResetResult(account_id, target.kind, target.login, password, expires, published)
-
-
-def _undo(staged: StagedFile | None, published: Path | None) -> None:
-    """Nothing committed: no slip may remain with a password that does not work."""
-    if staged is not None:
-        staged.discard()
-    if published is not None:
-        with contextlib.suppress(OSError):
-            published.unlink()
-
-
-def _refuse_folder(path: Path) -> None:
-    """Checked before any work: the slip is written to a file the agent names."""
-    if path.exists() and path.is_dir():
-        raise InvalidInput(f"« {path} » est un dossier : indiquez un fichier PDF.")
 
 
 def _credential(
@@ -240,7 +230,10 @@ def unblock(services: Services, caller: Caller, account_id: int) -> dt.datetime:
 def default_slip_path(services: Services, login: str, now: dt.datetime) -> Path:
     """Where the TUI writes a helpdesk slip: ``depannage/`` beside the notifications."""
     stamp = services.time.stamp(now)
-    return services.settings.output_dir / "depannage" / f"fiche_{login}_{stamp}.pdf"
+    folder = app_folder(services.settings.output_dir / "depannage")
+    stem = f"fiche_{login}_{stamp}"
+    (path,) = free_name(lambda n: folder / (f"{stem}.pdf" if n == 1 else f"{stem}_{n}.pdf"))
+    return path
 
 
 def write_slip(services: Services, caller: Caller, result: ResetResult, path: Path) -> Path:
@@ -274,7 +267,8 @@ def write_slip(services: Services, caller: Caller, result: ResetResult, path: Pa
         credential = _credential(
             session, school, target, result.temp_password, services.time.today(result.expires_at)
         )
-    _refuse_folder(path)
+    publishing.check(services, [path], overwrite=False)
+    publishing.sweep(services, [path])
     staged = stage_file(path, _pdf(context, credential))
     try:
         return staged.publish()

@@ -1,18 +1,24 @@
 """(Re)notification: new temporary credentials and the documents to hand out, together.
 
 The order of the steps is what makes it safe:
-1. read the selection (ids, versions and what the documents print);
-2. draw passwords and hash them on every core (progress per account, cancellable);
-3. render the documents and stage them as 0600 temporary files;
-4. in one transaction: check nobody changed the accounts meanwhile, apply the state
-   machine, store the hashes, audit; publish the files; commit.
-Anything failing before the commit discards the staged files and rolls back, so either
-the passwords changed and the documents exist, or neither.
+1. check where the documents go (``publishing.check``) and clear what a killed run left
+   there (``publishing.sweep``);
+2. read the selection (ids, versions and what the documents print);
+3. draw passwords and hash them on every core (progress per account, cancellable);
+4. render the documents and stage them as hidden 0600 files;
+5. in one transaction: lock the accounts and leave out those someone changed meanwhile
+   (then render again without them), apply the state machine, store the hashes, audit;
+   publish the documents under their final names (``files.Publication``); commit.
+A failure before the commit removes the documents and rolls back; a crash between the
+publication and the commit leaves markers that the next run settles. So either the old
+passwords still work and no new document exists, or the new passwords work and their
+complete documents exist.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import os
 import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -39,14 +45,21 @@ from ..documents.credentials import (
     PupilCredential,
     SchoolHeader,
 )
-from ..documents.files import StagedFile, stage_file
+from ..documents.files import Publication, app_folder, free_name
 from ..model.enums import AccountKind, AccountState, PupilStatus
-from ..model.errors import Cancelled, ConcurrentModification, InvalidInput
+from ..model.errors import (
+    Cancelled,
+    ConcurrentModification,
+    DocumentError,
+    DomainError,
+    InvalidInput,
+)
 from ..model.states import NOTIFIABLE, NOTIFIED_BY_DEFAULT
 from ..model.tables import Account, Division, Establishment, Guardian, GuardianLink, Pupil
 from ..store import audit
 from ..store.audit import Actor
 from ..store.services import Services
+from . import publishing
 from .issuing import expiry, issue_temporary
 from .selection import Selection, accounts_of, require_selection
 
@@ -57,34 +70,49 @@ _CHUNK = 500
 
 @dataclass(frozen=True)
 class NotifyResult:
+    """What was done: ``left_out`` are the logins someone changed meanwhile (not notified,
+    not in the documents); ``swept`` the documents of a killed run that were removed."""
+
     kind: AccountKind
     count: int
     files: tuple[Path, ...]
     by_division: dict[str, int] = field(default_factory=dict)
+    left_out: tuple[str, ...] = ()
+    swept: tuple[Path, ...] = ()
 
     def lines(self) -> list[str]:
         noun = "élève(s)" if self.kind is AccountKind.PUPIL else "représentant(s) légal(aux)"
         out = [f"{self.count} compte(s) {noun} notifié(s)."]
         out += [f"  {name} : {n}" for name, n in sorted(self.by_division.items())]
         out += [f"Document écrit : {path}" for path in self.files]
+        if self.left_out:
+            out.append(
+                f"{len(self.left_out)} compte(s) modifié(s) par quelqu'un d'autre pendant "
+                "l'opération, laissé(s) de côté (ni notifiés ni dans les documents) : "
+                + ", ".join(self.left_out)
+            )
+        out += [
+            f"Supprimé (notification interrompue, mots de passe jamais valides) : {path}"
+            for path in self.swept
+        ]
         return out
 
 
 def default_paths(services: Services, caller: Caller, kind: AccountKind) -> tuple[Path, Path]:
     """Where the TUI writes a notification's PDF and CSV unless told otherwise.
 
-    Names already taken get a suffix: publishing replaces a file of the same name, and
-    a previous document may hold the only copy of passwords issued a second earlier.
+    Names already taken get a suffix: a previous document may hold the only copy of
+    passwords issued a second earlier (and publication never replaces a file anyway).
     """
     stamp = services.time.stamp(services.clock())
     who = "eleves" if kind is AccountKind.PUPIL else "responsables"
     stem = f"{who}_{caller.school.uai}_{stamp}"
-    folder = services.settings.output_dir / "notifications"
-    pdf, csv = folder / f"{stem}.pdf", folder / f"{stem}.csv"
-    suffix = 2
-    while pdf.exists() or csv.exists():
-        pdf, csv = folder / f"{stem}_{suffix}.pdf", folder / f"{stem}_{suffix}.csv"
-        suffix += 1
+    folder = app_folder(services.settings.output_dir / "notifications")
+
+    def named(ext: str) -> Callable[[int], Path]:
+        return lambda n: folder / (f"{stem}.{ext}" if n == 1 else f"{stem}_{n}.{ext}")
+
+    pdf, csv = free_name(named("pdf"), named("csv"))
     return pdf, csv
 
 
@@ -93,12 +121,14 @@ class NotifyRequest:
     """What to notify: one kind of account, a selection, and where the documents go.
 
     The paths are needed only by ``notify``; counting before confirming needs none.
+    An existing file at a path is refused unless ``overwrite``.
     """
 
     kind: AccountKind
     selection: Selection
     pdf_path: Path | None = None
     csv_path: Path | None = None
+    overwrite: bool = False
 
 
 def count_by_state(
@@ -144,7 +174,8 @@ def notify(
     """Issue new temporary credentials to the selected accounts and write their documents.
 
     The caller is checked here (``permissions.require``) and the selection narrowed to
-    its scope.
+    its scope. Accounts someone else changes meanwhile are left out (and named in the
+    result); the documents never hold them.
     """
     kind, pdf_path, csv_path = request.kind, request.pdf_path, request.csv_path
     if pdf_path is None:
@@ -152,8 +183,9 @@ def notify(
     selection = require_selection(services, caller, Action.NOTIFY, kind, request.selection)
     actor = caller.actor()
     now = services.clock()
-    if pdf_path.exists() and pdf_path.is_dir():
-        raise InvalidInput(f"« {pdf_path} » est un dossier : indiquez un fichier PDF.")
+    targets = (pdf_path, csv_path)
+    publishing.check(services, targets, overwrite=request.overwrite)
+    swept = publishing.sweep(services, targets)
     with services.sessions() as session:
         school = session.get_one(Establishment, caller.school.id)
         header = SchoolHeader.of(school)
@@ -177,7 +209,7 @@ def notify(
     # drawn in their own process while the pool hashes, so the PDF costs no extra time
     # and the interface's process keeps the GIL for key presses.
     renderer = (
-        ProcessPoolExecutor(max_workers=1, initializer=run_in_background)
+        ProcessPoolExecutor(max_workers=1, initializer=run_in_background, initargs=(os.getpid(),))
         if workers > 1 and len(rows) >= 8
         else None
     )
@@ -196,7 +228,7 @@ def notify(
         )
         _check_cancel(cancel)
         report("documents", 0, 1)
-        pdf, csv = (
+        documents = (
             drawing.result()
             if drawing is not None
             else _render_documents(context, kind, credentials, csv_path is not None)
@@ -204,18 +236,77 @@ def notify(
     finally:
         if renderer is not None:
             renderer.shutdown(wait=False, cancel_futures=True)
-    staged = _stage_documents(pdf, csv, pdf_path, csv_path)
-    report("documents", 1, 1)
-    try:
+    pairs = list(zip(rows, hashes, strict=True))
+    left_out: list[_Row] = []
+    for _ in range(_ATTEMPTS):
         _check_cancel(cancel)
-        by_division = _apply(services, actor, school.id, kind, rows, hashes, now, expires)
-        for file in staged:
-            file.publish()
-    except BaseException:
-        for file in staged:
-            file.discard()
-        raise
-    return NotifyResult(kind, len(rows), tuple(f.final_path for f in staged), by_division)
+        publication = publishing.publication(services, now)
+        try:
+            _stage_documents(publication, documents, request)
+        except DocumentError as error:
+            raise _unchanged(error) from error
+        report("documents", 1, 1)
+        report("enregistrement", 0, 1)
+        committed = False
+        try:
+            with services.sessions() as session:
+                with session.begin():
+                    by_division, stale = _apply(
+                        session, actor, school.id, kind, pairs, now, expires, publication.lot
+                    )
+                    if not stale:
+                        # The last moment to stop: past it, the documents get their final
+                        # names and the commit makes their passwords valid.
+                        _check_cancel(cancel)
+                        publishing.check(services, targets, overwrite=request.overwrite)
+                        publication.publish()
+                committed = True
+        except StaleDataError as error:
+            publication.undo()
+            raise ConcurrentModification(_CHANGED) from error
+        except (DocumentError, InvalidInput) as error:
+            publication.undo()
+            raise _unchanged(error) from error
+        except BaseException:
+            # Once committed, the documents hold the only valid passwords: they stay.
+            if committed:
+                publication.settle()
+            else:
+                publication.undo()
+            raise
+        if not stale:
+            publication.settle()
+            report("enregistrement", 1, 1)
+            return NotifyResult(
+                kind,
+                len(pairs),
+                publication.paths,
+                by_division,
+                left_out=tuple(sorted(r.credential.login for r in left_out)),
+                swept=tuple(swept),
+            )
+        publication.undo()
+        left_out += stale
+        gone = {r.account_id for r in stale}
+        pairs = [(r, h) for r, h in pairs if r.account_id not in gone]
+        if not pairs:
+            break
+        documents = _render_documents(
+            context, kind, [r.credential for r, _ in pairs], csv_path is not None
+        )
+    raise ConcurrentModification(_CHANGED)
+
+
+_ATTEMPTS = 3
+_CHANGED = (
+    "Des comptes ont été modifiés par quelqu'un d'autre pendant l'opération : "
+    "rien n'a été notifié, recommencez."
+)
+
+
+def _unchanged(error: DomainError) -> DomainError:
+    """The same refusal, saying what it means here: the old passwords still work."""
+    return type(error)(f"{error} Aucun mot de passe n'a été modifié.")
 
 
 def _check_cancel(cancel: threading.Event | None) -> None:
@@ -242,67 +333,67 @@ def _render_documents(
 
 
 def _stage_documents(
-    pdf: bytes, csv: bytes, pdf_path: Path, csv_path: Path | None
-) -> list[StagedFile]:
-    staged = [stage_file(pdf_path, pdf)]
-    if csv_path is not None:
-        try:
-            staged.append(stage_file(csv_path, csv))
-        except BaseException:
-            staged[0].discard()
-            raise
-    return staged
+    publication: Publication, documents: tuple[bytes, bytes], request: NotifyRequest
+) -> None:
+    pdf, csv = documents
+    assert request.pdf_path is not None
+    publication.stage(request.pdf_path, pdf, overwrite=request.overwrite)
+    if request.csv_path is not None:
+        publication.stage(request.csv_path, csv, overwrite=request.overwrite)
 
 
 def _apply(
-    services: Services,
+    session: Session,
     actor: Actor,
     establishment_id: int,
     kind: AccountKind,
-    rows: Sequence[_Row],
-    hashes: Sequence[str],
+    pairs: Sequence[tuple[_Row, str]],
     now: dt.datetime,
     expires: dt.datetime,
-) -> dict[str, int]:
+    lot: str,
+) -> tuple[dict[str, int], list[_Row]]:
+    """Store the hashes and audit, unless some accounts changed since they were read.
+
+    The accounts are locked as they are read (PostgreSQL), so none can change between
+    this check and the commit; the changed ones are returned and nothing is written.
+    """
+    accounts: dict[int, Account] = {}
+    for start in range(0, len(pairs), _CHUNK):
+        part = [row.account_id for row, _ in pairs[start : start + _CHUNK]]
+        query = select(Account).where(Account.id.in_(part)).with_for_update()
+        accounts.update((a.id, a) for a in session.scalars(query))
+    stale = [
+        row
+        for row, _ in pairs
+        if (account := accounts.get(row.account_id)) is None or account.version != row.version
+    ]
+    if stale:
+        return {}, stale
     by_division: dict[str, int] = {}
-    try:
-        with services.sessions() as session, session.begin():
-            for start in range(0, len(rows), _CHUNK):
-                part = rows[start : start + _CHUNK]
-                accounts = {
-                    a.id: a
-                    for a in session.scalars(
-                        select(Account).where(Account.id.in_([r.account_id for r in part]))
-                    )
-                }
-                for offset, row in enumerate(part):
-                    account = accounts.get(row.account_id)
-                    if account is None or account.version != row.version:
-                        raise ConcurrentModification(
-                            "Des comptes ont été modifiés par quelqu'un d'autre pendant "
-                            "l'opération : rien n'a été notifié, recommencez."
-                        )
-                    issue_temporary(account, hashes[start + offset], now=now, expires=expires)
-                    division = getattr(row.credential, "division", None)
-                    if isinstance(row.credential, GuardianCredential):
-                        division = "représentants"
-                    by_division[division or "?"] = by_division.get(division or "?", 0) + 1
-                session.flush()
-            audit.record(
-                session,
-                actor,
-                "notify",
-                now=now,
-                establishment_id=establishment_id,
-                targets=[r.account_id for r in rows],
-                details={"kind": kind.value, "count": len(rows), "by_division": by_division},
-            )
-    except StaleDataError as error:
-        raise ConcurrentModification(
-            "Des comptes ont été modifiés par quelqu'un d'autre pendant l'opération : "
-            "rien n'a été notifié, recommencez."
-        ) from error
-    return by_division
+    for offset, (row, hashed) in enumerate(pairs, start=1):
+        issue_temporary(accounts[row.account_id], hashed, now=now, expires=expires)
+        division = getattr(row.credential, "division", None)
+        if isinstance(row.credential, GuardianCredential):
+            division = "représentants"
+        by_division[division or "?"] = by_division.get(division or "?", 0) + 1
+        if offset % _CHUNK == 0:
+            session.flush()
+    session.flush()
+    audit.record(
+        session,
+        actor,
+        "notify",
+        now=now,
+        establishment_id=establishment_id,
+        targets=[row.account_id for row, _ in pairs],
+        details={
+            "kind": kind.value,
+            "count": len(pairs),
+            "by_division": by_division,
+            "lot": lot,
+        },
+    )
+    return by_division, []
 
 
 def _rows(

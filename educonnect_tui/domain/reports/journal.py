@@ -21,7 +21,7 @@ from sqlalchemy import ColumnElement, and_, exists, func, or_, select
 
 from ..access.caller import Caller
 from ..access.permissions import Action, require
-from ..documents.files import stage_file
+from ..accounts import publishing
 from ..model.calendar import SchoolTime, date_text
 from ..model.errors import InvalidInput
 from ..model.tables import Account, AuditEvent, AuditTarget, Staff, staff_establishment
@@ -355,26 +355,39 @@ def export(
     *,
     establishment_id: int | None,
     details: dict[str, Any],
+    overwrite: bool = False,
 ) -> Path:
     """Write an extract of the trail to ``path`` (0600) and audit it as an "export".
 
     Reading the trail leaves no trace, but a copy taken away does: the file is staged,
-    the audit record committed, then the file published, so either both exist or
-    neither (as for notification documents and statistics exports).
+    then published inside the transaction of its audit record, just before the commit
+    (``files.Publication``), so either both exist or neither (as for notification
+    documents and statistics exports). An existing file is replaced only if asked.
     """
-    staged = stage_file(path, data)
+    publishing.check(services, [path], overwrite=overwrite)
+    publishing.sweep(services, [path])
+    now = services.clock()
+    publication = publishing.publication(services, now)
+    publication.stage(path, data, overwrite=overwrite)
     try:
         with services.sessions() as session, session.begin():
             audit.record(
                 session,
                 actor,
                 "export",
-                now=services.clock(),
+                now=now,
                 establishment_id=establishment_id,
-                details={"what": "journal d'audit", "path": str(path), **details},
+                details={
+                    "what": "journal d'audit",
+                    "path": str(path),
+                    **details,
+                    "lot": publication.lot,
+                },
             )
-            published = staged.publish()
+            publishing.check(services, [path], overwrite=overwrite)
+            publication.publish()
     except BaseException:
-        staged.discard()
+        publication.undo()
         raise
-    return published
+    publication.settle()
+    return path

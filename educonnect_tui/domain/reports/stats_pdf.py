@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import contextlib
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..access import permissions
 from ..access.caller import Caller
-from ..documents.files import stage_file
+from ..accounts import publishing
+from ..documents.files import app_folder, free_name
 from ..documents.pdf import SANS, add_fonts
 from ..documents.spreadsheet import csv_bytes
 from ..model.enums import AccountKind, AccountState, ActivationMethod
@@ -61,30 +63,35 @@ class ExportResult:
 
 
 def default_paths(services: Services, stats: SchoolStats) -> tuple[Path, Path]:
+    """``statistiques/`` in the output folder; a name already taken gets a number."""
     stamp = stats.time.stamp(stats.at)
-    stem = services.settings.output_dir / FOLDER / f"statistiques_{stats.uai}_{stamp}"
-    return stem.with_suffix(".csv"), stem.with_suffix(".pdf")
+    folder = app_folder(services.settings.output_dir / FOLDER)
+    stem = f"statistiques_{stats.uai}_{stamp}"
+
+    def named(ext: str) -> Callable[[int], Path]:
+        return lambda n: folder / (f"{stem}.{ext}" if n == 1 else f"{stem}_{n}.{ext}")
+
+    csv_path, pdf_path = free_name(named("csv"), named("pdf"))
+    return csv_path, pdf_path
 
 
 def export_stats(services: Services, caller: Caller, stats: SchoolStats) -> ExportResult:
     """Write the CSV and the PDF of ``stats`` (the figures on screen) and audit both.
 
     Files are staged first, then the audit records and the publication happen in one
-    transaction: either both files exist and the export is in the audit trail, or neither.
+    transaction (``files.Publication``): either both files exist and the export is in the
+    audit trail, or neither.
     """
     permissions.require(services, caller, permissions.Action.EXPORT)
     if caller.school.uai != stats.uai:
         raise DocumentError("Ces statistiques ne sont pas celles de votre établissement.")
     csv_path, pdf_path = default_paths(services, stats)
-    staged = [
-        stage_file(csv_path, stats_csv(stats)),
-    ]
-    try:
-        staged.append(stage_file(pdf_path, stats_pdf(stats)))
-    except BaseException:
-        staged[0].discard()
-        raise
-    published: list[Path] = []
+    publishing.check(services, (csv_path, pdf_path), overwrite=False)
+    publishing.sweep(services, (csv_path, pdf_path))
+    now = services.clock()
+    publication = publishing.publication(services, now)
+    publication.stage(csv_path, stats_csv(stats))
+    publication.stage(pdf_path, stats_pdf(stats))
     try:
         with services.sessions() as session, session.begin():
             for fmt, path in (("csv", csv_path), ("pdf", pdf_path)):
@@ -92,19 +99,21 @@ def export_stats(services: Services, caller: Caller, stats: SchoolStats) -> Expo
                     session,
                     caller.actor(),
                     "export",
-                    now=services.clock(),
+                    now=now,
                     establishment_id=caller.school.id,
-                    details={"what": "statistiques", "format": fmt, "path": str(path)},
+                    details={
+                        "what": "statistiques",
+                        "format": fmt,
+                        "path": str(path),
+                        "lot": publication.lot,
+                    },
                 )
-            for file in staged:
-                published.append(file.publish())
+            publishing.check(services, publication.paths, overwrite=False)
+            publication.publish()
     except BaseException:
-        for file in staged:
-            file.discard()
-        for path in published:
-            with contextlib.suppress(OSError):
-                path.unlink()
+        publication.undo()
         raise
+    publication.settle()
     return ExportResult(csv_path, pdf_path)
 
 

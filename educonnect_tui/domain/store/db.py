@@ -257,3 +257,13 @@ def current_revision(engine: Engine) -> str | None:
 
     with engine.connect() as connection:
         return MigrationContext.configure(connection).get_current_revision()
+
+
+def database_files(engine: Engine) -> tuple[Path, ...]:
+    """The files that are the database (SQLite and its journals): no document may replace
+    them. A server database (PostgreSQL) has none on this side."""
+    url = engine.url
+    if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
+        return ()
+    main = Path(url.database)
+    return (main, *(main.with_name(main.name + s) for s in ("-wal", "-shm", "-journal")))

@@ -1,0 +1,63 @@
+"""Documents that become valid with a transaction: where they may go, what a crash left.
+
+The rules themselves are in ``documents/files.py``; this module gives them what only the
+account layer knows: the database's own files (never replaced by a document) and whether
+a lot of documents found after a crash belongs to a transaction that committed (its lot
+is in the audit record written by that transaction).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections.abc import Iterable
+from pathlib import Path
+
+from sqlalchemy import select
+
+from ..documents import files
+from ..model.tables import AuditAnchor, AuditEvent
+from ..store import db
+from ..store.services import Services
+
+# The audit record's time and the lot's are the same instant; the window only absorbs
+# how each backend stores fractions of a second.
+_SAME_INSTANT = dt.timedelta(seconds=1)
+
+
+def check(services: Services, paths: Iterable[Path | None], *, overwrite: bool) -> None:
+    """``files.check_targets`` with the database's files protected."""
+    files.check_targets(paths, overwrite=overwrite, protected=db.database_files(services.engine))
+
+
+def publication(services: Services, at: dt.datetime) -> files.Publication:
+    """Documents to publish with a transaction at ``at`` (the time its audit record bears)."""
+    return files.Publication(at, owner=_owner(services))
+
+
+def sweep(services: Services, paths: Iterable[Path | None]) -> list[Path]:
+    """Clear what killed runs left in the folders of ``paths``; the documents removed."""
+    folders = [Path(p).parent for p in paths if p is not None]
+    return files.sweep(
+        folders, lambda lot, at: committed(services, lot, at), owner=_owner(services)
+    )
+
+
+def _owner(services: Services) -> str:
+    """Which database a marker belongs to: two databases may write to one folder."""
+    url = services.engine.url.render_as_string(hide_password=True)
+    return hashlib.sha256(url.encode()).hexdigest()[:16]
+
+
+def committed(services: Services, lot: str, at: dt.datetime) -> bool:
+    """Whether the transaction that published lot ``lot`` at ``at`` committed."""
+    with services.sessions() as session, session.begin():
+        # A writer of the trail still finishing (a commit sent just before its client
+        # died) holds the anchor: wait for it, so the answer is final.
+        session.execute(select(AuditAnchor.id).where(AuditAnchor.id == 1).with_for_update())
+        details = session.scalars(
+            select(AuditEvent.details).where(
+                AuditEvent.occurred_at.between(at - _SAME_INSTANT, at + _SAME_INSTANT)
+            )
+        )
+        return any(isinstance(d, dict) and d.get("lot") == lot for d in details)

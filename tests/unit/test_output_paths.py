@@ -1,0 +1,246 @@
+"""Nothing destroyed by a path: every document and export obeys one rule.
+
+An existing file is refused unless ``--overwrite``; the database's own files, and two
+outputs sharing a file, always; a missing folder is refused rather than created; and a
+file that appears between the check and the publication is not replaced.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.engine import make_url
+
+from educonnect_tui.domain.accounts import helpdesk, notification
+from educonnect_tui.domain.accounts.notification import NotifyRequest
+from educonnect_tui.domain.accounts.selection import Selection
+from educonnect_tui.domain.documents import files
+from educonnect_tui.domain.model.enums import AccountKind, AccountState
+from educonnect_tui.domain.model.errors import InvalidInput
+from educonnect_tui.domain.model.tables import Account, AuditEvent
+from educonnect_tui.domain.reports import stats_pdf
+from educonnect_tui.domain.reports.figures import school_stats
+from educonnect_tui.domain.store.services import Services
+from educonnect_tui.domain.store.settings import Settings
+from tests import factories
+from tests.helpers import RunCli
+
+UAI = factories.DEFAULT_UAI
+
+
+def _pupils(services: Services, count: int = 3) -> list[int]:
+    with services.sessions() as session, session.begin():
+        school = factories.school(session)
+        return [
+            factories.pupil(session, school, first_name=f"Élève{i}", division="5E1").id
+            for i in range(count)
+        ]
+
+
+def _unchanged(services: Services) -> None:
+    with services.sessions() as session:
+        states = set(session.scalars(select(Account.state)))
+        notified = session.scalar(
+            select(func.count()).select_from(AuditEvent).where(AuditEvent.action == "notify")
+        )
+    assert states == {AccountState.NOT_NOTIFIED} and notified == 0
+
+
+def _notify(run_cli: RunCli, *extra: str) -> tuple[int, str, str]:
+    return run_cli(["notify", "--uai", UAI, "--kind", "pupils", *extra])
+
+
+def _one_french_line(code: int, err: str, *words: str) -> None:
+    assert code == 2
+    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
+    for word in words:
+        assert word in err
+
+
+def test_cli_refuses_an_existing_document_unless_overwrite(
+    cli_env: Services, run_cli: RunCli, tmp_path: Path
+) -> None:
+    _pupils(cli_env)
+    other_class = tmp_path / "fiches.pdf"
+    other_class.write_bytes(b"the only copy of 24 valid passwords")
+    code, _, err = _notify(run_cli, "--pdf", str(other_class))
+    _one_french_line(code, err, "existe déjà", "--overwrite")
+    assert other_class.read_bytes() == b"the only copy of 24 valid passwords"
+    _unchanged(cli_env)
+    code, out, _ = _notify(run_cli, "--pdf", str(other_class), "--overwrite")
+    assert code == 0 and "3 compte(s)" in out
+    assert other_class.read_bytes().startswith(b"%PDF")
+
+
+def test_cli_refuses_the_same_file_for_pdf_and_csv(
+    cli_env: Services, run_cli: RunCli, tmp_path: Path
+) -> None:
+    _pupils(cli_env)
+    (tmp_path / "sub").mkdir()
+    same = tmp_path / "docs.pdf"
+    # The same file under two spellings, with --overwrite: still refused.
+    spelled = tmp_path / "sub" / ".." / "docs.pdf"
+    code, _, err = _notify(run_cli, "--pdf", str(same), "--csv", str(spelled), "--overwrite")
+    _one_french_line(code, err, "Deux documents")
+    assert not same.exists()
+    _unchanged(cli_env)
+
+
+def test_cli_refuses_a_hard_link_to_the_other_output(
+    cli_env: Services, run_cli: RunCli, tmp_path: Path
+) -> None:
+    _pupils(cli_env)
+    pdf = tmp_path / "docs.pdf"
+    pdf.write_bytes(b"x")
+    (tmp_path / "docs.csv").hardlink_to(pdf)
+    code, _, err = _notify(
+        run_cli, "--pdf", str(pdf), "--csv", str(tmp_path / "docs.csv"), "--overwrite"
+    )
+    _one_french_line(code, err, "Deux documents")
+    _unchanged(cli_env)
+
+
+def test_cli_never_writes_over_the_database(
+    sqlite_url: str, run_cli: RunCli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """SQLite only: a server database has no file on this side."""
+    monkeypatch.setenv("EDUCONNECT_DATABASE_URL", sqlite_url)
+    monkeypatch.setenv("EDUCONNECT_CONFIG", "/nonexistent/config.toml")
+    services = Services.from_settings(Settings(database_url=sqlite_url))
+    _pupils(services)
+    database = Path(str(make_url(sqlite_url).database))
+    before = database.read_bytes()
+    link = tmp_path / "lien.pdf"
+    link.symlink_to(database)
+    for target in (database, database.with_name(database.name + "-wal"), link):
+        code, _, err = _notify(run_cli, "--pdf", str(target), "--overwrite")
+        _one_french_line(code, err, "base de données")
+    code, _, err = _notify(
+        run_cli, "--pdf", str(tmp_path / "ok.pdf"), "--csv", str(database), "--overwrite"
+    )
+    _one_french_line(code, err, "base de données")
+    assert database.read_bytes()[:16] == before[:16] == b"SQLite format 3\x00"
+    _unchanged(services)
+    services.engine.dispose()
+    assert not (tmp_path / "ok.pdf").exists()
+
+
+def test_cli_refuses_a_missing_folder_instead_of_creating_it(
+    cli_env: Services, run_cli: RunCli, tmp_path: Path
+) -> None:
+    _pupils(cli_env)
+    typo = tmp_path / "fihces" / "f.pdf"
+    code, _, err = _notify(run_cli, "--pdf", str(typo))
+    _one_french_line(code, err, "n'existe pas")
+    assert not typo.parent.exists()
+    _unchanged(cli_env)
+
+
+def test_audit_export_refuses_an_existing_file_unless_overwrite(
+    cli_env: Services, run_cli: RunCli, tmp_path: Path
+) -> None:
+    _pupils(cli_env)
+    target = tmp_path / "journal.csv"
+    target.write_text("précieux")
+    args = ["audit", "list", "--uai", UAI, "--format", "csv", "--output", str(target)]
+    code, _, err = run_cli(args)
+    _one_french_line(code, err, "existe déjà", "--overwrite")
+    assert target.read_text() == "précieux"
+    code, _, _ = run_cli([*args, "--overwrite"])
+    assert code == 0 and target.read_text() != "précieux"
+
+
+def test_a_file_appearing_before_publication_is_not_replaced(
+    services: Services, tmp_path: Path
+) -> None:
+    """The TUI picks free names when its dialog opens; one taken since is refused."""
+    _pupils(services)
+    operator = factories.operator(services, UAI)
+    pdf, csv_path = notification.default_paths(services, operator, AccountKind.PUPIL)
+
+    def someone_writes(phase: str, done: int, total: int) -> None:
+        if phase == "documents" and not csv_path.exists():
+            csv_path.write_text("written meanwhile")
+
+    with pytest.raises(InvalidInput, match=r"existe déjà|apparu"):
+        notification.notify(
+            services,
+            operator,
+            NotifyRequest(AccountKind.PUPIL, Selection(), pdf_path=pdf, csv_path=csv_path),
+            progress=someone_writes,
+        )
+    assert csv_path.read_text() == "written meanwhile"
+    assert sorted(p.name for p in pdf.parent.iterdir()) == [csv_path.name]
+    _unchanged(services)
+
+
+def test_a_file_appearing_at_the_very_publication_is_not_replaced(
+    services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Even between the last check and the link: publication never replaces."""
+    _pupils(services)
+    operator = factories.operator(services, UAI)
+    pdf, _ = notification.default_paths(services, operator, AccountKind.PUPIL)
+    real_link = files.os.link
+
+    def link_after_a_rival(source: str, target: str) -> None:
+        if Path(target) == pdf:
+            Path(target).write_text("rival")
+        real_link(source, target)
+
+    monkeypatch.setattr(files.os, "link", link_after_a_rival)
+    with pytest.raises(InvalidInput, match="apparu"):
+        notification.notify(
+            services, operator, NotifyRequest(AccountKind.PUPIL, Selection(), pdf_path=pdf)
+        )
+    assert pdf.read_text() == "rival"
+    assert [p.name for p in pdf.parent.iterdir()] == [pdf.name]
+    _unchanged(services)
+
+
+def test_default_names_never_take_an_existing_file(services: Services) -> None:
+    _pupils(services)
+    operator = factories.operator(services, UAI)
+    pdf, csv_path = notification.default_paths(services, operator, AccountKind.PUPIL)
+    csv_path.write_text("earlier")
+    again = notification.default_paths(services, operator, AccountKind.PUPIL)
+    assert again[0] != pdf and not again[0].exists() and not again[1].exists()
+    stats = school_stats(services, operator)
+    first = stats_pdf.export_stats(services, operator, stats)
+    second = stats_pdf.export_stats(services, operator, stats)
+    assert set(first.paths).isdisjoint(second.paths)
+    assert all(p.exists() for p in (*first.paths, *second.paths))
+
+
+def test_helpdesk_slip_refuses_an_existing_file(services: Services, tmp_path: Path) -> None:
+    (account,) = _pupils(services, 1)
+    operator = factories.operator(services, UAI)
+    slip = tmp_path / "fiche.pdf"
+    slip.write_bytes(b"another pupil's slip")
+    with pytest.raises(InvalidInput, match="existe déjà"):
+        helpdesk.reset_password(services, operator, account, slip_path=slip)
+    assert slip.read_bytes() == b"another pupil's slip"
+    _unchanged(services)
+
+
+def test_the_rule_itself(tmp_path: Path) -> None:
+    database = tmp_path / "school.db"
+    database.write_bytes(b"db")
+    protected = [database, tmp_path / "school.db-wal"]
+    files.check_targets([tmp_path / "a.pdf", tmp_path / "a.csv"], protected=protected)
+    files.check_targets([tmp_path / "a.pdf", None])
+    refusals = {
+        "existe déjà": [database.with_name("other")],
+        "base de données": [tmp_path / "school.db-wal"],
+        "dossier": [tmp_path],
+        "n'existe pas": [tmp_path / "missing" / "a.pdf"],
+        "Deux documents": [tmp_path / "a.pdf", tmp_path / "a.pdf"],
+    }
+    database.with_name("other").write_text("x")
+    for message, paths in refusals.items():
+        with pytest.raises(InvalidInput, match=message):
+            files.check_targets(paths, protected=protected)
+    with pytest.raises(InvalidInput, match="base de données"):
+        files.check_targets([database], overwrite=True, protected=protected)
