@@ -37,7 +37,7 @@ Progress = Callable[[str], None]
 # foreign-key check per row, no fsync, room for the indexes being built in memory.
 _SQLITE_LOAD_PRAGMAS = (
     ("foreign_keys", "OFF", "ON"),
-    ("synchronous", "OFF", "NORMAL"),
+    ("synchronous", "OFF", "FULL"),
     ("cache_size", "-500000", "-2000"),
     ("temp_store", "MEMORY", "DEFAULT"),
 )

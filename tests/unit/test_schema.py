@@ -24,6 +24,8 @@ def test_sqlite_runs_with_wal_foreign_keys_and_busy_timeout(sqlite_url: str) -> 
         assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
         assert connection.exec_driver_sql("PRAGMA busy_timeout").scalar() == 10_000
+        # FULL: a commit whose documents are already published survives a power cut.
+        assert connection.exec_driver_sql("PRAGMA synchronous").scalar() == 2
     engine.dispose()
 
 

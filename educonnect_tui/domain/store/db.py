@@ -62,7 +62,10 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     # see that delete (they do only with this on).
     cursor.execute("PRAGMA recursive_triggers=ON")
     cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
-    cursor.execute("PRAGMA synchronous=NORMAL")
+    # FULL, not WAL's usual NORMAL: a notification publishes its documents just before
+    # it commits, so a commit lost to a power cut would leave documents whose passwords
+    # never became valid.
+    cursor.execute("PRAGMA synchronous=FULL")
     cursor.close()
 
 
