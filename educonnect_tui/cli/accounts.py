@@ -257,6 +257,7 @@ def cmd_search(args: argparse.Namespace) -> int:
 
 def cmd_activate(args: argparse.Namespace) -> int:
     from ..domain.accounts import activation, self_registration
+    from ..domain.store.connection import current_connection
 
     if getattr(args, "password_in_argv", None) is not None:
         fail(
@@ -266,22 +267,26 @@ def cmd_activate(args: argparse.Namespace) -> int:
         )
     services = context.open_services()
     require_schema(services)
+    # The owner's failures count at the address they come from, as on the portal.
+    source = current_connection().source
     if args.flow == "pupil":
         password, new_password = activation_passwords(args.password_stdin)
-        activation.activate_pupil(services, args.login, password, args.birth_date, new_password)
+        activation.activate_pupil(
+            services, args.login, password, args.birth_date, new_password, source=source
+        )
         print(f"Compte {args.login} activé.")
     elif args.flow == "guardian":
         password, new_password = activation_passwords(args.password_stdin)
         activation.start_guardian_activation(
-            services, args.login, password, args.email, new_password
+            services, args.login, password, args.email, new_password, source=source
         )
         print(f"Un code de confirmation a été envoyé à {args.email} (voir la boîte d'envoi).")
     elif args.flow == "confirm":
-        activation.confirm_guardian_email(services, args.login, args.code)
+        activation.confirm_guardian_email(services, args.login, args.code, source=source)
         print(f"Compte {args.login} activé (identifiants provisoires).")
     else:
         self_registration.activate_guardian_franceconnect(
-            services, args.login, args.last_name, args.first_name
+            services, args.login, args.last_name, args.first_name, source=source
         )
         print(f"Compte {args.login} activé (FranceConnect).")
     context.record(services, "owner_flow", details={"flow": args.flow, "login": args.login})

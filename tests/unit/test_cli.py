@@ -226,8 +226,12 @@ def test_activation_flows_from_the_command_line(
     login, temp = credentials["pupils"]
     pupil = ["activate", "pupil", "--login", login, "--password-stdin"]
     monkeypatch.setattr("sys.stdin", io.StringIO(f"{temp}\nSoleil2026\n"))
+    monkeypatch.setenv("SSH_CONNECTION", "192.0.2.7 50000 10.0.0.1 22")
     code, _, err = run_cli([*pupil, "--birth-date", "13/05/2012"])
     _one_line_french_error(code, err, "incorrect")
+    # The failure counts at the SSH client's address, as a portal attempt from there would.
+    assert factories.pair_failures(cli_env, "owner", login, "192.0.2.7") == 1
+    monkeypatch.delenv("SSH_CONNECTION")
     monkeypatch.setattr("sys.stdin", io.StringIO(f"{temp}\nSoleil2026\n"))
     code, out, _ = run_cli([*pupil, "--birth-date", "14/05/2012"])
     assert code == 0 and f"Compte {login} activé." in out
