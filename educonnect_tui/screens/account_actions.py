@@ -275,11 +275,12 @@ class PasswordScreen(ReportsWorkerErrors, ModalScreen[None]):
         result = self.result
         if result is None or self.slip_written:
             return
-        path = helpdesk.default_slip_path(self.services, result.login, self.services.clock())
-        self._write(result, path)
+        self._write(result)
 
     @work(thread=True, exclusive=True, group="slip", exit_on_error=False)
-    def _write(self, result: ResetResult, path: Path) -> None:
+    def _write(self, result: ResetResult) -> None:
+        # In the worker: a folder that cannot be made is reported, the window stays open.
+        path = helpdesk.default_slip_path(self.services, result.login, self.services.clock())
         written = helpdesk.write_slip(self.services, self.signed_in, result, path)
         self.app.call_from_thread(self._written, written)
 

@@ -26,7 +26,7 @@ from ..domain.accounts import notification
 from ..domain.accounts.notification import NotifyResult
 from ..domain.accounts.selection import Selection
 from ..domain.model.enums import AccountKind, AccountState
-from ..domain.model.errors import Cancelled
+from ..domain.model.errors import Cancelled, DomainError
 from ..domain.store.services import Services
 
 PHASES = {
@@ -75,7 +75,14 @@ def start_notify(host: NotifyHost, request: NotifyPlan) -> None:
             NotifyProgressScreen(host.services, host.signed_in, request, *paths), callback=done
         )
 
-    app.push_screen(NotifyConfirmScreen(host.services, host.signed_in, request), confirmed)
+    try:
+        paths = notification.default_paths(host.services, host.signed_in, request.kind)
+    except DomainError as error:  # e.g. the output folder cannot be created
+        show_error = getattr(app, "show_error", None)
+        if show_error is not None:
+            show_error(error)
+        return
+    app.push_screen(NotifyConfirmScreen(host.services, host.signed_in, request, paths), confirmed)
 
 
 def _documents(kind: AccountKind) -> str:
@@ -102,13 +109,19 @@ class NotifyConfirmScreen(ModalScreen[tuple[Path, Path] | None]):
     BINDINGS = keys.bindings(keys.NOTIFY_CONFIRM_KEYS)
     AUTO_FOCUS = ""  # None would inherit the app's "*" and focus "Annuler"
 
-    def __init__(self, services: Services, signed_in: SchoolSession, request: NotifyPlan) -> None:
+    def __init__(
+        self,
+        services: Services,
+        signed_in: SchoolSession,
+        request: NotifyPlan,
+        paths: tuple[Path, Path],
+    ) -> None:
         super().__init__()
         self.services = services
         self.signed_in = signed_in
         self.request = request
         self.total: int | None = None
-        self.paths = notification.default_paths(services, signed_in, request.kind)
+        self.paths = paths
 
     def compose(self) -> ComposeResult:
         noun = "élèves" if self.request.kind is AccountKind.PUPIL else "représentants légaux"

@@ -168,3 +168,35 @@ async def test_detail_resets_a_guardian_from_the_administration_module(
         await settle(pilot)
         assert app.screen is detail and detail.detail.state is AccountState.NOTIFIED
         assert app.screen.check_action("unblock", ()) in (None, True)
+
+
+@sync
+async def test_a_slip_folder_that_cannot_be_made_is_said_and_the_password_stays(
+    demo_services: Services,
+) -> None:
+    """The password is shown once: a failing slip must not take its window away."""
+    from educonnect_tui.screens.error import ErrorScreen
+
+    _known_password(demo_services, "t.nguyen")
+    app = create_app(demo_services, connection=OUTSIDE)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("f2", *"t.nguyen", "enter", *AGENT_PASSWORD, "enter")
+        await settle(pilot)
+        await _type_search(pilot, "3e2 martin")
+        await pilot.press("enter", "enter", "r")
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, PasswordScreen)
+        blocker = demo_services.settings.output_dir
+        blocker.parent.mkdir(parents=True, exist_ok=True)
+        blocker.write_text("un fichier, pas un dossier")
+        await pilot.press("p")
+        await settle(pilot)
+        assert app.is_running
+        assert isinstance(app.screen, ErrorScreen)
+        assert "Impossible de créer le dossier" in app.screen.message
+        await pilot.press("escape")
+        await settle(pilot)
+        assert isinstance(app.screen, PasswordScreen) and app.screen.result is not None

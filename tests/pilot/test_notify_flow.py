@@ -449,3 +449,24 @@ async def test_sigterm_or_hangup_during_the_job_cancels_it_then_quits(
         job.join(10)
     assert _states(services, shown) == before
     assert _documents(services) == []
+
+
+@sync
+async def test_an_output_folder_that_cannot_be_made_is_said_and_the_app_lives(
+    principal_app: AppFactory, demo_services: Services
+) -> None:
+    """The folder is made when the dialog opens: a failure there is one French message."""
+    blocker = demo_services.settings.output_dir
+    blocker.parent.mkdir(parents=True, exist_ok=True)
+    blocker.write_text("un fichier, pas un dossier")
+    app = principal_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("n")
+        await settle(pilot)
+        assert app.is_running
+        assert isinstance(app.screen, ErrorScreen)
+        assert "Impossible de créer le dossier" in app.screen.message
+        await pilot.press("escape")
+        await settle(pilot)
+        assert isinstance(app.screen, HomeScreen)
