@@ -66,7 +66,8 @@ class EduConnectApp(App[None]):
             loop = asyncio.get_running_loop()
             for name in ("SIGTERM", "SIGHUP"):
                 if hasattr(signal, name):
-                    loop.add_signal_handler(getattr(signal, name), self.stop_for_signal)
+                    number = getattr(signal, name)
+                    loop.add_signal_handler(number, self.stop_for_signal, number)
         if self.services.settings.keymap:
             self.set_keymap(self.services.settings.keymap)
         if self.signed_in is not None:
@@ -78,17 +79,23 @@ class EduConnectApp(App[None]):
         if self.after_first_paint is not None:
             self.call_after_refresh(self.after_first_paint)
 
-    def stop_for_signal(self) -> None:
-        """SIGTERM or a hang-up: cancel running jobs, then quit.
+    def stop_for_signal(self, number: int = signal.SIGTERM) -> None:
+        """SIGTERM or a hang-up: cancel running jobs, wait for them, then quit (128 + N).
 
-        A job past its last safe point finishes (the app waits for its thread before the
-        process ends); one before it changes nothing. Either way nothing is half done.
+        A job past its last safe point finishes; one before it changes nothing. Either
+        way nothing is half done, and its hashing processes are shut down before the
+        interpreter is.
         """
         for screen in self.screen_stack:
             cancel = getattr(screen, "cancel_event", None)
             if isinstance(cancel, threading.Event):
                 cancel.set()
-        self.exit(return_code=130)
+
+        async def quit_after_jobs() -> None:
+            await self.workers.wait_for_complete()
+            self.exit(return_code=128 + number)
+
+        self.call_later(quit_after_jobs)
 
     def enter(self, signed_in: SignedIn) -> None:
         """After sign-in: choose the school if several, then the module's first screen.

@@ -444,7 +444,7 @@ async def test_sigterm_or_hangup_during_the_job_cancels_it_then_quits(
         assert progress.cancel_event.is_set()
         gate.set()
         await pilot.pause(0.2)
-    assert app.return_code == 130
+    assert app.return_code == 128 + signal.SIGHUP
     for job in jobs:
         job.join(10)
     assert _states(services, shown) == before
