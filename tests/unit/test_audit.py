@@ -767,3 +767,67 @@ def test_legacy_records_before_the_key_still_verify(
         session.execute(update(AuditAnchor).values(last_hash=fifth.hash))
     report = _verify(services)
     assert report.broken_at == trail["e5"] and "signé" in report.reason
+
+
+def _unsigned_chain(session: Session, count: int, start: str = audit.GENESIS) -> str:
+    """``count`` made-up records, plain SHA-256 over the code's own JSON, as an attacker
+    without the key would write them; returns the last hash."""
+    previous = start
+    for n in range(count):
+        event = AuditEvent(
+            occurred_at=dt.datetime(2026, 1, 1, 8, n, tzinfo=dt.UTC),
+            actor_id=None,
+            actor_label="inventé",
+            source_address="10.0.0.66",
+            action="sign_in",
+            establishment_id=None,
+            details={"n": n},
+            prev_hash=previous,
+            hash="",
+            key_id=None,
+        )
+        event.hash = audit._digest(event, [])
+        session.add(event)
+        session.flush()
+        previous = event.hash
+    return previous
+
+
+def _replace_trail(session: Session, count: int) -> None:
+    """Everything deleted, ``count`` unsigned records and a matching anchor in its place."""
+    for table in reversed(AUDIT_TABLES):
+        session.connection().exec_driver_sql(f"DELETE FROM {table}")
+    last = _unsigned_chain(session, count)
+    last_id = session.scalar(select(AuditEvent.id).order_by(AuditEvent.id.desc()).limit(1))
+    session.execute(delete(AuditAnchor))
+    session.add(AuditAnchor(id=1, event_count=count, last_event_id=last_id, last_hash=last))
+    session.flush()
+
+
+def test_trail_replaced_by_unsigned_records_is_reported(
+    services: Services, trail: dict[str, Any], cli_env: Services, run_cli: RunCli
+) -> None:
+    """Triggers dropped, the whole trail replaced by three records « older than the key »,
+    anchor set to match, triggers back: the key file knows there were none."""
+    with attacker(services) as session:
+        _replace_trail(session, 3)
+    report = _verify(services)
+    assert not report.ok and report.broken_at is not None
+    assert "3 enregistrements non signés alors que le fichier de clés n'en connaît que 0" in (
+        report.message()
+    )
+    code, out, _ = run_cli(["audit", "verify"])
+    assert code == 1 and "non signés" in out
+
+
+def test_new_database_filled_with_unsigned_records_is_reported(services: Services) -> None:
+    """A database emptied (or never used) since its key file was made: unsigned records
+    written afterwards are forgeries, even as the only ones."""
+    assert _verify(services).ok  # makes the key file: no record older than the key
+    with attacker(services) as session:
+        _replace_trail(session, 2)
+    report = _verify(services)
+    assert not report.ok
+    assert "2 enregistrements non signés alors que le fichier de clés n'en connaît que 0" in (
+        report.reason
+    )
