@@ -139,6 +139,7 @@ def empty_database(session: Session) -> None:
     check_resettable(session.scalars(select(Establishment.uai).order_by(Establishment.uai)))
     # The audit trail's triggers refuse DELETE: audit_guard empties it on purpose.
     audit_guard.empty_tables(session, list(reversed(Base.metadata.sorted_tables)))
+    audit_guard.restate_empty_trail(session)
 
 
 def check_resettable(uais: Iterable[str]) -> None:

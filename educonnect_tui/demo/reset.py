@@ -13,16 +13,19 @@ triggers and the data as they were:
   yet, foreign-key checks are turned off for this one (``db.sqlite_pragmas_for_transaction``):
   SQLite then empties each table without visiting its rows, about 3 s instead of 30 s
   for a database of a million accounts.
+
+The key file's statement of the records older than the key (``keys.Legacy``) is reset to
+none once the emptying commits (``restate_empty_trail``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import Table, text
+from sqlalchemy import Table, event, text
 from sqlalchemy.orm import Session
 
-from ..domain.store import db
+from ..domain.store import db, keys
 
 AUDIT_TABLES = ("audit_event", "audit_target", "audit_anchor")
 
@@ -48,3 +51,19 @@ def empty_tables(session: Session, tables: Sequence[Table]) -> None:
         connection.execute(table.delete())
     for _name, sql in triggers:
         connection.exec_driver_sql(sql)
+
+
+def restate_empty_trail(session: Session) -> None:
+    """Once the emptying commits, make the key file state that no record is older than
+    the key: the records it knew are gone on purpose, and ``audit verify`` would
+    otherwise report them deleted. Nothing to write when it already says so (a database
+    created with its key file). After the commit, so a failed reset leaves the statement
+    true."""
+    store = keys.store_of(session)
+    if store.fresh(session).legacy == keys.Legacy(records=0, last_hash=keys.GENESIS):
+        return
+
+    def restate(_session: Session) -> None:
+        store.state_legacy(keys.Legacy(records=0, last_hash=keys.GENESIS))
+
+    event.listen(session, "after_commit", restate, once=True)

@@ -122,7 +122,7 @@ def test_two_processes_creating_the_key_at_once_share_one(tmp_path: Path) -> Non
     import datetime as dt
 
     def create() -> None:
-        rings.append(keys._create(path, dt.datetime.now(dt.UTC)))
+        rings.append(keys._create(path, dt.datetime.now(dt.UTC), keys.Legacy(0, keys.GENESIS)))
 
     threads = [threading.Thread(target=create) for _ in range(4)]
     for thread in threads:
