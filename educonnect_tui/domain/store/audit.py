@@ -440,8 +440,8 @@ def _walk(session: Session) -> ChainReport:
         wrong = _legacy_check(session, stated, unkeyed, previous, more=False)
         if wrong:
             # Records missing: where the next one should be; replaced: the last one.
-            missing = stated is not None and unkeyed < stated.records
-            return report((last_id or 0) + 1 if missing else last_id, wrong)
+            too_few = stated is not None and unkeyed < stated.records
+            return report((last_id or 0) + 1 if too_few else last_id, wrong)
     anchor = session.get(AuditAnchor, 1)
     if anchor is None:
         if checked:
