@@ -15,14 +15,14 @@ triggers and the data as they were:
   for a database of a million accounts.
 
 The key file's statement of the records older than the key (``keys.Legacy``) is reset to
-none once the emptying commits (``restate_empty_trail``).
+none by the callers once the emptying commits (``restate_empty_trail``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import Table, event, text
+from sqlalchemy import Table, text
 from sqlalchemy.orm import Session
 
 from ..domain.store import db, keys
@@ -53,17 +53,11 @@ def empty_tables(session: Session, tables: Sequence[Table]) -> None:
         connection.exec_driver_sql(sql)
 
 
-def restate_empty_trail(session: Session) -> None:
-    """Once the emptying commits, make the key file state that no record is older than
-    the key: the records it knew are gone on purpose, and ``audit verify`` would
+def restate_empty_trail(store: keys.KeyStore) -> None:
+    """After an emptying has committed, make the key file state that no record is older
+    than the key: the records it knew are gone on purpose, and ``audit verify`` would
     otherwise report them deleted. Nothing to write when it already says so (a database
-    created with its key file). After the commit, so a failed reset leaves the statement
-    true."""
-    store = keys.store_of(session)
-    if store.fresh(session).legacy == keys.Legacy(records=0, last_hash=keys.GENESIS):
-        return
-
-    def restate(_session: Session) -> None:
-        store.state_legacy(keys.Legacy(records=0, last_hash=keys.GENESIS))
-
-    event.listen(session, "after_commit", restate, once=True)
+    created with its key file). Called after the commit, so a failed or refused reset
+    leaves the statement true."""
+    if keys.read_keyring(store.path).legacy != keys.NO_LEGACY:
+        store.state_legacy(keys.NO_LEGACY)

@@ -114,6 +114,10 @@ class Legacy:
     last_hash: str
 
 
+# What a key file made with its database states: no record older than it.
+NO_LEGACY = Legacy(records=0, last_hash=GENESIS)
+
+
 @dataclass(frozen=True)
 class Keyring:
     keys: tuple[Key, ...]
