@@ -54,6 +54,7 @@ from ..domain.store import audit
 from ..domain.store.audit import Actor
 from ..domain.store.services import Services
 from . import bulk_load
+from . import reset as audit_guard
 from .academie_people import People
 from .academie_places import ACADEMIE
 from .academie_plan import (
@@ -182,6 +183,8 @@ def build(
         details = {"academie": ACADEMIE, "seed": seed, "scale": scale, "created": True,
                    "reset": reset, "accounts": len(people.tables["account"])}  # fmt: skip
         staff = _staff_and_audit(connection, services, actor, schools, details)
+    if reset:
+        audit_guard.restate_empty_trail(services.key_store)
     return _new_summary(schools, people, staff, started)
 
 

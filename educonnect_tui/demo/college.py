@@ -125,7 +125,10 @@ def create_demo(
             establishment_id=college_id,
             details={"seed": seed, "created": created, "reset": reset},
         )
-        return _summary(session, created, new_staff)
+        summary = _summary(session, created, new_staff)
+    if reset:
+        audit_guard.restate_empty_trail(services.key_store)
+    return summary
 
 
 # --- reset and rerun ------------------------------------------------------------------
@@ -134,7 +137,8 @@ def create_demo(
 def empty_database(session: Session) -> None:
     """Delete every row, children first: the demo owns the database when reset is asked.
 
-    Also used by ``academie.build``; the académie's schools count as demo ones.
+    Also used by ``academie.build``; the académie's schools count as demo ones. Once it
+    commits, the caller restates the key file (``reset.restate_empty_trail``).
     """
     check_resettable(session.scalars(select(Establishment.uai).order_by(Establishment.uai)))
     # The audit trail's triggers refuse DELETE: audit_guard empties it on purpose.

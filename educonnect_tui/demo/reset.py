@@ -13,6 +13,9 @@ triggers and the data as they were:
   yet, foreign-key checks are turned off for this one (``db.sqlite_pragmas_for_transaction``):
   SQLite then empties each table without visiting its rows, about 3 s instead of 30 s
   for a database of a million accounts.
+
+The key file's statement of the records older than the key (``keys.Legacy``) is reset to
+none by the callers once the emptying commits (``restate_empty_trail``).
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ from collections.abc import Sequence
 from sqlalchemy import Table, text
 from sqlalchemy.orm import Session
 
-from ..domain.store import db
+from ..domain.store import db, keys
 
 AUDIT_TABLES = ("audit_event", "audit_target", "audit_anchor")
 
@@ -48,3 +51,13 @@ def empty_tables(session: Session, tables: Sequence[Table]) -> None:
         connection.execute(table.delete())
     for _name, sql in triggers:
         connection.exec_driver_sql(sql)
+
+
+def restate_empty_trail(store: keys.KeyStore) -> None:
+    """After an emptying has committed, make the key file state that no record is older
+    than the key: the records it knew are gone on purpose, and ``audit verify`` would
+    otherwise report them deleted. Nothing to write when it already says so (a database
+    created with its key file). Called after the commit, so a failed or refused reset
+    leaves the statement true."""
+    if keys.read_keyring(store.path).legacy != keys.NO_LEGACY:
+        store.state_legacy(keys.NO_LEGACY)

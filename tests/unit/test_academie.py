@@ -40,6 +40,7 @@ from educonnect_tui.domain.model.tables import (
 )
 from educonnect_tui.domain.reports import figures as stats
 from educonnect_tui.domain.reports import journal as audit_log
+from educonnect_tui.domain.store import audit, keys
 from educonnect_tui.domain.store.audit import Actor
 from educonnect_tui.domain.store.search_index import token_rows
 from educonnect_tui.domain.store.services import Services
@@ -267,7 +268,12 @@ def test_college_demo_and_academie_do_not_mix(services: Services) -> None:
     _college_demo_school(services)
     with pytest.raises(InvalidInput, match="démonstration du collège"):
         academie.build(services, ACTOR, scale=TINY)
+    # As an upgraded old database's key file: the reset empties those records on purpose.
+    services.key_store.state_legacy(keys.Legacy(records=2, last_hash="a" * 64))
     summary = academie.build(services, ACTOR, scale=TINY, reset=True)
+    assert keys.read_keyring(services.key_store.path).legacy == keys.NO_LEGACY
+    with services.sessions() as session:
+        assert audit.verify(session).ok
     assert summary.created and summary.accounts == summary.pupils + summary.guardians
     with services.sessions() as session:
         uais = set(session.scalars(select(Establishment.uai)))

@@ -29,7 +29,7 @@ from educonnect_tui.domain.model.errors import InvalidInput, PermissionDenied
 from educonnect_tui.domain.model.tables import AuditAnchor, AuditEvent, AuditTarget
 from educonnect_tui.domain.reports import journal as audit_log
 from educonnect_tui.domain.reports.journal import AuditFilter
-from educonnect_tui.domain.store import audit
+from educonnect_tui.domain.store import audit, keys
 from educonnect_tui.domain.store.audit import Actor
 from educonnect_tui.domain.store.services import Services
 from tests import factories
@@ -755,9 +755,24 @@ def test_legacy_records_before_the_key_still_verify(
         )
         session.flush()
         session.execute(update(AuditAnchor).values(last_hash=events[4].hash))
+        legacy = keys.Legacy(records=3, last_hash=previous)
+    # A key file made before it stated the older records: accepted, but said so; the
+    # upgrade states them.
+    assert keys.read_keyring(services.key_store.path).legacy == keys.Legacy(0, audit.GENESIS)
+    data = json.loads(services.key_store.path.read_text())
+    del data["legacy"]
+    services.key_store.path.write_text(json.dumps(data))
     report = _verify(services)
-    assert report.ok and report.unkeyed == 3
-    assert "3 antérieurs à la clé" in report.message()
+    assert report.ok and report.unkeyed == 3 and not report.attested
+    assert "non attestés par le fichier de clés" in report.message() and "db upgrade" in (
+        report.message()
+    )
+    services.upgrade()
+    assert keys.read_keyring(services.key_store.path).legacy == legacy
+    report = _verify(services)
+    assert report.ok and report.unkeyed == 3 and report.attested
+    assert "3 antérieurs à la clé ; " in report.message()
+    assert report.as_dict()["unkeyed_attested"] is True
     # An unsigned record after a signed one is a forgery, whatever its hash.
     with attacker(services) as session:
         fifth = session.get_one(AuditEvent, trail["e5"])
@@ -767,3 +782,111 @@ def test_legacy_records_before_the_key_still_verify(
         session.execute(update(AuditAnchor).values(last_hash=fifth.hash))
     report = _verify(services)
     assert report.broken_at == trail["e5"] and "signé" in report.reason
+
+
+def _unsigned_chain(session: Session, count: int, start: str = audit.GENESIS) -> str:
+    """``count`` made-up records, plain SHA-256 over the code's own JSON, as an attacker
+    without the key would write them; returns the last hash."""
+    previous = start
+    for n in range(count):
+        event = AuditEvent(
+            occurred_at=dt.datetime(2026, 1, 1, 8, n, tzinfo=dt.UTC),
+            actor_id=None,
+            actor_label="inventé",
+            source_address="10.0.0.66",
+            action="sign_in",
+            establishment_id=None,
+            details={"n": n},
+            prev_hash=previous,
+            hash="",
+            key_id=None,
+        )
+        event.hash = audit._digest(event, [])
+        session.add(event)
+        session.flush()
+        previous = event.hash
+    return previous
+
+
+def _replace_trail(session: Session, count: int) -> None:
+    """Everything deleted, ``count`` unsigned records and a matching anchor in its place."""
+    for table in reversed(AUDIT_TABLES):
+        session.connection().exec_driver_sql(f"DELETE FROM {table}")
+    last = _unsigned_chain(session, count)
+    last_id = session.scalar(select(AuditEvent.id).order_by(AuditEvent.id.desc()).limit(1))
+    session.execute(delete(AuditAnchor))
+    session.add(AuditAnchor(id=1, event_count=count, last_event_id=last_id, last_hash=last))
+    session.flush()
+
+
+def test_trail_replaced_by_unsigned_records_is_reported(
+    services: Services, trail: dict[str, Any], cli_env: Services, run_cli: RunCli
+) -> None:
+    """Triggers dropped, the whole trail replaced by three records « older than the key »,
+    anchor set to match, triggers back: the key file knows there were none."""
+    with attacker(services) as session:
+        _replace_trail(session, 3)
+    report = _verify(services)
+    assert not report.ok and report.broken_at is not None
+    assert "3 enregistrements non signés alors que le fichier de clés n'en connaît que 0" in (
+        report.message()
+    )
+    code, out, _ = run_cli(["audit", "verify"])
+    assert code == 1 and "non signés" in out
+
+
+def test_new_database_filled_with_unsigned_records_is_reported(services: Services) -> None:
+    """A database emptied (or never used) since its key file was made: unsigned records
+    written afterwards are forgeries, even as the only ones."""
+    assert _verify(services).ok  # makes the key file: no record older than the key
+    with attacker(services) as session:
+        _replace_trail(session, 2)
+    report = _verify(services)
+    assert not report.ok
+    assert "2 enregistrements non signés alors que le fichier de clés n'en connaît que 0" in (
+        report.reason
+    )
+
+
+def test_records_older_than_the_key_cannot_be_replaced_or_removed(services: Services) -> None:
+    """A key file that knows three older records: three others, or two of them, or a
+    fourth one in their place are all reported."""
+    assert _verify(services).ok  # the key file, made on a new database
+    with attacker(services) as session:
+        _replace_trail(session, 3)
+        last = session.scalars(select(AuditEvent).order_by(AuditEvent.id.desc())).first()
+        assert last is not None
+        genuine = keys.Legacy(records=3, last_hash=last.hash)
+    services.key_store.state_legacy(genuine)
+    assert _verify(services).ok and _verify(services).unkeyed == 3
+    with attacker(services) as session:  # three other records, same count
+        for table in reversed(AUDIT_TABLES):
+            session.connection().exec_driver_sql(f"DELETE FROM {table}")
+        _unsigned_chain(session, 3)
+        session.execute(update(AuditEvent).values(details={"autre": True}))
+        events = session.scalars(select(AuditEvent).order_by(AuditEvent.id)).all()
+        previous = audit.GENESIS
+        for event in events:
+            event.prev_hash = previous
+            event.hash = previous = audit._digest(event, [])
+            session.flush()
+        session.add(
+            AuditAnchor(id=1, event_count=3, last_event_id=events[-1].id, last_hash=previous)
+        )
+        session.flush()
+        last_id = events[-1].id
+    report = _verify(services)
+    assert not report.ok and report.broken_at == last_id
+    assert "ne sont pas ceux que le fichier de clés connaît" in report.reason
+    with attacker(services) as session:
+        _replace_trail(session, 2)
+    report = _verify(services)
+    assert not report.ok
+    assert "2 enregistrements non signés alors que le fichier de clés en connaît 3" in (
+        report.reason
+    )
+    with attacker(services) as session:
+        _replace_trail(session, 4)
+    assert "4 enregistrements non signés alors que le fichier de clés n'en connaît que 3" in (
+        _verify(services).reason
+    )

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pyotp
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from educonnect_tui.demo.college import COLLEGE_UAI, DEMO_SEED, DEMO_UAIS, create_demo
@@ -33,7 +33,7 @@ from educonnect_tui.domain.model.tables import (
     Pupil,
     Staff,
 )
-from educonnect_tui.domain.store import audit, establishments
+from educonnect_tui.domain.store import audit, establishments, keys
 from educonnect_tui.domain.store.audit import Actor
 from educonnect_tui.domain.store.services import Services
 from educonnect_tui.domain.store.settings import Settings
@@ -231,3 +231,33 @@ def test_reset_recreates_and_is_refused_next_to_another_school(services: Service
     with pytest.raises(InvalidInput, match="0750655E"):
         create_demo(services, ACTOR, reset=True)
     assert _digest(services) == before  # nothing was deleted
+
+
+def test_reset_of_a_trail_with_records_older_than_the_key_verifies(services: Services) -> None:
+    """The reset empties the trail on purpose, records older than the key included: the
+    key file then states none, or ``audit verify`` would report them deleted."""
+    create_demo(services, ACTOR)
+    with services.sessions() as session:
+        assert audit.verify(session).ok
+    stated = keys.Legacy(records=2, last_hash="a" * 64)  # as an upgraded old database's
+    services.key_store.state_legacy(stated)
+    with services.sessions() as session:
+        assert "supprimés" in audit.verify(session).reason
+    with pytest.raises(InvalidInput):  # a refused reset leaves the statement alone
+        with services.sessions.begin() as session:
+            establishments.create(
+                session,
+                uai="0750655E",
+                name="Lycée réel",
+                type=EstablishmentType.LYCEE,
+                academie="Paris",
+                city="Paris",
+            )
+        create_demo(services, ACTOR, reset=True)
+    assert keys.read_keyring(services.key_store.path).legacy == stated
+    with services.sessions.begin() as session:
+        session.execute(delete(Establishment).where(Establishment.uai == "0750655E"))
+    create_demo(services, ACTOR, reset=True)
+    assert keys.read_keyring(services.key_store.path).legacy == keys.Legacy(0, audit.GENESIS)
+    with services.sessions() as session:
+        assert audit.verify(session).ok

@@ -122,7 +122,7 @@ def test_two_processes_creating_the_key_at_once_share_one(tmp_path: Path) -> Non
     import datetime as dt
 
     def create() -> None:
-        rings.append(keys._create(path, dt.datetime.now(dt.UTC)))
+        rings.append(keys._create(path, dt.datetime.now(dt.UTC), keys.Legacy(0, keys.GENESIS)))
 
     threads = [threading.Thread(target=create) for _ in range(4)]
     for thread in threads:
@@ -351,5 +351,38 @@ def test_upgrade_keeps_older_records_and_seals_clear_secrets(
             sign_in(services, "h.martin", STAFF_PASSWORD, code, OUTSIDE)
         report = journal.verify_everywhere(services)  # the sign-in's record is signed
         assert report.ok and report.unkeyed == 3 and report.keys == ("k1",)
+        # The key file, made by the upgrade, states the records older than it.
+        stated = keys.read_keyring(services.settings.key_path).legacy
+        assert stated == keys.Legacy(records=3, last_hash=previous)
     finally:
         services.engine.dispose()
+
+
+def test_new_key_file_states_no_older_record_and_rotation_keeps_it(
+    cli_env: Services, run_cli: RunCli
+) -> None:
+    _record(cli_env)
+    path = cli_env.settings.key_path
+    assert keys.read_keyring(path).legacy == keys.Legacy(records=0, last_hash=audit.GENESIS)
+    assert run_cli(["audit", "rotate-key"])[0] == 0
+    ring = keys.read_keyring(path)
+    assert ring.current_id == "k2" and ring.legacy == keys.Legacy(0, audit.GENESIS)
+
+
+def test_key_file_not_in_utf8_is_damaged(cli_env: Services, run_cli: RunCli) -> None:
+    _record(cli_env)
+    cli_env.settings.key_path.write_bytes(b"\xff\xfe{\x80")
+    code, out, err = run_cli(["audit", "verify"])
+    assert code == 2 and out == "" and err.count("\n") == 1
+    assert "endommagé" in err and "inattendue" not in err
+
+
+def test_empty_key_file_setting_is_refused(
+    cli_env: Services, run_cli: RunCli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("EDUCONNECT_KEY_FILE", "")
+    code, out, err = run_cli(["audit", "verify"])
+    assert code == 2 and out == "" and err.count("\n") == 1
+    assert "EDUCONNECT_KEY_FILE" in err and "vide" in err and "dossier" not in err
+    with pytest.raises(ValueError, match="vide"):
+        Settings(key_file="")  # type: ignore[arg-type]

@@ -8,7 +8,12 @@ record that verifies, even by recomputing every hash. Each record names its key
 (``key_id``), so a rotated key still verifies what it signed. Records written before the
 service had keys are plain SHA-256 (``key_id`` NULL): they still verify, are counted
 apart (« antérieurs à la clé »), and the first signed record, which covers the last of
-their hashes, seals them; an unsigned record after a signed one is a forgery.
+their hashes, seals them; an unsigned record after a signed one is a forgery. Anyone
+can compute such a hash, so the key file states how many there were when it was made,
+and the last one's hash (``keys.Legacy``; none for a new database): unsigned records are
+accepted only as exactly that prefix, which rules out a trail emptied and filled again
+with records « older than the key ». A key file from before that statement gets one at
+``db upgrade``; until then ``verify`` accepts them but says they are not attested.
 
 Records cut off the end of the chain leave no trace in it: ``audit_anchor``, kept in
 step by a database trigger (migrations 0002, 0005), remembers the count, last id and
@@ -32,14 +37,14 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import insert, select, text
+from sqlalchemy import func, insert, select, text
 from sqlalchemy.orm import Session
 
 from ..model.tables import AuditAnchor, AuditEvent, AuditTarget
 from . import keys
 from .connection import current_connection
 
-GENESIS = "0" * 64
+GENESIS = keys.GENESIS
 
 # What staff read in histories and the audit screen.
 ACTION_LABELS = {
@@ -239,9 +244,10 @@ def missing_triggers(session: Session) -> tuple[str, ...]:
 class ChainReport:
     """What ``verify`` found: ``broken_at`` is the first record found wrong (None: intact).
 
-    ``unkeyed`` counts the records older than the key (plain SHA-256), ``keys`` the key
-    ids that signed the others, ``missing_triggers`` the protections no longer in place:
-    the trail is sound only with none.
+    ``unkeyed`` counts the records older than the key (plain SHA-256), ``attested`` says
+    whether the key file vouches for them (False: a key file from before its statement),
+    ``keys`` the key ids that signed the others, ``missing_triggers`` the protections no
+    longer in place: the trail is sound only with none.
     """
 
     checked: int
@@ -250,6 +256,7 @@ class ChainReport:
     unkeyed: int = 0
     keys: tuple[str, ...] = ()
     missing_triggers: tuple[str, ...] = ()
+    attested: bool = True
 
     @property
     def ok(self) -> bool:
@@ -258,6 +265,11 @@ class ChainReport:
     def _chain(self) -> str:
         if self.broken_at is None:
             older = f" dont {self.unkeyed} antérieurs à la clé" if self.unkeyed else ""
+            if self.unkeyed and not self.attested:
+                older += (
+                    " (non attestés par le fichier de clés, antérieur à cette attestation : "
+                    "lancez « educonnect-tui db upgrade »)"
+                )
             return f"chaîne intacte : {self.checked} enregistrements{older}"
         return (
             f"chaîne rompue à l'enregistrement n° {self.broken_at} : {self.reason} "
@@ -284,6 +296,7 @@ class ChainReport:
             "broken_at": self.broken_at,
             "reason": self.reason,
             "unkeyed": self.unkeyed,
+            "unkeyed_attested": self.attested,
             "keys": list(self.keys),
             "triggers_missing": list(self.missing_triggers),
             "message": self.message(),
@@ -325,7 +338,44 @@ def verify(session: Session) -> ChainReport:
         unkeyed=found.unkeyed,
         keys=found.keys,
         missing_triggers=missing_triggers(session),
+        attested=found.attested,
     )
+
+
+def _unsigned_count(session: Session) -> int:
+    return (
+        session.scalar(
+            select(func.count()).select_from(AuditEvent).where(AuditEvent.key_id.is_(None))
+        )
+        or 0
+    )
+
+
+def _legacy_check(
+    session: Session, stated: keys.Legacy | None, unkeyed: int, previous: str, *, more: bool
+) -> str:
+    """Why the unsigned prefix so far is not the one the key file states, or "" when it is
+    (or may still become it: ``more`` when the record at hand is unsigned too)."""
+    if stated is None:
+        return ""
+    if more and unkeyed >= stated.records:
+        return (
+            f"{_unsigned_count(session)} enregistrements non signés alors que le fichier de "
+            f"clés n'en connaît que {stated.records} : ajoutés ou réécrits sans la clé du service"
+        )
+    if more:
+        return ""
+    if unkeyed < stated.records:
+        return (
+            f"{unkeyed} enregistrements non signés alors que le fichier de clés en connaît "
+            f"{stated.records} : les autres ont été supprimés"
+        )
+    if previous != stated.last_hash:
+        return (
+            "les enregistrements antérieurs à la clé ne sont pas ceux que le fichier de clés "
+            "connaît : remplacés ou réécrits sans la clé du service"
+        )
+    return ""
 
 
 def _walk(session: Session) -> ChainReport:
@@ -334,9 +384,19 @@ def _walk(session: Session) -> ChainReport:
     unkeyed = 0
     used: dict[str, None] = {}
     last_id: int | None = None
+    # Read again: another process may have restated it (``demo --reset``).
+    stated = keys.store_of(session).fresh(session).legacy
+    prefix_done = False
 
     def report(broken_at: int | None, reason: str) -> ChainReport:
-        return ChainReport(checked, broken_at, reason, unkeyed=unkeyed, keys=tuple(used))
+        return ChainReport(
+            checked,
+            broken_at,
+            reason,
+            unkeyed=unkeyed,
+            keys=tuple(used),
+            attested=stated is not None,
+        )
 
     while True:
         query = select(AuditEvent).order_by(AuditEvent.id).limit(VERIFY_BATCH)
@@ -360,6 +420,12 @@ def _walk(session: Session) -> ChainReport:
                     f"son lien vers l'enregistrement précédent ne correspond plus : un "
                     f"enregistrement entre {after} et celui-ci a été supprimé ou modifié",
                 )
+            if not prefix_done:
+                unsigned = event.key_id is None
+                wrong = _legacy_check(session, stated, unkeyed, previous, more=unsigned)
+                if wrong:
+                    return report(event.id, wrong)
+                prefix_done = not unsigned
             wrong = _check_hash(session, event, targets.get(event.id, []), bool(used))
             if wrong:
                 return report(event.id, wrong)
@@ -370,6 +436,12 @@ def _walk(session: Session) -> ChainReport:
             previous = event.hash
             last_id = event.id
             checked += 1
+    if not prefix_done:
+        wrong = _legacy_check(session, stated, unkeyed, previous, more=False)
+        if wrong:
+            # Records missing: where the next one should be; replaced: the last one.
+            too_few = stated is not None and unkeyed < stated.records
+            return report((last_id or 0) + 1 if too_few else last_id, wrong)
     anchor = session.get(AuditAnchor, 1)
     if anchor is None:
         if checked:

@@ -20,6 +20,15 @@ never created in place of a lost one: a database that already holds signed recor
 sealed secrets refuses to start without its keys (``KeyFileError``), since a new key
 would make every earlier record look forged and every secret unreadable.
 
+The file also states how many records the trail held before it existed (``Legacy``):
+plain SHA-256 records that anyone who can write to the database could compute. Written
+when the file is created (0 for a new database), kept through rotations, restated only
+by ``demo --reset`` when it empties the trail, it lets ``audit.verify`` accept unsigned
+records as exactly that prefix and nothing else. It is protected as the keys are, by
+the file's permissions: whoever can rewrite the file can also replace the keys. A file
+made before this statement existed gets one at ``db upgrade``, from the trail as it is
+then (until then ``verify`` says the older records are not attested).
+
 Sessions find the keys through ``session.info`` (``INFO_KEY``), set by the session
 factory of ``Services``: the domain functions that need them take a session, as they
 always have.
@@ -39,7 +48,7 @@ import secrets
 import stat
 import tempfile
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -47,7 +56,7 @@ from typing import Any
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
 from ..model.errors import DomainError
@@ -61,6 +70,9 @@ _VERSION = 1
 _SUB_KEY_BYTES = 32
 _NONCE_BYTES = 12
 SEALED_PREFIX = "aesgcm:"
+# The ``prev_hash`` of a trail's first record (``audit.py``), and the last hash of an
+# empty one.
+GENESIS = "0" * 64
 
 
 class KeyFileError(DomainError):
@@ -93,9 +105,25 @@ class Key:
 
 
 @dataclass(frozen=True)
+class Legacy:
+    """The unsigned records the trail held when the key file was made: how many, and the
+    hash of the last one (``GENESIS`` when none), which covers all of them through the
+    chain."""
+
+    records: int
+    last_hash: str
+
+
+# What a key file made with its database states: no record older than it.
+NO_LEGACY = Legacy(records=0, last_hash=GENESIS)
+
+
+@dataclass(frozen=True)
 class Keyring:
     keys: tuple[Key, ...]
     current_id: str
+    # None: a file made before the statement existed (``db upgrade`` adds it).
+    legacy: Legacy | None = None
 
     @property
     def current(self) -> Key:
@@ -115,26 +143,21 @@ class Keyring:
         def b64(raw: bytes) -> str:
             return base64.b64encode(raw).decode()
 
-        return (
-            json.dumps(
-                {
-                    "format": _FORMAT,
-                    "version": _VERSION,
-                    "current": self.current_id,
-                    "keys": [
-                        {
-                            "id": k.id,
-                            "created": k.created,
-                            "audit": b64(k.audit),
-                            "totp": b64(k.totp),
-                        }
-                        for k in self.keys
-                    ],
-                },
-                indent=2,
-            )
-            + "\n"
-        )
+        data: dict[str, Any] = {
+            "format": _FORMAT,
+            "version": _VERSION,
+            "current": self.current_id,
+            "keys": [
+                {"id": k.id, "created": k.created, "audit": b64(k.audit), "totp": b64(k.totp)}
+                for k in self.keys
+            ],
+        }
+        if self.legacy is not None:
+            data["legacy"] = {
+                "records": self.legacy.records,
+                "last_hash": self.legacy.last_hash,
+            }
+        return json.dumps(data, indent=2) + "\n"
 
     @classmethod
     def from_text(cls, text: str) -> Keyring:
@@ -153,7 +176,18 @@ class Keyring:
         )
         if any(len(k.audit) != _SUB_KEY_BYTES or len(k.totp) != _SUB_KEY_BYTES for k in keys):
             raise ValueError("clé de longueur inattendue")
-        ring = cls(keys=keys, current_id=str(data["current"]))
+        legacy = None
+        if "legacy" in data:
+            records, last_hash = data["legacy"]["records"], data["legacy"]["last_hash"]
+            if (
+                type(records) is not int
+                or records < 0
+                or not isinstance(last_hash, str)
+                or len(last_hash) != len(GENESIS)
+            ):
+                raise ValueError("enregistrements antérieurs mal décrits")
+            legacy = Legacy(records=records, last_hash=last_hash)
+        ring = cls(keys=keys, current_id=str(data["current"]), legacy=legacy)
         if ring.get(ring.current_id) is None:
             raise ValueError("clé courante absente")
         return ring
@@ -201,30 +235,30 @@ def read_keyring(path: Path) -> Keyring:
         raise
     except OSError as error:
         raise KeyFileError(f"fichier de clés {path} illisible : {error.strerror}.") from None
-    with os.fdopen(fd, encoding="utf-8") as file:
+    with os.fdopen(fd, "rb") as file:
         mode = stat.S_IMODE(os.fstat(file.fileno()).st_mode)
         if mode & 0o077:
             raise KeyFileError(
                 f"fichier de clés {path} accessible à d'autres utilisateurs (droits {mode:04o}) : "
                 f"rendez-le privé avec « chmod 600 {path} »."
             )
-        text = file.read()
+        raw = file.read()
     try:
-        return Keyring.from_text(text)
-    except (ValueError, KeyError, TypeError, binascii.Error):
+        return Keyring.from_text(raw.decode("utf-8"))
+    except (ValueError, KeyError, TypeError, binascii.Error):  # UnicodeDecodeError too
         raise KeyFileError(
             f"fichier de clés {path} endommagé : restaurez-le depuis une sauvegarde."
         ) from None
 
 
-def _create(path: Path, now: dt.datetime) -> Keyring:
+def _create(path: Path, now: dt.datetime, legacy: Legacy) -> Keyring:
     """A first keyring at ``path``; if another process made one meanwhile, that one."""
     folder = path.parent
     folder.mkdir(mode=FOLDER_MODE, parents=True, exist_ok=True)
     with _folder_lock(folder):
         if path.exists():
             return read_keyring(path)
-        ring = Keyring(keys=(Key.new("k1", now),), current_id="k1")
+        ring = Keyring(keys=(Key.new("k1", now),), current_id="k1", legacy=legacy)
         temporary = _staged(folder, ring.to_text())
         try:
             os.link(temporary, path)  # never replaces a file that exists
@@ -236,12 +270,12 @@ def _create(path: Path, now: dt.datetime) -> Keyring:
     return ring
 
 
-def add_key(path: Path, now: dt.datetime) -> tuple[Keyring, Key]:
-    """Add a new current key to the keyring at ``path`` (re-read under the lock); the old
-    ones stay for what they signed. The file is replaced whole, atomically."""
+def _rewrite(path: Path, change: Callable[[Keyring], Keyring]) -> Keyring:
+    """The keyring at ``path`` re-read under the lock, changed, and replaced whole,
+    atomically."""
     folder = path.parent
     with _folder_lock(folder):
-        ring = read_keyring(path).with_new_key(now)
+        ring = change(read_keyring(path))
         temporary = _staged(folder, ring.to_text())
         try:
             os.replace(temporary, path)
@@ -249,10 +283,37 @@ def add_key(path: Path, now: dt.datetime) -> tuple[Keyring, Key]:
             os.unlink(temporary)
             raise
         _fsync_folder(folder)
+    return ring
+
+
+def add_key(path: Path, now: dt.datetime) -> tuple[Keyring, Key]:
+    """Add a new current key to the keyring at ``path``; the old ones stay for what they
+    signed, and so does the statement of the older records."""
+    ring = _rewrite(path, lambda old: old.with_new_key(now))
     return ring, ring.current
 
 
+def state_legacy(path: Path, legacy: Legacy) -> Keyring:
+    """Write ``legacy`` as the key file's statement of the records older than it."""
+    return _rewrite(path, lambda old: replace(old, legacy=legacy))
+
+
 # --------------------------------------------------------------------------- the store
+
+
+def unsigned_prefix(session: Session) -> Legacy:
+    """The unsigned records at the start of the trail, as the database holds them now."""
+    first_signed = session.scalar(
+        select(func.min(AuditEvent.id)).where(AuditEvent.key_id.is_not(None))
+    )
+    unsigned: list[ColumnElement[bool]] = [AuditEvent.key_id.is_(None)]
+    if first_signed is not None:
+        unsigned.append(AuditEvent.id < first_signed)
+    count = session.scalar(select(func.count()).select_from(AuditEvent).where(*unsigned)) or 0
+    last = session.scalar(
+        select(AuditEvent.hash).where(*unsigned).order_by(AuditEvent.id.desc()).limit(1)
+    )
+    return Legacy(records=int(count), last_hash=last or GENESIS)
 
 
 def _holds_keyed_data(session: Session) -> bool:
@@ -291,7 +352,26 @@ class KeyStore:
                 "enregistrements signés et des secrets chiffrés avec lui : restaurez-le depuis "
                 "une sauvegarde (ou indiquez son chemin par EDUCONNECT_KEY_FILE)."
             )
-        return _create(self.path, dt.datetime.now(dt.UTC))
+        return _create(self.path, dt.datetime.now(dt.UTC), unsigned_prefix(session))
+
+    def fresh(self, session: Session) -> Keyring:
+        """The keyring as the file holds it now (another process may have changed it)."""
+        self.forget()
+        return self.ring(session)
+
+    def state_legacy(self, legacy: Legacy) -> None:
+        """Restate the records older than the key file (``state_legacy``), in this process
+        too."""
+        with self._lock:
+            self._ring = state_legacy(self.path, legacy)
+
+    def attest_legacy(self, session: Session) -> bool:
+        """Give a key file made before the statement existed one, from the trail as it is
+        now; whether it had to."""
+        if self.fresh(session).legacy is not None:
+            return False
+        self.state_legacy(unsigned_prefix(session))
+        return True
 
     def key(self, session: Session, key_id: str) -> Key | None:
         found = self.ring(session).get(key_id)

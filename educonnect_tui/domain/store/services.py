@@ -53,9 +53,16 @@ class Services:
         return self.time.today(self.clock())
 
     def upgrade(self) -> None:
-        """Migrate the schema, then make sure of the key file and seal any clear secret."""
+        """Migrate the schema, then make sure of the key file and seal any clear secret.
+
+        A key file made before it stated the trail's unsigned records gets that statement
+        now, from the trail as it is (``keys.Legacy``): from then on no unsigned record
+        can be added, though one added before cannot be told from a real one.
+        """
         db.upgrade(self.engine)
         self.check_keys()
+        with self.sessions() as session:
+            self.key_store.attest_legacy(session)
 
     def check_keys(self) -> None:
         """Open (or, for a database that has none yet, create) the key file; refuse to go

@@ -14,6 +14,7 @@ from typing import Annotated, Any
 
 from argon2 import PasswordHasher, Type
 from pydantic import Field, field_validator
+from pydantic_core import PydanticCustomError
 from pydantic_settings import (
     BaseSettings,
     NoDecode,
@@ -101,6 +102,19 @@ class Settings(BaseSettings):
     key_file: Path | None = None
     # The technical log: what staff are not shown of an unexpected error (db_errors.py).
     log_file: Path = Field(default_factory=lambda: data_dir() / "educonnect.log")
+
+    @field_validator("key_file", mode="before")
+    @classmethod
+    def _named_key_file(cls, value: Any) -> Any:
+        # An empty path is the current folder, never a key file: said plainly, not met
+        # later as « C'est un dossier ».
+        if isinstance(value, str) and not value.strip():
+            raise PydanticCustomError(
+                "key_file_empty",
+                "chemin vide : indiquez le fichier de clés, ou retirez ce réglage pour "
+                "garder le chemin par défaut",
+            )
+        return value
 
     @field_validator("school_timezone")
     @classmethod
