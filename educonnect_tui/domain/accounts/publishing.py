@@ -1,7 +1,8 @@
 """Documents that become valid with a transaction: where they may go, what a crash left.
 
 The rules themselves are in ``documents/files.py``; this module gives them what only the
-account layer knows: the database's own files (never replaced by a document) and whether
+account layer knows: the service's own files (database, key file, technical log: never
+replaced by a document) and whether
 a lot of documents found after a crash belongs to a transaction that committed (its lot
 is in the audit record written by that transaction).
 """
@@ -17,7 +18,6 @@ from sqlalchemy import select
 
 from ..documents import files
 from ..model.tables import AuditAnchor, AuditEvent
-from ..store import db
 from ..store.services import Services
 
 # The audit record's time and the lot's are the same instant; the window only absorbs
@@ -26,8 +26,8 @@ _SAME_INSTANT = dt.timedelta(seconds=1)
 
 
 def check(services: Services, paths: Iterable[Path | None], *, overwrite: bool) -> None:
-    """``files.check_targets`` with the database's files protected."""
-    files.check_targets(paths, overwrite=overwrite, protected=db.database_files(services.engine))
+    """``files.check_targets`` with the service's own files protected (``own_files``)."""
+    files.check_targets(paths, overwrite=overwrite, protected=services.own_files())
 
 
 def publication(services: Services, at: dt.datetime) -> files.Publication:
