@@ -40,6 +40,7 @@ def _hang_up_and_term_as_ctrl_c() -> Iterator[None]:
 def main(argv: Sequence[str] | None = None) -> int:
     with process.loading():
         from ..domain.documents.files import OutputExists
+        from ..domain.model.errors import sentences
         from ..domain.store import db_errors
         from . import accounts, audit, context, staff
         from .arguments import build_parser, fail
@@ -65,7 +66,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             with escaped_stdout():
                 return commands[args.command](args)
     except OutputExists as error:
-        fail(f"{error} Ajoutez --overwrite pour le remplacer.")
+        fail(sentences(str(error), "Ajoutez --overwrite pour le remplacer."))
     except KeyboardInterrupt:
         print(
             "Interrompu : ce qui n'était pas encore enregistré ne l'a pas été "

@@ -53,6 +53,7 @@ from ..model.errors import (
     DocumentError,
     DomainError,
     InvalidInput,
+    sentences,
 )
 from ..model.states import NOTIFIABLE, NOTIFIED_BY_DEFAULT
 from ..model.tables import Account, Division, Establishment, Guardian, GuardianLink, Pupil
@@ -306,7 +307,7 @@ _CHANGED = (
 
 def _unchanged(error: DomainError) -> DomainError:
     """The same refusal, saying what it means here: the old passwords still work."""
-    return type(error)(f"{error} Aucun mot de passe n'a été modifié.")
+    return type(error)(sentences(str(error), "Aucun mot de passe n'a été modifié."))
 
 
 def _check_cancel(cancel: threading.Event | None) -> None:

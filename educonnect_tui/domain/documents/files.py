@@ -194,9 +194,12 @@ class StagedFile:
         _remove_if_same(self.final_path, self.identity)
 
     def discard(self) -> None:
+        """Remove the staged file; one the folder no longer lets us remove (it became
+        read-only) is left to the next ``sweep``, and the failure that brought us here
+        is the one reported, not this one."""
         temp, self._temp_path = self._temp_path, None
         if temp is not None:
-            with contextlib.suppress(FileNotFoundError):
+            with contextlib.suppress(OSError):
                 temp.unlink()
         self._close()
 
