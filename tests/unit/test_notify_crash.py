@@ -223,7 +223,7 @@ def test_the_next_notification_sweeps_and_says_so(
         text=True,
     )
     assert result.returncode == 0, result.stderr
-    assert f"Supprimé (notification interrompue, mots de passe jamais valides) : {pdf}" in (
+    assert f"{publishing.SWEPT} : {pdf}" in (
         result.stdout
     )
     assert not pdf.exists() and not csv_path.exists()

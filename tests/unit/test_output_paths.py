@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 
-from educonnect_tui.domain.accounts import helpdesk, notification
+from educonnect_tui.domain.accounts import helpdesk, notification, publishing
 from educonnect_tui.domain.accounts.notification import NotifyRequest
 from educonnect_tui.domain.accounts.selection import Selection
 from educonnect_tui.domain.documents import files
@@ -26,7 +26,7 @@ from educonnect_tui.domain.store.services import Services
 from educonnect_tui.domain.store.settings import Settings
 from tests import factories
 from tests.conftest import FAST_HASH
-from tests.helpers import RunCli
+from tests.helpers import RunCli, killed_run
 
 UAI = factories.DEFAULT_UAI
 
@@ -318,3 +318,32 @@ def test_tui_notification_and_stats_export_never_write_over_service_files(
         _unchanged(services)
     finally:
         services.engine.dispose()
+
+
+# -- what a killed run left: every export removes it and says so ------------------------
+
+
+def test_audit_export_sweeps_a_killed_run_and_says_so(
+    cli_env: Services, run_cli: RunCli, tmp_path: Path
+) -> None:
+    _pupils(cli_env)
+    folder = tmp_path / "exports"
+    folder.mkdir()
+    left = killed_run(cli_env, folder)
+    target = folder / "journal.csv"
+    code, out, err = run_cli(["audit", "list", "--uai", UAI, "--output", str(target)])
+    assert code == 0, err
+    assert f"{publishing.SWEPT} : {left}" in out.splitlines()
+    assert sorted(p.name for p in folder.iterdir()) == ["journal.csv"]
+
+
+def test_stats_export_sweeps_a_killed_run_and_says_so(services: Services) -> None:
+    _pupils(services)
+    operator = factories.operator(services, UAI)
+    stats = school_stats(services, operator)
+    csv_path, _ = stats_pdf.default_paths(services, stats)
+    left = killed_run(services, csv_path.parent)
+    result = stats_pdf.export_stats(services, operator, stats)
+    assert result.swept == (left,)
+    assert f"{publishing.SWEPT} : {left}" in publishing.swept_lines(result.swept)
+    assert sorted(csv_path.parent.iterdir()) == sorted(result.paths)

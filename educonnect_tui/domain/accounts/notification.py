@@ -92,11 +92,7 @@ class NotifyResult:
                 "l'opération, laissé(s) de côté (ni notifiés ni dans les documents) : "
                 + ", ".join(self.left_out)
             )
-        out += [
-            f"Supprimé (notification interrompue, mots de passe jamais valides) : {path}"
-            for path in self.swept
-        ]
-        return out
+        return out + publishing.swept_lines(self.swept)
 
 
 def default_paths(services: Services, caller: Caller, kind: AccountKind) -> tuple[Path, Path]:

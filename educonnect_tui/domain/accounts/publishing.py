@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import select
@@ -41,6 +42,24 @@ def sweep(services: Services, paths: Iterable[Path | None]) -> list[Path]:
     return files.sweep(
         folders, lambda lot, at: committed(services, lot, at), owner=_owner(services)
     )
+
+
+# What the user reads of each document a sweep removed: a kill -9 left it, and its
+# transaction (passwords, or the audit record of an export) never committed.
+SWEPT = "Supprimé (document d'une opération interrompue, jamais enregistrée)"
+
+
+def swept_lines(paths: Iterable[Path]) -> list[str]:
+    """The lines every notification, slip and export shows of what its sweep removed."""
+    return [f"{SWEPT} : {path}" for path in paths]
+
+
+@dataclass(frozen=True)
+class Written:
+    """One file written; ``swept`` the documents of a killed run its sweep removed."""
+
+    path: Path
+    swept: tuple[Path, ...] = ()
 
 
 def _owner(services: Services) -> str:
