@@ -108,6 +108,7 @@ def cmd_import(args: argparse.Namespace) -> int:
 def cmd_notify(args: argparse.Namespace) -> int:
     from ..domain.accounts.notification import NotifyRequest, notify
     from ..domain.model.errors import Cancelled
+    from . import exit_code
 
     services = context.open_services()
     require_schema(services)
@@ -135,7 +136,7 @@ def cmd_notify(args: argparse.Namespace) -> int:
                     + "Interrompu : aucun mot de passe n'a été modifié et aucun document écrit.",
                     file=sys.stderr,
                 )
-            return 130
+            return exit_code(cancel.signum)
         if show:
             print(file=sys.stderr)
         print("\n".join(result.lines()), flush=True)
@@ -148,8 +149,14 @@ def cmd_notify(args: argparse.Namespace) -> int:
     return 0
 
 
+class _Stop(threading.Event):
+    """A cancellation asked by a signal, remembering which (for the exit code)."""
+
+    signum: int = signal.SIGINT
+
+
 @contextlib.contextmanager
-def _stops_as_cancel() -> Iterator[threading.Event]:
+def _stops_as_cancel() -> Iterator[_Stop]:
     """Ctrl-C, SIGTERM and SIGHUP ask the notification to stop where it still can.
 
     Raised at any instant, KeyboardInterrupt could land between the commit and the
@@ -158,12 +165,13 @@ def _stops_as_cancel() -> Iterator[threading.Event]:
     """
     from . import STOP_SIGNALS
 
-    cancel = threading.Event()
+    cancel = _Stop()
 
     def stop(signum: int, frame: FrameType | None) -> None:
         # Nothing here may raise: it runs wherever the main thread is, the commit included
         # (and after a hang-up the terminal is gone).
         if not cancel.is_set():
+            cancel.signum = signum
             cancel.set()
             with contextlib.suppress(OSError, RuntimeError, ValueError):
                 print("\nArrêt demandé…", file=sys.stderr, flush=True)
