@@ -313,7 +313,9 @@ def cmd_activate(args: argparse.Namespace) -> int:
         raise
     print(done)
     context.record(
-        services, "owner_flow", details={"flow": args.flow, "login": args.login, "outcome": "réussi"}
+        services,
+        "owner_flow",
+        details={"flow": args.flow, "login": args.login, "outcome": "réussi"},
     )
     return 0
 

@@ -112,8 +112,11 @@ def test_a_refused_owner_flow_is_audited_with_its_outcome_and_never_the_password
     attempts = [
         (login, login, "identifiants incorrects ou expirés"),
         # A login nobody has may be a password typed in the wrong field: its shape only.
-        ("MotDePasse!2026", "inconnu (15 caractères : minuscules, majuscules, chiffres, autres)",
-         "identifiants incorrects ou expirés"),
+        (
+            "MotDePasse!2026",
+            "inconnu (15 caractères : minuscules, majuscules, chiffres, autres)",
+            "identifiants incorrects ou expirés",
+        ),
     ]
     for typed, recorded, reason in attempts:
         before = len(_events(cli_env))

@@ -461,7 +461,17 @@ def test_a_folder_frozen_mid_run_names_the_document_and_says_no_password_changed
         monkeypatch.setattr(files.os, name, fake)
     pdf = folder / "g.pdf"
     status, _, err = run_cli(
-        ["notify", "--uai", UAI, "--kind", "pupils", "--pdf", str(pdf), "--csv", str(folder / "g.csv")]
+        [
+            "notify",
+            "--uai",
+            UAI,
+            "--kind",
+            "pupils",
+            "--pdf",
+            str(pdf),
+            "--csv",
+            str(folder / "g.csv"),
+        ]
     )
     monkeypatch.undo()
     assert status == 2 and len(err.strip().splitlines()) == 1, err

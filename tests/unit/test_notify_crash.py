@@ -223,9 +223,7 @@ def test_the_next_notification_sweeps_and_says_so(
         text=True,
     )
     assert result.returncode == 0, result.stderr
-    assert f"{publishing.SWEPT} : {pdf}" in (
-        result.stdout
-    )
+    assert f"{publishing.SWEPT} : {pdf}" in (result.stdout)
     assert not pdf.exists() and not csv_path.exists()
     assert sorted(p.name for p in folder.iterdir()) == ["suite.csv", "suite.pdf"]
     assert _valid(services, _passwords(folder / "suite.csv"))

@@ -308,9 +308,7 @@ def test_tui_notification_and_stats_export_never_write_over_service_files(
                 notification.notify(
                     services,
                     operator,
-                    NotifyRequest(
-                        AccountKind.PUPIL, Selection(), pdf_path=target, overwrite=True
-                    ),
+                    NotifyRequest(AccountKind.PUPIL, Selection(), pdf_path=target, overwrite=True),
                 )
         with pytest.raises(InvalidInput, match="fichier du service"):
             stats_pdf.export_stats(services, operator, stats)

@@ -3,7 +3,8 @@
 Pupils and guardians activating their accounts or signing in (``activation``,
 ``self_registration``) are the owners' own actions, not staff actions, so nothing here is
 audited; the command line audits its own runs of them, refused or not, with what
-``recorded_login`` and ``refusal_reason`` say (never a password). Security choices shared by every flow (docs/domain.md):
+``recorded_login`` and ``refusal_reason`` say (never a password). Security choices
+shared by every flow (docs/domain.md):
 
 - one generic French message for any wrong identifier, password, birth date or code,
   so an attempt never learns which part was wrong; every attempt by login costs one

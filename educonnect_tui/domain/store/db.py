@@ -14,11 +14,12 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import QueryableAttribute, Session, sessionmaker
 
-from . import private
-
-# Registers the mapper events that keep ``search_token`` in step with ``search_text``
-# on every session this module makes.
-from . import search_index  # noqa: F401
+from . import (
+    private,
+    # Registers the mapper events that keep ``search_token`` in step with ``search_text``
+    # on every session this module makes.
+    search_index,  # noqa: F401
+)
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 PG_SESSION_OPTIONS = "-c random_page_cost=1.1"
