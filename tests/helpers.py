@@ -6,10 +6,14 @@ import asyncio
 import contextlib
 import functools
 from collections.abc import Callable, Coroutine
-from typing import Any, ParamSpec
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ParamSpec
 
 from textual.pilot import Pilot
 from textual.worker import WorkerCancelled, WorkerState
+
+if TYPE_CHECKING:
+    from educonnect_tui.domain.store.services import Services
 
 P = ParamSpec("P")
 
@@ -49,3 +53,19 @@ async def settle(pilot: Pilot[Any]) -> None:
             quiet += 1
             if quiet == 2:
                 return
+
+
+def killed_run(services: Services, folder: Path) -> Path:
+    """A document published by a run killed before its commit, its marker left beside it."""
+    import os
+
+    from educonnect_tui.domain.accounts import publishing
+
+    publication = publishing.publication(services, services.clock())
+    publication.stage(folder / "tuee.pdf", b"%PDF passwords that never became valid")
+    publication.publish()
+    for _, fd in publication._markers:  # a dead process's locks are released
+        os.close(fd)
+    publication._markers = []
+    publication.files.clear()
+    return folder / "tuee.pdf"

@@ -22,8 +22,21 @@ STOP_SIGNALS = tuple(
 )
 
 
+class Stopped(KeyboardInterrupt):
+    """Ctrl-C's exception, remembering which signal stopped the command."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__()
+        self.signum = signum
+
+
+def exit_code(signum: int) -> int:
+    """What a shell reports for a command a signal stopped: 130 Ctrl-C, 143 kill, 129 hang-up."""
+    return 128 + signum
+
+
 def _as_ctrl_c(signum: int, frame: FrameType | None) -> None:
-    raise KeyboardInterrupt
+    raise Stopped(signum)
 
 
 @contextlib.contextmanager
@@ -40,6 +53,7 @@ def _hang_up_and_term_as_ctrl_c() -> Iterator[None]:
 def main(argv: Sequence[str] | None = None) -> int:
     with process.loading():
         from ..domain.documents.files import OutputExists
+        from ..domain.model.errors import sentences
         from ..domain.store import db_errors
         from . import accounts, audit, context, staff
         from .arguments import build_parser, fail
@@ -65,14 +79,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             with escaped_stdout():
                 return commands[args.command](args)
     except OutputExists as error:
-        fail(f"{error} Ajoutez --overwrite pour le remplacer.")
-    except KeyboardInterrupt:
+        fail(sentences(str(error), "Ajoutez --overwrite pour le remplacer."))
+    except KeyboardInterrupt as stop:
         print(
             "Interrompu : ce qui n'était pas encore enregistré ne l'a pas été "
             "(rien n'est écrit à moitié).",
             file=sys.stderr,
         )
-        return 130
+        return exit_code(stop.signum if isinstance(stop, Stopped) else signal.SIGINT)
     except Exception as error:  # every failure ends as one French line (db_errors)
         fail(str(db_errors.translate(error)))
 

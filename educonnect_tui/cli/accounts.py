@@ -108,6 +108,7 @@ def cmd_import(args: argparse.Namespace) -> int:
 def cmd_notify(args: argparse.Namespace) -> int:
     from ..domain.accounts.notification import NotifyRequest, notify
     from ..domain.model.errors import Cancelled
+    from . import exit_code
 
     services = context.open_services()
     require_schema(services)
@@ -135,7 +136,7 @@ def cmd_notify(args: argparse.Namespace) -> int:
                     + "Interrompu : aucun mot de passe n'a été modifié et aucun document écrit.",
                     file=sys.stderr,
                 )
-            return 130
+            return exit_code(cancel.signum)
         if show:
             print(file=sys.stderr)
         print("\n".join(result.lines()), flush=True)
@@ -148,8 +149,14 @@ def cmd_notify(args: argparse.Namespace) -> int:
     return 0
 
 
+class _Stop(threading.Event):
+    """A cancellation asked by a signal, remembering which (for the exit code)."""
+
+    signum: int = signal.SIGINT
+
+
 @contextlib.contextmanager
-def _stops_as_cancel() -> Iterator[threading.Event]:
+def _stops_as_cancel() -> Iterator[_Stop]:
     """Ctrl-C, SIGTERM and SIGHUP ask the notification to stop where it still can.
 
     Raised at any instant, KeyboardInterrupt could land between the commit and the
@@ -158,12 +165,13 @@ def _stops_as_cancel() -> Iterator[threading.Event]:
     """
     from . import STOP_SIGNALS
 
-    cancel = threading.Event()
+    cancel = _Stop()
 
     def stop(signum: int, frame: FrameType | None) -> None:
         # Nothing here may raise: it runs wherever the main thread is, the commit included
         # (and after a hang-up the terminal is gone).
         if not cancel.is_set():
+            cancel.signum = signum
             cancel.set()
             with contextlib.suppress(OSError, RuntimeError, ValueError):
                 print("\nArrêt demandé…", file=sys.stderr, flush=True)
@@ -256,7 +264,8 @@ def cmd_search(args: argparse.Namespace) -> int:
 
 
 def cmd_activate(args: argparse.Namespace) -> int:
-    from ..domain.accounts import activation, self_registration
+    from ..domain.accounts import activation, owner_attempts, self_registration
+    from ..domain.model.errors import DomainError
     from ..domain.store.connection import current_connection
 
     if getattr(args, "password_in_argv", None) is not None:
@@ -269,27 +278,45 @@ def cmd_activate(args: argparse.Namespace) -> int:
     require_schema(services)
     # The owner's failures count at the address they come from, as on the portal.
     source = current_connection().source
-    if args.flow == "pupil":
+    if args.flow in ("pupil", "guardian"):
         password, new_password = activation_passwords(args.password_stdin)
-        activation.activate_pupil(
-            services, args.login, password, args.birth_date, new_password, source=source
-        )
-        print(f"Compte {args.login} activé.")
-    elif args.flow == "guardian":
-        password, new_password = activation_passwords(args.password_stdin)
-        activation.start_guardian_activation(
-            services, args.login, password, args.email, new_password, source=source
-        )
-        print(f"Un code de confirmation a été envoyé à {args.email} (voir la boîte d'envoi).")
-    elif args.flow == "confirm":
-        activation.confirm_guardian_email(services, args.login, args.code, source=source)
-        print(f"Compte {args.login} activé (identifiants provisoires).")
-    else:
-        self_registration.activate_guardian_franceconnect(
-            services, args.login, args.last_name, args.first_name, source=source
-        )
-        print(f"Compte {args.login} activé (FranceConnect).")
-    context.record(services, "owner_flow", details={"flow": args.flow, "login": args.login})
+    try:
+        if args.flow == "pupil":
+            activation.activate_pupil(
+                services, args.login, password, args.birth_date, new_password, source=source
+            )
+            done = f"Compte {args.login} activé."
+        elif args.flow == "guardian":
+            activation.start_guardian_activation(
+                services, args.login, password, args.email, new_password, source=source
+            )
+            done = f"Un code de confirmation a été envoyé à {args.email} (voir la boîte d'envoi)."
+        elif args.flow == "confirm":
+            activation.confirm_guardian_email(services, args.login, args.code, source=source)
+            done = f"Compte {args.login} activé (identifiants provisoires)."
+        else:
+            self_registration.activate_guardian_franceconnect(
+                services, args.login, args.last_name, args.first_name, source=source
+            )
+            done = f"Compte {args.login} activé (FranceConnect)."
+    except DomainError as error:
+        # Refused attempts are audited too (every command is), by category, never with
+        # a password; the refusal stays what the user reads, even if this record fails.
+        with contextlib.suppress(Exception):
+            details = {
+                "flow": args.flow,
+                "login": owner_attempts.recorded_login(services, args.login),
+                "outcome": "refusé",
+                "reason": owner_attempts.refusal_reason(error),
+            }
+            context.record(services, "owner_flow", details=details)
+        raise
+    print(done)
+    context.record(
+        services,
+        "owner_flow",
+        details={"flow": args.flow, "login": args.login, "outcome": "réussi"},
+    )
     return 0
 
 

@@ -48,6 +48,7 @@ def _render_audit(rows: list[list[str]], dicts: list[dict[str, object]], fmt: st
 
 
 def cmd_audit(args: argparse.Namespace) -> int:
+    from ..domain.accounts.publishing import swept_lines
     from ..domain.reports import journal as audit_log
 
     services = context.open_services()
@@ -115,7 +116,7 @@ def cmd_audit(args: argparse.Namespace) -> int:
         data = csv_bytes([_AUDIT_HEADERS, *rows])
     else:
         data = _render_audit(rows, dicts, args.format).encode()
-    path = audit_log.export(
+    exported = audit_log.export(
         services,
         Actor.command_line(),
         args.output,
@@ -124,5 +125,7 @@ def cmd_audit(args: argparse.Namespace) -> int:
         details={"format": args.format, "rows": len(rows), "filters": wanted.as_dict()},
         overwrite=args.overwrite,
     )
-    print(f"{len(rows)} événement(s) écrit(s) dans {path} (lisible par vous seul).")
+    print(f"{len(rows)} événement(s) écrit(s) dans {exported.path} (lisible par vous seul).")
+    for line in swept_lines(exported.swept):
+        print(line)
     return 0

@@ -11,7 +11,6 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
-from pathlib import Path
 from typing import Protocol
 
 from rich.markup import escape
@@ -24,7 +23,7 @@ from textual.widgets import Button, Label, Static
 
 from .. import keys
 from ..domain.access.caller import SchoolSession
-from ..domain.accounts import helpdesk
+from ..domain.accounts import helpdesk, publishing
 from ..domain.accounts.helpdesk import ResetResult
 from ..domain.accounts.helpdesk_search import HelpdeskRow
 from ..domain.model.enums import AccountKind
@@ -284,13 +283,15 @@ class PasswordScreen(ReportsWorkerErrors, ModalScreen[None]):
         written = helpdesk.write_slip(self.services, self.signed_in, result, path)
         self.app.call_from_thread(self._written, written)
 
-    def _written(self, path: Path) -> None:
+    def _written(self, written: publishing.Written) -> None:
+        path = written.path
         self.slip_written = True
         self.refresh_bindings()
         self.query_one("#password-hint", Static).update(
             f"Fiche écrite : {escape(path.name)} (dossier depannage) · Entrée ou Échap : fermer"
         )
-        self.app.notify(f"Fiche imprimable écrite : {path}", title="Fiche", timeout=12)
+        lines = [f"Fiche imprimable écrite : {path}", *publishing.swept_lines(written.swept)]
+        self.app.notify("\n".join(lines), title="Fiche", timeout=12)
 
     def action_close(self) -> None:
         # Nothing keeps the password once the window is gone.

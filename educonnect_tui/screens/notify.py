@@ -22,7 +22,7 @@ from textual.worker import Worker, WorkerState
 
 from .. import keys
 from ..domain.access.caller import SchoolSession
-from ..domain.accounts import notification
+from ..domain.accounts import notification, publishing
 from ..domain.accounts.notification import NotifyResult
 from ..domain.accounts.selection import Selection
 from ..domain.model.enums import AccountKind, AccountState
@@ -315,5 +315,5 @@ def finished_message(result: NotifyResult) -> str:
             f"{len(result.left_out)} compte(s) modifié(s) pendant l'opération, laissé(s) de "
             f"côté (à notifier de nouveau) : {', '.join(result.left_out)}"
         )
-    lines += [f"Supprimé (notification interrompue) : {path}" for path in result.swept]
+    lines += publishing.swept_lines(result.swept)
     return "\n".join(lines)

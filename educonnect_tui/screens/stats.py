@@ -22,6 +22,7 @@ from textual.worker import Worker
 
 from .. import keys
 from ..domain.access.caller import SchoolSession
+from ..domain.accounts import publishing
 from ..domain.reports.class_figures import ClassSort, ClassStats, sort_classes
 from ..domain.reports.figures import SchoolStats, school_stats
 from ..domain.reports.stats_pdf import ExportResult, export_stats
@@ -299,9 +300,14 @@ class StatsScreen(ReportsWorkerErrors, Screen[str | None]):
         self.app.call_from_thread(self._exported, result)
 
     def _exported(self, result: ExportResult) -> None:
+        lines = [
+            "Statistiques exportées (lisibles par vous seul) :",
+            str(result.csv_path),
+            str(result.pdf_path),
+            *publishing.swept_lines(result.swept),
+        ]
         self.notify(
-            f"Statistiques exportées (lisibles par vous seul) :\n{result.csv_path}\n"
-            f"{result.pdf_path}",
+            "\n".join(lines),
             title="Export",
             timeout=10,
         )

@@ -12,13 +12,14 @@ from sqlalchemy import select, update
 from textual.widgets import DataTable, Static
 
 from educonnect_tui.app import EduConnectApp
+from educonnect_tui.domain.accounts import publishing
 from educonnect_tui.domain.model.enums import AccountState
 from educonnect_tui.domain.model.tables import Account, AuditEvent
 from educonnect_tui.domain.reports.class_figures import ClassSort
 from educonnect_tui.domain.store.services import Services
 from educonnect_tui.screens.home import HomeScreen
 from educonnect_tui.screens.stats import REFRESH_SECONDS, StatsScreen
-from tests.helpers import settle, sync
+from tests.helpers import killed_run, settle, sync
 
 AppFactory = Callable[[], EduConnectApp]
 
@@ -146,3 +147,25 @@ async def test_escape_goes_back_home_unfiltered(principal_app: AppFactory) -> No
         home = app.screen
         assert isinstance(home, HomeScreen)
         assert home.queries[home.kind].selection.divisions == ()
+
+
+@sync
+async def test_e_says_what_it_swept(principal_app: AppFactory, demo_services: Services) -> None:
+    """A killed run's document in the export folder is removed, and the toast says so."""
+    folder = demo_services.settings.output_dir / "statistiques"
+    folder.mkdir(parents=True, exist_ok=True)
+    left = killed_run(demo_services, folder)
+    app = principal_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("s")
+        await settle(pilot)
+        await pilot.press("e")
+        for _ in range(50):
+            await settle(pilot)
+            if len(list(folder.glob("*.pdf"))) == 1 and not left.exists():
+                break
+            await asyncio.sleep(0.1)
+        assert not left.exists()
+        messages = [str(n.message) for n in app._notifications]
+        assert any(f"{publishing.SWEPT} : {left}" in m for m in messages), messages

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import io
 import json
+import os
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -431,3 +434,21 @@ def test_a_terminal_prompts_without_echo(
         "Nouveau mot de passe : ",
         "Nouveau mot de passe (encore) : ",
     ]
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM, signal.SIGHUP])
+def test_a_stopped_command_exits_with_128_plus_the_signal(
+    cli_env: Services, run_cli: RunCli, monkeypatch: pytest.MonkeyPatch, signum: int
+) -> None:
+    """As a shell reports it: 130 for Ctrl-C, 143 for a ``kill``, 129 for a hang-up."""
+    from educonnect_tui.cli import accounts
+
+    def stopped(_args: object) -> int:
+        os.kill(os.getpid(), signum)
+        time.sleep(5)  # the handler runs before this ends
+        return 0
+
+    monkeypatch.setattr(accounts, "cmd_stats", stopped)
+    code, _, err = run_cli(["stats", "--uai", factories.DEFAULT_UAI])
+    assert code == 128 + signum
+    assert err.strip().startswith("Interrompu") and "Traceback" not in err

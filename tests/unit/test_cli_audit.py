@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import os
 import pwd
 import socket
@@ -97,7 +98,42 @@ def test_an_owner_flow_run_from_the_command_line_is_audited(
     assert code == 0, err
     [event] = _events(cli_env)[before:]
     assert (event.action, event.source_address) == ("owner_flow", "203.0.113.7")
-    assert event.details == {"flow": "franceconnect", "login": login}
+    assert event.details == {"flow": "franceconnect", "login": login, "outcome": "réussi"}
+
+
+def test_a_refused_owner_flow_is_audited_with_its_outcome_and_never_the_passwords(
+    cli_env: Services, run_cli: RunCli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """« printf 'abc\\ndef\\n' | activate pupil … »: refused, and in the trail all the same."""
+    with cli_env.sessions() as session, session.begin():
+        school = factories.school(session)
+        login = factories.pupil(session, school, first_name="Noé", last_name="Lefèvre").login
+    monkeypatch.setenv("SSH_CONNECTION", SSH)
+    attempts = [
+        (login, login, "identifiants incorrects ou expirés"),
+        # A login nobody has may be a password typed in the wrong field: its shape only.
+        (
+            "MotDePasse!2026",
+            "inconnu (15 caractères : minuscules, majuscules, chiffres, autres)",
+            "identifiants incorrects ou expirés",
+        ),
+    ]
+    for typed, recorded, reason in attempts:
+        before = len(_events(cli_env))
+        monkeypatch.setattr("sys.stdin", io.StringIO("abc\ndef\n"))
+        args = ["activate", "pupil", "--login", typed, "--birth-date", "31/03/2011"]
+        code, _, err = run_cli([*args, "--password-stdin"])
+        assert code == 2 and "incorrect" in err
+        [event] = _events(cli_env)[before:]
+        assert (event.action, event.source_address) == ("owner_flow", "203.0.113.7")
+        assert event.details == {
+            "flow": "pupil",
+            "login": recorded,
+            "outcome": "refusé",
+            "reason": reason,
+        }
+        assert "abc" not in str(event.details) and "def" not in str(event.details)
+        assert typed == login or typed not in f"{event.details} {event.actor_label}"
 
 
 def test_a_schema_upgrade_is_audited_only_when_it_changes_something(

@@ -168,3 +168,25 @@ def test_statement_parameters_never_appear_in_an_error(services: Services) -> No
             text("SELECT * FROM no_such_table WHERE x = :secret"), {"secret": "hunter2"}
         )
     assert "hunter2" not in str(caught.value)
+
+
+def test_the_log_and_every_folder_made_for_it_are_private(tmp_path: Path) -> None:
+    """An empty HOME: ``~/.local/share/educonnect-tui/educonnect.log`` makes three folders,
+    each 0700; a log left 0644 by an earlier version is made 0600 again, as the database."""
+    from educonnect_tui.domain.store import db_errors
+
+    home = tmp_path / "home"
+    home.mkdir()
+    log = home / ".local" / "share" / "educonnect-tui" / "educonnect.log"
+    try:
+        db_errors.log_to(log)
+        for folder in (log.parent, log.parent.parent, log.parent.parent.parent):
+            assert folder.stat().st_mode & 0o777 == 0o700, folder
+        assert log.stat().st_mode & 0o777 == 0o600
+        old = tmp_path / "ancien.log"
+        old.write_text("avant\n")
+        old.chmod(0o644)
+        db_errors.log_to(old)
+        assert old.stat().st_mode & 0o777 == 0o600 and old.read_text() == "avant\n"
+    finally:
+        db_errors.log_to(tmp_path / "fin.log")  # the handler leaves these files alone

@@ -37,6 +37,7 @@ from educonnect_tui.domain.model.tables import (
 )
 from educonnect_tui.domain.store.services import Services
 from tests import factories
+from tests.helpers import killed_run
 
 UAI = factories.DEFAULT_UAI
 BIRTH = dt.date(2012, 5, 14)
@@ -245,8 +246,11 @@ def test_slip_after_the_fact_only_while_the_password_still_works(
 ) -> None:
     agent = _session(services, "t.nguyen")
     first = helpdesk.reset_password(services, agent, school.noe)
-    path = helpdesk.write_slip(services, agent, first, tmp_path / "a.pdf")
-    assert path.stat().st_mode & 0o777 == 0o600
+    left = killed_run(services, tmp_path)
+    written = helpdesk.write_slip(services, agent, first, tmp_path / "a.pdf")
+    assert written.path.stat().st_mode & 0o777 == 0o600
+    # A killed run's document in that folder is removed, and the slip's message says so.
+    assert written.swept == (left,) and not left.exists()
     helpdesk.reset_password(services, agent, school.noe)
     with pytest.raises(Exception, match="remplacé"):
         helpdesk.write_slip(services, agent, first, tmp_path / "b.pdf")

@@ -688,3 +688,17 @@ def test_a_huge_cell_is_refused_in_french_with_its_line(services: Services, tmp_
     assert "field" not in message and "limit" not in message
     with services.sessions() as s:
         assert s.scalar(select(func.count()).select_from(Pupil)) == 0
+
+
+def test_reasons_of_one_row_read_as_one_sentence(services: Services, tmp_path: Path) -> None:
+    """A reason that is a whole sentence (the INE's) followed by another: no « . ; »."""
+    make_school(services)
+    text = "\n".join([PUPIL_HEADER, "07000015;;Jules;14/03/2015;6E1"])
+    report = import_pupils(services, as_head(services, UAI), write(tmp_path, text))
+    assert report.errors == [
+        RowError(
+            2,
+            "INE « 07000015 » invalide : 11 caractères, chiffres et lettres majuscules ; "
+            "nom de famille manquant",
+        )
+    ]

@@ -386,3 +386,15 @@ def test_empty_key_file_setting_is_refused(
     assert "EDUCONNECT_KEY_FILE" in err and "vide" in err and "dossier" not in err
     with pytest.raises(ValueError, match="vide"):
         Settings(key_file="")  # type: ignore[arg-type]
+
+
+def test_every_folder_made_for_the_key_file_is_0700(database_url: str, tmp_path: Path) -> None:
+    """Not only the last one: ``mkdir(parents=True)`` makes the others 0755."""
+    key_file = tmp_path / "a" / "b" / "cles" / "educonnect.key"
+    built = Services.from_settings(Settings(database_url=database_url, key_file=key_file))
+    try:
+        built.upgrade()
+        for folder in (key_file.parent, tmp_path / "a" / "b", tmp_path / "a"):
+            assert _mode(folder) == 0o700, folder
+    finally:
+        built.engine.dispose()

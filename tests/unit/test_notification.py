@@ -6,10 +6,12 @@ import csv
 import datetime as dt
 import errno
 import io
+import os
 import re
 import stat
 import threading
 from pathlib import Path
+from typing import Any
 
 import pytest
 from pypdf import PdfReader
@@ -35,6 +37,7 @@ from educonnect_tui.domain.store import audit
 from educonnect_tui.domain.store.audit import Actor
 from educonnect_tui.domain.store.services import Services
 from tests import factories
+from tests.helpers import RunCli
 
 ACTOR = Actor(label="Mme la principale", source_address="10.0.0.5")
 UAI = factories.DEFAULT_UAI
@@ -391,3 +394,89 @@ def test_a_failing_commit_removes_the_published_documents(
     # Both were published, complete, before the commit was attempted.
     assert seen == [["f.csv", "f.pdf"]]
     _nothing_changed(services, ids, folder, 0)
+
+
+@pytest.mark.parametrize(
+    ("code", "cause"),
+    [(errno.EPERM, "opération non permise"), (errno.EROFS, "le disque est en lecture seule")],
+)
+def test_a_folder_frozen_mid_run_names_the_document_and_says_no_password_changed(
+    cli_env: Services,
+    run_cli: RunCli,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    code: int,
+    cause: str,
+) -> None:
+    """The folder becomes immutable (chattr +i) or read-only once the documents are
+    staged: nothing can be created, renamed or removed there any more, not even the
+    staged files. The one line names the document asked for, never a hidden staged
+    file, in whole sentences, and says that the old passwords still work."""
+    ids = _school(cli_env, {"3E3": 4})["3E3"]
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    frozen = threading.Event()
+
+    def inside(path: object) -> bool:
+        return frozen.is_set() and Path(os.fsdecode(path)).parent == folder  # type: ignore[arg-type]
+
+    def refused(path: object) -> OSError:
+        return OSError(code, os.strerror(code), os.fsdecode(path))  # type: ignore[arg-type]
+
+    real_open, real_link, real_rename = files.os.open, files.os.link, files.os.rename
+    real_replace, real_unlink = files.os.replace, files.os.unlink
+
+    def open_(path: Any, flags: int, *args: Any, **kwargs: Any) -> int:
+        if flags & os.O_CREAT and inside(path):
+            raise refused(path)
+        return real_open(path, flags, *args, **kwargs)
+
+    def two(real: Any) -> Any:
+        def call(source: Any, target: Any, *args: Any, **kwargs: Any) -> None:
+            if inside(source) or inside(target):
+                raise refused(source)
+            real(source, target, *args, **kwargs)
+
+        return call
+
+    def unlink(path: Any, *args: Any, **kwargs: Any) -> None:
+        if inside(path):
+            raise refused(path)
+        real_unlink(path, *args, **kwargs)
+
+    real_publish = files.Publication.publish
+
+    def publish(self: files.Publication) -> tuple[Path, ...]:
+        frozen.set()
+        return real_publish(self)
+
+    monkeypatch.setattr(files.Publication, "publish", publish)
+    for name, fake in (
+        ("open", open_),
+        ("link", two(real_link)),
+        ("rename", two(real_rename)),
+        ("replace", two(real_replace)),
+        ("unlink", unlink),
+    ):
+        monkeypatch.setattr(files.os, name, fake)
+    pdf = folder / "g.pdf"
+    status, _, err = run_cli(
+        [
+            "notify",
+            "--uai",
+            UAI,
+            "--kind",
+            "pupils",
+            "--pdf",
+            str(pdf),
+            "--csv",
+            str(folder / "g.csv"),
+        ]
+    )
+    monkeypatch.undo()
+    assert status == 2 and len(err.strip().splitlines()) == 1, err
+    assert f"{pdf} : {cause}. Aucun mot de passe n'a été modifié." in err
+    assert ".g.pdf." not in err  # the staged file is never what the message names
+    assert not pdf.exists() and not (folder / "g.csv").exists()
+    assert _states(cli_env, ids) == {AccountState.NOT_NOTIFIED}
+    assert _audit_count(cli_env) == 0

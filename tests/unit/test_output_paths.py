@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 
-from educonnect_tui.domain.accounts import helpdesk, notification
+from educonnect_tui.domain.accounts import helpdesk, notification, publishing
 from educonnect_tui.domain.accounts.notification import NotifyRequest
 from educonnect_tui.domain.accounts.selection import Selection
 from educonnect_tui.domain.documents import files
@@ -25,7 +25,8 @@ from educonnect_tui.domain.reports.figures import school_stats
 from educonnect_tui.domain.store.services import Services
 from educonnect_tui.domain.store.settings import Settings
 from tests import factories
-from tests.helpers import RunCli
+from tests.conftest import FAST_HASH
+from tests.helpers import RunCli, killed_run
 
 UAI = factories.DEFAULT_UAI
 
@@ -116,11 +117,11 @@ def test_cli_never_writes_over_the_database(
     link.symlink_to(database)
     for target in (database, database.with_name(database.name + "-wal"), link):
         code, _, err = _notify(run_cli, "--pdf", str(target), "--overwrite")
-        _one_french_line(code, err, "base de données")
+        _one_french_line(code, err, "fichier du service", "base de données")
     code, _, err = _notify(
         run_cli, "--pdf", str(tmp_path / "ok.pdf"), "--csv", str(database), "--overwrite"
     )
-    _one_french_line(code, err, "base de données")
+    _one_french_line(code, err, "fichier du service", "base de données")
     assert database.read_bytes()[:16] == before[:16] == b"SQLite format 3\x00"
     _unchanged(services)
     services.engine.dispose()
@@ -233,7 +234,7 @@ def test_the_rule_itself(tmp_path: Path) -> None:
     files.check_targets([tmp_path / "a.pdf", None])
     refusals = {
         "existe déjà": [database.with_name("other")],
-        "base de données": [tmp_path / "school.db-wal"],
+        "fichier du service": [tmp_path / "school.db-wal"],
         "dossier": [tmp_path],
         "n'existe pas": [tmp_path / "missing" / "a.pdf"],
         "Deux documents": [tmp_path / "a.pdf", tmp_path / "a.pdf"],
@@ -242,5 +243,105 @@ def test_the_rule_itself(tmp_path: Path) -> None:
     for message, paths in refusals.items():
         with pytest.raises(InvalidInput, match=message):
             files.check_targets(paths, protected=protected)
-    with pytest.raises(InvalidInput, match="base de données"):
+    with pytest.raises(InvalidInput, match="fichier du service"):
         files.check_targets([database], overwrite=True, protected=protected)
+
+
+def _service_files(cli_env: Services, run_cli: RunCli) -> tuple[Path, Path]:
+    """The key file and the technical log the command line uses, both existing."""
+    code, _, _ = run_cli(["audit", "list", "--uai", UAI])  # opens the log, reads the keys
+    assert code == 0
+    key = cli_env.settings.key_path
+    log = cli_env.settings.output_dir.parent / "log"  # EDUCONNECT_LOG_FILE (cli_env)
+    assert key.exists() and log.exists()
+    return key, log
+
+
+def test_cli_never_writes_over_the_key_file_or_the_log(
+    cli_env: Services, run_cli: RunCli, tmp_path: Path
+) -> None:
+    """The files the service depends on are protected like the database's, even with
+    --overwrite, under any name (a symbolic link, a hard link)."""
+    _pupils(cli_env)
+    key, log = _service_files(cli_env, run_cli)
+    before = {path: path.read_bytes() for path in (key, log)}
+    (tmp_path / "lien.pdf").symlink_to(key)
+    (tmp_path / "dur.csv").hardlink_to(log)
+    for target in (key, log, tmp_path / "lien.pdf", tmp_path / "dur.csv"):
+        code, _, err = _notify(run_cli, "--pdf", str(target), "--overwrite")
+        _one_french_line(code, err, "fichier du service")
+        code, _, err = _notify(
+            run_cli, "--pdf", str(tmp_path / "ok.pdf"), "--csv", str(target), "--overwrite"
+        )
+        _one_french_line(code, err, "fichier du service")
+        code, _, err = run_cli(
+            ["audit", "list", "--uai", UAI, "--output", str(target), "--overwrite"]
+        )
+        _one_french_line(code, err, "fichier du service")
+    assert key.read_bytes() == before[key]
+    assert log.read_bytes().startswith(before[log])
+    assert not (tmp_path / "ok.pdf").exists()
+    _unchanged(cli_env)
+
+
+def test_tui_notification_and_stats_export_never_write_over_service_files(
+    settings: Settings, tmp_path: Path
+) -> None:
+    """The TUI's paths go through the same rule: a chosen name, or a default one that
+    happens to be the technical log's (not yet created)."""
+    probe = Services.from_settings(settings, hash_params=FAST_HASH)
+    _pupils(probe)
+    operator = factories.operator(probe, UAI)
+    stats = school_stats(probe, operator)
+    csv_path, _ = stats_pdf.default_paths(probe, stats)
+    probe.engine.dispose()
+    services = Services.from_settings(
+        settings.model_copy(update={"log_file": csv_path}), hash_params=FAST_HASH
+    )
+    try:
+        with services.sessions() as session, session.begin():
+            services.key_store.ring(session)
+        key = services.settings.key_path
+        before = key.read_bytes()
+        for target in (key, csv_path):
+            with pytest.raises(InvalidInput, match="fichier du service"):
+                notification.notify(
+                    services,
+                    operator,
+                    NotifyRequest(AccountKind.PUPIL, Selection(), pdf_path=target, overwrite=True),
+                )
+        with pytest.raises(InvalidInput, match="fichier du service"):
+            stats_pdf.export_stats(services, operator, stats)
+        assert key.read_bytes() == before and not csv_path.exists()
+        _unchanged(services)
+    finally:
+        services.engine.dispose()
+
+
+# -- what a killed run left: every export removes it and says so ------------------------
+
+
+def test_audit_export_sweeps_a_killed_run_and_says_so(
+    cli_env: Services, run_cli: RunCli, tmp_path: Path
+) -> None:
+    _pupils(cli_env)
+    folder = tmp_path / "exports"
+    folder.mkdir()
+    left = killed_run(cli_env, folder)
+    target = folder / "journal.csv"
+    code, out, err = run_cli(["audit", "list", "--uai", UAI, "--output", str(target)])
+    assert code == 0, err
+    assert f"{publishing.SWEPT} : {left}" in out.splitlines()
+    assert sorted(p.name for p in folder.iterdir()) == ["journal.csv"]
+
+
+def test_stats_export_sweeps_a_killed_run_and_says_so(services: Services) -> None:
+    _pupils(services)
+    operator = factories.operator(services, UAI)
+    stats = school_stats(services, operator)
+    csv_path, _ = stats_pdf.default_paths(services, stats)
+    left = killed_run(services, csv_path.parent)
+    result = stats_pdf.export_stats(services, operator, stats)
+    assert result.swept == (left,)
+    assert f"{publishing.SWEPT} : {left}" in publishing.swept_lines(result.swept)
+    assert sorted(csv_path.parent.iterdir()) == sorted(result.paths)

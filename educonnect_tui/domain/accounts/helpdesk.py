@@ -64,6 +64,8 @@ class ResetResult:
     temp_password: str = field(repr=False)
     expires_at: dt.datetime
     slip: Path | None = None
+    # The documents of a killed run that writing the slip swept away.
+    swept: tuple[Path, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -131,9 +133,10 @@ def reset_password(
     expires = expiry(services, target.kind, now)
     password = passwords.generate_temporary_password()
     pdf: bytes | None = None
+    swept: list[Path] = []
     if slip_path is not None:
         publishing.check(services, [slip_path], overwrite=False)
-        publishing.sweep(services, [slip_path])
+        swept = publishing.sweep(services, [slip_path])
         with services.sessions() as session:
             school = session.get_one(Establishment, school_id)
             credential = _credential(
@@ -178,7 +181,9 @@ def reset_password(
         raise
     publication.settle()
     published = publication.paths[0] if publication.paths else None
-    return ResetResult(account_id, target.kind, target.login, password, expires, published)
+    return ResetResult(
+        account_id, target.kind, target.login, password, expires, published, tuple(swept)
+    )
 
 
 def _credential(
@@ -236,7 +241,9 @@ def default_slip_path(services: Services, login: str, now: dt.datetime) -> Path:
     return path
 
 
-def write_slip(services: Services, caller: Caller, result: ResetResult, path: Path) -> Path:
+def write_slip(
+    services: Services, caller: Caller, result: ResetResult, path: Path
+) -> publishing.Written:
     """The printable slip (pupils) or letter (guardians) of a reset just done, 0600.
 
     For the password window's « imprimer » after the reset: the password is still on
@@ -268,10 +275,10 @@ def write_slip(services: Services, caller: Caller, result: ResetResult, path: Pa
             session, school, target, result.temp_password, services.time.today(result.expires_at)
         )
     publishing.check(services, [path], overwrite=False)
-    publishing.sweep(services, [path])
+    swept = publishing.sweep(services, [path])
     staged = stage_file(path, _pdf(context, credential))
     try:
-        return staged.publish()
+        return publishing.Written(staged.publish(), tuple(swept))
     except BaseException:
         staged.discard()
         raise

@@ -53,6 +53,7 @@ from ..model.errors import (
     DocumentError,
     DomainError,
     InvalidInput,
+    sentences,
 )
 from ..model.states import NOTIFIABLE, NOTIFIED_BY_DEFAULT
 from ..model.tables import Account, Division, Establishment, Guardian, GuardianLink, Pupil
@@ -91,11 +92,7 @@ class NotifyResult:
                 "l'opération, laissé(s) de côté (ni notifiés ni dans les documents) : "
                 + ", ".join(self.left_out)
             )
-        out += [
-            f"Supprimé (notification interrompue, mots de passe jamais valides) : {path}"
-            for path in self.swept
-        ]
-        return out
+        return out + publishing.swept_lines(self.swept)
 
 
 def default_paths(services: Services, caller: Caller, kind: AccountKind) -> tuple[Path, Path]:
@@ -306,7 +303,7 @@ _CHANGED = (
 
 def _unchanged(error: DomainError) -> DomainError:
     """The same refusal, saying what it means here: the old passwords still work."""
-    return type(error)(f"{error} Aucun mot de passe n'a été modifié.")
+    return type(error)(sentences(str(error), "Aucun mot de passe n'a été modifié."))
 
 
 def _check_cancel(cancel: threading.Event | None) -> None:

@@ -2,7 +2,9 @@
 
 Pupils and guardians activating their accounts or signing in (``activation``,
 ``self_registration``) are the owners' own actions, not staff actions, so nothing here is
-audited. Security choices shared by every flow (docs/domain.md):
+audited; the command line audits its own runs of them, refused or not, with what
+``recorded_login`` and ``refusal_reason`` say (never a password). Security choices
+shared by every flow (docs/domain.md):
 
 - one generic French message for any wrong identifier, password, birth date or code,
   so an attempt never learns which part was wrong; every attempt by login costs one
@@ -30,7 +32,14 @@ from sqlalchemy.orm.exc import StaleDataError
 from ..access import attempts, passwords
 from ..access.network import LOCAL_CONSOLE
 from ..model.enums import AccountKind, AccountState, ActivationMethod
-from ..model.errors import AuthenticationFailed, ConcurrentModification, DomainError
+from ..model.errors import (
+    AccountBlocked,
+    AuthenticationFailed,
+    ConcurrentModification,
+    DomainError,
+    IllegalTransition,
+    InvalidInput,
+)
 from ..model.states import Event, Lockout, transition
 from ..model.tables import Account
 from ..store.services import Services
@@ -43,6 +52,32 @@ CODE_EXPIRED = "Ce code a expiré : recommencez pour en recevoir un nouveau."
 
 CODE_DIGITS = 6
 CODE_VALIDITY = dt.timedelta(minutes=30)
+
+
+# The kind of refusal an audit record keeps: the French message may name a date or a
+# detail, the category never says which secret was wrong (as the owner is not told).
+_REASONS: tuple[tuple[type[DomainError], str], ...] = (
+    (AccountBlocked, "compte bloqué"),
+    (AuthenticationFailed, "identifiants incorrects ou expirés"),
+    (IllegalTransition, "état du compte"),
+    (InvalidInput, "saisie invalide"),
+    (ConcurrentModification, "modification concurrente"),
+)
+
+
+def refusal_reason(error: DomainError) -> str:
+    """The category of ``error`` for the audit trail."""
+    return next((reason for kind, reason in _REASONS if isinstance(error, kind)), "autre refus")
+
+
+def recorded_login(services: Services, typed: str) -> str:
+    """What the trail may keep of a typed login: an owner's login, else only its shape.
+
+    A login nobody has may be a password typed into the wrong field (``attempts.shape``).
+    """
+    with services.sessions() as session:
+        found = session.scalar(select(Account.id).where(Account.login == typed))
+    return typed if found is not None else f"inconnu ({attempts.shape(typed)})"
 
 
 class _Refused(Exception):

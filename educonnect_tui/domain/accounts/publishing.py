@@ -1,7 +1,8 @@
 """Documents that become valid with a transaction: where they may go, what a crash left.
 
 The rules themselves are in ``documents/files.py``; this module gives them what only the
-account layer knows: the database's own files (never replaced by a document) and whether
+account layer knows: the service's own files (database, key file, technical log: never
+replaced by a document) and whether
 a lot of documents found after a crash belongs to a transaction that committed (its lot
 is in the audit record written by that transaction).
 """
@@ -11,13 +12,13 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import select
 
 from ..documents import files
 from ..model.tables import AuditAnchor, AuditEvent
-from ..store import db
 from ..store.services import Services
 
 # The audit record's time and the lot's are the same instant; the window only absorbs
@@ -26,8 +27,8 @@ _SAME_INSTANT = dt.timedelta(seconds=1)
 
 
 def check(services: Services, paths: Iterable[Path | None], *, overwrite: bool) -> None:
-    """``files.check_targets`` with the database's files protected."""
-    files.check_targets(paths, overwrite=overwrite, protected=db.database_files(services.engine))
+    """``files.check_targets`` with the service's own files protected (``own_files``)."""
+    files.check_targets(paths, overwrite=overwrite, protected=services.own_files())
 
 
 def publication(services: Services, at: dt.datetime) -> files.Publication:
@@ -41,6 +42,24 @@ def sweep(services: Services, paths: Iterable[Path | None]) -> list[Path]:
     return files.sweep(
         folders, lambda lot, at: committed(services, lot, at), owner=_owner(services)
     )
+
+
+# What the user reads of each document a sweep removed: a kill -9 left it, and its
+# transaction (passwords, or the audit record of an export) never committed.
+SWEPT = "Supprimé (document d'une opération interrompue, jamais enregistrée)"
+
+
+def swept_lines(paths: Iterable[Path]) -> list[str]:
+    """The lines every notification, slip and export shows of what its sweep removed."""
+    return [f"{SWEPT} : {path}" for path in paths]
+
+
+@dataclass(frozen=True)
+class Written:
+    """One file written; ``swept`` the documents of a killed run its sweep removed."""
+
+    path: Path
+    swept: tuple[Path, ...] = ()
 
 
 def _owner(services: Services) -> str:

@@ -5,8 +5,8 @@ plaintext. Hence:
 
 - every path a document goes to is checked by one rule (``check_targets``), where the
   user names it and again when it is published: an existing file is never replaced
-  unless asked, the database's own files never, two documents never share a file, and
-  a missing folder is refused rather than guessed at;
+  unless asked, the service's own files (database, key file, technical log) never, two
+  documents never share a file, and a missing folder is refused rather than guessed at;
 - the documents are built in memory first (``bytes``), staged as hidden 0600 files
   (``.NAME.educonnect-HEX.tmp``) beside their final path, then published under their
   final names *inside* the database transaction, just before its commit
@@ -70,7 +70,8 @@ def check_targets(
     """Refuse, in one French line, every path a document must not be written to.
 
     Run where the user names the paths and again just before publishing, since a file
-    can appear in between. ``protected`` are files nothing may replace (the database's);
+    can appear in between. ``protected`` are files nothing may replace (the service's own:
+    database, key file, technical log), compared by resolved path and inode;
     they, and two documents sharing a file, are refused even with ``overwrite``.
     """
     guarded: set[object] = set()
@@ -94,7 +95,8 @@ def check_targets(
         identity = _identity(path)
         if identity & guarded:
             raise InvalidInput(
-                f"« {path} » est un fichier de la base de données : choisissez un autre nom."
+                f"« {path} » est un fichier du service lui-même (base de données, clés ou "
+                "journal technique) : choisissez un autre nom."
             )
         if identity & seen:
             raise InvalidInput(f"Deux documents ne peuvent pas être écrits dans « {path} ».")
@@ -192,9 +194,12 @@ class StagedFile:
         _remove_if_same(self.final_path, self.identity)
 
     def discard(self) -> None:
+        """Remove the staged file; one the folder no longer lets us remove (it became
+        read-only) is left to the next ``sweep``, and the failure that brought us here
+        is the one reported, not this one."""
         temp, self._temp_path = self._temp_path, None
         if temp is not None:
-            with contextlib.suppress(FileNotFoundError):
+            with contextlib.suppress(OSError):
                 temp.unlink()
         self._close()
 

@@ -2,6 +2,19 @@
 
 from __future__ import annotations
 
+_ENDS = (".", "!", "?", "…")
+
+
+def sentences(*parts: str) -> str:
+    """Messages put one after another, each a whole sentence ending with its full stop.
+
+    A refusal is often a cause (« …le disque est plein ») that a caller completes with
+    what it means there (« Aucun mot de passe n'a été modifié. »): joined here, so no
+    sentence runs into the next one.
+    """
+    kept = (part.strip() for part in parts)
+    return " ".join(p if p.endswith(_ENDS) else f"{p}." for p in kept if p)
+
 
 class DomainError(Exception):
     """A rule was broken; ``str(error)`` is a one-line French message for the user."""

@@ -356,7 +356,7 @@ def export(
     establishment_id: int | None,
     details: dict[str, Any],
     overwrite: bool = False,
-) -> Path:
+) -> publishing.Written:
     """Write an extract of the trail to ``path`` (0600) and audit it as an "export".
 
     Reading the trail leaves no trace, but a copy taken away does: the file is staged,
@@ -365,7 +365,7 @@ def export(
     documents and statistics exports). An existing file is replaced only if asked.
     """
     publishing.check(services, [path], overwrite=overwrite)
-    publishing.sweep(services, [path])
+    swept = publishing.sweep(services, [path])
     now = services.clock()
     publication = publishing.publication(services, now)
     publication.stage(path, data, overwrite=overwrite)
@@ -390,4 +390,4 @@ def export(
         publication.undo()
         raise
     publication.settle()
-    return path
+    return publishing.Written(path, tuple(swept))

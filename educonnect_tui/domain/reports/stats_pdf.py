@@ -54,8 +54,11 @@ def stats_csv(stats: SchoolStats) -> bytes:
 
 @dataclass(frozen=True)
 class ExportResult:
+    """The files written; ``swept`` the documents of a killed run its sweep removed."""
+
     csv_path: Path
     pdf_path: Path
+    swept: tuple[Path, ...] = ()
 
     @property
     def paths(self) -> tuple[Path, Path]:
@@ -87,7 +90,7 @@ def export_stats(services: Services, caller: Caller, stats: SchoolStats) -> Expo
         raise DocumentError("Ces statistiques ne sont pas celles de votre établissement.")
     csv_path, pdf_path = default_paths(services, stats)
     publishing.check(services, (csv_path, pdf_path), overwrite=False)
-    publishing.sweep(services, (csv_path, pdf_path))
+    swept = publishing.sweep(services, (csv_path, pdf_path))
     now = services.clock()
     publication = publishing.publication(services, now)
     publication.stage(csv_path, stats_csv(stats))
@@ -114,7 +117,7 @@ def export_stats(services: Services, caller: Caller, stats: SchoolStats) -> Expo
         publication.undo()
         raise
     publication.settle()
-    return ExportResult(csv_path, pdf_path)
+    return ExportResult(csv_path, pdf_path, tuple(swept))
 
 
 # --------------------------------------------------------------------------- PDF

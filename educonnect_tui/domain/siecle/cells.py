@@ -60,6 +60,15 @@ class Checks:
             self.reasons.append(str(error))
             return None
 
+    def summary(self) -> str:
+        """Every reason in one line: « INE invalide… ; nom de famille manquant ».
+
+        A reason may be a whole sentence of its own (the INE rule's ends with a full
+        stop): followed by another, it is a clause, so its stop goes.
+        """
+        *first, last = [reason.strip() for reason in self.reasons]
+        return " ; ".join([*(reason.rstrip(".") for reason in first), last])
+
     def optional(self, value: str | None, parse: Callable[..., str], *args: object) -> str | None:
         """None when the column is absent: the stored value is then left alone."""
         return None if value is None else self.run(parse, value, *args)

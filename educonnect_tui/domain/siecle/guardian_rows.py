@@ -108,7 +108,7 @@ def _check_row(line: int, values: dict[str, str]) -> GuardianRow | RowError:
     legal_cell = values.get("legal")
     legal = None if legal_cell is None else check(cells.legal, legal_cell)
     if checks.reasons:
-        return RowError(line, " ; ".join(checks.reasons))
+        return RowError(line, checks.summary())
     assert key is not None and ine is not None and last is not None and first is not None
     return GuardianRow(
         line=line,

@@ -80,7 +80,7 @@ def _check_row(
         else:
             first_line[ine] = line
     if checks.reasons:
-        return RowError(line, " ; ".join(checks.reasons))
+        return RowError(line, checks.summary())
     assert ine is not None and last is not None and first is not None and birth is not None
     assert division is not None
     return PupilRow(line, ine, last, first, birth, division)

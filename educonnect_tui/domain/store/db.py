@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import stat
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from importlib import resources
@@ -15,18 +14,19 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import QueryableAttribute, Session, sessionmaker
 
-# Registers the mapper events that keep ``search_token`` in step with ``search_text``
-# on every session this module makes.
-from . import search_index  # noqa: F401
+from . import (
+    private,
+    # Registers the mapper events that keep ``search_token`` in step with ``search_text``
+    # on every session this module makes.
+    search_index,  # noqa: F401
+)
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 PG_SESSION_OPTIONS = "-c random_page_cost=1.1"
 
 
 # The database holds the staff's password hashes and sealed OTP secrets: only the
-# service's user reads it, and its folder when we create it.
-DATABASE_FILE_MODE = 0o600
-DATABASE_FOLDER_MODE = 0o700
+# service's user reads it, and its folders when we create them (``private``).
 _SQLITE_SIDE_FILES = ("", "-wal", "-shm", "-journal")
 
 
@@ -36,22 +36,15 @@ def _private_sqlite_file(database: Path) -> None:
     SQLite creates its -wal and -shm files with the mode of the database file, so this
     covers them too.
     """
-    missing = [p for p in (database.parent, *database.parent.parents) if not p.exists()]
-    for folder in reversed(missing):
-        folder.mkdir(mode=DATABASE_FOLDER_MODE, exist_ok=True)
-    fd = os.open(database, os.O_RDWR | os.O_CREAT, DATABASE_FILE_MODE)
+    private.make_folders(database.parent)
+    fd = os.open(database, os.O_RDWR | os.O_CREAT, private.FILE_MODE)
     os.close(fd)
 
 
 def _narrow_modes(database: Path) -> None:
     """A database made by an earlier version (0644): its files become private again."""
     for suffix in _SQLITE_SIDE_FILES:
-        path = database.with_name(database.name + suffix)
-        try:
-            if stat.S_IMODE(path.stat().st_mode) & 0o077:
-                path.chmod(DATABASE_FILE_MODE)
-        except OSError:  # absent, or not ours to change: nothing more to do here
-            continue
+        private.narrow(database.with_name(database.name + suffix))
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

@@ -27,6 +27,7 @@ from ..model.errors import (
     DomainError,
     UnexpectedError,
 )
+from . import private
 
 T = TypeVar("T")
 
@@ -172,7 +173,7 @@ _file_handler: logging.Handler | None = None
 
 
 def log_to(path: Path) -> None:
-    """Send the technical log to ``path`` (created 0600 in a 0700 folder), once per process.
+    """Send the technical log to ``path`` (0600, its missing folders 0700), once per process.
 
     A log that cannot be written is not worth failing a command for: the French
     sentence is still shown, only the details are lost.
@@ -183,8 +184,9 @@ def log_to(path: Path) -> None:
     ):
         return
     try:
-        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600))
+        private.make_folders(path.parent)
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, private.FILE_MODE))
+        private.narrow(path)  # a log made 0644 by an earlier version, like the database
         handler: logging.Handler = logging.FileHandler(path, encoding="utf-8", delay=True)
     except OSError:
         return

@@ -61,9 +61,8 @@ from sqlalchemy.orm import Session
 
 from ..model.errors import DomainError
 from ..model.tables import AuditEvent, Staff
+from . import private
 
-KEY_FILE_MODE = 0o600
-FOLDER_MODE = 0o700
 INFO_KEY = "educonnect_keys"
 _FORMAT = "educonnect-keyring"
 _VERSION = 1
@@ -219,7 +218,7 @@ def _staged(folder: Path, text: str) -> str:
     """A complete, fsynced 0600 copy of ``text`` in ``folder``, under a temporary name."""
     fd, temporary = tempfile.mkstemp(dir=folder, prefix=".educonnect-keys.", suffix=".tmp")
     try:
-        os.fchmod(fd, KEY_FILE_MODE)
+        os.fchmod(fd, private.FILE_MODE)
         os.write(fd, text.encode())
         os.fsync(fd)
     finally:
@@ -254,7 +253,7 @@ def read_keyring(path: Path) -> Keyring:
 def _create(path: Path, now: dt.datetime, legacy: Legacy) -> Keyring:
     """A first keyring at ``path``; if another process made one meanwhile, that one."""
     folder = path.parent
-    folder.mkdir(mode=FOLDER_MODE, parents=True, exist_ok=True)
+    private.make_folders(folder)
     with _folder_lock(folder):
         if path.exists():
             return read_keyring(path)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
@@ -47,6 +48,11 @@ class Services:
             clock=clock,
             time=settings.school_time,
         )
+
+    def own_files(self) -> tuple[Path, ...]:
+        """The files the service itself depends on: the database's (SQLite), the key file
+        and the technical log. No document or export may ever replace one of them."""
+        return (*db.database_files(self.engine), self.settings.key_path, self.settings.log_file)
 
     def today(self) -> dt.date:
         """The school's date now: delegations, statistics and expiry count these days."""
