@@ -25,8 +25,9 @@ from ..domain.access.caller import SchoolSession
 from ..domain.accounts import notification, publishing
 from ..domain.accounts.notification import NotifyResult
 from ..domain.accounts.selection import Selection
+from ..domain.documents.files import OutputExists
 from ..domain.model.enums import AccountKind, AccountState
-from ..domain.model.errors import Cancelled, DomainError
+from ..domain.model.errors import Cancelled, DomainError, sentences
 from ..domain.store.services import Services
 
 PHASES = {
@@ -94,6 +95,10 @@ def _documents(kind: AccountKind) -> str:
 def _close_and_report(screen: ModalScreen[Any], error: BaseException) -> None:
     """Close the modal, then hand the error to the app's one error modal."""
     screen.dismiss(None)
+    if isinstance(error, OutputExists):  # the TUI names its documents itself
+        error = OutputExists(
+            sentences(str(error), "Relancez la notification : un autre nom sera choisi.")
+        )
     show_error = getattr(screen.app, "show_error", None)
     if show_error is not None:
         show_error(error)

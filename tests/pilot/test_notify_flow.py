@@ -470,3 +470,26 @@ async def test_an_output_folder_that_cannot_be_made_is_said_and_the_app_lives(
         await pilot.press("escape")
         await settle(pilot)
         assert isinstance(app.screen, HomeScreen)
+
+
+@sync
+async def test_a_document_name_taken_meanwhile_says_what_to_do_in_the_tui(
+    principal_app: AppFactory, demo_services: Services
+) -> None:
+    """The TUI chose the name itself: its message says nothing was notified, and to rerun."""
+    app = principal_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("n")
+        await settle(pilot)
+        confirm = app.screen
+        assert isinstance(confirm, NotifyConfirmScreen)
+        pdf, _ = confirm.paths
+        pdf.write_text("écrit entre-temps")
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, ErrorScreen)
+        message = app.screen.message
+        assert "existe déjà" in message and "Aucun mot de passe n'a été modifié." in message
+        assert "un autre nom sera choisi" in message and "choisissez" not in message
+    assert pdf.read_text() == "écrit entre-temps"

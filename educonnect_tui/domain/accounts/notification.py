@@ -181,7 +181,10 @@ def notify(
     actor = caller.actor()
     now = services.clock()
     targets = (pdf_path, csv_path)
-    publishing.check(services, targets, overwrite=request.overwrite)
+    try:
+        publishing.check(services, targets, overwrite=request.overwrite)
+    except DomainError as error:
+        raise _unchanged(error) from error
     swept = publishing.sweep(services, targets)
     with services.sessions() as session:
         school = session.get_one(Establishment, caller.school.id)

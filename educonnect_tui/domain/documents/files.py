@@ -102,10 +102,7 @@ def check_targets(
             raise InvalidInput(f"Deux documents ne peuvent pas être écrits dans « {path} ».")
         seen |= identity
         if os.path.lexists(path) and not overwrite:
-            raise OutputExists(
-                f"Le fichier « {path} » existe déjà : il n'a pas été remplacé "
-                "(choisissez un autre nom)."
-            )
+            raise OutputExists(f"Le fichier « {path} » existe déjà : il n'a pas été remplacé.")
 
 
 def _identity(path: Path) -> set[object]:
