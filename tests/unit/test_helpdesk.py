@@ -31,10 +31,12 @@ from educonnect_tui.domain.model.states import MAX_FAILED_ATTEMPTS, Lockout
 from educonnect_tui.domain.model.tables import (
     Account,
     AuditEvent,
+    AuditTarget,
     Delegation,
     Division,
     Establishment,
 )
+from educonnect_tui.domain.store import audit
 from educonnect_tui.domain.store.services import Services
 from tests import factories
 from tests.helpers import killed_run
@@ -255,6 +257,24 @@ def test_slip_after_the_fact_only_while_the_password_still_works(
     with pytest.raises(Exception, match="remplacé"):
         helpdesk.write_slip(services, agent, first, tmp_path / "b.pdf")
     assert not (tmp_path / "b.pdf").exists()
+
+
+def test_a_slip_printed_after_the_reset_is_audited(
+    services: Services, school: School, tmp_path: Path
+) -> None:
+    """A document holding a valid password is handed out: the trail says when and by whom."""
+    agent = _session(services, "t.nguyen")
+    result = helpdesk.reset_password(services, agent, school.noe)
+    helpdesk.write_slip(services, agent, result, tmp_path / "a.pdf")
+    with services.sessions() as session:
+        event = session.scalars(select(AuditEvent).order_by(AuditEvent.id.desc())).first()
+        assert event is not None and event.action == "slip_written"
+        targets = session.scalars(
+            select(AuditTarget.account_id).where(AuditTarget.event_id == event.id)
+        ).all()
+    assert targets == [school.noe] and "(t.nguyen)" in event.actor_label
+    assert result.temp_password not in str(event.details)
+    assert audit.action_label("slip_written") != "slip written"
 
 
 def test_unblock_lifts_a_block_and_refuses_when_not_blocked(

@@ -38,7 +38,7 @@ from ..documents.credentials import (
     PupilCredential,
     SchoolHeader,
 )
-from ..documents.files import app_folder, free_name, stage_file
+from ..documents.files import app_folder, free_name
 from ..model.enums import AccountKind, AccountState
 from ..model.errors import ConcurrentModification, IllegalTransition, InvalidInput, NotFound
 from ..model.states import Event, Lockout, transition
@@ -247,8 +247,10 @@ def write_slip(
     """The printable slip (pupils) or letter (guardians) of a reset just done, 0600.
 
     For the password window's « imprimer » after the reset: the password is still on
-    screen, so nothing in the database changes. It is printed only while it still opens
+    screen, so the account does not change. It is printed only while it still opens
     the account — if anyone reset or notified it since, the slip would mislead the owner.
+    A document holding a valid password is handed out, so it is audited, published just
+    before that record commits (and removed if the commit fails), like a reset's slip.
     """
     target = _target(services, result.account_id)
     require(
@@ -276,12 +278,27 @@ def write_slip(
         )
     publishing.check(services, [path], overwrite=False)
     swept = publishing.sweep(services, [path])
-    staged = stage_file(path, _pdf(context, credential))
+    now = services.clock()
+    publication = publishing.publication(services, now)
+    publication.stage(path, _pdf(context, credential))
     try:
-        return publishing.Written(staged.publish(), tuple(swept))
+        with services.sessions() as session, session.begin():
+            audit.record(
+                session,
+                caller.actor(),
+                "slip_written",
+                now=now,
+                establishment_id=school_id,
+                targets=[result.account_id],
+                details={"kind": target.kind.value, "lot": publication.lot},
+            )
+            publishing.check(services, publication.paths, overwrite=False)
+            publication.publish()
     except BaseException:
-        staged.discard()
+        publication.undo()
         raise
+    publication.settle()
+    return publishing.Written(publication.paths[0], tuple(swept))
 
 
 def _pdf(context: DocumentContext, credential: PupilCredential | GuardianCredential) -> bytes:

@@ -60,6 +60,7 @@ ACTION_LABELS = {
     "school_choice_refused": "choix d'établissement refusé",
     "recall_login": "rappel de l'identifiant",
     "reset_password": "réinitialisation du mot de passe",
+    "slip_written": "fiche de dépannage imprimée",
     "unblock": "déblocage du compte",
     "export": "export",
     "delegation_grant": "délégation accordée",
