@@ -11,7 +11,7 @@ from typing import NoReturn
 
 from ..domain.model.calendar import parse_date
 from ..domain.model.enums import AccountKind
-from ..domain.model.errors import InvalidInput
+from ..domain.model.errors import InvalidInput, sentences
 from ..domain.model.printable import for_terminal
 
 EXIT_USAGE = 2
@@ -40,7 +40,8 @@ class FrenchParser(argparse.ArgumentParser):
 
 
 def fail(message: str) -> NoReturn:
-    print(f"educonnect-tui : erreur : {for_terminal(message)}", file=sys.stderr)
+    """One line on stderr, ending as a sentence, and exit 2."""
+    print(f"educonnect-tui : erreur : {for_terminal(sentences(message))}", file=sys.stderr)
     raise SystemExit(EXIT_USAGE)
 
 

@@ -399,6 +399,7 @@ def test_password_stdin_needs_two_lines(
     args = ["activate", "guardian", "--login", "a", "--email", "a@b.fr", "--password-stdin"]
     code, _, err = run_cli(args)
     _one_line_french_error(code, err, fragment)
+    assert err.rstrip("\n").endswith(".")  # every refusal reads as a sentence
 
 
 def test_without_a_terminal_nor_the_option_the_passwords_are_asked_for(

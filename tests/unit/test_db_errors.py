@@ -81,7 +81,7 @@ RAW = "UPDATE statement on table 'account' expected to update 48 row(s); 0 were 
             PermissionError(13, "Permission denied", "/srv/lettres.pdf"),
             "Accès refusé : /srv/lettres.pdf.",
         ),
-        (OSError(28, "No space left on device"), "Disque plein."),
+        (OSError(28, "No space left on device"), "Le disque est plein."),
         (BrokenPipeError(32, "Broken pipe"), "La sortie a été fermée."),
     ],
 )

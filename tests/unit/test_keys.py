@@ -398,3 +398,21 @@ def test_every_folder_made_for_the_key_file_is_0700(database_url: str, tmp_path:
             assert _mode(folder) == 0o700, folder
     finally:
         built.engine.dispose()
+
+
+@pytest.mark.parametrize("shape", ["folder", "symlink"])
+def test_a_key_file_that_is_a_folder_or_a_link_is_refused_in_french(
+    cli_env: Services, run_cli: RunCli, monkeypatch: pytest.MonkeyPatch, shape: str
+) -> None:
+    _record(cli_env)
+    real = cli_env.settings.key_path
+    odd = real.with_name(f"odd-{shape}")
+    if shape == "folder":
+        odd.mkdir()
+    else:
+        odd.symlink_to(real)
+    monkeypatch.setenv("EDUCONNECT_KEY_FILE", str(odd))
+    code, out, err = run_cli(["audit", "verify"])
+    assert code == 2 and out == "" and err.count("\n") == 1
+    assert "fichier de clés" in err and str(odd) in err
+    assert "symbolic" not in err and "C'est un dossier : " not in err

@@ -35,7 +35,7 @@ import secrets
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
-from ..model.errors import DocumentError, InvalidInput
+from ..model.errors import DocumentError, InvalidInput, os_cause
 
 __all__ = [
     "OutputExists",
@@ -238,24 +238,8 @@ def _remove_if_same(path: Path, identity: tuple[int, ...]) -> bool:
     return False
 
 
-# What the system says, in the user's words (its own text is English under most locales).
-_CAUSES = {
-    errno.ENOSPC: "le disque est plein",
-    errno.EDQUOT: "le quota du disque est atteint",
-    errno.EACCES: "permission refusée",
-    errno.EPERM: "opération non permise",
-    errno.EROFS: "le disque est en lecture seule",
-    errno.ENOENT: "le dossier n'existe pas ou plus",
-    errno.ENOTDIR: "un élément du chemin n'est pas un dossier",
-    errno.EISDIR: "c'est un dossier",
-    errno.EEXIST: "le fichier existe déjà",
-    errno.ENAMETOOLONG: "le nom est trop long",
-    errno.EIO: "erreur d'entrée-sortie du disque",
-}
-
-
 def _cause(exc: OSError) -> str:
-    return _CAUSES.get(exc.errno or 0) or exc.strerror or str(exc)
+    return os_cause(exc) or exc.strerror or str(exc)
 
 
 def _fsync_dir(directory: Path) -> None:

@@ -2,7 +2,31 @@
 
 from __future__ import annotations
 
+import errno
+
 _ENDS = (".", "!", "?", "…")
+
+# What the system says of a file, in the user's words (its own text is English).
+_OS_CAUSES = {
+    errno.ENOSPC: "le disque est plein",
+    errno.EDQUOT: "le quota du disque est atteint",
+    errno.EACCES: "accès refusé",
+    errno.EPERM: "opération non permise",
+    errno.EROFS: "le disque est en lecture seule",
+    errno.ENOENT: "fichier ou dossier introuvable",
+    errno.ENOTDIR: "un élément du chemin n'est pas un dossier",
+    errno.EISDIR: "c'est un dossier",
+    errno.ELOOP: "c'est un lien symbolique",
+    errno.EEXIST: "le fichier existe déjà",
+    errno.ENAMETOOLONG: "le nom est trop long",
+    errno.EIO: "erreur d'entrée-sortie du disque",
+    errno.EPIPE: "la sortie a été fermée",
+}
+
+
+def os_cause(error: OSError) -> str | None:
+    """The French cause of a system error on a file, None when it is not a known one."""
+    return _OS_CAUSES.get(error.errno or 0)
 
 
 def sentences(*parts: str) -> str:

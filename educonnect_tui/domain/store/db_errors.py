@@ -10,7 +10,6 @@ hide SQL parameters (``db.make_engine``), so that log holds no hash or secret ei
 
 from __future__ import annotations
 
-import errno
 import logging
 import os
 from collections.abc import Callable
@@ -26,6 +25,7 @@ from ..model.errors import (
     DatabaseUnavailable,
     DomainError,
     UnexpectedError,
+    os_cause,
 )
 from . import private
 
@@ -68,21 +68,6 @@ _PG_BUSY = {"55P03", "40001", "40P01"}
 _PG_FULL = {"53100"}
 _PG_READ_ONLY = {"25006"}
 _PG_FORBIDDEN = {"42501"}
-# What the system says of a file, in French (its own text is English).
-_OS_ERRORS = {
-    errno.ENOENT: "fichier ou dossier introuvable",
-    errno.EACCES: "accès refusé",
-    errno.EPERM: "opération non permise",
-    errno.ENOSPC: "disque plein",
-    errno.EROFS: "système de fichiers en lecture seule",
-    errno.EISDIR: "c'est un dossier",
-    errno.ENOTDIR: "un élément du chemin n'est pas un dossier",
-    errno.EEXIST: "le fichier existe déjà",
-    errno.EDQUOT: "quota disque dépassé",
-    errno.ENAMETOOLONG: "nom de fichier trop long",
-    errno.EIO: "erreur d'entrée-sortie du disque",
-    errno.EPIPE: "la sortie a été fermée",
-}
 
 
 def _sqlite_code(error: DBAPIError) -> int | None:
@@ -139,8 +124,7 @@ def translate(error: BaseException) -> DomainError:
         return ConcurrentModification(CONCURRENT)
     if isinstance(error, DBAPIError):
         return _database_error(error)
-    if isinstance(error, OSError) and error.errno in _OS_ERRORS:
-        what = _OS_ERRORS[error.errno]
+    if isinstance(error, OSError) and (what := os_cause(error)) is not None:
         where = f" : {error.filename}" if error.filename else ""
         return DomainError(f"{what[0].upper()}{what[1:]}{where}.")
     if isinstance(error, OSError):

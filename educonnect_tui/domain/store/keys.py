@@ -59,7 +59,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
-from ..model.errors import DomainError
+from ..model.errors import DomainError, os_cause
 from ..model.tables import AuditEvent, Staff
 from . import private
 
@@ -233,9 +233,19 @@ def read_keyring(path: Path) -> Keyring:
     except FileNotFoundError:
         raise
     except OSError as error:
-        raise KeyFileError(f"fichier de clés {path} illisible : {error.strerror}.") from None
+        cause = os_cause(error) or error.strerror
+        raise KeyFileError(
+            f"fichier de clés {path} illisible ({cause}) : indiquez le fichier lui-même."
+        ) from None
+    info = os.fstat(fd)
+    if not stat.S_ISREG(info.st_mode):
+        os.close(fd)
+        raise KeyFileError(
+            f"fichier de clés {path} illisible (ce n'est pas un fichier) : "
+            "indiquez le fichier lui-même."
+        )
     with os.fdopen(fd, "rb") as file:
-        mode = stat.S_IMODE(os.fstat(file.fileno()).st_mode)
+        mode = stat.S_IMODE(info.st_mode)
         if mode & 0o077:
             raise KeyFileError(
                 f"fichier de clés {path} accessible à d'autres utilisateurs (droits {mode:04o}) : "
