@@ -83,6 +83,21 @@ def _scale(text: str) -> str | float:
     return fraction
 
 
+def _audit_action(text: str) -> str:
+    """An action code, from its code or its French label (as the screen shows it)."""
+    from ..domain.store.audit import ACTION_LABELS
+
+    wanted = text.strip()
+    if wanted in ACTION_LABELS:
+        return wanted
+    for code, label in ACTION_LABELS.items():
+        if label.casefold() == wanted.casefold():
+            return code
+    raise argparse.ArgumentTypeError(
+        f"action « {wanted[:40]} » inconnue (actions : {', '.join(sorted(ACTION_LABELS))})"
+    )
+
+
 def build_parser() -> FrenchParser:
     parser = FrenchParser(
         prog="educonnect-tui",
@@ -146,7 +161,12 @@ def build_parser() -> FrenchParser:
     find = commands.add_parser(
         "search", help="cherche un compte dans toute la base (nom, prénom, identifiant)"
     )
-    find.add_argument("text", metavar="TEXTE", help="« lefevre noe », « n.lefevre »…")
+    find.add_argument(
+        "text",
+        nargs="+",
+        metavar="TEXTE",
+        help="mots cherchés, avec ou sans guillemets : « lefevre noe », « n.lefevre »…",
+    )
     find.add_argument("--limit", type=_positive, default=20)
     find.add_argument("--format", choices=["table", "json"], default="table")
 
@@ -210,7 +230,9 @@ def build_parser() -> FrenchParser:
     )
     listing.add_argument("--uai", help="établissement (défaut : tout le journal)")
     listing.add_argument("--actor", metavar="IDENTIFIANT", help="qui (identifiant ou nom)")
-    listing.add_argument("--action", metavar="ACTION", help="code (notify, sign_in…) ou libellé")
+    listing.add_argument(
+        "--action", type=_audit_action, metavar="ACTION", help="code (notify, sign_in…) ou libellé"
+    )
     listing.add_argument("--account", metavar="IDENTIFIANT", help="compte visé")
     listing.add_argument("--since", type=_date, metavar="JJ/MM/AAAA")
     listing.add_argument("--until", type=_date, metavar="JJ/MM/AAAA")
