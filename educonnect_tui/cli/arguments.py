@@ -87,6 +87,8 @@ class FrenchParser(argparse.ArgumentParser):
             if re.fullmatch(pattern, message):
                 message = re.sub(pattern, replacement, message)
                 break
+        # Choices as a person reads them, not as Python's repr: (table, csv, json).
+        message = re.sub(r"'([\w.-]*)'", r"\1", message)
         fail(f"{message} (voir « {self.prog} --help »)")
 
 

@@ -101,6 +101,12 @@ def test_usage_errors_are_one_french_line(run_cli: RunCli, args: list[str]) -> N
     _no_english(err)
 
 
+def test_choices_are_listed_as_words(run_cli: RunCli) -> None:
+    code, _, err = run_cli(["stats", "--uai", "X", "--format", "xml"])
+    assert code == 2
+    assert "--format : choix « xml » invalide (table, csv, json)" in err
+
+
 def test_version(run_cli: RunCli) -> None:
     code, out, err = run_cli(["--version"])
     assert code == 0 and not err
