@@ -25,7 +25,7 @@ from .terminal import json_text
 def cmd_demo(args: argparse.Namespace) -> int:
     from ..demo import college as demo
 
-    services = context.open_services()
+    services = context.open_services(create=True)
     services.upgrade()
     if args.scale == "college":
         seed = demo.DEMO_SEED if args.seed is None else args.seed
@@ -80,7 +80,7 @@ def open_tui(services: Services) -> int:
 def cmd_db(args: argparse.Namespace) -> int:
     from ..domain.store import db
 
-    services = context.open_services()
+    services = context.open_services(create=True)
     before = db.current_revision(services.engine)
     services.upgrade()
     after = db.current_revision(services.engine)
@@ -211,12 +211,13 @@ def cmd_search(args: argparse.Namespace) -> int:
 
     services = context.open_services()
     require_schema(services)
-    found = directory.search(services, args.text, limit=args.limit)
+    text = " ".join(args.text)
+    found = directory.search(services, text, limit=args.limit)
     context.record(
         services,
         "search",
         targets=[row.account_id for row in found.rows],
-        details={"text": args.text, "results": len(found.rows), "more": found.more},
+        details={"text": text, "results": len(found.rows), "more": found.more},
     )
     if args.format == "json":
         rows = [

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import importlib.metadata
 import re
 import sys
+from collections.abc import Iterable
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from ..domain.model.calendar import parse_date
 from ..domain.model.enums import AccountKind
@@ -16,27 +18,88 @@ from ..domain.model.printable import for_terminal
 
 EXIT_USAGE = 2
 
+# argparse's own errors, in English (Python 3.11's texts), as French sentences.
 _ARGPARSE_FRENCH: list[tuple[str, str]] = [
     (r"the following arguments are required: (.*)", r"arguments obligatoires manquants : \1"),
     (r"unrecognized arguments: (.*)", r"arguments non reconnus : \1"),
-    (r"argument (.*?): invalid choice: (.*?) \(choose from (.*)\)", r"\1 : choix \2 invalide (\3)"),
+    (r"ambiguous option: (\S+) could match (.*)", r"option \1 ambiguë (\2 ?)"),
+    (
+        r"argument (.*?): invalid choice: '?(.*?)'? \(choose from (.*)\)",
+        r"\1 : choix « \2 » invalide (\3)",
+    ),
     (r"argument (.*?): expected one argument", r"\1 attend une valeur"),
-    (r"argument (.*?): invalid (\w+) value: (.*)", r"\1 : valeur \3 invalide"),
+    (r"argument (.*?): expected at least one argument", r"\1 attend au moins une valeur"),
+    (r"argument (.*?): expected at most one argument", r"\1 attend au plus une valeur"),
+    (r"argument (.*?): expected (\d+) arguments?", r"\1 attend \2 valeur(s)"),
+    (r"argument (.*?): invalid (\w+) value: '?(.*?)'?", r"\1 : valeur « \3 » invalide"),
     (r"argument (.*?): not allowed with argument (.*)", r"\1 ne peut pas être utilisé avec \2"),
+    (r"argument (.*?): ignored explicit argument (.*)", r"\1 : valeur \2 inattendue"),
+    (r"one of the arguments (.*) is required", r"l'un des arguments \1 est obligatoire"),
     # Our own type checks already speak French: keep their message, drop "argument".
     (r"argument (.*?): (.*)", r"\1 : \2"),
 ]
 
 
+class FrenchHelpFormatter(argparse.HelpFormatter):
+    """argparse's help layout, with French words and French typography (« titre : »)."""
+
+    def add_usage(
+        self,
+        usage: str | None,
+        actions: Iterable[argparse.Action],
+        groups: Iterable[argparse._MutuallyExclusiveGroup],
+        prefix: str | None = None,
+    ) -> None:
+        super().add_usage(
+            usage, actions, groups, "utilisation\u00a0: " if prefix is None else prefix
+        )
+
+    def start_section(self, heading: str | None) -> None:
+        # argparse appends the colon itself: French puts a non-breaking space before it.
+        super().start_section(f"{heading}\u00a0" if heading else heading)
+
+
 class FrenchParser(argparse.ArgumentParser):
-    """argparse that reports usage errors as one French line and exit code 2."""
+    """argparse that speaks French: help, titles, and usage errors as one line with exit 2.
+
+    argparse takes its words from its module's ``gettext`` call, which has no French
+    catalogue and cannot be given one without patching the module for everyone: the
+    words are set here instead (titles, the help option, the usage prefix) and the
+    errors are translated from their English texts.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs["add_help"] = False
+        kwargs.setdefault("formatter_class", FrenchHelpFormatter)
+        super().__init__(*args, **kwargs)
+        self._positionals.title = "arguments"
+        self._optionals.title = "options"
+        self.add_argument(
+            "-h",
+            "--help",
+            action="help",
+            default=argparse.SUPPRESS,
+            help="afficher cette aide et quitter",
+        )
 
     def error(self, message: str) -> NoReturn:
         for pattern, replacement in _ARGPARSE_FRENCH:
             if re.fullmatch(pattern, message):
                 message = re.sub(pattern, replacement, message)
                 break
+        # Choices as a person reads them, not as Python's repr: (table, csv, json).
+        message = re.sub(r"'([\w.-]*)'", r"\1", message)
         fail(f"{message} (voir « {self.prog} --help »)")
+
+
+def version() -> str:
+    """The installed distribution's version: the one ``pip`` and bug reports show."""
+    try:
+        return importlib.metadata.version("educonnect-tui")
+    except importlib.metadata.PackageNotFoundError:  # run from a source tree
+        from .. import __version__
+
+        return __version__
 
 
 def fail(message: str) -> NoReturn:
@@ -83,12 +146,44 @@ def _scale(text: str) -> str | float:
     return fraction
 
 
+def _audit_action(text: str) -> str:
+    """An action code, from its code or its French label (as the screen shows it)."""
+    from ..domain.store.audit import ACTION_LABELS
+
+    wanted = text.strip()
+    if wanted in ACTION_LABELS:
+        return wanted
+    for code, label in ACTION_LABELS.items():
+        if label.casefold() == wanted.casefold():
+            return code
+    raise argparse.ArgumentTypeError(
+        f"action « {wanted[:40]} » inconnue (actions : {', '.join(sorted(ACTION_LABELS))})"
+    )
+
+
+_UAI = "UAI de l'établissement (ex. 0750655E)"
+_FORMAT = "format de sortie (défaut : table)"
+_LOGIN = "identifiant du compte"
+_ACTION = "l'une de celles-ci :"
+
+
 def build_parser() -> FrenchParser:
     parser = FrenchParser(
         prog="educonnect-tui",
         description="Administration des comptes EduConnect, au clavier, dans le terminal.",
     )
-    commands = parser.add_subparsers(dest="command", metavar="commande", parser_class=FrenchParser)
+    parser.add_argument(
+        "--version",
+        action="version",
+        version=f"educonnect-tui {version()}",
+        help="afficher la version et quitter",
+    )
+    commands = parser.add_subparsers(
+        dest="command",
+        metavar="commande",
+        parser_class=FrenchParser,
+        help="sans commande : ouvre l'interface",
+    )
 
     demo = commands.add_parser(
         "demo", help="crée l'établissement de démonstration et ouvre l'interface"
@@ -111,20 +206,29 @@ def build_parser() -> FrenchParser:
 
     database = commands.add_parser("db", help="base de données")
     db_commands = database.add_subparsers(
-        dest="db_command", metavar="action", required=True, parser_class=FrenchParser
+        dest="db_command", metavar="action", required=True, parser_class=FrenchParser, help=_ACTION
     )
     db_commands.add_parser("upgrade", help="applique les migrations")
 
     imp = commands.add_parser("import", help="importe un export SIECLE (CSV)")
     imp.add_argument("what", choices=["pupils", "guardians"], help="élèves ou responsables")
     imp.add_argument("file", type=Path, help="fichier CSV « ; »")
-    imp.add_argument("--uai", required=True)
+    imp.add_argument("--uai", required=True, help=_UAI)
     imp.add_argument("--dry-run", action="store_true", help="affiche les changements sans écrire")
 
     notify = commands.add_parser("notify", help="(re)notifie des comptes et écrit les documents")
-    notify.add_argument("--uai", required=True)
-    notify.add_argument("--kind", type=_kind, required=True, help="pupils ou guardians")
-    notify.add_argument("--class", dest="classes", action="append", default=[], metavar="CLASSE")
+    notify.add_argument("--uai", required=True, help=_UAI)
+    notify.add_argument(
+        "--kind", type=_kind, required=True, metavar="TYPE", help="pupils ou guardians"
+    )
+    notify.add_argument(
+        "--class",
+        dest="classes",
+        action="append",
+        default=[],
+        metavar="CLASSE",
+        help="classe (répétable ; aucune : toutes les classes)",
+    )
     notify.add_argument(
         "--state",
         dest="states",
@@ -133,43 +237,78 @@ def build_parser() -> FrenchParser:
         metavar="ÉTAT",
         help="non_notifie, notifie, active (défaut : non notifiés et notifiés)",
     )
-    notify.add_argument("--pdf", type=Path, required=True)
-    notify.add_argument("--csv", type=Path)
+    notify.add_argument(
+        "--pdf", type=Path, required=True, metavar="FICHIER", help="fiches à distribuer (PDF, 0600)"
+    )
+    notify.add_argument(
+        "--csv", type=Path, metavar="FICHIER", help="liste des comptes notifiés (CSV, 0600)"
+    )
     notify.add_argument(
         "--overwrite", action="store_true", help="remplace un fichier existant (jamais la base)"
     )
 
     stats = commands.add_parser("stats", help="statistiques des comptes d'un établissement")
-    stats.add_argument("--uai", required=True)
-    stats.add_argument("--format", choices=["table", "csv", "json"], default="table")
+    stats.add_argument("--uai", required=True, help=_UAI)
+    stats.add_argument("--format", choices=["table", "csv", "json"], default="table", help=_FORMAT)
 
     find = commands.add_parser(
         "search", help="cherche un compte dans toute la base (nom, prénom, identifiant)"
     )
-    find.add_argument("text", metavar="TEXTE", help="« lefevre noe », « n.lefevre »…")
-    find.add_argument("--limit", type=_positive, default=20)
-    find.add_argument("--format", choices=["table", "json"], default="table")
+    find.add_argument(
+        "text",
+        nargs="+",
+        metavar="TEXTE",
+        help="mots cherchés, avec ou sans guillemets : « lefevre noe », « n.lefevre »…",
+    )
+    find.add_argument(
+        "--limit", type=_positive, default=20, metavar="N", help="au plus N comptes (défaut : 20)"
+    )
+    find.add_argument("--format", choices=["table", "json"], default="table", help=_FORMAT)
 
     staff = commands.add_parser("staff", help="personnels")
     staff_commands = staff.add_subparsers(
-        dest="staff_command", metavar="action", required=True, parser_class=FrenchParser
+        dest="staff_command",
+        metavar="action",
+        required=True,
+        parser_class=FrenchParser,
+        help=_ACTION,
     )
     add = staff_commands.add_parser("add", help="ajoute un personnel (affiche son secret TOTP)")
-    add.add_argument("--first-name", required=True)
-    add.add_argument("--last-name", required=True)
-    add.add_argument("--role", choices=["direction", "agent"], required=True)
-    add.add_argument("--uai", action="append", required=True, help="répétable")
-    add.add_argument("--title", default="")
-    add.add_argument("--login")
+    add.add_argument("--first-name", required=True, metavar="PRÉNOM", help="prénom")
+    add.add_argument("--last-name", required=True, metavar="NOM", help="nom")
+    add.add_argument(
+        "--role",
+        choices=["direction", "agent"],
+        required=True,
+        help="direction (accorde les délégations) ou agent (agit par délégation)",
+    )
+    add.add_argument(
+        "--uai", action="append", required=True, help="établissement du personnel (répétable)"
+    )
+    add.add_argument("--title", default="", metavar="FONCTION", help="fonction affichée (ex. CPE)")
+    add.add_argument(
+        "--login", metavar="IDENTIFIANT", help="identifiant (défaut : formé sur le nom)"
+    )
 
     delegate = commands.add_parser("delegate", help="délégations DELEG-CE d'un établissement")
     delegate_commands = delegate.add_subparsers(
-        dest="delegate_command", metavar="action", required=True, parser_class=FrenchParser
+        dest="delegate_command",
+        metavar="action",
+        required=True,
+        parser_class=FrenchParser,
+        help=_ACTION,
     )
     give = delegate_commands.add_parser("grant", help="accorde un module à un agent")
-    give.add_argument("--uai", required=True)
-    give.add_argument("--agent", required=True, metavar="IDENTIFIANT")
-    give.add_argument("--module", choices=["administration", "depannage"], required=True)
+    give.add_argument("--uai", required=True, help=_UAI)
+    give.add_argument(
+        "--agent", required=True, metavar="IDENTIFIANT", help="agent qui reçoit la délégation"
+    )
+    give.add_argument(
+        "--module",
+        choices=["administration", "depannage"],
+        required=True,
+        help="administration (notifier, exporter) ou depannage (assistance aux familles)",
+    )
     give.add_argument(
         "--class",
         dest="classes",
@@ -187,20 +326,26 @@ def build_parser() -> FrenchParser:
         help="personnel de direction qui accorde (obligatoire s'il y en a plusieurs)",
     )
     take = delegate_commands.add_parser("revoke", help="révoque une délégation")
-    take.add_argument("--uai", required=True)
-    take.add_argument("--id", type=int, required=True, metavar="N")
+    take.add_argument("--uai", required=True, help=_UAI)
+    take.add_argument(
+        "--id", type=int, required=True, metavar="N", help="numéro de la délégation (voir « list »)"
+    )
     show = delegate_commands.add_parser("list", help="liste les délégations")
-    show.add_argument("--uai", required=True)
-    show.add_argument("--format", choices=["table", "csv", "json"], default="table")
+    show.add_argument("--uai", required=True, help=_UAI)
+    show.add_argument("--format", choices=["table", "csv", "json"], default="table", help=_FORMAT)
 
     audit_parser = commands.add_parser("audit", help="journal d'audit (chaîné, en ajout seul)")
     audit_commands = audit_parser.add_subparsers(
-        dest="audit_command", metavar="action", required=True, parser_class=FrenchParser
+        dest="audit_command",
+        metavar="action",
+        required=True,
+        parser_class=FrenchParser,
+        help=_ACTION,
     )
     check = audit_commands.add_parser(
         "verify", help="vérifie la chaîne : enregistrement modifié ou supprimé"
     )
-    check.add_argument("--format", choices=["table", "json"], default="table")
+    check.add_argument("--format", choices=["table", "json"], default="table", help=_FORMAT)
     audit_commands.add_parser(
         "rotate-key",
         help="nouvelle clé de signature et de chiffrement (les anciennes restent pour vérifier)",
@@ -210,11 +355,19 @@ def build_parser() -> FrenchParser:
     )
     listing.add_argument("--uai", help="établissement (défaut : tout le journal)")
     listing.add_argument("--actor", metavar="IDENTIFIANT", help="qui (identifiant ou nom)")
-    listing.add_argument("--action", metavar="ACTION", help="code (notify, sign_in…) ou libellé")
+    listing.add_argument(
+        "--action", type=_audit_action, metavar="ACTION", help="code (notify, sign_in…) ou libellé"
+    )
     listing.add_argument("--account", metavar="IDENTIFIANT", help="compte visé")
-    listing.add_argument("--since", type=_date, metavar="JJ/MM/AAAA")
-    listing.add_argument("--until", type=_date, metavar="JJ/MM/AAAA")
-    listing.add_argument("--format", choices=["table", "csv", "json"], default="table")
+    listing.add_argument(
+        "--since", type=_date, metavar="JJ/MM/AAAA", help="à partir de ce jour (inclus)"
+    )
+    listing.add_argument(
+        "--until", type=_date, metavar="JJ/MM/AAAA", help="jusqu'à ce jour (inclus)"
+    )
+    listing.add_argument(
+        "--format", choices=["table", "csv", "json"], default="table", help=_FORMAT
+    )
     listing.add_argument(
         "--output", type=Path, metavar="FICHIER", help="écrit dans un fichier (0600, audité)"
     )
@@ -224,25 +377,37 @@ def build_parser() -> FrenchParser:
 
     activate = commands.add_parser("activate", help="parcours d'activation (démonstrations, tests)")
     flows = activate.add_subparsers(
-        dest="flow", metavar="parcours", required=True, parser_class=FrenchParser
+        dest="flow", metavar="parcours", required=True, parser_class=FrenchParser, help=_ACTION
     )
     pupil = flows.add_parser("pupil", help="élève : identifiants provisoires + date de naissance")
-    pupil.add_argument("--login", required=True)
-    pupil.add_argument("--birth-date", type=_date, required=True)
+    pupil.add_argument("--login", required=True, metavar="IDENTIFIANT", help=_LOGIN)
+    pupil.add_argument(
+        "--birth-date",
+        type=_date,
+        required=True,
+        metavar="JJ/MM/AAAA",
+        help="date de naissance de l'élève",
+    )
     _password_options(pupil)
     guardian = flows.add_parser(
         "guardian", help="responsable : identifiants provisoires + courriel"
     )
-    guardian.add_argument("--login", required=True)
-    guardian.add_argument("--email", required=True)
+    guardian.add_argument("--login", required=True, metavar="IDENTIFIANT", help=_LOGIN)
+    guardian.add_argument(
+        "--email", required=True, metavar="COURRIEL", help="adresse où recevoir le code"
+    )
     _password_options(guardian)
     confirm = flows.add_parser("confirm", help="responsable : code reçu par courriel")
-    confirm.add_argument("--login", required=True)
-    confirm.add_argument("--code", required=True)
+    confirm.add_argument("--login", required=True, metavar="IDENTIFIANT", help=_LOGIN)
+    confirm.add_argument("--code", required=True, help="code reçu par courriel")
     franceconnect = flows.add_parser("franceconnect", help="responsable : via FranceConnect")
-    franceconnect.add_argument("--login", required=True)
-    franceconnect.add_argument("--last-name", required=True)
-    franceconnect.add_argument("--first-name", required=True)
+    franceconnect.add_argument("--login", required=True, metavar="IDENTIFIANT", help=_LOGIN)
+    franceconnect.add_argument(
+        "--last-name", required=True, metavar="NOM", help="nom déclaré à FranceConnect"
+    )
+    franceconnect.add_argument(
+        "--first-name", required=True, metavar="PRÉNOM", help="prénom déclaré à FranceConnect"
+    )
     return parser
 
 

@@ -3,34 +3,15 @@
 from __future__ import annotations
 
 import argparse
-import re
 
 from ..domain.access.caller import Operator
 from ..domain.store.audit import Actor
 from . import context
-from .arguments import fail
 from .context import require_schema
 from .terminal import json_text
 
 EXIT_TAMPERED = 1
 _AUDIT_HEADERS = ["N°", "Date", "Qui", "Depuis", "Action", "Comptes", "Détails"]
-
-
-def _audit_action(text: str | None) -> str | None:
-    """An action code, from its code or its French label (as the screen shows it)."""
-    from ..domain.store.audit import ACTION_LABELS
-
-    if text is None or not text.strip():
-        return None
-    wanted = text.strip()
-    if wanted in ACTION_LABELS:
-        return wanted
-    for code, label in ACTION_LABELS.items():
-        if label.casefold() == wanted.casefold():
-            return code
-    if re.fullmatch(r"[a-z_]{1,64}", wanted):
-        return wanted  # an action recorded without a French label yet
-    fail(f"action « {wanted[:40]} » inconnue (codes : {', '.join(sorted(ACTION_LABELS))})")
 
 
 def _render_audit(rows: list[list[str]], dicts: list[dict[str, object]], fmt: str) -> str:
@@ -71,7 +52,7 @@ def cmd_audit(args: argparse.Namespace) -> int:
     operator = Operator.naming(services, args.uai) if args.uai else None
     wanted = audit_log.AuditFilter(
         actor=args.actor,
-        action=_audit_action(args.action),
+        action=args.action,
         account_login=args.account,
         since=args.since,
         until=args.until,

@@ -12,7 +12,16 @@ from ..domain.store.settings import Settings
 from .arguments import fail
 
 
-def open_services() -> Services:
+def open_services(*, create: bool = False) -> Services:
+    """The services, on a database that exists unless the command is one that makes it.
+
+    SQLite creates a missing file (and ``make_engine`` its folders) at the first
+    connection: a mistyped path or a command run before ``db upgrade`` would leave an
+    empty database behind, which the next command would take for a real one. Only
+    ``demo`` and ``db upgrade`` (``create``) may make it.
+    """
+    from ..domain.store import db
+
     try:
         settings = Settings()
     except ValidationError as error:
@@ -20,6 +29,12 @@ def open_services() -> Services:
         where = ".".join(str(p) for p in first["loc"]).upper()
         fail(f"réglage EDUCONNECT_{where} invalide : {first['msg']}")
     db_errors.log_to(settings.log_file)
+    missing = db.sqlite_file(settings.database_url)
+    if not create and missing is not None and not missing.exists():
+        fail(
+            f"base de données {missing} introuvable : lancez « educonnect-tui db upgrade » "
+            "pour la créer, ou « educonnect-tui demo »."
+        )
     return Services.from_settings(settings)
 
 

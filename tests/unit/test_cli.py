@@ -453,3 +453,48 @@ def test_a_stopped_command_exits_with_128_plus_the_signal(
     code, _, err = run_cli(["stats", "--uai", factories.DEFAULT_UAI])
     assert code == 128 + signum
     assert err.strip().startswith("Interrompu") and "Traceback" not in err
+
+
+def test_search_words_need_no_quotes(cli_env: Services, run_cli: RunCli) -> None:
+    with cli_env.sessions() as session, session.begin():
+        school = factories.school(session)
+        factories.pupil(session, school, first_name="Bilal", last_name="Bouzid")
+        factories.pupil(session, school, first_name="Nadia", last_name="Bouzid")
+    code, out, err = run_cli(["search", "BOUZID", "bilal", "--format", "json"])
+    assert code == 0, err
+    found = json.loads(out)["resultats"]
+    assert [(row["nom"], row["prenom"]) for row in found] == [("Bouzid", "Bilal")]
+    assert run_cli(["search", "BOUZID bilal", "--format", "json"])[1] == out
+
+
+def test_an_unknown_audit_action_lists_the_valid_ones(cli_env: Services, run_cli: RunCli) -> None:
+    code, _, err = run_cli(["audit", "list", "--action", "foo"])
+    _one_line_french_error(code, err, "« foo »")
+    assert "notify" in err and "sign_in" in err and "audit_read" in err
+    code, _, err = run_cli(["audit", "list", "--action", "connexion"])
+    assert code == 0, err
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["stats", "--uai", UAI],
+        ["search", "dupont"],
+        ["audit", "list"],
+        ["audit", "verify"],
+        ["delegate", "list", "--uai", UAI],
+        ["import", "pupils", "/nonexistent.csv", "--uai", UAI],
+    ],
+)
+def test_a_failing_command_creates_no_database_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, run_cli: RunCli, args: list[str]
+) -> None:
+    folder = tmp_path / "x"
+    monkeypatch.setenv("EDUCONNECT_DATABASE_URL", f"sqlite:///{folder / 'new.db'}")
+    monkeypatch.setenv("EDUCONNECT_KEY_FILE", str(tmp_path / "keys" / "key.json"))
+    monkeypatch.setenv("EDUCONNECT_CONFIG", "/nonexistent/config.toml")
+    monkeypatch.setenv("EDUCONNECT_LOG_FILE", str(tmp_path / "log"))
+    code, _, err = run_cli(args)
+    _one_line_french_error(code, err, "db upgrade")
+    assert not folder.exists()
+    assert not (tmp_path / "keys").exists()

@@ -129,6 +129,17 @@ def serialise_writes(session: Session) -> None:
         connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _SERIAL_WRITES_LOCK})
 
 
+def sqlite_file(url: str) -> Path | None:
+    """The file a SQLite URL names (none for a server, in-memory or URI database)."""
+    parsed = make_url(url)
+    database = parsed.database
+    if parsed.get_backend_name() != "sqlite" or not database:
+        return None
+    if database == ":memory:" or database.startswith("file:"):
+        return None
+    return Path(database)
+
+
 def make_engine(url: str) -> Engine:
     """An engine for ``url``; SQLite gets WAL, foreign keys and a busy timeout.
 
@@ -137,14 +148,13 @@ def make_engine(url: str) -> Engine:
     """
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
-        database = parsed.database
         engine = create_engine(
             parsed,
             connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
             hide_parameters=True,
         )
-        if database and database != ":memory:" and not database.startswith("file:"):
-            path = Path(database)
+        path = sqlite_file(url)
+        if path is not None:
             _private_sqlite_file(path)
 
             def private_files(_dbapi_connection: Any, _record: Any) -> None:

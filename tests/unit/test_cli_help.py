@@ -1,0 +1,113 @@
+"""Every ``--help`` and every usage error of the command line speaks French."""
+
+from __future__ import annotations
+
+import argparse
+import importlib.metadata
+from collections.abc import Iterator
+
+import pytest
+
+from educonnect_tui.cli.arguments import build_parser
+from tests.helpers import RunCli
+
+# What argparse writes by itself, in English, unless told otherwise.
+ENGLISH = (
+    "usage:",
+    "positional arguments",
+    "options:",
+    "optional arguments",
+    "show this help message",
+    "and exit",
+    "invalid choice",
+    "choose from",
+    "the following arguments are required",
+    "unrecognized arguments",
+    "expected one argument",
+    "expected at least one argument",
+    "ambiguous option",
+    "could match",
+    "not allowed with",
+    "error:",
+)
+
+
+def _commands(
+    parser: argparse.ArgumentParser, path: tuple[str, ...] = ()
+) -> Iterator[tuple[tuple[str, ...], argparse.ArgumentParser]]:
+    yield path, parser
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for name, sub in action.choices.items():
+                yield from _commands(sub, (*path, name))
+
+
+COMMANDS = [path for path, _ in _commands(build_parser())]
+
+
+def _no_english(text: str) -> None:
+    found = [words for words in ENGLISH if words in text.lower()]
+    assert not found, f"{found} in:\n{text}"
+
+
+def test_every_command_is_walked() -> None:
+    assert ("audit", "list") in COMMANDS and ("activate", "pupil") in COMMANDS
+    assert len(COMMANDS) > 15
+
+
+@pytest.mark.parametrize("path", COMMANDS, ids=lambda p: " ".join(p) or "educonnect-tui")
+def test_help_of_every_command_is_french(run_cli: RunCli, path: tuple[str, ...]) -> None:
+    code, out, err = run_cli([*path, "--help"])
+    assert code == 0 and not err
+    _no_english(out)
+    assert out.startswith("utilisation\u00a0: educonnect-tui")
+    assert "-h, --help" in out and "afficher cette aide et quitter" in out
+
+
+@pytest.mark.parametrize("path", COMMANDS, ids=lambda p: " ".join(p) or "educonnect-tui")
+def test_every_option_has_a_french_help_text(path: tuple[str, ...]) -> None:
+    parser = dict(_commands(build_parser()))[path]
+    for action in parser._actions:
+        if action.help == argparse.SUPPRESS:
+            continue  # refused options, kept only to explain the refusal
+        assert action.help, f"{path} {action.option_strings or action.dest}: no help"
+        _no_english(action.help)
+    for group in parser._action_groups:
+        assert group.title not in ("positional arguments", "optional arguments")
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["stats"],
+        ["stats", "--uai"],
+        ["stats", "--uai", "X", "--format", "xml"],
+        ["nimporte"],
+        ["db"],
+        ["db", "downgrade"],
+        ["audit", "list", "--bogus"],
+        ["audit", "list", "--for", "x"],
+        ["audit", "list", "--o", "x"],
+        ["search"],
+        ["staff", "add", "--role", "chef"],
+        ["delegate", "grant", "--uai", "X", "--agent", "a", "--module", "tout"],
+        ["search", "x", "--limit", "zero"],
+    ],
+)
+def test_usage_errors_are_one_french_line(run_cli: RunCli, args: list[str]) -> None:
+    code, out, err = run_cli(args)
+    assert code == 2 and not out
+    assert err.count("\n") == 1 and err.startswith("educonnect-tui : erreur : "), err
+    _no_english(err)
+
+
+def test_choices_are_listed_as_words(run_cli: RunCli) -> None:
+    code, _, err = run_cli(["stats", "--uai", "X", "--format", "xml"])
+    assert code == 2
+    assert "--format : choix « xml » invalide (table, csv, json)" in err
+
+
+def test_version(run_cli: RunCli) -> None:
+    code, out, err = run_cli(["--version"])
+    assert code == 0 and not err
+    assert out == f"educonnect-tui {importlib.metadata.version('educonnect-tui')}\n"
