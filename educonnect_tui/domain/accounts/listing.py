@@ -199,15 +199,14 @@ class Listing:
         if query.sort is SortKey.DIVISION:  # classes in school order: 6e before 3e
             keys.insert(0, case(Level.ranks(), value=Division.level, else_=Level.OTHER.rank))
         primary = [k.desc() if query.descending else k.asc() for k in keys]
-        # Names break ties, then the id keeps paging stable.
-        return [*primary, columns[SortKey.LAST_NAME], columns[SortKey.FIRST_NAME], Account.id]
+        # Names (in French order) break ties, then the id keeps paging stable.
+        return [*primary, Account.sort_name, Account.id]
 
     def _pupil_page(
         self, session: Session, query: ListQuery, offset: int, limit: int, now: dt.datetime
     ) -> list[PupilRow]:
         columns: dict[SortKey, Any] = {
-            # search_text starts with the folded last name: "Aït" sorts with "Ait", not after "Z".
-            SortKey.LAST_NAME: Account.search_text,
+            SortKey.LAST_NAME: Account.sort_name,
             SortKey.FIRST_NAME: Pupil.first_name,
             SortKey.DIVISION: Division.name,
             SortKey.LOGIN: Account.login,
@@ -255,7 +254,7 @@ class Listing:
         self, session: Session, query: ListQuery, offset: int, limit: int, now: dt.datetime
     ) -> list[GuardianRow]:
         columns: dict[SortKey, Any] = {
-            SortKey.LAST_NAME: Account.search_text,
+            SortKey.LAST_NAME: Account.sort_name,
             SortKey.FIRST_NAME: Guardian.first_name,
             SortKey.LOGIN: Account.login,
             SortKey.NOTIFIED_AT: Account.notified_at,
