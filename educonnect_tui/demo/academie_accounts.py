@@ -217,7 +217,8 @@ class AccountRows:
         text = self.clock.text
         notified_text = None if notified is None else text(notified)
         self.tables["account"].append(
-            (account_id, kind, pupil_id, guardian_id, login, search_text, sort_name, state, method, temp,
+            (account_id, kind, pupil_id, guardian_id, login, search_text, sort_name, state,
+             method, temp,
              None if temp is None else notified_text,
              None if expires is None else text(expires),
              password, count, notified_text,
