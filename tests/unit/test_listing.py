@@ -139,6 +139,20 @@ def test_names_sort_the_french_way_in_sql_pages(services: Services) -> None:
         assert [(r.last_name, r.first_name) for r in rows if isinstance(r, PupilRow)] == (
             FRENCH_ORDER
         )
+    by_first_name = listing.page(ListQuery(AccountKind.PUPIL, sort=SortKey.FIRST_NAME), 0, 20)
+    assert [r.first_name for r in by_first_name] == [
+        "Anne",
+        "Awa",
+        "Binta",
+        "Élise",
+        "émile",
+        "Léa",
+        "Nour",
+        "Paul",
+        "Zoé",  # Émilie Zoé, then Martin Zoé: the last name breaks the tie
+        "Zoé",
+    ]
+    assert [r.last_name for r in by_first_name][-2:] == ["Émilie", "Martin"]
     backwards = listing.page(ListQuery(AccountKind.PUPIL, descending=True), 0, 20)
     assert [(r.last_name, r.first_name) for r in backwards if isinstance(r, PupilRow)] == (
         FRENCH_ORDER[::-1]
