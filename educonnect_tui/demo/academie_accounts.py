@@ -4,7 +4,8 @@ Dates come from the ``campaign`` stream only (see ``People``), so the same seed 
 same people whatever the day of the build. Logins follow ``identifiers.login_base`` with
 the numeric suffix rule of ``identifiers.login_with_suffix``, allocated in memory against
 every login already stored; ``search_text`` is ``identifiers.search_key(last, first,
-login)`` and the ``search_token`` rows are ``search_index.words`` of it.
+login)``, ``sort_name`` is ``identifiers.sort_key(last, first)`` and the ``search_token``
+rows are ``search_index.words`` of ``search_text``.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import random
 from collections.abc import Sequence
 
 from ..domain.model.enums import AccountKind, AccountState, ActivationMethod
-from ..domain.model.identifiers import fold, login_base, search_key
+from ..domain.model.identifiers import fold, login_base, search_key, sort_key
 from ..domain.model.states import block_duration
 from ..domain.store.search_index import words
 from .academie_plan import DAY, HOUR, ClassPlan, Clock, School
@@ -198,6 +199,7 @@ class AccountRows:
             name = search_key(last, first)
             self._names[(last, first)] = name
         search_text = f"{name} {login.replace('.', ' ')}" if name else login.replace(".", " ")
+        sort_name = sort_key(last, first)
         if deactivated is not None:
             state = _DEACTIVATED
         rnd = self.draw
@@ -215,7 +217,8 @@ class AccountRows:
         text = self.clock.text
         notified_text = None if notified is None else text(notified)
         self.tables["account"].append(
-            (account_id, kind, pupil_id, guardian_id, login, search_text, state, method, temp,
+            (account_id, kind, pupil_id, guardian_id, login, search_text, sort_name, state,
+             method, temp,
              None if temp is None else notified_text,
              None if expires is None else text(expires),
              password, count, notified_text,

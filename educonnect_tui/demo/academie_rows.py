@@ -19,11 +19,11 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "guardian": ("id", "source_key", "civility", "last_name", "first_name", "email", "mobile",
                  "address", "postal_code", "city"),
     "guardian_link": ("guardian_id", "pupil_id", "relationship_label", "legal_guardian"),
-    "account": ("id", "kind", "pupil_id", "guardian_id", "login", "search_text", "state",
-                "activation_method", "temp_password_hash", "temp_issued_at", "temp_expires_at",
-                "password_hash", "notification_count", "notified_at", "activated_at",
-                "deactivated_at", "failed_attempts", "blocked_until", "block_count", "email",
-                "email_confirmed_at", "version"),
+    "account": ("id", "kind", "pupil_id", "guardian_id", "login", "search_text", "sort_name",
+                "state", "activation_method", "temp_password_hash", "temp_issued_at",
+                "temp_expires_at", "password_hash", "notification_count", "notified_at",
+                "activated_at", "deactivated_at", "failed_attempts", "blocked_until",
+                "block_count", "email", "email_confirmed_at", "version"),
     "search_token": ("token", "account_id"),
 }  # fmt: skip
 

@@ -26,7 +26,12 @@ from educonnect_tui.domain.model.enums import (
     PupilStatus,
 )
 from educonnect_tui.domain.model.errors import InvalidInput
-from educonnect_tui.domain.model.identifiers import login_base, normalize_uai, search_key
+from educonnect_tui.domain.model.identifiers import (
+    login_base,
+    normalize_uai,
+    search_key,
+    sort_key,
+)
 from educonnect_tui.domain.model.tables import (
     Account,
     AuditEvent,
@@ -123,6 +128,7 @@ def test_tiny_academie_is_plausible_and_follows_the_rules(services: Services) ->
             assert account.login.startswith(base) and (suffix == "" or int(suffix) >= 2)
             assert LOGIN.match(account.login) and len(account.login) <= 32
             assert account.search_text == search_key(last, first, account.login)
+            assert account.sort_name == sort_key(last, first)
             expected_tokens |= {
                 (row["token"], row["account_id"])
                 for row in token_rows(account.id, account.search_text)

@@ -305,3 +305,17 @@ def test_cli_asks_who_grants_when_the_direction_is_several(
     assert code == 0
     code, out, _ = run_cli(["delegate", "list", "--uai", UAI, "--format", "json"])
     assert json.loads(out)[0]["accordee_par"] == "Sandrine Lemoine"
+
+
+def test_agents_come_in_the_french_order_of_names(services: Services) -> None:
+    people = _setup(services)
+    for last in ("Émilie", "Eric", "Aït Ahmed", "Arnaud"):
+        factories.staff_member(services, first_name="Ana", last_name=last, role=StaffRole.AGENT)
+    head = factories.signed_in(services, people["head"], UAI)
+    assert [a.name.split(" ", 1)[1] for a in delegations.agents_of(services, head)] == [
+        "Aït Ahmed",
+        "Arnaud",
+        "Émilie",
+        "Eric",
+        "Haddad",
+    ]

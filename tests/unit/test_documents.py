@@ -375,3 +375,44 @@ def test_a_fitted_name_never_leaves_its_slip(measuring_pdf, last, first):
     text, size = measuring_pdf.fit_name(last.upper(), first, "B", 15, 87.0, 9)
     assert size >= 9
     assert measuring_pdf.width(text, "dejavu", "B", size) <= 87.0 + 1e-6
+
+
+# The French order of names (model/identifiers.sort_key), arriving shuffled.
+FRENCH_ORDER = [
+    ("Aït Ahmed", "Nour"),
+    ("Arnaud", "Léa"),
+    ("Émilie", "Zoé"),
+    ("Eric", "Paul"),
+    ("Martin", "Zoé"),
+    ("Martin-Dupont", "Anne"),
+    ("zola", "Émile"),
+]
+SHUFFLED = [FRENCH_ORDER[i] for i in (3, 6, 2, 5, 0, 4, 1)]
+
+
+def test_class_list_slips_and_csv_follow_the_french_order_of_names():
+    rows = [pupil(n, "4E1", name) for n, name in enumerate(SHUFFLED)]
+    pages = pages_text(pupil_documents_pdf(CTX, rows))
+    class_list = squash(pages[0])
+    positions = [class_list.find(squash(f"{last.upper()} {first}")) for last, first in FRENCH_ORDER]
+    assert -1 not in positions and positions == sorted(positions)
+    slips = squash(" ".join(pages[1:]))
+    positions = [slips.find(squash(last.upper())) for last, _ in FRENCH_ORDER]
+    assert -1 not in positions and positions == sorted(positions)
+    table = read_csv(pupil_csv(rows))
+    assert [tuple(r[2:4]) for r in table[1:]] == FRENCH_ORDER
+
+
+def test_guardian_letters_and_csv_follow_the_french_order_of_names():
+    kid = (ChildRef("Eric", "Paul", "4E1", "Collège"),)
+    rows = [
+        dataclasses.replace(guardian(n, kid), last_name=last, first_name=first)
+        for n, (last, first) in enumerate(SHUFFLED)
+    ]
+    letters = [squash(p) for p in pages_text(guardian_letters_pdf(CTX, rows))]
+    order = [next(i for i, p in enumerate(letters) if f"r.parent{n}" in p) for n in range(7)]
+    assert [SHUFFLED[n] for n in sorted(range(7), key=order.__getitem__)] == FRENCH_ORDER
+    table = read_csv(guardian_csv(rows))
+    header = table[0]
+    last, first = header.index("Nom"), header.index("Prénom")
+    assert [(r[last], r[first]) for r in table[1:]] == FRENCH_ORDER

@@ -305,3 +305,22 @@ def test_a_deactivated_account_is_not_reset(services: Services, school: School) 
     principal = _session(services, "h.martin", Module.ADMINISTRATION)
     with pytest.raises(IllegalTransition):
         helpdesk.reset_password(services, principal, school.hugo)
+
+
+def test_results_come_in_the_french_order_of_names(services: Services, school: School) -> None:
+    with services.sessions() as session, session.begin():
+        establishment = session.scalars(select(Establishment).where(Establishment.uai == UAI)).one()
+        for last, first in (("Martin-Dupont", "Anne"), ("Émilie", "Ana"), ("Eric", "Ana"),
+                            ("Aït Ahmed", "Ana"), ("Arnaud", "Ana")):  # fmt: skip
+            factories.pupil(session, establishment, first_name=first, last_name=last,
+                            division="3E2")  # fmt: skip
+    agent = _session(services, "t.nguyen")
+    assert [row.name for row in search(services, agent, "3e2")] == [
+        "Ana Aït Ahmed",
+        "Ana Arnaud",
+        "Ana Émilie",
+        "Ana Eric",
+        "Noé Lefèvre",
+        "Léa Martin",
+        "Anne Martin-Dupont",
+    ]

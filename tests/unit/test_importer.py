@@ -218,6 +218,7 @@ def test_class_move_and_name_change_keep_the_login(services: Services, tmp_path:
     account = accounts_by_name(services)["Noé D'ALMEIDA DA SILVA"]
     assert account.login == login_before == "n.dalmeida"
     assert account.search_text == "d almeida da silva noe n dalmeida"
+    assert account.sort_name == "dalmeidadasilva noe"  # moves in the lists with its name
     with services.sessions() as s:
         lea = s.scalars(select(Pupil).where(Pupil.ine == LEA)).one()
         assert lea.division is not None and lea.division.name == "5E2"

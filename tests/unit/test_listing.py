@@ -105,3 +105,61 @@ def test_masks() -> None:
     assert mask_email("x@y.fr") == "x•••@y.fr"
     assert mask_email(None) == "" and mask_mobile("12") == ""
     assert mask_mobile("+33 6 12 34 56 78") == "33 •• •• •• 78"
+
+
+FRENCH_ORDER = [
+    ("Aït Ahmed", "Nour"),
+    ("Arnaud", "Léa"),
+    ("Émilie", "Zoé"),
+    ("Eric", "Paul"),
+    ("Martin", "Élise"),
+    ("Martin", "Zoé"),
+    ("Martin-Dupont", "Anne"),
+    ("N'Diaye", "Awa"),
+    ("Ndiaye", "Binta"),
+    ("zola", "émile"),
+]
+
+
+def test_names_sort_the_french_way_in_sql_pages(services: Services) -> None:
+    with services.sessions() as session, session.begin():
+        school = factories.school(session)
+        pupils = [
+            factories.pupil(session, school, last_name=last, first_name=first, division="4E1")
+            for last, first in reversed(FRENCH_ORDER)
+        ]
+        factories.guardian(session, pupils[:3], last_name="Émond", first_name="Anne")
+        factories.guardian(session, pupils[:1], last_name="Eluard", first_name="Paul")
+        factories.guardian(session, pupils[:1], last_name="Ezra", first_name="Ana")
+    listing = Listing(services, factories.operator(services))
+    for key in (SortKey.LAST_NAME, SortKey.DIVISION):  # names also break ties of a column
+        query = ListQuery(AccountKind.PUPIL, sort=key)
+        # Pages of 3 rows: the order is SQL's, not a sort of what one page holds.
+        rows = [r for offset in range(0, 12, 3) for r in listing.page(query, offset, 3)]
+        assert [(r.last_name, r.first_name) for r in rows if isinstance(r, PupilRow)] == (
+            FRENCH_ORDER
+        )
+    by_first_name = listing.page(ListQuery(AccountKind.PUPIL, sort=SortKey.FIRST_NAME), 0, 20)
+    assert [r.first_name for r in by_first_name] == [
+        "Anne",
+        "Awa",
+        "Binta",
+        "Élise",
+        "émile",
+        "Léa",
+        "Nour",
+        "Paul",
+        "Zoé",  # Émilie Zoé, then Martin Zoé: the last name breaks the tie
+        "Zoé",
+    ]
+    assert [r.last_name for r in by_first_name][-2:] == ["Émilie", "Martin"]
+    backwards = listing.page(ListQuery(AccountKind.PUPIL, descending=True), 0, 20)
+    assert [(r.last_name, r.first_name) for r in backwards if isinstance(r, PupilRow)] == (
+        FRENCH_ORDER[::-1]
+    )
+    guardians = listing.page(ListQuery(AccountKind.GUARDIAN), 0, 10)
+    assert [r.last_name for r in guardians if isinstance(r, GuardianRow)] == [
+        "Eluard",
+        "Émond",
+        "Ezra",
+    ]

@@ -51,7 +51,7 @@ from educonnect_tui.domain.model.enums import (
     StaffRole,
 )
 from educonnect_tui.domain.model.errors import PermissionDenied
-from educonnect_tui.domain.model.tables import Account, AuditEvent
+from educonnect_tui.domain.model.tables import Account, AuditEvent, Establishment
 from educonnect_tui.domain.reports.charts import bar, column_chart, sparkline
 from educonnect_tui.domain.reports.class_figures import ClassSort, sort_classes
 from educonnect_tui.domain.reports.figures import school_stats
@@ -245,6 +245,27 @@ def test_pass_culture_boundaries(services: Services, school: Fixture) -> None:
         services, factories.operator(services, UAI), pass_culture_limit=1
     ).pass_culture
     assert cut is not None and cut.truncated and cut.not_activated == 2 and len(cut.missing) == 1
+
+
+def test_pass_culture_lists_a_class_in_the_french_order_of_names(
+    services: Services, school: Fixture
+) -> None:
+    with services.sessions() as session, session.begin():
+        sch = session.scalars(select(Establishment).where(Establishment.uai == UAI)).one()
+        for last, first in (("Martin-Dupont", "Anne"), ("Eric", "Léa"), ("Martin", "Zoé"),
+                            ("Émilie", "Léa"), ("Aït Ahmed", "Léa")):  # fmt: skip
+            factories.pupil(session, sch, first_name=first, last_name=last, division="3E1",
+                            birth_date=D(2010, 6, 1))  # fmt: skip
+    pc = school_stats(services, factories.operator(services, UAI)).pass_culture
+    assert pc is not None
+    assert [p.last_name for p in pc.missing if p.division == "3E1"] == [
+        "Aït Ahmed",
+        "Carpentier",
+        "Émilie",
+        "Eric",
+        "Martin",
+        "Martin-Dupont",
+    ]
 
 
 def test_pass_culture_window_on_29_february() -> None:

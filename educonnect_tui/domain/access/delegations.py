@@ -30,6 +30,7 @@ from sqlalchemy.orm import Session, selectinload
 from ..model.calendar import date_text
 from ..model.enums import Module, StaffRole, division_order
 from ..model.errors import InvalidInput, NotFound
+from ..model.identifiers import sort_key
 from ..model.tables import Delegation, Division, Establishment, Staff
 from ..store import audit
 from ..store.audit import Actor
@@ -159,13 +160,11 @@ def _school(session: Session, caller: Caller) -> Establishment:
 
 
 def _staff_of(session: Session, school: Establishment) -> list[Staff]:
-    return list(
-        session.scalars(
-            select(Staff)
-            .where(Staff.establishments.any(Establishment.id == school.id))
-            .order_by(Staff.last_name, Staff.first_name, Staff.login)
-        )
+    """A school's staff (a few dozen, read whole) in the French order of names."""
+    staff = session.scalars(
+        select(Staff).where(Staff.establishments.any(Establishment.id == school.id))
     )
+    return sorted(staff, key=lambda s: (sort_key(s.last_name, s.first_name), s.login))
 
 
 def _granter(

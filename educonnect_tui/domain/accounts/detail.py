@@ -200,7 +200,7 @@ def _guardians_of(session: Session, pupil_id: int) -> tuple[Relative, ...]:
         .join(GuardianLink, GuardianLink.guardian_id == Guardian.id)
         .join(Account, Account.guardian_id == Guardian.id)
         .where(GuardianLink.pupil_id == pupil_id)
-        .order_by(Guardian.last_name, Guardian.first_name)
+        .order_by(Account.sort_name, Account.id)
     )
     return tuple(
         Relative(

@@ -65,7 +65,7 @@ def search(services: Services, text: str, *, limit: int = DEFAULT_LIMIT) -> Dire
     query = select(Account.id).where(
         Account.id.in_(intersect(*ranges) if len(ranges) > 1 else ranges[0])
     )
-    order = sorted_after_filtering(Account.__table__.c.search_text, services.engine)
+    order = sorted_after_filtering(Account.__table__.c.sort_name, services.engine)
     query = query.order_by(order, Account.id).limit(limit + 1)
     now = services.clock()
     with services.sessions() as session:

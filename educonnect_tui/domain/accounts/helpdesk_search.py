@@ -85,7 +85,7 @@ def _pupils(
 ) -> list[tuple[str, HelpdeskRow]]:
     query = (
         select(
-            Account.search_text,
+            Account.sort_name,
             Account.id,
             Account.state,
             Account.blocked_until,
@@ -102,7 +102,7 @@ def _pupils(
         query = query.where(Pupil.division_id.in_(scope.division_ids))
     for term in terms:
         query = query.where(or_(has_word_starting(term), _class_starts_with(Division, term)))
-    rows = session.execute(query.order_by(Account.search_text, Account.id).limit(limit)).all()
+    rows = session.execute(query.order_by(Account.sort_name, Account.id).limit(limit)).all()
     return [
         (
             key,
@@ -128,7 +128,7 @@ def _guardians(
 ) -> list[tuple[str, HelpdeskRow]]:
     query = (
         select(
-            Account.search_text,
+            Account.sort_name,
             Account.id,
             Account.state,
             Account.blocked_until,
@@ -145,7 +145,7 @@ def _guardians(
         query = query.where(
             or_(has_word_starting(term), Account.guardian_id.in_(_with_child_in(school, term)))
         )
-    rows = session.execute(query.order_by(Account.search_text, Account.id).limit(limit)).all()
+    rows = session.execute(query.order_by(Account.sort_name, Account.id).limit(limit)).all()
     classes = _children_classes(session, school, [r[8] for r in rows])
     return [
         (

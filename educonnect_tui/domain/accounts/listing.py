@@ -12,7 +12,7 @@ from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import ColumnElement, case, func, select
+from sqlalchemy import ColumnElement, String, case, func, select
 from sqlalchemy.orm import Session, aliased
 
 from ..access.caller import Caller
@@ -199,16 +199,28 @@ class Listing:
         if query.sort is SortKey.DIVISION:  # classes in school order: 6e before 3e
             keys.insert(0, case(Level.ranks(), value=Division.level, else_=Level.OTHER.rank))
         primary = [k.desc() if query.descending else k.asc() for k in keys]
-        # Names break ties, then the id keeps paging stable.
-        return [*primary, columns[SortKey.LAST_NAME], columns[SortKey.FIRST_NAME], Account.id]
+        # Names (in French order) break ties, then the id keeps paging stable.
+        return [*primary, Account.sort_name, Account.id]
+
+    def _first_names(self) -> ColumnElement[Any]:
+        """The first-name half of ``sort_name`` (after its one space), for « trier par prénom ».
+
+        The same French order as the last names, without a second stored key: the list is
+        sorted after filtering anyway (``sorted_after_filtering``), so no index is lost.
+        """
+        key = Account.sort_name
+        if self._services.engine.dialect.name == "postgresql":
+            space = func.strpos(key, " ")
+        else:
+            space = func.instr(key, " ")
+        return func.substr(key, space + 1, type_=String)
 
     def _pupil_page(
         self, session: Session, query: ListQuery, offset: int, limit: int, now: dt.datetime
     ) -> list[PupilRow]:
         columns: dict[SortKey, Any] = {
-            # search_text starts with the folded last name: "Aït" sorts with "Ait", not after "Z".
-            SortKey.LAST_NAME: Account.search_text,
-            SortKey.FIRST_NAME: Pupil.first_name,
+            SortKey.LAST_NAME: Account.sort_name,
+            SortKey.FIRST_NAME: self._first_names(),
             SortKey.DIVISION: Division.name,
             SortKey.LOGIN: Account.login,
             SortKey.BIRTH_DATE: Pupil.birth_date,
@@ -255,8 +267,8 @@ class Listing:
         self, session: Session, query: ListQuery, offset: int, limit: int, now: dt.datetime
     ) -> list[GuardianRow]:
         columns: dict[SortKey, Any] = {
-            SortKey.LAST_NAME: Account.search_text,
-            SortKey.FIRST_NAME: Guardian.first_name,
+            SortKey.LAST_NAME: Account.sort_name,
+            SortKey.FIRST_NAME: self._first_names(),
             SortKey.LOGIN: Account.login,
             SortKey.NOTIFIED_AT: Account.notified_at,
             SortKey.ACTIVATED_AT: Account.activated_at,

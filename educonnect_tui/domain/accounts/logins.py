@@ -6,7 +6,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..model.enums import AccountKind, AccountState
-from ..model.identifiers import login_base, next_login, search_key
+from ..model.identifiers import login_base, next_login, search_key, sort_key
 from ..model.tables import Account, Guardian, Pupil
 from ..store import db
 
@@ -47,6 +47,7 @@ def pupil_account(pupil: Pupil, allocator: LoginAllocator) -> Account:
         pupil=pupil,
         login=login,
         search_text=search_key(pupil.last_name, pupil.first_name, login),
+        sort_name=sort_key(pupil.last_name, pupil.first_name),
         state=AccountState.NOT_NOTIFIED,
         notification_count=0,
         failed_attempts=0,
@@ -61,6 +62,7 @@ def guardian_account(guardian: Guardian, allocator: LoginAllocator) -> Account:
         guardian=guardian,
         login=login,
         search_text=search_key(guardian.last_name, guardian.first_name, login),
+        sort_name=sort_key(guardian.last_name, guardian.first_name),
         state=AccountState.NOT_NOTIFIED,
         notification_count=0,
         failed_attempts=0,
@@ -70,5 +72,9 @@ def guardian_account(guardian: Guardian, allocator: LoginAllocator) -> Account:
 
 
 def refresh_search_text(account: Account, last_name: str, first_name: str) -> None:
-    """Names can change on import; the login never does (docs/domain.md, « Logins »)."""
+    """Names can change on import; the login never does (docs/domain.md, « Logins »).
+
+    The sort key follows the name too, or a renamed pupil would stay at the old place.
+    """
     account.search_text = search_key(last_name, first_name, account.login)
+    account.sort_name = sort_key(last_name, first_name)

@@ -12,6 +12,7 @@ import unicodedata
 from collections.abc import Sequence
 
 from ..model.enums import Level
+from ..model.identifiers import sort_key
 from .credentials import DocumentContext, GuardianCredential, PupilCredential
 
 # Typography: French puts a (narrow) no-break space inside guillemets and before ":".
@@ -71,8 +72,7 @@ def _pupil_order(row: PupilCredential) -> tuple[object, ...]:
         row.level,
         _natural_key(row.division),
         row.division,
-        clean(row.last_name).casefold(),
-        clean(row.first_name).casefold(),
+        sort_key(clean(row.last_name), clean(row.first_name)),
         row.login,
     )
 
@@ -84,5 +84,5 @@ def sorted_pupils(rows: Sequence[PupilCredential]) -> list[PupilCredential]:
 def sorted_guardians(rows: Sequence[GuardianCredential]) -> list[GuardianCredential]:
     return sorted(
         rows,
-        key=lambda r: (clean(r.last_name).casefold(), clean(r.first_name).casefold(), r.login),
+        key=lambda r: (sort_key(clean(r.last_name), clean(r.first_name)), r.login),
     )

@@ -6,6 +6,7 @@ import re
 import unicodedata
 
 from .errors import InvalidInput
+from .names import NAME_PUNCTUATION
 from .printable import excerpt
 
 UAI_KEY_LETTERS = "ABCDEFGHJKLMNPRSTUVWXYZ"
@@ -115,6 +116,33 @@ def search_key(*parts: str) -> str:
     """The text stored for accent- and case-insensitive search: folded words, single spaces."""
     words = re.findall(r"[a-z0-9]+", fold(" ".join(parts)))
     return " ".join(words)
+
+
+SORT_KEY_MAX_LENGTH = 500
+
+
+def _sort_part(text: str) -> str:
+    letters = []
+    for char in unicodedata.normalize("NFC", text):
+        folded = re.sub(r"[^a-z0-9]", "", fold(char))
+        if folded:
+            letters.append(folded)
+        elif char not in NAME_PUNCTUATION and unicodedata.category(char)[0] == "L":
+            letters.append(char.casefold())
+    return "".join(letters)
+
+
+def sort_key(last_name: str, first_name: str) -> str:
+    """The one order of people's names, French-style, the same in SQL and in Python.
+
+    Accents, case, apostrophes, hyphens and spaces are ignored (« Aït Ahmed » before
+    « Arnaud », « Émilie » among the E, « N'Diaye » with « Ndiaye »), and the last name
+    is compared whole before the first name (every Martin before Martin-Dupont). Letters
+    with no Latin form (« 李 ») are kept as they are, after the Latin ones, so such a
+    name still has a stable place. Latin letters are folded to ASCII around one space, so
+    byte order (SQLite, PostgreSQL with collation C, Python) is the intended order.
+    """
+    return f"{_sort_part(last_name)} {_sort_part(first_name)}"[:SORT_KEY_MAX_LENGTH]
 
 
 def search_terms(query: str) -> list[str]:

@@ -196,6 +196,11 @@ class GuardianLink(Base):
     pupil: Mapped[Pupil] = relationship(back_populates="links")
 
 
+# Byte order on both backends: ``identifiers.sort_key`` is built for it, and a
+# PostgreSQL database in a French locale would otherwise skip its separating space.
+SORT_KEY_TYPE = String(500).with_variant(String(500, collation="C"), "postgresql")
+
+
 class Account(Base):
     """One EduConnect account: exactly one of ``pupil_id`` / ``guardian_id`` is set."""
 
@@ -212,6 +217,8 @@ class Account(Base):
     login: Mapped[str] = mapped_column(String(32), unique=True)
     # Accent- and case-folded "last first login", for accent-insensitive search in SQL.
     search_text: Mapped[str] = mapped_column(String(500), index=True)
+    # The holder's name in French order (``identifiers.sort_key``): what lists sort by.
+    sort_name: Mapped[str] = mapped_column(SORT_KEY_TYPE, index=True)
     state: Mapped[AccountState] = mapped_column(
         _enum(AccountState, "account_state"), default=AccountState.NOT_NOTIFIED
     )

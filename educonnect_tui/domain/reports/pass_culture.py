@@ -120,7 +120,7 @@ def pass_culture_stats(
         .join(Account, Account.pupil_id == Pupil.id)
         .outerjoin(Division, Division.id == Pupil.division_id)
         .where(*eligible, Account.state != AccountState.ACTIVATED)
-        .order_by(level, Division.name, Pupil.last_name, Pupil.first_name, Account.login)
+        .order_by(level, Division.name, Account.sort_name, Account.login)
         .limit(limit)
     ).all()
     return PassCulture(
