@@ -171,10 +171,7 @@ class NotifyConfirmScreen(ModalScreen[tuple[Path, Path] | None]):
             "  " + " · ".join(f"{s.symbol} {s.label} : {n}" for s, n in sorted(counts.items())),
         ]
         if counted.blocked:
-            lines.append(
-                f"  dont [b]{counted.blocked} bloqué(s)[/b] après des essais infructueux, "
-                "qui seront débloqués."
-            )
+            lines.append(f"  dont [b]{counted.blocked} bloqué(s)[/b], qui seront débloqués.")
         activated = counts.get(AccountState.ACTIVATED, 0)
         if activated:
             lines.append(f"[b]⚠ {activated} déjà activé(s)[/b] : ils devront être réactivés.")

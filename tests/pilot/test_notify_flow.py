@@ -511,7 +511,7 @@ async def test_the_confirmation_counts_the_blocked_accounts_it_will_unblock(
         confirm = await _open_confirm(pilot)
         text = " ".join(_plain(confirm.query_one("#notify-summary", Static), 70).split())
         assert "3 compte(s)" in text
-        assert "dont 2 bloqué(s) après des essais infructueux, qui seront débloqués." in text
+        assert "dont 2 bloqué(s), qui seront débloqués." in text
         await pilot.press("enter")
         await settle(pilot)
         assert isinstance(app.screen, HomeScreen)
