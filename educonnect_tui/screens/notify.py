@@ -144,15 +144,16 @@ class NotifyConfirmScreen(ModalScreen[tuple[Path, Path] | None]):
 
     @work(thread=True, exit_on_error=False)
     def _count(self) -> None:
-        counts = notification.count_by_state(self.services, self.signed_in, self.request.request())
-        self.app.call_from_thread(self._counted, counts)
+        counted = notification.preview(self.services, self.signed_in, self.request.request())
+        self.app.call_from_thread(self._counted, counted)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.state is WorkerState.ERROR and event.worker.error is not None:
             _close_and_report(self, event.worker.error)
 
-    def _counted(self, counts: dict[AccountState, int]) -> None:
-        self.total = sum(counts.values())
+    def _counted(self, counted: notification.NotifyPreview) -> None:
+        counts = counted.by_state
+        self.total = counted.total
         summary = self.query_one("#notify-summary", Static)
         if not self.total:
             summary.update(
@@ -169,6 +170,8 @@ class NotifyConfirmScreen(ModalScreen[tuple[Path, Path] | None]):
             f"[b]{self.total}[/b] compte(s) : {escape(self.request.scope)}",
             "  " + " · ".join(f"{s.symbol} {s.label} : {n}" for s, n in sorted(counts.items())),
         ]
+        if counted.blocked:
+            lines.append(f"  dont [b]{counted.blocked} bloqué(s)[/b], qui seront débloqués.")
         activated = counts.get(AccountState.ACTIVATED, 0)
         if activated:
             lines.append(f"[b]⚠ {activated} déjà activé(s)[/b] : ils devront être réactivés.")

@@ -5,14 +5,18 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
+from sqlalchemy import select
 from textual import events
 from textual.widgets import Input, Static
 
 from educonnect_tui.app import EduConnectApp
+from educonnect_tui.demo import college as demo
 from educonnect_tui.domain.accounts.listing import Listing, PupilRow, SortKey
 from educonnect_tui.domain.model.enums import AccountState
 from educonnect_tui.domain.model.errors import DomainError
 from educonnect_tui.domain.model.identifiers import sort_key
+from educonnect_tui.domain.model.tables import Account, Establishment, Pupil
+from educonnect_tui.domain.store.services import Services
 from educonnect_tui.screens.error import ErrorScreen
 from educonnect_tui.screens.home import HomeScreen
 from educonnect_tui.widgets.account_table import PAGE_SIZE, AccountTable
@@ -60,8 +64,8 @@ async def test_select_all_clear_and_filter_keeps_only_rows_still_shown(
         assert len(home.selected[home.kind]) == 2
         await pilot.press("a")
         await settle(pilot)
-        assert len(home.selected[home.kind]) == home.table.total == 520
-        assert "520 coché(s)" in _status(app)
+        assert len(home.selected[home.kind]) == home.table.total == 527
+        assert "527 coché(s)" in _status(app)
         # Keep only the 3e: the selection shrinks to the rows still shown.
         await pilot.press("c", *["down"] * 18, "space", "escape")
         await settle(pilot)
@@ -115,7 +119,9 @@ async def test_guardians_tab(principal_app: AppFactory) -> None:
         await settle(pilot)
         home = _home(app)
         assert home.kind.value == "responsable"
-        assert isinstance(home.table, AccountTable) and home.table.total == 898
+        assert (
+            isinstance(home.table, AccountTable) and home.table.total == 913
+        )  # 898 active, 15 désactivé
         assert app.screen.check_action("notify_guardians", ()) is None
 
 
@@ -193,3 +199,40 @@ async def test_key_bar_shows_greys_and_clicks_keys(principal_app: AppFactory) ->
         start = next(s for s, _e, key, _on in bar._spans if key == "slash")
         await pilot.click(KeyBar, offset=(start + 2, 0))
         assert isinstance(app.focused, Input) and app.focused.id == "search"
+
+
+@sync
+async def test_desactive_accounts_are_shown_ticked_listed_and_found(
+    principal_app: AppFactory, demo_services: Services
+) -> None:
+    with demo_services.sessions() as session:
+        school = select(Establishment.id).where(Establishment.uai == demo.COLLEGE_UAI)
+        pupils = select(Account.id, Account.state, Pupil.last_name, Pupil.first_name).join(
+            Pupil, Pupil.id == Account.pupil_id
+        )
+        everyone = session.execute(
+            pupils.where(Pupil.establishment_id == school.scalar_subquery())
+        ).all()
+    gone = sorted(r for r in everyone if r.state is AccountState.DEACTIVATED)
+    assert len(everyone) == 527 and len(gone) == 7
+    app = principal_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        home = _home(app)
+        assert home.table.total == len(everyone)  # « tous » is every state
+        await pilot.press("e", "down", "down", "down", "space", "escape")
+        await settle(pilot)
+        assert home.queries[home.kind].selection.states == (AccountState.DEACTIVATED,)
+        assert home.table.total == len(gone)
+        shown = [home.table.row_at(i) for i in range(len(gone))]
+        assert sorted(r.account_id for r in shown if r is not None) == [r.id for r in gone]
+        assert "Aucun compte" not in str(app.export_screenshot())
+        # Back to « tous », the home search finds a pupil who left, as the CLI does.
+        await pilot.press("e", "space", "escape")
+        await settle(pilot)
+        assert home.queries[home.kind].selection.states == ()
+        await pilot.press("slash", *f"{gone[0].last_name} {gone[0].first_name}")
+        await pilot.pause(0.3)
+        await settle(pilot)
+        found = [home.table.row_at(i) for i in range(home.table.total or 0)]
+        assert gone[0].id in [r.account_id for r in found if r is not None]

@@ -23,6 +23,7 @@ from educonnect_tui.app import EduConnectApp
 from educonnect_tui.domain.accounts import notification
 from educonnect_tui.domain.model.enums import AccountKind, AccountState
 from educonnect_tui.domain.model.errors import DocumentError
+from educonnect_tui.domain.model.states import MAX_FAILED_ATTEMPTS, Lockout
 from educonnect_tui.domain.model.tables import Account, Division, GuardianLink, Pupil
 from educonnect_tui.domain.store.services import Services
 from educonnect_tui.screens.detail import DetailScreen
@@ -226,13 +227,13 @@ async def test_enter_typed_before_the_count_is_shown_does_nothing(
     small_app: AppFactory, small_school: SmallSchool, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     gate = threading.Event()
-    real_count = notification.count_by_state
+    real_count = notification.preview
 
     def slow_count(*args: Any, **kwargs: Any) -> Any:
         gate.wait(10)
         return real_count(*args, **kwargs)
 
-    monkeypatch.setattr(notification, "count_by_state", slow_count)
+    monkeypatch.setattr(notification, "preview", slow_count)
     app = small_app()
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
@@ -493,3 +494,27 @@ async def test_a_document_name_taken_meanwhile_says_what_to_do_in_the_tui(
         assert "existe déjà" in message and "Aucun mot de passe n'a été modifié." in message
         assert "un autre nom sera choisi" in message and "choisissez" not in message
     assert pdf.read_text() == "écrit entre-temps"
+
+
+@sync
+async def test_the_confirmation_counts_the_blocked_accounts_it_will_unblock(
+    small_app: AppFactory, small_school: SmallSchool
+) -> None:
+    services = small_school.services
+    with services.sessions() as session, session.begin():
+        for account_id in small_school.pupils[:2]:
+            account = session.get_one(Account, account_id)
+            for _ in range(MAX_FAILED_ATTEMPTS):
+                Lockout.record_failure(account, services.clock())
+    app = small_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        confirm = await _open_confirm(pilot)
+        text = " ".join(_plain(confirm.query_one("#notify-summary", Static), 70).split())
+        assert "3 compte(s)" in text
+        assert "dont 2 bloqué(s), qui seront débloqués." in text
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, HomeScreen)
+    with services.sessions() as session:
+        accounts = session.scalars(select(Account).where(Account.id.in_(small_school.pupils)))
+        assert [a.blocked_until for a in accounts] == [None] * 3

@@ -14,7 +14,8 @@ from educonnect_tui.domain.accounts.listing import (
     mask_mobile,
 )
 from educonnect_tui.domain.accounts.selection import Selection
-from educonnect_tui.domain.model.enums import AccountKind, AccountState
+from educonnect_tui.domain.model.enums import AccountKind, AccountState, PupilStatus
+from educonnect_tui.domain.model.states import Event, transition
 from educonnect_tui.domain.store.services import Services
 from tests import factories
 
@@ -163,3 +164,52 @@ def test_names_sort_the_french_way_in_sql_pages(services: Services) -> None:
         "Émond",
         "Ezra",
     ]
+
+
+def test_pupils_who_left_and_their_guardians_are_listed_as_desactive(services: Services) -> None:
+    """« tous » is every state: a former pupil is listed (désactivé), never a stranger."""
+    with services.sessions() as session, session.begin():
+        school = factories.school(session)
+        other = factories.school(session, uai="0750001A", name="Collège Voltaire")
+        here = factories.pupil(session, school, first_name="Noé", last_name="Lefèvre")
+        gone = factories.pupil(
+            session,
+            school,
+            first_name="Gilles",
+            last_name="Henry",
+            division="5E2",
+            status=PupilStatus.LEFT,
+        )
+        gone.state = transition(gone.kind, gone.state, Event.DEACTIVATE)
+        orphan = factories.guardian(session, [gone], first_name="Paul", last_name="Henry")
+        orphan.state = transition(orphan.kind, orphan.state, Event.DEACTIVATE)
+        # A parent whose child left for another school: still active there, not ours.
+        moved = factories.pupil(
+            session, school, first_name="Inès", last_name="Roux", status=PupilStatus.LEFT
+        )
+        moved.state = transition(moved.kind, moved.state, Event.DEACTIVATE)
+        sibling = factories.pupil(session, other, first_name="Jules", last_name="Roux")
+        elsewhere = factories.guardian(session, [moved, sibling], last_name="Roux")
+        ids = {
+            "here": here.id,
+            "gone": gone.id,
+            "orphan": orphan.id,
+            "moved": moved.id,
+            "elsewhere": elsewhere.id,
+        }
+    listing = Listing(services, factories.operator(services))
+    pupils, guardians = ListQuery(AccountKind.PUPIL), ListQuery(AccountKind.GUARDIAN)
+    assert set(listing.ids(pupils)) == {ids["here"], ids["gone"], ids["moved"]}
+    deactivated = pupils.with_selection(states=(AccountState.DEACTIVATED,))
+    assert listing.count(deactivated) == 2
+    assert [r.account_id for r in listing.page(deactivated, 0, 10)] == [ids["gone"], ids["moved"]]
+    assert [r.state for r in listing.page(deactivated, 0, 10)] == [AccountState.DEACTIVATED] * 2
+    # Their class and the search find them too.
+    assert listing.ids(pupils.with_selection(divisions=("5E2",))) == [ids["gone"]]
+    assert listing.ids(pupils.with_selection(search="henry gil")) == [ids["gone"]]
+    # Guardians: the one whose only child left, désactivé; not the one still active elsewhere.
+    assert listing.ids(guardians) == [ids["orphan"]]
+    assert listing.ids(guardians.with_selection(states=(AccountState.DEACTIVATED,))) == [
+        ids["orphan"]
+    ]
+    assert listing.ids(guardians.with_selection(search="roux")) == []

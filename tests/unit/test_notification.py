@@ -18,6 +18,7 @@ from pypdf import PdfReader
 from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
 
+from educonnect_tui.domain.access import attempts
 from educonnect_tui.domain.access.passwords import verify_password
 from educonnect_tui.domain.accounts import helpdesk, notification
 from educonnect_tui.domain.accounts.issuing import add_months
@@ -31,7 +32,7 @@ from educonnect_tui.domain.model.errors import (
     DocumentError,
     InvalidInput,
 )
-from educonnect_tui.domain.model.states import Event, transition
+from educonnect_tui.domain.model.states import Event, Lockout, transition
 from educonnect_tui.domain.model.tables import Account, AuditEvent
 from educonnect_tui.domain.store import audit
 from educonnect_tui.domain.store.audit import Actor
@@ -480,3 +481,36 @@ def test_a_folder_frozen_mid_run_names_the_document_and_says_no_password_changed
     assert not pdf.exists() and not (folder / "g.csv").exists()
     assert _states(cli_env, ids) == {AccountState.NOT_NOTIFIED}
     assert _audit_count(cli_env) == 0
+
+
+def test_renotifying_a_blocked_account_unblocks_it_and_the_count_says_so(
+    services: Services, tmp_path: Path
+) -> None:
+    """A (re)notification is a fresh start: the account's and its addresses' blocks go."""
+    blocked, other = _school(services, {"5E1": 2})["5E1"]
+    now = services.clock()
+    source = "192.0.2.7"
+    with services.sessions() as session, session.begin():
+        account = session.get_one(Account, blocked)
+        login = account.login
+        for _ in range(5):
+            Lockout.record_failure(account, now)
+        account.failed_attempts = 2
+        gate = attempts.gate(session, attempts.OWNER, login, account, source, now)
+        for _ in range(5):
+            attempts.record_failure(session, gate, now)
+    assert factories.pair_failures(services, "owner", login, source) == 0
+    operator = factories.operator(services, UAI, ACTOR)
+    request = NotifyRequest(AccountKind.PUPIL, Selection(), pdf_path=tmp_path / "x.pdf")
+    preview = notification.preview(services, operator, request)
+    assert preview.total == 2 and preview.blocked == 1
+    assert preview.by_state == {AccountState.NOT_NOTIFIED: 2}
+    notification.notify(services, operator, request)
+    with services.sessions() as session:
+        account = session.get_one(Account, blocked)
+        assert not Lockout.is_blocked(account, now)
+        assert (account.failed_attempts, account.block_count) == (0, 0)
+        assert account.blocked_until is None
+    assert factories.pair_failures(services, "owner", login, source) is None
+    assert notification.preview(services, operator, request).blocked == 0
+    assert _states(services, [blocked, other]) == {AccountState.NOTIFIED}

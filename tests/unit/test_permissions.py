@@ -208,7 +208,7 @@ def build_world(services: Services) -> World:
 
 
 def _count(services: Services, caller: Caller, request: NotifyRequest) -> int:
-    return sum(notification.count_by_state(services, caller, request).values())
+    return notification.preview(services, caller, request).total
 
 
 def session_for(
@@ -420,7 +420,7 @@ def test_notify_is_refused_to_a_depannage_session(services: Services, tmp_path) 
     world = build_world(services)
     dep = session_for(services, world, "agent_depannage", Module.DEPANNAGE, True)
     with pytest.raises(PermissionDenied, match="ne le permet pas"):
-        notification.count_by_state(services, dep, NotifyRequest(AccountKind.PUPIL, Selection()))
+        notification.preview(services, dep, NotifyRequest(AccountKind.PUPIL, Selection()))
     with pytest.raises(PermissionDenied, match="ne le permet pas"):
         notification.notify(
             services,

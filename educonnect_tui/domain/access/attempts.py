@@ -27,6 +27,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import hmac
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
 
@@ -42,15 +43,20 @@ Realm = Literal["staff", "owner"]
 STAFF: Realm = "staff"
 OWNER: Realm = "owner"
 PAIR_MEMORY = dt.timedelta(days=1)
+_CHUNK = 500  # digests per DELETE: well under every backend's limit on parameters
 _DIGEST_MASK = 0x7FFF_FFFF  # fits an SQL INTEGER on both backends
 _PURPOSE = b"educonnect sign-in pair\0"  # this use of the key, apart from signing records
 
 
 def login_digest(session: Session, realm: Realm, typed_login: str) -> int:
     """The typed login as the pairs know it: 31 bits of a keyed hash, nothing readable."""
+    return _digest(keys.current_key(session).audit, realm, typed_login)
+
+
+def _digest(key: bytes, realm: Realm, typed_login: str) -> int:
     normalized = typed_login.strip().lower()
     message = _PURPOSE + f"{realm}\0{normalized}".encode()
-    mac = hmac.new(keys.current_key(session).audit, message, hashlib.sha256).digest()
+    mac = hmac.new(key, message, hashlib.sha256).digest()
     return int.from_bytes(mac[:4], "big") & _DIGEST_MASK
 
 
@@ -138,14 +144,17 @@ def record_success(session: Session, gate: Gate, now: dt.datetime) -> None:
     usual.last_success_at = now
 
 
-def forget_pairs(session: Session, realm: Realm, login: str) -> None:
-    """Lift every pair block of ``login``, as staff unblocking the account do."""
-    session.execute(
-        delete(SignInFailure).where(
-            SignInFailure.realm == realm,
-            SignInFailure.login_digest == login_digest(session, realm, login),
+def forget_pairs(session: Session, realm: Realm, logins: Iterable[str]) -> None:
+    """Lift every pair block of ``logins``, as staff unblocking or renotifying do."""
+    key = keys.current_key(session).audit
+    digests = sorted({_digest(key, realm, login) for login in logins})
+    for start in range(0, len(digests), _CHUNK):
+        session.execute(
+            delete(SignInFailure).where(
+                SignInFailure.realm == realm,
+                SignInFailure.login_digest.in_(digests[start : start + _CHUNK]),
+            )
         )
-    )
 
 
 def shape(typed_login: str) -> str:

@@ -46,7 +46,7 @@ from ..model.tables import Account, Establishment
 from ..store import audit
 from ..store.services import Services
 from . import notification, publishing
-from .issuing import expiry, issue_temporary
+from .issuing import expiry, issue_all
 
 CONCURRENT = (
     "Le compte a été modifié par quelqu'un d'autre pendant l'opération : "
@@ -152,9 +152,7 @@ def reset_password(
             account = session.get(Account, account_id)
             if account is None or account.version != target.version:
                 raise ConcurrentModification(CONCURRENT)
-            issue_temporary(account, hashed, now=now, expires=expires)
-            Lockout.record_success(account)
-            attempts.forget_pairs(session, attempts.OWNER, account.login)
+            issue_all(session, [(account, hashed)], now=now, expires=expires)
             session.flush()
             audit.record(
                 session,
@@ -212,7 +210,7 @@ def unblock(services: Services, caller: Caller, account_id: int) -> dt.datetime:
             if until is None or not Lockout.is_blocked(account, now):
                 raise IllegalTransition("Ce compte n'est pas bloqué : rien à débloquer.")
             Lockout.record_success(account)
-            attempts.forget_pairs(session, attempts.OWNER, account.login)
+            attempts.forget_pairs(session, attempts.OWNER, [account.login])
             session.flush()
             audit.record(
                 session,

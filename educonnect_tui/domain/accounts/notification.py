@@ -25,7 +25,7 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session, aliased
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -61,7 +61,7 @@ from ..store import audit
 from ..store.audit import Actor
 from ..store.services import Services
 from . import publishing
-from .issuing import expiry, issue_temporary
+from .issuing import expiry, issue_all
 from .selection import Selection, accounts_of, require_selection
 
 # (phase, done, total): phases are "hachage", "documents", "enregistrement".
@@ -128,21 +128,37 @@ class NotifyRequest:
     overwrite: bool = False
 
 
-def count_by_state(
-    services: Services, caller: Caller, request: NotifyRequest
-) -> dict[AccountState, int]:
-    """What ``notify`` would touch, by state: activated ones will have to activate again.
+@dataclass(frozen=True)
+class NotifyPreview:
+    """What ``notify`` would touch: by state (activated ones will have to activate again),
+    and how many are blocked after failed sign-ins (the notification unblocks them)."""
 
-    Checked and narrowed exactly as ``notify`` will be, so the confirmation counts what
-    will really happen.
-    """
+    by_state: dict[AccountState, int]
+    blocked: int
+
+    @property
+    def total(self) -> int:
+        return sum(self.by_state.values())
+
+
+def preview(services: Services, caller: Caller, request: NotifyRequest) -> NotifyPreview:
+    """Checked and narrowed exactly as ``notify`` will be, so the confirmation counts what
+    will really happen."""
     selection = require_selection(services, caller, Action.NOTIFY, request.kind, request.selection)
+    now = services.clock()
     with services.sessions() as session:
         ids = accounts_of(request.kind, caller.school.id, _notifiable(selection))
+        blocked = case((Account.blocked_until > now, 1), else_=0)
         query = (
-            select(Account.state, func.count()).where(Account.id.in_(ids)).group_by(Account.state)
+            select(Account.state, func.count(), func.sum(blocked))
+            .where(Account.id.in_(ids))
+            .group_by(Account.state)
         )
-        return {AccountState(state): int(n) for state, n in session.execute(query)}
+        rows = session.execute(query).all()
+    return NotifyPreview(
+        by_state={AccountState(state): int(n) for state, n, _ in rows},
+        blocked=sum(int(b or 0) for _, _, b in rows),
+    )
 
 
 def _notifiable(selection: Selection) -> Selection:
@@ -370,15 +386,16 @@ def _apply(
     if stale:
         return {}, stale
     by_division: dict[str, int] = {}
-    for offset, (row, hashed) in enumerate(pairs, start=1):
-        issue_temporary(accounts[row.account_id], hashed, now=now, expires=expires)
-        division = getattr(row.credential, "division", None)
-        if isinstance(row.credential, GuardianCredential):
-            division = "représentants"
-        by_division[division or "?"] = by_division.get(division or "?", 0) + 1
-        if offset % _CHUNK == 0:
-            session.flush()
-    session.flush()
+    for start in range(0, len(pairs), _CHUNK):
+        chunk = pairs[start : start + _CHUNK]
+        issued = [(accounts[row.account_id], hashed) for row, hashed in chunk]
+        issue_all(session, issued, now=now, expires=expires)
+        for row, _ in chunk:
+            division = getattr(row.credential, "division", None)
+            if isinstance(row.credential, GuardianCredential):
+                division = "représentants"
+            by_division[division or "?"] = by_division.get(division or "?", 0) + 1
+        session.flush()
     audit.record(
         session,
         actor,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from sqlalchemy import Select, false, select
+from sqlalchemy import ColumnElement, Select, false, or_, select
 from sqlalchemy.orm import aliased
 
 from ..access.caller import Caller
@@ -12,7 +12,7 @@ from ..access.permissions import Action, Scope, require
 from ..model.enums import AccountKind, AccountState, PupilStatus
 from ..model.errors import InvalidInput
 from ..model.identifiers import search_key, search_terms
-from ..model.tables import Account, Division, Pupil
+from ..model.tables import Account, Division, GuardianLink, Pupil
 from ..store.db import tested_not_looked_up
 from ..store.establishments import guardians_of
 from ..store.search_index import has_word_starting
@@ -63,13 +63,25 @@ class Selection:
     pupils_only: bool = False
 
 
+def _listed(pupil: type[Pupil], account: type[Account]) -> ColumnElement[bool]:
+    """Who a school's lists hold through ``pupil``: the enrolled, and those gone désactivé.
+
+    A pupil who left stays on the lists in grey, and so does a guardian left with no
+    child anywhere, so that « tous » is every state and « désactivé » shows them; a
+    guardian whose child left but who is still active through another school is not
+    this school's any more. Nothing acts on a désactivé account (the state machine
+    refuses it a notification or a reset), so listing them changes no action.
+    """
+    return or_(pupil.status == PupilStatus.ENROLLED, account.state == AccountState.DEACTIVATED)
+
+
 def pupil_accounts(establishment_id: int, selection: Selection) -> Select[int]:
-    """Ids of the selected pupils' accounts: enrolled pupils of the school only."""
+    """Ids of the selected pupils' accounts: the school's pupils (``_listed``)."""
     query = (
         select(Account.id)
         .join(Pupil, Pupil.id == Account.pupil_id)
         .join(Division, Division.id == Pupil.division_id)
-        .where(Pupil.establishment_id == establishment_id, Pupil.status == PupilStatus.ENROLLED)
+        .where(Pupil.establishment_id == establishment_id, _listed(Pupil, Account))
     )
     if selection.divisions:
         query = query.where(Division.name.in_(selection.divisions))
@@ -79,13 +91,22 @@ def pupil_accounts(establishment_id: int, selection: Selection) -> Select[int]:
 
 
 def guardian_accounts(establishment_id: int, selection: Selection) -> Select[int]:
-    """Ids of the guardians' accounts with at least one enrolled child in the selected classes.
+    """Ids of the guardians' accounts with a child in the selected classes (``_listed``).
 
     The guardians of the school are computed once (not correlated per account), from the
     pupils' index then the links' pupil index: thousands of guardians stay milliseconds.
     """
-    child = aliased(Pupil)
-    guardians = guardians_of(establishment_id, division_ids=selection.division_ids, child=child)
+    child, own = aliased(Pupil), aliased(Account)
+    guardians = (
+        guardians_of(
+            establishment_id,
+            division_ids=selection.division_ids,
+            enrolled_only=False,
+            child=child,
+        )
+        .join(own, own.guardian_id == GuardianLink.guardian_id)
+        .where(_listed(child, own))
+    )
     if selection.guardians_of_pupil is not None:
         pupil_account = aliased(Account)
         guardians = guardians.where(

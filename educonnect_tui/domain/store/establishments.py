@@ -62,11 +62,12 @@ def guardians_of(
 ) -> Select[int]:
     """Ids of the guardians who belong to the school: through a child of it (in those classes).
 
-    ``enrolled_only`` is the rule for acting on guardians (lists, notification, helpdesk):
-    a guardian belongs to a school while a child of theirs is enrolled there. With False,
-    a child who left counts too: reading what the school holds (an account's detail, the
-    permission check on named accounts, statistics that show former pupils as
-    désactivé) keeps the guardians of its former pupils. ``child`` is the caller's
+    ``enrolled_only`` is the rule for acting on guardians (helpdesk): a guardian belongs
+    to a school while a child of theirs is enrolled there. With False, a child who left
+    counts too: reading what the school holds (an account's detail, the permission check
+    on named accounts, statistics that show former pupils as désactivé, the home lists
+    that show the désactivé ones, ``accounts.selection``) keeps its former pupils'
+    guardians. ``child`` is the caller's
     alias of ``Pupil`` when it narrows the children further.
     """
     child = child if child is not None else aliased(Pupil)
