@@ -29,6 +29,7 @@ from .domain.access.network import Connection, current_connection
 from .domain.model.enums import Module
 from .domain.store import db_errors
 from .domain.store.services import Services
+from .widgets.palette import FrenchCommandPalette
 from .widgets.safe_output import NoTerminalControl
 
 CSS_FILE = Path(str(resources.files("educonnect_tui.styles") / "app.tcss"))
@@ -70,6 +71,9 @@ class EduConnectApp(App[None]):
                     loop.add_signal_handler(number, self.stop_for_signal, number)
         if self.services.settings.keymap:
             self.set_keymap(self.services.settings.keymap)
+            problems = keys.keymap_problems(self.services.settings.keymap)
+            if problems:
+                self.notify(problems, severity="warning", timeout=20)
         if self.signed_in is not None:
             self.enter(self.signed_in)
         else:
@@ -165,9 +169,7 @@ class EduConnectApp(App[None]):
     def action_command_palette(self) -> None:
         """Textual's palette, with a French prompt."""
         if self.use_command_palette and not isinstance(self.screen, CommandPalette):
-            self.push_screen(
-                CommandPalette(placeholder="Chercher une action…", id="--command-palette")
-            )
+            self.push_screen(FrenchCommandPalette())
 
     def _run(self, target: DOMNode, action: str) -> None:
         """After the palette has closed, so the action sees its own screen focused."""

@@ -54,7 +54,7 @@ HOME_KEYS = (
     Key("search", "slash", "search", "Rechercher",
         "Rechercher par nom, prénom ou identifiant (sans tenir compte des accents)."),
     Key("helpdesk", "d", "helpdesk", "Dépannage",
-        "Dépannage : chercher un compte (nom, prénom, identifiant ou classe), "
+        "Chercher un compte (nom, prénom, identifiant ou classe), "
         "rappeler l'identifiant, réinitialiser le mot de passe, débloquer."),
     Key("toggle_select", "space", "toggle_select", "Cocher",
         "Cocher ou décocher le compte sous le curseur."),
@@ -64,7 +64,7 @@ HOME_KEYS = (
     Key("notify_guardians", "r", "notify_guardians", "Notif. resp.",
         "Notifier les représentants légaux de l'élève sous le curseur."),
     Key("pupils_tab", "1", "show_tab('eleves')", "Élèves", "Afficher l'onglet Élèves."),
-    Key("guardians_tab", "2", "show_tab('responsables')", "Responsables",
+    Key("guardians_tab", "2", "show_tab('responsables')", "Représentants légaux",
         "Afficher l'onglet Représentants légaux."),
     Key("classes", "c", "focus_filter('classes')", "Classes", "Choisir les classes affichées."),
     Key("states", "e", "focus_filter('states')", "États", "Choisir les états affichés."),
@@ -72,7 +72,7 @@ HOME_KEYS = (
     Key("sort_next", "o", "sort_next", "Trier", "Trier par la colonne suivante."),
     Key("sort_reverse", "O", "sort_reverse", "Inverser", "Inverser l'ordre du tri.", show=False),
     Key("stats", "s", "open_stats", "Statistiques",
-        "Statistiques : activation par état, par classe, par jour, et pass Culture."),
+        "Activation par état, par classe, par jour, et pass Culture."),
     Key("audit_log", "j", "audit_log", "Journal",
         "Journal d'audit de l'établissement : qui a fait quoi, quand, d'où, sur quels "
         "comptes ; vérification de la chaîne (personnel de direction)."),
@@ -151,7 +151,7 @@ PASSWORD_KEYS = (
     Key("slip_print", "p", "print_slip", "Imprimer la fiche",
         "Écrire la fiche imprimable (PDF, lisible par vous seul) avec ce mot de passe."),
     Key("password_close", "escape,enter", "close", "Fermer",
-        "Fermer : le mot de passe ne sera plus affiché nulle part."),
+        "Le mot de passe ne sera plus affiché nulle part."),
 )  # fmt: skip
 
 CONFIRM_KEYS = (
@@ -243,7 +243,61 @@ ALL_KEYS = {
     )
 }
 
-# How keys read in French on the help screen and in the palette.
+# Bindings declared beside a widget rather than in the registry; remappable all the same.
+OTHER_IDS = frozenset({"home_back", "classes_all", "classes_none", "error_close", "helpdesk_down"})
+
+
+# The groups of keys active together (a screen's, with the app's), where one key must
+# mean one action.
+SCREEN_GROUPS = (
+    HOME_KEYS,
+    MODAL_KEYS,
+    LOGIN_KEYS,
+    SCHOOL_PICKER_KEYS,
+    HELP_KEYS,
+    STATS_KEYS,
+    DELEGATION_KEYS,
+    DELEGATION_FORM_KEYS,
+    DELEGATION_CONFIRM_KEYS,
+    DETAIL_KEYS,
+    AUDIT_KEYS,
+    NOTIFY_CONFIRM_KEYS,
+    NOTIFY_PROGRESS_KEYS,
+    HELPDESK_KEYS,
+    HELPDESK_ACCOUNT_KEYS,
+    PASSWORD_KEYS,
+    CONFIRM_KEYS,
+)
+
+
+def keymap_problems(keymap: Mapping[str, str]) -> str:
+    """What is wrong with the user's keymap, in one line ("" when nothing is).
+
+    An unknown id (a typo) would otherwise do nothing, and a key given to a second
+    action of the same screen silently takes it from the first (Textual does not say).
+    """
+    problems = []
+    unknown = sorted(set(keymap) - set(ALL_KEYS) - OTHER_IDS)
+    if unknown:
+        problems.append(f"id inconnu, ignoré\u00a0: {', '.join(unknown)}")
+    clashes: set[str] = set()
+    for group in SCREEN_GROUPS:
+        owners: dict[str, list[str]] = {}
+        for key in (*group, *APP_KEYS):
+            for bound in keys_of(key, keymap):
+                owners.setdefault(bound, []).append(key.id)
+        for bound, ids in owners.items():
+            if len(ids) > 1 and any(key_id in keymap for key_id in ids):
+                clashes.add(f"{key_label(bound)} ({' et '.join(ids)})")
+    if clashes:
+        problems.append(f"touche donnée à deux actions\u00a0: {', '.join(sorted(clashes))}")
+    if not problems:
+        return ""
+    listed = "\u00a0; ".join(problems)
+    return f"Réglages, table [keymap]\u00a0: {listed} (les id sont dans l'aide, F1)."
+
+
+# How keys read in French in the key bar, on the help screen and in the palette.
 _KEY_NAMES = {
     "escape": "Échap",
     "enter": "Entrée",
@@ -266,8 +320,22 @@ _KEY_NAMES = {
 }
 
 
+# The descriptions of Textual's own bindings that a key bar can show, in French.
+TEXTUAL_DESCRIPTIONS = {
+    "Dismiss menu": "Fermer la liste",
+    "Exit the command palette": "Fermer la palette",
+    "Open link": "Ouvrir le lien",
+}
+
+
+def description(binding: Binding) -> str:
+    """A binding's word in the key bar: ours as written, Textual's translated."""
+    return TEXTUAL_DESCRIPTIONS.get(binding.description, binding.description)
+
+
 def key_label(key: str) -> str:
-    """One key as staff read it: "ctrl+p", "?", "Échap", "F1"."""
+    """One key as staff read it, the same in the key bar, the help and the palette:
+    "ctrl+p", "?", "Échap", "Espace", "F1"."""
     name = key.strip()
     if name in _KEY_NAMES:
         return _KEY_NAMES[name]

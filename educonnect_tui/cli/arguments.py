@@ -211,8 +211,13 @@ def build_parser() -> FrenchParser:
     db_commands.add_parser("upgrade", help="applique les migrations")
 
     imp = commands.add_parser("import", help="importe un export SIECLE (CSV)")
-    imp.add_argument("what", choices=["pupils", "guardians"], help="élèves ou responsables")
-    imp.add_argument("file", type=Path, help="fichier CSV « ; »")
+    imp.add_argument(
+        "what",
+        choices=["pupils", "guardians"],
+        metavar="TYPE",
+        help="pupils (élèves) ou guardians (responsables)",
+    )
+    imp.add_argument("file", type=Path, metavar="FICHIER", help="fichier CSV « ; »")
     imp.add_argument("--uai", required=True, help=_UAI)
     imp.add_argument("--dry-run", action="store_true", help="affiche les changements sans écrire")
 

@@ -45,9 +45,9 @@ _FALLBACK_HELP = {
     "classes_none": "Décocher toutes les classes (dans la liste des classes).",
 }
 # Screens that do not give a HELP_TITLE of their own.
-_SCREEN_TITLES = {"HomeScreen": "page d'accueil, recherche et filtres"}
+_SCREEN_TITLES = {"HomeScreen": "page d'accueil (administration des comptes)"}
 
-# Registry groups already listed in full: not repeated under "this screen".
+# Registry groups listed in full: not repeated among the screen's own keys.
 _LISTED = {key.id for key in (*keys.APP_KEYS, *keys.HOME_KEYS)}
 
 
@@ -114,28 +114,34 @@ class HelpScreen(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="help-dialog", classes="dialog"):
-            yield Label("Aide — toutes les touches", classes="dialog-title")
+            yield Label(f"Aide — {self._title()}", classes="dialog-title")
             with VerticalScroll(id="help-body"):
                 yield Static(self._content(), id="help-keys")
             yield Label("Échap, ? ou q : fermer · ↑ ↓ PgUp PgDn : faire défiler", id="help-close")
 
-    def _content(self) -> RenderableType:
-        keymap = cast("EduConnectApp", self.app).services.settings.keymap
+    def _title(self) -> str:
         previous = self.previous_screen
         default_title = _SCREEN_TITLES.get(type(previous).__name__, "écran courant")
-        title = getattr(previous, "HELP_TITLE", default_title)
-        parts: list[RenderableType] = [
-            _table("Général", _registry_rows(keys.APP_KEYS, keymap)),
-            Text(""),
-            _table("Page d'accueil", _registry_rows(keys.HOME_KEYS, keymap)),
-        ]
+        return str(getattr(previous, "HELP_TITLE", default_title))
+
+    def _content(self) -> RenderableType:
+        """The screen the help was opened on first, then what holds everywhere."""
+        keymap = cast("EduConnectApp", self.app).services.settings.keymap
+        previous = self.previous_screen
         own = _screen_rows(previous, keymap)
         notes: tuple[tuple[str, str], ...] = getattr(previous, "HELP_NOTES", ())
+        on_home = type(previous).__name__ == "HomeScreen"
+        parts: list[RenderableType] = []
+        if on_home:
+            own = [*_registry_rows(keys.HOME_KEYS, keymap), *own]
         if own or notes:
             parts += [
+                _table(f"Cet écran : {self._title()}", [*own, *((k, t, "") for k, t in notes)]),
                 Text(""),
-                _table(f"Cet écran : {title}", [*own, *((k, t, "") for k, t in notes)]),
             ]
+        parts += [_table("Général", _registry_rows(keys.APP_KEYS, keymap))]
+        if not on_home and getattr(previous, "HELP_WITH_HOME_KEYS", True):
+            parts += [Text(""), _table("Page d'accueil", _registry_rows(keys.HOME_KEYS, keymap))]
         parts += [
             Text(""),
             _table("Listes, tableaux et champs", ((k, t, "") for k, t in NAVIGATION)),

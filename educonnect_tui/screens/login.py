@@ -58,6 +58,7 @@ class LoginScreen(Screen[None]):
     BINDINGS = keys.bindings(keys.LOGIN_KEYS)
     AUTO_FOCUS = "#login-identifier"
     HELP_TITLE = "connexion"
+    HELP_WITH_HOME_KEYS = False  # not signed in yet
     HELP_NOTES = (
         ("ctrl+c", "Quitter (q s'écrit dans les champs)."),
         ("F1", "Cette aide (? s'écrit dans les champs)."),

@@ -31,6 +31,7 @@ class SchoolPickerScreen(Screen[SchoolSession | None]):
     BINDINGS = keys.bindings(keys.SCHOOL_PICKER_KEYS)
     AUTO_FOCUS = "#schools"
     HELP_TITLE = "choix de l'établissement"
+    HELP_WITH_HOME_KEYS = False  # no school chosen yet
 
     def __init__(self, services: Services, signed_in: SignedIn) -> None:
         super().__init__()

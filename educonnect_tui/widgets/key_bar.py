@@ -14,6 +14,17 @@ from rich.style import Style
 from rich.text import Text
 from textual import events
 from textual.widget import Widget
+from textual.widgets import Input
+
+from .. import keys
+
+Entry = tuple[str, str, str, bool]  # (key, as shown, description, applies)
+
+# Help and the palette, shown on the right of every bar.
+_PINNED = {"help", "palette", "palette_colon"}
+# Keys that a focused field takes as text.
+_TYPED = {"question_mark", "colon"}
+_ORDER = {key_id: n for n, key_id in enumerate(keys.ALL_KEYS)}
 
 
 class KeyBar(Widget, can_focus=False):
@@ -56,31 +67,44 @@ class KeyBar(Widget, can_focus=False):
     def _bindings_changed(self, _screen: object) -> None:
         self.refresh()
 
-    def _keys(self) -> tuple[list[tuple[str, str, str, bool]], tuple[str, str, str, bool] | None]:
-        """(key, shown key, description, applies) for each key shown, and the palette's."""
-        app = self.app
-        shown: list[tuple[str, str, str, bool]] = []
+    def _keys(self) -> tuple[list[Entry], list[Entry]]:
+        """The screen's keys in the registry's order, and those pinned on the right.
+
+        Textual lists a remapped binding after the others: ordered as it gives them, a
+        key the user moved would drop off the end of a narrow bar. Help and the palette
+        are pinned on the right so that they are never crowded out.
+        """
+        shown: list[tuple[tuple[bool, int], int, Entry]] = []
+        pinned: dict[str, Entry] = {}
         seen: set[str] = set()
-        palette = None
-        for name, (_node, binding, enabled, _tip) in self.screen.active_bindings.items():
-            if app.ENABLE_COMMAND_PALETTE and name == app.COMMAND_PALETTE_BINDING:
-                palette = (binding.key, app.get_key_display(binding), binding.description, enabled)
+        typing = isinstance(self.app.focused, Input)
+        for position, (name, (node, binding, enabled, _tip)) in enumerate(
+            self.screen.active_bindings.items()
+        ):
+            entry = (name, keys.key_label(name), keys.description(binding), enabled)
+            if binding.id in _PINNED:
+                # A field takes « ? » and « : » as text: there, show the key that works.
+                if typing and name in _TYPED:
+                    continue
+                pinned.setdefault(binding.action, entry)
             elif binding.show and binding.action not in seen:
                 seen.add(binding.action)  # one entry per action, as the Footer does
-                display = app.get_key_display(binding)
-                shown.append((binding.key, display, binding.description, enabled))
-        return shown, palette
+                # The screen's own keys first, the app's (quit) last.
+                order = (node is self.app, _ORDER.get(binding.id or "", len(_ORDER)))
+                shown.append((order, position, entry))
+        return [entry for *_, entry in sorted(shown)], list(pinned.values())
 
     def render(self) -> Text:
         key_style = self.get_component_rich_style("key-bar--key")
         text_style = self.get_component_rich_style("key-bar--description")
         dim = Style(dim=True)
-        keys, palette = self._keys()
-        # Docked right like the Footer's: the keys that do not fit whole before it are left
-        # out (the help screen and the palette list them all), never the palette key.
-        room = self.size.width
-        if palette is not None:
-            room -= 1 + cell_len(palette[1]) + 1 + cell_len(palette[2])
+        keys_, pinned = self._keys()
+        # The keys that do not fit whole before the pinned ones are left out (the help
+        # screen and the palette list them all), never the pinned ones.
+        room = self.size.width - sum(
+            1 + cell_len(display) + 1 + cell_len(description)
+            for _key, display, description, _on in pinned
+        )
         line = Text(no_wrap=True, overflow="crop", end="")
         spans: list[tuple[int, int, str, bool]] = []
 
@@ -90,15 +114,18 @@ class KeyBar(Widget, can_focus=False):
             line.append(f" {description}", text_style if enabled else text_style + dim)
             spans.append((start, line.cell_len, key, enabled))
 
-        for key, display, description, enabled in keys:
+        for key, display, description, enabled in keys_:
             if line.cell_len + cell_len(display) + 1 + cell_len(description) > room:
                 break
             add(key, display, description, enabled)
             line.append(" ")
-        if palette is not None and room >= 0:
+        if pinned and room >= 0:
             line.append(" " * (room - line.cell_len))
             line.append("▏", self.get_component_rich_style("key-bar--separator"))
-            add(*palette)
+            for n, entry in enumerate(pinned):
+                if n:
+                    line.append(" ")
+                add(*entry)
         self._spans = spans
         return line
 

@@ -193,8 +193,8 @@ async def test_key_bar_shows_greys_and_clicks_keys(principal_app: AppFactory) ->
         bar = _home(app).query_one(KeyBar)
         line = str(bar.render())
         assert line.startswith("n (re)Notifier / Rechercher")
-        assert line.rstrip().endswith("▏^p Commandes") and len(line) == 120
-        enabled = {key: on for _start, _end, key, on in bar._spans}
+        assert line.rstrip().endswith("▏? Aide ctrl+p Commandes") and len(line) == 120
+        enabled = {key: on for key, _shown, _what, on in bar._keys()[0]}
         assert enabled["space"] and not enabled["A"]  # nothing ticked: nothing to untick
         start = next(s for s, _e, key, _on in bar._spans if key == "slash")
         await pilot.click(KeyBar, offset=(start + 2, 0))

@@ -382,7 +382,7 @@ async def test_help_lists_every_key_with_its_id_and_closes(
             "(re)Notifier",
             "notify",
             "Général",
-            "Page d'accueil",
+            "page d'accueil",
             "PgUp PgDn",
             "Début Fin",
             "Maj+Tab",
