@@ -53,6 +53,10 @@ HOME_KEYS = (
         "(Re)notifier les comptes cochés, ou à défaut tous les comptes affichés."),
     Key("search", "slash", "search", "Rechercher",
         "Rechercher par nom, prénom ou identifiant (sans tenir compte des accents)."),
+    # Priority: it must work from the search field, where the reason to press it shows.
+    Key("widen_search", "f3", "widen_search", "Chercher partout",
+        "Retirer les filtres de classes et d'états pour chercher dans tous les comptes.",
+        show=False, priority=True),
     Key("helpdesk", "d", "helpdesk", "Dépannage",
         "Chercher un compte (nom, prénom, identifiant ou classe), "
         "rappeler l'identifiant, réinitialiser le mot de passe, débloquer."),

@@ -13,6 +13,7 @@ from types import FrameType
 
 from ..domain.access.caller import Operator
 from ..domain.accounts.selection import Selection, parse_state
+from ..domain.model import french
 from ..domain.model.enums import AccountKind
 from ..domain.store.audit import Actor
 from ..domain.store.services import Services
@@ -101,7 +102,8 @@ def cmd_import(args: argparse.Namespace) -> int:
     report = run(services, Operator.naming(services, args.uai), args.file, dry_run=args.dry_run)
     print("\n".join(report.lines()))
     if report.errors:
-        fail(f"{len(report.errors)} ligne(s) rejetée(s) : rien n'a été importé.")
+        rejected = french.count(len(report.errors), "ligne rejetée", "lignes rejetées")
+        fail(f"{rejected}\u00a0: rien n'a été importé.")
     return 0
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from ..domain.access.caller import Operator
+from ..domain.model import french
 from ..domain.store.audit import Actor
 from . import context
 from .context import require_schema
@@ -106,7 +107,8 @@ def cmd_audit(args: argparse.Namespace) -> int:
         details={"format": args.format, "rows": len(rows), "filters": wanted.as_dict()},
         overwrite=args.overwrite,
     )
-    print(f"{len(rows)} événement(s) écrit(s) dans {exported.path} (lisible par vous seul).")
+    written = french.count(len(rows), "événement écrit", "événements écrits")
+    print(f"{written} dans {exported.path} (lisible par vous seul).")
     for line in swept_lines(exported.swept):
         print(line)
     return 0

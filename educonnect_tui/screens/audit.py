@@ -21,6 +21,7 @@ from textual.widgets import DataTable, Input, Select, Static
 
 from .. import keys
 from ..domain.access.caller import SchoolSession
+from ..domain.model import french
 from ..domain.model.calendar import parse_date
 from ..domain.model.errors import InvalidInput
 from ..domain.model.printable import escaped
@@ -176,7 +177,8 @@ class AuditScreen(ReportsWorkerErrors, Screen[None]):
             first = page.number * PAGE_SIZE + 1
             last = first + len(page.rows) - 1
             text = (
-                f"{page.total} événement(s) · {first}–{last} · page {page.number + 1}/{pages}"
+                f"{french.count(page.total, 'événement')} · {first}–{last} · "
+                f"page {page.number + 1}/{pages}"
                 " · PgUp/PgDn : pages"
             )
         self.query_one("#audit-status", Static).update(text)

@@ -27,6 +27,7 @@ from .. import keys
 from ..domain.access import delegations
 from ..domain.access.caller import SchoolSession
 from ..domain.access.delegations import AgentRef, DelegationState, DelegationView
+from ..domain.model import french
 from ..domain.model.calendar import date_text, parse_date
 from ..domain.model.enums import Module
 from ..domain.model.errors import DomainError
@@ -118,7 +119,7 @@ class DelegationsScreen(ReportsWorkerErrors, Screen[None]):
             table.move_cursor(row=index)
         active = sum(1 for v in rows if v.state is DelegationState.ACTIVE)
         self.query_one("#delegations-status", Static).update(
-            f"{len(rows)} délégation(s), dont {active} active(s)"
+            f"{french.count(len(rows), 'délégation')}, dont {french.count(active, 'active')}"
             if rows
             else "Aucune délégation : n pour en accorder une."
         )

@@ -18,6 +18,7 @@ from ..domain.access.caller import SchoolSession
 from ..domain.accounts.detail import AccountDetail, account_detail
 from ..domain.accounts.notification import NotifyResult
 from ..domain.accounts.selection import Selection
+from ..domain.model import french
 from ..domain.model.calendar import SchoolTime, date_text
 from ..domain.model.enums import AccountKind, AccountState, Module, StaffRole
 from ..domain.model.printable import escaped
@@ -149,7 +150,7 @@ class DetailScreen(ReportsWorkerErrors, Screen[None]):
         if d is None or d.kind is not AccountKind.PUPIL:
             return
         selection = Selection(states=NOTIFIABLE, guardians_of_pupil=d.account_id)
-        scope = f"les représentants légaux de {d.first_name} {d.last_name}"
+        scope = f"les représentants légaux {french.of(f'{d.first_name} {d.last_name}')}"
         start_notify(self, NotifyPlan(AccountKind.GUARDIAN, selection, scope))
 
     def _target(self) -> Target | None:
@@ -193,14 +194,16 @@ def account_section(d: AccountDetail, time: SchoolTime) -> RenderableType:
     if d.blocked:
         grid.add_row(
             Text(f"{BLOCKED_SYMBOL} Bloqué", style="bold"),
-            f"jusqu'au {when(time, d.blocked_until)}, après {d.failed_attempts} essai(s) "
-            "infructueux (identifiant, mot de passe, code ou date de naissance erronés). "
+            f"jusqu'au {when(time, d.blocked_until)}, "
+            f"après {french.count(d.failed_attempts, 'essai infructueux', 'essais infructueux')} "
+            " (identifiant, mot de passe, code ou date de naissance erronés). "
             "Touche u pour débloquer.",
         )
     elif d.failed_attempts:
         grid.add_row(
             Text("Essais", style="bold"),
-            f"{d.failed_attempts} essai(s) infructueux depuis la dernière connexion réussie",
+            french.count(d.failed_attempts, "essai infructueux", "essais infructueux")
+            + " depuis la dernière connexion réussie",
         )
     rows: list[tuple[str, str]]
     if d.kind is AccountKind.PUPIL:

@@ -29,6 +29,7 @@ from .. import keys
 from ..domain.access.caller import SchoolSession
 from ..domain.accounts import helpdesk, helpdesk_search
 from ..domain.accounts.helpdesk_search import HelpdeskRow
+from ..domain.model import french
 from ..domain.model.enums import AccountKind, AccountState, Module
 from ..domain.model.printable import escaped
 from ..domain.store.services import Services
@@ -210,7 +211,9 @@ class HelpdeskScreen(ReportsWorkerErrors, Screen[None]):
             status.update(f"Aucun compte ne correspond à « {escape(text.strip())} ».{note}")
         else:
             more = " (les premiers : précisez)" if len(rows) >= RESULT_LIMIT else ""
-            status.update(f"{len(rows)} compte(s){more} · ↓ puis Entrée : ouvrir{note}")
+            status.update(
+                f"{french.count(len(rows), 'compte')}{more} · ↓ puis Entrée\u00a0: ouvrir{note}"
+            )
         self.refresh_bindings()
 
     def _line(self, row: HelpdeskRow, width: int) -> Text:

@@ -23,6 +23,7 @@ from ..domain.access.caller import SchoolSession
 from ..domain.access.permissions import Action, Scope, scope_of
 from ..domain.accounts.listing import Listing, ListQuery, PupilRow, SortKey
 from ..domain.accounts.selection import Selection
+from ..domain.model import french
 from ..domain.model.enums import AccountKind
 from ..domain.model.states import NOTIFIABLE
 from ..domain.store.services import Services
@@ -39,6 +40,7 @@ TAB_KIND = {"eleves": AccountKind.PUPIL, "responsables": AccountKind.GUARDIAN}
 NARROW = 110
 # Ticked rows are notified whatever their state, except désactivé (never notifiable).
 SEARCH_DEBOUNCE = 0.15
+WIDEN = "F3\u00a0: chercher partout"
 # Keys that need a permission (greyed until the scope is known, and when refused).
 _ACTION_NEEDS = {
     "notify_accounts": Action.NOTIFY,
@@ -46,6 +48,15 @@ _ACTION_NEEDS = {
     "delegations": Action.MANAGE_DELEGATIONS,
     "audit_log": Action.VIEW_AUDIT,
 }
+
+
+def classes_phrase(divisions: tuple[str, ...], shown: int = 4) -> str:
+    """The chosen classes, short enough for one line at 80 columns."""
+    if not divisions:
+        return "toutes"
+    if len(divisions) <= shown:
+        return ", ".join(divisions)
+    return f"{', '.join(divisions[: shown - 1])} et {len(divisions) - shown + 1} autres"
 
 
 class HomeScreen(ReportsWorkerErrors, Screen[None]):
@@ -67,6 +78,8 @@ class HomeScreen(ReportsWorkerErrors, Screen[None]):
         self.totals: dict[AccountKind, int | None] = {kind: None for kind in AccountKind}
         self._search_timer: Timer | None = None
         self._row_keys: tuple[bool, bool, bool] | None = None  # see _highlighted
+        # Accounts the search finds outside the class and state filters (None: no search).
+        self._beyond: int | None = None
 
     # -- layout ----------------------------------------------------------------
 
@@ -166,6 +179,22 @@ class HomeScreen(ReportsWorkerErrors, Screen[None]):
                 self._prune_selection(kind, query, frozenset(self.selected[kind]))
         self._update_summary()
         self._update_status()
+        self._count_beyond_filters(self.queries[self.kind])
+
+    @work(thread=True, group="beyond", exclusive=True, exit_on_error=False)
+    def _count_beyond_filters(self, query: ListQuery) -> None:
+        """How many more accounts the search finds once the class and state filters go."""
+        selection = query.selection
+        beyond = None
+        if selection.search and (selection.divisions or selection.states):
+            wide = replace(query, selection=replace(selection, divisions=(), states=()))
+            beyond = self.listing.count(wide) - self.listing.count(query)
+        self.app.call_from_thread(self._beyond_counted, query, beyond)
+
+    def _beyond_counted(self, query: ListQuery, beyond: int | None) -> None:
+        if query == self.queries[self.kind]:
+            self._beyond = beyond
+            self._update_summary()
 
     @work(thread=True, group="prune", exit_on_error=False)
     def _prune_selection(self, kind: AccountKind, query: ListQuery, ticked: frozenset[int]) -> None:
@@ -191,8 +220,8 @@ class HomeScreen(ReportsWorkerErrors, Screen[None]):
     def _update_summary(self) -> None:
         selection = self.queries[self.kind].selection
         parts = [
-            "Classes : " + (", ".join(selection.divisions) if selection.divisions else "toutes"),
-            "États : "
+            "Classes\u00a0: " + classes_phrase(selection.divisions),
+            "États\u00a0: "
             + (
                 " ".join(f"{s.symbol} {s.label}" for s in selection.states)
                 if selection.states
@@ -200,8 +229,17 @@ class HomeScreen(ReportsWorkerErrors, Screen[None]):
             ),
         ]
         if selection.search:
-            parts.append(f"Recherche : « {selection.search} »")
-        self.query_one("#filter-summary", Static).update("  ·  ".join(parts))
+            parts.append(f"Recherche\u00a0: « {selection.search} »")
+        lines = ["  ·  ".join(parts)]
+        if selection.search and (selection.divisions or selection.states):
+            if self._beyond:
+                beyond = french.count(self._beyond, "autre compte")
+                lines.append(f"⚠ {beyond} hors de ces filtres — {WIDEN}")
+            else:
+                lines.append(f"Recherche limitée à ces filtres — {WIDEN}")
+        summary = self.query_one("#filter-summary", Static)
+        summary.update("\n".join(lines))
+        summary.set_class(len(lines) > 1, "-two-lines")
 
     def _update_status(self) -> None:
         total = self.totals[self.kind]
@@ -210,7 +248,8 @@ class HomeScreen(ReportsWorkerErrors, Screen[None]):
         arrow = "▼" if query.descending else "▲"
         titles = {c.sort: c.title for c in self.table.columns if c.sort is not None}
         self.query_one("#status", Static).update(
-            f"{shown} affiché(s) · {len(self.selected[self.kind])} coché(s) · "
+            f"{shown} {french.agreed(total or 0, 'affiché')} · "
+            f"{french.count(len(self.selected[self.kind]), 'coché')} · "
             f"tri : {titles.get(query.sort, query.sort.value)} {arrow}"
         )
 
@@ -255,6 +294,10 @@ class HomeScreen(ReportsWorkerErrors, Screen[None]):
                 return None
         if action == "clear_selection" and not self.selected[self.kind]:
             return None
+        if action == "widen_search":
+            selection = self.queries[self.kind].selection
+            if not (selection.search and (selection.divisions or selection.states)):
+                return None
         return True
 
     @on(AccountTable.Highlighted)
@@ -271,9 +314,20 @@ class HomeScreen(ReportsWorkerErrors, Screen[None]):
     # -- actions ---------------------------------------------------------------
 
     def action_back_to_table(self) -> None:
-        """esc from the search box or a filter: back to the list (closing a narrow pane)."""
+        """Échap: a typed search is cleared first (as in dépannage); from the empty search
+        box or a filter, back to the list (closing a narrow pane)."""
+        search = self.query_one("#search", Input)
+        if self.focused is search and search.value:
+            search.value = ""
+            return
         self.remove_class("-filters-open")
         self.table.focus()
+
+    def action_widen_search(self) -> None:
+        """F3: the same search over every class and state (the filters are emptied)."""
+        self.query_one("#classes", ClassFilter).deselect_all()
+        self.query_one("#states", StateFilter).deselect_all()
+        self._refilter()
 
     def action_search(self) -> None:
         self.query_one("#search", Input).focus()
@@ -420,7 +474,10 @@ class HomeScreen(ReportsWorkerErrors, Screen[None]):
         if not isinstance(row, PupilRow):
             return
         selection = Selection(states=NOTIFIABLE, guardians_of_pupil=row.account_id)
-        scope = f"les représentants légaux de {row.first_name} {row.last_name} ({row.division})"
+        scope = (
+            f"les représentants légaux {french.of(f'{row.first_name} {row.last_name}')} "
+            f"({row.division})"
+        )
         from .notify import NotifyPlan, start_notify
 
         start_notify(self, NotifyPlan(AccountKind.GUARDIAN, selection, scope))

@@ -26,6 +26,7 @@ from ..domain.accounts import notification, publishing
 from ..domain.accounts.notification import NotifyResult
 from ..domain.accounts.selection import Selection
 from ..domain.documents.files import OutputExists
+from ..domain.model import french
 from ..domain.model.enums import AccountKind, AccountState
 from ..domain.model.errors import Cancelled, DomainError, sentences
 from ..domain.store.services import Services
@@ -167,14 +168,22 @@ class NotifyConfirmScreen(ModalScreen[tuple[Path, Path] | None]):
             return
         pdf, csv = self.paths
         lines = [
-            f"[b]{self.total}[/b] compte(s) : {escape(self.request.scope)}",
+            f"[b]{french.count(self.total, 'compte')}[/b]\u00a0: {escape(self.request.scope)}",
             "  " + " · ".join(f"{s.symbol} {s.label} : {n}" for s, n in sorted(counts.items())),
         ]
         if counted.blocked:
-            lines.append(f"  dont [b]{counted.blocked} bloqué(s)[/b], qui seront débloqués.")
+            blocked = counted.blocked
+            lines.append(
+                f"  dont [b]{french.count(blocked, 'bloqué')}[/b], "
+                f"{french.agreed(blocked, 'qui sera débloqué', 'qui seront débloqués')}."
+            )
         activated = counts.get(AccountState.ACTIVATED, 0)
         if activated:
-            lines.append(f"[b]⚠ {activated} déjà activé(s)[/b] : ils devront être réactivés.")
+            lines.append(
+                f"[b]⚠ {french.count(activated, 'déjà activé', 'déjà activés')}[/b]\u00a0: "
+                + french.agreed(activated, "il devra être réactivé", "ils devront être réactivés")
+                + "."
+            )
         lines += [
             "Chacun reçoit un nouveau mot de passe provisoire (l'ancien ne marchera plus).",
             f"Documents : {_documents(self.request.kind)}, et un tableau CSV.",
@@ -310,8 +319,7 @@ class NotifyProgressScreen(ModalScreen[NotifyResult | None]):
 
 def finished_message(result: NotifyResult) -> str:
     """The toast: how many, then the folder once and each file's name on its own line."""
-    noun = "élève(s)" if result.kind is AccountKind.PUPIL else "représentant(s) légal(aux)"
-    lines = [f"{result.count} compte(s) {noun} notifié(s)."]
+    lines = [result.headline()]
     folders = {path.parent for path in result.files}
     if len(folders) == 1:
         lines.append(f"Dans {folders.pop()}/ :")
@@ -319,9 +327,6 @@ def finished_message(result: NotifyResult) -> str:
     else:
         lines += [str(path) for path in result.files]
     if result.left_out:
-        lines.append(
-            f"{len(result.left_out)} compte(s) modifié(s) pendant l'opération, laissé(s) de "
-            f"côté (à notifier de nouveau) : {', '.join(result.left_out)}"
-        )
+        lines.append(result.left_out_line())
     lines += publishing.swept_lines(result.swept)
     return "\n".join(lines)

@@ -11,6 +11,7 @@ from rich.markup import escape
 from rich.text import Text
 from textual.widgets import DataTable
 
+from ..domain.model import french
 from ..domain.model.enums import AccountKind, AccountState, ActivationMethod
 from ..domain.reports.charts import bar, column_chart
 from ..domain.reports.class_figures import ClassSort, ClassStats
@@ -177,7 +178,7 @@ def pass_culture_text(pc: PassCulture) -> Text:
     text.append("pass Culture", style="bold")
     text.append(
         f" — élèves de {AGES_LABEL} (nés du {day(pc.born_from)} au {day(pc.born_until)})\n"
-        f"{pc.eligible} élève(s), dont {pc.activated} avec un compte activé "
+        f"{french.count(pc.eligible, 'élève')}, dont {pc.activated} avec un compte activé "
     )
     text.append_text(bar_text(pc.rate, 6))
     text.append(f" {pct(pc.rate)}\n")
@@ -211,8 +212,8 @@ def fill_pass_table(table: DataTable[Text | str], pc: PassCulture, current: int)
 
 def pass_more_text(pc: PassCulture) -> str:
     return (
-        f"… et {pc.not_activated - len(pc.missing)} autre(s) : la liste complète "
-        "est dans l'export CSV (e)."
+        f"… et {french.count(pc.not_activated - len(pc.missing), 'autre')}\u00a0: "
+        "la liste complète est dans l'export CSV (e)."
         if pc.truncated
         else ""
     )

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import time
 from itertools import groupby
 
 from rich.segment import Segment
 from rich.text import Text
+from textual import events
 from textual.binding import Binding
 from textual.strip import Strip
 from textual.widgets import OptionList, SelectionList
@@ -15,10 +17,12 @@ from textual.widgets.selection_list import Selection
 
 from ..domain.accounts.listing import DivisionRef
 from ..domain.model.enums import AccountKind, AccountState
+from ..domain.model.identifiers import search_key
 from ..domain.model.printable import for_terminal
 from .state_badge import state_text
 
 LEVEL_PREFIX = "niveau:"
+TYPE_AHEAD = 1.0  # seconds between the keys of one type-ahead
 
 
 class MarkedSelectionList(SelectionList[str]):
@@ -65,6 +69,31 @@ class ClassFilter(MarkedSelectionList):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self._levels: dict[str, list[str]] = {}
+        self._typed = ""
+        self._typed_at = 0.0
+
+    def on_key(self, event: events.Key) -> None:
+        """Type-ahead: « 3 » goes to the 3e, « 3e2 » to 3E2.
+
+        A digit starts it; a letter only continues it (within TYPE_AHEAD seconds), so
+        that the page's letter keys (n, e, s…) keep working from this list.
+        """
+        char = event.character or ""
+        now = time.monotonic()
+        going_on = bool(self._typed) and now - self._typed_at < TYPE_AHEAD
+        if not (char.isdigit() or (going_on and char.isalnum())):
+            self._typed = ""
+            return
+        self._typed = (self._typed if going_on else "") + char
+        self._typed_at = now
+        wanted = search_key(self._typed)
+        for index in range(self.option_count):
+            label = str(self.get_option_at_index(index).prompt).lstrip("▸ ").strip()
+            if search_key(label).startswith(wanted):
+                self.highlighted = index
+                break
+        event.stop()
+        event.prevent_default()
 
     def set_divisions(self, divisions: list[DivisionRef]) -> None:
         """Fill the list once the classes arrive (they are read in a worker)."""

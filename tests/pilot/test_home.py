@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 
 import pytest
 from sqlalchemy import select
@@ -20,6 +21,7 @@ from educonnect_tui.domain.store.services import Services
 from educonnect_tui.screens.error import ErrorScreen
 from educonnect_tui.screens.home import HomeScreen
 from educonnect_tui.widgets.account_table import PAGE_SIZE, AccountTable
+from educonnect_tui.widgets.filters import ClassFilter
 from educonnect_tui.widgets.key_bar import KeyBar
 from tests.helpers import settle, sync
 
@@ -65,7 +67,7 @@ async def test_select_all_clear_and_filter_keeps_only_rows_still_shown(
         await pilot.press("a")
         await settle(pilot)
         assert len(home.selected[home.kind]) == home.table.total == 527
-        assert "527 coché(s)" in _status(app)
+        assert "527 cochés" in _status(app)
         # Keep only the 3e: the selection shrinks to the rows still shown.
         await pilot.press("c", *["down"] * 18, "space", "escape")
         await settle(pilot)
@@ -236,3 +238,85 @@ async def test_desactive_accounts_are_shown_ticked_listed_and_found(
         await settle(pilot)
         found = [home.table.row_at(i) for i in range(home.table.total or 0)]
         assert gone[0].id in [r.account_id for r in found if r is not None]
+
+
+def _summary(app: EduConnectApp) -> str:
+    return str(_home(app).query_one("#filter-summary", Static).render())
+
+
+@sync
+async def test_a_search_limited_by_the_filters_says_so_and_f3_widens_it(
+    principal_app: AppFactory,
+) -> None:
+    app = principal_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        home = _home(app)
+        everywhere = Listing(home.services, home.signed_in)
+        home.show_class("3E2")
+        await settle(pilot)
+        await pilot.press("slash", *"amrani")
+        await pilot.pause(0.3)
+        await settle(pilot)
+        in_class = home.table.total
+        assert in_class is not None and in_class >= 1
+        wide = home.queries[home.kind]
+        total = everywhere.count(replace(wide, selection=replace(wide.selection, divisions=())))
+        assert total > in_class
+        beyond = total - in_class
+        noun = "autre compte" if beyond == 1 else "autres comptes"
+        assert f"⚠ {beyond} {noun} hors de ces filtres — F3\u00a0: chercher partout" in _summary(
+            app
+        )
+        await pilot.press("f3")  # from the search field itself
+        await settle(pilot)
+        assert home.table.total == total
+        assert "hors de ces filtres" not in _summary(app)
+        assert home.query_one("#search", Input).value == "amrani"
+
+
+@sync
+async def test_escape_in_the_search_field_clears_it_then_goes_back_to_the_list(
+    principal_app: AppFactory,
+) -> None:
+    app = principal_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        home = _home(app)
+        everyone = home.table.total
+        await pilot.press("slash", *"amrani")
+        await pilot.pause(0.3)
+        await settle(pilot)
+        assert home.table.total != everyone
+        await pilot.press("escape")
+        await pilot.pause(0.3)
+        await settle(pilot)
+        search = home.query_one("#search", Input)
+        assert search.value == "" and app.focused is search
+        assert home.table.total == everyone
+        await pilot.press("escape")
+        assert app.focused is home.table
+
+
+@sync
+async def test_typing_in_the_class_list_jumps_to_the_level_then_the_class(
+    principal_app: AppFactory,
+) -> None:
+    app = principal_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("c")
+        classes = _home(app).query_one("#classes", ClassFilter)
+
+        def label() -> str:
+            assert classes.highlighted is not None
+            return str(classes.get_option_at_index(classes.highlighted).prompt).strip()
+
+        await pilot.press("3")
+        assert label().startswith("▸ 3e")
+        await pilot.press("e", "2")
+        assert label() == "3E2"
+        assert app.focused is classes  # « e » went to the type-ahead, not to the states
+        await pilot.pause(1.1)
+        await pilot.press("e")  # no type-ahead going on: the page's key
+        assert app.focused is _home(app).query_one("#states")

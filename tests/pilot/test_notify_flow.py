@@ -80,7 +80,7 @@ async def test_notify_3e_red_and_yellow_pupils(
         confirm = app.screen
         assert isinstance(confirm, NotifyConfirmScreen)
         text = str(confirm.query_one("#notify-summary", Static).render())
-        assert f"{len(chosen)} compte(s)" in text and "fiches à découper" in text
+        assert f"{len(chosen)} comptes" in text and "fiches à découper" in text
         await pilot.press("enter")
         await settle(pilot)
         await settle(pilot)
@@ -210,7 +210,7 @@ async def test_enter_on_the_focused_cancel_button_cancels(
     app = small_app()
     async with app.run_test(size=(80, 24)) as pilot:
         confirm = await _open_confirm(pilot)
-        assert "3 compte(s)" in _plain(confirm.query_one("#notify-summary", Static), 70)
+        assert "3 comptes" in _plain(confirm.query_one("#notify-summary", Static), 70)
         await pilot.press("tab")
         assert app.focused is confirm.query_one("#notify-no", Button)
         await pilot.press("enter")
@@ -329,7 +329,7 @@ async def test_n_in_the_detail_notifies_that_account_only(
         await settle(pilot)
         confirm = app.screen
         assert isinstance(confirm, NotifyConfirmScreen)
-        assert "1 compte(s)" in _plain(confirm.query_one("#notify-summary", Static), 70)
+        assert "1 compte" in _plain(confirm.query_one("#notify-summary", Static), 70)
         await pilot.press("enter")
         await settle(pilot)
         await settle(pilot)
@@ -510,8 +510,8 @@ async def test_the_confirmation_counts_the_blocked_accounts_it_will_unblock(
     async with app.run_test(size=(80, 24)) as pilot:
         confirm = await _open_confirm(pilot)
         text = " ".join(_plain(confirm.query_one("#notify-summary", Static), 70).split())
-        assert "3 compte(s)" in text
-        assert "dont 2 bloqué(s), qui seront débloqués." in text
+        assert "3 comptes" in text
+        assert "dont 2 bloqués, qui seront débloqués." in text
         await pilot.press("enter")
         await settle(pilot)
         assert isinstance(app.screen, HomeScreen)

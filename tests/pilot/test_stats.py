@@ -60,7 +60,7 @@ async def test_s_opens_o_sorts_and_enter_shows_the_class(principal_app: AppFacto
         assert home.queries[home.kind].selection.divisions == (second.division,)
         enrolled = second.pupils.total - second.pupils.by_state.get(AccountState.DEACTIVATED, 0)
         assert home.table.total in (second.pupils.total, enrolled)
-        assert f"Classes : {second.division}" in str(
+        assert f"Classes\u00a0: {second.division}" in str(
             home.query_one("#filter-summary", Static).render()
         )
 

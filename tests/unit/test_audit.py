@@ -355,7 +355,7 @@ def test_cli_list_output_file_is_private_and_audited(
     code, out, _ = run_cli(
         ["audit", "list", "--uai", UAI, "--format", "csv", "--output", str(target)]
     )
-    assert code == 0 and "4 événement(s)" in out
+    assert code == 0 and "4 événements" in out
     assert stat.S_IMODE(os.stat(target).st_mode) == 0o600
     assert len(target.read_text().splitlines()) == 5
     with cli_env.sessions() as session:

@@ -112,7 +112,7 @@ def test_notify_then_stats(cli_env: Services, run_cli: RunCli, tmp_path: Path) -
         ],
     )
     assert code == 0, err
-    assert "3 compte(s) élève(s) notifié(s)." in out and str(pdf) in out
+    assert "3 comptes élèves notifiés." in out and str(pdf) in out
     assert pdf.exists() and csv_path.exists()
     with cli_env.sessions() as session:
         states = list(session.scalars(select(Account.state).order_by(Account.id)))

@@ -71,7 +71,7 @@ def test_cli_refuses_an_existing_document_unless_overwrite(
     assert other_class.read_bytes() == b"the only copy of 24 valid passwords"
     _unchanged(cli_env)
     code, out, _ = _notify(run_cli, "--pdf", str(other_class), "--overwrite")
-    assert code == 0 and "3 compte(s)" in out
+    assert code == 0 and "3 comptes" in out
     assert other_class.read_bytes().startswith(b"%PDF")
 
 

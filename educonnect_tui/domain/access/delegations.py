@@ -74,7 +74,7 @@ class DelegationView:
 
     @property
     def classes_label(self) -> str:
-        return ", ".join(self.classes) if self.classes else "toutes"
+        return ", ".join(self.classes) if self.classes else "toutes les classes"
 
     @property
     def module_label(self) -> str:

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from ..access.caller import Caller
 from ..access.permissions import Action, require
+from ..model import french
 from ..model.enums import AccountKind, AccountState, ActivationMethod, PupilStatus
 from ..model.errors import NotFound
 from ..model.tables import (
@@ -273,7 +274,7 @@ def _details(details: dict[str, object]) -> str:
     """Short French summary of an event's details (counts, kind), never secrets."""
     parts = []
     if "count" in details:
-        parts.append(f"{details['count']} compte(s)")
+        parts.append(french.count(int(str(details["count"])), "compte"))
     if details.get("kind") in ("eleve", "responsable"):
         parts.append(AccountKind(str(details["kind"])).label)
     return ", ".join(parts)

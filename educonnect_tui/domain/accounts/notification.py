@@ -46,6 +46,7 @@ from ..documents.credentials import (
     SchoolHeader,
 )
 from ..documents.files import Publication, app_folder, free_name
+from ..model import french
 from ..model.enums import AccountKind, AccountState, PupilStatus
 from ..model.errors import (
     Cancelled,
@@ -81,17 +82,32 @@ class NotifyResult:
     left_out: tuple[str, ...] = ()
     swept: tuple[Path, ...] = ()
 
-    def lines(self) -> list[str]:
-        noun = "élève(s)" if self.kind is AccountKind.PUPIL else "représentant(s) légal(aux)"
-        out = [f"{self.count} compte(s) {noun} notifié(s)."]
-        out += [f"  {name} : {n}" for name, n in sorted(self.by_division.items())]
-        out += [f"Document écrit : {path}" for path in self.files]
-        if self.left_out:
-            out.append(
-                f"{len(self.left_out)} compte(s) modifié(s) par quelqu'un d'autre pendant "
-                "l'opération, laissé(s) de côté (ni notifiés ni dans les documents) : "
-                + ", ".join(self.left_out)
+    def headline(self) -> str:
+        """« 1 compte élève notifié. », « 3 comptes représentants légaux notifiés. »"""
+        if self.kind is AccountKind.PUPIL:
+            noun = french.count(self.count, "compte élève notifié", "comptes élèves notifiés")
+        else:
+            noun = french.count(
+                self.count,
+                "compte représentant légal notifié",
+                "comptes représentants légaux notifiés",
             )
+        return f"{noun}."
+
+    def left_out_line(self) -> str:
+        n = len(self.left_out)
+        return (
+            f"{french.count(n, 'compte modifié')} par quelqu'un d'autre pendant l'opération, "
+            f"{french.agreed(n, 'laissé')} de côté (à notifier de nouveau)\u00a0: "
+            + ", ".join(self.left_out)
+        )
+
+    def lines(self) -> list[str]:
+        out = [self.headline()]
+        out += [f"  {name}\u00a0: {n}" for name, n in sorted(self.by_division.items())]
+        out += [f"Document écrit\u00a0: {path}" for path in self.files]
+        if self.left_out:
+            out.append(self.left_out_line())
         return out + publishing.swept_lines(self.swept)
 
 

@@ -21,6 +21,7 @@ from ..accounts import publishing
 from ..documents.files import app_folder, free_name
 from ..documents.pdf import SANS, add_fonts
 from ..documents.spreadsheet import csv_bytes
+from ..model import french
 from ..model.enums import AccountKind, AccountState, ActivationMethod
 from ..model.errors import DocumentError
 from ..store import audit
@@ -289,7 +290,7 @@ class _Page:
             i = days.index(peak)
             label = f"max. {peak.total} le {day(peak.day)}"
             self.text(MARGIN + (i + 0.5) * step, y - 0.5, label, 7.5, bold=True, align="C")
-            summary = f"{self.stats.activity.total} activation(s) sur la période"
+            summary = f"{french.count(self.stats.activity.total, 'activation')} sur la période"
         else:
             summary = "aucune activation sur la période"
         self.text(MARGIN + WIDTH / 2, base + 4, summary, 7.5, color=GREY, align="C")
@@ -303,7 +304,7 @@ class _Page:
         self.text(
             MARGIN,
             y,
-            f"{pc.eligible} élève(s) nés du {day(pc.born_from)} "
+            f"{french.count(pc.eligible, 'élève né', 'élèves nés')} du {day(pc.born_from)} "
             f"au {day(pc.born_until)} ; {pc.activated} avec un compte activé ({pct(pc.rate)}).",
             9,
         )
@@ -347,7 +348,8 @@ class _Page:
             self.text(
                 MARGIN,
                 BOTTOM + 4,
-                f"… et {len(classes) - len(shown)} autre(s) classe(s) : voir le fichier CSV.",
+                f"… et {french.count(len(classes) - len(shown), 'autre classe')}\u00a0: "
+                "voir le fichier CSV.",
                 8,
                 color=GREY,
             )

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from ..documents.spreadsheet import csv_text
+from ..model import french
 from ..model.enums import AccountKind, AccountState, ActivationMethod
 from .charts import sparkline
 from .class_figures import ClassStats
@@ -177,7 +178,7 @@ def render_table(stats: SchoolStats) -> str:
     if pc is not None:
         out.append("")
         out.append(
-            f"pass Culture : {pc.eligible} élève(s) de {AGES_LABEL} "
+            f"pass Culture\u00a0: {french.count(pc.eligible, 'élève')} de {AGES_LABEL} "
             f"(nés du {day(pc.born_from)} au {day(pc.born_until)}), "
             f"{pc.activated} avec un compte activé ({pct(pc.rate)})."
         )
@@ -194,7 +195,7 @@ def render_table(stats: SchoolStats) -> str:
                 )
             )
             if pc.truncated:
-                out.append(f"… et {pc.not_activated - len(pc.missing)} autre(s).")
+                out.append(f"… et {french.count(pc.not_activated - len(pc.missing), 'autre')}.")
     return "\n".join(out)
 
 
@@ -209,7 +210,7 @@ def csv_rows(stats: SchoolStats) -> list[list[str]]:
         rows += [pass_culture_headers()]
         rows += pass_culture_rows(stats)
         if pc.truncated:
-            rows.append([f"… et {pc.not_activated - len(pc.missing)} autre(s)"])
+            rows.append([f"… et {french.count(pc.not_activated - len(pc.missing), 'autre')}"])
     return rows
 
 
