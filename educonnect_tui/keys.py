@@ -172,6 +172,14 @@ STATS_KEYS = (
     Key("stats_sort", "o", "sort_next", "Trier", "Trier les classes par le critère suivant."),
     Key("stats_sort_reverse", "O", "sort_reverse", "Inverser", "Inverser l'ordre du tri.",
         show=False),
+    # Priority: the focused table would keep PgDn at its last row, and the sections
+    # below it (activity chart, pass Culture) would only be reached with Tab.
+    Key("stats_page_down", "pagedown", "page(1)", "Page suiv.",
+        "Page suivante : dans le tableau, puis les sections au-dessous.", show=False,
+        priority=True),
+    Key("stats_page_up", "pageup", "page(-1)", "Page préc.",
+        "Page précédente : dans le tableau, puis les sections au-dessus.", show=False,
+        priority=True),
     Key("stats_export", "e", "export", "Exporter",
         "Exporter les chiffres en CSV et en PDF (dossier « statistiques »)."),
     Key("stats_back", "escape", "back", "Retour", "Revenir à la page d'accueil."),

@@ -273,6 +273,35 @@ class StatsScreen(ReportsWorkerErrors, Screen[str | None]):
 
             self.app.push_screen(DetailScreen(self.services, self.signed_in, int(row_key.value)))
 
+    def action_page(self, direction: int) -> None:
+        """A page within the focused table; at its end, the page scrolls on to the next
+        section (and to the pass Culture table, which then takes the cursor)."""
+        focused = self.focused
+        body = self.query_one("#stats-body", VerticalScroll)
+        if isinstance(focused, DataTable) and focused.row_count:
+            before = focused.cursor_row
+            if direction > 0:
+                focused.action_page_down()
+            else:
+                focused.action_page_up()
+            if focused.cursor_row != before:
+                return
+        pass_table: DataTable[Text | str] = self.query_one("#stats-pass", DataTable)
+        if direction > 0:
+            if focused is not pass_table and pass_table.display and pass_table.row_count:
+                title = self.query_one("#stats-pass-title")
+                at_bottom = body.scroll_y >= body.max_scroll_y
+                if at_bottom or title.region.y < body.content_region.bottom:
+                    self.set_focus(pass_table)
+                    return
+            body.scroll_page_down(animate=False)
+        else:
+            classes: DataTable[Text] = self.query_one("#stats-classes", DataTable)
+            if focused is pass_table and classes.row_count:
+                self.set_focus(classes)
+                return
+            body.scroll_page_up(animate=False)
+
     def action_sort_next(self) -> None:
         self.sort = SORTS[(SORTS.index(self.sort) + 1) % len(SORTS)]
         self.descending = self.sort.descending_first

@@ -169,3 +169,45 @@ async def test_e_says_what_it_swept(principal_app: AppFactory, demo_services: Se
         assert not left.exists()
         messages = [str(n.message) for n in app._notifications]
         assert any(f"{publishing.SWEPT} : {left}" in m for m in messages), messages
+
+
+@sync
+async def test_page_down_goes_past_the_class_table_to_the_chart_and_pass_culture(
+    principal_app: AppFactory,
+) -> None:
+    app = principal_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("s")
+        await settle(pilot)
+        screen = _stats(app)
+        body = screen.query_one("#stats-body")
+        classes = screen.query_one("#stats-classes", DataTable)
+        passes = screen.query_one("#stats-pass", DataTable)
+        assert passes.display and passes.row_count  # the demo has pupils to chase
+
+        def seen(widget_id: str) -> bool:
+            region = screen.query_one(widget_id).region
+            return region.height > 0 and bool(region.intersection(body.content_region).area)
+
+        assert not seen("#stats-activity")
+        for _ in range(12):
+            await pilot.press("pagedown")
+            await pilot.pause()
+            if app.focused is passes:
+                break
+        else:
+            raise AssertionError("PgDn never reached the pass Culture table")
+        assert classes.cursor_row == classes.row_count - 1
+        await pilot.pause()
+        assert seen("#stats-pass-title")
+        # Back up: the activity chart, between the two tables, is passed on the way.
+        await pilot.press("pageup")
+        await pilot.pause()
+        assert app.focused is classes
+        for _ in range(12):
+            if seen("#stats-activity"):
+                break
+            await pilot.press("pagedown")
+            await pilot.pause()
+        assert seen("#stats-activity")
