@@ -88,6 +88,14 @@ MARK_WIDTH = 2
 GAP = 1
 
 
+def with_arrow(title: str, arrow: str, width: int) -> str:
+    """The sort arrow always shows: the title gives way (« Classe▲ », « Identi… ▲»)."""
+    for candidate in (f"{title} {arrow}", f"{title}{arrow}"):
+        if len(candidate) <= width:
+            return candidate
+    return f"{title[: max(width - 2, 0)]}…{arrow}"
+
+
 class AccountTable(ReportsWorkerErrors, ScrollView, can_focus=True):
     """Accounts of one kind, filtered by a ``ListQuery``; selection is a set of account ids."""
 
@@ -329,7 +337,7 @@ class AccountTable(ReportsWorkerErrors, ScrollView, can_focus=True):
         for column in self.columns:
             title = column.title
             if column.sort is not None and column.sort is self.query_.sort:
-                title += " ▼" if self.query_.descending else " ▲"
+                title = with_arrow(title, "▼" if self.query_.descending else "▲", column.width)
             titles.append(title)
         strip = Strip([Segment(" " * MARK_WIDTH, style), *self._cells(titles, style)])
         return strip.crop_extend(int(self.scroll_x), int(self.scroll_x) + width, style)
