@@ -138,3 +138,20 @@ async def test_the_home_help_starts_with_the_home_keys_said_once(demo_services: 
         assert text.index("(re)Notifier") < text.index("Général")
         assert "Dépannage : Dépannage" not in text and "Représentants légaux" in text
         assert text.count("Tout cocher") == 1
+
+
+@sync
+async def test_a_toast_keeps_a_file_name_on_one_line_at_80_columns(
+    demo_services: Services,
+) -> None:
+    from textual.widgets._toast import Toast
+
+    app = _app(demo_services)
+    name = "eleves_0941234F_2026-12-01_153403.pdf"
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+        await settle(pilot)
+        app.notify(f"Dans /home/secretariat/EduConnect/notifications/ :\n  {name}")
+        await pilot.pause(0.2)
+        toast = app.screen.query_one(Toast)
+        lines = [line.text.strip() for line in toast.render_lines(toast.region.reset_offset)]
+        assert any(line.endswith(name) for line in lines), lines
