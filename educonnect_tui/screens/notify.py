@@ -23,7 +23,7 @@ from textual.worker import Worker, WorkerState
 from .. import keys
 from ..domain.access.caller import SchoolSession
 from ..domain.accounts import notification, publishing
-from ..domain.accounts.notification import NotifyResult
+from ..domain.accounts.notification import NotifyResult, unprintable_line
 from ..domain.accounts.selection import Selection
 from ..domain.documents.files import OutputExists
 from ..domain.model.enums import AccountKind, AccountState
@@ -323,5 +323,7 @@ def finished_message(result: NotifyResult) -> str:
             f"{len(result.left_out)} compte(s) modifié(s) pendant l'opération, laissé(s) de "
             f"côté (à notifier de nouveau) : {', '.join(result.left_out)}"
         )
+    if result.unprintable:
+        lines.append(unprintable_line(result.unprintable))
     lines += publishing.swept_lines(result.swept)
     return "\n".join(lines)

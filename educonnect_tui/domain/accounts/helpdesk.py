@@ -31,7 +31,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from ..access import attempts, passwords
 from ..access.caller import Caller
 from ..access.permissions import Action, require
-from ..documents import letters, slips
+from ..documents import glyphs, letters, slips
 from ..documents.credentials import (
     DocumentContext,
     GuardianCredential,
@@ -39,8 +39,15 @@ from ..documents.credentials import (
     SchoolHeader,
 )
 from ..documents.files import app_folder, free_name
+from ..documents.text import COLON
 from ..model.enums import AccountKind, AccountState
-from ..model.errors import ConcurrentModification, IllegalTransition, InvalidInput, NotFound
+from ..model.errors import (
+    ConcurrentModification,
+    DocumentError,
+    IllegalTransition,
+    InvalidInput,
+    NotFound,
+)
 from ..model.states import Event, Lockout, transition
 from ..model.tables import Account, Establishment
 from ..store import audit
@@ -193,7 +200,16 @@ def _credential(
     )
     if not rows:
         raise InvalidInput("Ce compte n'a pas de fiche imprimable (élève sans classe).")
-    return rows[0].credential
+    credential = rows[0].credential
+    missing = glyphs.unprintable(credential)
+    if missing:
+        raise DocumentError(
+            "La fiche de ce compte contiendrait des caractères qu'aucune police fournie ne "
+            f"sait imprimer ({glyphs.describe(missing)}){COLON} le nom serait incomplet. Corrigez "
+            "l'orthographe dans SIECLE, ou réinitialisez sans fiche et recopiez le mot de "
+            "passe à la main. Aucun mot de passe n'a été modifié."
+        )
+    return credential
 
 
 def unblock(services: Services, caller: Caller, account_id: int) -> dt.datetime:

@@ -37,7 +37,7 @@ from ..access.passwords import (
     worker_count,
 )
 from ..access.permissions import Action
-from ..documents import letters, mail_merge, slips
+from ..documents import glyphs, letters, mail_merge, slips
 from ..documents.credentials import (
     ChildRef,
     DocumentContext,
@@ -46,6 +46,7 @@ from ..documents.credentials import (
     SchoolHeader,
 )
 from ..documents.files import Publication, app_folder, free_name
+from ..documents.text import COLON
 from ..model.enums import AccountKind, AccountState, PupilStatus
 from ..model.errors import (
     Cancelled,
@@ -72,7 +73,9 @@ _CHUNK = 500
 @dataclass(frozen=True)
 class NotifyResult:
     """What was done: ``left_out`` are the logins someone changed meanwhile (not notified,
-    not in the documents); ``swept`` the documents of a killed run that were removed."""
+    not in the documents); ``unprintable`` the accounts left out because their document
+    would need a character no font has (« login (U+…) »); ``swept`` the documents of a
+    killed run that were removed."""
 
     kind: AccountKind
     count: int
@@ -80,6 +83,7 @@ class NotifyResult:
     by_division: dict[str, int] = field(default_factory=dict)
     left_out: tuple[str, ...] = ()
     swept: tuple[Path, ...] = ()
+    unprintable: tuple[str, ...] = ()
 
     def lines(self) -> list[str]:
         noun = "élève(s)" if self.kind is AccountKind.PUPIL else "représentant(s) légal(aux)"
@@ -92,7 +96,20 @@ class NotifyResult:
                 "l'opération, laissé(s) de côté (ni notifiés ni dans les documents) : "
                 + ", ".join(self.left_out)
             )
+        if self.unprintable:
+            out.append(unprintable_line(self.unprintable))
         return out + publishing.swept_lines(self.swept)
+
+
+def unprintable_line(accounts: Sequence[str]) -> str:
+    """Why some accounts were left out, and what to do about it."""
+    one = len(accounts) == 1
+    return (
+        f"{len(accounts)} compte{'' if one else 's'} laissé{'' if one else 's'} de côté, "
+        f"mot de passe inchangé{COLON} {'son' if one else 'leur'} document contiendrait des "
+        "caractères qu'aucune police fournie ne sait imprimer (le nom serait incomplet). "
+        f"Corrigez l'orthographe dans SIECLE puis notifiez de nouveau{COLON} " + ", ".join(accounts)
+    )
 
 
 def default_paths(services: Services, caller: Caller, kind: AccountKind) -> tuple[Path, Path]:
@@ -211,6 +228,7 @@ def notify(
         expires = expiry(services, kind, now)
         passwords = [generate_temporary_password() for _ in ids]
         rows = _rows(session, kind, school, ids, passwords, services.time.today(expires))
+    rows, unprintable = _printable(rows)
 
     def report(phase: str, done: int, total: int) -> None:
         if progress is not None:
@@ -300,6 +318,7 @@ def notify(
                 by_division,
                 left_out=tuple(sorted(r.credential.login for r in left_out)),
                 swept=tuple(swept),
+                unprintable=unprintable,
             )
         publication.undo()
         left_out += stale
@@ -318,6 +337,25 @@ _CHANGED = (
     "Des comptes ont été modifiés par quelqu'un d'autre pendant l'opération : "
     "rien n'a été notifié, recommencez."
 )
+
+
+def _printable(rows: list[_Row]) -> tuple[list[_Row], tuple[str, ...]]:
+    """The rows whose documents print whole, and « login (U+…) » for the others.
+
+    Checked before any hashing: an account whose name would print with a hole keeps its
+    old password, and the others are notified. If none is left, nothing is done.
+    """
+    kept: list[_Row] = []
+    out: list[str] = []
+    for row in rows:
+        missing = glyphs.unprintable(row.credential)
+        if missing:
+            out.append(f"{row.credential.login} ({glyphs.describe(missing)})")
+        else:
+            kept.append(row)
+    if out and not kept:
+        raise DocumentError(sentences(unprintable_line(out), "Aucun mot de passe n'a été modifié."))
+    return kept, tuple(sorted(out))
 
 
 def _unchanged(error: DomainError) -> DomainError:
