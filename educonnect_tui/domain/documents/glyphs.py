@@ -8,7 +8,7 @@ character no font here has.
 
 DejaVu draws Latin (Vietnamese, Turkish, Romanian included), Cyrillic, Greek,
 Armenian, Georgian, Hebrew and Arabic; the fallbacks add the scripts DejaVu lacks that
-French schools meet (docs/documents.md lists them, with their sizes).
+French schools meet (README, « Dependencies », lists them with their sizes).
 """
 
 from __future__ import annotations
