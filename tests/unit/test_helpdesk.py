@@ -324,3 +324,18 @@ def test_results_come_in_the_french_order_of_names(services: Services, school: S
         "Léa Martin",
         "Anne Martin-Dupont",
     ]
+
+
+def test_search_finds_names_in_arabic_chinese_and_cyrillic(
+    services: Services, school: School
+) -> None:
+    with services.sessions() as session, session.begin():
+        establishment = session.scalars(select(Establishment).where(Establishment.uai == UAI)).one()
+        for last, first in (("بن علي", "مُحَمَّد"), ("王", "小明"), ("Иванова", "Мария")):
+            factories.pupil(
+                session, establishment, first_name=first, last_name=last, division="3E2"
+            )
+    agent = _session(services, "t.nguyen")
+    assert _names(search(services, agent, "محمد")) == {"مُحَمَّد بن علي"}
+    assert _names(search(services, agent, "小明")) == {"小明 王"}
+    assert _names(search(services, agent, "иванова")) == {"Мария Иванова"}
