@@ -237,7 +237,9 @@ class Pdf:
                         pdf.add_font(fallback, fallback_style, path)
         self.font(family, style, size)
         pdf.set_fallback_fonts(sorted({k.rstrip("B") for k in pdf.fonts} - {SANS, MONO}))
-        pdf.set_text_shaping(True)
+        # Left to right around the name: the documents are French; an Arabic or Hebrew
+        # name is still drawn right to left within the line.
+        pdf.set_text_shaping(True, direction="ltr")
         try:
             yield
         finally:
