@@ -115,6 +115,17 @@ def missing_glyphs(text: str, family: str = SANS) -> str:
     return "".join(missing)
 
 
+@cache
+def plain(family: str, style: str) -> frozenset[str]:
+    """The characters ``family`` draws in ``style`` with no fallback and no shaping."""
+    filename = PRIMARY.get((family, style))
+    if filename is None:
+        return frozenset()
+    return frozenset(
+        c for c in map(chr, _cmap(filename)) if unicodedata.bidirectional(c) not in _SHAPED_BIDI
+    )
+
+
 def needs_shaping(text: str, family: str, style: str) -> bool:
     """Whether ``text`` needs fallback fonts or the shaping engine (the slow path)."""
     return any(

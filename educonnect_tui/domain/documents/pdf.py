@@ -213,6 +213,8 @@ class Pdf:
     def _needs_shaping(self, text: str, family: str, style: str) -> bool:
         key = (family, style, text)
         shaped = self._shaped.get(key)
+        if shaped is None and glyphs.plain(family, style).issuperset(text):
+            shaped = self._shaped[key] = False
         if shaped is None:
             missing = glyphs.missing_glyphs(text, family)
             if missing:
