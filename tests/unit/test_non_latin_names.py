@@ -195,3 +195,14 @@ def test_arabic_search_words_ignore_vowel_marks_and_tatweel(parts) -> None:
 @given(st.text(st.characters(min_codepoint=0x4E00, max_codepoint=0x9FFF), min_size=1))
 def test_every_chinese_character_is_a_word(name: str) -> None:
     assert search_key(name).split() == list(name)
+
+
+def test_the_notify_screen_says_which_accounts_were_left_out_and_why() -> None:
+    from educonnect_tui.screens.notify import finished_message
+
+    result = notification.NotifyResult(
+        AccountKind.PUPIL, 2, (Path("/tmp/f.pdf"),), unprintable=("j.dupont (U+E000)",)
+    )
+    message = finished_message(result)
+    assert "1 compte laissé de côté, mot de passe inchangé\u00a0: son document" in message
+    assert message.endswith("notifiez de nouveau\u00a0: j.dupont (U+E000)")

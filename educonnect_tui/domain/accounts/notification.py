@@ -3,7 +3,9 @@
 The order of the steps is what makes it safe:
 1. check where the documents go (``publishing.check``) and clear what a killed run left
    there (``publishing.sweep``);
-2. read the selection (ids, versions and what the documents print);
+2. read the selection (ids, versions and what the documents print), leaving out the
+   accounts whose document would need a character no shipped font has (named in the
+   result, password unchanged: a slip never prints a name with a hole);
 3. draw passwords and hash them on every core (progress per account, cancellable);
 4. render the documents and stage them as hidden 0600 files;
 5. in one transaction: lock the accounts and leave out those someone changed meanwhile
