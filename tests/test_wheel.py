@@ -12,10 +12,12 @@ import subprocess
 import sys
 import textwrap
 import venv
+import zipfile
 from pathlib import Path
 
 import pytest
 
+from educonnect_tui.domain.documents import glyphs
 from educonnect_tui.domain.store import db
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -49,6 +51,11 @@ def test_wheel_installs_and_runs_in_a_fresh_environment(tmp_path: Path) -> None:
         check=True,
     )
     [wheel] = dist.glob("educonnect_tui-*.whl")
+    shipped = {Path(name).name for name in zipfile.ZipFile(wheel).namelist()}
+    fonts = set(glyphs.PRIMARY.values()) | {
+        f for files in glyphs.FALLBACKS.values() for f in files if f is not None
+    }
+    assert fonts | {"LICENSE", "LICENSE-OFL.txt", "LICENSE-Apache.txt"} <= shipped
     env_dir = tmp_path / "venv"
     venv.EnvBuilder(with_pip=True).create(env_dir)
     python = env_dir / "bin" / "python"

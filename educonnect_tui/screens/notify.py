@@ -23,7 +23,7 @@ from textual.worker import Worker, WorkerState
 from .. import keys
 from ..domain.access.caller import SchoolSession
 from ..domain.accounts import notification, publishing
-from ..domain.accounts.notification import NotifyResult
+from ..domain.accounts.notification import NotifyResult, unprintable_line
 from ..domain.accounts.selection import Selection
 from ..domain.documents.files import OutputExists
 from ..domain.model import french
@@ -328,5 +328,7 @@ def finished_message(result: NotifyResult) -> str:
         lines += [str(path) for path in result.files]
     if result.left_out:
         lines.append(result.left_out_line())
+    if result.unprintable:
+        lines.append(unprintable_line(result.unprintable))
     lines += publishing.swept_lines(result.swept)
     return "\n".join(lines)

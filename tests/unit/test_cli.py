@@ -467,6 +467,19 @@ def test_search_words_need_no_quotes(cli_env: Services, run_cli: RunCli) -> None
     assert run_cli(["search", "BOUZID bilal", "--format", "json"])[1] == out
 
 
+def test_search_finds_arabic_and_chinese_names(cli_env: Services, run_cli: RunCli) -> None:
+    with cli_env.sessions() as session, session.begin():
+        school = factories.school(session)
+        factories.pupil(session, school, first_name="مُحَمَّد", last_name="بن علي")
+        factories.pupil(session, school, first_name="小明", last_name="王")
+        factories.pupil(session, school, first_name="Jeanne", last_name="Dupont")
+    for query, name in ((["محمد"], "بن علي"), (["王", "明"], "王"), (["إبن"], None)):
+        code, out, err = run_cli(["search", *query, "--format", "json"])
+        assert code == 0, err
+        found = [row["nom"] for row in json.loads(out)["resultats"]]
+        assert found == ([name] if name else []), query
+
+
 def test_an_unknown_audit_action_lists_the_valid_ones(cli_env: Services, run_cli: RunCli) -> None:
     code, _, err = run_cli(["audit", "list", "--action", "foo"])
     _one_line_french_error(code, err, "« foo »")

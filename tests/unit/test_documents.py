@@ -24,6 +24,7 @@ from educonnect_tui.domain.documents.credentials import (
     SchoolHeader,
 )
 from educonnect_tui.domain.documents.files import stage_file
+from educonnect_tui.domain.documents.glyphs import missing_glyphs, unprintable
 from educonnect_tui.domain.documents.letters import guardian_letters_pdf
 from educonnect_tui.domain.documents.mail_merge import guardian_csv, pupil_csv
 from educonnect_tui.domain.documents.pdf import Pdf, new_pdf
@@ -328,13 +329,18 @@ names = st.text(
 
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(last=names, first=names, division=names, address=names)
-def test_arbitrary_names_never_break_the_documents(last, first, division, address):
+def test_arbitrary_names_print_whole_or_are_refused(last, first, division, address):
+    """Any Unicode: the documents print it whole, or refuse it naming the character."""
     row = PupilCredential(
         1, last, first, division or "X", "6e", dt.date(2013, 1, 1), "a.b", "zqab23cdx9", EXPIRES
     )
-    pages = pages_text(pupil_documents_pdf(CTX, [row]))
-    assert len(pages) == 2
-    assert "zqab23cdx9" in squash(pages[1])
+    if unprintable(row):
+        with pytest.raises(DocumentError, match=r"aucune police fournie .*U\+"):
+            pupil_documents_pdf(CTX, [row])
+    else:
+        pages = pages_text(pupil_documents_pdf(CTX, [row]))
+        assert len(pages) == 2
+        assert "zqab23cdx9" in squash(pages[1])
     letter = GuardianCredential(
         2,
         "",
@@ -348,8 +354,12 @@ def test_arbitrary_names_never_break_the_documents(last, first, division, addres
         "zqef45ghx9",
         EXPIRES,
     )
-    pages = pages_text(guardian_letters_pdf(CTX, [letter]))
-    assert len(pages) == 1 and "zqef45ghx9" in squash(pages[0])
+    if unprintable(letter):
+        with pytest.raises(DocumentError, match=r"aucune police fournie .*U\+"):
+            guardian_letters_pdf(CTX, [letter])
+    else:
+        pages = pages_text(guardian_letters_pdf(CTX, [letter]))
+        assert len(pages) == 1 and "zqef45ghx9" in squash(pages[0])
     assert read_csv(guardian_csv([letter]))[1][-2] == "zqef45ghx9"
 
 
@@ -369,8 +379,17 @@ def measuring_pdf() -> Iterator[Pdf]:
         yield doc
 
 
+printable_names = st.text(
+    alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)).filter(
+        lambda c: not missing_glyphs(c)
+    ),
+    min_size=0,
+    max_size=80,
+)
+
+
 @settings(max_examples=200, deadline=None)
-@given(last=names, first=names)
+@given(last=printable_names, first=printable_names)
 def test_a_fitted_name_never_leaves_its_slip(measuring_pdf, last, first):
     text, size = measuring_pdf.fit_name(last.upper(), first, "B", 15, 87.0, 9)
     assert size >= 9

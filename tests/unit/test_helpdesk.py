@@ -24,6 +24,7 @@ from educonnect_tui.domain.model.enums import (
 )
 from educonnect_tui.domain.model.errors import (
     AuthenticationFailed,
+    DocumentError,
     IllegalTransition,
     PermissionDenied,
 )
@@ -324,3 +325,38 @@ def test_results_come_in_the_french_order_of_names(services: Services, school: S
         "Léa Martin",
         "Anne Martin-Dupont",
     ]
+
+
+def test_search_finds_names_in_arabic_chinese_and_cyrillic(
+    services: Services, school: School
+) -> None:
+    with services.sessions() as session, session.begin():
+        establishment = session.scalars(select(Establishment).where(Establishment.uai == UAI)).one()
+        for last, first in (("بن علي", "مُحَمَّد"), ("王", "小明"), ("Иванова", "Мария")):
+            factories.pupil(
+                session, establishment, first_name=first, last_name=last, division="3E2"
+            )
+    agent = _session(services, "t.nguyen")
+    assert _names(search(services, agent, "محمد")) == {"مُحَمَّد بن علي"}
+    assert _names(search(services, agent, "小明")) == {"小明 王"}
+    assert _names(search(services, agent, "иванова")) == {"Мария Иванова"}
+
+
+def test_a_reset_whose_slip_would_print_a_name_with_a_hole_changes_nothing(
+    services: Services, school: School, tmp_path: Path
+) -> None:
+    with services.sessions() as session, session.begin():
+        establishment = session.scalars(select(Establishment).where(Establishment.uai == UAI)).one()
+        odd = factories.pupil(session, establishment, first_name="Jea\ue000ne", division="3E2")
+        odd_id, before = odd.id, odd.temp_password_hash
+    agent = _session(services, "t.nguyen")
+    slip = tmp_path / "fiche.pdf"
+    with pytest.raises(DocumentError, match=r"U\+E000.*Aucun mot de passe n'a été modifié"):
+        helpdesk.reset_password(services, agent, odd_id, slip_path=slip)
+    assert factories.account(services, odd_id).temp_password_hash == before
+    assert not slip.exists()
+    # Without a slip the reset works; printing its slip afterwards is refused the same way.
+    result = helpdesk.reset_password(services, agent, odd_id)
+    with pytest.raises(DocumentError, match="mot de passe affiché reste valable"):
+        helpdesk.write_slip(services, agent, result, slip)
+    assert not slip.exists()

@@ -186,3 +186,46 @@ def test_upgrade_fills_the_index_of_an_existing_base(tmp_path: Path) -> None:
         rows = connection.execute(text("SELECT token, account_id FROM search_token")).all()
     engine.dispose()
     assert sorted(rows) == [("a", 7), ("anne", 7), ("lefevre", 7)]
+
+
+def test_upgrade_indexes_the_names_in_other_scripts_of_an_existing_base(tmp_path: Path) -> None:
+    engine = db.make_engine(f"sqlite:///{tmp_path / 'old.db'}")
+    db.upgrade(engine, "0007")
+    with engine.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO establishment (id, uai, name, type, academie, city) "
+                "VALUES (1, '0941234F', 'Collège', 'college', 'Créteil', 'Vitry')"
+            )
+        )
+        connection.execute(
+            text(
+                "INSERT INTO guardian (id, source_key, civility, last_name, first_name, address,"
+                " postal_code, city) VALUES (1, 'G1', 'M.', 'بن علي', '王明', '', '', '')"
+            )
+        )
+        connection.execute(
+            insert(Account.__table__),
+            [
+                {
+                    "id": 7,
+                    "kind": "guardian",
+                    "guardian_id": 1,
+                    "login": "x.compte",
+                    "search_text": "x compte",  # what the old rule kept of this name
+                    "state": "non_notifie",
+                    "notification_count": 0,
+                    "failed_attempts": 0,
+                    "block_count": 0,
+                    "version": 1,
+                }
+            ],
+        )
+        connection.execute(text("INSERT INTO search_token VALUES ('compte', 7), ('x', 7)"))
+    db.upgrade(engine)
+    with engine.connect() as connection:
+        rows = connection.execute(text("SELECT token, account_id FROM search_token")).all()
+        stored = connection.execute(text("SELECT search_text FROM account")).scalar_one()
+    engine.dispose()
+    assert stored == search_key("بن علي", "王明", "x.compte")
+    assert sorted(rows) == sorted((t, 7) for t in ("x", "compte", "بن", "علي", "王", "明"))

@@ -55,9 +55,10 @@ def search(services: Services, text: str, *, limit: int = DEFAULT_LIMIT) -> Dire
     # Each word of three letters or more is a range of the token index; the accounts
     # having all of them are the intersection of those ranges (read in index order). A
     # word of one or two letters ("d'", "Ma") is a range of a tenth of the index: it is
-    # checked on those accounts only, unless nothing longer was typed.
-    wide = [term for term in terms if len(term) < 3]
-    narrow = [term for term in terms if len(term) >= 3] or [
+    # checked on those accounts only, unless nothing longer was typed. One Chinese
+    # character is as selective as a Latin word.
+    wide = [term for term in terms if len(term) < 3 and term.isascii()]
+    narrow = [term for term in terms if term not in wide] or [
         wide.pop(wide.index(max(wide, key=len)))
     ]
     ranges = [starting_with(term) for term in narrow]

@@ -31,7 +31,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from ..access import attempts, passwords
 from ..access.caller import Caller
 from ..access.permissions import Action, require
-from ..documents import letters, slips
+from ..documents import glyphs, letters, slips
 from ..documents.credentials import (
     DocumentContext,
     GuardianCredential,
@@ -39,8 +39,15 @@ from ..documents.credentials import (
     SchoolHeader,
 )
 from ..documents.files import app_folder, free_name
+from ..documents.text import COLON
 from ..model.enums import AccountKind, AccountState
-from ..model.errors import ConcurrentModification, IllegalTransition, InvalidInput, NotFound
+from ..model.errors import (
+    ConcurrentModification,
+    DocumentError,
+    IllegalTransition,
+    InvalidInput,
+    NotFound,
+)
 from ..model.states import Event, Lockout, transition
 from ..model.tables import Account, Establishment
 from ..store import audit
@@ -142,6 +149,11 @@ def reset_password(
             credential = _credential(
                 session, school, target, password, services.time.today(expires)
             )
+            _require_printable(
+                credential,
+                "Réinitialisez sans fiche et recopiez le mot de passe à la main si besoin. "
+                "Aucun mot de passe n'a été modifié.",
+            )
             pdf = _pdf(_context(services, school, now), credential)
     hashed = passwords.hash_password(password, services.hash_params)
     publication = publishing.publication(services, now)
@@ -194,6 +206,17 @@ def _credential(
     if not rows:
         raise InvalidInput("Ce compte n'a pas de fiche imprimable (élève sans classe).")
     return rows[0].credential
+
+
+def _require_printable(credential: PupilCredential | GuardianCredential, outcome: str) -> None:
+    """A slip is never printed with a hole in the name (``glyphs.unprintable``)."""
+    missing = glyphs.unprintable(credential)
+    if missing:
+        raise DocumentError(
+            "La fiche de ce compte contiendrait des caractères qu'aucune police fournie ne "
+            f"sait imprimer ({glyphs.describe(missing)}){COLON} le nom serait incomplet. "
+            f"Corrigez l'orthographe dans SIECLE. {outcome}"
+        )
 
 
 def unblock(services: Services, caller: Caller, account_id: int) -> dt.datetime:
@@ -274,6 +297,10 @@ def write_slip(
         credential = _credential(
             session, school, target, result.temp_password, services.time.today(result.expires_at)
         )
+    _require_printable(
+        credential,
+        f"La fiche n'a pas été écrite. Le mot de passe affiché reste valable{COLON} recopiez-le.",
+    )
     publishing.check(services, [path], overwrite=False)
     swept = publishing.sweep(services, [path])
     now = services.clock()

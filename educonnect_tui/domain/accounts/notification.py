@@ -3,7 +3,9 @@
 The order of the steps is what makes it safe:
 1. check where the documents go (``publishing.check``) and clear what a killed run left
    there (``publishing.sweep``);
-2. read the selection (ids, versions and what the documents print);
+2. read the selection (ids, versions and what the documents print), leaving out the
+   accounts whose document would need a character no shipped font has (named in the
+   result, password unchanged: a slip never prints a name with a hole);
 3. draw passwords and hash them on every core (progress per account, cancellable);
 4. render the documents and stage them as hidden 0600 files;
 5. in one transaction: lock the accounts and leave out those someone changed meanwhile
@@ -37,7 +39,7 @@ from ..access.passwords import (
     worker_count,
 )
 from ..access.permissions import Action
-from ..documents import letters, mail_merge, slips
+from ..documents import glyphs, letters, mail_merge, slips
 from ..documents.credentials import (
     ChildRef,
     DocumentContext,
@@ -73,7 +75,9 @@ _CHUNK = 500
 @dataclass(frozen=True)
 class NotifyResult:
     """What was done: ``left_out`` are the logins someone changed meanwhile (not notified,
-    not in the documents); ``swept`` the documents of a killed run that were removed."""
+    not in the documents); ``unprintable`` the accounts left out because their document
+    would need a character no font has (« login (U+…) »); ``swept`` the documents of a
+    killed run that were removed."""
 
     kind: AccountKind
     count: int
@@ -81,6 +85,7 @@ class NotifyResult:
     by_division: dict[str, int] = field(default_factory=dict)
     left_out: tuple[str, ...] = ()
     swept: tuple[Path, ...] = ()
+    unprintable: tuple[str, ...] = ()
 
     def headline(self) -> str:
         """« 1 compte élève notifié. », « 3 comptes représentants légaux notifiés. »"""
@@ -108,7 +113,21 @@ class NotifyResult:
         out += [f"Document écrit\u00a0: {path}" for path in self.files]
         if self.left_out:
             out.append(self.left_out_line())
+        if self.unprintable:
+            out.append(unprintable_line(self.unprintable))
         return out + publishing.swept_lines(self.swept)
+
+
+def unprintable_line(accounts: Sequence[str]) -> str:
+    """Why some accounts were left out, and what to do about it."""
+    n = len(accounts)
+    return (
+        f"{french.count(n, 'compte laissé')} de côté, "
+        f"{french.agreed(n, 'mot de passe inchangé', 'mots de passe inchangés')}\u00a0: "
+        f"{french.agreed(n, 'son', 'leur')} document contiendrait des "
+        "caractères qu'aucune police fournie ne sait imprimer (le nom serait incomplet). "
+        "Corrigez l'orthographe dans SIECLE puis notifiez de nouveau\u00a0: " + ", ".join(accounts)
+    )
 
 
 def default_paths(services: Services, caller: Caller, kind: AccountKind) -> tuple[Path, Path]:
@@ -227,6 +246,7 @@ def notify(
         expires = expiry(services, kind, now)
         passwords = [generate_temporary_password() for _ in ids]
         rows = _rows(session, kind, school, ids, passwords, services.time.today(expires))
+    rows, unprintable = _printable(rows)
 
     def report(phase: str, done: int, total: int) -> None:
         if progress is not None:
@@ -316,6 +336,7 @@ def notify(
                 by_division,
                 left_out=tuple(sorted(r.credential.login for r in left_out)),
                 swept=tuple(swept),
+                unprintable=unprintable,
             )
         publication.undo()
         left_out += stale
@@ -334,6 +355,25 @@ _CHANGED = (
     "Des comptes ont été modifiés par quelqu'un d'autre pendant l'opération : "
     "rien n'a été notifié, recommencez."
 )
+
+
+def _printable(rows: list[_Row]) -> tuple[list[_Row], tuple[str, ...]]:
+    """The rows whose documents print whole, and « login (U+…) » for the others.
+
+    Checked before any hashing: an account whose name would print with a hole keeps its
+    old password, and the others are notified. If none is left, nothing is done.
+    """
+    kept: list[_Row] = []
+    out: list[str] = []
+    for row in rows:
+        missing = glyphs.unprintable(row.credential)
+        if missing:
+            out.append(f"{row.credential.login} ({glyphs.describe(missing)})")
+        else:
+            kept.append(row)
+    if out and not kept:
+        raise DocumentError(sentences(unprintable_line(out), "Aucun mot de passe n'a été modifié."))
+    return kept, tuple(sorted(out))
 
 
 def _unchanged(error: DomainError) -> DomainError:

@@ -13,23 +13,19 @@ import contextlib
 import math
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import cache
 from importlib import resources
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ..model.errors import DocumentError
+from . import glyphs
 from .credentials import DocumentContext
+from .glyphs import MONO as MONO
+from .glyphs import SANS as SANS
 from .text import school_line
 
 if TYPE_CHECKING:
     from fpdf import FPDF
-
-SANS = "dejavu"
-MONO = "dejavumono"
-_FONT_FILES = (
-    (SANS, "", "DejaVuSans.ttf"),
-    (SANS, "B", "DejaVuSans-Bold.ttf"),
-    (MONO, "B", "DejaVuSansMono-Bold.ttf"),
-)
 
 
 GREY = (90, 90, 90)
@@ -49,7 +45,12 @@ class Pdf:
     ``FPDF.get_string_width`` runs the bidi preprocessing on every call; slips need
     a few width measurements per line, thousands of times, so widths are summed from
     the font's own advance table instead (the same numbers fpdf2 uses without text
-    shaping, which stays off).
+    shaping).
+
+    A text the primary font cannot draw alone (a Chinese name, an Arabic one that must
+    be joined and read right to left) takes fpdf2's slow path instead: ``cell`` with
+    the fallback fonts and the shaping engine, for that text only. A text no shipped
+    font can draw is refused (``DocumentError``): a name must never print blank.
     """
 
     pdf: FPDF
@@ -66,6 +67,8 @@ class Pdf:
     steps_cache: dict[tuple[str, float, float], tuple[float, list[str]]] = field(
         default_factory=dict
     )
+    # (family, style, text) -> whether it takes the slow path; checked once per text.
+    _shaped: dict[tuple[str, str, str], bool] = field(default_factory=dict)
 
     def font(self, family: str, style: str, size: float) -> None:
         if (family, style, size) != (self._family, self._style, self._size):
@@ -88,6 +91,9 @@ class Pdf:
         return units * size * 0.001 * PT
 
     def _text_units(self, text: str, family: str, style: str, size: float) -> float:
+        if self._needs_shaping(text, family, style):
+            with self._shaping(text, family, style, size):
+                return float(self.pdf.get_string_width(text)) / (size * 0.001 * PT)
         table = self._widths.get((family, style))
         if table is None:
             self.font(family, style, size)
@@ -196,10 +202,64 @@ class Pdf:
         elif align == "C":
             x -= w / 2
         if not self.dry:
-            self.font(family, style, size)
             self.color(color)
-            self.pdf.text(x, y, text)
+            if self._needs_shaping(text, family, style):
+                self._shaped_text(x, y, w, text, family, style, size)
+            else:
+                self.font(family, style, size)
+                self.pdf.text(x, y, text)
         return w
+
+    def _needs_shaping(self, text: str, family: str, style: str) -> bool:
+        key = (family, style, text)
+        shaped = self._shaped.get(key)
+        if shaped is None and glyphs.plain(family, style).issuperset(text):
+            shaped = self._shaped[key] = False
+        if shaped is None:
+            missing = glyphs.missing_glyphs(text, family)
+            if missing:
+                shown = "".join("□" if c in missing else c for c in text)
+                raise DocumentError(
+                    f"« {shown} » contient des caractères qu'aucune police fournie ne sait "
+                    f"imprimer ({glyphs.describe(missing)})."
+                )
+            shaped = self._shaped[key] = glyphs.needs_shaping(text, family, style)
+        return shaped
+
+    @contextlib.contextmanager
+    def _shaping(self, text: str, family: str, style: str, size: float) -> Iterator[None]:
+        """fpdf2's fallback fonts and shaping engine on, for ``text`` only."""
+        pdf = self.pdf
+        for char in set(text):
+            if not glyphs.has_glyph(family, style, char):
+                found = glyphs.fallback_font(char, style)
+                if found is not None and (found[0] + found[1]) not in pdf.fonts:
+                    fallback, fallback_style, filename = found
+                    with resources.as_file(glyphs.font_files() / filename) as path:
+                        pdf.add_font(fallback, fallback_style, path)
+        self.font(family, style, size)
+        pdf.set_fallback_fonts(sorted({k.rstrip("B") for k in pdf.fonts} - {SANS, MONO}))
+        # Left to right around the name: the documents are French; an Arabic or Hebrew
+        # name is still drawn right to left within the line.
+        pdf.set_text_shaping(True, direction="ltr")
+        try:
+            yield
+        finally:
+            pdf.set_text_shaping(False)
+            pdf.set_fallback_fonts([])
+
+    def _shaped_text(
+        self, x: float, y: float, w: float, text: str, family: str, style: str, size: float
+    ) -> None:
+        pdf = self.pdf
+        with self._shaping(text, family, style, size):
+            margin, pdf.c_margin = pdf.c_margin, 0
+            # cell() places the baseline 0.3 font size below the top of a zero-height cell.
+            pdf.set_xy(x, y - 0.3 * size * PT)
+            pdf.cell(w=w + 0.01, h=0, text=text)
+            pdf.c_margin = margin
+        # The fallback fonts changed fpdf2's current font behind ``font``'s back.
+        self._family = ""
 
     def box(self, x: float, y: float, w: float, h: float, radius: float) -> None:
         """The shaded, rounded frame that sets the credentials apart."""
@@ -216,11 +276,26 @@ def add_fonts(pdf: FPDF, stack: contextlib.ExitStack[bool | None]) -> None:
 
     Shared by every PDF of the application (slips, letters, statistics) so that a name in
     any script prints the same everywhere; the font files stay open until ``stack`` closes.
+    The fallback fonts are added by ``Pdf`` when a text needs them.
     """
-    fonts = resources.files("educonnect_tui.domain.documents.fonts")
-    for family, style, filename in _FONT_FILES:
+    fonts = glyphs.font_files()
+    for (family, style), filename in glyphs.PRIMARY.items():
         path = stack.enter_context(resources.as_file(fonts / filename))
         pdf.add_font(family, style, path)
+
+
+@cache
+def _fpdf_class() -> Any:
+    """FPDF whose fallback is the one ``glyphs`` chooses (Korean in Nanum, bold if any)."""
+    from fpdf import FPDF  # imported on first document: 0.2 s off every start
+
+    class _FPDF(FPDF):
+        def get_fallback_font(self, char: str, style: str = "") -> str | None:
+            found = glyphs.fallback_font(char, style)
+            key = None if found is None else found[0] + found[1]
+            return key if key in self.fonts else None
+
+    return _FPDF
 
 
 @contextlib.contextmanager
@@ -233,9 +308,7 @@ def new_pdf(ctx: DocumentContext, title: str) -> Iterator[Pdf]:
     """
     try:
         with contextlib.ExitStack() as stack:
-            from fpdf import FPDF  # imported on first document: 0.2 s off every start
-
-            pdf = FPDF(orientation="P", unit="mm", format="A4")
+            pdf = _fpdf_class()(orientation="P", unit="mm", format="A4")
             pdf.set_auto_page_break(False)
             pdf.set_margins(0, 0, 0)
             pdf.set_title(title)

@@ -112,10 +112,83 @@ def fold(text: str) -> str:
     return ascii_only.lower()
 
 
+# Arabic: the short vowels and other marks (tashkeel), Quranic marks and the tatweel are
+# optional in writing; Hebrew: the vowel points (niqqud) and cantillation. Names are
+# found with or without them.
+_OPTIONAL_MARKS = re.compile("[\u0591-\u05c7\u0610-\u061a\u0640\u064b-\u065f\u0670\u06d6-\u06ed]")
+# Letters written either way in names: the alef forms, alef maqsura and yeh, teh
+# marbuta and heh, the hamza seats, the Persian yeh and kaf.
+_ARABIC_VARIANTS = str.maketrans(
+    {
+        "أ": "ا",
+        "إ": "ا",
+        "آ": "ا",
+        "ٱ": "ا",
+        "ى": "ي",
+        "ی": "ي",
+        "ئ": "ي",
+        "ؤ": "و",
+        "ة": "ه",
+        "ک": "ك",
+    }
+)
+# Scripts written without spaces between words (or whose names are short runs of
+# syllables): each character is a word of its own, so any part of a name finds it.
+_ONE_CHARACTER_WORDS = (
+    (0x1100, 0x11FF),  # Hangul jamo
+    (0x3040, 0x30FF),  # Hiragana, Katakana
+    (0x3130, 0x318F),  # Hangul compatibility jamo
+    (0x31F0, 0x31FF),  # Katakana phonetic extensions
+    (0x3400, 0x4DBF),  # CJK extension A
+    (0x4E00, 0x9FFF),  # CJK unified ideographs
+    (0xAC00, 0xD7AF),  # Hangul syllables
+    (0xF900, 0xFAFF),  # CJK compatibility ideographs
+    (0x20000, 0x3FFFF),  # CJK extensions B and beyond
+)
+
+
+def _one_character_word(char: str) -> bool:
+    code = ord(char)
+    return any(lo <= code <= hi for lo, hi in _ONE_CHARACTER_WORDS)
+
+
+def _unfolded_words(text: str) -> list[str]:
+    """The words of the scripts ``fold`` drops (Arabic, Hebrew, Chinese…), normalised.
+
+    Case-folded, without optional marks or letter variants; Chinese, Japanese and Korean
+    characters one by one. Letters that ``fold`` keeps are left to it.
+    """
+    text = unicodedata.normalize("NFKC", text).casefold()
+    text = _OPTIONAL_MARKS.sub("", text).translate(_ARABIC_VARIANTS)
+    words: list[str] = []
+    current: list[str] = []
+    for char in text:
+        kept = unicodedata.category(char)[0] in "LMN" and not re.search(r"[a-z0-9]", fold(char))
+        if kept and not _one_character_word(char):
+            current.append(char)
+            continue
+        if current:
+            words.append("".join(current))
+            current = []
+        if kept:
+            words.append(char)
+    if current:
+        words.append("".join(current))
+    return [w for w in words if unicodedata.category(w[0])[0] != "M"]
+
+
+def _search_words(text: str) -> list[str]:
+    return re.findall(r"[a-z0-9]+", fold(text)) + _unfolded_words(text)
+
+
 def search_key(*parts: str) -> str:
-    """The text stored for accent- and case-insensitive search: folded words, single spaces."""
-    words = re.findall(r"[a-z0-9]+", fold(" ".join(parts)))
-    return " ".join(words)
+    """The text stored for accent- and case-insensitive search: its words, single spaces.
+
+    Latin, Cyrillic and Greek words folded to ASCII; the words of other scripts as
+    ``_unfolded_words`` gives them. A typed query goes through the same rule
+    (``search_terms``), so both sides always agree.
+    """
+    return " ".join(_search_words(" ".join(parts)))
 
 
 SORT_KEY_MAX_LENGTH = 500
@@ -146,8 +219,8 @@ def sort_key(last_name: str, first_name: str) -> str:
 
 
 def search_terms(query: str) -> list[str]:
-    """A query cut into folded words; every word must appear (in any order) to match."""
-    return re.findall(r"[a-z0-9]+", fold(query))
+    """A query cut into the words of ``search_key``; each must start a word of the account."""
+    return _search_words(query)
 
 
 def login_base(first_name: str, last_name: str) -> str:

@@ -2,7 +2,8 @@
 
 The rule: an account matches when every typed word (folded: accents and case ignored)
 starts one of the words of its name, first name or login, in any order — "lefev no"
-finds Noé Lefèvre (n.lefevre). Each word of ``Account.search_text`` is a row of
+finds Noé Lefèvre (n.lefevre); Arabic without its vowel marks, Chinese character by
+character (``identifiers.search_key``). Each word of ``Account.search_text`` is a row of
 ``search_token``; a typed word is a range of that table's primary key. The mapper
 events below keep the table in step with every ORM write of ``search_text``; bulk
 loaders that bypass the ORM call ``token_rows``.
@@ -33,7 +34,10 @@ def token_rows(account_id: int, search_text: str) -> list[dict[str, Any]]:
 def _bounds(term: str) -> tuple[str, str]:
     """``[low, high)`` holding exactly the tokens that start with ``term`` (byte order)."""
     low = term[:TOKEN_MAX_LENGTH]
-    return low, low[:-1] + chr(ord(low[-1]) + 1)
+    after = ord(low[-1]) + 1
+    if 0xD800 <= after <= 0xDFFF:  # surrogates are no characters: skip to the next one
+        after = 0xE000
+    return low, low[:-1] + chr(after)
 
 
 def starting_with(term: str) -> Select[int]:
