@@ -45,7 +45,8 @@ SAMPLES: dict[str, dict[str, Any]] = {
     "slip_written": {"kind": "eleve", "lot": "ab12"},
     "unblock": {"kind": "eleve", "module": "administration", "blocked_until": BLOCKED},
     "export": {"what": "journal d'audit", "path": "/srv/journal.csv", "format": "csv",
-               "rows": 4, "filters": {"qui": "k.haddad", "du": "01/09/2026"}, "lot": "ab12"},
+               "rows": 4, "lot": "ab12",
+               "filters": {"qui": "k.haddad", "action": "sign_in_failed", "du": "01/09/2026"}},
     "delegation_grant": {"delegation_id": 4, "agent": "p.durand", "module": "depannage",
                          "classes": ["3E1", "3E2"], "valid_from": "2026-09-01",
                          "valid_until": "2027-07-04", "granted_by": "h.martin"},
@@ -178,6 +179,11 @@ def test_delegation_and_refusal_words() -> None:
     assert revoke["classes"] == "toutes les classes"
     failed = dict(audit_words.detail_lines("sign_in_failed", SAMPLES["sign_in_failed"], TIME))
     assert failed["motif"] == "mot de passe incorrect"
+    export = dict(audit_words.detail_lines("export", SAMPLES["export"], TIME))
+    assert export["filtres"] == (
+        f"qui{COLON} k.haddad, action{COLON} connexion refusée, du{COLON} 01/09/2026"
+    )
+    assert export["événements"] == "4" and export["format"] == "CSV"
     search = dict(audit_words.detail_lines("search", SAMPLES["search"], TIME))
     assert search == {"recherche": "BOUZID", "résultats": "20 (et d'autres, non affichés)"}
     flow = dict(audit_words.detail_lines("owner_flow", SAMPLES["owner_flow"], TIME))

@@ -17,6 +17,7 @@ from typing import Any
 
 from ..model.calendar import SchoolTime, date_text
 from ..model.enums import AccountKind
+from .audit import action_label
 
 COLON = "\u00a0:"
 SHOWN_ITEMS = 5
@@ -151,9 +152,12 @@ def _day(value: Any) -> str:
 
 
 def _filters(value: Any) -> str:
+    """A read's filters, recorded with French names already; the action is a code."""
     if not isinstance(value, dict) or not value:
         return "aucun"
-    return ", ".join(f"{k}{COLON} {v}" for k, v in value.items())
+    return ", ".join(
+        f"{k}{COLON} {action_label(str(v)) if k == 'action' else v}" for k, v in value.items()
+    )
 
 
 def _classes(value: Any) -> str:
