@@ -12,6 +12,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 import educonnect_tui
 from educonnect_tui.domain.model.calendar import SchoolTime
@@ -208,3 +210,25 @@ def test_dates_are_whole_days_and_times_local() -> None:
         audit_words.detail_lines("sign_in_blocked", {"blocked_until": at.isoformat()}, TIME)
     )
     assert lines["bloqué jusqu'au"] == "02/07/2026 à 00:30"
+
+
+_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=20),
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=3)
+    ),
+    max_leaves=8,
+)
+
+
+@given(
+    action=st.sampled_from(sorted(ACTION_LABELS)),
+    details=st.dictionaries(
+        st.sampled_from(sorted(audit_words.DETAIL_NAMES)) | st.text(max_size=12), _JSON, max_size=6
+    ),
+)
+def test_any_recorded_details_read_without_error(action: str, details: dict[str, Any]) -> None:
+    """Records from any version, even damaged: the journal always shows a line."""
+    for label, value in audit_words.detail_lines(action, details, TIME):
+        assert label and value
+    audit_words.summarize(action, details, TIME)

@@ -104,9 +104,10 @@ _FLOWS = {
 }
 
 
-def reason_words(reason: str) -> str:
+def reason_words(reason: object) -> str:
     """A refusal's code in words (the owners' flows already record words)."""
-    return _REASONS.get(reason, reason.replace("_", " "))
+    code = str(reason)
+    return _REASONS.get(code, code.replace("_", " "))
 
 
 def _access(action: str, details: Mapping[str, Any]) -> str:
@@ -226,7 +227,7 @@ def detail_lines(
         if key == "rows" and action in _EVENT_ROWS:
             lines.append(("événements", text))
         elif text:
-            lines.append((DETAIL_NAMES.get(key, key.replace("_", " ")), text))
+            lines.append((DETAIL_NAMES.get(key, key.replace("_", " ").strip() or "détail"), text))
     return lines
 
 
