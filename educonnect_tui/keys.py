@@ -186,6 +186,11 @@ STATS_KEYS = (
 )  # fmt: skip
 
 AUDIT_KEYS = (
+    # Priority: the focused table would otherwise take enter, and the key bar would hide
+    # it; from a filter, enter stays the filter's own (the action is skipped there).
+    Key("audit_open", "enter", "open", "Ouvrir",
+        "Ouvrir l'événement sous le curseur : tous ses détails et tous ses comptes.",
+        priority=True),
     Key("audit_verify", "v", "verify", "Vérifier",
         "Vérifier la chaîne du journal : signale un enregistrement modifié ou supprimé."),
     Key("audit_filters", "slash", "focus_filters", "Filtres",
@@ -197,6 +202,14 @@ AUDIT_KEYS = (
         "Afficher la page précédente (événements plus récents).", priority=True),
     Key("audit_back", "escape", "back", "Retour",
         "Depuis un filtre : revenir à la liste ; sinon revenir à l'écran précédent."),
+)  # fmt: skip
+
+AUDIT_EVENT_KEYS = (
+    Key("audit_event_next_page", "pagedown", "next_page", "Page suiv.",
+        "Afficher les comptes suivants de l'événement.", priority=True),
+    Key("audit_event_previous_page", "pageup", "previous_page", "Page préc.",
+        "Afficher les comptes précédents de l'événement.", priority=True),
+    Key("audit_event_back", "escape", "back", "Retour", "Revenir au journal."),
 )  # fmt: skip
 
 MODAL_KEYS = (Key("back", "escape", "back", "Retour", "Revenir à l'écran précédent."),)
@@ -246,6 +259,7 @@ ALL_KEYS = {
         *DELEGATION_CONFIRM_KEYS,
         *DETAIL_KEYS,
         *AUDIT_KEYS,
+        *AUDIT_EVENT_KEYS,
         *NOTIFY_CONFIRM_KEYS,
         *NOTIFY_PROGRESS_KEYS,
         *HELPDESK_KEYS,

@@ -13,15 +13,24 @@ from .terminal import json_text
 
 EXIT_TAMPERED = 1
 _AUDIT_HEADERS = ["N°", "Date", "Qui", "Depuis", "Action", "Comptes", "Détails"]
+# A spreadsheet's extract: one line per (event, account), so that every account is there
+# and a filter on a login or a class finds its events; an event without accounts is
+# one line with those columns empty.
+_CSV_HEADERS = [
+    "N°", "Date", "Qui", "Depuis", "Action", "Détails", "Comptes", "Identifiant", "Nom",
+    "Type", "Classe",
+]  # fmt: skip
 
 
-def _render_audit(rows: list[list[str]], dicts: list[dict[str, object]], fmt: str) -> str:
+def _render_audit(
+    rows: list[list[str]], dicts: list[dict[str, object]], lines: list[list[str]], fmt: str
+) -> str:
     if fmt == "json":
         return json_text(dicts) + "\n"
     if fmt == "csv":
         from ..domain.documents.spreadsheet import csv_text
 
-        return csv_text([_AUDIT_HEADERS, *rows])
+        return csv_text([_CSV_HEADERS, *lines])
     if not rows:
         return "Aucun événement.\n"
     from tabulate import tabulate
@@ -60,6 +69,7 @@ def cmd_audit(args: argparse.Namespace) -> int:
     )
     rows: list[list[str]] = []
     dicts: list[dict[str, object]] = []
+    lines: list[list[str]] = []
     offset = 0
     while True:  # page by page: the trail can be long
         page = (
@@ -67,11 +77,17 @@ def cmd_audit(args: argparse.Namespace) -> int:
             if operator is not None
             else audit_log.events_everywhere(services, wanted, offset=offset, limit=1000)
         )
+        accounts = (
+            audit_log.accounts_of_events(services, [r.id for r in page if r.target_count])
+            if args.format != "table"
+            else {}
+        )
         for row in page:
+            when = services.time.date_time(row.at)
             rows.append(
                 [
                     str(row.id),
-                    services.time.date_time(row.at),
+                    when,
                     row.who,
                     row.source,
                     row.action_label,
@@ -79,7 +95,13 @@ def cmd_audit(args: argparse.Namespace) -> int:
                     row.details,
                 ]
             )
-            dicts.append(row.as_dict())
+            its = accounts.get(row.id, [])
+            dicts.append({**row.as_dict(), "accounts": [a.login for a in its]})
+            event = [str(row.id), when, row.who, row.source, row.action_label, row.details]
+            count = str(row.target_count) if row.target_count else ""
+            lines.extend([*event, count, a.login, a.name, a.kind.label, a.division] for a in its)
+            if not its:
+                lines.append([*event, count, "", "", "", ""])
         if len(page) < 1000:
             break
         offset += len(page)
@@ -90,14 +112,14 @@ def cmd_audit(args: argparse.Namespace) -> int:
             establishment_id=operator.school.id if operator is not None else None,
             details={"format": args.format, "rows": len(rows), "filters": wanted.as_dict()},
         )
-        print(_render_audit(rows, dicts, args.format), end="")
+        print(_render_audit(rows, dicts, lines, args.format), end="")
         return 0
     if args.format == "csv":  # a file opened in a spreadsheet, as every other CSV file
         from ..domain.documents.spreadsheet import csv_bytes
 
-        data = csv_bytes([_AUDIT_HEADERS, *rows])
+        data = csv_bytes([_CSV_HEADERS, *lines])
     else:
-        data = _render_audit(rows, dicts, args.format).encode()
+        data = _render_audit(rows, dicts, lines, args.format).encode()
     exported = audit_log.export(
         services,
         Actor.command_line(),

@@ -3,7 +3,8 @@
 Thin like every screen: ``domain.audit_log`` filters and pages in SQL and checks who
 may read the trail (the direction); this shows one page in a ``DataTable`` (PgUp/PgDn
 load the neighbouring pages, so the table never holds more than ``PAGE_SIZE`` rows),
-the filters, and, on ``v``, the chain verification run in a worker.
+the filters, and, on ``v``, the chain verification run in a worker. Entrée opens the
+event under the cursor (``AuditEventScreen``): all its details and all its accounts.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from dataclasses import dataclass
 from rich.markup import escape
 from rich.text import Text
 from textual import on, work
+from textual.actions import SkipAction
 from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.screen import Screen
@@ -259,6 +261,23 @@ class AuditScreen(ReportsWorkerErrors, Screen[None]):
     def action_previous_page(self) -> None:
         if self.page is not None:
             self.load(self.wanted, self.page.number - 1)
+
+    def action_open(self) -> None:
+        """Entrée on an event: its details and all of its accounts (``AuditEventScreen``).
+
+        From a filter, Entrée stays the filter's (apply, or open the list of actions).
+        """
+        table = self.query_one("#audit-table", DataTable)
+        if self.focused is not table:
+            raise SkipAction()
+        page = self.page
+        if page is None or not page.rows or not 0 <= table.cursor_row < len(page.rows):
+            return
+        from .audit_event import AuditEventScreen
+
+        self.app.push_screen(
+            AuditEventScreen(self.services, self.signed_in, page.rows[table.cursor_row])
+        )
 
     def action_focus_filters(self) -> None:
         self.query_one("#audit-actor", Input).focus()

@@ -11,11 +11,14 @@ from textual.widgets import DataTable, Input, Select, Static
 
 from educonnect_tui.app import EduConnectApp
 from educonnect_tui.demo import college as demo
-from educonnect_tui.domain.model.tables import Establishment
+from educonnect_tui.domain.model.enums import AccountKind
+from educonnect_tui.domain.model.tables import Account, Establishment
 from educonnect_tui.domain.store import audit
 from educonnect_tui.domain.store.audit import Actor
 from educonnect_tui.domain.store.services import Services
 from educonnect_tui.screens.audit import PAGE_SIZE, AuditScreen
+from educonnect_tui.screens.audit_event import PAGE_SIZE as EVENT_PAGE_SIZE
+from educonnect_tui.screens.audit_event import AuditEventScreen
 from educonnect_tui.screens.detail import DetailScreen
 from educonnect_tui.screens.home import HomeScreen
 from tests.helpers import settle, sync
@@ -133,3 +136,56 @@ async def test_j_from_home_dates_in_french_and_pages(
         assert table.row_count == 0
         assert "Aucun événement" in _text(screen, "#audit-status")
         assert app.focused is screen.query_one("#audit-table")
+
+
+@sync
+async def test_enter_opens_the_event_with_all_its_accounts(
+    principal_app: AppFactory, demo_services: Services
+) -> None:
+    """A notification of 60 accounts: the journal names 3, Entrée shows them all, paged."""
+    with demo_services.sessions() as session:
+        college = session.scalars(
+            select(Establishment.id).where(Establishment.uai == demo.COLLEGE_UAI)
+        ).one()
+        ids = tuple(
+            session.scalars(
+                select(Account.id)
+                .where(Account.kind == AccountKind.PUPIL)
+                .order_by(Account.login)
+                .limit(EVENT_PAGE_SIZE + 10)
+            )
+        )
+        first = session.scalars(select(Account).where(Account.id.in_(ids))).all()
+        logins = sorted(a.login for a in first)
+    with demo_services.sessions() as session, session.begin():
+        audit.record(
+            session, ACTOR, "notify", now=demo_services.clock(), establishment_id=college,
+            targets=ids, details={"kind": "eleve", "count": len(ids), "lot": "ab12"},
+        )  # fmt: skip
+    app = principal_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("j")
+        await settle(pilot)
+        journal = _audit(app)
+        table = journal.query_one("#audit-table", DataTable)
+        assert str(table.get_cell_at(Coordinate(0, 1))) == "(re)notification"
+        await pilot.press("enter")
+        await settle(pilot)
+        event = app.screen
+        assert isinstance(event, AuditEventScreen)
+        details = str(event.query_one("#event-details", Static).render())
+        assert "Type\u00a0: élève" in details and "Comptes\u00a0: 60" in details
+        accounts = event.query_one("#event-accounts", DataTable)
+        status = str(event.query_one("#event-status", Static).render())
+        assert accounts.row_count == EVENT_PAGE_SIZE
+        assert status.startswith("60 comptes concernés · 1–50 · page 1/2")
+        shown = [str(accounts.get_cell_at(Coordinate(r, 0))) for r in range(accounts.row_count)]
+        await pilot.press("pagedown")
+        await settle(pilot)
+        assert accounts.row_count == 10
+        shown += [str(accounts.get_cell_at(Coordinate(r, 0))) for r in range(accounts.row_count)]
+        assert shown == logins
+        await pilot.press("escape")
+        await settle(pilot)
+        assert app.screen is journal and app.focused is table

@@ -1,7 +1,8 @@
 """Snapshots of the audit screen at 80×24 and 120×40, on the deterministic demo.
 
 A few events are recorded at the demo's fixed clock before the app starts; the
-verification (v) result is part of the picture.
+verification (v) result is part of the picture. Entrée on the notification opens it:
+its details and its five accounts.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from sqlalchemy import select
 
 from educonnect_tui.app import EduConnectApp
 from educonnect_tui.demo import college as demo
+from educonnect_tui.domain.model.enums import AccountKind
 from educonnect_tui.domain.model.tables import Account, Establishment
 from educonnect_tui.domain.store import audit
 from educonnect_tui.domain.store.audit import Actor
@@ -27,13 +29,18 @@ def _events(services: Services) -> None:
         college = session.scalars(
             select(Establishment.id).where(Establishment.uai == demo.COLLEGE_UAI)
         ).one()
-        accounts = session.scalars(select(Account.id).order_by(Account.login).limit(5)).all()
+        accounts = session.scalars(
+            select(Account.id)
+            .where(Account.kind == AccountKind.PUPIL)
+            .order_by(Account.login)
+            .limit(5)
+        ).all()
         now = services.clock()
         for action, targets, details in (
-            ("sign_in", (), {"network_mode": "admin", "module": "administration"}),
-            ("notify", accounts, {"kind": "eleve", "count": len(accounts)}),
-            ("reset_password", accounts[:1], {"kind": "eleve"}),
-            ("export", (), {"what": "statistiques", "format": "csv"}),
+            ("sign_in", (), {"network_mode": "otp", "module": "depannage", "schools": 1}),
+            ("notify", accounts, {"kind": "eleve", "count": len(accounts), "lot": "3f9a1c"}),
+            ("reset_password", accounts[:1], {"kind": "eleve", "module": "administration"}),
+            ("export", (), {"what": "statistiques", "formats": ["csv", "pdf"]}),
         ):
             audit.record(
                 session,
@@ -57,6 +64,22 @@ def test_audit_screen(  # type: ignore[no-untyped-def]
         await pilot.press("j")
         await settle(pilot)
         await pilot.press("v")
+        await settle(pilot)
+
+    assert snap_compare(principal_app(), terminal_size=size, run_before=run_before)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_audit_event(  # type: ignore[no-untyped-def]
+    snap_compare, principal_app: Callable[[], EduConnectApp], demo_services: Services, size
+) -> None:
+    _events(demo_services)
+
+    async def run_before(pilot):  # type: ignore[no-untyped-def]
+        await settle(pilot)
+        await pilot.press("j")
+        await settle(pilot)
+        await pilot.press("down", "down", "enter")
         await settle(pilot)
 
     assert snap_compare(principal_app(), terminal_size=size, run_before=run_before)

@@ -25,8 +25,8 @@ from sqlalchemy.orm import Session
 
 from educonnect_tui.domain.model.calendar import parse_date
 from educonnect_tui.domain.model.enums import StaffRole
-from educonnect_tui.domain.model.errors import InvalidInput, PermissionDenied
-from educonnect_tui.domain.model.tables import AuditAnchor, AuditEvent, AuditTarget
+from educonnect_tui.domain.model.errors import InvalidInput, NotFound, PermissionDenied
+from educonnect_tui.domain.model.tables import AuditAnchor, AuditEvent, AuditTarget, Establishment
 from educonnect_tui.domain.reports import journal as audit_log
 from educonnect_tui.domain.reports.journal import AuditFilter
 from educonnect_tui.domain.store import audit, keys
@@ -340,7 +340,9 @@ def test_cli_list_filters(cli_env: Services, trail: dict[str, Any], run_cli: Run
     code, out, _ = run_cli(["audit", "list", "--uai", UAI, "--action", "notify"])
     assert code == 0 and "(re)notification" in out and "3 : " in out
     code, out, _ = run_cli(["audit", "list", "--uai", UAI, "--format", "csv"])
-    assert out.splitlines()[0] == "N°;Date;Qui;Depuis;Action;Comptes;Détails"
+    assert out.splitlines()[0] == (
+        "N°;Date;Qui;Depuis;Action;Détails;Comptes;Identifiant;Nom;Type;Classe"
+    )
     code, _, err = run_cli(["audit", "list", "--since", "31/02/2026"])
     assert code == 2 and "JJ/MM/AAAA" in err
     code, _, err = run_cli(["audit", "list", "--action", "Quoi ?"])
@@ -357,7 +359,8 @@ def test_cli_list_output_file_is_private_and_audited(
     )
     assert code == 0 and "4 événements" in out
     assert stat.S_IMODE(os.stat(target).st_mode) == 0o600
-    assert len(target.read_text().splitlines()) == 5
+    # One line per (event, account): the notification of three accounts is three lines.
+    assert len(target.read_text().splitlines()) == 1 + 1 + 3 + 1 + 1
     with cli_env.sessions() as session:
         last = session.scalars(select(AuditEvent).order_by(AuditEvent.id.desc())).first()
         assert last is not None and last.action == "export"
@@ -365,6 +368,84 @@ def test_cli_list_output_file_is_private_and_audited(
         assert last.details["path"] == str(target) and last.details["rows"] == 4
         assert last.details["format"] == "csv"
     assert _verify(cli_env).ok
+
+
+def test_cli_csv_export_lists_every_account_of_an_event(
+    cli_env: Services, trail: dict[str, Any], run_cli: RunCli, tmp_path: Path
+) -> None:
+    """A notification of many accounts is one line per account, each with its name."""
+    with cli_env.sessions() as session, session.begin():
+        school = session.get_one(Establishment, trail["school"])
+        many = [
+            factories.pupil(session, school, first_name="Léa", last_name=f"Nom{i:02}").id
+            for i in range(12)
+        ]
+    event = _record(
+        cli_env, "notify", establishment_id=trail["school"], targets=tuple(many),
+        details={"kind": "eleve", "count": 12},
+    )  # fmt: skip
+    target = tmp_path / "journal.csv"
+    export = ["audit", "list", "--uai", UAI, "--format", "csv", "--output", str(target)]
+    code, _, _ = run_cli(export)
+    assert code == 0
+    header, *lines = csv.reader(io.StringIO(target.read_text(encoding="utf-8-sig")), delimiter=";")
+    assert header == [
+        "N°", "Date", "Qui", "Depuis", "Action", "Détails", "Comptes", "Identifiant", "Nom",
+        "Type", "Classe",
+    ]  # fmt: skip
+    mine = [line for line in lines if line[0] == str(event)]
+    assert len(mine) == 12
+    assert [line[8] for line in mine] == [f"Nom{i:02} Léa" for i in range(12)]
+    assert {line[6] for line in mine} == {"12"} and {line[9] for line in mine} == {"élève"}
+    assert {line[5] for line in mine} == {"type\u00a0: élève · comptes\u00a0: 12"}
+    # An event without accounts is still one line.
+    assert next(line for line in lines if line[0] == str(trail["e1"]))[6:] == [""] * 5
+    code, out, _ = run_cli(["audit", "list", "--uai", UAI, "--format", "json"])
+    (listed,) = [row for row in json.loads(out) if row["id"] == event]
+    assert len(listed["accounts"]) == 12
+
+
+def test_one_export_of_the_journal_is_one_event(
+    cli_env: Services, trail: dict[str, Any], run_cli: RunCli, tmp_path: Path
+) -> None:
+    def count() -> int:
+        with cli_env.sessions() as session:
+            return len(session.scalars(select(AuditEvent.id)).all())
+
+    before = count()
+    target = tmp_path / "journal.csv"
+    export = ["audit", "list", "--uai", UAI, "--format", "csv", "--output", str(target)]
+    code, _, _ = run_cli(export)
+    assert code == 0 and count() == before + 1
+    code, _, _ = run_cli(["audit", "list", "--uai", UAI, "--format", "csv"])  # a read: one too
+    assert code == 0 and count() == before + 2
+
+
+def test_event_accounts_are_all_there_page_by_page(
+    services: Services, trail: dict[str, Any]
+) -> None:
+    with services.sessions() as session, session.begin():
+        school = session.get_one(Establishment, trail["school"])
+        many = [
+            factories.pupil(session, school, first_name="Léa", last_name=f"Nom{i:02}").id
+            for i in range(25)
+        ]
+    event = _record(services, "notify", establishment_id=trail["school"], targets=tuple(many))
+    head = factories.operator_at(services, trail["school"])
+    assert audit_log.event_account_count(services, head, event) == 25
+    pages = [
+        audit_log.event_accounts(services, head, event, offset=o, limit=10) for o in (0, 10, 20)
+    ]
+    assert [len(p) for p in pages] == [10, 10, 5]
+    logins = [a.login for page in pages for a in page]
+    assert logins == sorted(logins) and len(set(logins)) == 25
+    assert pages[0][0].name.startswith("Nom") and pages[0][0].division
+    # Another school's event is not this school's to read.
+    elsewhere = factories.operator_at(services, trail["other"])
+    with pytest.raises(NotFound):
+        audit_log.event_accounts(services, elsewhere, event)
+    with pytest.raises(NotFound):
+        audit_log.event_account_count(services, elsewhere, event)
 
 
 def test_cli_csv_export_leaves_no_formula_to_run(
@@ -417,7 +498,7 @@ def test_events_page_in_sql_newest_first(services: Services, trail: dict[str, An
     row = notify[0]
     assert row.action_label == "(re)notification" and row.target_count == 3
     assert row.target_logins == tuple(sorted(str(trail[f"login{i}"]) for i in range(3)))
-    assert row.details == "comptes : 3"
+    assert row.details == "comptes\u00a0: 3"
     assert row.who == ACTOR.label and row.source == "10.0.0.5"
 
 

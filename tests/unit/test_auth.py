@@ -504,6 +504,37 @@ def test_depannage_needs_only_the_password_but_has_no_second_factor(
     assert from_inside.second_factor
 
 
+def test_the_journal_says_how_each_sign_in_met_the_second_factor(
+    admin_services: Services, member: NewStaff, clock: FakeClock
+) -> None:
+    """A dépannage sign-in off the network had no code: it must not read « otp »."""
+    from educonnect_tui.domain.reports import journal
+    from educonnect_tui.domain.reports.journal import AuditFilter
+
+    agent = factories.staff_member(
+        admin_services, first_name="Paul", last_name="Durand", role=StaffRole.AGENT, title="CPE"
+    )
+    sign_in(admin_services, agent.login, STAFF_PASSWORD, None, OUTSIDE, module=Module.DEPANNAGE)
+    clock.advance(seconds=40)
+    sign_in(admin_services, agent.login, STAFF_PASSWORD, None, INSIDE, module=Module.DEPANNAGE)
+    clock.advance(seconds=40)
+    sign_in(admin_services, member.login, STAFF_PASSWORD, code_at(member, clock.now), OUTSIDE)
+    clock.advance(seconds=40)
+    with pytest.raises(AuthenticationFailed):
+        sign_in(admin_services, member.login, STAFF_PASSWORD, None, OUTSIDE)
+    rows = journal.events_everywhere(admin_services, AuditFilter())
+    assert [r.details for r in reversed(rows)] == [
+        "accès\u00a0: hors réseau administratif, sans code (dépannage) · module\u00a0: dépannage"
+        " · établissements rattachés\u00a0: 1",
+        "accès\u00a0: réseau administratif, sans code · module\u00a0: dépannage"
+        " · établissements rattachés\u00a0: 1",
+        "accès\u00a0: hors réseau administratif, code OTP vérifié · module\u00a0: administration"
+        " · établissements rattachés\u00a0: 1",
+        "accès\u00a0: hors réseau administratif, code OTP exigé · module\u00a0: administration"
+        " · motif\u00a0: code OTP absent",
+    ]
+
+
 def test_depannage_still_checks_the_password(admin_services: Services, member: NewStaff) -> None:
     with pytest.raises(AuthenticationFailed):
         sign_in(admin_services, member.login, "faux", None, OUTSIDE, module=Module.DEPANNAGE)

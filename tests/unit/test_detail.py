@@ -133,7 +133,8 @@ def test_history_after_notification_newest_first_in_french(
     entry = detail.history[0]
     assert entry.action == "(re)notification"
     assert entry.who == ACTOR.label and entry.source == "10.0.0.5"
-    assert "1 compte" in entry.details and "élève" in entry.details
+    # The journal's own words (``audit_words``), not codes.
+    assert entry.details.startswith("type\u00a0: élève · comptes\u00a0: 1")
     # The guardian was not notified: their history stays empty.
     assert account_detail(services, factories.operator(services), family.guardian_id).history == ()
 

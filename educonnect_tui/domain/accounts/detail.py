@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from ..access.caller import Caller
 from ..access.permissions import Action, require
-from ..model import french
+from ..model.calendar import SchoolTime
 from ..model.enums import AccountKind, AccountState, ActivationMethod, PupilStatus
 from ..model.errors import NotFound
 from ..model.tables import (
@@ -23,6 +23,7 @@ from ..model.tables import (
     GuardianLink,
     Pupil,
 )
+from ..store import audit_words
 from ..store.audit import action_label
 from ..store.establishments import guardians_of
 from ..store.services import Services
@@ -125,7 +126,7 @@ def account_detail(services: Services, caller: Caller, account_id: int) -> Accou
         account = session.get(Account, account_id)
         if account is None or not _belongs(session, establishment_id, account):
             raise NotFound("Ce compte n'existe pas dans cet établissement.")
-        history = _history(session, account_id)
+        history = _history(session, account_id, services.time)
         if account.pupil is not None:
             pupil = account.pupil
             division = session.get(Division, pupil.division_id) if pupil.division_id else None
@@ -250,7 +251,7 @@ def _children_of(session: Session, guardian_id: int) -> tuple[Relative, ...]:
     )
 
 
-def _history(session: Session, account_id: int) -> tuple[HistoryEntry, ...]:
+def _history(session: Session, account_id: int, time: SchoolTime) -> tuple[HistoryEntry, ...]:
     events = session.scalars(
         select(AuditEvent)
         .join(AuditTarget, AuditTarget.event_id == AuditEvent.id)
@@ -264,17 +265,7 @@ def _history(session: Session, account_id: int) -> tuple[HistoryEntry, ...]:
             who=event.actor_label,
             source=event.source_address,
             action=action_label(event.action),
-            details=_details(event.details),
+            details=audit_words.summarize(event.action, event.details or {}, time),
         )
         for event in events
     )
-
-
-def _details(details: dict[str, object]) -> str:
-    """Short French summary of an event's details (counts, kind), never secrets."""
-    parts = []
-    if "count" in details:
-        parts.append(french.count(int(str(details["count"])), "compte"))
-    if details.get("kind") in ("eleve", "responsable"):
-        parts.append(AccountKind(str(details["kind"])).label)
-    return ", ".join(parts)

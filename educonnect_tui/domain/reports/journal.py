@@ -23,38 +23,25 @@ from ..access.caller import Caller
 from ..access.permissions import Action, require
 from ..accounts import publishing
 from ..model.calendar import SchoolTime, date_text
-from ..model.errors import InvalidInput
-from ..model.tables import Account, AuditEvent, AuditTarget, Staff, staff_establishment
-from ..store import audit, keys
+from ..model.enums import AccountKind
+from ..model.errors import InvalidInput, NotFound
+from ..model.tables import (
+    Account,
+    AuditEvent,
+    AuditTarget,
+    Division,
+    Guardian,
+    Pupil,
+    Staff,
+    staff_establishment,
+)
+from ..store import audit, audit_words, keys
 from ..store.audit import ACTION_LABELS, Actor, ChainReport, action_label
 from ..store.audit import verify as verify_chain
 from ..store.services import Services
 
 PAGE_SIZE = 100
 SHOWN_LOGINS = 3
-
-# French names of the detail keys staff meet most; others keep their own name.
-_DETAIL_NAMES = {
-    "count": "comptes",
-    "kind": "type",
-    "file": "fichier",
-    "rows": "lignes",
-    "format": "format",
-    "what": "contenu",
-    "path": "fichier",
-    "uai": "UAI",
-    "login": "identifiant",
-    "agent": "agent",
-    "module": "module",
-    "network_mode": "réseau",
-    "reason": "motif",
-    "seed": "graine",
-    "filters": "filtres",
-    "created": "créée",
-    "reset": "réinitialisée",
-    "delegation_id": "délégation n°",
-}
-_SKIPPED_DETAILS = {"by_division"}
 
 
 @dataclass(frozen=True)
@@ -93,6 +80,8 @@ class AuditRow:
     target_count: int
     target_logins: tuple[str, ...]  # at most SHOWN_LOGINS, in login order
     details: str  # short French summary, never a secret
+    # The same, one (label, value) per line, for the event's own view.
+    detail_lines: tuple[tuple[str, str], ...] = ()
     # The school's zone: the trail is read in its time, whatever the server's.
     time: SchoolTime = field(default_factory=SchoolTime.named, compare=False, repr=False)
 
@@ -126,22 +115,6 @@ class AuditRow:
 def known_actions() -> list[tuple[str, str]]:
     """(French label, code) of every action the trail records, by label, for a Select."""
     return sorted(((label, code) for code, label in ACTION_LABELS.items()), key=lambda p: p[0])
-
-
-def summarize(details: dict[str, Any]) -> str:
-    """A short French line from an event's details: scalar values only, never nested data."""
-    parts = []
-    for key, value in details.items():
-        if key in _SKIPPED_DETAILS or isinstance(value, dict):
-            continue
-        if isinstance(value, list):
-            value = ", ".join(str(v) for v in value[:5]) + ("…" if len(value) > 5 else "")
-        elif isinstance(value, bool):
-            value = "oui" if value else "non"
-        if value in ("", None):
-            continue
-        parts.append(f"{_DETAIL_NAMES.get(key, key.replace('_', ' '))} : {value}")
-    return " · ".join(parts)
 
 
 def _check(services: Services, caller: Caller) -> None:
@@ -288,11 +261,95 @@ def _events(
                 action_label=action_label(e.action),
                 target_count=counts.get(e.id, 0),
                 target_logins=tuple(logins.get(e.id, ())),
-                details=summarize(e.details or {}),
+                details=audit_words.summarize(e.action, e.details or {}, services.time),
+                detail_lines=tuple(
+                    audit_words.detail_lines(e.action, e.details or {}, services.time)
+                ),
                 time=services.time,
             )
             for e in found
         ]
+
+
+@dataclass(frozen=True)
+class EventAccount:
+    """One account an event concerned, as the event's view and the CSV extract name it."""
+
+    login: str
+    last_name: str
+    first_name: str
+    kind: AccountKind
+    division: str  # a pupil's class; "" for a guardian or a pupil without one
+
+    @property
+    def name(self) -> str:
+        return f"{self.last_name} {self.first_name}".strip()
+
+
+def _accounts_query(event_ids: list[int]) -> Any:
+    """The accounts of those events, by event then login (the order of ``target_logins``)."""
+    return (
+        select(
+            AuditTarget.event_id,
+            Account.login,
+            func.coalesce(Pupil.last_name, Guardian.last_name, ""),
+            func.coalesce(Pupil.first_name, Guardian.first_name, ""),
+            Account.kind,
+            func.coalesce(Division.name, ""),
+        )
+        .join(Account, Account.id == AuditTarget.account_id)
+        .outerjoin(Pupil, Pupil.id == Account.pupil_id)
+        .outerjoin(Guardian, Guardian.id == Account.guardian_id)
+        .outerjoin(Division, Division.id == Pupil.division_id)
+        .where(AuditTarget.event_id.in_(event_ids))
+        .order_by(AuditTarget.event_id, Account.login)
+    )
+
+
+def _account(row: Any) -> EventAccount:
+    _event_id, login, last, first, kind, division = row
+    return EventAccount(login, last, first, AccountKind(kind), division)
+
+
+def _require_event(services: Services, caller: Caller, event_id: int) -> None:
+    """The event must be one the caller's school reads (``_where``), else NotFound."""
+    _check(services, caller)
+    query = select(AuditEvent.id).where(
+        AuditEvent.id == event_id, *_where(caller.school.id, AuditFilter(), services.time)
+    )
+    with services.sessions() as session:
+        if session.scalar(query) is None:
+            raise NotFound(f"Aucun événement n° {event_id} dans le journal de l'établissement.")
+
+
+def event_account_count(services: Services, caller: Caller, event_id: int) -> int:
+    """How many accounts the event concerned (one SQL count)."""
+    _require_event(services, caller, event_id)
+    query = select(func.count()).select_from(AuditTarget).where(AuditTarget.event_id == event_id)
+    with services.sessions() as session:
+        return int(session.scalar(query) or 0)
+
+
+def event_accounts(
+    services: Services, caller: Caller, event_id: int, *, offset: int = 0, limit: int = PAGE_SIZE
+) -> list[EventAccount]:
+    """One page of the accounts an event concerned, by login: all of them, page by page."""
+    _require_event(services, caller, event_id)
+    query = _accounts_query([event_id]).offset(max(offset, 0)).limit(max(limit, 0))
+    with services.sessions() as session:
+        return [_account(row) for row in session.execute(query)]
+
+
+def accounts_of_events(services: Services, event_ids: list[int]) -> dict[int, list[EventAccount]]:
+    """Every account of those events (a page of events already read and allowed), for an
+    extract that lists them all; events without accounts are absent."""
+    found: dict[int, list[EventAccount]] = {}
+    if not event_ids:
+        return found
+    with services.sessions() as session:
+        for row in session.execute(_accounts_query(event_ids)):
+            found.setdefault(row[0], []).append(_account(row))
+    return found
 
 
 def account_login(services: Services, caller: Caller, account_id: int) -> str | None:

@@ -80,7 +80,7 @@ def default_paths(services: Services, stats: SchoolStats) -> tuple[Path, Path]:
 
 
 def export_stats(services: Services, caller: Caller, stats: SchoolStats) -> ExportResult:
-    """Write the CSV and the PDF of ``stats`` (the figures on screen) and audit both.
+    """Write the CSV and the PDF of ``stats`` (the figures on screen): one export, one event.
 
     Files are staged first, then the audit records and the publication happen in one
     transaction (``files.Publication``): either both files exist and the export is in the
@@ -98,20 +98,19 @@ def export_stats(services: Services, caller: Caller, stats: SchoolStats) -> Expo
     publication.stage(pdf_path, stats_pdf(stats))
     try:
         with services.sessions() as session, session.begin():
-            for fmt, path in (("csv", csv_path), ("pdf", pdf_path)):
-                audit.record(
-                    session,
-                    caller.actor(),
-                    "export",
-                    now=now,
-                    establishment_id=caller.school.id,
-                    details={
-                        "what": "statistiques",
-                        "format": fmt,
-                        "path": str(path),
-                        "lot": publication.lot,
-                    },
-                )
+            audit.record(
+                session,
+                caller.actor(),
+                "export",
+                now=now,
+                establishment_id=caller.school.id,
+                details={
+                    "what": "statistiques",
+                    "formats": ["csv", "pdf"],
+                    "paths": [str(csv_path), str(pdf_path)],
+                    "lot": publication.lot,
+                },
+            )
             publishing.check(services, publication.paths, overwrite=False)
             publication.publish()
     except BaseException:

@@ -1,0 +1,157 @@
+"""One event of the journal, opened with Entrée: all of its details and all of its accounts.
+
+The journal's row says « 400 : a.bernard, c.durand, e.faure (+397) »; this lists the
+400, one page at a time read in SQL (``journal.event_accounts``), never all at once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import DataTable, Label, Static
+
+from .. import keys
+from ..domain.access.caller import SchoolSession
+from ..domain.model.printable import escaped
+from ..domain.reports import journal as audit_log
+from ..domain.reports.journal import AuditRow, EventAccount
+from ..domain.store.services import Services
+from ..widgets import sized_table
+from ..widgets.key_bar import KeyBar
+from ..widgets.worker_errors import ReportsWorkerErrors
+
+PAGE_SIZE = 50
+MAX_HEIGHT = 40
+_HEADERS = ("Identifiant", "Nom", "Type", "Classe")
+COLON = "\u00a0:"
+
+
+@dataclass(frozen=True)
+class _Page:
+    number: int  # from 0
+    total: int
+    accounts: list[EventAccount]
+
+
+def event_text(row: AuditRow) -> Text:
+    """When, who, from where, then each detail on its own line (labels in bold)."""
+    text = Text()
+    lines = [
+        ("Date", row.local_time),
+        ("Qui", row.who),
+        ("Depuis", row.source),
+        *((label[:1].upper() + label[1:], value) for label, value in row.detail_lines),
+    ]
+    for index, (label, value) in enumerate(lines):
+        if index:
+            text.append("\n")
+        text.append(f"{label}{COLON} ", style="bold")
+        text.append(value)
+    return text
+
+
+class AuditEventScreen(ReportsWorkerErrors, ModalScreen[None]):
+    """An event's details and the accounts it concerned, paged; Échap back to the journal."""
+
+    BINDINGS = keys.bindings(keys.AUDIT_EVENT_KEYS)
+    HELP_TITLE = "journal d'audit"
+    DEFAULT_CSS = """
+    AuditEventScreen { align: center middle; }
+    AuditEventScreen #event-dialog { width: 100; height: 100%; max-height: 40; padding: 0 1; }
+    AuditEventScreen #event-details { height: auto; max-height: 10; margin: 0 0 1 0; }
+    AuditEventScreen #event-accounts { height: 1fr; }
+    AuditEventScreen #event-status { height: 1; }
+    """
+
+    def __init__(self, services: Services, signed_in: SchoolSession, row: AuditRow) -> None:
+        super().__init__()
+        self.services = services
+        self.signed_in = signed_in
+        self.row = row
+        self.page: _Page | None = None
+
+    def compose(self) -> ComposeResult:
+        row = self.row
+        with Vertical(id="event-dialog", classes="dialog"):
+            yield Label(
+                f"Événement n° {row.id} · {row.action_label}",
+                classes="dialog-title",
+                markup=False,
+            )
+            yield Static(event_text(row), id="event-details")
+            table: DataTable[str] = DataTable(
+                id="event-accounts", cursor_type="row", zebra_stripes=True
+            )
+            yield table
+            yield Static("Chargement…", id="event-status")
+        yield KeyBar()
+
+    def on_mount(self) -> None:
+        table = self.query_one("#event-accounts", DataTable)
+        table.add_columns(*_HEADERS)
+        table.display = bool(self.row.target_count)
+        table.focus()
+        self.load(0)
+
+    @work(thread=True, exclusive=True, group="audit-event-page", exit_on_error=False)
+    def load(self, number: int) -> None:
+        total = audit_log.event_account_count(self.services, self.signed_in, self.row.id)
+        number = min(max(number, 0), max((total - 1) // PAGE_SIZE, 0))
+        accounts = audit_log.event_accounts(
+            self.services, self.signed_in, self.row.id, offset=number * PAGE_SIZE, limit=PAGE_SIZE
+        )
+        self.app.call_from_thread(self._show, _Page(number, total, escaped(accounts)))
+
+    def _show(self, page: _Page) -> None:
+        self.page = page
+        table = self.query_one("#event-accounts", DataTable)
+        table.display = bool(page.total)
+        cells = [(a.login, a.name, a.kind.label, a.division) for a in page.accounts]
+        sized_table.fill(table, _HEADERS, cells, [a.login for a in page.accounts])
+        # As tall as what it holds (a long list takes the screen and scrolls).
+        table_lines = 1 + len(page.accounts) if page.total else 0
+        # Border, padding, title, its margin, the details and theirs, the table, the status.
+        needed = 2 + 2 + 2 + 3 + len(self.row.detail_lines) + 1 + table_lines + 1
+        self.query_one("#event-dialog").styles.max_height = min(needed, MAX_HEIGHT)
+        self.query_one("#event-status", Static).update(self._status(page))
+        self.refresh_bindings()
+
+    @staticmethod
+    def _status(page: _Page) -> str:
+        if not page.total:
+            return "Aucun compte concerné par cet événement."
+        if page.total == 1:
+            return "1 compte concerné."
+        pages = (page.total - 1) // PAGE_SIZE + 1
+        first = page.number * PAGE_SIZE + 1
+        last = first + len(page.accounts) - 1
+        if pages == 1:
+            return f"{page.total} comptes concernés."
+        return (
+            f"{page.total} comptes concernés · {first}–{last} · page {page.number + 1}/{pages}"
+            f" · PgUp/PgDn{COLON} pages"
+        )
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        page = self.page
+        if action == "next_page":
+            return None if page is None or (page.number + 1) * PAGE_SIZE >= page.total else True
+        if action == "previous_page":
+            return None if page is None or page.number == 0 else True
+        return True
+
+    def action_next_page(self) -> None:
+        if self.page is not None:
+            self.load(self.page.number + 1)
+
+    def action_previous_page(self) -> None:
+        if self.page is not None:
+            self.load(self.page.number - 1)
+
+    def action_back(self) -> None:
+        self.dismiss(None)
