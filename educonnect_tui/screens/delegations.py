@@ -57,8 +57,20 @@ def state_text(state: DelegationState) -> Text:
     return Text(f"{_STATE_SYMBOL[state]} {state.value}", style=_STATE_STYLE[state])
 
 
-# What decides first comes first, so that 80 columns show it: state, who, until when.
-_HEADERS = ("N°", "État", "Agent", "Module", "Jusqu'au", "Classes", "Depuis", "Accordée par")
+# What decides first comes first, so that 80 columns show it whole: state, who, which
+# module, until when and for which classes; the agent's login, the number (for the
+# command line) and the history after.
+_HEADERS = (
+    "État",
+    "Agent",
+    "Module",
+    "Jusqu'au",
+    "Classes",
+    "Identifiant",
+    "N°",
+    "Depuis",
+    "Accordée par",
+)
 
 
 class DelegationsScreen(ReportsWorkerErrors, Screen[None]):
@@ -102,12 +114,13 @@ class DelegationsScreen(ReportsWorkerErrors, Screen[None]):
         table = self.query_one("#delegations-table", DataTable)
         cells = [
             (
-                str(view.id),
                 state_text(view.state),
-                f"{view.agent_name} ({view.agent_login})",
+                view.agent_name,
                 view.module_label,
                 date_text(view.valid_until),
                 view.classes_label,
+                view.agent_login,
+                str(view.id),
                 date_text(view.valid_from),
                 view.granted_by,
             )

@@ -38,7 +38,7 @@ async def test_g_opens_the_manager_with_states_in_words(
         await settle(pilot)
         assert isinstance(app.screen, DelegationsScreen)
         text = _table_text(app)
-        assert "Karim Haddad (k.haddad)" in text
+        assert "Karim Haddad administration" in text and "k.haddad" in text
         assert "active" in text
         assert app.screen.query_one("#delegations-table", DataTable).row_count == 5
         await pilot.press("escape")
@@ -131,3 +131,26 @@ async def test_grant_from_the_form_then_revoke_after_confirmation(
         actions = [e.action for e in session.query(AuditEvent).order_by(AuditEvent.id)]
     assert actions[-2:] == ["delegation_grant", "delegation_revoke"]
     assert audit.action_label("delegation_grant")
+
+
+@sync
+async def test_at_80_columns_each_delegation_shows_its_classes_whole(
+    principal_app: Callable[[], EduConnectApp],
+) -> None:
+    app = principal_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("g")
+        await settle(pilot)
+        table = app.screen.query_one("#delegations-table", DataTable)
+        labels = [str(column.label) for column in table.columns.values()]
+        through_classes = labels.index("Classes") + 1
+        used = sum(
+            column.get_render_width(table)
+            for column in list(table.columns.values())[:through_classes]
+        )
+        assert used <= table.size.width, (used, table.size.width)
+        classes = [
+            str(table.get_cell_at((row, through_classes - 1))) for row in range(table.row_count)
+        ]
+        assert "toutes les classes" in classes
