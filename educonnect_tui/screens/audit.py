@@ -156,8 +156,11 @@ class AuditScreen(ReportsWorkerErrors, Screen[None]):
             (
                 row.local_time,
                 _cut(row.action_label, 34),
-                _cut(row.who, 22),
-                _cut(f"{row.target_count} : {row.targets_label}" if row.target_count else "", 30),
+                # Narrow enough for the accounts to show at 80 columns; Entrée shows all.
+                _cut(row.who, 16),
+                _cut(
+                    f"{row.target_count}\u00a0: {row.targets_label}" if row.target_count else "", 30
+                ),
                 _cut(row.details, 60),
                 _cut(row.source, 20),
                 str(row.id),
@@ -181,7 +184,7 @@ class AuditScreen(ReportsWorkerErrors, Screen[None]):
             text = (
                 f"{french.count(page.total, 'événement')} · {first}–{last} · "
                 f"page {page.number + 1}/{pages}"
-                " · PgUp/PgDn : pages"
+                " · PgUp/PgDn\u00a0: pages"
             )
         self.query_one("#audit-status", Static).update(text)
 
