@@ -137,12 +137,19 @@ class EduConnectApp(App[None]):
     # -- leaving, changing school ---------------------------------------------------
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """Sign-out once someone is signed in; a change of school for several schools."""
+        """Sign-out once someone works on a school; a change of school for several schools."""
         if action == "sign_out":
-            return self.signed_in is not None
+            # Before a school is chosen, the picker's own Échap goes back to the login.
+            return isinstance(self.signed_in, SchoolSession)
         if action == "switch_school":
+            from .screens.school_picker import SchoolSwitchScreen
+
             session = self.signed_in
-            return isinstance(session, SchoolSession) and len(session.identity.schools) > 1
+            return (
+                isinstance(session, SchoolSession)
+                and len(session.identity.schools) > 1
+                and not isinstance(self.screen, SchoolSwitchScreen)
+            )
         return True
 
     def _dialog_open(self) -> bool:

@@ -48,7 +48,7 @@ APP_KEYS = (
         "Ouvrir la palette (comme ctrl+p).", show=False),
     # Priority so that they work from a field too; shown only once signed in.
     Key("sign_out", "ctrl+l", "sign_out", "Déconnexion",
-        "Se déconnecter sans quitter\u00a0: retour à l'écran de connexion, pour soi ou pour "
+        "Se déconnecter sans quitter et revenir à l'écran de connexion, pour soi ou pour "
         "la personne suivante ; plus rien de la session ne reste à l'écran.", priority=True),
     Key("switch_school", "ctrl+t", "switch_school", "Établissement",
         "Changer d'établissement sans se reconnecter ni redonner de code (personnel de "

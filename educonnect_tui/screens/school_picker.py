@@ -31,6 +31,7 @@ class SchoolPickerScreen(Screen[SchoolSession | None]):
     BINDINGS = keys.bindings(keys.SCHOOL_PICKER_KEYS)
     AUTO_FOCUS = "#schools"
     HELP_TITLE = "choix de l'établissement"
+    PANEL_TITLE = "Choix de l'établissement"
 
     def __init__(self, services: Services, signed_in: SignedIn) -> None:
         super().__init__()
@@ -50,7 +51,7 @@ class SchoolPickerScreen(Screen[SchoolSession | None]):
 
     def compose(self) -> ComposeResult:
         with CenterMiddle(id="picker-center"), Vertical(id="picker-panel") as panel:
-            panel.border_title = "Choix de l'établissement"
+            panel.border_title = self.PANEL_TITLE
             yield Static(Content(self.intro()), id="picker-intro")
             yield OptionList(
                 *(self.option(school) for school in self.signed_in.identity.schools),
@@ -129,6 +130,7 @@ class SchoolSwitchScreen(SchoolPickerScreen):
 
     BINDINGS = keys.bindings(keys.SCHOOL_SWITCH_KEYS)
     HELP_TITLE = "changement d'établissement"
+    PANEL_TITLE = "Changement d'établissement"
 
     def __init__(self, services: Services, signed_in: SchoolSession) -> None:
         super().__init__(services, signed_in)
@@ -136,8 +138,8 @@ class SchoolSwitchScreen(SchoolPickerScreen):
 
     def intro(self) -> str:
         return (
-            f"Vous travaillez sur {self.current.label}. Choisissez l'établissement sur "
-            "lequel passer\u00a0: pas besoin de vous reconnecter."
+            f"Établissement en cours\u00a0: {self.current.label}. Choisissez celui sur "
+            "lequel passer, sans vous reconnecter."
         )
 
     def option(self, school: SchoolRef) -> Option:
