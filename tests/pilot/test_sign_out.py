@@ -178,3 +178,22 @@ async def test_one_school_has_no_change_of_school(principal_app: AppFactory) -> 
         await pilot.press("ctrl+t")
         await settle(pilot)
         assert app.screen is home
+
+
+@sync
+async def test_leaving_the_picker_at_sign_in_is_a_sign_out(demo_services: Services) -> None:
+    """Échap on the school picker (« Changer d'utilisateur ») ends that sign-in, audited."""
+    deputy = _credentials(demo_services, "s.lemoine")
+    app = create_app(demo_services, connection=OUTSIDE)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        code = pyotp.TOTP(deputy.totp_secret).at(demo_services.clock())
+        await pilot.press(*deputy.login, "enter", *deputy.password, "enter", *code, "enter")
+        await settle(pilot)
+        assert isinstance(app.screen, SchoolPickerScreen)
+        assert "Déconnexion" not in _commands(app)  # Échap does it here
+        await pilot.press("escape")
+        await settle(pilot)
+        assert isinstance(app.screen, LoginScreen)
+        assert app.signed_in is None
+    assert [e.action for e in _events(demo_services)][-2:] == ["sign_in", "sign_out"]
