@@ -14,16 +14,17 @@ from functools import partial
 from importlib import resources
 from pathlib import Path
 
-from textual import actions
+from textual import actions, work
 from textual.app import App, SystemCommand
 from textual.command import CommandPalette
 from textual.dom import DOMNode
 from textual.filter import LineFilter
 from textual.notifications import SeverityLevel
-from textual.screen import Screen
+from textual.screen import ModalScreen, Screen
 from textual.worker import Worker, WorkerState
 
 from . import keys, process
+from .domain.access import sign_in as auth
 from .domain.access.caller import SchoolSession, SignedIn
 from .domain.access.network import Connection, current_connection
 from .domain.model.enums import Module
@@ -33,6 +34,10 @@ from .widgets.palette import FrenchCommandPalette
 from .widgets.safe_output import NoTerminalControl
 
 CSS_FILE = Path(str(resources.files("educonnect_tui.styles") / "app.tcss"))
+DIALOG_OPEN = (
+    "Fermez d'abord la fenêtre ouverte (Échap)\u00a0: elle peut afficher un mot de passe ou "
+    "suivre une opération en cours."
+)
 
 
 class EduConnectApp(App[None]):
@@ -123,6 +128,92 @@ class EduConnectApp(App[None]):
 
     def _chosen(self, signed_in: SchoolSession | None) -> None:
         if signed_in is not None:
+            self.enter(signed_in)
+        elif self.signed_in is not None:
+            # Back to the login screen below the picker without choosing: that person left.
+            self._record_sign_out(self.signed_in)
+            self.signed_in = None
+            from .screens.login import LoginScreen
+
+            if not isinstance(self.screen, LoginScreen):
+                self.push_screen(LoginScreen(self.services, self.connection))
+
+    # -- leaving, changing school ---------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Sign-out once someone works on a school; a change of school for several schools."""
+        if action == "sign_out":
+            # Before a school is chosen, the picker's own Échap goes back to the login.
+            return isinstance(self.signed_in, SchoolSession)
+        if action == "switch_school":
+            from .screens.school_picker import SchoolSwitchScreen
+
+            session = self.signed_in
+            return (
+                isinstance(session, SchoolSession)
+                and len(session.identity.schools) > 1
+                and not isinstance(self.screen, SchoolSwitchScreen)
+            )
+        return True
+
+    def _dialog_open(self) -> bool:
+        """A dialog that may hold a password or follow a job: never closed behind one's back.
+
+        Help, the palette and an error message hold nothing: they close with the rest.
+        """
+        from textual.command import CommandPalette
+
+        from .screens.error import ErrorScreen
+        from .screens.help import HelpScreen
+
+        harmless = (HelpScreen, ErrorScreen, CommandPalette)
+        return any(
+            isinstance(screen, ModalScreen) and not isinstance(screen, harmless)
+            for screen in self.screen_stack
+        )
+
+    def action_sign_out(self) -> None:
+        """Back to an empty login screen: every screen of the session goes, with its data.
+
+        The screens hold the session's lists, selections and caller; popping them and
+        forgetting ``signed_in`` leaves nothing of the person in the app. Toasts go too
+        (they may name a pupil or a file).
+        """
+        signed_in = self.signed_in
+        if signed_in is None:
+            return
+        if self._dialog_open():
+            self.notify(DIALOG_OPEN, severity="warning")
+            return
+        from .screens.login import LoginScreen
+
+        self.signed_in = None
+        while len(self.screen_stack) > 1:
+            self.pop_screen()
+        self.clear_notifications()
+        self.push_screen(LoginScreen(self.services, self.connection))
+        self._record_sign_out(signed_in)
+
+    @work(thread=True, group="sign-out", exit_on_error=False)
+    def _record_sign_out(self, signed_in: SignedIn) -> None:
+        auth.sign_out(self.services, signed_in)
+
+    def action_switch_school(self) -> None:
+        """The school picker again, for the same sign-in: no password, no new code."""
+        session = self.signed_in
+        if not isinstance(session, SchoolSession) or len(session.identity.schools) < 2:
+            return
+        if self._dialog_open():
+            self.notify(DIALOG_OPEN, severity="warning")
+            return
+        from .screens.school_picker import SchoolSwitchScreen
+
+        if not isinstance(self.screen, SchoolSwitchScreen):
+            self.push_screen(SchoolSwitchScreen(self.services, session), callback=self._switched)
+
+    def _switched(self, signed_in: SchoolSession | None) -> None:
+        if signed_in is not None:
+            self.clear_notifications()
             self.enter(signed_in)
 
     def switch_to_home(self, home: Screen[None]) -> None:

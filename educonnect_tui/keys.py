@@ -46,6 +46,13 @@ APP_KEYS = (
         priority=True),
     Key("palette_colon", "colon", "command_palette", "Commandes",
         "Ouvrir la palette (comme ctrl+p).", show=False),
+    # Priority so that they work from a field too; shown only once signed in.
+    Key("sign_out", "ctrl+l", "sign_out", "Déconnexion",
+        "Se déconnecter sans quitter et revenir à l'écran de connexion, pour soi ou pour "
+        "la personne suivante ; plus rien de la session ne reste à l'écran.", priority=True),
+    Key("switch_school", "ctrl+t", "switch_school", "Établissement",
+        "Changer d'établissement sans se reconnecter ni redonner de code (personnel de "
+        "plusieurs établissements).", priority=True),
 )  # fmt: skip
 
 HOME_KEYS = (
@@ -242,6 +249,11 @@ SCHOOL_PICKER_KEYS = (
         "Revenir à l'écran de connexion sans choisir d'établissement.", priority=True),
 )  # fmt: skip
 
+SCHOOL_SWITCH_KEYS = (
+    Key("school_switch_back", "escape", "back", "Retour",
+        "Rester sur l'établissement en cours.", priority=True),
+)  # fmt: skip
+
 HELP_KEYS = (Key("help_close", "escape,question_mark,q,f1", "close", "Fermer", "Fermer l'aide."),)
 
 ALL_KEYS = {
@@ -252,6 +264,7 @@ ALL_KEYS = {
         *MODAL_KEYS,
         *LOGIN_KEYS,
         *SCHOOL_PICKER_KEYS,
+        *SCHOOL_SWITCH_KEYS,
         *HELP_KEYS,
         *STATS_KEYS,
         *DELEGATION_KEYS,

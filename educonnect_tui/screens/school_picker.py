@@ -17,7 +17,7 @@ from textual.worker import Worker, WorkerState
 
 from .. import keys
 from ..domain.access import sign_in as auth
-from ..domain.access.caller import SchoolSession, SignedIn
+from ..domain.access.caller import SchoolRef, SchoolSession, SignedIn
 from ..domain.model.errors import DomainError
 from ..domain.store.services import Services
 from ..widgets.key_bar import KeyBar
@@ -32,6 +32,7 @@ class SchoolPickerScreen(Screen[SchoolSession | None]):
     AUTO_FOCUS = "#schools"
     HELP_TITLE = "choix de l'établissement"
     HELP_WITH_HOME_KEYS = False  # no school chosen yet
+    PANEL_TITLE = "Choix de l'établissement"
 
     def __init__(self, services: Services, signed_in: SignedIn) -> None:
         super().__init__()
@@ -39,23 +40,22 @@ class SchoolPickerScreen(Screen[SchoolSession | None]):
         self.signed_in = signed_in
         self.busy = False
 
-    def compose(self) -> ComposeResult:
+    def intro(self) -> str:
         identity = self.signed_in.identity
-        schools = identity.schools
+        return (
+            f"{identity.display_name} ({identity.role_label}) : vous êtes rattaché(e) à "
+            f"{len(identity.schools)} établissements. Choisissez celui sur lequel travailler."
+        )
+
+    def option(self, school: SchoolRef) -> Option:
+        return Option(Content(f"{school.uai}  {school.name}"), id=school.uai)
+
+    def compose(self) -> ComposeResult:
         with CenterMiddle(id="picker-center"), Vertical(id="picker-panel") as panel:
-            panel.border_title = "Choix de l'établissement"
-            yield Static(
-                Content(
-                    f"{identity.display_name} ({identity.role_label}) : vous êtes rattaché(e) à "
-                    f"{len(schools)} établissements. Choisissez celui sur lequel travailler."
-                ),
-                id="picker-intro",
-            )
+            panel.border_title = self.PANEL_TITLE
+            yield Static(Content(self.intro()), id="picker-intro")
             yield OptionList(
-                *(
-                    Option(Content(f"{school.uai}  {school.name}"), id=school.uai)
-                    for school in schools
-                ),
+                *(self.option(school) for school in self.signed_in.identity.schools),
                 id="schools",
             )
             yield Label("", id="picker-error")
@@ -119,3 +119,40 @@ class SchoolPickerScreen(Screen[SchoolSession | None]):
         label = self.query_one("#picker-error", Label)
         label.update(Content(f"⚠ {message}") if message else Content(""))
         label.set_class(bool(message), "-shown")
+
+
+class SchoolSwitchScreen(SchoolPickerScreen):
+    """Changing school while signed in: the same sign-in, another school, no new code.
+
+    Dismissed with the session on the chosen school, or None to stay; ``choose_school``
+    checks the choice again and audits the change. The current school is listed but
+    cannot be chosen.
+    """
+
+    BINDINGS = keys.bindings(keys.SCHOOL_SWITCH_KEYS)
+    HELP_TITLE = "changement d'établissement"
+    PANEL_TITLE = "Changement d'établissement"
+
+    def __init__(self, services: Services, signed_in: SchoolSession) -> None:
+        super().__init__(services, signed_in)
+        self.current = signed_in.school
+
+    def intro(self) -> str:
+        return (
+            f"Établissement en cours\u00a0: {self.current.label}. Choisissez celui sur "
+            "lequel passer, sans vous reconnecter."
+        )
+
+    def option(self, school: SchoolRef) -> Option:
+        if school == self.current:
+            return Option(
+                Content(f"{school.uai}  {school.name} (en cours)"), id=school.uai, disabled=True
+            )
+        return super().option(school)
+
+    def on_mount(self) -> None:
+        options = self.query_one(OptionList)
+        schools = self.signed_in.identity.schools
+        options.highlighted = next(
+            (i for i, school in enumerate(schools) if school != self.current), None
+        )

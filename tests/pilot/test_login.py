@@ -22,6 +22,7 @@ from textual.pilot import Pilot
 from textual.widgets import Input, Label, OptionList, Static
 
 from educonnect_tui.app import EduConnectApp, create_app
+from educonnect_tui.demo.college import COLLEGE_UAI
 from educonnect_tui.domain.access.network import Connection
 from educonnect_tui.domain.access.sign_in import GENERIC_FAILURE
 from educonnect_tui.domain.access.staff import NewStaff
@@ -441,3 +442,91 @@ def test_login_renders_under_no_color(
             assert app.no_color and "Identifiant" in app.export_screenshot()
 
     asyncio.run(scenario())
+
+
+# -- the module decided at sign-in, with the demo's staff ----------------------------------
+
+
+def _demo_credentials(services: Services, login: str) -> NewStaff:
+    """New credentials for a demo staff member (the demo prints its own only once)."""
+    from sqlalchemy import select
+
+    from educonnect_tui.domain.access.staff import renew_credentials
+    from educonnect_tui.domain.model.tables import Staff
+
+    with services.sessions() as session, session.begin():
+        member = session.scalars(select(Staff).where(Staff.login == login)).one()
+        return renew_credentials(member, services.hash_params)
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)])
+@sync
+async def test_a_depannage_only_agent_is_told_at_sign_in_what_they_have(
+    demo_services: Services, size: tuple[int, int]
+) -> None:
+    """j.morel holds the dépannage of 3E2 only: refused on the login screen, in French."""
+    from educonnect_tui.screens.helpdesk import HelpdeskScreen
+
+    agent = _demo_credentials(demo_services, "j.morel")
+    app = create_app(demo_services, connection=OUTSIDE)
+    async with app.run_test(size=size) as pilot:
+        code = pyotp.TOTP(agent.totp_secret).at(demo_services.clock())
+        await _sign_in(pilot, agent.login, agent.password, code)
+        assert isinstance(app.screen, LoginScreen)
+        assert app.signed_in is None
+        assert [type(s).__name__ for s in app.screen_stack][1:] == ["LoginScreen"]
+        message = _error(app)
+        assert message == (
+            "⚠ Vous n'avez pas de délégation active pour l'administration des comptes de "
+            "votre établissement. Vous avez\u00a0: dépannage des élèves (3E2). Choisissez "
+            "le module dépannage."
+        )
+        # Drawn whole (it wraps), the way out included.
+        assert "Choisissez le module dépannage." in _drawn(app, "#login-error")
+        assert _field(app, "password").value == "" and _field(app, "code").value == ""
+        assert _field(app, "identifier").value == agent.login
+        # What it says works: F2, the password again, and the dépannage search opens.
+        await pilot.press("f2")
+        _field(app, "password").value = agent.password
+        _field(app, "password").focus()
+        await pilot.pause()
+        await pilot.press("enter")
+        await _settle(pilot)
+        assert isinstance(app.screen, HelpdeskScreen)
+
+
+@sync
+async def test_a_revoked_agent_cannot_sign_in_any_more(demo_services: Services) -> None:
+    """t.nguyen's dépannage delegation revoked: refused at sign-in, not at the first search."""
+    from educonnect_tui.domain.access import delegations
+
+    agent = _demo_credentials(demo_services, "t.nguyen")
+    principal = factories.signed_in(demo_services, "p.marchand", COLLEGE_UAI)
+    (current,) = [
+        d
+        for d in delegations.list_delegations(demo_services, principal)
+        if d.agent_login == "t.nguyen" and d.state.value == "active"
+    ]
+    delegations.revoke(demo_services, principal, current.id)
+    app = create_app(demo_services, connection=OUTSIDE)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        await pilot.press("f2")
+        await _sign_in(pilot, agent.login, agent.password, None)
+        assert isinstance(app.screen, LoginScreen)
+        message = _error(app)
+        assert "pas de délégation active pour le dépannage des comptes élèves" in message
+        assert "Votre délégation a été révoquée le 16/11/2026." in message
+        assert "Demandez-en une au chef d'établissement." in message
+
+
+@sync
+async def test_an_agent_without_delegation_is_told_whom_to_ask(demo_services: Services) -> None:
+    agent = _demo_credentials(demo_services, "e.vanderberg")
+    app = create_app(demo_services, connection=OUTSIDE)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        await pilot.press("f2")
+        await _sign_in(pilot, agent.login, agent.password, None)
+        assert isinstance(app.screen, LoginScreen)
+        assert "Demandez-en une au chef d'établissement." in _error(app)

@@ -9,13 +9,17 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pyotp
 import pytest
+from sqlalchemy import select
 
 from educonnect_tui.app import EduConnectApp, create_app
 from educonnect_tui.demo import college as demo
 from educonnect_tui.domain.access.caller import SignedIn
 from educonnect_tui.domain.access.network import Connection
+from educonnect_tui.domain.access.staff import renew_credentials
 from educonnect_tui.domain.accounts import notification
+from educonnect_tui.domain.model.tables import Staff
 from educonnect_tui.domain.store.services import Services
 from tests import factories
 from tests.helpers import settle
@@ -61,6 +65,23 @@ def test_login_blocked_shows_the_whole_wait(snap_compare, demo_services: Service
 
 
 @pytest.mark.parametrize("size", SIZES)
+def test_login_refused_without_delegation(snap_compare, demo_services: Services, size) -> None:  # type: ignore[no-untyped-def]
+    """j.morel holds only the dépannage of 3E2: told so, and what to choose, in French."""
+    with demo_services.sessions() as session, session.begin():
+        member = session.scalars(select(Staff).where(Staff.login == "j.morel")).one()
+        agent = renew_credentials(member, demo_services.hash_params)
+    code = pyotp.TOTP(agent.totp_secret).at(demo_services.clock())
+
+    async def run_before(pilot):  # type: ignore[no-untyped-def]
+        await settle(pilot)
+        await pilot.press(*agent.login, "enter", *agent.password, "enter", *code, "enter")
+        await settle(pilot)
+
+    app = create_app(demo_services, connection=OUTSIDE)
+    assert snap_compare(app, terminal_size=size, run_before=run_before)
+
+
+@pytest.mark.parametrize("size", SIZES)
 def test_login_from_admin_network(snap_compare, demo_services: Services, size) -> None:  # type: ignore[no-untyped-def]
     demo_services.settings.local_console_is_admin_network = True
     app = create_app(demo_services, connection=Connection(address=None, via_ssh=False))
@@ -73,6 +94,20 @@ def test_school_picker(snap_compare, demo_services: Services, size) -> None:  # 
     before_choice = SignedIn(session.identity, session.network_mode, session.connection)
     app = create_app(demo_services, signed_in=before_choice)
     assert snap_compare(app, terminal_size=size, run_before=settle)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_school_switch(snap_compare, demo_services: Services, size) -> None:  # type: ignore[no-untyped-def]
+    """The deputy of two schools, on the collège, about to move to the école (ctrl+t)."""
+    session = factories.signed_in(demo_services, "s.lemoine", demo.COLLEGE_UAI)
+    app = create_app(demo_services, signed_in=session)
+
+    async def run_before(pilot):  # type: ignore[no-untyped-def]
+        await settle(pilot)
+        await pilot.press("ctrl+t")
+        await settle(pilot)
+
+    assert snap_compare(app, terminal_size=size, run_before=run_before)
 
 
 async def _to_3e(pilot) -> None:  # type: ignore[no-untyped-def]

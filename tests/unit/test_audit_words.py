@@ -61,6 +61,10 @@ SAMPLES: dict[str, dict[str, Any]] = {
     "owner_flow": {"flow": "guardian", "login": "jdupont1", "outcome": "refusé",
                    "reason": "identifiants incorrects ou expirés"},
     "db_upgrade": {"from": "0006", "to": "0007"},
+    "sign_in_no_delegation": {"network_mode": "otp", "module": "administration",
+                              "held": ["0941234F depannage"]},
+    "school_switched": {"uai": "0941876D", "module": "administration", "from_uai": "0941234F"},
+    "sign_out": {"module": "administration"},
 }  # fmt: skip
 
 # Codes and English words that must never reach a reader.

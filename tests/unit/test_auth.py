@@ -10,7 +10,7 @@ import pyotp
 import pytest
 from sqlalchemy import select
 
-from educonnect_tui.domain.access import passwords
+from educonnect_tui.domain.access import delegations, passwords
 from educonnect_tui.domain.access.caller import SchoolRef, SchoolSession
 from educonnect_tui.domain.access.network import Connection, NetworkMode
 from educonnect_tui.domain.access.sign_in import (
@@ -486,8 +486,14 @@ def test_staff_without_any_school_cannot_sign_in(
 def test_depannage_needs_only_the_password_but_has_no_second_factor(
     admin_services: Services, clock: FakeClock
 ) -> None:
+    factories.staff_member(admin_services)  # the principal who delegates
     agent = factories.staff_member(
         admin_services, first_name="Paul", last_name="Durand", role=StaffRole.AGENT, title="CPE"
+    )
+    delegations.grant(
+        admin_services,
+        factories.operator(admin_services),
+        delegations.GrantRequest(agent.login, Module.DEPANNAGE),
     )
     assert not needs_otp(admin_services, OUTSIDE, Module.DEPANNAGE)
     signed = sign_in(

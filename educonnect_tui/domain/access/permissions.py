@@ -22,26 +22,28 @@ account lists is an administration-module action limited to the scope, like list
 
 The staff member and their delegations are read again from the database on every
 call: a delegation revoked or expired while someone is signed in stops working at
-their next action, not at their next sign-in. The UI hiding a key protects nothing;
+their next action. Sign-in asks the same question first (``holdings``): nobody signs in
+to a module they hold in none of their schools. The UI hiding a key protects nothing;
 the services call ``require`` themselves.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
-from ..model.enums import AccountKind, Module, StaffRole
+from ..model.enums import AccountKind, Module, StaffRole, division_order
 from ..model.errors import PermissionDenied
 from ..model.tables import Account, Delegation, Division, Pupil, Staff
 from ..store.db import tested_not_looked_up
 from ..store.establishments import guardians_of
 from ..store.services import Services
-from .caller import Caller, Operator
+from .caller import Caller, Operator, SchoolRef
 
 SECOND_FACTOR_REQUIRED = (
     "Cette opération exige la clé OTP ou une connexion depuis le réseau administratif : "
@@ -175,13 +177,7 @@ def _scope(session: Session, services: Services, caller: Caller) -> Scope:
             direction=True,
             module=module,
         )
-    delegations = session.scalars(
-        select(Delegation).where(
-            Delegation.agent_id == staff.id,
-            Delegation.establishment_id == school_id,
-            Delegation.active_on(services.today()),
-        )
-    ).all()
+    delegations = _active_delegations(session, services.today(), staff.id, school_id)
     modules = frozenset(d.module for d in delegations)
     divisions: set[int] | None = set()
     for delegation in delegations:
@@ -199,6 +195,63 @@ def _scope(session: Session, services: Services, caller: Caller) -> Scope:
         establishment_id=school_id,
         module=module,
     )
+
+
+def _active_delegations(
+    session: Session, today: dt.date, staff_id: int, school_id: int | None = None
+) -> list[Delegation]:
+    """The agent's delegations active today, in one school or in all of them."""
+    query = select(Delegation).where(Delegation.agent_id == staff_id, Delegation.active_on(today))
+    if school_id is not None:
+        query = query.where(Delegation.establishment_id == school_id)
+    return list(session.scalars(query.options(selectinload(Delegation.divisions))))
+
+
+@dataclass(frozen=True)
+class Holding:
+    """A module a person holds in one of their schools, by role or by active delegation.
+
+    ``classes`` names the classes it covers, in school order; None is every class.
+    """
+
+    school: SchoolRef
+    module: Module
+    classes: tuple[str, ...] | None
+
+
+def holdings(session: Session, today: dt.date, staff: Staff) -> list[Holding]:
+    """Every module ``staff`` holds today, school by school (the rule of ``_scope``).
+
+    The direction holds both modules on every school it is attached to; an agent holds
+    what their active delegations give, in the schools they are still attached to.
+    """
+    schools = {e.id: SchoolRef(id=e.id, uai=e.uai, name=e.name) for e in staff.establishments}
+    if staff.role is StaffRole.DIRECTION:
+        return [
+            Holding(school=school, module=module, classes=None)
+            for school in schools.values()
+            for module in Module
+        ]
+    covered: dict[tuple[int, Module], set[tuple[tuple[int, str, str], str]] | None] = {}
+    for delegation in _active_delegations(session, today, staff.id):
+        if delegation.establishment_id not in schools:
+            continue
+        key = (delegation.establishment_id, delegation.module)
+        classes = {(division_order(d.level, d.name), d.name) for d in delegation.divisions}
+        if not classes or covered.get(key, set()) is None:
+            covered[key] = None  # one delegation on the whole school covers every class
+        else:
+            known = covered.setdefault(key, set())
+            assert known is not None
+            known.update(classes)
+    return [
+        Holding(
+            school=schools[school_id],
+            module=module,
+            classes=None if names is None else tuple(name for _, name in sorted(names)),
+        )
+        for (school_id, module), names in covered.items()
+    ]
 
 
 def scope_of(services: Services, caller: Caller) -> Scope:
@@ -354,8 +407,10 @@ __all__ = [
     "DIRECTION_ONLY",
     "MODULE_ACTIONS",
     "Action",
+    "Holding",
     "Scope",
     "allowed",
+    "holdings",
     "require",
     "scope_of",
 ]

@@ -8,9 +8,17 @@ Access rules (docs/domain.md, « Access rules »):
 - guardians' accounts are never reachable without that second factor, whatever the
   module: ``permissions.require`` refuses them without ``caller.second_factor``.
 
-Whether the person actually holds the module (their role or a DELEG-CE delegation)
-is not decided here: ``SignedIn.module`` says what they signed in for, and the
-module's services check the rights.
+Whether the person holds the module is decided here too, after the credentials, by the
+rule the services check (``permissions.holdings``): a person who holds it in none of
+their schools (an agent whose delegation is for the other module, revoked or expired)
+is refused at once, told what they do hold; the session then lists only the schools
+where they hold it. The services still check the rights on every call.
+
+Such a refusal is not a wrong password: the credentials were right, so it counts as a
+success for the lockout (counters start over, as for a person without a school) and is
+audited apart (``sign_in_no_delegation``), never as ``sign_in_failed``. It tells what
+the person holds only to whoever passed the password and, for the administration
+module, the OTP key.
 
 Security choices, shared with the owners' flows (``accounts/owner_attempts.py``):
 
@@ -38,22 +46,38 @@ import pyotp
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from ..model.calendar import date_text
 from ..model.enums import Module
 from ..model.errors import AuthenticationFailed, DomainError, PermissionDenied
 from ..model.states import Lockout
-from ..model.tables import Staff
+from ..model.tables import Delegation, Staff
 from ..store import audit
 from ..store.audit import Actor
 from ..store.services import Services
 from . import attempts, passwords
 from .caller import SchoolRef, SchoolSession, SignedIn, StaffIdentity, not_attached
 from .network import Connection, NetworkMode, network_mode
+from .permissions import Holding, holdings
 from .staff import totp_secret_of
 
 GENERIC_FAILURE = "Identifiant, mot de passe ou code incorrect."
 NO_SCHOOL = (
     "Votre compte n'est rattaché à aucun établissement : contactez votre chef d'établissement."
 )
+NBSP = "\u00a0"
+# What the refusal says the person lacks, what they hold, and which module to choose.
+_LACKING = {
+    Module.ADMINISTRATION: "l'administration des comptes",
+    Module.DEPANNAGE: "le dépannage des comptes élèves",
+}
+_HELD = {
+    Module.ADMINISTRATION: "administration des comptes",
+    Module.DEPANNAGE: "dépannage des élèves",
+}
+_CHOOSE = {
+    Module.ADMINISTRATION: "le module d'administration",
+    Module.DEPANNAGE: "le module dépannage",
+}
 TOTP_DIGITS = 6
 # Steps accepted either side of the current one: the clock drift of a phone.
 TOTP_VALID_WINDOW = 1
@@ -173,6 +197,53 @@ def _identity(staff: Staff) -> StaffIdentity:
     )
 
 
+def _held(holding: Holding, several_schools: bool) -> str:
+    classes = ", ".join(holding.classes) if holding.classes else "toutes les classes"
+    where = f", {holding.school.name}" if several_schools else ""
+    return f"{_HELD[holding.module]} ({classes}){where}"
+
+
+def _ended(session: Session, services: Services, staff: Staff, module: Module) -> str:
+    """When the agent's latest delegation of ``module`` ended (revoked or expired), or ""."""
+    today = services.today()
+    rows = session.scalars(
+        select(Delegation).where(Delegation.agent_id == staff.id, Delegation.module == module)
+    ).all()
+    over = [d for d in rows if d.revoked_at is not None or d.valid_until < today]
+    last = max(over, key=lambda d: (d.valid_from, d.id), default=None)
+    if last is None:
+        return ""
+    if last.revoked_at is not None:
+        return f"Votre délégation a été révoquée le {services.time.date(last.revoked_at)}."
+    return f"Votre délégation a expiré le {date_text(last.valid_until)}."
+
+
+def no_module_message(module: Module, held: list[Holding], schools: int, ended: str = "") -> str:
+    """Why a person who signed in with the right credentials cannot use ``module``.
+
+    Names what they do hold (module, classes, and the school when they have several),
+    so an agent knows which module to choose, or whom to ask; ``ended`` says when their
+    delegation of that module ended, if it did.
+    """
+    if schools <= 1:
+        text = (
+            f"Vous n'avez pas de délégation active pour {_LACKING[module]} de votre établissement."
+        )
+    else:
+        text = (
+            f"Vous n'avez de délégation active pour {_LACKING[module]} dans aucun de vos "
+            "établissements."
+        )
+    if ended:
+        text += f" {ended}"
+    others = [h for h in held if h.module is not module]
+    if not others:
+        return f"{text} Demandez-en une au chef d'établissement."
+    ordered = sorted(others, key=lambda h: (h.school.name.casefold(), h.module.value))
+    listed = " ; ".join(_held(h, schools > 1) for h in ordered)
+    return f"{text} Vous avez{NBSP}: {listed}. Choisissez {_CHOOSE[others[0].module]}."
+
+
 def _single_school_id(staff: Staff | None) -> int | None:
     if staff is None or len(staff.establishments) != 1:
         return None
@@ -246,27 +317,50 @@ def _decide(attempt: _Attempt, password: str, code: str | None) -> SignedIn | Do
             return attempt.fail("replayed_code")
         # Spent even if the sign-in is refused below: the code was shown, it is used up.
         staff.last_totp_step = step
+    # The credentials were right: whatever follows is not a failure to count.
     attempts.record_success(attempt.session, attempt.gate, attempt.now)
     identity = _identity(staff)
     if not identity.schools:
         attempt.audit("sign_in_refused", reason="no_school")
         return PermissionDenied(NO_SCHOOL)
-    attempt.audit("sign_in", schools=len(identity.schools))
+    held = holdings(attempt.session, attempt.services.today(), staff)
+    usable = {h.school for h in held if h.module is attempt.module}
+    if not usable:
+        attempt.audit(
+            "sign_in_no_delegation",
+            held=sorted(f"{h.school.uai} {h.module.value}" for h in held),
+        )
+        ended = _ended(attempt.session, attempt.services, staff, attempt.module)
+        return PermissionDenied(
+            no_module_message(attempt.module, held, len(identity.schools), ended)
+        )
+    attempt.audit("sign_in", schools=len(usable))
     return session_of(
-        staff, connection=attempt.connection, module=attempt.module, mode=attempt.mode
+        staff,
+        connection=attempt.connection,
+        module=attempt.module,
+        mode=attempt.mode,
+        only=usable,
     )
 
 
 def session_of(
-    staff: Staff, *, connection: Connection, module: Module, mode: NetworkMode
+    staff: Staff,
+    *,
+    connection: Connection,
+    module: Module,
+    mode: NetworkMode,
+    only: set[SchoolRef] | None = None,
 ) -> SignedIn:
     """What a staff member past the checks gets: their identity, and their school if only one.
 
-    A person attached to several schools stays a ``SignedIn`` until ``choose_school``.
+    ``only`` keeps only those of their schools (where they hold the module); a person
+    left with several stays a ``SignedIn`` until ``choose_school``.
     """
-    signed_in = SignedIn(
-        identity=_identity(staff), network_mode=mode, connection=connection, module=module
-    )
+    identity = _identity(staff)
+    if only is not None:
+        identity = replace(identity, schools=tuple(s for s in identity.schools if s in only))
+    signed_in = SignedIn(identity=identity, network_mode=mode, connection=connection, module=module)
     schools = signed_in.identity.schools
     return signed_in.at(schools[0]) if len(schools) == 1 else signed_in
 
@@ -313,37 +407,64 @@ def sign_in(
 def choose_school(services: Services, signed_in: SignedIn, uai: str) -> SchoolSession:
     """The school a person attached to several works on; checked against the database.
 
-    The attachments are read again rather than trusted from the session, so a person
-    detached from a school since signing in cannot pick it. Refusals are audited too.
+    The attachments and delegations are read again rather than trusted from the session,
+    so a person detached from a school, or whose delegation there ended, since signing in
+    cannot pick it. From a ``SchoolSession`` it is a change of school without signing in
+    again (no new code): audited as ``school_switched``, from one school to the other.
+    Refusals are audited too.
     """
     wanted = uai.strip().upper()
     now = services.clock()
     actor = signed_in.actor()
+    switching = signed_in.school if isinstance(signed_in, SchoolSession) else None
     with services.sessions() as session, session.begin():
         staff = session.get(Staff, signed_in.identity.staff_id)
-        schools = _schools(staff) if staff is not None else ()
+        attached = _schools(staff) if staff is not None else ()
+        held = holdings(session, services.today(), staff) if staff is not None else []
+        usable = {h.school for h in held if h.module is signed_in.module}
+        schools = tuple(s for s in attached if s in usable)
         chosen = next((s for s in schools if s.uai == wanted), None)
+        moved = {"from_uai": switching.uai} if switching is not None else {}
         if chosen is None:
             audit.record(
                 session,
                 actor,
                 "school_choice_refused",
                 now=now,
-                details={"uai": _echo(wanted)},
+                details={"uai": _echo(wanted), "module": signed_in.module.value, **moved},
             )
         else:
             audit.record(
                 session,
                 actor,
-                "school_chosen",
+                "school_switched" if switching is not None else "school_chosen",
                 now=now,
                 establishment_id=chosen.id,
-                details={"uai": chosen.uai},
+                details={"uai": chosen.uai, "module": signed_in.module.value, **moved},
             )
     if chosen is None:
+        if any(s.uai == wanted for s in attached):
+            raise PermissionDenied(
+                f"Vous n'avez pas de délégation active pour {_LACKING[signed_in.module]} "
+                f"dans l'établissement {wanted}."
+            )
         raise PermissionDenied(not_attached(_echo(wanted)))
     identity = replace(signed_in.identity, schools=schools)
     return replace(signed_in, identity=identity).at(chosen)
+
+
+def sign_out(services: Services, caller: SchoolSession | SignedIn) -> None:
+    """Record that the person left the TUI without quitting it (the next one signs in)."""
+    school = caller.school if isinstance(caller, SchoolSession) else None
+    with services.sessions() as session, session.begin():
+        audit.record(
+            session,
+            caller.actor(),
+            "sign_out",
+            now=services.clock(),
+            establishment_id=school.id if school is not None else None,
+            details={"module": caller.module.value},
+        )
 
 
 __all__ = [
@@ -351,8 +472,10 @@ __all__ = [
     "SignInStep",
     "choose_school",
     "needs_otp",
+    "no_module_message",
     "session_of",
     "sign_in",
     "sign_in_step",
+    "sign_out",
     "totp_step",
 ]

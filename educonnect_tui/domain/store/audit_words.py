@@ -72,6 +72,8 @@ DETAIL_NAMES = {
     "outcome": "résultat",
     "from": "version avant",
     "to": "version après",
+    "held": "modules détenus",
+    "from_uai": "établissement quitté",
 }
 # The journal's reads and extracts count events, not lines of a file.
 _EVENT_ROWS = {"export", "audit_read"}
@@ -122,7 +124,10 @@ def _access(action: str, details: Mapping[str, Any]) -> str:
     if module == "depannage":
         return "hors réseau administratif, sans code (dépannage)"
     if module == "administration":
-        verified = action == "sign_in" and "reason" not in details
+        # Refused for want of a delegation: the credentials, code included, were right.
+        verified = action == "sign_in_no_delegation" or (
+            action == "sign_in" and "reason" not in details
+        )
         return f"hors réseau administratif, code OTP {'vérifié' if verified else 'exigé'}"
     return "hors réseau administratif"
 
@@ -167,6 +172,14 @@ def _classes(value: Any) -> str:
     return _items(value) if isinstance(value, list) else str(value)
 
 
+def _held(value: Any) -> str:
+    """What a refused person holds, recorded as "UAI module" pairs."""
+    if not isinstance(value, list) or not value:
+        return "aucun"
+    pairs = (str(v).partition(" ") for v in value)
+    return _items([f"{_MODULES.get(module, module)} ({uai})" for uai, _, module in pairs])
+
+
 def _words(table: Mapping[str, str]) -> Callable[[Any], str]:
     def read(value: Any) -> str:
         if isinstance(value, list):
@@ -190,6 +203,7 @@ def _value_readers(time: SchoolTime) -> dict[str, Callable[[Any], str]]:
         "valid_until": _day,
         "filters": _filters,
         "classes": _classes,
+        "held": _held,
     }
 
 
