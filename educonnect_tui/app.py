@@ -30,10 +30,12 @@ from .domain.access.network import Connection, current_connection
 from .domain.model.enums import Module
 from .domain.store import db_errors
 from .domain.store.services import Services
+from .widgets import no_break
 from .widgets.palette import FrenchCommandPalette
 from .widgets.safe_output import NoTerminalControl
 
 CSS_FILE = Path(str(resources.files("educonnect_tui.styles") / "app.tcss"))
+no_break.install()
 DIALOG_OPEN = (
     "Fermez d'abord la fenêtre ouverte (Échap)\u00a0: elle peut afficher un mot de passe ou "
     "suivre une opération en cours."

@@ -42,7 +42,7 @@ APP_KEYS = (
     Key("help", "question_mark,f1", "help", "Aide", "Afficher toutes les touches."),
     # The app would add its own ctrl+p binding without an id; this one can be remapped.
     Key("palette", "ctrl+p", "command_palette", "Commandes",
-        "Ouvrir la palette : chercher une action de l'écran par son nom.", show=False,
+        "Ouvrir la palette\u00a0: chercher une action de l'écran par son nom.", show=False,
         priority=True),
     Key("palette_colon", "colon", "command_palette", "Commandes",
         "Ouvrir la palette (comme ctrl+p).", show=False),
@@ -85,16 +85,16 @@ HOME_KEYS = (
     Key("stats", "s", "open_stats", "Statistiques",
         "Activation par état, par classe, par jour, et pass Culture."),
     Key("audit_log", "j", "audit_log", "Journal",
-        "Journal d'audit de l'établissement : qui a fait quoi, quand, d'où, sur quels "
+        "Journal d'audit de l'établissement\u00a0: qui a fait quoi, quand, d'où, sur quels "
         "comptes ; vérification de la chaîne (personnel de direction)."),
     Key("delegations", "g", "delegations", "Délégations",
-        "Gérer les délégations (DELEG-CE) : accorder un module à un agent, révoquer "
+        "Gérer les délégations (DELEG-CE)\u00a0: accorder un module à un agent, révoquer "
         "(personnel de direction)."),
 )  # fmt: skip
 
 DELEGATION_KEYS = (
     Key("delegation_grant", "n", "grant", "Accorder",
-        "Accorder une délégation : agent, module, classes, date de fin."),
+        "Accorder une délégation\u00a0: agent, module, classes, date de fin."),
     Key("delegation_revoke", "x", "revoke", "Révoquer",
         "Révoquer la délégation sous le curseur (après confirmation)."),
     Key("delegation_back", "escape", "back", "Retour", "Revenir à la page d'accueil."),
@@ -115,7 +115,7 @@ DELEGATION_CONFIRM_KEYS = (
 
 DETAIL_KEYS = (
     Key("detail_notify", "n", "renotify", "(re)Notifier",
-        "(Re)notifier ce compte : nouveau mot de passe provisoire et document à remettre."),
+        "(Re)notifier ce compte\u00a0: nouveau mot de passe provisoire et document à remettre."),
     Key("detail_notify_guardians", "r", "notify_guardians", "Notif. resp.",
         "Notifier les représentants légaux de cet élève."),
     Key("reset_password", "x", "reset_password", "Réinitialiser",
@@ -137,13 +137,13 @@ NOTIFY_CONFIRM_KEYS = (
 
 NOTIFY_PROGRESS_KEYS = (
     Key("notify_abort", "escape", "cancel", "Annuler",
-        "Arrêter la notification en cours : aucun mot de passe n'est modifié."),
+        "Arrêter la notification en cours\u00a0: aucun mot de passe n'est modifié."),
 )  # fmt: skip
 
 HELPDESK_KEYS = (
     # Priority: the search field would otherwise take enter as its own "submit".
     Key("helpdesk_open", "enter", "open", "Ouvrir",
-        "Ouvrir le compte sous le curseur : identifiant et actions.", priority=True),
+        "Ouvrir le compte sous le curseur\u00a0: identifiant et actions.", priority=True),
     Key("helpdesk_search", "slash", "focus_search", "Rechercher",
         "Revenir au champ de recherche."),
     Key("helpdesk_back", "escape", "back", "Retour",
@@ -174,7 +174,7 @@ CONFIRM_KEYS = (
 STATS_KEYS = (
     # Priority: the focused table would otherwise take enter, and the footer would hide it.
     Key("stats_open", "enter", "open", "Voir",
-        "Sur une classe : l'afficher sur la page d'accueil ; sur un élève : son compte.",
+        "Sur une classe\u00a0: l'afficher sur la page d'accueil ; sur un élève\u00a0: son compte.",
         priority=True),
     Key("stats_sort", "o", "sort_next", "Trier", "Trier les classes par le critère suivant."),
     Key("stats_sort_reverse", "O", "sort_reverse", "Inverser", "Inverser l'ordre du tri.",
@@ -182,10 +182,10 @@ STATS_KEYS = (
     # Priority: the focused table would keep PgDn at its last row, and the sections
     # below it (activity chart, pass Culture) would only be reached with Tab.
     Key("stats_page_down", "pagedown", "page(1)", "Page suiv.",
-        "Page suivante : dans le tableau, puis les sections au-dessous.", show=False,
+        "Page suivante\u00a0: dans le tableau, puis les sections au-dessous.", show=False,
         priority=True),
     Key("stats_page_up", "pageup", "page(-1)", "Page préc.",
-        "Page précédente : dans le tableau, puis les sections au-dessus.", show=False,
+        "Page précédente\u00a0: dans le tableau, puis les sections au-dessus.", show=False,
         priority=True),
     Key("stats_export", "e", "export", "Exporter",
         "Exporter les chiffres en CSV et en PDF (dossier « statistiques »)."),
@@ -196,10 +196,10 @@ AUDIT_KEYS = (
     # Priority: the focused table would otherwise take enter, and the key bar would hide
     # it; from a filter, enter stays the filter's own (the action is skipped there).
     Key("audit_open", "enter", "open", "Ouvrir",
-        "Ouvrir l'événement sous le curseur : tous ses détails et tous ses comptes.",
+        "Ouvrir l'événement sous le curseur\u00a0: tous ses détails et tous ses comptes.",
         priority=True),
     Key("audit_verify", "v", "verify", "Vérifier",
-        "Vérifier la chaîne du journal : signale un enregistrement modifié ou supprimé."),
+        "Vérifier la chaîne du journal\u00a0: signale un enregistrement modifié ou supprimé."),
     Key("audit_filters", "slash", "focus_filters", "Filtres",
         "Aller aux filtres (qui, action, compte, du, au) ; Entrée applique, Échap revient."),
     # Priority: the focused table would otherwise scroll within the page.
@@ -208,7 +208,7 @@ AUDIT_KEYS = (
     Key("audit_previous_page", "pageup", "previous_page", "Page préc.",
         "Afficher la page précédente (événements plus récents).", priority=True),
     Key("audit_back", "escape", "back", "Retour",
-        "Depuis un filtre : revenir à la liste ; sinon revenir à l'écran précédent."),
+        "Depuis un filtre\u00a0: revenir à la liste ; sinon revenir à l'écran précédent."),
 )  # fmt: skip
 
 AUDIT_EVENT_KEYS = (
@@ -224,7 +224,7 @@ MODAL_KEYS = (Key("back", "escape", "back", "Retour", "Revenir à l'écran préc
 LOGIN_KEYS = (
     # Priority: it must work while a field has the focus (letters are typed there).
     Key("login_module", "f2", "switch_module", "Module",
-        "Changer de module : administration des comptes, ou dépannage des comptes élèves.",
+        "Changer de module\u00a0: administration des comptes, ou dépannage des comptes élèves.",
         priority=True),
     # Priority: the focus must move before the next typed key is dispatched, or keys
     # typed ahead (paste, a burst over a slow SSH link) land in the previous field.

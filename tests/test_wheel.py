@@ -36,7 +36,7 @@ HEADLESS = textwrap.dedent(
             await pilot.pause()
             assert CSS_FILE.is_file(), CSS_FILE
             assert "educonnect_tui" in str(CSS_FILE) and "site-packages" in str(CSS_FILE)
-            print("écran :", type(app.screen).__name__)
+            print("écran\u00a0:", type(app.screen).__name__)
 
     asyncio.run(main())
     """
@@ -95,7 +95,7 @@ def test_wheel_installs_and_runs_in_a_fresh_environment(tmp_path: Path) -> None:
         work / "fiches.pdf",
     )
     assert "notifié" in out and (work / "fiches.pdf").stat().st_size > 10_000
-    assert "écran :" in run(python, "-c", HEADLESS)
+    assert "écran\u00a0:" in run(python, "-c", HEADLESS)
     # Nothing came from the checkout: the package is the installed one.
     location = run(python, "-c", "import educonnect_tui; print(educonnect_tui.__file__)")
     assert "site-packages" in location and str(ROOT) not in location

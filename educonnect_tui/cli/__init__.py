@@ -82,7 +82,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         fail(sentences(str(error), "Ajoutez --overwrite pour le remplacer."))
     except KeyboardInterrupt as stop:
         print(
-            "Interrompu : ce qui n'était pas encore enregistré ne l'a pas été "
+            "Interrompu\u00a0: ce qui n'était pas encore enregistré ne l'a pas été "
             "(rien n'est écrit à moitié).",
             file=sys.stderr,
         )

@@ -88,7 +88,7 @@ def cmd_db(args: argparse.Namespace) -> int:
     if after != before:
         context.record(services, "db_upgrade", details={"from": before, "to": after})
     print(f"Base à jour (révision {after}).")
-    print(f"Fichier de clés : {services.settings.key_path} (lisible par vous seul).")
+    print(f"Fichier de clés\u00a0: {services.settings.key_path} (lisible par vous seul).")
     return 0
 
 
@@ -122,7 +122,7 @@ def cmd_notify(args: argparse.Namespace) -> int:
 
     def progress(phase: str, done: int, total: int) -> None:
         if show:
-            print(f"\r{phase} : {done}/{total}   ", end="", file=sys.stderr, flush=True)
+            print(f"\r{phase}\u00a0: {done}/{total}   ", end="", file=sys.stderr, flush=True)
 
     request = NotifyRequest(
         args.kind, selection, pdf_path=args.pdf, csv_path=args.csv, overwrite=args.overwrite
@@ -135,7 +135,7 @@ def cmd_notify(args: argparse.Namespace) -> int:
             with contextlib.suppress(OSError):  # after a hang-up, no terminal is left
                 print(
                     ("\n" if show else "")
-                    + "Interrompu : aucun mot de passe n'a été modifié et aucun document écrit.",
+                    + "Interrompu : aucun mot de passe n'a été modifié et aucun document écrit.",
                     file=sys.stderr,
                 )
             return exit_code(cancel.signum)
@@ -144,7 +144,7 @@ def cmd_notify(args: argparse.Namespace) -> int:
         print("\n".join(result.lines()), flush=True)
         if cancel.is_set():
             print(
-                "Arrêt demandé trop tard : la notification était déjà enregistrée, "
+                "Arrêt demandé trop tard\u00a0: la notification était déjà enregistrée, "
                 "ses documents sont écrits.",
                 file=sys.stderr,
             )
@@ -262,7 +262,7 @@ def cmd_search(args: argparse.Namespace) -> int:
     headers = ["État", "Compte", "Nom", "Identifiant", "Établissement", "Classe / enfants"]
     print(tabulate(table, headers=headers, disable_numparse=True))
     if found.more:
-        print(f"Plus de {args.limit} comptes : précisez la recherche.")
+        print(f"Plus de {args.limit} comptes\u00a0: précisez la recherche.")
     return 0
 
 
@@ -273,7 +273,7 @@ def cmd_activate(args: argparse.Namespace) -> int:
 
     if getattr(args, "password_in_argv", None) is not None:
         fail(
-            "mot de passe refusé en argument (tout utilisateur de la machine peut le lire) : "
+            "mot de passe refusé en argument (tout utilisateur de la machine peut le lire)\u00a0: "
             "tapez-le à l'invite, ou passez --password-stdin avec deux lignes sur l'entrée "
             "standard (le mot de passe provisoire, puis le nouveau)"
         )
@@ -334,21 +334,21 @@ def activation_passwords(from_stdin: bool) -> tuple[str, str]:
         lines = [sys.stdin.readline().rstrip("\r\n") for _ in range(2)]
         if not all(lines):
             fail(
-                "--password-stdin attend deux lignes sur l'entrée standard : "
+                "--password-stdin attend deux lignes sur l'entrée standard\u00a0: "
                 "le mot de passe provisoire, puis le nouveau"
             )
         return lines[0], lines[1]
     if not sys.stdin.isatty():
         fail(
-            "pas de terminal pour taper les mots de passe : passez --password-stdin avec "
+            "pas de terminal pour taper les mots de passe\u00a0: passez --password-stdin avec "
             "deux lignes sur l'entrée standard (le mot de passe provisoire, puis le nouveau)"
         )
     try:
-        password = getpass.getpass("Mot de passe provisoire : ")
-        new_password = getpass.getpass("Nouveau mot de passe : ")
-        again = getpass.getpass("Nouveau mot de passe (encore) : ")
+        password = getpass.getpass("Mot de passe provisoire\u00a0: ")
+        new_password = getpass.getpass("Nouveau mot de passe\u00a0: ")
+        again = getpass.getpass("Nouveau mot de passe (encore)\u00a0: ")
     except EOFError:
-        fail("saisie interrompue : rien n'a été modifié")
+        fail("saisie interrompue\u00a0: rien n'a été modifié")
     if new_password != again:
-        fail("les deux saisies du nouveau mot de passe diffèrent : rien n'a été modifié")
+        fail("les deux saisies du nouveau mot de passe diffèrent\u00a0: rien n'a été modifié")
     return password, new_password

@@ -20,23 +20,23 @@ EXIT_USAGE = 2
 
 # argparse's own errors, in English (Python 3.11's texts), as French sentences.
 _ARGPARSE_FRENCH: list[tuple[str, str]] = [
-    (r"the following arguments are required: (.*)", r"arguments obligatoires manquants : \1"),
-    (r"unrecognized arguments: (.*)", r"arguments non reconnus : \1"),
+    (r"the following arguments are required: (.*)", r"arguments obligatoires manquants : \1"),
+    (r"unrecognized arguments: (.*)", r"arguments non reconnus : \1"),
     (r"ambiguous option: (\S+) could match (.*)", r"option \1 ambiguë (\2 ?)"),
     (
         r"argument (.*?): invalid choice: '?(.*?)'? \(choose from (.*)\)",
-        r"\1 : choix « \2 » invalide (\3)",
+        r"\1 : choix « \2 » invalide (\3)",
     ),
     (r"argument (.*?): expected one argument", r"\1 attend une valeur"),
     (r"argument (.*?): expected at least one argument", r"\1 attend au moins une valeur"),
     (r"argument (.*?): expected at most one argument", r"\1 attend au plus une valeur"),
     (r"argument (.*?): expected (\d+) arguments?", r"\1 attend \2 valeur(s)"),
-    (r"argument (.*?): invalid (\w+) value: '?(.*?)'?", r"\1 : valeur « \3 » invalide"),
+    (r"argument (.*?): invalid (\w+) value: '?(.*?)'?", r"\1 : valeur « \3 » invalide"),
     (r"argument (.*?): not allowed with argument (.*)", r"\1 ne peut pas être utilisé avec \2"),
-    (r"argument (.*?): ignored explicit argument (.*)", r"\1 : valeur \2 inattendue"),
+    (r"argument (.*?): ignored explicit argument (.*)", r"\1 : valeur \2 inattendue"),
     (r"one of the arguments (.*) is required", r"l'un des arguments \1 est obligatoire"),
     # Our own type checks already speak French: keep their message, drop "argument".
-    (r"argument (.*?): (.*)", r"\1 : \2"),
+    (r"argument (.*?): (.*)", r"\1 : \2"),
 ]
 
 
@@ -104,7 +104,9 @@ def version() -> str:
 
 def fail(message: str) -> NoReturn:
     """One line on stderr, ending as a sentence, and exit 2."""
-    print(f"educonnect-tui : erreur : {for_terminal(sentences(message))}", file=sys.stderr)
+    print(
+        f"educonnect-tui\u00a0: erreur\u00a0: {for_terminal(sentences(message))}", file=sys.stderr
+    )
     raise SystemExit(EXIT_USAGE)
 
 
@@ -157,14 +159,14 @@ def _audit_action(text: str) -> str:
         if label.casefold() == wanted.casefold():
             return code
     raise argparse.ArgumentTypeError(
-        f"action « {wanted[:40]} » inconnue (actions : {', '.join(sorted(ACTION_LABELS))})"
+        f"action « {wanted[:40]} » inconnue (actions\u00a0: {', '.join(sorted(ACTION_LABELS))})"
     )
 
 
 _UAI = "UAI de l'établissement (ex. 0750655E)"
-_FORMAT = "format de sortie (défaut : table)"
+_FORMAT = "format de sortie (défaut\u00a0: table)"
 _LOGIN = "identifiant du compte"
-_ACTION = "l'une de celles-ci :"
+_ACTION = "l'une de celles-ci\u00a0:"
 
 
 def build_parser() -> FrenchParser:
@@ -182,7 +184,7 @@ def build_parser() -> FrenchParser:
         dest="command",
         metavar="commande",
         parser_class=FrenchParser,
-        help="sans commande : ouvre l'interface",
+        help="sans commande\u00a0: ouvre l'interface",
     )
 
     demo = commands.add_parser(
@@ -200,8 +202,8 @@ def build_parser() -> FrenchParser:
         type=_scale,
         default="college",
         metavar="college|academie|FRACTION",
-        help="college : un collège et une école (défaut) ; academie : 500 établissements et "
-        "un million de comptes (données de mesure) ; 0.05 : 5 %% de l'académie",
+        help="college : un collège et une école (défaut) ; academie : 500 établissements et "
+        "un million de comptes (données de mesure) ; 0.05\u00a0: 5 %% de l'académie",
     )
 
     database = commands.add_parser("db", help="base de données")
@@ -232,7 +234,7 @@ def build_parser() -> FrenchParser:
         action="append",
         default=[],
         metavar="CLASSE",
-        help="classe (répétable ; aucune : toutes les classes)",
+        help="classe (répétable ; aucune\u00a0: toutes les classes)",
     )
     notify.add_argument(
         "--state",
@@ -240,7 +242,7 @@ def build_parser() -> FrenchParser:
         action="append",
         default=[],
         metavar="ÉTAT",
-        help="non_notifie, notifie, active (défaut : non notifiés et notifiés)",
+        help="non_notifie, notifie, active (défaut\u00a0: non notifiés et notifiés)",
     )
     notify.add_argument(
         "--pdf", type=Path, required=True, metavar="FICHIER", help="fiches à distribuer (PDF, 0600)"
@@ -263,10 +265,14 @@ def build_parser() -> FrenchParser:
         "text",
         nargs="+",
         metavar="TEXTE",
-        help="mots cherchés, avec ou sans guillemets : « lefevre noe », « n.lefevre »…",
+        help="mots cherchés, avec ou sans guillemets\u00a0: « lefevre noe », « n.lefevre »…",
     )
     find.add_argument(
-        "--limit", type=_positive, default=20, metavar="N", help="au plus N comptes (défaut : 20)"
+        "--limit",
+        type=_positive,
+        default=20,
+        metavar="N",
+        help="au plus N comptes (défaut\u00a0: 20)",
     )
     find.add_argument("--format", choices=["table", "json"], default="table", help=_FORMAT)
 
@@ -292,7 +298,7 @@ def build_parser() -> FrenchParser:
     )
     add.add_argument("--title", default="", metavar="FONCTION", help="fonction affichée (ex. CPE)")
     add.add_argument(
-        "--login", metavar="IDENTIFIANT", help="identifiant (défaut : formé sur le nom)"
+        "--login", metavar="IDENTIFIANT", help="identifiant (défaut\u00a0: formé sur le nom)"
     )
 
     delegate = commands.add_parser("delegate", help="délégations DELEG-CE d'un établissement")
@@ -320,10 +326,13 @@ def build_parser() -> FrenchParser:
         action="append",
         default=[],
         metavar="CLASSE",
-        help="répétable ; aucune : tout l'établissement",
+        help="répétable ; aucune\u00a0: tout l'établissement",
     )
     give.add_argument(
-        "--until", type=_date, metavar="JJ/MM/AAAA", help="fin (défaut : 31/08 de l'année scolaire)"
+        "--until",
+        type=_date,
+        metavar="JJ/MM/AAAA",
+        help="fin (défaut\u00a0: 31/08 de l'année scolaire)",
     )
     give.add_argument(
         "--by",
@@ -348,7 +357,7 @@ def build_parser() -> FrenchParser:
         help=_ACTION,
     )
     check = audit_commands.add_parser(
-        "verify", help="vérifie la chaîne : enregistrement modifié ou supprimé"
+        "verify", help="vérifie la chaîne\u00a0: enregistrement modifié ou supprimé"
     )
     check.add_argument("--format", choices=["table", "json"], default="table", help=_FORMAT)
     audit_commands.add_parser(
@@ -358,7 +367,7 @@ def build_parser() -> FrenchParser:
     listing = audit_commands.add_parser(
         "list", help="liste les événements, les plus récents d'abord"
     )
-    listing.add_argument("--uai", help="établissement (défaut : tout le journal)")
+    listing.add_argument("--uai", help="établissement (défaut\u00a0: tout le journal)")
     listing.add_argument("--actor", metavar="IDENTIFIANT", help="qui (identifiant ou nom)")
     listing.add_argument(
         "--action", type=_audit_action, metavar="ACTION", help="code (notify, sign_in…) ou libellé"
@@ -384,7 +393,9 @@ def build_parser() -> FrenchParser:
     flows = activate.add_subparsers(
         dest="flow", metavar="parcours", required=True, parser_class=FrenchParser, help=_ACTION
     )
-    pupil = flows.add_parser("pupil", help="élève : identifiants provisoires + date de naissance")
+    pupil = flows.add_parser(
+        "pupil", help="élève\u00a0: identifiants provisoires + date de naissance"
+    )
     pupil.add_argument("--login", required=True, metavar="IDENTIFIANT", help=_LOGIN)
     pupil.add_argument(
         "--birth-date",
@@ -395,17 +406,17 @@ def build_parser() -> FrenchParser:
     )
     _password_options(pupil)
     guardian = flows.add_parser(
-        "guardian", help="responsable : identifiants provisoires + courriel"
+        "guardian", help="responsable\u00a0: identifiants provisoires + courriel"
     )
     guardian.add_argument("--login", required=True, metavar="IDENTIFIANT", help=_LOGIN)
     guardian.add_argument(
         "--email", required=True, metavar="COURRIEL", help="adresse où recevoir le code"
     )
     _password_options(guardian)
-    confirm = flows.add_parser("confirm", help="responsable : code reçu par courriel")
+    confirm = flows.add_parser("confirm", help="responsable\u00a0: code reçu par courriel")
     confirm.add_argument("--login", required=True, metavar="IDENTIFIANT", help=_LOGIN)
     confirm.add_argument("--code", required=True, help="code reçu par courriel")
-    franceconnect = flows.add_parser("franceconnect", help="responsable : via FranceConnect")
+    franceconnect = flows.add_parser("franceconnect", help="responsable\u00a0: via FranceConnect")
     franceconnect.add_argument("--login", required=True, metavar="IDENTIFIANT", help=_LOGIN)
     franceconnect.add_argument(
         "--last-name", required=True, metavar="NOM", help="nom déclaré à FranceConnect"
@@ -426,7 +437,7 @@ def _password_options(flow: argparse.ArgumentParser) -> None:
     flow.add_argument(
         "--password-stdin",
         action="store_true",
-        help="lit sur l'entrée standard deux lignes : le mot de passe provisoire, puis le nouveau"
+        help="lit sur l'entrée standard deux lignes : le mot de passe provisoire, puis le nouveau"
         " (sans cette option, ils sont demandés à l'invite)",
     )
     flow.add_argument("--password", dest="password_in_argv", help=argparse.SUPPRESS)

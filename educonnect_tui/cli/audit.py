@@ -91,7 +91,7 @@ def cmd_audit(args: argparse.Namespace) -> int:
                     row.who,
                     row.source,
                     row.action_label,
-                    f"{row.target_count} : {row.targets_label}" if row.target_count else "",
+                    f"{row.target_count}\u00a0: {row.targets_label}" if row.target_count else "",
                     row.details,
                 ]
             )

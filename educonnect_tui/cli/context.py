@@ -27,12 +27,12 @@ def open_services(*, create: bool = False) -> Services:
     except ValidationError as error:
         first = error.errors()[0]
         where = ".".join(str(p) for p in first["loc"]).upper()
-        fail(f"réglage EDUCONNECT_{where} invalide : {first['msg']}")
+        fail(f"réglage EDUCONNECT_{where} invalide\u00a0: {first['msg']}")
     db_errors.log_to(settings.log_file)
     missing = db.sqlite_file(settings.database_url)
     if not create and missing is not None and not missing.exists():
         fail(
-            f"base de données {missing} introuvable : lancez « educonnect-tui db upgrade » "
+            f"base de données {missing} introuvable\u00a0: lancez « educonnect-tui db upgrade » "
             "pour la créer, ou « educonnect-tui demo »."
         )
     return Services.from_settings(settings)
@@ -44,13 +44,13 @@ def require_schema(services: Services) -> None:
     revision = db.current_revision(services.engine)
     if revision is None:
         fail(
-            "base de données non initialisée : lancez « educonnect-tui db upgrade » "
+            "base de données non initialisée\u00a0: lancez « educonnect-tui db upgrade » "
             "ou « educonnect-tui demo »."
         )
     if revision != db.HEAD_REVISION:
         fail(
             f"base de données à mettre à jour (révision {revision}, attendue "
-            f"{db.HEAD_REVISION}) : lancez « educonnect-tui db upgrade »."
+            f"{db.HEAD_REVISION})\u00a0: lancez « educonnect-tui db upgrade »."
         )
     # The key file, before anything is read or written: refused without it
     # (keys.KeyFileError, one French line).

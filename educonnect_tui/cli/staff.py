@@ -41,10 +41,10 @@ def cmd_staff(args: argparse.Namespace) -> int:
             establishment_id=schools[0].id,
             details={"login": new.login, "role": new.role.value, "uai": [s.uai for s in schools]},
         )
-    print(f"Identifiant : {new.login}")
-    print(f"Mot de passe : {new.password}")
-    print(f"Secret TOTP : {new.totp_secret}")
-    print(f"URI de provisionnement : {new.provisioning_uri}")
+    print(f"Identifiant\u00a0: {new.login}")
+    print(f"Mot de passe\u00a0: {new.password}")
+    print(f"Secret TOTP\u00a0: {new.totp_secret}")
+    print(f"URI de provisionnement\u00a0: {new.provisioning_uri}")
     print("Le mot de passe et le secret ne sont affichés qu'une fois.")
     return 0
 
@@ -86,7 +86,7 @@ def cmd_delegate(args: argparse.Namespace) -> int:
         )
         view = delegations.grant(services, Operator.naming(services, args.uai), request)
         print(
-            f"Délégation n° {view.id} accordée à {view.agent_name} ({view.agent_login}) : "
+            f"Délégation n° {view.id} accordée à {view.agent_name} ({view.agent_login})\u00a0: "
             f"module {view.module_label}, classes {view.classes_label}, "
             f"jusqu'au {date_text(view.valid_until)}."
         )

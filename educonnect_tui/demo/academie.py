@@ -108,7 +108,7 @@ class AcademieSummary:
         head = (
             f"Académie de {self.academie} créée en {self.seconds:.0f} s."
             if self.created
-            else f"L'académie de {self.academie} existait déjà : données conservées,\n"
+            else f"L'académie de {self.academie} existait déjà\u00a0: données conservées,\n"
             "identifiants du personnel renouvelés."
         )
         states = " · ".join(
@@ -118,15 +118,15 @@ class AcademieSummary:
         out = [
             head,
             "",
-            f"Établissements : {_n(self.schools)} — élèves : {_n(self.pupils)} — "
-            f"représentants légaux : {_n(self.guardians)}",
-            f"Comptes : {_n(self.accounts)} ({states})",
-            f"Plus grand établissement : {self.largest_uai}  {self.largest_name} "
+            f"Établissements\u00a0: {_n(self.schools)} — élèves\u00a0: {_n(self.pupils)} — "
+            f"représentants légaux\u00a0: {_n(self.guardians)}",
+            f"Comptes\u00a0: {_n(self.accounts)} ({states})",
+            f"Plus grand établissement\u00a0: {self.largest_uai}  {self.largest_name} "
             f"({_n(self.largest_pupils)} élèves, {_n(self.largest_guardians)} représentants)",
-            "Les comptes de l'académie sont des données de mesure : personne ne connaît leurs",
+            "Les comptes de l'académie sont des données de mesure\u00a0: personne ne connaît leurs",
             "mots de passe. (Re)notifiez-les depuis l'interface pour en obtenir.",
             "",
-            "Personnel (notez-les maintenant : ils ne sont conservés que hachés) :",
+            "Personnel (notez-les maintenant\u00a0: ils ne sont conservés que hachés)\u00a0:",
         ]
         out += credentials_lines(
             self.staff,
@@ -153,7 +153,7 @@ def build(
     which empties the whole database first (refused if it holds other schools).
     """
     if not 0 < scale <= MAX_SCALE:
-        raise InvalidInput(f"échelle {scale} invalide : entre 0 et {MAX_SCALE:g}.")
+        raise InvalidInput(f"échelle {scale} invalide\u00a0: entre 0 et {MAX_SCALE:g}.")
     started = time.perf_counter()
     say = progress or (lambda _message: None)
     services.upgrade()
@@ -165,7 +165,7 @@ def build(
         return _rerun(services, actor, seed, scale, started)
     elif COLLEGE_UAI in uais:
         raise InvalidInput(
-            "la base contient la démonstration du collège : « demo --scale academie --reset » "
+            "la base contient la démonstration du collège\u00a0: « demo --scale academie --reset » "
             "la remplace par l'académie."
         )
     say("préparation")
@@ -291,7 +291,7 @@ def _check_free(connection: Connection, schools: list[School]) -> None:
     wanted = {s.uai for s in schools}
     taken = sorted(u for u in connection.scalars(select(Establishment.uai)) if u in wanted)
     if taken:
-        raise InvalidInput(f"UAI déjà présents dans la base : {', '.join(taken[:5])}.")
+        raise InvalidInput(f"UAI déjà présents dans la base\u00a0: {', '.join(taken[:5])}.")
 
 
 def _create_staff(session: Session, services: Services, schools: list[School]) -> list[NewStaff]:

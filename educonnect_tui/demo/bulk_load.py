@@ -113,10 +113,10 @@ def _load_sqlite(
     raw: Any = connection.connection.driver_connection
     cursor = raw.cursor()
     for table, (columns, rows) in tables.items():
-        progress(f"écriture : {table} ({_count(len(rows))} lignes)")
+        progress(f"écriture\u00a0: {table} ({_count(len(rows))} lignes)")
         values = ", ".join("?" for _ in columns)
         cursor.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({values})", rows)
-    progress(f"index : {len(indexes)} à reconstruire")
+    progress(f"index\u00a0: {len(indexes)} à reconstruire")
     for _name, sql in indexes:
         connection.exec_driver_sql(sql)
     progress("statistiques (ANALYZE)")
@@ -153,11 +153,11 @@ def _load_postgres(
     raw: Any = connection.connection.driver_connection
     with raw.cursor() as cursor:
         for table, (columns, rows) in tables.items():
-            progress(f"écriture : {table} ({_count(len(rows))} lignes)")
+            progress(f"écriture\u00a0: {table} ({_count(len(rows))} lignes)")
             with cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
                 for row in rows:
                     copy.write_row(row)
-    progress(f"index : {len(indexes) + len(constraints)} à reconstruire")
+    progress(f"index\u00a0: {len(indexes) + len(constraints)} à reconstruire")
     for table, name, definition, _kind in reversed(constraints):
         connection.exec_driver_sql(f'ALTER TABLE {table} ADD CONSTRAINT "{name}" {definition}')
     for _name, definition in indexes:

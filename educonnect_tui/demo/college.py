@@ -71,20 +71,20 @@ class DemoSummary:
         out = [
             "Démonstration créée."
             if self.created
-            else "La démonstration existait déjà : données conservées,\n"
+            else "La démonstration existait déjà\u00a0: données conservées,\n"
             "identifiants du personnel renouvelés.",
             "",
-            "Établissements :",
+            "Établissements\u00a0:",
         ]
         out += [f"  {uai}  {name}" for uai, name in self.establishments]
         states = " · ".join(
             f"{state.label} {self.accounts_by_state.get(state.value, 0)}" for state in AccountState
         )
         out += [
-            f"Élèves : {self.pupils} — représentants légaux : {self.guardians}",
-            f"Comptes : {states}",
+            f"Élèves\u00a0: {self.pupils} — représentants légaux\u00a0: {self.guardians}",
+            f"Comptes\u00a0: {states}",
             "",
-            "Personnel (notez-les maintenant : ils ne sont conservés que hachés) :",
+            "Personnel (notez-les maintenant\u00a0: ils ne sont conservés que hachés)\u00a0:",
         ]
         out += credentials_lines(
             self.staff,
@@ -106,7 +106,7 @@ def create_demo(
             empty_database(session)
         elif session.scalar(select(Establishment.id).where(Establishment.uai == LARGEST_UAI)):
             raise InvalidInput(
-                "la base contient l'académie (demo --scale academie) : « demo --reset » la "
+                "la base contient l'académie (demo --scale academie)\u00a0: « demo --reset » la "
                 "remplace par la démonstration du collège."
             )
         existing = session.scalar(select(Establishment).where(Establishment.uai == COLLEGE_UAI))
@@ -151,7 +151,7 @@ def check_resettable(uais: Iterable[str]) -> None:
     if foreign:
         shown = ", ".join(foreign[:5]) + ("…" if len(foreign) > 5 else "")
         raise InvalidInput(
-            "Réinitialisation refusée : la base contient d'autres établissements que ceux "
+            "Réinitialisation refusée\u00a0: la base contient d'autres établissements que ceux "
             f"de la démonstration ({shown}). « demo --reset » vide toute la base."
         )
 

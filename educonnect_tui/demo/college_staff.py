@@ -110,12 +110,12 @@ def credentials_lines(staff: list[NewStaff], rerun: tuple[str, ...]) -> list[str
     out = tabulate(
         rows, headers=("Identifiant", "Rôle", "Mot de passe", "Clé TOTP"), tablefmt="simple"
     ).splitlines()
-    out += ["", "Fonctions :", *(f"  {s.login} : {s.title}" for s in staff)]
+    out += ["", "Fonctions\u00a0:", *(f"  {s.login}\u00a0: {s.title}" for s in staff)]
     return [
         *out,
         "",
         "La clé TOTP se saisit dans n'importe quelle application d'authentification,",
-        "ou donne le code du moment avec :",
+        "ou donne le code du moment avec\u00a0:",
         # The interpreter running the demo has pyotp; a bare ``python`` may not.
         f"  {sys.executable} -c \"import pyotp; print(pyotp.TOTP('CLÉ').now())\"",
         *rerun,

@@ -46,7 +46,7 @@ SPELLING = {
     "7": "sept", "8": "huit", "9": "neuf", ".": "point", "-": "tiret", "_": "tiret bas",
 }  # fmt: skip
 ALPHABET_LEGEND = (
-    "Lettres minuscules et chiffres 2 à 9 seulement : jamais de majuscule, "
+    "Lettres minuscules et chiffres 2 à 9 seulement\u00a0: jamais de majuscule, "
     "ni 0, 1, l ou o. Les chiffres sont soulignés."
 )
 
@@ -114,7 +114,7 @@ def start_reset(host: ActionHost, target: Target, done: Callable[[], None]) -> N
     screen = host
     message = (
         f"Donner un nouveau mot de passe provisoire à [b]{escape(target.who)}[/b] ?\n\n"
-        "L'ancien mot de passe (provisoire ou personnel) ne fonctionnera plus : le compte "
+        "L'ancien mot de passe (provisoire ou personnel) ne fonctionnera plus\u00a0: le compte "
         "repasse à « notifié, non activé » et sera à activer de nouveau. Le nouveau mot de "
         "passe s'affichera une seule fois."
     )
@@ -162,7 +162,7 @@ def start_unblock(host: ActionHost, target: Target, done: Callable[[], None]) ->
         f"{BLOCKED_SYMBOL} Bloqué jusqu'au "
         f"[b]{host.services.time.date_time(target.blocked_until)}[/b] "
         f"{BLOCK_REASON}.\n\n"
-        "Débloquer maintenant ? Vérifiez d'abord l'identité de la personne : le compte "
+        "Débloquer maintenant ? Vérifiez d'abord l'identité de la personne\u00a0: le compte "
         "pourra de nouveau être essayé tout de suite."
     )
 
@@ -255,14 +255,15 @@ class PasswordScreen(ReportsWorkerErrors, ModalScreen[None]):
             yield Static(ALPHABET_LEGEND, id="password-legend")
             yield Static(spelled(result.temp_password), id="password-spelled", markup=False)
             yield Static(
-                f"Identifiant : [b]{escape(result.login)}[/b] · valable jusqu'au "
+                f"Identifiant\u00a0: [b]{escape(result.login)}[/b] · valable jusqu'au "
                 f"[b]{self.services.time.date_time(result.expires_at)}[/b]\n"
                 "Le compte est à activer de nouveau. Ce mot de passe ne sera plus affiché "
                 "après la fermeture de cette fenêtre.",
                 id="password-validity",
             )
             yield Static(
-                "p : fiche imprimable (PDF) · Entrée ou Échap : fermer", id="password-hint"
+                "p\u00a0: fiche imprimable (PDF) · Entrée ou Échap\u00a0: fermer",
+                id="password-hint",
             )
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
@@ -288,9 +289,9 @@ class PasswordScreen(ReportsWorkerErrors, ModalScreen[None]):
         self.slip_written = True
         self.refresh_bindings()
         self.query_one("#password-hint", Static).update(
-            f"Fiche écrite : {escape(path.name)} (dossier depannage) · Entrée ou Échap : fermer"
+            f"Fiche écrite : {escape(path.name)} (dossier depannage) · Entrée ou Échap : fermer"
         )
-        lines = [f"Fiche imprimable écrite : {path}", *publishing.swept_lines(written.swept)]
+        lines = [f"Fiche imprimable écrite\u00a0: {path}", *publishing.swept_lines(written.swept)]
         self.app.notify("\n".join(lines), title="Fiche", timeout=12)
 
     def action_close(self) -> None:

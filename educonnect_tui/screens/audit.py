@@ -94,7 +94,7 @@ class AuditScreen(ReportsWorkerErrors, Screen[None]):
             yield Input(placeholder="Qui", id="audit-actor", compact=True)
             yield Select[str](
                 [(label, code) for label, code in audit_log.known_actions()],
-                prompt="Action : toutes",
+                prompt="Action\u00a0: toutes",
                 id="audit-action",
                 compact=True,
             )

@@ -49,7 +49,7 @@ _STATE_SYMBOL = {
     DelegationState.REVOKED: "✗",
 }
 REVOCABLE = (DelegationState.ACTIVE, DelegationState.UPCOMING)
-HINT = "Tab : champ suivant · Ctrl+S : accorder · Échap : annuler"
+HINT = "Tab\u00a0: champ suivant · Ctrl+S\u00a0: accorder · Échap\u00a0: annuler"
 
 
 def state_text(state: DelegationState) -> Text:
@@ -134,7 +134,7 @@ class DelegationsScreen(ReportsWorkerErrors, Screen[None]):
         self.query_one("#delegations-status", Static).update(
             f"{french.count(len(rows), 'délégation')}, dont {french.count(active, 'active')}"
             if rows
-            else "Aucune délégation : n pour en accorder une."
+            else "Aucune délégation\u00a0: n pour en accorder une."
         )
         self.refresh_bindings()
 
@@ -181,7 +181,7 @@ class DelegationsScreen(ReportsWorkerErrors, Screen[None]):
                 self._revoke(view.id)
 
         message = (
-            f"Révoquer la délégation n° {view.id} de {view.agent_name} ({view.agent_login}) : "
+            f"Révoquer la délégation n° {view.id} de {view.agent_name} ({view.agent_login})\u00a0: "
             f"module {view.module_label}, classes {view.classes_label} ? "
             "Sa prochaine action sera refusée."
         )
@@ -263,7 +263,7 @@ class GrantScreen(ReportsWorkerErrors, ModalScreen[DelegationView | None]):
                     id="grant-module",
                     compact=True,
                 )
-            yield Label("Classes (aucune cochée : tout l'établissement)")
+            yield Label("Classes (aucune cochée\u00a0: tout l'établissement)")
             yield SelectionList[str](id="grant-classes", compact=True)
             with Horizontal(classes="grant-row"):
                 yield Label("Fin", classes="grant-label")

@@ -237,7 +237,7 @@ def account_section(d: AccountDetail, time: SchoolTime) -> RenderableType:
         issued, expires = when(time, d.temp_issued_at), when(time, d.temp_expires_at)
         temp = f"remis le {issued}, valable jusqu'au {expires}"
         if d.temp_expired and d.state is AccountState.NOTIFIED:
-            temp += " — expiré : à renotifier"
+            temp += " — expiré\u00a0: à renotifier"
         rows.append(("Provisoire", temp))
     if d.activated_at is not None:
         method = f" ({d.activation_method.label})" if d.activation_method else ""

@@ -35,7 +35,7 @@ NAVIGATION = (
     ("Tab Maj+Tab", "Zone ou champ suivant / précédent."),
     ("Entrée", "Valider le champ, ouvrir la ligne sous le curseur."),
     ("Échap", "Revenir en arrière, fermer une fenêtre."),
-    ("ctrl+p  :", "Palette de commandes : toutes les actions de l'écran, par leur nom."),
+    ("ctrl+p  :", "Palette de commandes\u00a0: toutes les actions de l'écran, par leur nom."),
 )
 
 # Bindings declared outside the registry without a description of their own.
@@ -76,7 +76,7 @@ def _registry_rows(group: Iterable[keys.Key], keymap: Mapping[str, str]) -> list
 
 def _described(key: keys.Key) -> Text:
     """The footer's word first, so the footer and this page can be matched at a glance."""
-    return Text.assemble((key.description, "bold"), " : ", key.help)
+    return Text.assemble((key.description, "bold"), "\u00a0: ", key.help)
 
 
 def _screen_rows(screen: Screen[object], keymap: Mapping[str, str]) -> list[Row]:
@@ -117,7 +117,9 @@ class HelpScreen(ModalScreen[None]):
             yield Label(f"Aide — {self._title()}", classes="dialog-title")
             with VerticalScroll(id="help-body"):
                 yield Static(self._content(), id="help-keys")
-            yield Label("Échap, ? ou q : fermer · ↑ ↓ PgUp PgDn : faire défiler", id="help-close")
+            yield Label(
+                "Échap, ? ou q\u00a0: fermer · ↑ ↓ PgUp PgDn\u00a0: faire défiler", id="help-close"
+            )
 
     def _title(self) -> str:
         previous = self.previous_screen
@@ -136,7 +138,9 @@ class HelpScreen(ModalScreen[None]):
             own = [*_registry_rows(keys.HOME_KEYS, keymap), *own]
         if own or notes:
             parts += [
-                _table(f"Cet écran : {self._title()}", [*own, *((k, t, "") for k, t in notes)]),
+                _table(
+                    f"Cet écran\u00a0: {self._title()}", [*own, *((k, t, "") for k, t in notes)]
+                ),
                 Text(""),
             ]
         parts += [_table("Général", _registry_rows(keys.APP_KEYS, keymap))]
@@ -152,7 +156,7 @@ class HelpScreen(ModalScreen[None]):
                 (str(config_file()), "italic"),
                 ", table ",
                 ("[keymap]", "bold"),
-                " : id = touches, par exemple ",
+                "\u00a0: id = touches, par exemple ",
                 ('notify = "n,f5"', "bold"),
                 ". L'id de chaque touche est dans la dernière colonne.",
             ),

@@ -42,7 +42,7 @@ SEARCH_DEBOUNCE = 0.15
 RESULT_LIMIT = 20
 MODULE_LABEL = "Dépannage"
 # One line at 80 columns (the status has 2 columns of padding each side).
-GUARDIANS_NOTE = "Élèves seulement (représentants légaux : clé OTP ou réseau administratif)."
+GUARDIANS_NOTE = "Élèves seulement (représentants légaux\u00a0: clé OTP ou réseau administratif)."
 
 
 class AccountActionsScreen(ReportsWorkerErrors, ModalScreen[bool]):
@@ -73,7 +73,7 @@ class AccountActionsScreen(ReportsWorkerErrors, ModalScreen[bool]):
 
     def _state_line(self) -> Text:
         row = self.row
-        text = Text.assemble("État : ", state_text(row.state, row.kind, short=False))
+        text = Text.assemble("État\u00a0: ", state_text(row.state, row.kind, short=False))
         if row.blocked_until is not None:
             text.append(
                 f"\n{BLOCKED_SYMBOL} Bloqué jusqu'au "
@@ -159,7 +159,7 @@ class HelpdeskScreen(ReportsWorkerErrors, Screen[None]):
             id="helpdesk-header",
         )
         yield Input(
-            placeholder="Nom, prénom, identifiant ou classe (ex. : 3e2 martin)",
+            placeholder="Nom, prénom, identifiant ou classe (ex.\u00a0: 3e2 martin)",
             id="helpdesk-search",
         )
         yield Static(self._idle_status(), id="helpdesk-status")
@@ -210,7 +210,7 @@ class HelpdeskScreen(ReportsWorkerErrors, Screen[None]):
         elif not rows:
             status.update(f"Aucun compte ne correspond à « {escape(text.strip())} ».{note}")
         else:
-            more = " (les premiers : précisez)" if len(rows) >= RESULT_LIMIT else ""
+            more = " (les premiers\u00a0: précisez)" if len(rows) >= RESULT_LIMIT else ""
             status.update(
                 f"{french.count(len(rows), 'compte')}{more} · ↓ puis Entrée\u00a0: ouvrir{note}"
             )

@@ -250,7 +250,7 @@ class HomeScreen(ReportsWorkerErrors, Screen[None]):
         self.query_one("#status", Static).update(
             f"{shown} {french.agreed(total or 0, 'affiché')} · "
             f"{french.count(len(self.selected[self.kind]), 'coché')} · "
-            f"tri : {titles.get(query.sort, query.sort.value)} {arrow}"
+            f"tri\u00a0: {titles.get(query.sort, query.sort.value)} {arrow}"
         )
 
     # -- events ----------------------------------------------------------------

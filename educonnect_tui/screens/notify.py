@@ -98,7 +98,7 @@ def _close_and_report(screen: ModalScreen[Any], error: BaseException) -> None:
     screen.dismiss(None)
     if isinstance(error, OutputExists):  # the TUI names its documents itself
         error = OutputExists(
-            sentences(str(error), "Relancez la notification : un autre nom sera choisi.")
+            sentences(str(error), "Relancez la notification\u00a0: un autre nom sera choisi.")
         )
     show_error = getattr(screen.app, "show_error", None)
     if show_error is not None:
@@ -169,7 +169,7 @@ class NotifyConfirmScreen(ModalScreen[tuple[Path, Path] | None]):
         pdf, csv = self.paths
         lines = [
             f"[b]{french.count(self.total, 'compte')}[/b]\u00a0: {escape(self.request.scope)}",
-            "  " + " · ".join(f"{s.symbol} {s.label} : {n}" for s, n in sorted(counts.items())),
+            "  " + " · ".join(f"{s.symbol} {s.label} : {n}" for s, n in sorted(counts.items())),
         ]
         if counted.blocked:
             blocked = counted.blocked
@@ -186,8 +186,8 @@ class NotifyConfirmScreen(ModalScreen[tuple[Path, Path] | None]):
             )
         lines += [
             "Chacun reçoit un nouveau mot de passe provisoire (l'ancien ne marchera plus).",
-            f"Documents : {_documents(self.request.kind)}, et un tableau CSV.",
-            f"Dossier : {escape(str(pdf.parent))}/",
+            f"Documents\u00a0: {_documents(self.request.kind)}, et un tableau CSV.",
+            f"Dossier\u00a0: {escape(str(pdf.parent))}/",
             f"  {escape(pdf.name)} et {escape(csv.suffix)} (lisibles par vous seul)",
         ]
         summary.update("\n".join(lines))
@@ -241,7 +241,7 @@ class NotifyProgressScreen(ModalScreen[NotifyResult | None]):
             yield Label("Notification en cours…", classes="dialog-title")
             yield Static("Préparation…", id="progress-phase")
             yield ProgressBar(total=None, show_eta=False, id="progress-bar")
-            yield Static("Échap pour annuler : rien ne sera modifié.", id="progress-hint")
+            yield Static("Échap pour annuler\u00a0: rien ne sera modifié.", id="progress-hint")
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Annuler", variant="error", id="progress-cancel", compact=True)
 
@@ -280,12 +280,12 @@ class NotifyProgressScreen(ModalScreen[NotifyResult | None]):
         if self.cancel_event.is_set():
             return
         label = PHASES.get(phase, phase)
-        self.query_one("#progress-phase", Static).update(f"{label} : {done} / {total}")
+        self.query_one("#progress-phase", Static).update(f"{label}\u00a0: {done} / {total}")
         self.query_one("#progress-bar", ProgressBar).update(total=total, progress=done)
 
     def _finished(self, result: NotifyResult) -> None:
         late = (
-            "Annulation trop tard : la notification était déjà enregistrée.\n"
+            "Annulation trop tard\u00a0: la notification était déjà enregistrée.\n"
             if self.cancel_event.is_set()
             else ""
         )
@@ -299,7 +299,7 @@ class NotifyProgressScreen(ModalScreen[NotifyResult | None]):
 
     def _cancelled(self) -> None:
         self.app.notify(
-            "Notification annulée : aucun mot de passe n'a été modifié.",
+            "Notification annulée\u00a0: aucun mot de passe n'a été modifié.",
             title="Annulée",
             severity="warning",
             timeout=8,
@@ -322,7 +322,7 @@ def finished_message(result: NotifyResult) -> str:
     lines = [result.headline()]
     folders = {path.parent for path in result.files}
     if len(folders) == 1:
-        lines.append(f"Dans {folders.pop()}/ :")
+        lines.append(f"Dans {folders.pop()}/\u00a0:")
         lines += [f"  {path.name}" for path in result.files]
     else:
         lines += [str(path) for path in result.files]

@@ -43,7 +43,7 @@ class SchoolPickerScreen(Screen[SchoolSession | None]):
     def intro(self) -> str:
         identity = self.signed_in.identity
         return (
-            f"{identity.display_name} ({identity.role_label}) : vous êtes rattaché(e) à "
+            f"{identity.display_name} ({identity.role_label})\u00a0: vous êtes rattaché(e) à "
             f"{len(identity.schools)} établissements. Choisissez celui sur lequel travailler."
         )
 
@@ -113,7 +113,7 @@ class SchoolPickerScreen(Screen[SchoolSession | None]):
         elif isinstance(outcome, DomainError):
             self._show_error(str(outcome))
         elif event.state is WorkerState.ERROR:
-            self._show_error(f"Erreur inattendue : {event.worker.error}")
+            self._show_error(f"Erreur inattendue\u00a0: {event.worker.error}")
 
     def _show_error(self, message: str) -> None:
         label = self.query_one("#picker-error", Label)

@@ -330,7 +330,7 @@ class StatsScreen(ReportsWorkerErrors, Screen[str | None]):
 
     def _exported(self, result: ExportResult) -> None:
         lines = [
-            "Statistiques exportées (lisibles par vous seul) :",
+            "Statistiques exportées (lisibles par vous seul)\u00a0:",
             str(result.csv_path),
             str(result.pdf_path),
             *publishing.swept_lines(result.swept),

@@ -105,8 +105,8 @@ def side_text(stats: SchoolStats) -> Text:
 def classes_title(sort: ClassSort, descending: bool) -> str:
     arrow = "▼" if descending else "▲"
     return (
-        f"[b]Par classe[/b] · tri : {sort.label} {arrow}  "
-        "[dim](o trier, O inverser, Entrée : voir la classe)[/dim]"
+        f"[b]Par classe[/b] · tri\u00a0: {sort.label} {arrow}  "
+        "[dim](o trier, O inverser, Entrée\u00a0: voir la classe)[/dim]"
     )
 
 
@@ -184,7 +184,7 @@ def pass_culture_text(pc: PassCulture) -> Text:
     text.append(f" {pct(pc.rate)}\n")
     if pc.not_activated:
         text.append(
-            f"{pc.not_activated} sans compte activé : ils ne peuvent pas ouvrir leur pass Culture.",
+            f"{pc.not_activated} sans compte activé : ils ne peuvent pas ouvrir leur pass Culture.",
             style="bold",
         )
     else:

@@ -87,7 +87,7 @@ async def test_h_from_the_detail_filters_on_the_account(
         await settle(pilot)
         assert (
             _text(screen, "#audit-message")
-            == "✓ chaîne intacte : 4 enregistrements ; déclencheurs en place"
+            == "✓ chaîne intacte\u00a0: 4 enregistrements ; déclencheurs en place"
         )
 
         await pilot.press("escape")
@@ -123,7 +123,7 @@ async def test_j_from_home_dates_in_french_and_pages(
         screen.query_one("#audit-since", Input).focus()
         await pilot.press(*"31/02/2026", "enter")
         await settle(pilot)
-        assert "Date « du » « 31/02/2026 » invalide : attendu JJ/MM/AAAA" in _text(
+        assert "Date « du » « 31/02/2026 » invalide\u00a0: attendu JJ/MM/AAAA" in _text(
             screen, "#audit-message"
         )
         assert table.row_count == PAGE_SIZE  # nothing reloaded

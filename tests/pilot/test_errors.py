@@ -77,9 +77,9 @@ async def test_a_toast_naming_a_path_with_brackets_is_shown_as_is(
     app = principal_app()
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
-        app.screen.notify("Fiche imprimable écrite : /tmp/[/b]fiche[red.pdf")
+        app.screen.notify("Fiche imprimable écrite\u00a0: /tmp/[/b]fiche[red.pdf")
         await settle(pilot)
         assert app.is_running
         shown = [str(toast.message) for toast in app._notifications]
-        assert shown == ["Fiche imprimable écrite : /tmp/[/b]fiche[red.pdf"]
+        assert shown == ["Fiche imprimable écrite\u00a0: /tmp/[/b]fiche[red.pdf"]
         assert not any(toast.markup for toast in app._notifications)

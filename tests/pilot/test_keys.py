@@ -120,7 +120,7 @@ async def test_f1_on_the_login_screen_opens_on_the_login_keys(login_services: Se
         title = str(app.screen.query_one(".dialog-title", Static).render())
         assert title == "Aide — connexion"
         text = _help_text(app.screen)
-        assert text.lstrip().startswith("Cet écran : connexion")
+        assert text.lstrip().startswith("Cet écran\u00a0: connexion")
         assert "Page d'accueil" not in text  # not signed in: the home's keys do not apply
         assert text.index("Module") < text.index("Général")
 
@@ -134,9 +134,9 @@ async def test_the_home_help_starts_with_the_home_keys_said_once(demo_services: 
         await pilot.pause()
         assert isinstance(app.screen, HelpScreen)
         text = _help_text(app.screen)
-        assert text.lstrip().startswith("Cet écran : page d'accueil")
+        assert text.lstrip().startswith("Cet écran\u00a0: page d'accueil")
         assert text.index("(re)Notifier") < text.index("Général")
-        assert "Dépannage : Dépannage" not in text and "Représentants légaux" in text
+        assert "Dépannage\u00a0: Dépannage" not in text and "Représentants légaux" in text
         assert text.count("Tout cocher") == 1
 
 
@@ -150,8 +150,23 @@ async def test_a_toast_keeps_a_file_name_on_one_line_at_80_columns(
     name = "eleves_0941234F_2026-12-01_153403.pdf"
     async with app.run_test(size=(80, 24), notifications=True) as pilot:
         await settle(pilot)
-        app.notify(f"Dans /home/secretariat/EduConnect/notifications/ :\n  {name}")
+        app.notify(f"Dans /home/secretariat/EduConnect/notifications/\u00a0:\n  {name}")
         await pilot.pause(0.2)
         toast = app.screen.query_one(Toast)
         lines = [line.text.strip() for line in toast.render_lines(toast.region.reset_offset)]
         assert any(line.endswith(name) for line in lines), lines
+
+
+def test_no_wrapped_line_starts_with_a_colon() -> None:
+    """Textual and Rich keep « mot\u00a0: » together (widgets/no_break)."""
+    from rich.text import Text
+    from textual.content import Content
+
+    import educonnect_tui.app  # noqa: F401 - installs the no-break wrapping
+
+    text = "Le fichier de clés est illisible\u00a0: restaurez-le depuis une sauvegarde."
+    for width in range(14, 60):  # narrower, « illisible\u00a0: » itself is folded
+        lines = [line.plain for line in Content(text).wrap(width)]
+        assert not any(line.lstrip().startswith(":") for line in lines), (width, lines)
+        rich_lines = Text(text).wrap(Console(width=width), width)
+        assert not any(line.plain.lstrip().startswith(":") for line in rich_lines), width

@@ -254,7 +254,7 @@ async def test_a_failing_job_closes_the_progress_and_shows_the_error(
     small_app: AppFactory, small_school: SmallSchool, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     failures: list[BaseException] = [
-        DocumentError("Impossible d'enregistrer le fichier : disque plein"),
+        DocumentError("Impossible d'enregistrer le fichier\u00a0: disque plein"),
         RuntimeError("boom"),
     ]
 
@@ -265,7 +265,7 @@ async def test_a_failing_job_closes_the_progress_and_shows_the_error(
     app = small_app()
     async with app.run_test(size=(80, 24)) as pilot:
         # An unforeseen error's own text goes to the technical log, not to the screen.
-        for expected in ("disque plein", "Erreur inattendue : l'opération n'a pas abouti"):
+        for expected in ("disque plein", "Erreur inattendue\u00a0: l'opération n'a pas abouti"):
             await _open_confirm(pilot)
             await pilot.press("enter")
             await settle(pilot)

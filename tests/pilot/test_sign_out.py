@@ -67,7 +67,7 @@ async def test_sign_out_leaves_an_empty_login_and_nothing_of_the_session(
         await settle(pilot)
         detail = app.screen
         assert isinstance(detail, DetailScreen)
-        app.notify("Fiche écrite : DUPONT Jeanne.pdf")
+        app.notify("Fiche écrite\u00a0: DUPONT Jeanne.pdf")
         await pilot.press("ctrl+l")
         await settle(pilot)
         assert isinstance(app.screen, LoginScreen)

@@ -49,7 +49,7 @@ async def test_s_opens_o_sorts_and_enter_shows_the_class(principal_app: AppFacto
         await settle(pilot)
         assert screen.sort is ClassSort.PUPIL_RATE
         title = str(screen.query_one("#stats-classes-title", Static).render())
-        assert "tri : taux élèves ▲" in title
+        assert "tri\u00a0: taux élèves ▲" in title
         worst = min(screen.stats.classes, key=lambda c: c.pupils.rate)
         assert _cell_text(table, 0, 0) == worst.division
         await pilot.press("down", "enter")
@@ -166,7 +166,7 @@ async def test_e_says_what_it_swept(principal_app: AppFactory, demo_services: Se
             await asyncio.sleep(0.1)
         assert not left.exists()
         messages = [str(n.message) for n in app._notifications]
-        assert any(f"{publishing.SWEPT} : {left}" in m for m in messages), messages
+        assert any(f"{publishing.SWEPT}\u00a0: {left}" in m for m in messages), messages
 
 
 @sync

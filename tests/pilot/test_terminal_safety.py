@@ -137,7 +137,7 @@ async def test_text_no_screen_escaped_still_cannot_drive_the_terminal(
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
         app.notify(f"Compte {LAST} débloqué.", title=FIRST)
-        app.show_error(DomainError(f"Fichier {TITLE}.csv illisible : {CLIPBOARD}"))
+        app.show_error(DomainError(f"Fichier {TITLE}.csv illisible\u00a0: {CLIPBOARD}"))
         await settle(pilot)
         assert isinstance(app.screen, ErrorScreen)
         shown = _written(app.screen)

@@ -147,7 +147,7 @@ def test_chain_intact_after_several_actions(services: Services, trail: dict[str,
     report = _verify(services)
     assert report.ok and report.broken_at is None
     assert report.checked == 5
-    assert report.message() == "chaîne intacte : 5 enregistrements ; déclencheurs en place"
+    assert report.message() == "chaîne intacte\u00a0: 5 enregistrements ; déclencheurs en place"
     with services.sessions() as session:
         anchor = session.get_one(AuditAnchor, 1)
         assert (anchor.event_count, anchor.last_event_id) == (5, trail["e5"])
@@ -155,7 +155,8 @@ def test_chain_intact_after_several_actions(services: Services, trail: dict[str,
 
 def test_empty_trail_is_intact(services: Services) -> None:
     assert (
-        _verify(services).message() == "chaîne intacte : 0 enregistrements ; déclencheurs en place"
+        _verify(services).message()
+        == "chaîne intacte\u00a0: 0 enregistrements ; déclencheurs en place"
     )
 
 
@@ -276,7 +277,8 @@ def test_chain_continues_after_truncate_on_postgres_and_demo_style_reset(
         school_id = school.id
     _record(services, "sign_in", establishment_id=school_id)
     assert (
-        _verify(services).message() == "chaîne intacte : 1 enregistrements ; déclencheurs en place"
+        _verify(services).message()
+        == "chaîne intacte\u00a0: 1 enregistrements ; déclencheurs en place"
     )
 
 
@@ -288,7 +290,7 @@ def test_cli_verify_intact_then_tampered(
 ) -> None:
     assert run_cli(["audit", "verify"]) == (
         0,
-        "chaîne intacte : 5 enregistrements ; déclencheurs en place\n",
+        "chaîne intacte\u00a0: 5 enregistrements ; déclencheurs en place\n",
         "",
     )
     code, out, _ = run_cli(["audit", "verify", "--format", "json"])
@@ -299,7 +301,7 @@ def test_cli_verify_intact_then_tampered(
         )
     code, out, err = run_cli(["audit", "verify"])
     assert code == 1 and err == ""
-    assert out.startswith(f"chaîne rompue à l'enregistrement n° {trail['e2']} : ")
+    assert out.startswith(f"chaîne rompue à l'enregistrement n° {trail['e2']}\u00a0: ")
     assert "modifié" in out
     code, out, _ = run_cli(["audit", "verify", "--format", "json"])
     assert code == 1
@@ -338,7 +340,7 @@ def test_cli_list_filters(cli_env: Services, trail: dict[str, Any], run_cli: Run
         t["e2"],
     ]
     code, out, _ = run_cli(["audit", "list", "--uai", UAI, "--action", "notify"])
-    assert code == 0 and "(re)notification" in out and "3 : " in out
+    assert code == 0 and "(re)notification" in out and "3\u00a0: " in out
     code, out, _ = run_cli(["audit", "list", "--uai", UAI, "--format", "csv"])
     assert out.splitlines()[0] == (
         "N°;Date;Qui;Depuis;Action;Détails;Comptes;Identifiant;Nom;Type;Classe"
@@ -561,7 +563,7 @@ def test_reading_the_trail_is_for_the_direction_only(
 def test_filter_dates_speak_french() -> None:
     """The screen reads its « du »/« au » fields with the calendar's parser."""
     assert parse_date(" 3/9/2026 ") == dt.date(2026, 9, 3)
-    with pytest.raises(InvalidInput, match=r"du « 31/02/2026 » invalide : attendu JJ/MM/AAAA"):
+    with pytest.raises(InvalidInput, match=r"du « 31/02/2026 » invalide : attendu JJ/MM/AAAA"):
         parse_date("31/02/2026", "du")
 
 

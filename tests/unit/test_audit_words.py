@@ -69,7 +69,7 @@ SAMPLES: dict[str, dict[str, Any]] = {
 
 # Codes and English words that must never reach a reader.
 CODES = (
-    "otp :", "reseau_administratif", "bad_password", "no_school", "eleve ", "pupils",
+    "otp\u00a0:", "reseau_administratif", "bad_password", "no_school", "eleve ", "pupils",
     "depannage", "True", "False", "T10:30", "2026-09-01", "network", "blocked", "flow",
     "outcome", "results", "more", "text", "schools", "seed", "created", "{", "}",
 )  # fmt: skip

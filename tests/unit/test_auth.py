@@ -248,7 +248,7 @@ def test_unknown_login_is_audited_by_its_shape_and_counts_on_its_pair_only(
     with pytest.raises(AuthenticationFailed):
         sign_in(admin_services, "Personne", "x", None, OUTSIDE)
     (event,) = events(admin_services)
-    assert event.actor_label == "inconnu (8 caractères : minuscules, majuscules)"
+    assert event.actor_label == "inconnu (8 caractères\u00a0: minuscules, majuscules)"
     assert factories.pair_failures(admin_services, "staff", "personne", OUTSIDE.source) == 1
     assert event.actor_id is None
     assert event.establishment_id is None

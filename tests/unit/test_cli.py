@@ -27,7 +27,7 @@ UAI = factories.DEFAULT_UAI
 def _one_line_french_error(code: int, err: str, fragment: str) -> None:
     assert code == 2
     assert err.count("\n") == 1, err
-    assert err.startswith("educonnect-tui : erreur : ")
+    assert err.startswith("educonnect-tui\u00a0: erreur\u00a0: ")
     assert fragment in err
     assert "Traceback" not in err
 
@@ -154,7 +154,7 @@ def test_staff_add_prints_totp_uri(cli_env: Services, run_cli: RunCli) -> None:
         ],
     )
     assert code == 0
-    assert "Identifiant : h.martin" in out
+    assert "Identifiant\u00a0: h.martin" in out
     assert "otpauth://totp/" in out and "issuer=EduConnect%20TUI" in out
     code, _, err = run_cli(
         [
@@ -431,9 +431,9 @@ def test_a_terminal_prompts_without_echo(
     code, _, err = run_cli(["activate", "pupil", "--login", "a", "--birth-date", "14/05/2012"])
     _one_line_french_error(code, err, "diffèrent")
     assert prompts == [
-        "Mot de passe provisoire : ",
-        "Nouveau mot de passe : ",
-        "Nouveau mot de passe (encore) : ",
+        "Mot de passe provisoire\u00a0: ",
+        "Nouveau mot de passe\u00a0: ",
+        "Nouveau mot de passe (encore)\u00a0: ",
     ]
 
 

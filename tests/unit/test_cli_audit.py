@@ -114,7 +114,7 @@ def test_a_refused_owner_flow_is_audited_with_its_outcome_and_never_the_password
         # A login nobody has may be a password typed in the wrong field: its shape only.
         (
             "MotDePasse!2026",
-            "inconnu (15 caractères : minuscules, majuscules, chiffres, autres)",
+            "inconnu (15 caractères\u00a0: minuscules, majuscules, chiffres, autres)",
             "identifiants incorrects ou expirés",
         ),
     ]

@@ -97,14 +97,14 @@ def test_every_option_has_a_french_help_text(path: tuple[str, ...]) -> None:
 def test_usage_errors_are_one_french_line(run_cli: RunCli, args: list[str]) -> None:
     code, out, err = run_cli(args)
     assert code == 2 and not out
-    assert err.count("\n") == 1 and err.startswith("educonnect-tui : erreur : "), err
+    assert err.count("\n") == 1 and err.startswith("educonnect-tui\u00a0: erreur\u00a0: "), err
     _no_english(err)
 
 
 def test_choices_are_listed_as_words(run_cli: RunCli) -> None:
     code, _, err = run_cli(["stats", "--uai", "X", "--format", "xml"])
     assert code == 2
-    assert "--format : choix « xml » invalide (table, csv, json)" in err
+    assert "--format\u00a0: choix « xml » invalide (table, csv, json)" in err
 
 
 def test_version(run_cli: RunCli) -> None:

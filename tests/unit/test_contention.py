@@ -161,7 +161,7 @@ def test_an_import_waiting_too_long_says_the_database_is_busy(
     monkeypatch.setattr(db, "WRITE_LOCK_TIMEOUT_MS", 200)
     with (
         _another_import(services),
-        pytest.raises(DatabaseBusy, match="occupée par une autre opération : réessayez"),
+        pytest.raises(DatabaseBusy, match="occupée par une autre opération\u00a0: réessayez"),
     ):
         import_pupils(services, operator, path)
     with services.sessions() as session:
@@ -178,7 +178,7 @@ def test_the_command_line_says_busy_in_one_line(
         code, out, err = run_cli(["import", "pupils", str(path), "--uai", UAI])
     assert code == 2 and out == ""
     assert err == (
-        "educonnect-tui : erreur : La base de données est occupée par une autre opération : "
+        "educonnect-tui : erreur : La base de données est occupée par une autre opération : "
         "réessayez dans un instant.\n"
     )
     with cli_env.sessions() as session:

@@ -79,7 +79,7 @@ RAW = "UPDATE statement on table 'account' expected to update 48 row(s); 0 were 
         ),
         (
             PermissionError(13, "Permission denied", "/srv/lettres.pdf"),
-            "Accès refusé : /srv/lettres.pdf.",
+            "Accès refusé\u00a0: /srv/lettres.pdf.",
         ),
         (OSError(28, "No space left on device"), "Le disque est plein."),
         (BrokenPipeError(32, "Broken pipe"), "La sortie a été fermée."),
@@ -101,7 +101,7 @@ def test_a_database_failure_is_one_french_line_without_raw_text(
     monkeypatch.setattr(accounts, "cmd_stats", failing)
     code, out, err = run_cli(["stats", "--uai", factories.DEFAULT_UAI])
     assert code == 2 and out == ""
-    assert err.count("\n") == 1 and err.startswith("educonnect-tui : erreur : ")
+    assert err.count("\n") == 1 and err.startswith("educonnect-tui\u00a0: erreur\u00a0: ")
     assert fragment in err
     raws = ("locked", "UPDATE", "UNIQUE", "refused", "KeyError", "serialize", "timeout", "denied")
     for raw in (*raws, "Permission", "No space", "Broken"):

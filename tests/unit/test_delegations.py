@@ -288,7 +288,7 @@ def test_cli_bad_input_is_one_french_line_exit_2(
     code, _, err = run_cli(args)
     assert code == 2
     assert err.count("\n") == 1, err
-    assert err.startswith("educonnect-tui : erreur : ")
+    assert err.startswith("educonnect-tui\u00a0: erreur\u00a0: ")
     assert fragment in err
     assert "Traceback" not in err
 

@@ -134,7 +134,7 @@ def test_first_import_creates_pupils_guardians_and_non_notified_accounts(
     assert report.added[0] == "Léa MARTIN (6E1)"
     assert report.lines()[:3] == [
         "Import des élèves enregistré.",
-        "Ajouts : 30",
+        "Ajouts\u00a0: 30",
         "  + Léa MARTIN (6E1)",
     ]
 
@@ -212,8 +212,8 @@ def test_class_move_and_name_change_keep_the_login(services: Services, tmp_path:
     )
     text = text.replace(";D'ALMEIDA;Noé;", ";D'ALMEIDA DA SILVA;Noé;")
     report = import_pupils(services, as_head(services, UAI), write(tmp_path, text, "cp1252"))
-    assert report.moved == ["Léa MARTIN : 6E1 → 5E2"]
-    assert report.updated == ["Noé D'ALMEIDA : nom D'ALMEIDA → D'ALMEIDA DA SILVA"]
+    assert report.moved == ["Léa MARTIN\u00a0: 6E1 → 5E2"]
+    assert report.updated == ["Noé D'ALMEIDA\u00a0: nom D'ALMEIDA → D'ALMEIDA DA SILVA"]
     assert report.added == report.left == report.reinstated == []
     account = accounts_by_name(services)["Noé D'ALMEIDA DA SILVA"]
     assert account.login == login_before == "n.dalmeida"
@@ -238,9 +238,9 @@ def test_guardian_changes_update_the_guardian_and_links(services: Services, tmp_
     )
     report = import_guardians(services, as_head(services, UAI), write(tmp_path, text))
     assert report.updated == [
-        "Mme Sophie MARTIN : courriel",
-        "M. Pierre MARTIN : lien retiré avec Léa MARTIN",
-        "Mme Rachel COHEN : représentant légal de Sarah COHEN",
+        "Mme Sophie MARTIN\u00a0: courriel",
+        "M. Pierre MARTIN\u00a0: lien retiré avec Léa MARTIN",
+        "Mme Rachel COHEN\u00a0: représentant légal de Sarah COHEN",
     ]
     assert report.added == report.left == []
 
@@ -280,7 +280,7 @@ def test_leavers_are_deactivated_with_guardians_left_alone_and_come_back(
     )
     refused = import_guardians(services, as_head(services, UAI), GUARDIANS_CSV)
     assert refused.errors[0] == RowError(
-        2, "élève inconnu : Léa MARTIN (INE 0700001501B) a quitté l'établissement"
+        2, "élève inconnu\u00a0: Léa MARTIN (INE 0700001501B) a quitté l'établissement"
     )
 
     back = import_pupils(services, as_head(services, UAI), PUPILS_CSV)
@@ -304,7 +304,7 @@ def test_guardian_dropped_from_the_file_loses_this_schools_links(
     text = without(sample_guardians(), "4510018;")
     report = import_guardians(services, as_head(services, UAI), write(tmp_path, text))
     assert report.left == [
-        "Mme Rachel COHEN : plus lié à aucun élève de l'établissement, compte désactivé"
+        "Mme Rachel COHEN\u00a0: plus lié à aucun élève de l'établissement, compte désactivé"
     ]
     assert accounts_by_name(services)["Rachel COHEN"].state is AccountState.DEACTIVATED
 
@@ -338,7 +338,7 @@ def test_guardian_in_two_schools_keeps_the_other_schools_link(
     # School A's file no longer names her: only A's link goes; her account lives on for Tom.
     other = write(tmp_path, f"{GUARDIAN_HEADER}\nG2;M.;MARTIN;Paul;PERE;Oui;;;;;;{LEA}\n")
     report = import_guardians(services, as_head(services, UAI), other)
-    assert report.left == ["Mme Sophie MARTIN : plus lié à aucun élève de l'établissement"]
+    assert report.left == ["Mme Sophie MARTIN\u00a0: plus lié à aucun élève de l'établissement"]
     with services.sessions() as s:
         sophie = s.scalars(select(Guardian).where(Guardian.source_key == "G1")).one()
         assert [lk.pupil.first_name for lk in sophie.links] == ["Tom"]
@@ -395,20 +395,22 @@ def test_every_bad_pupil_row_is_reported_and_nothing_is_written(
     )
     report = import_pupils(services, as_head(services, UAI), write(tmp_path, text))
     assert report.errors == [
-        RowError(3, "INE « 07000015 » invalide : 11 caractères, chiffres et lettres majuscules."),
-        RowError(4, "date de naissance « 31/02/2015 » invalide : ce jour n'existe pas"),
-        RowError(5, "date de naissance « 2015-03-14 » invalide : format attendu JJ/MM/AAAA"),
-        RowError(6, "classe inconnue : la colonne « Division » est vide"),
+        RowError(
+            3, "INE « 07000015 » invalide\u00a0: 11 caractères, chiffres et lettres majuscules."
+        ),
+        RowError(4, "date de naissance « 31/02/2015 » invalide\u00a0: ce jour n'existe pas"),
+        RowError(5, "date de naissance « 2015-03-14 » invalide\u00a0: format attendu JJ/MM/AAAA"),
+        RowError(6, "classe inconnue\u00a0: la colonne « Division » est vide"),
         RowError(7, f"INE {LEA} en double (déjà ligne 2)"),
         RowError(9, "nom de famille manquant"),
         RowError(10, "INE manquant ; date de naissance manquante"),
     ]
     assert report.added == [] and not report.changed
     assert report.lines()[0] == (
-        "Import des élèves refusé : 7 ligne(s) en erreur, aucune modification enregistrée."
+        "Import des élèves refusé\u00a0: 7 ligne(s) en erreur, aucune modification enregistrée."
     )
     assert report.lines()[1] == (
-        "  ligne 3 : INE « 07000015 » invalide : 11 caractères, chiffres et lettres majuscules."
+        "  ligne 3 : INE « 07000015 » invalide : 11 caractères, chiffres et lettres majuscules."
     )
     with services.sessions() as s:
         assert s.scalar(select(func.count()).select_from(Pupil)) == 0
@@ -441,17 +443,19 @@ def test_every_bad_guardian_row_is_reported_and_nothing_is_written(
     assert report.errors == [
         RowError(
             3,
-            "élève inconnu : l'INE 12345678901 n'est pas inscrit dans cet établissement "
+            "élève inconnu\u00a0: l'INE 12345678901 n'est pas inscrit dans cet établissement "
             "(importez d'abord les élèves)",
         ),
-        RowError(4, "représentant légal « Peut-être » invalide : Oui ou Non"),
+        RowError(4, "représentant légal « Peut-être » invalide\u00a0: Oui ou Non"),
         RowError(5, "courriel « marc@ » invalide"),
         RowError(6, "téléphone portable « 12 34 » invalide"),
-        RowError(7, "responsable G1 : prénom différent(s) de la ligne 2"),
-        RowError(8, f"lien en double : le responsable G1 est déjà lié à l'élève {LEA} ligne 2"),
+        RowError(7, "responsable G1\u00a0: prénom différent(s) de la ligne 2"),
+        RowError(
+            8, f"lien en double\u00a0: le responsable G1 est déjà lié à l'élève {LEA} ligne 2"
+        ),
         RowError(9, "identifiant responsable manquant"),
         RowError(
-            10, "INE « 0700001501 » invalide : 11 caractères, chiffres et lettres majuscules."
+            10, "INE « 0700001501 » invalide\u00a0: 11 caractères, chiffres et lettres majuscules."
         ),
     ]
     assert snapshot(services) == before
@@ -462,7 +466,9 @@ def test_whole_file_problems_raise_invalid_input(services: Services, tmp_path: P
     with pytest.raises(InvalidInput, match="Fichier introuvable"):
         import_pupils(services, as_head(services, UAI), tmp_path / "absent.csv")
     missing = write(tmp_path, "INE;Nom de famille;Prénom;Division\n0700001501B;A;B;6E1\n")
-    with pytest.raises(InvalidInput, match="colonne obligatoire absente : « Date de naissance »"):
+    with pytest.raises(
+        InvalidInput, match="colonne obligatoire absente\u00a0: « Date de naissance »"
+    ):
         import_pupils(services, as_head(services, UAI), missing)
     commas = write(tmp_path, "INE,Nom de famille,Prénom,Date de naissance,Division\n")
     with pytest.raises(InvalidInput, match="Le séparateur doit être le point-virgule"):
@@ -496,9 +502,9 @@ def test_dry_run_reports_everything_and_writes_nothing(services: Services, tmp_p
     )
     assert report.dry_run and report.changed
     assert report.added == ["Élève NOUVEAU (6E3)"]
-    assert report.moved == ["Maël LE GALL : 6E1 → 5E2"]
+    assert report.moved == ["Maël LE GALL\u00a0: 6E1 → 5E2"]
     assert report.left == ["Jean-Baptiste N'DIAYE (6E1) — compte désactivé"]
-    assert report.lines()[0] == "Import des élèves — simulation : rien n'a été enregistré."
+    assert report.lines()[0] == "Import des élèves — simulation\u00a0: rien n'a été enregistré."
     assert snapshot(services) == before
     with services.sessions() as s:
         assert s.scalar(select(func.count()).select_from(AuditEvent)) == 2
@@ -516,7 +522,7 @@ def test_birth_dates_and_departures_count_the_schools_day(
     born_today = f"{PUPIL_HEADER}\n{LEA};MARTIN;Léa;01/09/2026;6E1\n"
     refused = import_pupils(services, as_head(services, UAI), write(tmp_path, born_today))
     assert refused.errors == [
-        RowError(2, "date de naissance « 01/09/2026 » invalide : date impossible")
+        RowError(2, "date de naissance « 01/09/2026 » invalide\u00a0: date impossible")
     ]
 
     both = f"{PUPIL_HEADER}\n{LEA};MARTIN;Léa;31/08/2026;6E1\n{NOE};D'ALMEIDA;Noé;14/03/2015;6E1\n"
@@ -613,7 +619,7 @@ def test_names_with_control_or_invisible_characters_are_refused_with_their_line(
     assert "classe" in report.errors[7].reason
     printed = "\n".join(report.lines())
     _no_terminal_control(printed)
-    assert "  ligne 2 : " in printed
+    assert "  ligne 2\u00a0: " in printed
     with services.sessions() as s:
         assert s.scalar(select(func.count()).select_from(Pupil)) == 0
 
@@ -699,7 +705,7 @@ def test_reasons_of_one_row_read_as_one_sentence(services: Services, tmp_path: P
     assert report.errors == [
         RowError(
             2,
-            "INE « 07000015 » invalide : 11 caractères, chiffres et lettres majuscules ; "
+            "INE « 07000015 » invalide\u00a0: 11 caractères, chiffres et lettres majuscules ; "
             "nom de famille manquant",
         )
     ]

@@ -80,5 +80,5 @@ def test_textual_keys_that_a_bar_can_show_are_in_french() -> None:
 
 def test_help_lines_do_not_repeat_the_key_bar_word() -> None:
     for key in keys.ALL_KEYS.values():
-        assert not key.help.lower().startswith(key.description.lower() + " :"), key.id
+        assert not key.help.lower().startswith(key.description.lower() + "\u00a0:"), key.id
         assert not key.help.lower().startswith(key.description.lower() + "\u00a0:"), key.id

@@ -476,7 +476,7 @@ def test_a_folder_frozen_mid_run_names_the_document_and_says_no_password_changed
     )
     monkeypatch.undo()
     assert status == 2 and len(err.strip().splitlines()) == 1, err
-    assert f"{pdf} : {cause}. Aucun mot de passe n'a été modifié." in err
+    assert f"{pdf}\u00a0: {cause}. Aucun mot de passe n'a été modifié." in err
     assert ".g.pdf." not in err  # the staged file is never what the message names
     assert not pdf.exists() and not (folder / "g.csv").exists()
     assert _states(cli_env, ids) == {AccountState.NOT_NOTIFIED}

@@ -223,7 +223,7 @@ def test_the_next_notification_sweeps_and_says_so(
         text=True,
     )
     assert result.returncode == 0, result.stderr
-    assert f"{publishing.SWEPT} : {pdf}" in (result.stdout)
+    assert f"{publishing.SWEPT}\u00a0: {pdf}" in (result.stdout)
     assert not pdf.exists() and not csv_path.exists()
     assert sorted(p.name for p in folder.iterdir()) == ["suite.csv", "suite.pdf"]
     assert _valid(services, _passwords(folder / "suite.csv"))
@@ -322,7 +322,7 @@ def test_sigterm_and_sighup_stop_like_ctrl_c(
         _, err = child.communicate(timeout=60)
         assert child.returncode == 128 + signum, err  # 143 for SIGTERM, 129 for SIGHUP
         assert err.strip().splitlines()[-1] == (
-            "Interrompu : aucun mot de passe n'a été modifié et aucun document écrit."
+            "Interrompu\u00a0: aucun mot de passe n'a été modifié et aucun document écrit."
         )
         assert "Traceback" not in err
         assert _gone_soon(workers) == set()

@@ -331,7 +331,7 @@ def test_audit_export_sweeps_a_killed_run_and_says_so(
     target = folder / "journal.csv"
     code, out, err = run_cli(["audit", "list", "--uai", UAI, "--output", str(target)])
     assert code == 0, err
-    assert f"{publishing.SWEPT} : {left}" in out.splitlines()
+    assert f"{publishing.SWEPT}\u00a0: {left}" in out.splitlines()
     assert sorted(p.name for p in folder.iterdir()) == ["journal.csv"]
 
 
@@ -343,5 +343,5 @@ def test_stats_export_sweeps_a_killed_run_and_says_so(services: Services) -> Non
     left = killed_run(services, csv_path.parent)
     result = stats_pdf.export_stats(services, operator, stats)
     assert result.swept == (left,)
-    assert f"{publishing.SWEPT} : {left}" in publishing.swept_lines(result.swept)
+    assert f"{publishing.SWEPT}\u00a0: {left}" in publishing.swept_lines(result.swept)
     assert sorted(csv_path.parent.iterdir()) == sorted(result.paths)

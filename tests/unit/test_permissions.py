@@ -296,7 +296,7 @@ def test_refusals_say_why_in_french(services: Services) -> None:
     limited = session_for(services, world, "agent_admin_6E1", Module.ADMINISTRATION, True)
     with pytest.raises(PermissionDenied, match="hors des classes de votre délégation"):
         require(services, limited, Action.VIEW_DETAIL, account_ids=(world.accounts["eleve_5E1"],))
-    with pytest.raises(PermissionDenied, match="classes hors de votre délégation : 5E1"):
+    with pytest.raises(PermissionDenied, match="classes hors de votre délégation\u00a0: 5E1"):
         require(services, limited, Action.NOTIFY, division_names=("6E1", "5E1"))
 
 

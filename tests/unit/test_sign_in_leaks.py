@@ -257,7 +257,7 @@ def test_staff_unblocking_an_account_lifts_its_blocks_elsewhere_too(services: Se
 
 
 _SHAPE = re.compile(
-    r"\d+ caractères : (vide|(minuscules|majuscules|chiffres|point|espaces|autres)"
+    r"\d+ caractères : (vide|(minuscules|majuscules|chiffres|point|espaces|autres)"
     r"(, (minuscules|majuscules|chiffres|point|espaces|autres))*)"
 )
 

@@ -354,7 +354,7 @@ def test_cli_csv_and_table(
     code, out, _ = run_cli(["stats", "--uai", UAI])
     assert code == 0
     assert "Activations par jour, du 06/10/2026 au 16/11/2026" in out
-    assert "maximum : 3 le 10/11/2026" in out
+    assert "maximum\u00a0: 3 le 10/11/2026" in out
     assert "pass Culture\u00a0: 3 élèves de 15 à 17 ans (nés du 17/11/2008 au 16/11/2011)" in out
     assert "Étienne" in out and "Garnier" not in out
 

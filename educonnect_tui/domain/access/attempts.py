@@ -170,7 +170,7 @@ def shape(typed_login: str) -> str:
         if any(test(ch) for ch in typed):
             kinds.append(label)
     listed = ", ".join(kinds) if kinds else "vide"
-    return f"{len(typed)} caractères : {listed}"
+    return f"{len(typed)} caractères\u00a0: {listed}"
 
 
 _KINDS = (

@@ -207,7 +207,7 @@ def _divisions(session: Session, school: Establishment, names: Iterable[str]) ->
     missing = set(wanted) - {d.name.upper() for d in found}
     if missing:
         listed = ", ".join(sorted(missing))
-        raise InvalidInput(f"Classe(s) inconnue(s) dans l'établissement {school.uai} : {listed}.")
+        raise InvalidInput(f"Classe(s) inconnue(s) dans l'établissement {school.uai} : {listed}.")
     return found
 
 
@@ -263,7 +263,7 @@ def grant(services: Services, caller: Caller, request: GrantRequest) -> Delegati
     end = until if until is not None else school_year_end(day)
     if end < day:
         raise InvalidInput(
-            f"La date de fin ({date_text(end)}) est passée : choisissez une date à partir "
+            f"La date de fin ({date_text(end)}) est passée\u00a0: choisissez une date à partir "
             f"du {date_text(day)}."
         )
     with services.sessions() as session, session.begin():
@@ -277,7 +277,7 @@ def grant(services: Services, caller: Caller, request: GrantRequest) -> Delegati
             )
         if agent.role is not StaffRole.AGENT:
             raise InvalidInput(
-                f"{_name(agent)} fait partie de la direction, qui a déjà tous les modules : "
+                f"{_name(agent)} fait partie de la direction, qui a déjà tous les modules\u00a0: "
                 "une délégation ne s'accorde qu'à un agent."
             )
         divisions = _divisions(session, school, division_names)
@@ -294,7 +294,7 @@ def grant(services: Services, caller: Caller, request: GrantRequest) -> Delegati
         if current is not None:
             raise InvalidInput(
                 f"{_name(agent)} a déjà une délégation {module.value} en cours (n° {current.id}, "
-                f"jusqu'au {date_text(current.valid_until)}) : révoquez-la d'abord."
+                f"jusqu'au {date_text(current.valid_until)})\u00a0: révoquez-la d'abord."
             )
         delegation = Delegation(
             establishment_id=school.id,
@@ -346,7 +346,7 @@ def revoke(services: Services, caller: Caller, delegation_id: int) -> Delegation
         if state is DelegationState.EXPIRED:
             raise InvalidInput(
                 f"La délégation n° {delegation_id} a expiré le "
-                f"{date_text(delegation.valid_until)} : il n'y a rien à révoquer."
+                f"{date_text(delegation.valid_until)}\u00a0: il n'y a rien à révoquer."
             )
         delegation.revoked_at = now
         delegation.revoked_by_id = staff_id

@@ -163,7 +163,7 @@ def hash_many(
         hasher = params.hasher()
         for password in passwords:
             if cancel is not None and cancel.is_set():
-                raise Cancelled("Opération annulée : aucun mot de passe n'a été modifié.")
+                raise Cancelled("Opération annulée\u00a0: aucun mot de passe n'a été modifié.")
             results.append(hasher.hash(password))
             if progress:
                 progress(len(results), total)
@@ -184,7 +184,7 @@ def hash_many(
             while pending:
                 finished, _ = wait(pending, timeout=0.1, return_when=FIRST_COMPLETED)
                 if cancel is not None and cancel.is_set():
-                    raise Cancelled("Opération annulée : aucun mot de passe n'a été modifié.")
+                    raise Cancelled("Opération annulée\u00a0: aucun mot de passe n'a été modifié.")
                 for future in finished:
                     start = pending.pop(future)
                     hashes = future.result()
@@ -194,7 +194,7 @@ def hash_many(
                         progress(done, total)
         except BrokenProcessPool as error:
             raise DomainError(
-                "Un processus de calcul des mots de passe s'est arrêté : aucun mot de passe "
+                "Un processus de calcul des mots de passe s'est arrêté\u00a0: aucun mot de passe "
                 "n'a été modifié, recommencez."
             ) from error
         except BaseException:

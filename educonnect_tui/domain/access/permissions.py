@@ -46,7 +46,7 @@ from ..store.services import Services
 from .caller import Caller, Operator, SchoolRef
 
 SECOND_FACTOR_REQUIRED = (
-    "Cette opération exige la clé OTP ou une connexion depuis le réseau administratif : "
+    "Cette opération exige la clé OTP ou une connexion depuis le réseau administratif\u00a0: "
     "reconnectez-vous au module d'administration."
 )
 
@@ -264,7 +264,7 @@ def scope_of(services: Services, caller: Caller) -> Scope:
 
 
 def _refuse(action: Action, why: str) -> PermissionDenied:
-    return PermissionDenied(f"Vous ne pouvez pas {action.label} : {why}.")
+    return PermissionDenied(f"Vous ne pouvez pas {action.label}\u00a0: {why}.")
 
 
 def _check_action(caller: Caller, scope: Scope, action: Action) -> None:
@@ -370,7 +370,7 @@ def _require(
         outside = set(names) - {d.name for d in found if d.id in scope.division_ids}
         if outside:
             listed = ", ".join(sorted(outside))
-            raise _refuse(action, f"classes hors de votre délégation : {listed}")
+            raise _refuse(action, f"classes hors de votre délégation\u00a0: {listed}")
     return scope
 
 

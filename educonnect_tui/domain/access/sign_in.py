@@ -62,7 +62,7 @@ from .staff import totp_secret_of
 
 GENERIC_FAILURE = "Identifiant, mot de passe ou code incorrect."
 NO_SCHOOL = (
-    "Votre compte n'est rattaché à aucun établissement : contactez votre chef d'établissement."
+    "Votre compte n'est rattaché à aucun établissement\u00a0: contactez votre chef d'établissement."
 )
 NBSP = "\u00a0"
 # What the refusal says the person lacks, what they hold, and which module to choose.
@@ -105,16 +105,16 @@ class SignInStep:
         where = self.connection.label()
         if self.network_mode is NetworkMode.ADMIN:
             return (
-                f"Connexion depuis le réseau administratif ({where}) : "
+                f"Connexion depuis le réseau administratif ({where})\u00a0: "
                 "l'identifiant et le mot de passe suffisent."
             )
         if not self.otp_required:
             return (
-                f"Connexion hors du réseau administratif ({where}) : l'identifiant et le "
+                f"Connexion hors du réseau administratif ({where})\u00a0: l'identifiant et le "
                 "mot de passe suffisent pour le module dépannage."
             )
         return (
-            f"Connexion hors du réseau administratif ({where}) : le code à "
+            f"Connexion hors du réseau administratif ({where})\u00a0: le code à "
             f"{TOTP_DIGITS} chiffres de votre clé OTP sera demandé."
         )
 

@@ -76,14 +76,14 @@ def create_staff(
         problem = name_problem(value)
         if problem is not None:
             raise InvalidInput(
-                f"Le {what} du personnel « {excerpt(value)} » est refusé : {problem}."
+                f"Le {what} du personnel « {excerpt(value)} » est refusé\u00a0: {problem}."
             )
     for what, value in (("titre", title), ("identifiant", login or "")):
         char = unprintable(value)
         if char is not None:
             raise InvalidInput(
                 f"Le {what} du personnel contient un caractère de contrôle ou invisible "
-                f"(U+{ord(char):04X}) : refusé."
+                f"(U+{ord(char):04X})\u00a0: refusé."
             )
     if not establishments:
         raise InvalidInput("Un personnel doit être rattaché à au moins un établissement.")

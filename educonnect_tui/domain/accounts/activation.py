@@ -34,7 +34,7 @@ from .owner_attempts import (
 )
 
 TEMP_PASSWORD_EXPIRED = (
-    "Votre mot de passe provisoire a expiré : demandez à votre établissement "
+    "Votre mot de passe provisoire a expiré\u00a0: demandez à votre établissement "
     "de vous notifier à nouveau votre compte."
 )
 
@@ -129,7 +129,7 @@ def start_guardian_activation(
             session,
             Channel.EMAIL,
             address,
-            "EduConnect : code de confirmation de votre adresse électronique",
+            "EduConnect\u00a0: code de confirmation de votre adresse électronique",
             _email_body(code, services.time.date_time(now + CODE_VALIDITY)),
             now=now,
         )
@@ -139,7 +139,7 @@ def _email_body(code: str, expires_at: str) -> str:
     return (
         "Bonjour,\n\n"
         "Pour terminer l'activation de votre compte EduConnect, saisissez le code "
-        f"de confirmation suivant : {code}\n\n"
+        f"de confirmation suivant\u00a0: {code}\n\n"
         f"Ce code est valable jusqu'au {expires_at}. "
         "Si vous n'êtes pas à l'origine de cette demande, ignorez ce message.\n\n"
         "EduConnect — ministère de l'Éducation nationale"

@@ -56,7 +56,7 @@ from . import notification, publishing
 from .issuing import expiry, issue_all
 
 CONCURRENT = (
-    "Le compte a été modifié par quelqu'un d'autre pendant l'opération : "
+    "Le compte a été modifié par quelqu'un d'autre pendant l'opération\u00a0: "
     "rien n'a été changé, recommencez."
 )
 
@@ -231,7 +231,7 @@ def unblock(services: Services, caller: Caller, account_id: int) -> dt.datetime:
                 raise NotFound("Ce compte n'existe pas dans cet établissement.")
             until = account.blocked_until
             if until is None or not Lockout.is_blocked(account, now):
-                raise IllegalTransition("Ce compte n'est pas bloqué : rien à débloquer.")
+                raise IllegalTransition("Ce compte n'est pas bloqué\u00a0: rien à débloquer.")
             Lockout.record_success(account)
             attempts.forget_pairs(session, attempts.OWNER, [account.login])
             session.flush()
@@ -290,7 +290,7 @@ def write_slip(
             stored, result.temp_password
         ):
             raise ConcurrentModification(
-                "Ce mot de passe a été remplacé depuis : la fiche n'a pas été écrite."
+                "Ce mot de passe a été remplacé depuis\u00a0: la fiche n'a pas été écrite."
             )
         school = session.get_one(Establishment, school_id)
         context = _context(services, school, services.clock())

@@ -242,7 +242,9 @@ def notify(
         header = SchoolHeader.of(school)
         ids = list(session.scalars(accounts_of(kind, school.id, _notifiable(selection))))
         if not ids:
-            raise InvalidInput("Aucun compte ne correspond à la sélection : rien n'a été notifié.")
+            raise InvalidInput(
+                "Aucun compte ne correspond à la sélection\u00a0: rien n'a été notifié."
+            )
         expires = expiry(services, kind, now)
         passwords = [generate_temporary_password() for _ in ids]
         rows = _rows(session, kind, school, ids, passwords, services.time.today(expires))
@@ -352,7 +354,7 @@ def notify(
 
 _ATTEMPTS = 3
 _CHANGED = (
-    "Des comptes ont été modifiés par quelqu'un d'autre pendant l'opération : "
+    "Des comptes ont été modifiés par quelqu'un d'autre pendant l'opération\u00a0: "
     "rien n'a été notifié, recommencez."
 )
 
@@ -383,7 +385,7 @@ def _unchanged(error: DomainError) -> DomainError:
 
 def _check_cancel(cancel: threading.Event | None) -> None:
     if cancel is not None and cancel.is_set():
-        raise Cancelled("Opération annulée : aucun mot de passe n'a été modifié.")
+        raise Cancelled("Opération annulée\u00a0: aucun mot de passe n'a été modifié.")
 
 
 def _render_documents(

@@ -48,7 +48,7 @@ GENERIC_FAILURE = (
     "Identifiant, mot de passe ou information de vérification incorrect. "
     "Vérifiez votre saisie et réessayez."
 )
-CODE_EXPIRED = "Ce code a expiré : recommencez pour en recevoir un nouveau."
+CODE_EXPIRED = "Ce code a expiré\u00a0: recommencez pour en recevoir un nouveau."
 
 CODE_DIGITS = 6
 CODE_VALIDITY = dt.timedelta(minutes=30)
@@ -106,7 +106,7 @@ def unit_of_work(services: Services) -> Iterator[Session]:
                     refused = signal
         except StaleDataError as error:
             raise ConcurrentModification(
-                "Ce compte a été modifié en même temps par une autre opération : réessayez."
+                "Ce compte a été modifié en même temps par une autre opération\u00a0: réessayez."
             ) from error
     if refused is not None:
         raise refused.error

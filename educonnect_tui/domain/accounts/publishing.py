@@ -51,7 +51,7 @@ SWEPT = "Supprimé (document d'une opération interrompue, jamais enregistrée)"
 
 def swept_lines(paths: Iterable[Path]) -> list[str]:
     """The lines every notification, slip and export shows of what its sweep removed."""
-    return [f"{SWEPT} : {path}" for path in paths]
+    return [f"{SWEPT}\u00a0: {path}" for path in paths]
 
 
 @dataclass(frozen=True)

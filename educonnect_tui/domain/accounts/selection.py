@@ -38,7 +38,7 @@ def parse_state(text: str) -> AccountState:
     if wanted in _STATE_WORDS:
         return _STATE_WORDS[wanted]
     choices = ", ".join(s.value for s in AccountState)
-    raise InvalidInput(f"État « {text} » inconnu ; valeurs possibles : {choices}.")
+    raise InvalidInput(f"État « {text} » inconnu ; valeurs possibles\u00a0: {choices}.")
 
 
 @dataclass(frozen=True)

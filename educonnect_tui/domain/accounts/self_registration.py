@@ -38,7 +38,7 @@ from .owner_attempts import (
 )
 
 AMBIGUOUS_MOBILE = (
-    "Plusieurs comptes correspondent à ce numéro et à ces dates de naissance : "
+    "Plusieurs comptes correspondent à ce numéro et à ces dates de naissance\u00a0: "
     "contactez l'établissement de votre enfant."
 )
 
@@ -132,8 +132,8 @@ def start_self_registration(services: Services, mobile: str) -> None:
             session,
             Channel.SMS,
             number,
-            "EduConnect : code d'inscription",
-            f"EduConnect : votre code d'inscription est {code}. "
+            "EduConnect\u00a0: code d'inscription",
+            f"EduConnect\u00a0: votre code d'inscription est {code}. "
             f"Valable jusqu'au {services.time.date_time(now + CODE_VALIDITY)}.",
             now=now,
         )

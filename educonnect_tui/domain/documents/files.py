@@ -85,24 +85,24 @@ def check_targets(
         folder = path.parent
         if not folder.exists():
             raise InvalidInput(
-                f"Le dossier « {folder} » n'existe pas : créez-le ou choisissez-en un autre "
+                f"Le dossier « {folder} » n'existe pas\u00a0: créez-le ou choisissez-en un autre "
                 "(rien n'a été écrit)."
             )
         if not folder.is_dir():
             raise InvalidInput(f"« {folder} » n'est pas un dossier (rien n'a été écrit).")
         if path.is_dir():
-            raise InvalidInput(f"« {path} » est un dossier : indiquez un nom de fichier.")
+            raise InvalidInput(f"« {path} » est un dossier\u00a0: indiquez un nom de fichier.")
         identity = _identity(path)
         if identity & guarded:
             raise InvalidInput(
                 f"« {path} » est un fichier du service lui-même (base de données, clés ou "
-                "journal technique) : choisissez un autre nom."
+                "journal technique)\u00a0: choisissez un autre nom."
             )
         if identity & seen:
             raise InvalidInput(f"Deux documents ne peuvent pas être écrits dans « {path} ».")
         seen |= identity
         if os.path.lexists(path) and not overwrite:
-            raise OutputExists(f"Le fichier « {path} » existe déjà : il n'a pas été remplacé.")
+            raise OutputExists(f"Le fichier « {path} » existe déjà\u00a0: il n'a pas été remplacé.")
 
 
 def _identity(path: Path) -> set[object]:
@@ -123,7 +123,7 @@ def app_folder(folder: Path) -> Path:
     try:
         folder.mkdir(mode=0o700, parents=True, exist_ok=True)
     except OSError as exc:
-        raise DocumentError(f"Impossible de créer le dossier {folder} : {_cause(exc)}") from exc
+        raise DocumentError(f"Impossible de créer le dossier {folder} : {_cause(exc)}") from exc
     return folder
 
 
@@ -174,12 +174,12 @@ class StagedFile:
                 _publish_new(temp, self.final_path)
         except FileExistsError as exc:
             raise OutputExists(
-                f"Le fichier « {self.final_path} » est apparu pendant l'opération : "
+                f"Le fichier « {self.final_path} » est apparu pendant l'opération\u00a0: "
                 "il n'a pas été remplacé."
             ) from exc
         except OSError as exc:
             raise DocumentError(
-                f"Impossible d'enregistrer le fichier {self.final_path} : {_cause(exc)}"
+                f"Impossible d'enregistrer le fichier {self.final_path}\u00a0: {_cause(exc)}"
             ) from exc
         self._temp_path = None
         self._close()
@@ -294,7 +294,7 @@ def stage_file(path: Path, data: bytes, *, overwrite: bool = False) -> StagedFil
         if temp is not None:
             with contextlib.suppress(OSError):
                 temp.unlink()
-        raise DocumentError(f"Impossible d'écrire le fichier {path} : {_cause(exc)}") from exc
+        raise DocumentError(f"Impossible d'écrire le fichier {path}\u00a0: {_cause(exc)}") from exc
 
 
 # --------------------------------------------------------------------------- publication
@@ -354,7 +354,7 @@ class Publication:
             _write_all(fd, json.dumps(record).encode())
         except OSError as exc:
             raise DocumentError(
-                f"Impossible d'enregistrer le fichier {staged.final_path} : {_cause(exc)}"
+                f"Impossible d'enregistrer le fichier {staged.final_path}\u00a0: {_cause(exc)}"
             ) from exc
         _fsync_dir(folder)
 

@@ -323,7 +323,7 @@ def new_pdf(ctx: DocumentContext, title: str) -> Iterator[Pdf]:
     except DocumentError:
         raise
     except Exception as exc:
-        raise DocumentError(f"Impossible de produire le document « {title} » : {exc}") from exc
+        raise DocumentError(f"Impossible de produire le document « {title} »\u00a0: {exc}") from exc
 
 
 def render(doc: Pdf) -> bytes:

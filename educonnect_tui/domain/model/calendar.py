@@ -44,7 +44,7 @@ def zone_named(name: str) -> ZoneInfo:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
         raise InvalidInput(
-            f"Fuseau horaire « {name[:40]} » inconnu : attendu un nom comme Europe/Paris."
+            f"Fuseau horaire « {name[:40]} » inconnu\u00a0: attendu un nom comme Europe/Paris."
         ) from None
 
 
@@ -122,6 +122,6 @@ def parse_date(text: str, label: str = "Date") -> dt.date:
         except ValueError:
             pass
     raise InvalidInput(
-        f"{label} « {excerpt(text.strip(), 20)} » invalide : "
+        f"{label} « {excerpt(text.strip(), 20)} » invalide\u00a0: "
         "attendu JJ/MM/AAAA (une date qui existe)."
     )

@@ -77,12 +77,12 @@ def normalize_uai(raw: str) -> str:
     match = _UAI_RE.match(value)
     if not match:
         raise InvalidInput(
-            f"UAI « {excerpt(raw.strip())} » invalide : 7 chiffres suivis d'une lettre."
+            f"UAI « {excerpt(raw.strip())} » invalide\u00a0: 7 chiffres suivis d'une lettre."
         )
     expected = uai_key(match.group(1))
     if match.group(2) != expected:
         raise InvalidInput(
-            f"UAI « {value} » invalide : la lettre de contrôle devrait être {expected}."
+            f"UAI « {value} » invalide\u00a0: la lettre de contrôle devrait être {expected}."
         )
     return value
 
@@ -91,7 +91,7 @@ def normalize_ine(raw: str) -> str:
     value = raw.strip().upper()
     if not _INE_RE.match(value):
         raise InvalidInput(
-            f"INE « {excerpt(raw.strip())} » invalide : "
+            f"INE « {excerpt(raw.strip())} » invalide\u00a0: "
             "11 caractères, chiffres et lettres majuscules."
         )
     return value

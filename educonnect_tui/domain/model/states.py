@@ -109,7 +109,7 @@ class Lockout:
     def error(until: dt.datetime, time: SchoolTime) -> AccountBlocked:
         """What a blocked person is told, with the end of the block in the school's time."""
         return AccountBlocked(
-            "Compte bloqué après trop d'essais infructueux : réessayez après le "
+            "Compte bloqué après trop d'essais infructueux\u00a0: réessayez après le "
             f"{time.date_time(until)}."
         )
 

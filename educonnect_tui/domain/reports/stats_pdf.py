@@ -149,7 +149,7 @@ def stats_pdf(stats: SchoolStats) -> bytes:
     except DocumentError:
         raise
     except Exception as exc:
-        raise DocumentError(f"Impossible de produire le PDF des statistiques : {exc}") from exc
+        raise DocumentError(f"Impossible de produire le PDF des statistiques\u00a0: {exc}") from exc
 
 
 class _Page:

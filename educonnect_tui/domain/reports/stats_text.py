@@ -156,11 +156,11 @@ def render_table(stats: SchoolStats) -> str:
     days = stats.activity.days
     if days:
         out.append("")
-        out.append(f"Activations par jour, du {day(days[0].day)} au {day(days[-1].day)} :")
+        out.append(f"Activations par jour, du {day(days[0].day)} au {day(days[-1].day)}\u00a0:")
         out.append("│" + sparkline([d.total for d in days]) + "│")
         peak = stats.activity.peak
         out.append(
-            f"maximum : {peak.total} le {day(peak.day)}"
+            f"maximum\u00a0: {peak.total} le {day(peak.day)}"
             if peak
             else "aucune activation sur la période"
         )
@@ -185,7 +185,7 @@ def render_table(stats: SchoolStats) -> str:
         if pc.not_activated:
             out.append(
                 f"Sans compte activé, ils ne peuvent pas ouvrir leur pass Culture "
-                f"({pc.not_activated}) :"
+                f"({pc.not_activated})\u00a0:"
             )
             out.append(
                 tabulate(
@@ -206,7 +206,7 @@ def csv_rows(stats: SchoolStats) -> list[list[str]]:
     rows += [activity_headers(), *activity_rows(stats)]
     pc = stats.pass_culture
     if pc is not None:
-        rows += [[], [f"pass Culture : élèves de {AGES_LABEL} sans compte activé"]]
+        rows += [[], [f"pass Culture\u00a0: élèves de {AGES_LABEL} sans compte activé"]]
         rows += [pass_culture_headers()]
         rows += pass_culture_rows(stats)
         if pc.truncated:

@@ -38,7 +38,7 @@ def printable(value: str, what: str) -> str:
     char = unprintable(value)
     if char is not None:
         raise CellError(
-            f"{what} : caractère de contrôle ou invisible U+{ord(char):04X} ({mark(char)}) interdit"
+            f"{what} : caractère de contrôle ou invisible U+{ord(char):04X} ({mark(char)}) interdit"
         )
     return value
 
@@ -88,7 +88,7 @@ def name(value: str, what: str, limit: int, required: bool = False) -> str:
     value = normal_name(text(value, what, limit, required))
     problem = name_problem(value)
     if problem is not None:
-        raise CellError(f"{what} « {excerpt(value)} » refusé : {problem}")
+        raise CellError(f"{what} « {excerpt(value)} » refusé\u00a0: {problem}")
     return value
 
 
@@ -111,22 +111,22 @@ def birth_date(value: str, today: dt.date) -> dt.date:
     except InvalidInput:
         if _DATE_SHAPE.fullmatch(value):
             raise CellError(
-                f"date de naissance « {excerpt(value)} » invalide : ce jour n'existe pas"
+                f"date de naissance « {excerpt(value)} » invalide\u00a0: ce jour n'existe pas"
             ) from None
         raise CellError(
-            f"date de naissance « {excerpt(value)} » invalide : format attendu JJ/MM/AAAA"
+            f"date de naissance « {excerpt(value)} » invalide\u00a0: format attendu JJ/MM/AAAA"
         ) from None
     if date.year < 1900 or date >= today:
-        raise CellError(f"date de naissance « {excerpt(value)} » invalide : date impossible")
+        raise CellError(f"date de naissance « {excerpt(value)} » invalide\u00a0: date impossible")
     return date
 
 
 def division(value: str) -> str:
     value = clean(value)
     if not value:
-        raise CellError("classe inconnue : la colonne « Division » est vide")
+        raise CellError("classe inconnue\u00a0: la colonne « Division » est vide")
     if len(value) > 40:
-        raise CellError(f"classe « {excerpt(value)} » invalide : 40 caractères au plus")
+        raise CellError(f"classe « {excerpt(value)} » invalide\u00a0: 40 caractères au plus")
     return printable(value, "classe")
 
 
@@ -141,8 +141,8 @@ def legal(value: str) -> bool:
     if folded in _NO:
         return False
     if not folded:
-        raise CellError("représentant légal manquant : Oui ou Non")
-    raise CellError(f"représentant légal « {excerpt(value.strip())} » invalide : Oui ou Non")
+        raise CellError("représentant légal manquant\u00a0: Oui ou Non")
+    raise CellError(f"représentant légal « {excerpt(value.strip())} » invalide\u00a0: Oui ou Non")
 
 
 def email(value: str) -> str:

@@ -137,7 +137,7 @@ def _conflict(
     if link in first_link:
         return RowError(
             row.line,
-            f"lien en double : le responsable {row.key} est déjà lié à l'élève {row.ine} "
+            f"lien en double\u00a0: le responsable {row.key} est déjà lié à l'élève {row.ine} "
             f"ligne {first_link[link]}",
         )
     first_link[link] = row.line
@@ -151,5 +151,5 @@ def _conflict(
     ]
     return RowError(
         row.line,
-        f"responsable {row.key} : {', '.join(differing)} différent(s) de la ligne {earlier.line}",
+        f"responsable {row.key} : {', '.join(differing)} différent(s) de la ligne {earlier.line}",
     )

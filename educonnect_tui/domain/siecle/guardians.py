@@ -55,13 +55,13 @@ def _unknown_pupil(row: GuardianRow, pupils: dict[str, Pupil]) -> RowError | Non
     if pupil is None:
         return RowError(
             row.line,
-            f"élève inconnu : l'INE {row.ine} n'est pas inscrit dans cet "
+            f"élève inconnu\u00a0: l'INE {row.ine} n'est pas inscrit dans cet "
             "établissement (importez d'abord les élèves)",
         )
     if pupil.status is not PupilStatus.ENROLLED:
         return RowError(
             row.line,
-            f"élève inconnu : {pupil_label(pupil)} (INE {row.ine}) a quitté l'établissement",
+            f"élève inconnu\u00a0: {pupil_label(pupil)} (INE {row.ine}) a quitté l'établissement",
         )
     return None
 
@@ -144,7 +144,7 @@ class _GuardianSync:
             self.out.added.append(f"{guardian_label(guardian)} ({self._children(links)}){suffix}")
             self.out.touched_accounts.append(guardian.account)
         elif changes:
-            self.out.updated.append(f"{before} : {', '.join(changes)}")
+            self.out.updated.append(f"{before}\u00a0: {', '.join(changes)}")
             self.out.touched_accounts.append(guardian.account)
 
     def _replace_links(
@@ -188,7 +188,7 @@ class _GuardianSync:
         """Their account stays while a child of theirs is enrolled in another school."""
         keep = lookups.guardians_with_enrolled_pupil(self.session, [g.id for g in dropped])
         for guardian in dropped:
-            line = f"{guardian_label(guardian)} : plus lié à aucun élève de l'établissement"
+            line = f"{guardian_label(guardian)}\u00a0: plus lié à aucun élève de l'établissement"
             if guardian.id not in keep and deactivate(guardian.account, self.now):
                 line += ", compte désactivé"
             self.out.left.append(line)

@@ -190,9 +190,9 @@ class _PupilSync:
         before = pupil_label(pupil)
         moved, changes = _apply_row(pupil, row, division)
         if moved:
-            self.out.moved.append(f"{pupil_label(pupil)} : {old_division} → {row.division}")
+            self.out.moved.append(f"{pupil_label(pupil)}\u00a0: {old_division} → {row.division}")
         if changes:
-            self.out.updated.append(f"{before} : {', '.join(changes)}")
+            self.out.updated.append(f"{before}\u00a0: {', '.join(changes)}")
         if moved or changes:
             self.out.touched_accounts.append(pupil.account)
 

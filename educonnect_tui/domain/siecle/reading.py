@@ -31,7 +31,7 @@ def _decode(raw: bytes, path: Path) -> str:
     """
     if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) or b"\x00" in raw:
         raise InvalidInput(
-            f"Fichier {path.name} illisible : fichier binaire ou encodé en UTF-16 "
+            f"Fichier {path.name} illisible\u00a0: fichier binaire ou encodé en UTF-16 "
             "(enregistrez-le en CSV UTF-8 ou Windows-1252)."
         )
     if raw.startswith(codecs.BOM_UTF8):
@@ -39,7 +39,7 @@ def _decode(raw: bytes, path: Path) -> str:
             return raw.decode("utf-8-sig")
         except UnicodeDecodeError as error:
             raise InvalidInput(
-                f"Fichier {path.name} illisible : marqué UTF-8 mais octet invalide "
+                f"Fichier {path.name} illisible\u00a0: marqué UTF-8 mais octet invalide "
                 f"à la position {error.start}."
             ) from None
     try:
@@ -50,7 +50,7 @@ def _decode(raw: bytes, path: Path) -> str:
         return raw.decode("cp1252")
     except UnicodeDecodeError as error:
         raise InvalidInput(
-            f"Fichier {path.name} illisible : encodage non reconnu (octet invalide à la "
+            f"Fichier {path.name} illisible\u00a0: encodage non reconnu (octet invalide à la "
             f"position {error.start}) ; attendu UTF-8 ou Windows-1252."
         ) from None
 
@@ -59,11 +59,11 @@ def _read_bytes(path: Path) -> bytes:
     try:
         return path.read_bytes()
     except FileNotFoundError:
-        raise InvalidInput(f"Fichier introuvable : {path}") from None
+        raise InvalidInput(f"Fichier introuvable\u00a0: {path}") from None
     except IsADirectoryError:
         raise InvalidInput(f"{path} est un dossier, pas un fichier.") from None
     except OSError as error:
-        raise InvalidInput(f"Fichier {path} illisible : {error.strerror or error}") from None
+        raise InvalidInput(f"Fichier {path} illisible\u00a0: {error.strerror or error}") from None
 
 
 def _keyed(headers: list[str], cells: list[str]) -> dict[str, str]:
@@ -102,13 +102,13 @@ def read_table(path: Path) -> tuple[list[str], Rows]:
         # size limit; its message is English and names neither the line nor the column.
         raise InvalidInput(_too_long(path, text, previous_end + 1, headers)) from None
     if headers is None:
-        raise InvalidInput(f"Fichier {path.name} vide : ni en-tête ni données.")
+        raise InvalidInput(f"Fichier {path.name} vide\u00a0: ni en-tête ni données.")
     return headers, rows
 
 
 def _too_long(path: Path, text: str, line: int, headers: list[str] | None) -> str:
     limit = csv.field_size_limit()
-    where = f"Fichier {path.name} refusé ligne {line} : "
+    where = f"Fichier {path.name} refusé ligne {line}\u00a0: "
     if headers is None:
         where += "une cellule de l'en-tête"
     else:
@@ -191,9 +191,9 @@ def resolve_columns(headers: list[str], spec: Sequence[Column], path: Path) -> d
 def _missing_columns(missing: list[str], headers: list[str], path: Path) -> str:
     names = ", ".join(f"« {m} »" for m in missing)
     plural = "s" if len(missing) > 1 else ""
-    message = f"Fichier {path.name} : colonne{plural} obligatoire{plural} absente{plural} : "
+    message = f"Fichier {path.name} : colonne{plural} obligatoire{plural} absente{plural} : "
     found = " ; ".join(excerpt(h) for h in headers if h)
-    message += f"{names}. Colonnes trouvées : {found}."
+    message += f"{names}. Colonnes trouvées\u00a0: {found}."
     if len(headers) == 1 and ("," in headers[0] or "\t" in headers[0]):
         message += " Le séparateur doit être le point-virgule « ; »."
     return message

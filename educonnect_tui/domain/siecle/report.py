@@ -45,7 +45,7 @@ class ImportReport:
         if self.errors:
             return self._refusal_lines(subject)
         if self.dry_run:
-            out = [f"Import des {subject} — simulation : rien n'a été enregistré."]
+            out = [f"Import des {subject} — simulation\u00a0: rien n'a été enregistré."]
         else:
             out = [f"Import des {subject} enregistré."]
         if not self.changed:
@@ -55,10 +55,10 @@ class ImportReport:
 
     def _refusal_lines(self, subject: str) -> list[str]:
         out = [
-            f"Import des {subject} refusé : {len(self.errors)} ligne(s) en erreur, "
+            f"Import des {subject} refusé\u00a0: {len(self.errors)} ligne(s) en erreur, "
             "aucune modification enregistrée."
         ]
-        out.extend(f"  ligne {e.line} : {e.reason}" for e in self.errors)
+        out.extend(f"  ligne {e.line}\u00a0: {e.reason}" for e in self.errors)
         return out
 
     def _change_lines(self) -> list[str]:
@@ -72,7 +72,7 @@ class ImportReport:
         )
         for title, mark, items in sections:
             if items:
-                out.append(f"{title} : {len(items)}")
+                out.append(f"{title}\u00a0: {len(items)}")
                 out.extend(f"  {mark} {item}" for item in items)
         return out
 

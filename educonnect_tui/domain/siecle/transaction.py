@@ -59,7 +59,9 @@ def run(
     headers, rows = read_table(path)
     columns = resolve_columns(headers, spec, path)
     if not rows:
-        raise InvalidInput(f"Fichier {path.name} sans aucune ligne de données : rien à importer.")
+        raise InvalidInput(
+            f"Fichier {path.name} sans aucune ligne de données\u00a0: rien à importer."
+        )
 
     def attempt() -> ImportReport:
         now = services.clock()

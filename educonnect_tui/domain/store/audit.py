@@ -271,12 +271,12 @@ class ChainReport:
             older = f" dont {self.unkeyed} antérieurs à la clé" if self.unkeyed else ""
             if self.unkeyed and not self.attested:
                 older += (
-                    " (non attestés par le fichier de clés, antérieur à cette attestation : "
+                    " (non attestés par le fichier de clés, antérieur à cette attestation\u00a0: "
                     "lancez « educonnect-tui db upgrade »)"
                 )
-            return f"chaîne intacte : {self.checked} enregistrements{older}"
+            return f"chaîne intacte\u00a0: {self.checked} enregistrements{older}"
         return (
-            f"chaîne rompue à l'enregistrement n° {self.broken_at} : {self.reason} "
+            f"chaîne rompue à l'enregistrement n° {self.broken_at}\u00a0: {self.reason} "
             f"({self.checked} enregistrements vérifiés avant)"
         )
 
@@ -285,7 +285,7 @@ class ChainReport:
             return "déclencheurs en place"
         plural = "s" if len(self.missing_triggers) > 1 else ""
         return (
-            f"déclencheur{plural} absent{plural} ou désactivé{plural} : "
+            f"déclencheur{plural} absent{plural} ou désactivé{plural}\u00a0: "
             f"{', '.join(self.missing_triggers)} (le journal n'est plus protégé en ajout seul)"
         )
 
@@ -312,7 +312,7 @@ def _check_hash(session: Session, event: AuditEvent, targets: list[int], signed:
     if event.key_id is None:
         if signed:
             return (
-                "il n'est pas signé alors que les précédents le sont : ajouté ou réécrit sans "
+                "il n'est pas signé alors que les précédents le sont\u00a0: ajouté ou réécrit sans "
                 "la clé du service"
             )
         return "" if _digest(event, targets) == event.hash else _EDITED
@@ -365,19 +365,19 @@ def _legacy_check(
     if more and unkeyed >= stated.records:
         return (
             f"{_unsigned_count(session)} enregistrements non signés alors que le fichier de "
-            f"clés n'en connaît que {stated.records} : ajoutés ou réécrits sans la clé du service"
+            f"clés n'en connaît que {stated.records} : ajoutés ou réécrits sans la clé du service"
         )
     if more:
         return ""
     if unkeyed < stated.records:
         return (
             f"{unkeyed} enregistrements non signés alors que le fichier de clés en connaît "
-            f"{stated.records} : les autres ont été supprimés"
+            f"{stated.records}\u00a0: les autres ont été supprimés"
         )
     if previous != stated.last_hash:
         return (
             "les enregistrements antérieurs à la clé ne sont pas ceux que le fichier de clés "
-            "connaît : remplacés ou réécrits sans la clé du service"
+            "connaît\u00a0: remplacés ou réécrits sans la clé du service"
         )
     return ""
 
@@ -421,7 +421,7 @@ def _walk(session: Session) -> ChainReport:
                 after = f"n° {last_id}" if last_id is not None else "le début du journal"
                 return report(
                     event.id,
-                    f"son lien vers l'enregistrement précédent ne correspond plus : un "
+                    f"son lien vers l'enregistrement précédent ne correspond plus\u00a0: un "
                     f"enregistrement entre {after} et celui-ci a été supprimé ou modifié",
                 )
             if not prefix_done:

@@ -37,26 +37,26 @@ log = logging.getLogger("educonnect_tui")
 log.addHandler(logging.NullHandler())
 log.propagate = False
 
-BUSY = "La base de données est occupée par une autre opération : réessayez dans un instant."
+BUSY = "La base de données est occupée par une autre opération\u00a0: réessayez dans un instant."
 UNREACHABLE = (
-    "Base de données inaccessible : vérifiez qu'elle est démarrée et joignable "
+    "Base de données inaccessible\u00a0: vérifiez qu'elle est démarrée et joignable "
     "(réglage database_url), puis réessayez."
 )
-FULL = "Le disque de la base de données est plein : rien n'a été enregistré ; libérez de la place."
+FULL = "Le disque de la base de données est plein : rien n'a été enregistré ; libérez de la place."
 READ_ONLY = (
-    "La base de données est en lecture seule : rien n'a été enregistré ; "
+    "La base de données est en lecture seule\u00a0: rien n'a été enregistré ; "
     "vérifiez les droits sur ses fichiers."
 )
 CONCURRENT = (
-    "Quelqu'un d'autre a modifié les mêmes données pendant l'opération : "
+    "Quelqu'un d'autre a modifié les mêmes données pendant l'opération\u00a0: "
     "rien n'a été enregistré ; réessayez."
 )
 FORBIDDEN = (
-    "La base de données refuse cette opération au compte qui l'ouvre (droits insuffisants) : "
+    "La base de données refuse cette opération au compte qui l'ouvre (droits insuffisants)\u00a0: "
     "rien n'a été modifié ; voir docs/security.md."
 )
 UNEXPECTED = (
-    "Erreur inattendue : l'opération n'a pas abouti ; réessayez, et si l'erreur revient, "
+    "Erreur inattendue\u00a0: l'opération n'a pas abouti ; réessayez, et si l'erreur revient, "
     "transmettez le journal technique à l'administrateur."
 )
 
@@ -125,13 +125,13 @@ def translate(error: BaseException) -> DomainError:
     if isinstance(error, DBAPIError):
         return _database_error(error)
     if isinstance(error, OSError) and (what := os_cause(error)) is not None:
-        where = f" : {error.filename}" if error.filename else ""
+        where = f"\u00a0: {error.filename}" if error.filename else ""
         return DomainError(f"{what[0].upper()}{what[1:]}{where}.")
     if isinstance(error, OSError):
         log.error("erreur système", exc_info=error)
         where = f" ({error.filename})" if error.filename else ""
         return DomainError(
-            f"Erreur du système de fichiers{where} : le détail est dans le journal technique."
+            f"Erreur du système de fichiers{where}\u00a0: le détail est dans le journal technique."
         )
     log.error("erreur inattendue", exc_info=error)
     return UnexpectedError(UNEXPECTED)

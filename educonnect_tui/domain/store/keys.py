@@ -235,20 +235,20 @@ def read_keyring(path: Path) -> Keyring:
     except OSError as error:
         cause = os_cause(error) or error.strerror
         raise KeyFileError(
-            f"fichier de clés {path} illisible ({cause}) : indiquez le fichier lui-même."
+            f"fichier de clés {path} illisible ({cause})\u00a0: indiquez le fichier lui-même."
         ) from None
     info = os.fstat(fd)
     if not stat.S_ISREG(info.st_mode):
         os.close(fd)
         raise KeyFileError(
-            f"fichier de clés {path} illisible (ce n'est pas un fichier) : "
+            f"fichier de clés {path} illisible (ce n'est pas un fichier)\u00a0: "
             "indiquez le fichier lui-même."
         )
     with os.fdopen(fd, "rb") as file:
         mode = stat.S_IMODE(info.st_mode)
         if mode & 0o077:
             raise KeyFileError(
-                f"fichier de clés {path} accessible à d'autres utilisateurs (droits {mode:04o}) : "
+                f"fichier de clés {path} accessible à d'autres utilisateurs (droits {mode:04o}) : "
                 f"rendez-le privé avec « chmod 600 {path} »."
             )
         raw = file.read()
@@ -256,7 +256,7 @@ def read_keyring(path: Path) -> Keyring:
         return Keyring.from_text(raw.decode("utf-8"))
     except (ValueError, KeyError, TypeError, binascii.Error):  # UnicodeDecodeError too
         raise KeyFileError(
-            f"fichier de clés {path} endommagé : restaurez-le depuis une sauvegarde."
+            f"fichier de clés {path} endommagé\u00a0: restaurez-le depuis une sauvegarde."
         ) from None
 
 
@@ -358,7 +358,7 @@ class KeyStore:
         if _holds_keyed_data(session):
             raise KeyFileError(
                 f"fichier de clés {self.path} introuvable alors que la base contient des "
-                "enregistrements signés et des secrets chiffrés avec lui : restaurez-le depuis "
+                "enregistrements signés et des secrets chiffrés avec lui : restaurez-le depuis "
                 "une sauvegarde (ou indiquez son chemin par EDUCONNECT_KEY_FILE)."
             )
         return _create(self.path, dt.datetime.now(dt.UTC), unsigned_prefix(session))
@@ -402,7 +402,7 @@ class KeyStore:
 def store_of(session: Session) -> KeyStore:
     store = session.info.get(INFO_KEY)
     if not isinstance(store, KeyStore):
-        raise RuntimeError("session sans fichier de clés : ouvrez-la par Services.sessions")
+        raise RuntimeError("session sans fichier de clés\u00a0: ouvrez-la par Services.sessions")
     return store
 
 
@@ -450,8 +450,8 @@ def open_totp(session: Session, staff_id: int, stored: str) -> str:
     one was written by someone else, who would then know the codes.
     """
     unreadable = SecretUnreadable(
-        "Le secret OTP de ce compte est illisible (modifié, ou non chiffré : lancez "
-        "« educonnect-tui db upgrade ») : faites-le renouveler par l'administrateur."
+        "Le secret OTP de ce compte est illisible (modifié, ou non chiffré\u00a0: lancez "
+        "« educonnect-tui db upgrade »)\u00a0: faites-le renouveler par l'administrateur."
     )
     if not is_sealed(stored):
         raise unreadable

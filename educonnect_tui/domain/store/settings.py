@@ -111,7 +111,7 @@ class Settings(BaseSettings):
         if isinstance(value, str) and not value.strip():
             raise PydanticCustomError(
                 "key_file_empty",
-                "chemin vide : indiquez le fichier de clés, ou retirez ce réglage pour "
+                "chemin vide\u00a0: indiquez le fichier de clés, ou retirez ce réglage pour "
                 "garder le chemin par défaut",
             )
         return value
