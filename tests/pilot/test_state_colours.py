@@ -4,8 +4,10 @@ the shades of the theme in use (darker on a light theme)."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
+import pytest
 from textual.widgets import SelectionList
 
 from educonnect_tui.app import EduConnectApp
@@ -85,6 +87,9 @@ async def test_the_detail_colours_the_state_and_the_relatives(principal_app: App
             shade for state in AccountState for shade in colours_on_screen(app, state.symbol + " ")
         }
         assert relatives - {DARK[C.YELLOW]} <= {DARK[c] for c in (C.RED, C.ORANGE, C.GREEN)}
+        app.theme = "textual-light"  # drawn again in the new theme's shades
+        await settle(pilot)
+        assert colours_on_screen(app, "✉ notifié, non activé") == {LIGHT[C.YELLOW]}
 
 
 @sync
@@ -102,6 +107,10 @@ async def test_the_depannage_list_colours_pupils_and_guardians(principal_app: Ap
         assert {DARK[C.YELLOW], DARK[C.ORANGE]} & shades
         assert len(shades & {DARK[C.YELLOW], DARK[C.ORANGE]}) == len(notified)
         assert DARK[C.RED] in colours_on_screen(app, "✗ non notifié")
+        app.theme = "textual-light"
+        await settle(pilot)
+        assert LIGHT[C.RED] in colours_on_screen(app, "✗ non notifié")
+        assert not {DARK[c] for c in StateColour} & colours_on_screen(app, "✗ non notifié")
 
 
 @sync
@@ -119,6 +128,11 @@ async def test_the_statistics_paint_pupils_yellow_and_guardians_orange(
         assert colours_on_screen(app, "✗ non notifié") == {DARK[C.RED]}
         assert colours_on_screen(app, "✓ activé") == {DARK[C.GREEN]}
         assert colours_on_screen(app, "– désactivé") == {DARK[C.GREY]}
+        app.theme = "textual-light"
+        await settle(pilot)
+        assert colours_on_screen(app, "✉ notifié, non activé") == {LIGHT[C.YELLOW]}
+        # The per-class table: each state's symbol in its population's colour.
+        assert colours_on_screen(app, "✉") >= {LIGHT[C.YELLOW], LIGHT[C.ORANGE]}
 
 
 @sync
@@ -139,3 +153,22 @@ async def test_the_grant_form_ticks_classes_without_colour(principal_app: AppFac
         # The plain text tells ticked from unticked: no colour needed.
         assert "✔" in lines[1] and "✔" not in lines[0] + lines[2]
         assert lines[0].replace("6E1", "") != lines[1].replace("6E2", "")
+
+
+@sync
+async def test_without_colour_the_words_the_symbols_and_the_cursor_remain(
+    principal_app: AppFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("NO_COLOR", "1")
+    app = principal_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("a", "down")
+        await settle(pilot)
+        svg = app.export_screenshot()
+        screen = re.sub(r"<[^>]+>", "", svg).replace("&#160;", " ")
+        for shown in ("▶●✓ activé", " ●✉ non activé", "✗ non notifié"):
+            assert shown in screen, shown
+        # Every shade reaches the terminal as a grey: none is a hue any more.
+        fills = {bytes.fromhex(c) for c in re.findall(r"fill: #([0-9a-fA-F]{6})", svg)}
+        assert fills and all(max(c) - min(c) <= 4 for c in fills)

@@ -13,6 +13,7 @@ import pytest
 from textual.color import Color
 from textual.theme import BUILTIN_THEMES
 
+from educonnect_tui.domain.accounts.selection import parse_state
 from educonnect_tui.domain.model.enums import AccountKind, AccountState, StateColour
 from educonnect_tui.widgets import state_badge
 from educonnect_tui.widgets.state_badge import SHADES, state_text
@@ -98,3 +99,18 @@ def test_the_word_and_the_symbol_are_always_there(kind: AccountKind, state: Acco
     assert text.plain == f"{state.symbol} {state.label}"
     blocked = state_text(state, kind, blocked=True)
     assert blocked.plain.startswith(state.symbol) and blocked.plain.endswith("⊘")
+
+
+@pytest.mark.parametrize(
+    ("word", "state"),
+    [
+        ("rouge", S.NOT_NOTIFIED),
+        ("Jaune", S.NOTIFIED),
+        ("orange", S.NOTIFIED),
+        ("vert", S.ACTIVATED),
+        ("GRIS", S.DEACTIVATED),
+    ],
+)
+def test_the_command_line_reads_a_state_by_its_colour(word: str, state: AccountState) -> None:
+    """`--state rouge`: the same rule, read the other way."""
+    assert parse_state(word) is state
