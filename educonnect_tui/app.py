@@ -30,7 +30,7 @@ from .domain.access.network import Connection, current_connection
 from .domain.model.enums import Module
 from .domain.store import db_errors
 from .domain.store.services import Services
-from .widgets import no_break
+from .widgets import no_break, state_badge
 from .widgets.palette import FrenchCommandPalette
 from .widgets.safe_output import NoTerminalControl
 
@@ -64,6 +64,14 @@ class EduConnectApp(App[None]):
         # Set by ``run_app`` only: tests never take the process's signals.
         self.stops_on_signals = False
         self._no_terminal_control = NoTerminalControl()
+
+    def get_theme_variable_defaults(self) -> dict[str, str]:
+        """The account states' shades (``$state-red``…) for the theme in use, dark or light;
+        a theme that sets them wins."""
+        return {
+            **super().get_theme_variable_defaults(),
+            **state_badge.theme_variables(self.current_theme.dark),
+        }
 
     def get_line_filters(self) -> Sequence[LineFilter]:
         """Textual's filters, then the one no data can get past (``widgets/safe_output``)."""

@@ -9,6 +9,7 @@ from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ParamSpec
 
+from textual.app import App
 from textual.pilot import Pilot
 from textual.worker import WorkerCancelled, WorkerState
 
@@ -69,3 +70,27 @@ def killed_run(services: Services, folder: Path) -> Path:
     publication._markers = []
     publication.files.clear()
     return folder / "tuee.pdf"
+
+
+def colours_on_screen(app: App[Any], text: str) -> set[str]:
+    """The foreground colours (``#rrggbb``) ``text`` is drawn in, wherever it is on screen.
+
+    Read from the composed screen, as the terminal receives it (before the NO_COLOR
+    filter): what a person sees, not what a widget meant to draw.
+    """
+    found: set[str] = set()
+    for strip in app.screen._compositor.render_strips():
+        segments = list(strip)
+        line = "".join(segment.text for segment in segments)
+        start = line.find(text)
+        while start != -1:
+            offset = 0
+            for segment in segments:
+                if offset + len(segment.text) > start:
+                    colour = segment.style.color if segment.style else None
+                    if colour is not None:
+                        found.add(colour.get_truecolor().hex)
+                    break
+                offset += len(segment.text)
+            start = line.find(text, start + 1)
+    return found

@@ -34,6 +34,7 @@ from ..domain.model.errors import DomainError
 from ..domain.store.services import Services
 from ..widgets import sized_table
 from ..widgets.key_bar import KeyBar
+from ..widgets.marked_list import MarkedSelectionList
 from ..widgets.worker_errors import ReportsWorkerErrors
 
 _STATE_STYLE = {
@@ -264,7 +265,7 @@ class GrantScreen(ReportsWorkerErrors, ModalScreen[DelegationView | None]):
                     compact=True,
                 )
             yield Label("Classes (aucune cochée\u00a0: tout l'établissement)")
-            yield SelectionList[str](id="grant-classes", compact=True)
+            yield MarkedSelectionList(id="grant-classes", compact=True)
             with Horizontal(classes="grant-row"):
                 yield Label("Fin", classes="grant-label")
                 yield Input(

@@ -81,7 +81,13 @@ class DetailScreen(ReportsWorkerErrors, Screen[None]):
         yield KeyBar()
 
     def on_mount(self) -> None:
+        # The states are drawn in the theme's shades: drawn again when it changes.
+        self.app.theme_changed_signal.subscribe(self, lambda _theme: self._redraw())
         self.load()
+
+    def _redraw(self) -> None:
+        if self.detail is not None:
+            self._show(self.detail)
 
     @work(thread=True, exclusive=True, group="detail", exit_on_error=False)
     def load(self) -> None:

@@ -30,11 +30,11 @@ from ..domain.access.caller import SchoolSession
 from ..domain.accounts import helpdesk, helpdesk_search
 from ..domain.accounts.helpdesk_search import HelpdeskRow
 from ..domain.model import french
-from ..domain.model.enums import AccountKind, AccountState, Module
+from ..domain.model.enums import AccountKind, AccountState, Module, StateColour
 from ..domain.model.printable import escaped
 from ..domain.store.services import Services
 from ..widgets.key_bar import KeyBar
-from ..widgets.state_badge import BLOCKED_SYMBOL, state_text
+from ..widgets.state_badge import BLOCKED_SYMBOL, colour_style, state_text
 from ..widgets.worker_errors import ReportsWorkerErrors
 from .account_actions import BLOCK_REASON, Target, spaced_login, start_reset, start_unblock
 
@@ -167,7 +167,13 @@ class HelpdeskScreen(ReportsWorkerErrors, Screen[None]):
         yield KeyBar()
 
     def on_mount(self) -> None:
+        # The states are drawn in the theme's shades: drawn again when it changes.
+        self.app.theme_changed_signal.subscribe(self, lambda _theme: self._redraw())
         self.set_focus(self.query_one("#helpdesk-search", Input))
+
+    def _redraw(self) -> None:
+        if self.searched is not None:
+            self._show(self.searched, self.rows)
 
     def _idle_status(self) -> str:
         hint = "Tapez un nom, un prénom, un identifiant ou une classe."
@@ -239,7 +245,7 @@ class HelpdeskScreen(ReportsWorkerErrors, Screen[None]):
         text.append(_cut(name, name_width).ljust(name_width) + " ")
         text.append(_cut(row.division, 7).ljust(8))
         text.append(_cut(row.login, 18).ljust(19), style="bold")
-        text.append(block, style="bold red")
+        text.append(block, style=colour_style(StateColour.RED))
         return text
 
     # -- keys ----------------------------------------------------------------------

@@ -93,6 +93,14 @@ class StatsScreen(ReportsWorkerErrors, Screen[str | None]):
         self.set_focus(self.query_one("#stats-classes", DataTable))
         self._load()
         self.set_interval(REFRESH_SECONDS, self._tick, name="stats-refresh")
+        # The states are drawn in the theme's shades: drawn again when it changes.
+        self.app.theme_changed_signal.subscribe(self, lambda _theme: self._redraw())
+
+    def _redraw(self) -> None:
+        if self.stats is not None:
+            self.query_one("#stats-states", Static).update(states_text(self.stats))
+            self._show_classes(self.stats, rebuild=True)
+            self._show_pass_culture(self.stats)
 
     def on_resize(self) -> None:
         self._apply_width(self.size.width)

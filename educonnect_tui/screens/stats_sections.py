@@ -18,9 +18,7 @@ from ..domain.reports.class_figures import ClassSort, ClassStats
 from ..domain.reports.counts import KindStats
 from ..domain.reports.figures import EXPIRY_WARNING_DAYS, SchoolStats, day, pct
 from ..domain.reports.pass_culture import AGES_LABEL, PassCulture
-from ..widgets.state_badge import BLOCKED_SYMBOL, state_text
-
-STATE_HEADERS = tuple(s.symbol for s in AccountState)
+from ..widgets.state_badge import BLOCKED_SYMBOL, colour_style, state_text
 
 
 def bar_text(rate: float, width: int) -> Text:
@@ -110,13 +108,18 @@ def classes_title(sort: ClassSort, descending: bool) -> str:
     )
 
 
+def _state_header(state: AccountState, kind: AccountKind) -> Text:
+    """A state's symbol over its column, in the colour of the population below it."""
+    return Text(state.symbol, style=colour_style(state.colour(kind)))
+
+
 def add_class_columns(table: DataTable[Text], narrow: bool) -> None:
     table.add_column("Classe", key="c0")
-    for i, symbol in enumerate(STATE_HEADERS):
-        table.add_column(symbol, key=f"c{1 + i}")
+    for i, state in enumerate(AccountState):
+        table.add_column(_state_header(state, AccountKind.PUPIL), key=f"c{1 + i}")
     table.add_column("Élèves" if narrow else "Taux élèves", key="c5")
-    for i, symbol in enumerate(STATE_HEADERS):
-        table.add_column(symbol, key=f"c{6 + i}")
+    for i, state in enumerate(AccountState):
+        table.add_column(_state_header(state, AccountKind.GUARDIAN), key=f"c{6 + i}")
     table.add_column("Resp." if narrow else "Taux représentants", key="c10")
 
 

@@ -320,7 +320,9 @@ class AccountTable(ReportsWorkerErrors, ScrollView, can_focus=True):
     def _content_width(self) -> int:
         return MARK_WIDTH + sum(c.width + GAP for c in self.columns)
 
-    def _cells(self, texts: list[Text | str], base: Style) -> list[Segment]:
+    def _cells(self, texts: list[Text | str], base: Style, *, plain: bool = False) -> list[Segment]:
+        """The row's cells, each cut to its column; ``plain`` (the cursor's row) drops the
+        cells' own colours, which would blend into the cursor's background."""
         segments: list[Segment] = []
         console = self.app.console
         for column, value in zip(self.columns, texts, strict=True):
@@ -328,8 +330,14 @@ class AccountTable(ReportsWorkerErrors, ScrollView, can_focus=True):
             text = text.copy()
             text.truncate(column.width, overflow="ellipsis", pad=True)
             text.append(" " * GAP)
-            segments.extend(text.render(console))
-        return [Segment(s.text, base + s.style if s.style else base) for s in segments]
+            own = console.get_style(text.style)  # a Text's own style is not in its spans
+            segments.extend(Segment.apply_style(text.render(console), own))
+        return [
+            Segment(s.text, base + (s.style.without_color if plain else s.style))
+            if s.style
+            else Segment(s.text, base)
+            for s in segments
+        ]
 
     def _header(self, width: int) -> Strip:
         style = self.get_component_rich_style("account-table--header")
@@ -365,19 +373,26 @@ class AccountTable(ReportsWorkerErrors, ScrollView, can_focus=True):
         if index >= self.total:
             return Strip.blank(width, base)
         row = self.row_at(index)
-        style = base
-        if index == self.cursor:
-            style = base + self.get_component_rich_style("account-table--cursor")
+        on_cursor = index == self.cursor
+        cursor = self.get_component_rich_style("account-table--cursor")
         if row is None:
             self._request_page(index // PAGE_SIZE)
-            placeholder = style + self.get_component_rich_style("account-table--placeholder")
-            strip = Strip([Segment("  …", placeholder)])
+            placeholder = self.get_component_rich_style("account-table--placeholder")
+            if on_cursor:
+                placeholder += cursor
+            strip = Strip([Segment("▶ …" if on_cursor else "  …", placeholder)])
             return strip.extend_cell_length(width, placeholder)
         self.painted_generation = self._generation
-        mark = "● " if row.account_id in self.selected else "  "
-        if row.account_id in self.selected:
+        ticked = row.account_id in self.selected
+        style = base
+        if ticked:
             style += self.get_component_rich_style("account-table--selected")
-        segments = [Segment(mark, style), *self._cells([c.cell(row) for c in self.columns], style)]
+        if on_cursor:
+            # Last, so that neither the tick's style nor a state's colour can hide it.
+            style += cursor
+        mark = ("▶" if on_cursor else " ") + ("●" if ticked else " ")
+        cells = self._cells([c.cell(row) for c in self.columns], style, plain=on_cursor)
+        segments = [Segment(mark, style), *cells]
         return Strip(segments).crop_extend(int(self.scroll_x), int(self.scroll_x) + width, style)
 
     def on_resize(self) -> None:

@@ -5,54 +5,21 @@ from __future__ import annotations
 import time
 from itertools import groupby
 
-from rich.segment import Segment
 from rich.text import Text
 from textual import events
 from textual.binding import Binding
-from textual.strip import Strip
-from textual.widgets import OptionList, SelectionList
-from textual.widgets._toggle_button import ToggleButton
-from textual.widgets.option_list import OptionDoesNotExist
+from textual.widgets import SelectionList
 from textual.widgets.selection_list import Selection
 
 from ..domain.accounts.listing import DivisionRef
 from ..domain.model.enums import AccountKind, AccountState
 from ..domain.model.identifiers import search_key
 from ..domain.model.printable import for_terminal
+from .marked_list import MarkedSelectionList
 from .state_badge import state_text
 
 LEVEL_PREFIX = "niveau:"
 TYPE_AHEAD = 1.0  # seconds between the keys of one type-ahead
-
-
-class MarkedSelectionList(SelectionList[str]):
-    """A SelectionList whose box shows ✔ or nothing: the stock box draws the same "X" for
-    both states and tells them apart by colour only (unreadable with NO_COLOR)."""
-
-    def render_line(self, y: int) -> Strip:
-        strip = super().render_line(y)
-        segments = list(strip)
-        if len(segments) < 3 or segments[1].text != ToggleButton.BUTTON_INNER:
-            return strip
-        try:
-            option = self.get_option_at_index(int(self.scroll_offset.y) + y)
-        except OptionDoesNotExist:
-            return strip
-        mark = "✔" if option.value in self.selected else " "
-        segments[1] = Segment(mark, segments[1].style)
-        return Strip(segments, strip.cell_length)
-
-    def _on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
-        """Toggle the option the key was pressed on, not the one highlighted by the time the
-        message is handled: keys arriving in a burst (paste, slow SSH) would otherwise tick
-        the wrong line, or the same line twice."""
-        event.stop()
-        event.prevent_default()  # the stock handler would toggle the highlighted line too
-        self.toggle(self.get_option_at_index(event.option_index))
-
-    def on_selection_list_selected_changed(self) -> None:
-        # The stock list repaints only the toggled line; a level ticks several lines.
-        self.refresh()
 
 
 class ClassFilter(MarkedSelectionList):
@@ -139,7 +106,12 @@ class StateFilter(MarkedSelectionList):
         self, kind: AccountKind, chosen: tuple[AccountState, ...], *, id: str | None = None
     ) -> None:
         super().__init__(*self._state_options(kind, chosen), id=id)
+        self.kind = kind
         self.highlighted = 0
+
+    def on_mount(self) -> None:
+        # The options hold the shades of the theme they were made in: remade on a change.
+        self.app.theme_changed_signal.subscribe(self, lambda _theme: self.show_colours_of())
 
     @staticmethod
     def _state_options(kind: AccountKind, chosen: tuple[AccountState, ...]) -> list[Selection[str]]:
@@ -148,11 +120,13 @@ class StateFilter(MarkedSelectionList):
             for state in AccountState
         ]
 
-    def show_colours_of(self, kind: AccountKind) -> None:
+    def show_colours_of(self, kind: AccountKind | None = None) -> None:
+        """Remake the options in ``kind``'s colours (guardians' orange), the ticks kept."""
+        self.kind = kind or self.kind
         chosen = self.states_chosen
         highlighted = self.highlighted
         self.clear_options()
-        self.add_options(self._state_options(kind, chosen))
+        self.add_options(self._state_options(self.kind, chosen))
         self.highlighted = highlighted
 
     @property

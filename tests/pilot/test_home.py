@@ -320,3 +320,33 @@ async def test_typing_in_the_class_list_jumps_to_the_level_then_the_class(
         await pilot.pause(1.1)
         await pilot.press("e")  # no type-ahead going on: the page's key
         assert app.focused is _home(app).query_one("#states")
+
+
+@sync
+async def test_the_cursor_shows_on_ticked_and_coloured_rows(principal_app: AppFactory) -> None:
+    """After `a`, ↑/↓/Home/End still show where the cursor is: its own background, over
+    the tick's style and the state's colour, and a ▶ that needs no colour at all."""
+    app = principal_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        table = _home(app).table
+        await pilot.press("a")
+        await settle(pilot)
+        assert len(_home(app).selected[_home(app).kind]) == table.total
+
+        def line(index: int) -> list[tuple[str, object]]:
+            strip = table.render_line(index - int(table.scroll_y) + 1)
+            return [(s.text, s.style.bgcolor if s.style else None) for s in strip]
+
+        for keys in (("down",), ("down", "down"), ("end",), ("up",), ("home",)):
+            await pilot.press(*keys)
+            await settle(pilot)
+            cursor = table.cursor
+            other = cursor + 1 if cursor + 1 < (table.total or 0) else cursor - 1
+            here, there = line(cursor), line(other)
+            assert here[0][0].startswith("▶") and not there[0][0].startswith("▶"), keys
+            assert "●" in here[0][0] and "●" in there[0][0]  # both ticked
+            assert {bg for _, bg in here} != {bg for _, bg in there}, keys
+            # The state's colour gives way to the cursor's: one foreground on the line.
+            strip = table.render_line(cursor - int(table.scroll_y) + 1)
+            assert len({s.style.color for s in strip if s.style and s.text.strip()}) == 1

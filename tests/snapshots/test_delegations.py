@@ -33,5 +33,7 @@ def test_delegations_grant_form(
         await settle(pilot)
         await pilot.press("ctrl+s")  # nothing chosen: the French error shows in the form
         await settle(pilot)
+        await pilot.press("tab", "tab", "down", "space")  # 6E1 ticked: ✔, the others empty
+        await settle(pilot)
 
     assert snap_compare(principal_app(), terminal_size=size, run_before=run_before)

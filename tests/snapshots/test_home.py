@@ -43,3 +43,31 @@ def test_home_filtered_and_selected(
         await settle(pilot)
 
     assert snap_compare(principal_app(), terminal_size=size, run_before=run_before)
+
+
+async def _every_state(pilot) -> None:  # type: ignore[no-untyped-def]
+    """The Bertrand pupils are in all four states; two ticked, the cursor on a ticked one."""
+    await settle(pilot)
+    await pilot.press("slash", *"bertrand")
+    await pilot.pause(0.3)
+    await settle(pilot)
+    await pilot.press("enter", "space", "space", "up")
+    await settle(pilot)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_home_every_state(snap_compare, principal_app: Callable[[], EduConnectApp], size) -> None:  # type: ignore[no-untyped-def]
+    assert snap_compare(principal_app(), terminal_size=size, run_before=_every_state)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_home_every_state_light_theme(
+    snap_compare, principal_app: Callable[[], EduConnectApp], size
+) -> None:  # type: ignore[no-untyped-def]
+    """The darker shades of a light theme: yellow becomes ochre, readable on light grey."""
+
+    async def run_before(pilot):  # type: ignore[no-untyped-def]
+        pilot.app.theme = "textual-light"
+        await _every_state(pilot)
+
+    assert snap_compare(principal_app(), terminal_size=size, run_before=run_before)

@@ -18,25 +18,15 @@ from ..store.establishments import guardians_of
 from ..store.search_index import has_word_starting
 from ..store.services import Services
 
-# The home page's default: the red and yellow (orange for guardians) states.
-
-_STATE_WORDS = {
-    "rouge": AccountState.NOT_NOTIFIED,
-    "jaune": AccountState.NOTIFIED,
-    "orange": AccountState.NOTIFIED,
-    "vert": AccountState.ACTIVATED,
-    "gris": AccountState.DEACTIVATED,
-}
-
 
 def parse_state(text: str) -> AccountState:
-    """A state from its code, its French label or its colour ("non_notifie", "activé", "rouge")."""
+    """A state from its code, its French label or its colour ("non_notifie", "activé",
+    "rouge"; "jaune" and "orange" both name « notifié, non activé »)."""
     wanted = search_key(text)
     for state in AccountState:
-        if wanted in (search_key(state.value), search_key(state.label)):
+        colours = {search_key(state.colour(kind).label) for kind in AccountKind}
+        if wanted in {search_key(state.value), search_key(state.label), *colours}:
             return state
-    if wanted in _STATE_WORDS:
-        return _STATE_WORDS[wanted]
     choices = ", ".join(s.value for s in AccountState)
     raise InvalidInput(f"État « {text} » inconnu ; valeurs possibles\u00a0: {choices}.")
 

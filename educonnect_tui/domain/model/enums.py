@@ -1,7 +1,7 @@
 """The closed vocabularies of the domain, with their French labels and symbols.
 
-A state is never shown by colour alone (docs/domain.md, « States »): every state has a word and a
-symbol, and the colour is only a default the UI may override.
+A state is never shown by colour alone (docs/domain.md, « States »): every state has a word, a
+symbol and a colour name; the UI picks the shade of each name for its theme.
 """
 
 from __future__ import annotations
@@ -18,6 +18,30 @@ class AccountKind(StrEnum):
         return {"eleve": "élève", "responsable": "représentant légal"}[self.value]
 
 
+class StateColour(StrEnum):
+    """The colours the EduConnect workflow names states by: « les comptes rouges et
+    jaunes » (pupils), « rouges et orange » (guardians). A name, not a shade."""
+
+    RED = "red"
+    YELLOW = "yellow"
+    ORANGE = "orange"
+    GREEN = "green"
+    GREY = "grey"
+
+    @property
+    def label(self) -> str:
+        return _COLOUR_LABELS[self]
+
+
+_COLOUR_LABELS = {
+    StateColour.RED: "rouge",
+    StateColour.YELLOW: "jaune",
+    StateColour.ORANGE: "orange",
+    StateColour.GREEN: "vert",
+    StateColour.GREY: "gris",
+}
+
+
 class AccountState(StrEnum):
     NOT_NOTIFIED = "non_notifie"
     NOTIFIED = "notifie"
@@ -32,15 +56,12 @@ class AccountState(StrEnum):
     def symbol(self) -> str:
         return _STATE_SYMBOLS[self]
 
-    def colour(self, kind: AccountKind) -> str:
-        """Default colour: pupils' notified state is yellow, guardians' orange."""
+    def colour(self, kind: AccountKind) -> StateColour:
+        """Non notifié red, activé green, désactivé grey; notifié but not activated is
+        yellow for pupils and orange for guardians."""
         if self is AccountState.NOTIFIED:
-            return "yellow" if kind is AccountKind.PUPIL else "dark_orange"
-        return {
-            AccountState.NOT_NOTIFIED: "red",
-            AccountState.ACTIVATED: "green",
-            AccountState.DEACTIVATED: "grey50",
-        }[self]
+            return StateColour.YELLOW if kind is AccountKind.PUPIL else StateColour.ORANGE
+        return _STATE_COLOURS[self]
 
 
 _STATE_LABELS = {
@@ -48,6 +69,11 @@ _STATE_LABELS = {
     AccountState.NOTIFIED: "notifié, non activé",
     AccountState.ACTIVATED: "activé",
     AccountState.DEACTIVATED: "désactivé",
+}
+_STATE_COLOURS = {
+    AccountState.NOT_NOTIFIED: StateColour.RED,
+    AccountState.ACTIVATED: StateColour.GREEN,
+    AccountState.DEACTIVATED: StateColour.GREY,
 }
 _STATE_SYMBOLS = {
     AccountState.NOT_NOTIFIED: "✗",
