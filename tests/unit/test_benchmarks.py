@@ -97,7 +97,7 @@ def test_verdicts_and_table_of_a_made_up_result() -> None:
     heading = text.splitlines()[0]
     assert heading.startswith("sqlite — 3 établissements")
     assert "1 234 567 comptes (400 000 élèves" in heading and heading.endswith("en 61 s")
-    assert "accueil ≥ 10× plus rapide\u00a0: 18.0×" in text and "verdict" in text
+    assert "accueil ≥ 10× plus rapide : 18.0×" in text and "verdict" in text
     slow = run.verdicts(_result(home_s=1.5, key_p95_ms=None, key_max_ms=None))
     assert slow[0][3] == "FAIL" and slow[6][1:] == ["aucune mesure", "< 100 ms", "FAIL"]
 
