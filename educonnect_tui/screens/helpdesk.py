@@ -266,6 +266,8 @@ class HelpdeskScreen(ReportsWorkerErrors, Screen[None]):
         results.add_options(Option(line) for line in lines)
         columns.update(titles)
         columns.display = bool(rows)
+        if page is not None and page.after is not None and len(rows) < height:
+            self._load_more()  # the list is not full yet: nothing to scroll to
         if rows:
             results.highlighted = min(highlighted or 0, len(rows) - 1)
         status = self.query_one("#helpdesk-status", Static)

@@ -128,6 +128,9 @@ async def test_class_limited_agent_sees_only_their_class(demo_services: Services
         await _type_search(pilot, "martin")
         rows = _helpdesk(app).rows
         assert rows and {r.division for r in rows} == {"3E2"}
+        assert _status(_helpdesk(app)).startswith(
+            f"{len(rows)} élèves dans vos délégations\u00a0: 3E2 · "
+        )
 
 
 @sync
@@ -256,8 +259,14 @@ async def test_a_long_list_loads_the_next_pages_as_the_cursor_goes_down(
         await settle(pilot)
         await _type_search(pilot, "3e2")
         screen = _helpdesk(app)
-        assert len(screen.rows) == 10
-        assert f"{size} élèves (10 affichés, la suite en descendant)" in _status(screen)
+        # Pages load until the list is full: more than one page, not the whole class.
+        shown = len(screen.rows)
+        assert shown % 10 == 0 and 10 < shown < size
+        assert f"{size} élèves ({shown} affichés, la suite en descendant)" in _status(screen)
+        results = screen.query_one("#helpdesk-results", OptionList)
+        results.scroll_end(animate=False, immediate=True)  # the mouse wheel, to the bottom
+        await settle(pilot)
+        assert len(screen.rows) > shown
         await pilot.press("down")
         for _ in range(5):
             await pilot.press("end")
@@ -267,7 +276,6 @@ async def test_a_long_list_loads_the_next_pages_as_the_cursor_goes_down(
         assert app.signed_in is not None
         whole = helpdesk_search.search(demo_services, app.signed_in, "3e2", limit=100)
         assert [r.account_id for r in screen.rows] == [r.account_id for r in whole.rows]
-        results = screen.query_one("#helpdesk-results", OptionList)
         assert results.highlighted is not None and results.highlighted >= 20
 
 
@@ -406,3 +414,22 @@ async def test_identifiers_and_block_times_are_whole_at_80_columns(
             _helpdesk(app).query_one("#helpdesk-results", OptionList).get_option_at_index(0).prompt
         )
         assert len(line) <= 76
+
+
+@sync
+async def test_a_reset_from_the_detail_shows_the_birth_date_too(
+    principal_app: AppFactory, demo_services: Services
+) -> None:
+    app = principal_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        detail = app.screen
+        assert isinstance(detail, DetailScreen) and detail.detail is not None
+        assert detail.detail.kind is AccountKind.PUPIL and detail.detail.birth_date is not None
+        await pilot.press("x")
+        await settle(pilot)
+        assert isinstance(app.screen, ConfirmScreen)
+        message = str(app.screen.query_one(".confirm-message", Static).render())
+        assert f"date de naissance {detail.detail.birth_date:%d/%m/%Y}." in message
