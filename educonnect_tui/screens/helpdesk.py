@@ -195,11 +195,11 @@ class HelpdeskScreen(ReportsWorkerErrors, Screen[None]):
         self._timer = self.set_timer(SEARCH_DEBOUNCE, self.refresh_results)
 
     def refresh_results(self) -> None:
-        self._search(self.query_one("#helpdesk-search", Input).value)
+        self._search(self.query_one("#helpdesk-search", Input).value, PAGE_SIZE)
 
     @work(thread=True, exclusive=True, group="helpdesk-search", exit_on_error=False)
-    def _search(self, text: str) -> None:
-        page = escaped(helpdesk_search.search(self.services, self.signed_in, text, limit=PAGE_SIZE))
+    def _search(self, text: str, limit: int) -> None:
+        page = escaped(helpdesk_search.search(self.services, self.signed_in, text, limit=limit))
         self.app.call_from_thread(self._show, text, page)
 
     def _show(self, text: str, page: HelpdeskPage) -> None:
@@ -390,8 +390,8 @@ class HelpdeskScreen(ReportsWorkerErrors, Screen[None]):
 
     def _open(self, row: HelpdeskRow) -> None:
         def closed(changed: bool | None) -> None:
-            if changed:
-                self.refresh_results()
+            if changed:  # the rows loaded so far, again: the cursor stays on that account
+                self._search(self.searched or "", max(PAGE_SIZE, len(self.rows)))
 
         self.app.push_screen(AccountActionsScreen(self.services, self.signed_in, row), closed)
 

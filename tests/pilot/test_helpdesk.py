@@ -276,7 +276,19 @@ async def test_a_long_list_loads_the_next_pages_as_the_cursor_goes_down(
         assert app.signed_in is not None
         whole = helpdesk_search.search(demo_services, app.signed_in, "3e2", limit=100)
         assert [r.account_id for r in screen.rows] == [r.account_id for r in whole.rows]
-        assert results.highlighted is not None and results.highlighted >= 20
+        last = results.highlighted
+        assert last is not None and last >= 20
+        # A reset far down the list: the list comes back whole, the cursor where it was.
+        await pilot.press("enter", "r")
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, PasswordScreen)
+        await pilot.press("escape")
+        await settle(pilot)
+        assert app.screen is screen and len(screen.rows) == size
+        assert results.highlighted == last
+        assert screen.rows[last].state is AccountState.NOTIFIED
 
 
 @sync
