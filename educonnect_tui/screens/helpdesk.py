@@ -47,6 +47,7 @@ SEARCH_DEBOUNCE = 0.15
 PAGE_SIZE = 40
 MORE_MARGIN = 3  # rows before the end of the list where the next page starts loading
 WIDE = 100  # from this width the list shows the pupils' birth dates too
+NAME_ROOM = 20  # what a name keeps before a block's end is written short
 MODULE_LABEL = "Dépannage"
 # One line at 80 columns (the status has 2 columns of padding each side).
 GUARDIANS_NOTE = "Élèves seulement (représentants légaux : clé OTP ou réseau administratif)."
@@ -305,10 +306,12 @@ class HelpdeskScreen(ReportsWorkerErrors, Screen[None]):
         birth_width = 12 if births else 0
         # badge, kind, the space after the name, class, birth date, identifier
         fixed = 14 + kind_width + 1 + 8 + birth_width + login_width
-        blocks = [self._block(row, short=False) for row in rows]
-        if width - fixed - max(map(len, blocks), default=0) < 12:
-            blocks = [self._block(row, short=True) for row in rows]
         names = [_list_name(row) for row in rows]
+        wanted = min(max(map(len, names), default=0), NAME_ROOM)
+        blocks = [self._block(row, short=False) for row in rows]
+        short = width - fixed - max(map(len, blocks), default=0) < wanted
+        if short:  # « ⊘ 10:58 » under « Jusqu'à »: the names keep their room
+            blocks = [self._block(row, short=True) for row in rows]
         room = width - fixed - max(map(len, blocks), default=0)
         name_width = max(12, min(room, max(map(len, names), default=0)))
         titles = (
@@ -317,7 +320,7 @@ class HelpdeskScreen(ReportsWorkerErrors, Screen[None]):
             + "Classe".ljust(8)
             + "Naissance".ljust(birth_width)[:birth_width]
             + "Identifiant".ljust(login_width)
-            + ("Blocage" if any(blocks) else "")
+            + (("Jusqu'à" if short else "Blocage") if any(blocks) else "")
         )
         lines = []
         for row, name, block in zip(rows, names, blocks, strict=True):
@@ -336,7 +339,7 @@ class HelpdeskScreen(ReportsWorkerErrors, Screen[None]):
             text.append(row.login.ljust(login_width), style="bold")
             text.append(block, style="bold red")
             lines.append(text)
-        return titles.rstrip(), lines
+        return titles[:width].rstrip(), lines
 
     def _block(self, row: HelpdeskRow, *, short: bool) -> str:
         """« ⊘ jusqu'à 10:58 » (today) or « ⊘ jusqu'au 17/11 10:58 », the school's time."""

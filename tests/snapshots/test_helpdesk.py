@@ -103,3 +103,25 @@ def test_helpdesk_account_window(snap_compare, demo_services: Services, size) ->
         await settle(pilot)
 
     assert snap_compare(_agent_app(demo_services), terminal_size=size, run_before=run_before)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_helpdesk_long_identifiers(snap_compare, principal_app, size) -> None:  # type: ignore[no-untyped-def]
+    """From the administration module (pupils and guardians): 24-letter identifiers whole."""
+
+    async def run_before(pilot):  # type: ignore[no-untyped-def]
+        await settle(pilot)
+        await pilot.press("d")
+        await _search(pilot, "desaint")
+
+    assert snap_compare(principal_app(), terminal_size=size, run_before=run_before)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_helpdesk_first_pages(snap_compare, demo_services: Services, size) -> None:  # type: ignore[no-untyped-def]
+    """More matches than a page: the count of all, how many are shown, the rest on scrolling."""
+
+    async def run_before(pilot):  # type: ignore[no-untyped-def]
+        await _search(pilot, "l")
+
+    assert snap_compare(_agent_app(demo_services), terminal_size=size, run_before=run_before)
