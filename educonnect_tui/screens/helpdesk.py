@@ -182,9 +182,12 @@ class HelpdeskScreen(ReportsWorkerErrors, Screen[None]):
         self.set_focus(self.query_one("#helpdesk-search", Input))
         results = self.query_one("#helpdesk-results", OptionList)
         self.watch(results, "scroll_y", self._scrolled, init=False)
+        self._search("", PAGE_SIZE)  # no rows, but the scope: its classes for the hint
 
     def _idle_status(self) -> str:
         hint = "Tapez un nom, un prénom, un identifiant ou une classe."
+        if self.page is not None and self.page.classes is not None:
+            hint = f"{hint[:-1]} ({_scope(self.page.classes)})."
         return hint if self.signed_in.second_factor else f"{hint}\n{GUARDIANS_NOTE}"
 
     # -- search ------------------------------------------------------------------
@@ -281,10 +284,7 @@ class HelpdeskScreen(ReportsWorkerErrors, Screen[None]):
     def _status(self, text: str, page: HelpdeskPage) -> str:
         note = "" if self.signed_in.second_factor else f"\n{GUARDIANS_NOTE}"
         noun = "compte" if page.guardians else "élève"
-        scope = ""
-        if page.classes is not None:
-            classes = ", ".join(page.classes) or "aucune classe"
-            scope = f" dans vos délégations\u00a0: {escape(classes)}"
+        scope = "" if page.classes is None else f" dans {_scope(page.classes)}"
         if not self.rows:
             said = f"«\u00a0{escape(text.strip())}\u00a0»"
             if scope:
@@ -407,6 +407,11 @@ class HelpdeskScreen(ReportsWorkerErrors, Screen[None]):
             search.value = ""
         elif not self.is_root:
             self.dismiss()
+
+
+def _scope(classes: tuple[str, ...]) -> str:
+    """« vos délégations : 3E2, 3E3 » (markup)."""
+    return f"vos délégations\u00a0: {escape(', '.join(classes) or 'aucune classe')}"
 
 
 def _list_name(row: HelpdeskRow) -> str:

@@ -125,6 +125,9 @@ async def test_class_limited_agent_sees_only_their_class(demo_services: Services
     app = create_app(demo_services, signed_in=session)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
+        assert _status(_helpdesk(app)).startswith(
+            "Tapez un nom, un prénom, un identifiant ou une classe (vos délégations\u00a0: 3E2)."
+        )
         await _type_search(pilot, "martin")
         rows = _helpdesk(app).rows
         assert rows and {r.division for r in rows} == {"3E2"}
