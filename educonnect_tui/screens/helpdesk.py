@@ -187,7 +187,8 @@ class HelpdeskScreen(ReportsWorkerErrors, Screen[None]):
     def _idle_status(self) -> str:
         hint = "Tapez un nom, un prénom, un identifiant ou une classe."
         if self.page is not None and self.page.classes is not None:
-            hint = f"{hint[:-1]} ({_scope(self.page.classes)})."
+            scope = _scope(self.page.classes)
+            hint = f"{hint}\n{scope[:1].upper()}{scope[1:]}."
         return hint if self.signed_in.second_factor else f"{hint}\n{GUARDIANS_NOTE}"
 
     # -- search ------------------------------------------------------------------

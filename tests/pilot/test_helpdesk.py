@@ -126,7 +126,7 @@ async def test_class_limited_agent_sees_only_their_class(demo_services: Services
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
         assert _status(_helpdesk(app)).startswith(
-            "Tapez un nom, un prénom, un identifiant ou une classe (vos délégations\u00a0: 3E2)."
+            "Tapez un nom, un prénom, un identifiant ou une classe.\nVos délégations\u00a0: 3E2."
         )
         await _type_search(pilot, "martin")
         rows = _helpdesk(app).rows

@@ -125,3 +125,15 @@ def test_helpdesk_first_pages(snap_compare, demo_services: Services, size) -> No
         await _search(pilot, "l")
 
     assert snap_compare(_agent_app(demo_services), terminal_size=size, run_before=run_before)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_helpdesk_delegation_hint(snap_compare, demo_services: Services, size) -> None:  # type: ignore[no-untyped-def]
+    """A class-limited agent opens the dépannage: the hint names the delegation's classes."""
+
+    async def run_before(pilot):  # type: ignore[no-untyped-def]
+        await settle(pilot)
+
+    assert snap_compare(
+        _limited_agent_app(demo_services), terminal_size=size, run_before=run_before
+    )
