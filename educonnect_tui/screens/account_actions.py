@@ -26,6 +26,7 @@ from ..domain.access.caller import SchoolSession
 from ..domain.accounts import helpdesk, publishing
 from ..domain.accounts.helpdesk import ResetResult
 from ..domain.accounts.helpdesk_search import HelpdeskRow
+from ..domain.model.calendar import date_text
 from ..domain.model.enums import AccountKind
 from ..domain.store.services import Services
 from ..widgets.state_badge import BLOCKED_SYMBOL
@@ -90,15 +91,33 @@ class Target:
     login: str
     division: str
     blocked_until: dt.datetime | None
+    # A pupil's, shown to check who is on the phone; None when the domain gave none.
+    birth_date: dt.date | None = None
 
     @classmethod
     def of(cls, row: HelpdeskRow) -> Target:
-        return cls(row.account_id, row.kind, row.name, row.login, row.division, row.blocked_until)
+        return cls(
+            row.account_id,
+            row.kind,
+            row.name,
+            row.login,
+            row.division,
+            row.blocked_until,
+            row.birth_date,
+        )
 
     @property
     def who(self) -> str:
         where = f", {self.division}" if self.division else ""
         return f"{self.name} ({self.kind.label}{where})"
+
+    @property
+    def identity_check(self) -> str:
+        """Markup: ask to check who is on the phone, with the birth date when it is known."""
+        if self.birth_date is None:
+            return "Vérifiez d'abord l'identité de la personne."
+        born = date_text(self.birth_date)
+        return f"Vérifiez d'abord l'identité\u00a0: date de naissance [b]{born}[/b]."
 
 
 class ActionHost(Protocol):
@@ -120,6 +139,7 @@ def start_reset(host: ActionHost, target: Target, done: Callable[[], None]) -> N
     )
     if target.blocked_until is not None:
         message += "\nLe compte sera aussi débloqué."
+    message += f"\n\n{target.identity_check}"
 
     def confirmed(yes: bool | None) -> None:
         if yes:
@@ -162,8 +182,8 @@ def start_unblock(host: ActionHost, target: Target, done: Callable[[], None]) ->
         f"{BLOCKED_SYMBOL} Bloqué jusqu'au "
         f"[b]{host.services.time.date_time(target.blocked_until)}[/b] "
         f"{BLOCK_REASON}.\n\n"
-        "Débloquer maintenant ? Vérifiez d'abord l'identité de la personne\u00a0: le compte "
-        "pourra de nouveau être essayé tout de suite."
+        f"{target.identity_check}\n\n"
+        "Débloquer maintenant\u00a0? Le compte pourra de nouveau être essayé tout de suite."
     )
 
     def confirmed(yes: bool | None) -> None:

@@ -170,6 +170,7 @@ class DetailScreen(ReportsWorkerErrors, Screen[None]):
             login=d.login,
             division=d.division or "",
             blocked_until=d.blocked_until if d.blocked else None,
+            birth_date=d.birth_date,
         )
 
     def _reload(self) -> None:

@@ -8,6 +8,10 @@ when). The domain (``domain/accounts/helpdesk.py``) checks every permission itse
 module guardians never appear and are refused; from the administration module (`d` on
 the home page) they are reachable like pupils.
 
+The list comes in pages of ``PAGE_SIZE`` (a class fits in one) and loads the next one
+when the cursor or the scroll nears its end; the status counts every match in the
+scope, and names the delegation's classes when the scope is limited to some.
+
 The reset and unblock flows live in ``account_actions``, so the account detail screen
 (`x`, `u`) runs exactly the same ones.
 """
@@ -28,8 +32,9 @@ from textual.widgets.option_list import Option
 from .. import keys
 from ..domain.access.caller import SchoolSession
 from ..domain.accounts import helpdesk, helpdesk_search
-from ..domain.accounts.helpdesk_search import HelpdeskRow
+from ..domain.accounts.helpdesk_search import After, HelpdeskPage, HelpdeskRow
 from ..domain.model import french
+from ..domain.model.calendar import date_text
 from ..domain.model.enums import AccountKind, AccountState, Module, StateColour
 from ..domain.model.printable import escaped
 from ..domain.store.services import Services
@@ -39,7 +44,11 @@ from ..widgets.worker_errors import ReportsWorkerErrors
 from .account_actions import BLOCK_REASON, Target, spaced_login, start_reset, start_unblock
 
 SEARCH_DEBOUNCE = 0.15
-RESULT_LIMIT = 20
+# One SQL page: a whole class at once; longer lists load the next page as they scroll.
+PAGE_SIZE = 40
+MORE_MARGIN = 3  # rows before the end of the list where the next page starts loading
+WIDE = 100  # from this width the list shows the pupils' birth dates too
+NAME_ROOM = 20  # what a name keeps before a block's end is written short
 MODULE_LABEL = "Dépannage"
 # One line at 80 columns (the status has 2 columns of padding each side).
 GUARDIANS_NOTE = "Élèves seulement (représentants légaux\u00a0: clé OTP ou réseau administratif)."
@@ -62,6 +71,7 @@ class AccountActionsScreen(ReportsWorkerErrors, ModalScreen[bool]):
         with Vertical(id="account-dialog", classes="dialog"):
             yield Label(Target.of(row).who, classes="dialog-title", markup=False)
             yield Static(self._state_line(), id="account-state")
+            yield Static(Target.of(row).identity_check, id="account-identity")
             yield Label("Identifiant", classes="account-label")
             yield Static("…", id="account-login")
             with Horizontal(classes="dialog-buttons"):
@@ -141,8 +151,10 @@ class HelpdeskScreen(ReportsWorkerErrors, Screen[None]):
         self.services = services
         self.signed_in = signed_in
         self.rows: list[HelpdeskRow] = []
+        self.page: HelpdeskPage | None = None  # the last page loaded (count, scope, next)
         self.searched: str | None = None
         self._timer: Timer | None = None
+        self._loading: After | None = None  # the page being loaded, once at a time
 
     @property
     def is_root(self) -> bool:
@@ -163,6 +175,7 @@ class HelpdeskScreen(ReportsWorkerErrors, Screen[None]):
             id="helpdesk-search",
         )
         yield Static(self._idle_status(), id="helpdesk-status")
+        yield Static("", id="helpdesk-columns", markup=False)
         yield OptionList(id="helpdesk-results", compact=True)
         yield KeyBar()
 
@@ -170,13 +183,19 @@ class HelpdeskScreen(ReportsWorkerErrors, Screen[None]):
         # The states are drawn in the theme's shades: drawn again when it changes.
         self.app.theme_changed_signal.subscribe(self, lambda _theme: self._redraw())
         self.set_focus(self.query_one("#helpdesk-search", Input))
+        results = self.query_one("#helpdesk-results", OptionList)
+        self.watch(results, "scroll_y", self._scrolled, init=False)
+        self._search("", PAGE_SIZE)  # no rows, but the scope: its classes for the hint
 
     def _redraw(self) -> None:
-        if self.searched is not None:
-            self._show(self.searched, self.rows)
+        if self.page is not None:
+            self._draw()
 
     def _idle_status(self) -> str:
         hint = "Tapez un nom, un prénom, un identifiant ou une classe."
+        if self.page is not None and self.page.classes is not None:
+            scope = _scope(self.page.classes)
+            hint = f"{hint}\n{scope[:1].upper()}{scope[1:]}."
         return hint if self.signed_in.second_factor else f"{hint}\n{GUARDIANS_NOTE}"
 
     # -- search ------------------------------------------------------------------
@@ -188,65 +207,158 @@ class HelpdeskScreen(ReportsWorkerErrors, Screen[None]):
         self._timer = self.set_timer(SEARCH_DEBOUNCE, self.refresh_results)
 
     def refresh_results(self) -> None:
-        self._search(self.query_one("#helpdesk-search", Input).value)
+        self._search(self.query_one("#helpdesk-search", Input).value, PAGE_SIZE)
 
     @work(thread=True, exclusive=True, group="helpdesk-search", exit_on_error=False)
-    def _search(self, text: str) -> None:
-        rows = escaped(
-            helpdesk_search.search(self.services, self.signed_in, text, limit=RESULT_LIMIT)
-        )
-        self.app.call_from_thread(self._show, text, rows)
+    def _search(self, text: str, limit: int) -> None:
+        page = escaped(helpdesk_search.search(self.services, self.signed_in, text, limit=limit))
+        self.app.call_from_thread(self._show, text, page)
 
-    def _show(self, text: str, rows: list[HelpdeskRow]) -> None:
+    def _show(self, text: str, page: HelpdeskPage) -> None:
         if text != self.query_one("#helpdesk-search", Input).value:
             return  # typing went on; a newer search is on its way
-        self.rows = rows
+        self.rows = list(page.rows)
+        self.page = page
         self.searched = text
+        self._loading = None
+        self._draw()
+
+    # -- the next pages ----------------------------------------------------------
+
+    @on(OptionList.OptionHighlighted, "#helpdesk-results")
+    def _highlighted(self, event: OptionList.OptionHighlighted) -> None:
+        if event.option_index >= len(self.rows) - MORE_MARGIN:
+            self._load_more()
+
+    def _scrolled(self) -> None:
+        results = self.query_one("#helpdesk-results", OptionList)
+        if results.scroll_y >= results.max_scroll_y - MORE_MARGIN:
+            self._load_more()
+
+    def _load_more(self) -> None:
+        page, text = self.page, self.searched
+        if page is None or page.after is None or text is None or self._loading == page.after:
+            return
+        self._loading = page.after
+        self._next_page(text, page.after)
+
+    @work(thread=True, group="helpdesk-more", exit_on_error=False)
+    def _next_page(self, text: str, after: After) -> None:
+        page = escaped(
+            helpdesk_search.search(
+                self.services, self.signed_in, text, limit=PAGE_SIZE, after=after
+            )
+        )
+        self.app.call_from_thread(self._append, text, after, page)
+
+    def _append(self, text: str, after: After, page: HelpdeskPage) -> None:
+        current = self.page
+        if text != self.searched or current is None or current.after != after:
+            return  # a newer search replaced the list meanwhile
+        self.rows += page.rows
+        self.page = page
+        self._loading = None
+        self._draw()
+
+    # -- drawing -----------------------------------------------------------------
+
+    def _draw(self) -> None:
+        """The loaded rows and the status; the cursor stays where it was."""
+        rows, page, text = self.rows, self.page, self.searched or ""
         results = self.query_one("#helpdesk-results", OptionList)
         highlighted = results.highlighted
         results.clear_options()
-        width = max(results.size.width, self.size.width) - 2
-        results.add_options(Option(self._line(row, width)) for row in rows)
+        columns = self.query_one("#helpdesk-columns", Static)
+        width = results.size.width or self.size.width - 2
+        # The column titles about to appear take a line from the list.
+        height = results.size.height - (1 if rows and not columns.display else 0)
+        if len(rows) > height:  # the scroll bar will take its columns
+            width -= results.styles.scrollbar_size_vertical
+        titles, lines = self._lines(rows, width)
+        results.add_options(Option(line) for line in lines)
+        columns.update(titles)
+        columns.display = bool(rows)
+        if page is not None and page.after is not None and len(rows) < height:
+            self._load_more()  # the list is not full yet: nothing to scroll to
         if rows:
             results.highlighted = min(highlighted or 0, len(rows) - 1)
         status = self.query_one("#helpdesk-status", Static)
-        note = "" if self.signed_in.second_factor else f"\n{GUARDIANS_NOTE}"
-        if not text.strip():
+        if not text.strip() or page is None:
             status.update(self._idle_status())
-        elif not rows:
-            status.update(f"Aucun compte ne correspond à « {escape(text.strip())} ».{note}")
         else:
-            more = " (les premiers\u00a0: précisez)" if len(rows) >= RESULT_LIMIT else ""
-            status.update(
-                f"{french.count(len(rows), 'compte')}{more} · ↓ puis Entrée\u00a0: ouvrir{note}"
-            )
+            status.update(self._status(text, page))
         self.refresh_bindings()
 
-    def _line(self, row: HelpdeskRow, width: int) -> Text:
-        guardians = self.signed_in.second_factor
-        block = ""
-        if row.blocked_until is not None:
-            time = self.services.time
-            block = f"{BLOCKED_SYMBOL} jusqu'à {time.time(row.blocked_until)}"
-            if time.today(row.blocked_until) != self.services.today():
-                block = f"{BLOCKED_SYMBOL} jusqu'au {time.day_and_time(row.blocked_until)}"
-        fixed = 13 + 1 + (6 if guardians else 0) + 8 + 19 + 16
-        name_width = max(12, width - fixed)
-        name = f"{row.last_name.upper()} {row.first_name}".strip()
-        if row.civility:
-            name = f"{row.civility} {name}"
-        text = Text(no_wrap=True, overflow="ellipsis")
-        badge = state_text(row.state, row.kind)
-        badge.truncate(13, pad=True)
-        text.append_text(badge)
-        text.append(" ")
-        if guardians:
-            text.append("élève " if row.kind is AccountKind.PUPIL else "resp. ", style="dim")
-        text.append(_cut(name, name_width).ljust(name_width) + " ")
-        text.append(_cut(row.division, 7).ljust(8))
-        text.append(_cut(row.login, 18).ljust(19), style="bold")
-        text.append(block, style=colour_style(StateColour.RED))
-        return text
+    def _status(self, text: str, page: HelpdeskPage) -> str:
+        note = "" if self.signed_in.second_factor else f"\n{GUARDIANS_NOTE}"
+        noun = "compte" if page.guardians else "élève"
+        scope = "" if page.classes is None else f" dans {_scope(page.classes)}"
+        if not self.rows:
+            said = f"«\u00a0{escape(text.strip())}\u00a0»"
+            if scope:
+                return f"Aucun {noun} trouvé pour {said}{scope}.{note}"
+            return f"Aucun {noun} ne correspond à {said}.{note}"
+        count = french.count(page.total, noun)
+        shown = len(self.rows)
+        more = f" ({shown} affichés, la suite en descendant)" if shown < page.total else ""
+        return f"{count}{scope}{more} · ↓ puis Entrée\u00a0: ouvrir{note}"
+
+    def _lines(self, rows: list[HelpdeskRow], width: int) -> tuple[str, list[Text]]:
+        """The column titles and one line per row, in columns sized on every loaded row:
+        the identifier whole, the name taking what is left (cut with an ellipsis, never
+        the identifier nor the block's end)."""
+        guardians = self.page is not None and self.page.guardians
+        kind_width = 6 if guardians else 0
+        login_width = max((len(row.login) for row in rows), default=0) + 1
+        births = width >= WIDE and any(row.birth_date is not None for row in rows)
+        birth_width = 12 if births else 0
+        # badge, kind, the space after the name, class, birth date, identifier
+        fixed = 14 + kind_width + 1 + 8 + birth_width + login_width
+        names = [_list_name(row) for row in rows]
+        wanted = min(max(map(len, names), default=0), NAME_ROOM)
+        blocks = [self._block(row, short=False) for row in rows]
+        short = width - fixed - max(map(len, blocks), default=0) < wanted
+        if short:  # « ⊘ 10:58 » under « Jusqu'à »: the names keep their room
+            blocks = [self._block(row, short=True) for row in rows]
+        room = width - fixed - max(map(len, blocks), default=0)
+        name_width = max(12, min(room, max(map(len, names), default=0)))
+        titles = (
+            "État".ljust(14 + kind_width)
+            + "Nom".ljust(name_width + 1)
+            + "Classe".ljust(8)
+            + "Naissance".ljust(birth_width)[:birth_width]
+            + "Identifiant".ljust(login_width)
+            + (("Jusqu'à" if short else "Blocage") if any(blocks) else "")
+        )
+        lines = []
+        for row, name, block in zip(rows, names, blocks, strict=True):
+            text = Text(no_wrap=True, overflow="ellipsis")
+            badge = state_text(row.state, row.kind)
+            badge.truncate(13, pad=True)
+            text.append_text(badge)
+            text.append(" ")
+            if guardians:
+                text.append("élève " if row.kind is AccountKind.PUPIL else "resp. ", style="dim")
+            text.append(_cut(name, name_width).ljust(name_width) + " ")
+            text.append(_cut(row.division, 7).ljust(8))
+            if births:
+                born = date_text(row.birth_date) if row.birth_date is not None else ""
+                text.append(born.ljust(birth_width), style="dim")
+            text.append(row.login.ljust(login_width), style="bold")
+            text.append(block, style=colour_style(StateColour.RED))
+            lines.append(text)
+        return titles[:width].rstrip(), lines
+
+    def _block(self, row: HelpdeskRow, *, short: bool) -> str:
+        """« ⊘ jusqu'à 10:58 » (today) or « ⊘ jusqu'au 17/11 10:58 », the school's time."""
+        if row.blocked_until is None:
+            return ""
+        time = self.services.time
+        if time.today(row.blocked_until) == self.services.today():
+            until = time.time(row.blocked_until)
+            return f"{BLOCKED_SYMBOL} {until}" if short else f"{BLOCKED_SYMBOL} jusqu'à {until}"
+        until = time.day_and_time(row.blocked_until)
+        return f"{BLOCKED_SYMBOL} {until}" if short else f"{BLOCKED_SYMBOL} jusqu'au {until}"
 
     # -- keys ----------------------------------------------------------------------
 
@@ -289,8 +401,8 @@ class HelpdeskScreen(ReportsWorkerErrors, Screen[None]):
 
     def _open(self, row: HelpdeskRow) -> None:
         def closed(changed: bool | None) -> None:
-            if changed:
-                self.refresh_results()
+            if changed:  # the rows loaded so far, again: the cursor stays on that account
+                self._search(self.searched or "", max(PAGE_SIZE, len(self.rows)))
 
         self.app.push_screen(AccountActionsScreen(self.services, self.signed_in, row), closed)
 
@@ -303,6 +415,17 @@ class HelpdeskScreen(ReportsWorkerErrors, Screen[None]):
             search.value = ""
         elif not self.is_root:
             self.dismiss()
+
+
+def _scope(classes: tuple[str, ...]) -> str:
+    """« vos délégations : 3E2, 3E3 » (markup)."""
+    return f"vos délégations\u00a0: {escape(', '.join(classes) or 'aucune classe')}"
+
+
+def _list_name(row: HelpdeskRow) -> str:
+    """« LAST First », with the civility of a guardian."""
+    name = f"{row.last_name.upper()} {row.first_name}".strip()
+    return f"{row.civility} {name}" if row.civility else name
 
 
 def _cut(text: str, width: int) -> str:

@@ -52,3 +52,88 @@ def test_helpdesk_password(snap_compare, demo_services: Services, size, monkeypa
         await settle(pilot)
 
     assert snap_compare(_agent_app(demo_services), terminal_size=size, run_before=run_before)
+
+
+def _limited_agent_app(services: Services):  # type: ignore[no-untyped-def]
+    session = factories.signed_in(
+        services, "j.morel", demo.COLLEGE_UAI, mode=NetworkMode.OTP, module=Module.DEPANNAGE
+    )
+    return create_app(services, signed_in=session)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_helpdesk_whole_class(snap_compare, demo_services: Services, size) -> None:  # type: ignore[no-untyped-def]
+    """A class search lists the whole class, counted; at 120 columns the birth dates too."""
+
+    async def run_before(pilot):  # type: ignore[no-untyped-def]
+        await _search(pilot, "3e2")
+
+    assert snap_compare(_agent_app(demo_services), terminal_size=size, run_before=run_before)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_helpdesk_nothing_in_the_delegation(snap_compare, demo_services: Services, size) -> None:  # type: ignore[no-untyped-def]
+    async def run_before(pilot):  # type: ignore[no-untyped-def]
+        await _search(pilot, "bourgeois")  # pupils of other classes: not said
+
+    assert snap_compare(
+        _limited_agent_app(demo_services), terminal_size=size, run_before=run_before
+    )
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_helpdesk_unblock_confirmation(snap_compare, demo_services: Services, size) -> None:  # type: ignore[no-untyped-def]
+    """A blocked pupil, the longest identifier of its list, then `u`: the birth date to check."""
+
+    async def run_before(pilot):  # type: ignore[no-untyped-def]
+        await _search(pilot, "a.bourgeoismeunier")
+        await pilot.press("enter")
+        await settle(pilot)
+        await pilot.press("u")
+        await settle(pilot)
+
+    assert snap_compare(_agent_app(demo_services), terminal_size=size, run_before=run_before)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_helpdesk_account_window(snap_compare, demo_services: Services, size) -> None:  # type: ignore[no-untyped-def]
+    async def run_before(pilot):  # type: ignore[no-untyped-def]
+        await _search(pilot, "a.bourgeoismeunier")
+        await pilot.press("enter")
+        await settle(pilot)
+
+    assert snap_compare(_agent_app(demo_services), terminal_size=size, run_before=run_before)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_helpdesk_long_identifiers(snap_compare, principal_app, size) -> None:  # type: ignore[no-untyped-def]
+    """From the administration module (pupils and guardians): 24-letter identifiers whole."""
+
+    async def run_before(pilot):  # type: ignore[no-untyped-def]
+        await settle(pilot)
+        await pilot.press("d")
+        await _search(pilot, "desaint")
+
+    assert snap_compare(principal_app(), terminal_size=size, run_before=run_before)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_helpdesk_first_pages(snap_compare, demo_services: Services, size) -> None:  # type: ignore[no-untyped-def]
+    """More matches than a page: the count of all, how many are shown, the rest on scrolling."""
+
+    async def run_before(pilot):  # type: ignore[no-untyped-def]
+        await _search(pilot, "l")
+
+    assert snap_compare(_agent_app(demo_services), terminal_size=size, run_before=run_before)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_helpdesk_delegation_hint(snap_compare, demo_services: Services, size) -> None:  # type: ignore[no-untyped-def]
+    """A class-limited agent opens the dépannage: the hint names the delegation's classes."""
+
+    async def run_before(pilot):  # type: ignore[no-untyped-def]
+        await settle(pilot)
+
+    assert snap_compare(
+        _limited_agent_app(demo_services), terminal_size=size, run_before=run_before
+    )

@@ -14,7 +14,7 @@ from educonnect_tui.domain.access import passwords, permissions
 from educonnect_tui.domain.access.network import NetworkMode
 from educonnect_tui.domain.access.sign_in import SignedIn
 from educonnect_tui.domain.accounts import activation, helpdesk
-from educonnect_tui.domain.accounts.helpdesk_search import HelpdeskRow, search
+from educonnect_tui.domain.accounts.helpdesk_search import HelpdeskPage, HelpdeskRow, search
 from educonnect_tui.domain.model.enums import (
     AccountKind,
     AccountState,
@@ -102,8 +102,8 @@ def _session(services: Services, login: str, module: Module = Module.DEPANNAGE) 
     return factories.signed_in(services, login, UAI, mode=mode, module=module)
 
 
-def _names(rows: list[HelpdeskRow]) -> set[str]:
-    return {row.name for row in rows}
+def _names(page: HelpdeskPage) -> set[str]:
+    return {row.name for row in page.rows}
 
 
 def test_search_by_name_first_name_login_and_class_ignoring_accents(
@@ -117,9 +117,9 @@ def test_search_by_name_first_name_login_and_class_ignoring_accents(
     assert _names(search(services, agent, "3e2")) == {"Noé Lefèvre", "Léa Martin"}
     assert _names(search(services, agent, "3E2 martin")) == {"Léa Martin"}
     assert _names(search(services, agent, "martin")) == {"Léa Martin", "Hugo Martin"}
-    assert search(services, agent, "  ") == []
-    assert len(search(services, agent, "martin", limit=1)) == 1
-    row = search(services, agent, "hugo")[0]
+    assert search(services, agent, "  ").rows == []
+    assert len(search(services, agent, "martin", limit=1).rows) == 1
+    row = search(services, agent, "hugo").rows[0]
     assert (row.kind, row.state, row.division, row.blocked) == (
         AccountKind.PUPIL,
         AccountState.NOT_NOTIFIED,
@@ -132,9 +132,9 @@ def test_guardians_only_from_the_administration_module(services: Services, schoo
     agent = _session(services, "t.nguyen")
     assert _names(search(services, agent, "lefevre")) == {"Noé Lefèvre"}
     principal = _session(services, "h.martin", Module.ADMINISTRATION)
-    rows = search(services, principal, "lefevre")
-    assert _names(rows) == {"Noé Lefèvre", "Mme Marie Lefèvre"}
-    guardian = next(r for r in rows if r.kind is AccountKind.GUARDIAN)
+    page = search(services, principal, "lefevre")
+    assert _names(page) == {"Noé Lefèvre", "Mme Marie Lefèvre"}
+    guardian = next(r for r in page.rows if r.kind is AccountKind.GUARDIAN)
     assert guardian.division == "3E2"
     # A guardian is found by their child's class too.
     assert "Mme Marie Lefèvre" in _names(search(services, principal, "3e2 marie"))
@@ -159,7 +159,7 @@ def test_a_guardian_is_found_by_the_classes_of_children_enrolled_here_only(
         factories.guardian(session, [enrolled, left], first_name="Anne", last_name="Roux")
     principal = _session(services, "h.martin", Module.ADMINISTRATION)
     guardian = next(
-        r for r in search(services, principal, "anne") if r.kind is AccountKind.GUARDIAN
+        r for r in search(services, principal, "anne").rows if r.kind is AccountKind.GUARDIAN
     )
     assert guardian.division == "5E1"
     assert "Mme Anne Roux" in _names(search(services, principal, "5e1 roux"))
@@ -287,7 +287,7 @@ def test_unblock_lifts_a_block_and_refuses_when_not_blocked(
         for _ in range(MAX_FAILED_ATTEMPTS):
             Lockout.record_failure(account, now)
     agent = _session(services, "t.morel")
-    row = search(services, agent, "lea")[0]
+    row = search(services, agent, "lea").rows[0]
     assert row.blocked and row.blocked_until is not None and row.blocked_until > now
 
     assert helpdesk.unblock(services, agent, school.lea) == row.blocked_until
@@ -316,7 +316,7 @@ def test_results_come_in_the_french_order_of_names(services: Services, school: S
             factories.pupil(session, establishment, first_name=first, last_name=last,
                             division="3E2")  # fmt: skip
     agent = _session(services, "t.nguyen")
-    assert [row.name for row in search(services, agent, "3e2")] == [
+    assert [row.name for row in search(services, agent, "3e2").rows] == [
         "Ana Aït Ahmed",
         "Ana Arnaud",
         "Ana Émilie",
@@ -360,3 +360,100 @@ def test_a_reset_whose_slip_would_print_a_name_with_a_hole_changes_nothing(
     with pytest.raises(DocumentError, match="mot de passe affiché reste valable"):
         helpdesk.write_slip(services, agent, result, slip)
     assert not slip.exists()
+
+
+def _all_pages(services: Services, caller: SignedIn, text: str, limit: int) -> list[HelpdeskRow]:
+    """Every row of a search, one page after another, as the dépannage list scrolls."""
+    rows: list[HelpdeskRow] = []
+    page = search(services, caller, text, limit=limit)
+    rows += page.rows
+    while page.after is not None:
+        assert len(page.rows) == limit
+        page = search(services, caller, text, limit=limit, after=page.after)
+        rows += page.rows
+    return rows
+
+
+def test_a_class_search_pages_through_the_whole_class(services: Services, school: School) -> None:
+    with services.sessions() as session, session.begin():
+        establishment = session.scalars(select(Establishment).where(Establishment.uai == UAI)).one()
+        for n in range(24):
+            factories.pupil(session, establishment, first_name=f"Élève{n:02d}",
+                            last_name="Classe", division="3E2")  # fmt: skip
+    agent = _session(services, "t.nguyen")
+    first = search(services, agent, "3e2", limit=10)
+    assert (len(first.rows), first.total) == (10, 26)
+    whole = _all_pages(services, agent, "3e2", limit=10)
+    assert len(whole) == 26 == len({row.account_id for row in whole})
+    assert [r.account_id for r in whole] == [
+        r.account_id for r in search(services, agent, "3e2", limit=100).rows
+    ]
+    assert search(services, agent, "3e2", limit=100).after is None
+    assert {r.division for r in whole} == {"3E2"}
+
+
+def test_pages_keep_the_order_when_a_pupil_and_a_guardian_share_a_name(
+    services: Services, school: School
+) -> None:
+    """Keyset pages: a guardian after the pupil of the same name, nobody twice or lost."""
+    with services.sessions() as session, session.begin():
+        establishment = session.scalars(select(Establishment).where(Establishment.uai == UAI)).one()
+        children = [
+            factories.pupil(session, establishment, first_name="Léa", last_name="Martin",
+                            division="3E2")
+            for _ in range(2)
+        ]  # fmt: skip
+        for child in children:
+            factories.guardian(session, [child], first_name="Léa", last_name="Martin")
+    principal = _session(services, "h.martin", Module.ADMINISTRATION)
+    whole = search(services, principal, "martin", limit=100)
+    assert whole.total == len(whole.rows) == 6  # Léa ×3, Hugo (pupils), Léa ×2 (mothers)
+    for size in (1, 2, 4):
+        paged = _all_pages(services, principal, "martin", limit=size)
+        assert [r.account_id for r in paged] == [r.account_id for r in whole.rows]
+
+
+def test_nothing_found_names_the_scope_and_nothing_outside_it(
+    services: Services, school: School
+) -> None:
+    """The same answer whether the word matches a pupil of another class or nobody."""
+    agent = _session(services, "t.morel")  # 3E2 only; Hugo Martin is in 5E1
+    elsewhere = search(services, agent, "hugo")
+    nowhere = search(services, agent, "zzyzx")
+    assert elsewhere == nowhere
+    assert (elsewhere.rows, elsewhere.total, elsewhere.classes) == ([], 0, ("3E2",))
+    assert search(services, agent, "5e1") == nowhere
+    assert search(services, agent, "lea").classes == ("3E2",)
+    # The whole school: no classes to name.
+    assert search(services, _session(services, "t.nguyen"), "zzyzx").classes is None
+
+
+def test_a_scope_of_several_classes_is_named_in_the_school_order(services: Services) -> None:
+    with services.sessions() as session, session.begin():
+        establishment = factories.school(session)
+        for division in ("3E3", "6E1", "3E2"):
+            factories.pupil(session, establishment, division=division)
+    member = factories.staff_member(
+        services, first_name="Anne", last_name="Morel", role=StaffRole.AGENT, title="prof"
+    )
+    _delegate(services, member.id, ("3E3", "6E1", "3E2"))
+    page = search(services, _session(services, "a.morel"), "zzyzx")
+    assert page.classes == ("6E1", "3E2", "3E3")
+
+
+def test_rows_carry_the_pupils_birth_date_for_the_identity_check(
+    services: Services, school: School, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    agent = _session(services, "t.nguyen")
+    (noe,) = search(services, agent, "lefevre").rows
+    assert noe.birth_date == BIRTH
+    principal = _session(services, "h.martin", Module.ADMINISTRATION)
+    rows = search(services, principal, "lefevre").rows
+    mother = next(r for r in rows if r.kind is AccountKind.GUARDIAN)
+    assert mother.birth_date is None
+    # Staff who may not open an account's detail are not shown the date either.
+    actions = dict(permissions.MODULE_ACTIONS)
+    actions[Module.DEPANNAGE] = actions[Module.DEPANNAGE] - {permissions.Action.VIEW_DETAIL}
+    monkeypatch.setattr(permissions, "MODULE_ACTIONS", actions)
+    (hidden,) = search(services, agent, "lefevre").rows
+    assert hidden.birth_date is None

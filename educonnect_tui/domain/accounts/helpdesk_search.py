@@ -1,22 +1,28 @@
 """Dépannage: finding the caller's account from one search field.
 
 A helpdesk agent types whatever the pupil or parent on the phone says — a name, a first
-name, a login, a class — and gets a short list to recognise them in. Pupils always;
-guardians only when the scope allows them (the administration module, second factor).
+name, a login, a class — and gets a list to recognise them in. Pupils always; guardians
+only when the scope allows them (the administration module, second factor).
+
+The list comes in pages (keyset: each page starts after the last account of the one
+before, in the order of names), with the count of every match in the scope, so a
+search for a class lists the whole class without loading it at once. Nothing outside
+the scope is ever queried: a search that finds nothing answers the same whether or not
+someone matches elsewhere in the school, and names the scope's classes instead.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
-from sqlalchemy import ColumnElement, Select, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from ..access.caller import Caller
 from ..access.permissions import Action, Scope, require
-from ..model.enums import AccountKind, AccountState, PupilStatus
+from ..model.enums import AccountKind, AccountState, PupilStatus, division_order
 from ..model.identifiers import search_terms
 from ..model.tables import Account, Division, Guardian, GuardianLink, Pupil
 from ..store.establishments import guardians_of
@@ -24,6 +30,8 @@ from ..store.search_index import has_word_starting
 from ..store.services import Services
 
 DEFAULT_LIMIT = 20
+# A search's query, whatever columns it reads.
+Query = Select[*tuple[Any, ...]]
 
 
 @dataclass(frozen=True)
@@ -40,34 +48,97 @@ class HelpdeskRow:
     first_name: str
     division: str  # pupils: their class; guardians: their children's classes here
     login: str
+    # A pupil's, to check the caller's identity before a reset or an unblock; None for
+    # guardians and for staff who may not open an account's detail.
+    birth_date: dt.date | None = None
 
     @property
     def name(self) -> str:
         return " ".join(p for p in (self.civility, self.first_name, self.last_name) if p)
 
 
+class After(NamedTuple):
+    """Where a page ended: the next one starts after this account in the order of names
+    (pupils before guardians of the same name, then by id)."""
+
+    sort_name: str
+    guardian: bool
+    account_id: int
+
+
+@dataclass(frozen=True)
+class HelpdeskPage:
+    """One page of a search, with what the screen says about the whole of it."""
+
+    rows: list[HelpdeskRow]
+    total: int  # every account the search finds in the scope, not only this page
+    # The classes the scope covers, in the school's order; None: the whole school.
+    classes: tuple[str, ...] | None
+    guardians: bool  # whether guardians were searched too
+    after: After | None  # where the next page starts; None: this was the last one
+
+
 def search(
-    services: Services, caller: Caller, text: str, *, limit: int = DEFAULT_LIMIT
-) -> list[HelpdeskRow]:
+    services: Services,
+    caller: Caller,
+    text: str,
+    *,
+    limit: int = DEFAULT_LIMIT,
+    after: After | None = None,
+) -> HelpdeskPage:
     """Accounts where every typed word starts a word of the name, first name or login.
 
     Words are folded (accents and case ignored, see ``search_index``); a word may instead
     be the start of a class name, so "3e2 martin" finds the Martins of 3E2. Pupils
     always; guardians only when the scope allows them (second factor). Each query
-    carries its LIMIT: the result is a short list, never a table.
+    carries its LIMIT and the total is a COUNT: a page, never a table.
     """
     school = caller.school.id
     scope = require(services, caller, Action.VIEW_ACCOUNTS, kind=AccountKind.PUPIL)
     terms = search_terms(text)
-    if not terms or limit <= 0:
-        return []
     now = services.clock()
     with services.sessions() as session:
-        found = _pupils(session, school, scope, terms, limit, now)
+        classes = _scope_classes(session, scope)
+        if not terms or limit <= 0:
+            return HelpdeskPage([], 0, classes, scope.guardians, None)
+        birth = scope.allows(Action.VIEW_DETAIL)
+        pupils = _pupil_query(school, scope, terms)
+        found = _pupils(session, _page(pupils, False, after), limit + 1, now, birth)
+        total = _count(session, pupils)
         if scope.guardians:
-            found += _guardians(session, school, scope, terms, limit, now)
-    found.sort(key=lambda pair: (pair[0], pair[1].kind is AccountKind.GUARDIAN))
-    return [row for _, row in found[:limit]]
+            guardians = _guardian_query(school, scope, terms)
+            found += _guardians(session, school, _page(guardians, True, after), limit + 1, now)
+            total += _count(session, guardians)
+    found.sort(key=lambda pair: pair[0])
+    more = found[limit - 1][0] if len(found) > limit else None
+    return HelpdeskPage([row for _, row in found[:limit]], total, classes, scope.guardians, more)
+
+
+def _scope_classes(session: Session, scope: Scope) -> tuple[str, ...] | None:
+    """The names of the classes a delegation limits the search to, as the school orders them."""
+    if scope.division_ids is None:
+        return None
+    rows = session.execute(
+        select(Division.level, Division.name).where(Division.id.in_(scope.division_ids))
+    ).all()
+    return tuple(name for _, name in sorted(rows, key=lambda r: division_order(r[0], r[1])))
+
+
+def _page(query: Query, guardian: bool, after: After | None) -> Query:
+    """Only the accounts after ``after`` in (sort name, pupils first, id) order."""
+    if after is None:
+        return query
+    later = Account.sort_name > after.sort_name
+    if guardian == after.guardian:
+        same = and_(Account.sort_name == after.sort_name, Account.id > after.account_id)
+        later = or_(later, same)
+    elif guardian:  # guardians come after the pupils of the same name
+        later = Account.sort_name >= after.sort_name
+    return query.where(later)
+
+
+def _count(session: Session, query: Query) -> int:
+    return int(session.scalar(select(func.count()).select_from(query.subquery())) or 0)
 
 
 def _class_starts_with(division: Any, term: str) -> ColumnElement[bool]:
@@ -80,10 +151,8 @@ def _block_end(until: dt.datetime | None, now: dt.datetime) -> dt.datetime | Non
     return until if until is not None and until > now else None
 
 
-def _pupils(
-    session: Session, school: int, scope: Scope, terms: list[str], limit: int, now: dt.datetime
-) -> list[tuple[str, HelpdeskRow]]:
-    query = (
+def _pupil_query(school: int, scope: Scope, terms: list[str]) -> Query:
+    query: Query = (
         select(
             Account.sort_name,
             Account.id,
@@ -93,6 +162,7 @@ def _pupils(
             Pupil.first_name,
             Division.name,
             Account.login,
+            Pupil.birth_date,
         )
         .join(Pupil, Pupil.id == Account.pupil_id)
         .join(Division, Division.id == Pupil.division_id)
@@ -102,10 +172,16 @@ def _pupils(
         query = query.where(Pupil.division_id.in_(scope.division_ids))
     for term in terms:
         query = query.where(or_(has_word_starting(term), _class_starts_with(Division, term)))
+    return query
+
+
+def _pupils(
+    session: Session, query: Query, limit: int, now: dt.datetime, birth: bool
+) -> list[tuple[After, HelpdeskRow]]:
     rows = session.execute(query.order_by(Account.sort_name, Account.id).limit(limit)).all()
     return [
         (
-            key,
+            After(key, False, account_id),
             HelpdeskRow(
                 account_id=account_id,
                 kind=AccountKind.PUPIL,
@@ -117,16 +193,15 @@ def _pupils(
                 first_name=first,
                 division=division,
                 login=login,
+                birth_date=born if birth else None,
             ),
         )
-        for key, account_id, state, until, last, first, division, login in rows
+        for key, account_id, state, until, last, first, division, login, born in rows
     ]
 
 
-def _guardians(
-    session: Session, school: int, scope: Scope, terms: list[str], limit: int, now: dt.datetime
-) -> list[tuple[str, HelpdeskRow]]:
-    query = (
+def _guardian_query(school: int, scope: Scope, terms: list[str]) -> Query:
+    query: Query = (
         select(
             Account.sort_name,
             Account.id,
@@ -145,11 +220,17 @@ def _guardians(
         query = query.where(
             or_(has_word_starting(term), Account.guardian_id.in_(_with_child_in(school, term)))
         )
+    return query
+
+
+def _guardians(
+    session: Session, school: int, query: Query, limit: int, now: dt.datetime
+) -> list[tuple[After, HelpdeskRow]]:
     rows = session.execute(query.order_by(Account.sort_name, Account.id).limit(limit)).all()
     classes = _children_classes(session, school, [r[8] for r in rows])
     return [
         (
-            key,
+            After(key, True, account_id),
             HelpdeskRow(
                 account_id=account_id,
                 kind=AccountKind.GUARDIAN,
