@@ -138,9 +138,7 @@ class HelpScreen(ModalScreen[None]):
             own = [*_registry_rows(keys.HOME_KEYS, keymap), *own]
         if own or notes:
             parts += [
-                _table(
-                    f"Cet écran\u00a0: {self._title()}", [*own, *((k, t, "") for k, t in notes)]
-                ),
+                _table("Cet écran", [*own, *((k, t, "") for k, t in notes)]),
                 Text(""),
             ]
         parts += [_table("Général", _registry_rows(keys.APP_KEYS, keymap))]

@@ -30,6 +30,7 @@ from ..domain.store.services import Services
 from ..widgets.account_table import AccountTable
 from ..widgets.filters import ClassFilter, StateFilter
 from ..widgets.key_bar import KeyBar
+from ..widgets.state_badge import SHORT_LABELS
 from ..widgets.worker_errors import ReportsWorkerErrors
 
 if TYPE_CHECKING:  # the notification's modules load on the first (re)notification
@@ -223,14 +224,14 @@ class HomeScreen(ReportsWorkerErrors, Screen[None]):
             "Classes\u00a0: " + classes_phrase(selection.divisions),
             "États\u00a0: "
             + (
-                " ".join(f"{s.symbol} {s.label}" for s in selection.states)
+                ", ".join(f"{s.symbol} {SHORT_LABELS[s]}" for s in selection.states)
                 if selection.states
                 else "tous"
             ),
         ]
         if selection.search:
             parts.append(f"Recherche\u00a0: « {selection.search} »")
-        lines = ["  ·  ".join(parts)]
+        lines = [" · ".join(parts)]
         if selection.search and (selection.divisions or selection.states):
             if self._beyond:
                 beyond = french.count(self._beyond, "autre compte")
