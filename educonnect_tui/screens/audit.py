@@ -155,9 +155,9 @@ class AuditScreen(ReportsWorkerErrors, Screen[None]):
         cells = [
             (
                 row.local_time,
-                _cut(row.action_label, 26),
+                _cut(row.action_label, 32),
                 # Narrow enough for the accounts to show at 80 columns; Entrée shows all.
-                _cut(row.who, 14),
+                _cut(row.who, 12),
                 _cut(
                     f"{row.target_count}\u00a0: {row.targets_label}" if row.target_count else "", 30
                 ),
