@@ -190,3 +190,16 @@ def test_the_log_and_every_folder_made_for_it_are_private(tmp_path: Path) -> Non
         assert old.stat().st_mode & 0o777 == 0o600 and old.read_text() == "avant\n"
     finally:
         db_errors.log_to(tmp_path / "fin.log")  # the handler leaves these files alone
+
+
+def test_a_system_error_reads_in_french_even_when_it_is_not_a_known_one() -> None:
+    import errno
+
+    from educonnect_tui.domain.model.errors import os_reason
+
+    assert os_reason(OSError(errno.ENOENT, "No such file or directory")) != (
+        "No such file or directory"
+    )
+    unknown = os_reason(OSError(errno.ELOOP, "Too many levels of symbolic links"))
+    assert unknown == "erreur du système (ELOOP)"
+    assert os_reason(OSError("no errno at all")) == "erreur du système"

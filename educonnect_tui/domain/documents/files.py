@@ -35,7 +35,7 @@ import secrets
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
-from ..model.errors import DocumentError, InvalidInput, os_cause
+from ..model.errors import DocumentError, InvalidInput, os_reason
 
 __all__ = [
     "OutputExists",
@@ -239,7 +239,7 @@ def _remove_if_same(path: Path, identity: tuple[int, ...]) -> bool:
 
 
 def _cause(exc: OSError) -> str:
-    return os_cause(exc) or exc.strerror or str(exc)
+    return os_reason(exc)
 
 
 def _fsync_dir(directory: Path) -> None:

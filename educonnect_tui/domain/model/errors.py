@@ -29,6 +29,15 @@ def os_cause(error: OSError) -> str | None:
     return _OS_CAUSES.get(error.errno or 0)
 
 
+def os_reason(error: OSError) -> str:
+    """Always French: the known cause, else the system's code (its own text is English)."""
+    known = os_cause(error)
+    if known is not None:
+        return known
+    code = errno.errorcode.get(error.errno or 0)
+    return f"erreur du système ({code})" if code else "erreur du système"
+
+
 def sentences(*parts: str) -> str:
     """Messages put one after another, each a whole sentence ending with its full stop.
 

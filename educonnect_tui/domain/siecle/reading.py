@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..model.errors import InvalidInput
+from ..model.errors import InvalidInput, os_reason
 from ..model.identifiers import fold
 from ..model.printable import excerpt
 
@@ -63,7 +63,7 @@ def _read_bytes(path: Path) -> bytes:
     except IsADirectoryError:
         raise InvalidInput(f"{path} est un dossier, pas un fichier.") from None
     except OSError as error:
-        raise InvalidInput(f"Fichier {path} illisible\u00a0: {error.strerror or error}") from None
+        raise InvalidInput(f"Fichier {path} illisible\u00a0: {os_reason(error)}.") from None
 
 
 def _keyed(headers: list[str], cells: list[str]) -> dict[str, str]:

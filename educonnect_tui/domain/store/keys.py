@@ -59,7 +59,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
-from ..model.errors import DomainError, os_cause
+from ..model.errors import DomainError, os_reason
 from ..model.tables import AuditEvent, Staff
 from . import private
 
@@ -233,7 +233,7 @@ def read_keyring(path: Path) -> Keyring:
     except FileNotFoundError:
         raise
     except OSError as error:
-        cause = os_cause(error) or error.strerror
+        cause = os_reason(error)
         raise KeyFileError(
             f"fichier de clés {path} illisible ({cause})\u00a0: indiquez le fichier lui-même."
         ) from None
