@@ -200,6 +200,6 @@ def test_a_system_error_reads_in_french_even_when_it_is_not_a_known_one() -> Non
     assert os_reason(OSError(errno.ENOENT, "No such file or directory")) != (
         "No such file or directory"
     )
-    unknown = os_reason(OSError(errno.ELOOP, "Too many levels of symbolic links"))
-    assert unknown == "erreur du système (ELOOP)"
+    unknown = os_reason(OSError(errno.EXDEV, "Invalid cross-device link"))
+    assert unknown == "erreur du système (EXDEV)"
     assert os_reason(OSError("no errno at all")) == "erreur du système"
