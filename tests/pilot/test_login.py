@@ -383,7 +383,7 @@ async def test_help_lists_every_key_with_its_id_and_closes(
             "(re)Notifier",
             "notify",
             "Général",
-            "page d'accueil",
+            "Cet écran",
             "PgUp PgDn",
             "Début Fin",
             "Maj+Tab",
