@@ -670,3 +670,10 @@ def test_cli_help_of_import_siecle_is_french(run_cli: RunCli) -> None:
     code, out, _ = run_cli(["import", "siecle", "--help"])
     assert code == 0
     assert "n'importe quel ordre" in out and "sans écrire" in out
+
+
+def test_the_benchmark_probe_on_a_small_pair() -> None:
+    from benchmarks import siecle_xml
+
+    got = siecle_xml.measure(30, 50)
+    assert got["added"] == 30 + 50 and got["import_s"] > 0

@@ -36,7 +36,7 @@ PUPIL_COLUMNS = (
 )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class PupilRow:
     line: int
     ine: str

@@ -133,7 +133,23 @@ def _who(first: str, last: str) -> str:
     return f" ({excerpt(name)})" if name else ""
 
 
-@dataclass
+# Only what is used is kept of each record: a 100,000-pupil file is held as small rows.
+_PUPIL_FIELDS = ("ID_NATIONAL", "NOM_DE_FAMILLE", "NOM_USAGE", "PRENOM", "DATE_NAISS", "CODE_MEF")
+_PERSON_FIELDS = (
+    "LC_CIVILITE", "NOM_DE_FAMILLE", "NOM", "NOM_USAGE", "PRENOM", "TEL_PORTABLE", "MEL",
+    "ADRESSE_ID",
+)  # fmt: skip
+_ADDRESS_FIELDS = (
+    "LIGNE1_ADRESSE", "LIGNE2_ADRESSE", "LIGNE3_ADRESSE", "LIGNE4_ADRESSE", "CODE_POSTAL",
+    "LIBELLE_POSTAL", "LL_PAYS",
+)  # fmt: skip
+
+
+def _keep(fields: dict[str, str], names: tuple[str, ...]) -> dict[str, str]:
+    return {name: fields[name] for name in names if fields.get(name)}
+
+
+@dataclass(slots=True)
 class _Pupil:
     line: int
     eleve_id: str
@@ -150,6 +166,7 @@ class _PupilsFile:
         self.leavers: set[str] = set()
         self.errors: list[RowError] = []
         self.ine_of: dict[str, str] = {}  # ELEVE_ID → INE, of the pupils imported
+        self.known: set[str] = set()  # every ELEVE_ID of the file, once its rows are made
 
     def _error(self, line: int, reason: str) -> None:
         self.errors.append(RowError(line, reason, self.path.name))
@@ -186,7 +203,7 @@ class _PupilsFile:
         if _has_left(fields.get("DATE_SORTIE", ""), self.today):
             self.leavers.add(eleve_id)
             return
-        self.pupils[eleve_id] = _Pupil(record.line, eleve_id, fields)
+        self.pupils[eleve_id] = _Pupil(record.line, eleve_id, _keep(fields, _PUPIL_FIELDS))
 
     def _structures(self, record: Record) -> None:
         eleve_id = cells.clean(record.attrs.get("ELEVE_ID", ""))
@@ -219,6 +236,8 @@ class _PupilsFile:
             if row is not None:
                 parsed.append(row)
                 self.ine_of[pupil.eleve_id] = row.ine
+        self.known = set(self.pupils)
+        self.pupils.clear()
         return parsed, self.errors
 
     def _row(self, pupil: _Pupil, first_line: dict[str, int]) -> PupilRow | None:
@@ -263,13 +282,13 @@ def _has_left(value: str, today: dt.date) -> bool:
         return False
 
 
-@dataclass
+@dataclass(slots=True)
 class _Person:
     line: int
     fields: dict[str, str]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class _Link:
     line: int
     eleve_id: str
@@ -318,7 +337,7 @@ class _GuardiansFile:
         elif key in self.people:
             self._error(record.line, f"responsable {excerpt(key)}{who} : PERSONNE_ID en double")
         else:
-            self.people[key] = _Person(record.line, fields)
+            self.people[key] = _Person(record.line, _keep(fields, _PERSON_FIELDS))
 
     def _link(self, record: Record) -> None:
         fields = record.fields
@@ -335,7 +354,7 @@ class _GuardiansFile:
     def _address(self, record: Record) -> None:
         key = cells.clean(record.attrs.get("ADRESSE_ID", ""))
         if key:
-            self.addresses.setdefault(key, record.fields)
+            self.addresses.setdefault(key, _keep(record.fields, _ADDRESS_FIELDS))
 
     def rows(self) -> tuple[list[GuardianRow], list[RowError]]:
         parsed: list[GuardianRow] = []
@@ -356,7 +375,7 @@ class _GuardiansFile:
         eleve, person = excerpt(link.eleve_id), excerpt(link.personne_id)
         if link.eleve_id in self.pupils.leavers:
             return None  # a pupil who has left: their guardians are not this school's
-        if link.eleve_id not in self.pupils.pupils:
+        if link.eleve_id not in self.pupils.known:
             self._error(
                 link.line,
                 f"lien du responsable {person} avec l'élève {eleve or '(ELEVE_ID absent)'}, "
@@ -438,7 +457,7 @@ class _GuardiansFile:
         return _Identity(last, first, civility, email, mobile, address, postal, city)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class _Identity:
     last_name: str
     first_name: str
