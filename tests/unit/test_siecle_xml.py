@@ -370,6 +370,24 @@ def test_a_contact_has_no_account_and_r_does_not_notify_them(
         assert names == ["Pierre", "Sophie"]  # not Odette, the grandmother
 
 
+def test_the_pupils_detail_shows_the_contact_without_an_account(
+    school: Services, tmp_path: Path
+) -> None:
+    from educonnect_tui.domain.accounts.detail import account_detail
+
+    assert run_import(school, family_files(tmp_path)).errors == []
+    with school.sessions() as s:
+        lea = s.scalars(select(Pupil).where(Pupil.ine == LEA.ine)).one()
+        assert lea.account is not None
+        account_id = lea.account.id
+    detail = account_detail(school, factories.operator(school), account_id)
+    assert [(r.name, r.legal_guardian, r.login is None) for r in detail.relatives] == [
+        ("M. Pierre MARTIN", True, False),
+        ("Mme Sophie MARTIN", True, False),
+        ("Mme Odette MARTIN", False, True),  # a contact: last, and with no account
+    ]
+
+
 def test_a_contact_who_becomes_legal_gets_an_account_and_back(
     school: Services, tmp_path: Path
 ) -> None:
