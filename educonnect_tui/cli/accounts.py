@@ -95,14 +95,22 @@ def cmd_db(args: argparse.Namespace) -> int:
 def cmd_import(args: argparse.Namespace) -> int:
     from ..domain.siecle.guardians import import_guardians
     from ..domain.siecle.pupils import import_pupils
+    from ..domain.siecle.xml_import import import_siecle
 
     services = context.open_services()
     require_schema(services)
-    run = import_pupils if args.what == "pupils" else import_guardians
-    report = run(services, Operator.naming(services, args.uai), args.file, dry_run=args.dry_run)
+    caller = Operator.naming(services, args.uai)
+    if args.what == "siecle":
+        report = import_siecle(services, caller, args.files, dry_run=args.dry_run)
+    else:
+        run = import_pupils if args.what == "pupils" else import_guardians
+        report = run(services, caller, args.file, dry_run=args.dry_run)
     print("\n".join(report.lines()))
     if report.errors:
-        rejected = french.count(len(report.errors), "ligne rejetée", "lignes rejetées")
+        words = ("ligne rejetée", "lignes rejetées")
+        if args.what == "siecle":
+            words = ("élément rejeté", "éléments rejetés")
+        rejected = french.count(len(report.errors), *words)
         fail(f"{rejected}\u00a0: rien n'a été importé.")
     return 0
 

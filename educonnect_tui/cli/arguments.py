@@ -212,16 +212,30 @@ def build_parser() -> FrenchParser:
     )
     db_commands.add_parser("upgrade", help="applique les migrations")
 
-    imp = commands.add_parser("import", help="importe un export SIECLE (CSV)")
-    imp.add_argument(
-        "what",
-        choices=["pupils", "guardians"],
-        metavar="TYPE",
-        help="pupils (élèves) ou guardians (responsables)",
+    imp = commands.add_parser("import", help="importe un export SIECLE (XML ou CSV)")
+    imports = imp.add_subparsers(
+        dest="what", metavar="TYPE", required=True, parser_class=FrenchParser, help=_ACTION
     )
-    imp.add_argument("file", type=Path, metavar="FICHIER", help="fichier CSV « ; »")
-    imp.add_argument("--uai", required=True, help=_UAI)
-    imp.add_argument("--dry-run", action="store_true", help="affiche les changements sans écrire")
+    siecle = imports.add_parser(
+        "siecle",
+        help="exports XML de SIECLE\u00a0: élèves et responsables ensemble (.xml ou .zip)",
+    )
+    siecle.add_argument(
+        "files",
+        type=Path,
+        nargs="+",
+        metavar="FICHIER",
+        help="ElevesSansAdresses et ResponsablesAvecAdresses (.xml ou .zip), dans "
+        "n'importe quel ordre",
+    )
+    for what, label in (("pupils", "élèves"), ("guardians", "responsables")):
+        csv_import = imports.add_parser(what, help=f"{label}\u00a0: fichier CSV « ; »")
+        csv_import.add_argument("file", type=Path, metavar="FICHIER", help="fichier CSV « ; »")
+    for sub in imports.choices.values():
+        sub.add_argument("--uai", required=True, help=_UAI)
+        sub.add_argument(
+            "--dry-run", action="store_true", help="affiche les changements sans écrire"
+        )
 
     notify = commands.add_parser("notify", help="(re)notifie des comptes et écrit les documents")
     notify.add_argument("--uai", required=True, help=_UAI)

@@ -269,6 +269,9 @@ def relatives_section(d: AccountDetail) -> RenderableType:
             line.append(f" — {r.relationship.lower()}")
         if not r.legal_guardian:
             line.append(" (non représentant légal)")
+        if r.state is None or r.login is None:
+            grid.add_row(Text("contact", style="dim"), line.append(" · sans compte"))
+            continue
         line.append(f" · {r.login}")
         grid.add_row(state_text(r.state, kind), line)
     return Group(title, grid)

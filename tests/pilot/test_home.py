@@ -121,9 +121,9 @@ async def test_guardians_tab(principal_app: AppFactory) -> None:
         await settle(pilot)
         home = _home(app)
         assert home.kind.value == "responsable"
-        assert (
-            isinstance(home.table, AccountTable) and home.table.total == 913
-        )  # 898 active, 15 désactivé
+        # Legal representatives only: the demo's 16 grandparents given as mere contacts
+        # of a pupil are not on the list (nor notified).
+        assert isinstance(home.table, AccountTable) and home.table.total == 897
         assert app.screen.check_action("notify_guardians", ()) is None
 
 

@@ -142,12 +142,14 @@ def test_first_import_creates_pupils_guardians_and_non_notified_accounts(
     assert guardians.errors == []
     assert len(guardians.added) == 19
     assert guardians.added[0] == "Mme Sophie MARTIN (Léa MARTIN, Lucas MARTIN)"
+    # Not a legal representative: kept as a contact of the pupil, with no account.
+    assert "Mme Rachel COHEN (Sarah COHEN) — contact, sans compte" in guardians.added
 
     with services.sessions() as s:
         accounts = s.scalars(select(Account)).all()
-        assert len(accounts) == 49
+        assert len(accounts) == 48
         assert {a.state for a in accounts} == {AccountState.NOT_NOTIFIED}
-        assert len({a.login for a in accounts}) == 49
+        assert len({a.login for a in accounts}) == 48
         logins = {a.login for a in accounts}
         assert {"l.martin", "l.martin2", "n.dalmeida", "l.deschamps", "s.martin"} <= logins
         assert {d.name: d.level for d in s.scalars(select(Division))} == {
@@ -161,6 +163,7 @@ def test_first_import_creates_pupils_guardians_and_non_notified_accounts(
         assert [(lk.relationship_label, lk.legal_guardian) for lk in rachel.links] == [
             ("AUTRE MEMBRE DE LA FAMILLE", False)
         ]
+        assert rachel.account is None
         sophie = s.scalars(select(Guardian).where(Guardian.source_key == "4510001")).one()
         assert (sophie.civility, sophie.mobile, sophie.email) == (
             "Mme",
@@ -240,7 +243,7 @@ def test_guardian_changes_update_the_guardian_and_links(services: Services, tmp_
     assert report.updated == [
         "Mme Sophie MARTIN\u00a0: courriel",
         "M. Pierre MARTIN\u00a0: lien retiré avec Léa MARTIN",
-        "Mme Rachel COHEN\u00a0: représentant légal de Sarah COHEN",
+        "Mme Rachel COHEN\u00a0: représentant légal de Sarah COHEN, compte créé",
     ]
     assert report.added == report.left == []
 
@@ -301,12 +304,14 @@ def test_guardian_dropped_from_the_file_loses_this_schools_links(
     services: Services, tmp_path: Path
 ) -> None:
     import_samples(services, tmp_path)
-    text = without(sample_guardians(), "4510018;")
+    text = without(sample_guardians(), "4510003;", "4510018;")
     report = import_guardians(services, as_head(services, UAI), write(tmp_path, text))
     assert report.left == [
-        "Mme Rachel COHEN\u00a0: plus lié à aucun élève de l'établissement, compte désactivé"
+        # A contact, not a legal representative: there is no account to deactivate.
+        "Mme Rachel COHEN\u00a0: plus lié à aucun élève de l'établissement",
+        "Mme Ana D'ALMEIDA\u00a0: plus lié à aucun élève de l'établissement, compte désactivé",
     ]
-    assert accounts_by_name(services)["Rachel COHEN"].state is AccountState.DEACTIVATED
+    assert accounts_by_name(services)["Ana D'ALMEIDA"].state is AccountState.DEACTIVATED
 
 
 # --------------------------------------------------------------------------- two schools
@@ -407,7 +412,7 @@ def test_every_bad_pupil_row_is_reported_and_nothing_is_written(
     ]
     assert report.added == [] and not report.changed
     assert report.lines()[0] == (
-        "Import des élèves refusé\u00a0: 7 ligne(s) en erreur, aucune modification enregistrée."
+        "Import des élèves refusé\u00a0: 7 lignes en erreur, aucune modification enregistrée."
     )
     assert report.lines()[1] == (
         "  ligne 3 : INE « 07000015 » invalide : 11 caractères, chiffres et lettres majuscules."

@@ -40,8 +40,9 @@ class Relative:
     school: str
     relationship: str
     legal_guardian: bool
-    state: AccountState
-    login: str
+    # None: a contact of the pupil who is no one's legal representative has no account.
+    state: AccountState | None
+    login: str | None
 
 
 @dataclass(frozen=True)
@@ -200,9 +201,10 @@ def _guardians_of(session: Session, pupil_id: int) -> tuple[Relative, ...]:
             Account.login,
         )
         .join(GuardianLink, GuardianLink.guardian_id == Guardian.id)
-        .join(Account, Account.guardian_id == Guardian.id)
+        .outerjoin(Account, Account.guardian_id == Guardian.id)
         .where(GuardianLink.pupil_id == pupil_id)
-        .order_by(Account.sort_name, Account.id)
+        # Contacts (no account) after the legal representatives.
+        .order_by(Account.id.is_(None), Account.sort_name, Account.id, Guardian.id)
     )
     return tuple(
         Relative(
@@ -211,7 +213,7 @@ def _guardians_of(session: Session, pupil_id: int) -> tuple[Relative, ...]:
             school="",
             relationship=relationship,
             legal_guardian=legal,
-            state=AccountState(state),
+            state=None if state is None else AccountState(state),
             login=login,
         )
         for civility, first, last, relationship, legal, state, login in rows

@@ -542,7 +542,11 @@ def _guardian_rows(
         .join(child, child.id == GuardianLink.pupil_id)
         .join(Division, Division.id == child.division_id)
         .join(Establishment, Establishment.id == child.establishment_id)
-        .where(Account.id.in_(ids), child.status == PupilStatus.ENROLLED)
+        .where(
+            Account.id.in_(ids),
+            child.status == PupilStatus.ENROLLED,
+            GuardianLink.legal_guardian.is_(True),
+        )
         .order_by(Account.id, child.birth_date)
     )
     for account_id, last, first, division, school_name in session.execute(child_query):

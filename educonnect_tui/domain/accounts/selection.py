@@ -83,7 +83,9 @@ def pupil_accounts(establishment_id: int, selection: Selection) -> Select[int]:
 def guardian_accounts(establishment_id: int, selection: Selection) -> Select[int]:
     """Ids of the guardians' accounts with a child in the selected classes (``_listed``).
 
-    The guardians of the school are computed once (not correlated per account), from the
+    Only a child they are the legal representative of counts: another contact of the
+    pupil is never listed for a notification (and has no account to be notified). The
+    guardians of the school are computed once (not correlated per account), from the
     pupils' index then the links' pupil index: thousands of guardians stay milliseconds.
     """
     child, own = aliased(Pupil), aliased(Account)
@@ -95,7 +97,7 @@ def guardian_accounts(establishment_id: int, selection: Selection) -> Select[int
             child=child,
         )
         .join(own, own.guardian_id == GuardianLink.guardian_id)
-        .where(_listed(child, own))
+        .where(_listed(child, own), GuardianLink.legal_guardian.is_(True))
     )
     if selection.guardians_of_pupil is not None:
         pupil_account = aliased(Account)

@@ -160,7 +160,12 @@ class Pupil(Base):
 
 
 class Guardian(Base):
-    """A legal guardian or other person responsible for one or more pupils."""
+    """A legal guardian or other person responsible for one or more pupils.
+
+    Only a legal representative of a pupil (``GuardianLink.legal_guardian``) has an
+    account; another contact the school keeps (a grandparent, a neighbour) has none,
+    so no login, no letter, no notification.
+    """
 
     __tablename__ = "guardian"
 
@@ -177,7 +182,8 @@ class Guardian(Base):
     city: Mapped[str] = mapped_column(String(100), default="")
 
     links: Mapped[list[GuardianLink]] = relationship(back_populates="guardian")
-    account: Mapped[Account] = relationship(back_populates="guardian")
+    # None for a contact who is no pupil's legal representative: they get no account.
+    account: Mapped[Account | None] = relationship(back_populates="guardian")
 
 
 class GuardianLink(Base):

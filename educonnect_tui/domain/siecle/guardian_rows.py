@@ -29,7 +29,7 @@ GUARDIAN_COLUMNS = (
 )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class GuardianRow:
     line: int
     key: str

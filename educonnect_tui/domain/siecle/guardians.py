@@ -46,7 +46,7 @@ def _apply_guardians(
     errors.extend(e for e in (_unknown_pupil(row, pupils) for row in parsed) if e is not None)
     if errors:
         return errors
-    return _GuardianSync(session, school, now, pupils).apply(parsed)
+    return GuardianSync(session, school, now, pupils).apply(parsed)
 
 
 def _unknown_pupil(row: GuardianRow, pupils: dict[str, Pupil]) -> RowError | None:
@@ -67,7 +67,7 @@ def _unknown_pupil(row: GuardianRow, pupils: dict[str, Pupil]) -> RowError | Non
 
 
 @dataclass
-class _GuardianSync:
+class GuardianSync:
     """Brings the guardians in line with rows that are all known to be good."""
 
     session: Session
@@ -96,7 +96,7 @@ class _GuardianSync:
                     self._add(key, links, allocator)
                     continue
                 in_file.add(guardian.id)
-                self._update(guardian, links)
+                self._update(guardian, links, allocator)
             dropped = self._unlink_dropped(known, in_file, groups)
         session.flush()
         self._report_dropped(dropped)
@@ -122,30 +122,59 @@ class _GuardianSync:
             postal_code=head.postal_code or "",
             city=head.city or "",
         )
-        account = guardian_account(guardian, allocator)
-        self.session.add_all((guardian, account))
-        self.out.touched_accounts.append(account)
+        self.session.add(guardian)
+        suffix = ""
+        if is_legal(links):
+            account = guardian_account(guardian, allocator)
+            self.session.add(account)
+            self.out.touched_accounts.append(account)
+        else:
+            suffix = " — contact, sans compte"
         for row in links:
             self.session.add(_new_link(guardian, self.pupils[row.ine], row))
-        self.out.added.append(f"{guardian_label(guardian)} ({self._children(links)})")
+        self.out.added.append(f"{guardian_label(guardian)} ({self._children(links)}){suffix}")
 
-    def _update(self, guardian: Guardian, links: list[GuardianRow]) -> None:
+    def _update(
+        self, guardian: Guardian, links: list[GuardianRow], allocator: LoginAllocator
+    ) -> None:
         """A guardian already known, perhaps only through another school's pupils."""
         ours = self._ours(guardian)
         was_here = bool(ours)
         before = guardian_label(guardian)
         changes = _update_identity(guardian, links[0])
         changes += self._replace_links(guardian, ours, links)
-        if reinstate(guardian.account):
+        legal = is_legal(links)
+        account = guardian.account
+        if legal and account is None:
+            account = guardian_account(guardian, allocator)
+            self.session.add(account)
+            changes.append("compte créé")
+        elif (
+            not legal
+            and account is not None
+            and not self._legal_elsewhere(guardian)
+            and deactivate(account, self.now)
+        ):
+            changes.append("compte désactivé (plus représentant légal)")
+        if legal and account is not None and reinstate(account):
             self.out.reinstated.append(f"{guardian_label(guardian)} ({self._children(links)})")
-            self.out.touched_accounts.append(guardian.account)
+            self.out.touched_accounts.append(account)
         if not was_here:
-            suffix = " — compte existant conservé"
+            suffix = " — compte existant conservé" if account else " — contact, sans compte"
             self.out.added.append(f"{guardian_label(guardian)} ({self._children(links)}){suffix}")
-            self.out.touched_accounts.append(guardian.account)
         elif changes:
             self.out.updated.append(f"{before}\u00a0: {', '.join(changes)}")
-            self.out.touched_accounts.append(guardian.account)
+        if (changes or not was_here) and account is not None:
+            self.out.touched_accounts.append(account)
+
+    def _legal_elsewhere(self, guardian: Guardian) -> bool:
+        """Legal representative of a child enrolled in another school: the account stays."""
+        return any(
+            link.legal_guardian
+            and link.pupil_id not in self.by_id
+            and link.pupil.status is PupilStatus.ENROLLED
+            for link in guardian.links
+        )
 
     def _replace_links(
         self, guardian: Guardian, ours: list[GuardianLink], rows: list[GuardianRow]
@@ -189,10 +218,20 @@ class _GuardianSync:
         keep = lookups.guardians_with_enrolled_pupil(self.session, [g.id for g in dropped])
         for guardian in dropped:
             line = f"{guardian_label(guardian)}\u00a0: plus lié à aucun élève de l'établissement"
-            if guardian.id not in keep and deactivate(guardian.account, self.now):
+            account = guardian.account
+            if account is not None and guardian.id not in keep and deactivate(account, self.now):
                 line += ", compte désactivé"
             self.out.left.append(line)
-            self.out.touched_accounts.append(guardian.account)
+            if account is not None:
+                self.out.touched_accounts.append(account)
+
+
+def is_legal(links: list[GuardianRow]) -> bool:
+    """A legal representative of one of the pupils: only they get an account.
+
+    A file without the column says nothing, and everyone it lists is taken as legal.
+    """
+    return any(row.legal is not False for row in links)
 
 
 def _new_link(guardian: Guardian, pupil: Pupil, row: GuardianRow) -> GuardianLink:
@@ -239,7 +278,7 @@ def _update_identity(guardian: Guardian, row: GuardianRow) -> list[str]:
         if getattr(guardian, attribute) != value:
             setattr(guardian, attribute, value)
             changes.append(label)
-    if {"nom", "prénom"} & set(changes):
+    if {"nom", "prénom"} & set(changes) and guardian.account is not None:
         refresh_search_text(guardian.account, guardian.last_name, guardian.first_name)
     return changes
 

@@ -36,7 +36,7 @@ PUPIL_COLUMNS = (
 )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class PupilRow:
     line: int
     ine: str
@@ -44,6 +44,8 @@ class PupilRow:
     first_name: str
     birth_date: dt.date
     division: str
+    # Given when the file tells it otherwise than by the name (SIECLE's MEF code).
+    level: str | None = None
 
 
 def parse_pupils(
@@ -97,11 +99,11 @@ def _apply_pupils(
     parsed, errors = parse_pupils(columns, rows, today)
     if errors:
         return errors
-    return _PupilSync(session, school, now, today).apply(parsed)
+    return PupilSync(session, school, now, today).apply(parsed)
 
 
 @dataclass
-class _PupilSync:
+class PupilSync:
     """Brings the school's pupils in line with rows that are all known to be good."""
 
     session: Session
@@ -139,10 +141,11 @@ class _PupilSync:
         return self.out
 
     def _create_divisions(self, divisions: dict[str, Division], parsed: list[PupilRow]) -> None:
-        for name in dict.fromkeys(r.division for r in parsed):
+        levels = {r.division: r.level for r in parsed}
+        for name, level in levels.items():
             if name not in divisions:
                 divisions[name] = establishments.get_or_create_division(
-                    self.session, self.school, name
+                    self.session, self.school, name, level
                 )
 
     def _arrive(self, pupil: Pupil, row: PupilRow, division: Division) -> None:
@@ -220,6 +223,8 @@ class _PupilSync:
         candidates = lookups.guardians_of(self.session, [p.id for p in gone])
         keep = lookups.guardians_with_enrolled_pupil(self.session, [g.id for g in candidates])
         for guardian in candidates:
+            if guardian.account is None:  # a contact, not a legal representative
+                continue
             if guardian.id not in keep and deactivate(guardian.account, self.now):
                 self.out.touched_accounts.append(guardian.account)
                 self.out.left.append(
@@ -229,7 +234,7 @@ class _PupilSync:
 
     def _reinstate_returning_guardians(self) -> None:
         for guardian in lookups.guardians_of(self.session, [p.id for p in self.back]):
-            if reinstate(guardian.account):
+            if guardian.account is not None and reinstate(guardian.account):
                 self.out.touched_accounts.append(guardian.account)
                 self.out.reinstated.append(f"{guardian_label(guardian)} (responsable)")
 

@@ -4,17 +4,25 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from ..model import french
 from ..model.printable import for_terminal
 from ..model.tables import Account, Guardian, Pupil
 
 PUPILS = "pupils"
 GUARDIANS = "guardians"
+SIECLE = "siecle"  # SIECLE's XML exports: pupils and their guardians together
+
+_SUBJECTS = {PUPILS: "élèves", GUARDIANS: "responsables", SIECLE: "élèves et responsables"}
 
 
 @dataclass(frozen=True)
 class RowError:
     line: int
     reason: str
+    file: str = ""  # named when an import reads several files
+
+    def where(self) -> str:
+        return f"{self.file}, ligne {self.line}" if self.file else f"ligne {self.line}"
 
 
 @dataclass(frozen=True)
@@ -41,7 +49,7 @@ class ImportReport:
         return [for_terminal(line) for line in self._lines()]
 
     def _lines(self) -> list[str]:
-        subject = "élèves" if self.kind == PUPILS else "responsables"
+        subject = _SUBJECTS[self.kind]
         if self.errors:
             return self._refusal_lines(subject)
         if self.dry_run:
@@ -54,11 +62,12 @@ class ImportReport:
         return out + self._change_lines()
 
     def _refusal_lines(self, subject: str) -> list[str]:
+        what = "élément" if self.kind == SIECLE else "ligne"
         out = [
-            f"Import des {subject} refusé\u00a0: {len(self.errors)} ligne(s) en erreur, "
+            f"Import des {subject} refusé\u00a0: {french.count(len(self.errors), what)} en erreur, "
             "aucune modification enregistrée."
         ]
-        out.extend(f"  ligne {e.line}\u00a0: {e.reason}" for e in self.errors)
+        out.extend(f"  {e.where()}\u00a0: {e.reason}" for e in self.errors)
         return out
 
     def _change_lines(self) -> list[str]:
@@ -100,6 +109,15 @@ class Outcome:
             dry_run=dry_run,
         )
 
+    def extend(self, other: Outcome) -> None:
+        """Another step of the same import (the guardians after the pupils)."""
+        self.added += other.added
+        self.moved += other.moved
+        self.updated += other.updated
+        self.left += other.left
+        self.reinstated += other.reinstated
+        self.touched_accounts += other.touched_accounts
+
     def counts(self) -> dict[str, int]:
         return {
             "added": len(self.added),
@@ -111,7 +129,8 @@ class Outcome:
 
 
 def refused(kind: str, errors: list[RowError], dry_run: bool) -> ImportReport:
-    ordered = sorted(errors, key=lambda e: e.line)
+    files = list(dict.fromkeys(e.file for e in errors))
+    ordered = sorted(errors, key=lambda e: (files.index(e.file), e.line))
     return ImportReport(kind, [], [], [], [], [], ordered, dry_run)
 
 

@@ -36,6 +36,8 @@ Apply = Callable[
     [Session, Establishment, dict[str, str], Rows, dt.datetime, dt.date],
     Outcome | list[RowError],
 ]
+# The same, for rows read beforehand.
+ApplyRead = Callable[[Session, Establishment, dt.datetime, dt.date], Outcome | list[RowError]]
 
 
 class _Rollback(Exception):
@@ -63,6 +65,25 @@ def run(
             f"Fichier {path.name} sans aucune ligne de données\u00a0: rien à importer."
         )
 
+    def apply_rows(
+        session: Session, school: Establishment, now: dt.datetime, today: dt.date
+    ) -> Outcome | list[RowError]:
+        return apply(session, school, columns, rows, now, today)
+
+    details = {"kind": kind, "file": path.name, "rows": len(rows)}
+    return run_read(services, caller, kind, dry_run, apply_rows, details)
+
+
+def run_read(
+    services: Services,
+    caller: Caller,
+    kind: str,
+    dry_run: bool,
+    apply: ApplyRead,
+    details: dict[str, object],
+) -> ImportReport:
+    """The transaction of an import whose files are read (``details`` go to the audit)."""
+
     def attempt() -> ImportReport:
         now = services.clock()
         today = services.time.today(now)
@@ -70,15 +91,14 @@ def run(
             with services.sessions() as session, session.begin():
                 db.serialise_writes(session)
                 school = session.get_one(Establishment, caller.school.id)
-                outcome = apply(session, school, columns, rows, now, today)
+                outcome = apply(session, school, now, today)
                 if isinstance(outcome, list):
                     raise _Rollback(refused(kind, outcome, dry_run))
                 report = outcome.report(kind, dry_run)
                 if dry_run:
                     raise _Rollback(report)
                 session.flush()
-                details = {"kind": kind, "file": path.name, "rows": len(rows), **outcome.counts()}
-                _record(session, caller.actor(), now, school, outcome, details)
+                _record(session, caller.actor(), now, school, outcome, details | outcome.counts())
                 return report
         except _Rollback as rollback:
             return rollback.report

@@ -28,6 +28,7 @@ DETAIL_NAMES = {
     "accounts": "comptes",
     "kind": "type",
     "file": "fichier",
+    "files": "fichiers",
     "rows": "lignes",
     "added": "ajoutés",
     "moved": "changés de classe",
@@ -95,6 +96,7 @@ _KINDS = {
     **{k.value: k.label for k in AccountKind},
     "pupils": "élèves",
     "guardians": "représentants légaux",
+    "siecle": "élèves et responsables (SIECLE, XML)",
 }
 _ROLES = {"direction": "personnel de direction", "agent": "agent"}
 _FORMATS = {"csv": "CSV", "pdf": "PDF", "json": "JSON", "table": "tableau"}

@@ -40,13 +40,18 @@ def create(
     return establishment
 
 
-def get_or_create_division(session: Session, establishment: Establishment, name: str) -> Division:
+def get_or_create_division(
+    session: Session, establishment: Establishment, name: str, level: str | None = None
+) -> Division:
+    """``level`` is what the import file says; without it, the name tells (``Level``)."""
     division = session.scalar(
         select(Division).where(Division.establishment_id == establishment.id, Division.name == name)
     )
     if division is None:
         division = Division(
-            establishment=establishment, name=name, level=Level.of_division(name).value
+            establishment=establishment,
+            name=name,
+            level=level or Level.of_division(name).value,
         )
         session.add(division)
         session.flush()
