@@ -234,10 +234,11 @@ LOGIN_KEYS = (
     # Priority for the same reason: Textual's own tab binding is looked up only once the
     # key has come back from the field, after the keys behind it were typed there.
     Key("login_tab", "tab", "tab_next", "Champ suivant",
-        "Champ suivant (le choix du module est au-dessus de l'identifiant).", show=False,
+        "Passer au champ suivant (le choix du module est au-dessus de l'identifiant).",
+        show=False,
         priority=True),
     Key("login_back_tab", "shift+tab", "tab_previous", "Champ précédent",
-        "Champ précédent.", show=False, priority=True),
+        "Revenir au champ précédent.", show=False, priority=True),
 )  # fmt: skip
 
 SCHOOL_PICKER_KEYS = (

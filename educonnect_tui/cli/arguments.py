@@ -394,7 +394,11 @@ def build_parser() -> FrenchParser:
         "--until", type=_date, metavar="JJ/MM/AAAA", help="jusqu'à ce jour (inclus)"
     )
     listing.add_argument(
-        "--format", choices=["table", "csv", "json"], default="table", help=_FORMAT
+        "--format",
+        choices=["table", "csv", "json"],
+        default=None,
+        help="format de sortie (défaut\u00a0: celui du nom de --output, .csv ou .json, "
+        "sinon table)",
     )
     listing.add_argument(
         "--output", type=Path, metavar="FICHIER", help="écrit dans un fichier (0600, audité)"

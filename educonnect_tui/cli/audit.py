@@ -44,6 +44,10 @@ def cmd_audit(args: argparse.Namespace) -> int:
 
     services = context.open_services()
     require_schema(services)
+    if args.audit_command == "list" and args.format is None:
+        # A file named .csv opened in a spreadsheet must be CSV, not a text table.
+        suffix = args.output.suffix.lower() if args.output is not None else ""
+        args.format = {".csv": "csv", ".json": "json"}.get(suffix, "table")
     if args.audit_command == "verify":
         report = audit_log.verify_everywhere(services)
         if args.format == "json":

@@ -6,6 +6,7 @@ import argparse
 from typing import TYPE_CHECKING
 
 from ..domain.access.caller import Operator
+from ..domain.model import french
 from ..domain.model.calendar import date_text
 from ..domain.model.enums import StaffRole
 from ..domain.store.audit import Actor
@@ -92,7 +93,8 @@ def cmd_delegate(args: argparse.Namespace) -> int:
         )
     elif args.delegate_command == "revoke":
         view = delegations.revoke(services, Operator.naming(services, args.uai), args.id)
-        print(f"Délégation n° {view.id} de {view.agent_name} ({view.agent_login}) révoquée.")
+        whose = french.of(view.agent_name)
+        print(f"Délégation n° {view.id} {whose} ({view.agent_login}) révoquée.")
     else:
         views = delegations.list_delegations(services, Operator.naming(services, args.uai))
         if args.format == "json":

@@ -42,6 +42,16 @@ FILTER_DEBOUNCE = 0.3
 _DATE_FIELDS = (("audit-since", "du"), ("audit-until", "au"))
 
 
+def _accounts_cell(count: int, label: str) -> str:
+    """Short enough to end on screen at 80 columns, or cut with « … »: a login clipped by
+    the screen's edge would read as another one (« j.thomas » for j.thomas4)."""
+    if not count:
+        return ""
+    if count == 1:
+        return label
+    return _cut(f"{count}\u00a0: {label}", 12)
+
+
 def _cut(text: str, width: int) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
@@ -158,9 +168,7 @@ class AuditScreen(ReportsWorkerErrors, Screen[None]):
                 _cut(row.action_label, 32),
                 # Narrow enough for the accounts to show at 80 columns; Entrée shows all.
                 _cut(row.who, 12),
-                _cut(
-                    f"{row.target_count}\u00a0: {row.targets_label}" if row.target_count else "", 30
-                ),
+                _accounts_cell(row.target_count, row.targets_label),
                 _cut(row.details, 60),
                 _cut(row.source, 20),
                 str(row.id),

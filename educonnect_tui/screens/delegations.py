@@ -50,7 +50,7 @@ _STATE_SYMBOL = {
     DelegationState.REVOKED: "✗",
 }
 REVOCABLE = (DelegationState.ACTIVE, DelegationState.UPCOMING)
-HINT = "Tab\u00a0: champ suivant · Ctrl+S\u00a0: accorder · Échap\u00a0: annuler"
+HINT = "Tab\u00a0: champ suivant · ctrl+s\u00a0: accorder · Échap\u00a0: annuler"
 
 
 def state_text(state: DelegationState) -> Text:
@@ -182,7 +182,8 @@ class DelegationsScreen(ReportsWorkerErrors, Screen[None]):
                 self._revoke(view.id)
 
         message = (
-            f"Révoquer la délégation n° {view.id} de {view.agent_name} ({view.agent_login})\u00a0: "
+            f"Révoquer la délégation n° {view.id} {french.of(view.agent_name)} "
+            f"({view.agent_login})\u00a0: "
             f"module {view.module_label}, classes {view.classes_label} ? "
             "Sa prochaine action sera refusée."
         )
@@ -195,7 +196,8 @@ class DelegationsScreen(ReportsWorkerErrors, Screen[None]):
 
     def _revoked(self, view: DelegationView) -> None:
         self.app.notify(
-            f"Délégation n° {view.id} de {view.agent_name} révoquée.", title="Délégation révoquée"
+            f"Délégation n° {view.id} {french.of(view.agent_name)} révoquée.",
+            title="Délégation révoquée",
         )
         self.load(view.id)
 

@@ -43,9 +43,12 @@ _FALLBACK_HELP = {
     "home_back": "Revenir à la liste depuis la recherche ou un filtre.",
     "classes_all": "Cocher toutes les classes (dans la liste des classes).",
     "classes_none": "Décocher toutes les classes (dans la liste des classes).",
+    "helpdesk_down": "Descendre du champ de recherche à la liste des résultats.",
 }
 # Screens that do not give a HELP_TITLE of their own.
 _SCREEN_TITLES = {"HomeScreen": "page d'accueil (administration des comptes)"}
+
+ID_WIDTH = max(len(key_id) for key_id in (*keys.ALL_KEYS, *keys.OTHER_IDS))
 
 # Registry groups listed in full: not repeated among the screen's own keys.
 _LISTED = {key.id for key in (*keys.APP_KEYS, *keys.HOME_KEYS)}
@@ -64,7 +67,8 @@ def _table(title: str, rows: Iterable[Row]) -> Table:
     # Fixed outer columns so that the separate tables line up.
     table.add_column("Touches", style="bold", no_wrap=True, width=12)
     table.add_column("Action", ratio=1)
-    table.add_column("Id", style="dim", no_wrap=True, width=17)
+    # Whole: the id is what the user copies into the settings file.
+    table.add_column("Id", style="dim", no_wrap=True, width=ID_WIDTH)
     for row in rows:
         table.add_row(*row)
     return table

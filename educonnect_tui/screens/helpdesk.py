@@ -145,6 +145,7 @@ class HelpdeskScreen(ReportsWorkerErrors, Screen[None]):
     ]
     AUTO_FOCUS = "#helpdesk-search"
     HELP_TITLE = "dépannage"
+    HELP_WITH_HOME_KEYS = False  # the page of its own: the home keys do not apply here
 
     def __init__(self, services: Services, signed_in: SchoolSession) -> None:
         super().__init__()
@@ -310,6 +311,7 @@ class HelpdeskScreen(ReportsWorkerErrors, Screen[None]):
         guardians = self.page is not None and self.page.guardians
         kind_width = 6 if guardians else 0
         login_width = max((len(row.login) for row in rows), default=0) + 1
+        login_width = max(login_width, len("Identifiant") + 1)  # its title never runs on
         births = width >= WIDE and any(row.birth_date is not None for row in rows)
         birth_width = 12 if births else 0
         # badge, kind, the space after the name, class, birth date, identifier

@@ -101,8 +101,12 @@ class HomeScreen(ReportsWorkerErrors, Screen[None]):
                 yield Label("États  [dim](e)[/dim]", classes="filter-title")
                 yield StateFilter(AccountKind.PUPIL, (), id="states")
             with Vertical(id="main"):
+                search_key = keys.keys_label(
+                    keys.ALL_KEYS["search"], self.services.settings.keymap
+                ).split(" ")[0]
                 yield Input(
-                    placeholder="/ Rechercher un nom, un prénom, un identifiant…", id="search"
+                    placeholder=f"{search_key} Rechercher un nom, un prénom, un identifiant…",
+                    id="search",
                 )
                 yield Static("", id="filter-summary")
                 with TabbedContent(initial="eleves", id="tabs"):

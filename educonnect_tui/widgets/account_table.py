@@ -296,8 +296,13 @@ class AccountTable(ReportsWorkerErrors, ScrollView, can_focus=True):
     def _post_highlight(self) -> None:
         self.post_message(self.Highlighted(self, self.current_row))
 
+    def _visible_rows(self) -> int:
+        """Rows that show, under the header and above the horizontal scroll bar (a row
+        under the bar would have the cursor on a line nobody sees)."""
+        return max(self.scrollable_content_region.height - 1, 1)
+
     def _scroll_cursor_into_view(self) -> None:
-        visible = max(self.size.height - 1, 1)
+        visible = self._visible_rows()
         top = int(self.scroll_y)
         if self.cursor < top:
             self.scroll_to(y=self.cursor, animate=False)
@@ -309,7 +314,7 @@ class AccountTable(ReportsWorkerErrors, ScrollView, can_focus=True):
             self.cursor = max(0, min(self.total - 1, self.cursor + delta))
 
     def action_page(self, direction: int) -> None:
-        self.action_cursor(direction * max(self.size.height - 2, 1))
+        self.action_cursor(direction * max(self._visible_rows() - 1, 1))
 
     def action_jump(self, index: int) -> None:
         if self.total:

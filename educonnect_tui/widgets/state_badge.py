@@ -29,9 +29,9 @@ C = StateColour
 # the textual-dark and textual-light backgrounds (tests/unit/test_state_colours.py).
 SHADES: dict[bool, dict[StateColour, str]] = {
     True: {
-        C.RED: "#ff7b7b",
+        C.RED: "#ff7070",
         C.YELLOW: "#f0d43c",
-        C.ORANGE: "#ff9a3d",
+        C.ORANGE: "#ff8c1a",
         C.GREEN: "#5fd35f",
         C.GREY: "#ababab",
     },

@@ -350,3 +350,18 @@ async def test_the_cursor_shows_on_ticked_and_coloured_rows(principal_app: AppFa
             # The state's colour gives way to the cursor's: one foreground on the line.
             strip = table.render_line(cursor - int(table.scroll_y) + 1)
             assert len({s.style.color for s in strip if s.style and s.text.strip()}) == 1
+
+
+@sync
+async def test_end_shows_the_last_row_above_the_horizontal_scroll_bar(
+    principal_app: AppFactory,
+) -> None:
+    app = principal_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        table = _home(app).table
+        await pilot.press("end")
+        await settle(pilot)
+        assert table.total is not None and table.cursor == table.total - 1
+        line = table.cursor - int(table.scroll_y) + 1  # the header is the first line
+        assert line < table.scrollable_content_region.height, (line, table.size)

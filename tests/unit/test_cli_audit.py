@@ -6,6 +6,7 @@ import io
 import os
 import pwd
 import socket
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -143,3 +144,13 @@ def test_a_schema_upgrade_is_audited_only_when_it_changes_something(
     code, _out, err = run_cli(["db", "upgrade"])
     assert code == 0, err
     assert len(_events(cli_env)) == before
+
+
+def test_an_output_named_csv_is_written_as_csv(
+    cli_env: Services, run_cli: RunCli, tmp_path: Path
+) -> None:
+    target = tmp_path / "journal.csv"
+    code, _out, _err = run_cli(["audit", "list", "--output", str(target)])
+    assert code == 0
+    header = target.read_text(encoding="utf-8-sig").splitlines()[0]
+    assert header.count(";") >= 3 and "│" not in header and "---" not in header
