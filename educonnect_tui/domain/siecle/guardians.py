@@ -26,6 +26,7 @@ from .enrolment import deactivate, reinstate
 from .guardian_rows import GUARDIAN_COLUMNS, GuardianRow, parse_guardians
 from .reading import Rows
 from .report import GUARDIANS, ImportReport, Outcome, RowError, guardian_label, pupil_label
+from .school_fit import foreign_rows, merged
 from .transaction import run
 
 
@@ -44,6 +45,7 @@ def _apply_guardians(
             for p in session.scalars(select(Pupil).where(Pupil.establishment_id == school.id))
         }
     errors.extend(e for e in (_unknown_pupil(row, pupils) for row in parsed) if e is not None)
+    errors = merged(errors, foreign_rows(school, columns, rows, divisions=False))
     if errors:
         return errors
     return _GuardianSync(session, school, now, pupils).apply(parsed)

@@ -25,6 +25,7 @@ from . import cells, lookups
 from .enrolment import deactivate, reinstate
 from .reading import Column, Rows
 from .report import PUPILS, ImportReport, Outcome, RowError, guardian_label, pupil_label
+from .school_fit import UAI_COLUMN, foreign_rows, merged
 from .transaction import run
 
 PUPIL_COLUMNS = (
@@ -33,6 +34,7 @@ PUPIL_COLUMNS = (
     Column("first_name", "Prénom", ("Prénom 1",)),
     Column("birth_date", "Date de naissance", ("Date naissance", "Né(e) le")),
     Column("division", "Division", ("Classe",)),
+    UAI_COLUMN,
 )
 
 
@@ -95,6 +97,7 @@ def _apply_pupils(
     today: dt.date,
 ) -> Outcome | list[RowError]:
     parsed, errors = parse_pupils(columns, rows, today)
+    errors = merged(errors, foreign_rows(school, columns, rows, divisions=True))
     if errors:
         return errors
     return _PupilSync(session, school, now, today).apply(parsed)
@@ -132,7 +135,11 @@ class _PupilSync:
                     self._come_back(pupil, row, division)
                 else:
                     self._update(pupil, row, division)
+            self.out.pupils_enrolled = sum(
+                1 for p in current.values() if p.status is PupilStatus.ENROLLED
+            )
             gone = self._mark_departures(current, {r.ine for r in parsed})
+            self.out.pupils_leaving = len(gone)
         session.flush()
         self._deactivate_orphaned_guardians(gone)
         self._reinstate_returning_guardians()
@@ -256,7 +263,25 @@ def _apply_row(pupil: Pupil, row: PupilRow, division: Division) -> tuple[bool, l
 
 
 def import_pupils(
-    services: Services, caller: Caller, path: Path, *, dry_run: bool = False
+    services: Services,
+    caller: Caller,
+    path: Path,
+    *,
+    dry_run: bool = False,
+    allow_departures: bool = False,
 ) -> ImportReport:
-    """Make the school's pupils match a full SIECLE export (see docs/import-format.md)."""
-    return run(services, caller, path, PUPILS, PUPIL_COLUMNS, dry_run, _apply_pupils)
+    """Make the school's pupils match a full SIECLE export (README, « Importing school data »).
+
+    More departures than the setting ``import_departure_limit`` allows hold the import
+    back (``report.held_back``) unless ``allow_departures``.
+    """
+    return run(
+        services,
+        caller,
+        path,
+        PUPILS,
+        PUPIL_COLUMNS,
+        dry_run,
+        _apply_pupils,
+        allow_departures=allow_departures,
+    )

@@ -54,8 +54,17 @@ def run(
     spec: Sequence[Column],
     dry_run: bool,
     apply: Apply,
+    *,
+    allow_departures: bool = False,
 ) -> ImportReport:
+    """Check, then apply, ``path``; a pupil import over the departure limit is held back.
+
+    Held back (nothing written, ``report.held_back``) unless ``allow_departures``: the
+    command line's ``--allow-departures``, the TUI's second confirmation. A dry run is
+    never held back; its report says the limit is crossed (``departures_over_limit``).
+    """
     require(services, caller, Action.IMPORT)
+    limit = services.settings.import_departure_limit
     headers, rows = read_table(path)
     columns = resolve_columns(headers, spec, path)
     if not rows:
@@ -71,11 +80,21 @@ def run(
                 outcome = apply(session, school, columns, rows, now, today)
                 if isinstance(outcome, list):
                     raise _Rollback(refused(kind, outcome, dry_run))
-                report = outcome.report(kind, dry_run)
-                if dry_run:
+                departures = outcome.departures(limit)
+                over = departures is not None and departures.over_limit
+                held_back = over and not allow_departures and not dry_run
+                report = outcome.report(kind, dry_run, departures, held_back)
+                if dry_run or held_back:
                     raise _Rollback(report)
                 session.flush()
-                details = {"kind": kind, "file": path.name, "rows": len(rows), **outcome.counts()}
+                details: dict[str, object] = {
+                    "kind": kind,
+                    "file": path.name,
+                    "rows": len(rows),
+                    **outcome.counts(),
+                }
+                if over:
+                    details["allow_departures"] = True
                 _record(session, caller.actor(), now, school, outcome, details)
                 return report
         except _Rollback as rollback:

@@ -40,6 +40,11 @@ DETAIL_NAMES = {
     "path": "fichier",
     "paths": "fichiers",
     "uai": "UAI",
+    "name": "nom",
+    "school_type": "type d'établissement",
+    "city": "commune",
+    "listed": "établissements listés",
+    "allow_departures": "départs au-delà du seuil confirmés",
     "login": "identifiant",
     "role": "rôle",
     "agent": "agent",
@@ -224,7 +229,7 @@ def detail_lines(
             continue
         read = readers.get(key, _plain)
         text = read(value)
-        if key == "rows" and action in _EVENT_ROWS:
+        if key == "rows" and action in _EVENT_ROWS and text:
             lines.append(("événements", text))
         elif text:
             lines.append((DETAIL_NAMES.get(key, key.replace("_", " ").strip() or "détail"), text))
