@@ -445,3 +445,69 @@ def test_departures_are_told_in_french_numbers() -> None:
     assert Departures(1, 3, 0.25).text().startswith("1 départ sur 3 élèves inscrits (33,3\u00a0%)")
     assert Departures(3, 10, 0.3).over_limit is False
     assert Departures(0, 0, 0.2).over_limit is False
+
+
+# -- memory: a large import is applied batch by batch ---------------------------------------
+
+
+def test_an_import_lets_its_pupils_go_batch_by_batch(
+    services: Services, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Between batches only the school and its classes stay in the session."""
+    from educonnect_tui.domain.siecle import pupils
+
+    held: list[int] = []
+    settle = pupils._PupilSync._settle
+
+    def counting(self: pupils._PupilSync) -> None:
+        settle(self)
+        held.append(len(self.session.identity_map))
+
+    monkeypatch.setattr(pupils, "_BATCH", 4)
+    monkeypatch.setattr(pupils._PupilSync, "_settle", counting)
+    _school(services)
+    first = _pupils(tmp_path, 30)
+    report = import_pupils(services, _operator(services), first)
+    assert report.counts()["added"] == 30
+    assert len(held) >= 30 // 4 and max(held) <= 1 + 1  # the school and its one class
+    # Another 30 arrive, the first 30 leave, in batches too; reported in name order.
+    path = tmp_path / "autres.csv"
+    path.write_text(
+        HEADER + "\n" + "".join(f"{_ine(100 + i)};AUTRE;Léa;01/02/2014;5E2\n" for i in range(30)),
+        encoding="utf-8",
+    )
+    held.clear()
+    report = import_pupils(services, _operator(services), path, allow_departures=True)
+    assert report.counts()["added"] == report.counts()["left"] == 30
+    assert report.left == sorted(report.left)
+    assert max(held) <= 1 + 2
+    assert _enrolled(services) == 30
+    with services.sessions() as s:
+        event = s.scalars(select(AuditEvent).order_by(AuditEvent.id.desc()).limit(1)).one()
+        assert event.details["added"] == event.details["left"] == 30
+        assert event.details["allow_departures"] is True
+
+
+def test_batches_change_nothing_of_what_an_import_does(
+    services: Services, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Moves, renames, departures and returns across batch boundaries (batches of 3)."""
+    from educonnect_tui.domain.siecle import pupils
+
+    monkeypatch.setattr(pupils, "_BATCH", 3)
+    _school(services)
+    operator = _operator(services)
+    text = PUPILS_CSV.read_bytes().decode("cp1252")
+    assert not import_pupils(services, operator, PUPILS_CSV).errors
+    lines = text.splitlines(True)
+    changed = tmp_path / "changed.csv"
+    moved = lines[5].replace(";6E1", ";5E2")
+    body = [lines[0], *lines[1:5], moved, *lines[6:-3]]  # the last three leave
+    changed.write_bytes("".join(body).encode("cp1252"))
+    report = import_pupils(services, operator, changed)
+    assert len(report.moved) == 1 and report.counts()["left"] >= 3
+    assert not report.added and not report.updated
+    back = import_pupils(services, operator, PUPILS_CSV)
+    assert len(back.reinstated) >= 3 and len(back.moved) == 1
+    again = import_pupils(services, operator, PUPILS_CSV)
+    assert not again.changed

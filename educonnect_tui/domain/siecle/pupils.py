@@ -105,45 +105,61 @@ def _apply_pupils(
 
 @dataclass
 class _PupilSync:
-    """Brings the school's pupils in line with rows that are all known to be good."""
+    """Brings the school's pupils in line with rows that are all known to be good.
+
+    The rows go in batches: each batch's pupils are looked up by INE, changed, flushed
+    and let go, so a school of 100,000 pupils is never held in memory as objects; the
+    pupils who left are found by SQL (the enrolled ones the file does not name).
+    """
 
     session: Session
     school: Establishment
     now: dt.datetime
     today: dt.date
     out: Outcome = field(default_factory=Outcome)
-    back: list[Pupil] = field(default_factory=list)  # enrolled again: their guardians too
+    back: list[int] = field(default_factory=list)  # pupils enrolled again: their guardians too
 
     def apply(self, parsed: list[PupilRow]) -> Outcome:
         session = self.session
+        self.out.pupils_enrolled = lookups.enrolled_count(session, self.school)
         with session.no_autoflush:
-            current = lookups.pupils_of(session, self.school)
-            unknown = [r.ine for r in parsed if r.ine not in current]
-            elsewhere = lookups.pupils_by_ine(session, unknown)
             divisions = lookups.divisions_of(session, self.school)
         self._create_divisions(divisions, parsed)
         allocator = LoginAllocator(session)
-        with session.no_autoflush:
-            for row in parsed:
-                division = divisions[row.division]
-                pupil = current.get(row.ine)
-                if pupil is None and row.ine in elsewhere:
-                    self._arrive(elsewhere[row.ine], row, division)
-                elif pupil is None:
-                    self._enrol(row, division, allocator)
-                elif pupil.status is PupilStatus.LEFT:
-                    self._come_back(pupil, row, division)
-                else:
-                    self._update(pupil, row, division)
-            self.out.pupils_enrolled = sum(
-                1 for p in current.values() if p.status is PupilStatus.ENROLLED
-            )
-            gone = self._mark_departures(current, {r.ine for r in parsed})
-            self.out.pupils_leaving = len(gone)
-        session.flush()
+        for batch in lookups.chunks(parsed, _BATCH):
+            with session.no_autoflush:
+                known = lookups.pupils_by_ine(session, [r.ine for r in batch])
+                for row in batch:
+                    self._apply(row, known.get(row.ine), divisions[row.division], allocator)
+            self._settle()
+        gone = self._mark_departures({r.ine for r in parsed})
+        self.out.pupils_leaving = len(gone)
         self._deactivate_orphaned_guardians(gone)
         self._reinstate_returning_guardians()
         return self.out
+
+    def _apply(
+        self, row: PupilRow, pupil: Pupil | None, division: Division, allocator: LoginAllocator
+    ) -> None:
+        if pupil is None:
+            self._enrol(row, division, allocator)
+        elif pupil.establishment_id != self.school.id:
+            self._arrive(pupil, row, division)
+        elif pupil.status is PupilStatus.LEFT:
+            self._come_back(pupil, row, division)
+        else:
+            self._update(pupil, row, division)
+
+    def _settle(self) -> None:
+        """Write the batch and let its people go (the outcome keeps their accounts' ids).
+
+        The school and its classes stay: every batch uses them.
+        """
+        self.session.flush()
+        self.out.settle()
+        for held in list(self.session.identity_map.values()):
+            if not isinstance(held, (Division, Establishment)):
+                self.session.expunge(held)
 
     def _create_divisions(self, divisions: dict[str, Division], parsed: list[PupilRow]) -> None:
         for name in dict.fromkeys(r.division for r in parsed):
@@ -161,7 +177,7 @@ class _PupilSync:
         pupil.left_on = None
         _apply_row(pupil, row, division)
         if reinstate(pupil.account) or was_left:
-            self.back.append(pupil)
+            self.back.append(pupil.id)
         self.out.added.append(
             f"{pupil_label(pupil)} ({row.division}) — arrivée de l'établissement "
             f"{origin}, compte conservé"
@@ -170,12 +186,12 @@ class _PupilSync:
 
     def _enrol(self, row: PupilRow, division: Division, allocator: LoginAllocator) -> None:
         pupil = Pupil(
-            establishment=self.school,
+            establishment_id=self.school.id,
             ine=row.ine,
             last_name=row.last_name,
             first_name=row.first_name,
             birth_date=row.birth_date,
-            division=division,
+            division_id=division.id,
             status=PupilStatus.ENROLLED,
         )
         account = pupil_account(pupil, allocator)
@@ -188,7 +204,7 @@ class _PupilSync:
         pupil.left_on = None
         _apply_row(pupil, row, division)
         reinstate(pupil.account)
-        self.back.append(pupil)
+        self.back.append(pupil.id)
         self.out.touched_accounts.append(pupil.account)
         self.out.reinstated.append(f"{pupil_label(pupil)} ({row.division})")
 
@@ -203,28 +219,37 @@ class _PupilSync:
         if moved or changes:
             self.out.touched_accounts.append(pupil.account)
 
-    def _mark_departures(self, current: dict[str, Pupil], in_file: set[str]) -> list[Pupil]:
-        """Enrolled pupils the file no longer lists have left, on the school's today."""
+    def _mark_departures(self, in_file: set[str]) -> list[int]:
+        """Enrolled pupils the file no longer lists have left, on the school's today.
+
+        Found by SQL as (id, names) rows, sorted by name for the report, then changed
+        batch by batch like the file's rows.
+        """
         gone = sorted(
             (
-                p
-                for p in current.values()
-                if p.ine not in in_file and p.status is PupilStatus.ENROLLED
-            ),
-            key=lambda p: (fold(p.last_name), fold(p.first_name), p.ine),
+                (fold(last), fold(first), ine, pupil_id)
+                for pupil_id, ine, last, first in lookups.enrolled_names(self.session, self.school)
+                if ine not in in_file
+            )
         )
-        for pupil in gone:
-            pupil.status = PupilStatus.LEFT
-            pupil.left_on = self.today
-            deactivate(pupil.account, self.now)
-            self.out.touched_accounts.append(pupil.account)
-            where = pupil.division.name if pupil.division else "sans classe"
-            self.out.left.append(f"{pupil_label(pupil)} ({where}) — compte désactivé")
-        return gone
+        ids = [pupil_id for *_, pupil_id in gone]
+        for batch in lookups.chunks(ids, _BATCH):
+            with self.session.no_autoflush:
+                pupils = lookups.pupils_by_id(self.session, batch)
+                for pupil_id in batch:
+                    pupil = pupils[pupil_id]
+                    pupil.status = PupilStatus.LEFT
+                    pupil.left_on = self.today
+                    deactivate(pupil.account, self.now)
+                    self.out.touched_accounts.append(pupil.account)
+                    where = pupil.division.name if pupil.division else "sans classe"
+                    self.out.left.append(f"{pupil_label(pupil)} ({where}) — compte désactivé")
+            self._settle()
+        return ids
 
-    def _deactivate_orphaned_guardians(self, gone: list[Pupil]) -> None:
+    def _deactivate_orphaned_guardians(self, gone: list[int]) -> None:
         """A guardian's account lives as long as one of their children is enrolled somewhere."""
-        candidates = lookups.guardians_of(self.session, [p.id for p in gone])
+        candidates = lookups.guardians_of(self.session, gone)
         keep = lookups.guardians_with_enrolled_pupil(self.session, [g.id for g in candidates])
         for guardian in candidates:
             if guardian.id not in keep and deactivate(guardian.account, self.now):
@@ -233,12 +258,19 @@ class _PupilSync:
                     f"{guardian_label(guardian)} (responsable) — plus aucun élève inscrit, "
                     "compte désactivé"
                 )
+        self._settle()
 
     def _reinstate_returning_guardians(self) -> None:
-        for guardian in lookups.guardians_of(self.session, [p.id for p in self.back]):
+        for guardian in lookups.guardians_of(self.session, self.back):
             if reinstate(guardian.account):
                 self.out.touched_accounts.append(guardian.account)
                 self.out.reinstated.append(f"{guardian_label(guardian)} (responsable)")
+        self._settle()
+
+
+# Rows applied, flushed and let go at a time: big enough for few queries, small enough
+# that a batch's objects weigh a few megabytes.
+_BATCH = 1000
 
 
 def _apply_row(pupil: Pupil, row: PupilRow, division: Division) -> tuple[bool, list[str]]:

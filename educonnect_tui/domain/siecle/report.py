@@ -174,10 +174,18 @@ class Outcome:
     updated: list[str] = field(default_factory=list)
     left: list[str] = field(default_factory=list)
     reinstated: list[str] = field(default_factory=list)
+    # The accounts changed since the last ``settle``, then their ids (the audit's targets):
+    # a large import lets its objects go batch by batch.
     touched_accounts: list[Account] = field(default_factory=list)
+    touched_ids: list[int] = field(default_factory=list)
     # Pupil imports: enrolled pupils before it, and how many of them it makes leave.
     pupils_enrolled: int = 0
     pupils_leaving: int | None = None
+
+    def settle(self) -> None:
+        """After a flush, when every touched account has its id."""
+        self.touched_ids.extend(account.id for account in self.touched_accounts)
+        self.touched_accounts.clear()
 
     def departures(self, limit: float) -> Departures | None:
         if self.pupils_leaving is None:

@@ -87,6 +87,7 @@ def run(
                 if dry_run or held_back:
                     raise _Rollback(report)
                 session.flush()
+                outcome.settle()
                 details: dict[str, object] = {
                     "kind": kind,
                     "file": path.name,
@@ -120,6 +121,6 @@ def _record(
         "import",
         now=now,
         establishment_id=school.id,
-        targets=[a.id for a in outcome.touched_accounts],
+        targets=outcome.touched_ids,
         details=details,
     )
