@@ -240,3 +240,9 @@ def test_any_recorded_details_read_without_error(action: str, details: dict[str,
     for label, value in audit_words.detail_lines(action, details, TIME):
         assert label and value
     audit_words.summarize(action, details, TIME)
+
+
+def test_a_school_created_reads_its_type_in_french() -> None:
+    lines = dict(audit_words.detail_lines("school_add", SAMPLES["school_add"], TIME))
+    assert lines["type d'établissement"] == "collège"
+    assert lines["commune"] == "Paris"

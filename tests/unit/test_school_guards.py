@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from educonnect_tui.domain.access.caller import Operator
 from educonnect_tui.domain.model.enums import EstablishmentType, Level
 from educonnect_tui.domain.model.errors import InvalidInput
+from educonnect_tui.domain.model.identifiers import fold
 from educonnect_tui.domain.model.tables import AuditEvent, Establishment, Pupil
 from educonnect_tui.domain.siecle.guardians import import_guardians
 from educonnect_tui.domain.siecle.pupils import import_pupils
@@ -511,3 +512,29 @@ def test_batches_change_nothing_of_what_an_import_does(
     assert len(back.reinstated) >= 3 and len(back.moved) == 1
     again = import_pupils(services, operator, PUPILS_CSV)
     assert not again.changed
+
+
+def test_guardian_batches_change_nothing_of_what_an_import_does(
+    services: Services, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Additions, link changes and guardians dropped across batch boundaries (batches of 2)."""
+    from educonnect_tui.domain.siecle import guardians, pupils
+
+    monkeypatch.setattr(pupils, "_BATCH", 3)
+    monkeypatch.setattr(guardians, "_BATCH", 2)
+    _school(services)
+    operator = _operator(services)
+    assert not import_pupils(services, operator, PUPILS_CSV).errors
+    added = import_guardians(services, operator, GUARDIANS_CSV)
+    assert not added.errors and added.added
+    lines = GUARDIANS_CSV.read_bytes().decode("utf-8-sig").splitlines(True)
+    fewer = tmp_path / "fewer.csv"
+    fewer.write_text("".join(lines[:-4]), encoding="utf-8")
+    report = import_guardians(services, operator, fewer)
+    assert not report.errors and len(report.left) >= 2
+    names = [line.split(" : ")[0].split(" ", 1)[1] for line in report.left]
+    assert names == sorted(names, key=lambda n: (fold(n.split()[-1]), fold(n)))
+    assert not import_guardians(services, operator, fewer).changed
+    back = import_guardians(services, operator, GUARDIANS_CSV)
+    assert back.added or back.reinstated
+    assert not import_guardians(services, operator, GUARDIANS_CSV).changed

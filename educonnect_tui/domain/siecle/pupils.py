@@ -8,6 +8,7 @@ arrives with the account they already have; a leaver who is back is reinstated.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -18,7 +19,7 @@ from ..accounts.logins import LoginAllocator, pupil_account, refresh_search_text
 from ..model.calendar import date_text
 from ..model.enums import PupilStatus
 from ..model.identifiers import fold
-from ..model.tables import Division, Establishment, Pupil
+from ..model.tables import Division, Establishment, Guardian, Pupil
 from ..store import establishments
 from ..store.services import Services
 from . import cells, lookups
@@ -249,23 +250,34 @@ class _PupilSync:
 
     def _deactivate_orphaned_guardians(self, gone: list[int]) -> None:
         """A guardian's account lives as long as one of their children is enrolled somewhere."""
-        candidates = lookups.guardians_of(self.session, gone)
-        keep = lookups.guardians_with_enrolled_pupil(self.session, [g.id for g in candidates])
-        for guardian in candidates:
-            if guardian.id not in keep and deactivate(guardian.account, self.now):
-                self.out.touched_accounts.append(guardian.account)
-                self.out.left.append(
-                    f"{guardian_label(guardian)} (responsable) — plus aucun élève inscrit, "
-                    "compte désactivé"
-                )
-        self._settle()
+        for guardians in self._guardians_of(gone):
+            keep = lookups.guardians_with_enrolled_pupil(self.session, [g.id for g in guardians])
+            for guardian in guardians:
+                if guardian.id not in keep and deactivate(guardian.account, self.now):
+                    self.out.touched_accounts.append(guardian.account)
+                    self.out.left.append(
+                        f"{guardian_label(guardian)} (responsable) — plus aucun élève inscrit, "
+                        "compte désactivé"
+                    )
+            self._settle()
 
     def _reinstate_returning_guardians(self) -> None:
-        for guardian in lookups.guardians_of(self.session, self.back):
-            if reinstate(guardian.account):
-                self.out.touched_accounts.append(guardian.account)
-                self.out.reinstated.append(f"{guardian_label(guardian)} (responsable)")
-        self._settle()
+        for guardians in self._guardians_of(self.back):
+            for guardian in guardians:
+                if reinstate(guardian.account):
+                    self.out.touched_accounts.append(guardian.account)
+                    self.out.reinstated.append(f"{guardian_label(guardian)} (responsable)")
+            self._settle()
+
+    def _guardians_of(self, pupil_ids: list[int]) -> Iterator[list[Guardian]]:
+        """The guardians of those pupils in name order, a batch at a time, with accounts."""
+        ordered = sorted(
+            (fold(last), fold(first), guardian_id)
+            for guardian_id, last, first in lookups.guardian_names_of(self.session, pupil_ids)
+        )
+        for batch in lookups.chunks([guardian_id for *_, guardian_id in ordered], _BATCH):
+            found = lookups.guardians_by_id(self.session, batch)
+            yield [found[guardian_id] for guardian_id in batch]
 
 
 # Rows applied, flushed and let go at a time: big enough for few queries, small enough

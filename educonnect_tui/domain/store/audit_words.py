@@ -16,7 +16,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from ..model.calendar import SchoolTime, date_text
-from ..model.enums import AccountKind
+from ..model.enums import AccountKind, EstablishmentType
 from .audit import action_label
 
 COLON = "\u00a0:"
@@ -99,6 +99,7 @@ _KINDS = {
     "pupils": "élèves",
     "guardians": "représentants légaux",
 }
+_SCHOOL_TYPES = {t.value: t.label for t in EstablishmentType}
 _ROLES = {"direction": "personnel de direction", "agent": "agent"}
 _FORMATS = {"csv": "CSV", "pdf": "PDF", "json": "JSON", "table": "tableau"}
 _FLOWS = {
@@ -186,6 +187,7 @@ def _value_readers(time: SchoolTime) -> dict[str, Callable[[Any], str]]:
         "kind": _words(_KINDS),
         "module": _words(_MODULES),
         "role": _words(_ROLES),
+        "school_type": _words(_SCHOOL_TYPES),
         "format": _words(_FORMATS),
         "formats": _words(_FORMATS),
         "flow": _words(_FLOWS),
