@@ -1,9 +1,11 @@
 """Child process of the benchmark for a large SIECLE import: one JSON line on stdout.
 
 ``prepare URL FOLDER ROWS`` migrates a fresh database, creates a collège and writes two
-pupil files of ROWS rows each (the second with other INEs); ``first`` imports the first
-file (every row an addition), ``again`` imports it once more (nothing changes), ``swap``
-is a dry run of the second one (every pupil leaves, as many arrive). Each reports its
+pupil files of ROWS rows each (the second with other INEs) and a guardians file of ROWS
+rows (one guardian for two pupils); ``first`` imports the first pupils file (every row
+an addition), ``guardians`` the guardians file, ``again`` the first pupils file once
+more (nothing changes), ``swap`` is a dry run of the second one (every pupil leaves and
+their guardians' accounts are deactivated, as many pupils arrive). Each reports its
 time and the peak resident memory of its own process (no Textual is loaded here, as in
 ``educonnect-tui import``). Run by ``benchmarks/run.py``.
 """
@@ -42,6 +44,19 @@ def write_pupils(path: Path, rows: int, first_ine: int) -> None:
             out.write(f"{6 - n % 4}E{n % 10 + 1}\n")
 
 
+def write_guardians(path: Path, rows: int) -> None:
+    """One row per link: guardian ``n // 2`` of the pupils ``n`` of ``write_pupils``."""
+    with path.open("w", encoding="utf-8") as out:
+        out.write(
+            "Identifiant responsable;Civilité;Nom de famille;Prénom;Représentant légal;"
+            "Courriel;INE élève\n"
+        )
+        for n in range(rows):
+            key = n // 2
+            last = f"{_LAST[key % len(_LAST)]}{chr(65 + key % 26)}{chr(65 + key // 26 % 26)}"
+            out.write(f"R{key};Mme;{last};Anne;Oui;r{key}@exemple.fr;{n:010d}A\n")
+
+
 def _services(url: str, folder: Path):  # type: ignore[no-untyped-def]
     from educonnect_tui.domain.store.services import Services
     from educonnect_tui.domain.store.settings import Settings
@@ -70,6 +85,7 @@ def prepare(url: str, folder: Path, rows: int) -> None:
         )
     write_pupils(folder / "eleves.csv", rows, 0)
     write_pupils(folder / "eleves_autres.csv", rows, rows)
+    write_guardians(folder / "responsables.csv", rows)
 
 
 def run_import(what: str, url: str, folder: Path) -> dict[str, object]:

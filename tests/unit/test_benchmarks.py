@@ -90,6 +90,8 @@ def _result(**changes: Any) -> dict[str, Any]:
         "import_first_s": 48.0,
         "import_again_s": 9.0,
         "import_swap_s": 60.0,
+        "import_guardians_s": 90.0,
+        "import_guardians_mb": 310.0,
         "import_first_mb": 270.0,
         "import_again_mb": 210.0,
         "import_swap_mb": 300.0,
@@ -101,7 +103,8 @@ def _result(**changes: Any) -> dict[str, Any]:
 def test_verdicts_and_table_of_a_made_up_result() -> None:
     table = run.verdicts(_result())
     assert [line[3] for line in table] == ["PASS", "-", *["PASS"] * 8, "-", "PASS"]
-    assert "import de 100 000 élèves" in table[-2][0]
+    assert "import de 100 000 lignes" in table[-2][0]
+    assert table[-1][1] == "270 / 310 / 210 / 300 Mo"
     assert run.verdicts(_result(import_peak_mb=1200.0))[-1][3] == "FAIL"
     text = run.summary(_result(), table)
     heading = text.splitlines()[0]
@@ -117,7 +120,7 @@ def test_the_import_probe_on_a_few_rows(monkeypatch: pytest.MonkeyPatch, tmp_pat
     monkeypatch.setenv("EDUCONNECT_CONFIG", "/nonexistent/config.toml")
     result = run.measure_import("sqlite", rows=30, bench=tmp_path / ".bench")
     assert result["import_rows"] == 30
-    assert all(result[f"import_{step}_mb"] > 0 for step in ("first", "again", "swap"))
+    assert all(result[f"import_{step}_mb"] > 0 for step in run.IMPORT_STEPS)
     assert (tmp_path / ".bench" / "import.db").exists()
 
 
