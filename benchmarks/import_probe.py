@@ -90,13 +90,19 @@ def prepare(url: str, folder: Path, rows: int) -> None:
 
 def run_import(what: str, url: str, folder: Path) -> dict[str, object]:
     from educonnect_tui.domain.access.caller import Operator
+    from educonnect_tui.domain.siecle.guardians import import_guardians
     from educonnect_tui.domain.siecle.pupils import import_pupils
 
     services = _services(url, folder)
     operator = Operator.naming(services, UAI)
-    path = folder / ("eleves_autres.csv" if what == "swap" else "eleves.csv")
     started = time.perf_counter()
-    report = import_pupils(services, operator, path, dry_run=what == "swap", allow_departures=True)
+    if what == "guardians":
+        report = import_guardians(services, operator, folder / "responsables.csv")
+    else:
+        path = folder / ("eleves_autres.csv" if what == "swap" else "eleves.csv")
+        report = import_pupils(
+            services, operator, path, dry_run=what == "swap", allow_departures=True
+        )
     seconds = time.perf_counter() - started
     return {"event": what, "seconds": seconds, "peak_mb": _peak_mb(), **report.counts()}
 

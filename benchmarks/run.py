@@ -169,6 +169,10 @@ def measure_import(
         _, lines = _child(step, url, folder, probe="import_probe")
         out[f"import_{step}_s"] = lines[-1]["seconds"]
         out[f"import_{step}_mb"] = lines[-1]["peak_mb"]
+        out[f"import_{step}_counts"] = {
+            key: lines[-1][key]
+            for key in ("added", "moved", "updated", "left", "reinstated", "rejected")
+        }
     out["import_peak_mb"] = max(out[f"import_{step}_mb"] for step in IMPORT_STEPS)
     return out
 

@@ -224,7 +224,7 @@ def build_parser() -> FrenchParser:
         "--allow-departures",
         action="store_true",
         help="applique un import complet qui ferait partir plus d'élèves que le seuil "
-        "(EDUCONNECT_IMPORT_DEPARTURE_LIMIT, défaut 20 %%)",
+        "(EDUCONNECT_IMPORT_DEPARTURE_LIMIT, défaut 20\u00a0%%)",
     )
     imp.add_argument(
         "--report",

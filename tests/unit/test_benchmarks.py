@@ -121,6 +121,11 @@ def test_the_import_probe_on_a_few_rows(monkeypatch: pytest.MonkeyPatch, tmp_pat
     result = run.measure_import("sqlite", rows=30, bench=tmp_path / ".bench")
     assert result["import_rows"] == 30
     assert all(result[f"import_{step}_mb"] > 0 for step in run.IMPORT_STEPS)
+    assert result["import_first_counts"]["added"] == 30
+    assert result["import_guardians_counts"]["added"] == 15  # one guardian for two pupils
+    assert not any(result["import_again_counts"].values())
+    swap = result["import_swap_counts"]
+    assert swap["added"] == 30 and swap["left"] == 30 + 15 and swap["rejected"] == 0
     assert (tmp_path / ".bench" / "import.db").exists()
 
 
