@@ -65,6 +65,8 @@ POSTGRES_SERVER = os.environ.get(
 )
 NOTIFY_COUNT = 2_000
 HOME_RUNS = 5
+IMPORT_ROWS = 100_000
+IMPORT_STEPS = ("first", "guardians", "again", "swap")
 
 
 def _p95(values: list[float]) -> float:
@@ -114,11 +116,11 @@ def _database(backend: str, scale: float, rebuild: bool) -> tuple[str, dict[str,
     return url, info
 
 
-def _child(*args: str) -> tuple[float, list[dict[str, Any]]]:
+def _child(*args: str, probe: str = "probe") -> tuple[float, list[dict[str, Any]]]:
     """Run a probe in a fresh interpreter; returns its start time and its JSON lines."""
     started = time.time()
     completed = subprocess.run(
-        [sys.executable, "-m", "benchmarks.probe", *args],
+        [sys.executable, "-m", f"benchmarks.{probe}", *args],
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -128,6 +130,52 @@ def _child(*args: str) -> tuple[float, list[dict[str, Any]]]:
     if completed.returncode != 0:
         raise RuntimeError(f"probe {args[0]} failed:\n{completed.stderr[-3000:]}")
     return started, [json.loads(line) for line in completed.stdout.splitlines() if line]
+
+
+def _import_database(backend: str, folder: Path) -> str:
+    """A fresh, empty database for the import figures: never the académie's."""
+    folder.mkdir(parents=True, exist_ok=True)
+    if backend == "sqlite":
+        path = folder / "import.db"
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
+        return f"sqlite:///{path}"
+    admin = create_engine(
+        f"{POSTGRES_SERVER}/postgres".replace("postgresql://", "postgresql+psycopg://"),
+        isolation_level="AUTOCOMMIT",
+    )
+    with admin.connect() as connection:
+        connection.execute(text("DROP DATABASE IF EXISTS educonnect_bench_import"))
+        connection.execute(text("CREATE DATABASE educonnect_bench_import"))
+    admin.dispose()
+    return f"{POSTGRES_SERVER}/educonnect_bench_import"
+
+
+def measure_import(
+    backend: str, rows: int = IMPORT_ROWS, bench: Path = ROOT / ".bench"
+) -> dict[str, Any]:
+    """``rows`` pupils into an empty collège, then ``rows`` guardian rows, the pupils
+    again, then a dry run of another file of pupils (``benchmarks/import_probe.py``).
+
+    Each step in its own process, so that its peak memory is its own.
+    """
+    url = _import_database(backend, bench)
+    files = bench / "import"
+    files.mkdir(parents=True, exist_ok=True)
+    (files / "import.key").unlink(missing_ok=True)
+    folder = str(files)
+    _child("prepare", url, folder, str(rows), probe="import_probe")
+    out: dict[str, Any] = {"import_rows": rows}
+    for step in IMPORT_STEPS:
+        _, lines = _child(step, url, folder, probe="import_probe")
+        out[f"import_{step}_s"] = lines[-1]["seconds"]
+        out[f"import_{step}_mb"] = lines[-1]["peak_mb"]
+        out[f"import_{step}_counts"] = {
+            key: lines[-1][key]
+            for key in ("added", "moved", "updated", "left", "reinstated", "rejected")
+        }
+    out["import_peak_mb"] = max(out[f"import_{step}_mb"] for step in IMPORT_STEPS)
+    return out
 
 
 def _queries(services: Services, count: int) -> list[str]:
@@ -243,6 +291,9 @@ def measure(backend: str, scale: float, rebuild: bool) -> dict[str, Any]:
     out["stats_ms"] = statistics.median(
         _timed(lambda: stats.school_stats(services, head)) for _ in range(5)
     )
+
+    # 6. A 100,000-row pupil import, in a database of its own.
+    out |= measure_import(backend)
     return out
 
 
@@ -282,6 +333,13 @@ def verdicts(result: dict[str, Any]) -> list[list[str]]:
             "< 300 ms", result["stats_ms"] < 300),
         row("mémoire maximale (processus de l'interface)", f"{result['peak_mb']:.0f} Mo",
             "< 400 Mo", result["peak_mb"] < 400),
+        row(f"import de {result['import_rows']:,} lignes (élèves ajoutés / responsables / "
+            "élèves réimportés / simulation d'un autre fichier)".replace(",", " "),
+            " / ".join(f"{result[f'import_{step}_s']:.0f}" for step in IMPORT_STEPS) + " s",
+            "—", None),
+        row("mémoire maximale de l'import (chaque étape, son processus)",
+            " / ".join(f"{result[f'import_{step}_mb']:.0f}" for step in IMPORT_STEPS) + " Mo",
+            "< 400 Mo", result["import_peak_mb"] < 400),
     ]  # fmt: skip
 
 

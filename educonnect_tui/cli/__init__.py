@@ -55,7 +55,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         from ..domain.documents.files import OutputExists
         from ..domain.model.errors import sentences
         from ..domain.store import db_errors
-        from . import accounts, audit, context, staff
+        from . import accounts, audit, context, schools, staff
         from .arguments import build_parser, fail
         from .terminal import escaped_stdout
 
@@ -68,6 +68,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "stats": accounts.cmd_stats,
         "search": accounts.cmd_search,
         "staff": staff.cmd_staff,
+        "school": schools.cmd_school,
         "activate": accounts.cmd_activate,
         "delegate": staff.cmd_delegate,
     }

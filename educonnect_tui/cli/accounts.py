@@ -93,25 +93,72 @@ def cmd_db(args: argparse.Namespace) -> int:
 
 
 def cmd_import(args: argparse.Namespace) -> int:
+    from ..domain.model.errors import DocumentError, InvalidInput, NotFound, sentences
+    from ..domain.siecle import report_file
     from ..domain.siecle.guardians import import_guardians
     from ..domain.siecle.pupils import import_pupils
     from ..domain.siecle.xml_import import import_siecle
 
     services = context.open_services()
     require_schema(services)
-    caller = Operator.naming(services, args.uai)
+    try:
+        operator = Operator.naming(services, args.uai)
+    except NotFound as error:
+        said = str(error)
+        fail(
+            f"établissement inconnu\u00a0: {said[:1].lower()}{said[1:]} "
+            "Créez-le avec « educonnect-tui school add »."
+        )
+    if args.report is not None:
+        report_file.check(services, args.report, overwrite=args.overwrite)
     if args.what == "siecle":
-        report = import_siecle(services, caller, args.files, dry_run=args.dry_run)
+        report = import_siecle(
+            services,
+            operator,
+            args.files,
+            dry_run=args.dry_run,
+            allow_departures=args.allow_departures,
+        )
+    elif args.what == "pupils":
+        report = import_pupils(
+            services,
+            operator,
+            args.file,
+            dry_run=args.dry_run,
+            allow_departures=args.allow_departures,
+        )
     else:
-        run = import_pupils if args.what == "pupils" else import_guardians
-        report = run(services, caller, args.file, dry_run=args.dry_run)
-    print("\n".join(report.lines()))
+        report = import_guardians(services, operator, args.file, dry_run=args.dry_run)
+    lines = report.lines()
+    if report.dry_run and report.departures_over_limit:
+        lines.append(
+            "Pour l'appliquer malgré tout\u00a0: relancez sans --dry-run, avec --allow-departures."
+        )
+    print("\n".join(lines), flush=True)
+    if args.report is not None:
+        try:
+            written = report_file.write(services, args.report, lines, overwrite=args.overwrite)
+        except (InvalidInput, DocumentError) as error:
+            done = report.dry_run or report.errors or report.held_back
+            fail(
+                sentences(
+                    str(error),
+                    "Rien n'a été importé" if done else "L'import, lui, a été enregistré",
+                )
+            )
+        print(f"Rapport écrit dans {written} (lisible par vous seul).")
     if report.errors:
         words = ("ligne rejetée", "lignes rejetées")
         if args.what == "siecle":
             words = ("élément rejeté", "éléments rejetés")
         rejected = french.count(len(report.errors), *words)
         fail(f"{rejected}\u00a0: rien n'a été importé.")
+    if report.held_back:
+        assert report.departures is not None
+        fail(
+            f"{report.departures.text()}\u00a0: rien n'a été importé. Vérifiez le fichier, "
+            "ou relancez avec --allow-departures."
+        )
     return 0
 
 

@@ -236,6 +236,42 @@ def build_parser() -> FrenchParser:
         sub.add_argument(
             "--dry-run", action="store_true", help="affiche les changements sans écrire"
         )
+        sub.add_argument(
+            "--allow-departures",
+            action="store_true",
+            help="applique un import complet qui ferait partir plus d'élèves que le seuil "
+            "(EDUCONNECT_IMPORT_DEPARTURE_LIMIT, défaut 20\u00a0%%)",
+        )
+        sub.add_argument(
+            "--report",
+            type=Path,
+            metavar="FICHIER",
+            help="écrit aussi le rapport dans ce fichier (0600)",
+        )
+        sub.add_argument(
+            "--overwrite", action="store_true", help="remplace un fichier de rapport existant"
+        )
+
+    school = commands.add_parser("school", help="établissements")
+    school_commands = school.add_subparsers(
+        dest="school_command",
+        metavar="action",
+        required=True,
+        parser_class=FrenchParser,
+        help=_ACTION,
+    )
+    new_school = school_commands.add_parser("add", help="crée un établissement")
+    new_school.add_argument("--uai", required=True, help=_UAI)
+    new_school.add_argument("--name", required=True, metavar="NOM", help="nom de l'établissement")
+    new_school.add_argument(
+        "--type",
+        required=True,
+        choices=["ecole", "college", "lycee", "lp"],
+        help="ecole, college, lycee ou lp (lycée professionnel)",
+    )
+    new_school.add_argument("--academie", default="", metavar="ACADÉMIE", help="académie")
+    new_school.add_argument("--city", default="", metavar="COMMUNE", help="commune")
+    school_commands.add_parser("list", help="liste les établissements de la base")
 
     notify = commands.add_parser("notify", help="(re)notifie des comptes et écrit les documents")
     notify.add_argument("--uai", required=True, help=_UAI)

@@ -57,6 +57,14 @@ SAMPLES: dict[str, dict[str, Any]] = {
     "key_rotated": {"old_key": "k1", "new_key": "k2", "resealed": 3},
     "search": {"text": "BOUZID", "results": 20, "more": True},
     "stats_read": {"format": "json"},
+    "school_add": {
+        "uai": "0750655E",
+        "name": "Collège Henri-IV",
+        "school_type": "college",
+        "academie": "Paris",
+        "city": "Paris",
+    },
+    "school_list": {"listed": 2},
     "audit_read": {"format": "table", "rows": 4, "filters": {}},
     "owner_flow": {"flow": "guardian", "login": "jdupont1", "outcome": "refusé",
                    "reason": "identifiants incorrects ou expirés"},
@@ -236,3 +244,9 @@ def test_any_recorded_details_read_without_error(action: str, details: dict[str,
     for label, value in audit_words.detail_lines(action, details, TIME):
         assert label and value
     audit_words.summarize(action, details, TIME)
+
+
+def test_a_school_created_reads_its_type_in_french() -> None:
+    lines = dict(audit_words.detail_lines("school_add", SAMPLES["school_add"], TIME))
+    assert lines["type d'établissement"] == "collège"
+    assert lines["commune"] == "Paris"

@@ -86,13 +86,26 @@ def _result(**changes: Any) -> dict[str, Any]:
         "pdf_s": 1.2,
         "stats_ms": 150.0,
         "peak_mb": 250.0,
+        "import_rows": 100_000,
+        "import_first_s": 48.0,
+        "import_again_s": 9.0,
+        "import_swap_s": 60.0,
+        "import_guardians_s": 90.0,
+        "import_guardians_mb": 310.0,
+        "import_first_mb": 270.0,
+        "import_again_mb": 210.0,
+        "import_swap_mb": 300.0,
+        "import_peak_mb": 300.0,
     }
     return result | changes
 
 
 def test_verdicts_and_table_of_a_made_up_result() -> None:
     table = run.verdicts(_result())
-    assert [line[3] for line in table] == ["PASS", "-", *["PASS"] * 8]
+    assert [line[3] for line in table] == ["PASS", "-", *["PASS"] * 8, "-", "PASS"]
+    assert "import de 100 000 lignes" in table[-2][0]
+    assert table[-1][1] == "270 / 310 / 210 / 300 Mo"
+    assert run.verdicts(_result(import_peak_mb=1200.0))[-1][3] == "FAIL"
     text = run.summary(_result(), table)
     heading = text.splitlines()[0]
     assert heading.startswith("sqlite — 3 établissements")
@@ -100,6 +113,20 @@ def test_verdicts_and_table_of_a_made_up_result() -> None:
     assert "accueil ≥ 10× plus rapide : 18.0×" in text and "verdict" in text
     slow = run.verdicts(_result(home_s=1.5, key_p95_ms=None, key_max_ms=None))
     assert slow[0][3] == "FAIL" and slow[6][1:] == ["aucune mesure", "< 100 ms", "FAIL"]
+
+
+def test_the_import_probe_on_a_few_rows(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """The import figures' steps, on 30 rows in a database of their own."""
+    monkeypatch.setenv("EDUCONNECT_CONFIG", "/nonexistent/config.toml")
+    result = run.measure_import("sqlite", rows=30, bench=tmp_path / ".bench")
+    assert result["import_rows"] == 30
+    assert all(result[f"import_{step}_mb"] > 0 for step in run.IMPORT_STEPS)
+    assert result["import_first_counts"]["added"] == 30
+    assert result["import_guardians_counts"]["added"] == 15  # one guardian for two pupils
+    assert not any(result["import_again_counts"].values())
+    swap = result["import_swap_counts"]
+    assert swap["added"] == 30 and swap["left"] == 30 + 15 and swap["rejected"] == 0
+    assert (tmp_path / ".bench" / "import.db").exists()
 
 
 def test_search_queries_come_from_the_names_of_the_base(small: Services) -> None:

@@ -200,7 +200,12 @@ def test_reimport_of_the_same_files_changes_nothing(services: Services, tmp_path
     pupils = import_pupils(services, as_head(services, UAI), PUPILS_CSV)
     guardians = import_guardians(services, as_head(services, UAI), GUARDIANS_CSV)
     assert no_change(pupils) and no_change(guardians)
-    assert pupils.lines() == ["Import des élèves enregistré.", "Aucun changement."]
+    assert pupils.lines() == [
+        "Import des élèves enregistré.",
+        "Aucun changement.",
+        "Bilan\u00a0: 0 ajout, 0 changement de classe, 0 mise à jour, 0 départ, "
+        "0 réintégration, 0 ligne rejetée.",
+    ]
     assert snapshot(services) == before
 
 
@@ -323,7 +328,7 @@ def test_guardian_in_two_schools_keeps_the_other_schools_link(
     make_school(services)
     make_school(services, OTHER_UAI)
     a = write(tmp_path, f"{PUPIL_HEADER}\n{LEA};MARTIN;Léa;14/03/2015;6E1\n", name="a.csv")
-    b = write(tmp_path, f"{PUPIL_HEADER}\n12345678901;MARTIN;Tom;01/02/2009;2NDE3\n", name="b.csv")
+    b = write(tmp_path, f"{PUPIL_HEADER}\n12345678901;MARTIN;Tom;01/02/2009;3E3\n", name="b.csv")
     assert len(import_pupils(services, as_head(services, UAI), a).added) == 1
     assert len(import_pupils(services, as_head(services, OTHER_UAI), b).added) == 1
     row = "G1;Mme;MARTIN;Sophie;MERE;Oui;s@example.fr;0612345678;1 rue A;75005;Paris;"
@@ -350,8 +355,8 @@ def test_guardian_in_two_schools_keeps_the_other_schools_link(
         assert sophie.account.state is AccountState.NOT_NOTIFIED
 
     # Tom leaves school B: Sophie has no pupil left anywhere.
-    c = write(tmp_path, f"{PUPIL_HEADER}\n99999999999;DURAND;Ali;01/02/2009;2NDE3\n", name="c.csv")
-    report = import_pupils(services, as_head(services, OTHER_UAI), c)
+    c = write(tmp_path, f"{PUPIL_HEADER}\n99999999999;DURAND;Ali;01/02/2009;3E3\n", name="c.csv")
+    report = import_pupils(services, as_head(services, OTHER_UAI), c, allow_departures=True)
     assert "Mme Sophie MARTIN (responsable) — plus aucun élève inscrit, compte désactivé" in (
         report.left
     )
@@ -533,7 +538,9 @@ def test_birth_dates_and_departures_count_the_schools_day(
     both = f"{PUPIL_HEADER}\n{LEA};MARTIN;Léa;31/08/2026;6E1\n{NOE};D'ALMEIDA;Noé;14/03/2015;6E1\n"
     assert not import_pupils(services, as_head(services, UAI), write(tmp_path, both)).errors
     only_noe = f"{PUPIL_HEADER}\n{NOE};D'ALMEIDA;Noé;14/03/2015;6E1\n"
-    left = import_pupils(services, as_head(services, UAI), write(tmp_path, only_noe))
+    left = import_pupils(
+        services, as_head(services, UAI), write(tmp_path, only_noe), allow_departures=True
+    )
     assert left.left == ["Léa MARTIN (6E1) — compte désactivé"]
     with services.sessions() as s:
         lea = s.scalars(select(Pupil).where(Pupil.ine == LEA)).one()

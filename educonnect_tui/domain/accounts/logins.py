@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
 
 from ..model.enums import AccountKind, AccountState
@@ -31,13 +31,31 @@ class LoginAllocator:
         taken = self._taken.get(base)
         if taken is None:
             rows = self._session.scalars(
-                select(Account.login).where(Account.login.startswith(base, autoescape=True))
+                select(Account.login).where(
+                    Account.login.startswith(base, autoescape=True),
+                    *_index_range(self._session, base),
+                )
             )
             taken = {login for login in rows if login[len(base) :].isdigit() or login == base}
             self._taken[base] = taken
         login = next_login(base, taken)
         taken.add(login)
         return login
+
+
+def _index_range(session: Session, base: str) -> tuple[ColumnElement[bool], ...]:
+    """The logins starting with ``base`` as a range of a login index, in byte order.
+
+    Neither backend reads an index for ``LIKE 'base%'`` as a prepared statement runs it
+    (SQLite's LIKE folds case; PostgreSQL's plan for a parameter cannot), and an import
+    asks once per new name: without the range each asking read every account. PostgreSQL
+    compares in pattern order on its ``text_pattern_ops`` index (migration 0009), SQLite
+    on its unique index.
+    """
+    after = base[:-1] + chr(ord(base[-1]) + 1)  # past every login that starts with base
+    if session.get_bind().dialect.name == "postgresql":
+        return (Account.login.op("~>=~")(base), Account.login.op("~<~")(after))
+    return (Account.login >= base, Account.login < after)
 
 
 def pupil_account(pupil: Pupil, allocator: LoginAllocator) -> Account:

@@ -112,6 +112,20 @@ class EstablishmentType(StrEnum):
             "lp": "lycée professionnel",
         }[self.value]
 
+    @property
+    def with_article(self) -> str:
+        """« une école », « un collège »: for sentences that name the kind of school."""
+        return ("une " if self is EstablishmentType.ECOLE else "un ") + self.label
+
+    def has_level(self, level: Level) -> bool:
+        """Whether a class of that level can exist in such a school.
+
+        A name that tells no level (``OTHER``: « GS », « 1CAP2 », « ULIS ») fits anywhere:
+        only a level the school cannot have is refused. A lycée professionnel also has
+        the 3e « prépa-métiers ».
+        """
+        return level is Level.OTHER or level in _TYPE_LEVELS[self]
+
 
 class StaffRole(StrEnum):
     DIRECTION = "direction"
@@ -207,6 +221,18 @@ _DIVISION_PREFIXES = (
     ("CE1", Level.CE1),
     ("CP", Level.CP),
 )
+
+
+_TYPE_LEVELS = {
+    EstablishmentType.ECOLE: frozenset({Level.CP, Level.CE1, Level.CE2, Level.CM1, Level.CM2}),
+    EstablishmentType.COLLEGE: frozenset(
+        {Level.SIXIEME, Level.CINQUIEME, Level.QUATRIEME, Level.TROISIEME}
+    ),
+    EstablishmentType.LYCEE: frozenset({Level.SECONDE, Level.PREMIERE, Level.TERMINALE}),
+    EstablishmentType.LP: frozenset(
+        {Level.TROISIEME, Level.SECONDE, Level.PREMIERE, Level.TERMINALE}
+    ),
+}
 
 
 def division_order(level: str, name: str) -> tuple[int, str, str]:

@@ -9,6 +9,13 @@ from __future__ import annotations
 import unicodedata
 
 NBSP = "\u00a0"
+# Between groups of three digits: « 1 392 » (a narrow no-break space, as French prints it).
+THOUSANDS = "\u202f"
+
+
+def number(value: int) -> str:
+    """« 1 392 », « 100 000 »: the digits grouped by three, never broken across lines."""
+    return f"{value:,}".replace(",", THOUSANDS)
 
 
 def plural(singular: str) -> str:

@@ -30,6 +30,7 @@ from sqlalchemy import (
     TypeDecorator,
     UniqueConstraint,
     and_,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -214,6 +215,15 @@ class Account(Base):
     __table_args__ = (
         CheckConstraint("(pupil_id IS NULL) <> (guardian_id IS NULL)", name="one_owner"),
         Index("ix_account_kind_state", "kind", "state"),
+        # Logins by prefix (``LoginAllocator``): PostgreSQL's LIKE 'base%' uses an index
+        # only in pattern order, whatever the database's collation. SQLite reads its
+        # unique index as a range instead: there the index is empty (``WHERE 0``).
+        Index(
+            "ix_account_login_pattern",
+            "login",
+            postgresql_ops={"login": "text_pattern_ops"},
+            sqlite_where=text("0"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

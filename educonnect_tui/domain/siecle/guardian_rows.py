@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from . import cells
 from .reading import Column, Rows
 from .report import RowError
+from .school_fit import UAI_COLUMN
 
 GUARDIAN_COLUMNS = (
     Column("key", "Identifiant responsable", ("Id responsable", "Identifiant")),
@@ -26,6 +27,7 @@ GUARDIAN_COLUMNS = (
     Column("postal_code", "Code postal", required=False),
     Column("city", "Commune", ("Ville",), required=False),
     Column("ine", "INE élève", ("INE",)),
+    UAI_COLUMN,
 )
 
 

@@ -12,20 +12,20 @@ import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..access.caller import Caller
 from ..accounts.logins import LoginAllocator, guardian_account, refresh_search_text
 from ..model.enums import PupilStatus
 from ..model.identifiers import fold
-from ..model.tables import Establishment, Guardian, GuardianLink, Pupil
+from ..model.tables import Division, Establishment, Guardian, GuardianLink
 from ..store.services import Services
 from . import lookups
 from .enrolment import deactivate, reinstate
 from .guardian_rows import GUARDIAN_COLUMNS, GuardianRow, parse_guardians
 from .reading import Rows
-from .report import GUARDIANS, ImportReport, Outcome, RowError, guardian_label, pupil_label
+from .report import GUARDIANS, ImportReport, Outcome, RowError, guardian_label
+from .school_fit import foreign_rows, merged
 from .transaction import run
 
 
@@ -38,18 +38,15 @@ def _apply_guardians(
     today: dt.date,
 ) -> Outcome | list[RowError]:
     parsed, errors = parse_guardians(columns, rows)
-    with session.no_autoflush:
-        pupils = {
-            p.ine: p
-            for p in session.scalars(select(Pupil).where(Pupil.establishment_id == school.id))
-        }
+    pupils = lookups.pupil_refs(session, school)
     errors.extend(e for e in (_unknown_pupil(row, pupils) for row in parsed) if e is not None)
+    errors = merged(errors, foreign_rows(school, columns, rows, divisions=False))
     if errors:
         return errors
     return GuardianSync(session, school, now, pupils).apply(parsed)
 
 
-def _unknown_pupil(row: GuardianRow, pupils: dict[str, Pupil]) -> RowError | None:
+def _unknown_pupil(row: GuardianRow, pupils: dict[str, lookups.PupilRef]) -> RowError | None:
     """Guardians are linked to pupils imported first, and enrolled here."""
     pupil = pupils.get(row.ine)
     if pupil is None:
@@ -61,19 +58,24 @@ def _unknown_pupil(row: GuardianRow, pupils: dict[str, Pupil]) -> RowError | Non
     if pupil.status is not PupilStatus.ENROLLED:
         return RowError(
             row.line,
-            f"élève inconnu\u00a0: {pupil_label(pupil)} (INE {row.ine}) a quitté l'établissement",
+            f"élève inconnu\u00a0: {pupil.label} (INE {row.ine}) a quitté l'établissement",
         )
     return None
 
 
 @dataclass
 class GuardianSync:
-    """Brings the guardians in line with rows that are all known to be good."""
+    """Brings the guardians in line with rows that are all known to be good.
+
+    As for pupils, the guardians go in batches (looked up by identifier, changed, flushed,
+    let go), and those the file no longer names are found by SQL; the school's pupils
+    are known as rows (``PupilRef``), not objects.
+    """
 
     session: Session
     school: Establishment
     now: dt.datetime
-    pupils: dict[str, Pupil]  # this school's, by INE
+    pupils: dict[str, lookups.PupilRef]  # this school's, by INE
     out: Outcome = field(default_factory=Outcome)
 
     def __post_init__(self) -> None:
@@ -84,26 +86,30 @@ class GuardianSync:
         groups: dict[str, list[GuardianRow]] = {}
         for row in parsed:
             groups.setdefault(row.key, []).append(row)
-        with session.no_autoflush:
-            known = lookups.guardians_in_play(session, self.school, list(groups))
-        by_key = {g.source_key: g for g in known}
         allocator = LoginAllocator(session)
-        in_file: set[int] = set()
-        with session.no_autoflush:
-            for key, links in groups.items():
-                guardian = by_key.get(key)
-                if guardian is None:
-                    self._add(key, links, allocator)
-                    continue
-                in_file.add(guardian.id)
-                self._update(guardian, links, allocator)
-            dropped = self._unlink_dropped(known, in_file, groups)
-        session.flush()
-        self._report_dropped(dropped)
+        for batch in lookups.chunks(list(groups), _BATCH):
+            with session.no_autoflush:
+                by_key = lookups.guardians_by_key(session, batch)
+                for key in batch:
+                    guardian = by_key.get(key)
+                    if guardian is None:
+                        self._add(key, groups[key], allocator)
+                    else:
+                        self._update(guardian, groups[key], allocator)
+            self._settle()
+        self._unlink_dropped(set(groups))
         return self.out
 
+    def _settle(self) -> None:
+        """Write the batch and let its people go; the school and its classes stay."""
+        self.session.flush()
+        self.out.settle()
+        for held in list(self.session.identity_map.values()):
+            if not isinstance(held, (Division, Establishment)):
+                self.session.expunge(held)
+
     def _children(self, links: list[GuardianRow]) -> str:
-        return ", ".join(pupil_label(self.pupils[r.ine]) for r in links)
+        return ", ".join(self.pupils[r.ine].label for r in links)
 
     def _ours(self, guardian: Guardian) -> list[GuardianLink]:
         """The guardian's links to this school's pupils."""
@@ -131,7 +137,7 @@ class GuardianSync:
         else:
             suffix = " — contact, sans compte"
         for row in links:
-            self.session.add(_new_link(guardian, self.pupils[row.ine], row))
+            self.session.add(_new_link(guardian, self.pupils[row.ine].id, row))
         self.out.added.append(f"{guardian_label(guardian)} ({self._children(links)}){suffix}")
 
     def _update(
@@ -186,44 +192,53 @@ class GuardianSync:
         for pupil_id, link in existing.items():
             if pupil_id not in wanted:
                 self.session.delete(link)
-                changes.append(f"lien retiré avec {pupil_label(self.by_id[pupil_id])}")
+                changes.append(f"lien retiré avec {self.by_id[pupil_id].label}")
         for pupil_id, row in wanted.items():
-            pupil = self.by_id[pupil_id]
+            label = self.by_id[pupil_id].label
             link_or_none = existing.get(pupil_id)
             if link_or_none is None:
-                self.session.add(_new_link(guardian, pupil, row))
-                changes.append(f"lien ajouté avec {pupil_label(pupil)}")
+                self.session.add(_new_link(guardian, pupil_id, row))
+                changes.append(f"lien ajouté avec {label}")
             else:
-                changes += _update_link(link_or_none, pupil, row)
+                changes += _update_link(link_or_none, label, row)
         return changes
 
-    def _unlink_dropped(
-        self, known: list[Guardian], in_file: set[int], groups: dict[str, list[GuardianRow]]
-    ) -> list[Guardian]:
-        """Guardians of this school's pupils absent from the file lose this school's links."""
-        dropped: list[Guardian] = []
-        for guardian in sorted(known, key=lambda g: (fold(g.last_name), fold(g.first_name), g.id)):
-            if guardian.id in in_file or guardian.source_key in groups:
-                continue
-            ours = self._ours(guardian)
-            if not ours:
-                continue
-            for link in ours:
-                self.session.delete(link)
-            dropped.append(guardian)
-        return dropped
+    def _unlink_dropped(self, in_file: set[str]) -> None:
+        """Guardians of this school's pupils absent from the file lose this school's links.
 
-    def _report_dropped(self, dropped: list[Guardian]) -> None:
-        """Their account stays while a child of theirs is enrolled in another school."""
-        keep = lookups.guardians_with_enrolled_pupil(self.session, [g.id for g in dropped])
-        for guardian in dropped:
-            line = f"{guardian_label(guardian)}\u00a0: plus lié à aucun élève de l'établissement"
-            account = guardian.account
-            if account is not None and guardian.id not in keep and deactivate(account, self.now):
-                line += ", compte désactivé"
-            self.out.left.append(line)
-            if account is not None:
-                self.out.touched_accounts.append(account)
+        Their account stays while a child of theirs is enrolled in another school.
+        """
+        dropped = sorted(
+            (fold(last), fold(first), guardian_id)
+            for guardian_id, key, last, first in lookups.linked_guardian_names(
+                self.session, self.school
+            )
+            if key not in in_file
+        )
+        for batch in lookups.chunks([guardian_id for *_, guardian_id in dropped], _BATCH):
+            with self.session.no_autoflush:
+                guardians = lookups.guardians_by_id(self.session, batch)
+                for guardian in guardians.values():
+                    for link in self._ours(guardian):
+                        self.session.delete(link)
+            self.session.flush()
+            keep = lookups.guardians_with_enrolled_pupil(self.session, batch)
+            for guardian_id in batch:
+                guardian = guardians[guardian_id]
+                line = (
+                    f"{guardian_label(guardian)}\u00a0: plus lié à aucun élève de l'établissement"
+                )
+                account = guardian.account
+                if (
+                    account is not None
+                    and guardian.id not in keep
+                    and deactivate(account, self.now)
+                ):
+                    line += ", compte désactivé"
+                self.out.left.append(line)
+                if account is not None:
+                    self.out.touched_accounts.append(account)
+            self._settle()
 
 
 def is_legal(links: list[GuardianRow]) -> bool:
@@ -234,24 +249,30 @@ def is_legal(links: list[GuardianRow]) -> bool:
     return any(row.legal is not False for row in links)
 
 
-def _new_link(guardian: Guardian, pupil: Pupil, row: GuardianRow) -> GuardianLink:
+NOT_HERE = "\u00a0: plus lié à aucun élève de l'établissement"
+
+# Guardians applied, flushed and let go at a time (as ``pupils._BATCH``).
+_BATCH = 1000
+
+
+def _new_link(guardian: Guardian, pupil_id: int, row: GuardianRow) -> GuardianLink:
     return GuardianLink(
         guardian=guardian,
-        pupil=pupil,
+        pupil_id=pupil_id,
         relationship_label=row.relationship or "",
         legal_guardian=True if row.legal is None else row.legal,
     )
 
 
-def _update_link(link: GuardianLink, pupil: Pupil, row: GuardianRow) -> list[str]:
-    """Only columns present in the file are compared."""
+def _update_link(link: GuardianLink, pupil: str, row: GuardianRow) -> list[str]:
+    """Only columns present in the file are compared; ``pupil`` is the child's name."""
     changes: list[str] = []
     if row.relationship is not None and link.relationship_label != row.relationship:
         link.relationship_label = row.relationship
-        changes.append(f"lien de parenté avec {pupil_label(pupil)}")
+        changes.append(f"lien de parenté avec {pupil}")
     if row.legal is not None and link.legal_guardian != row.legal:
         link.legal_guardian = row.legal
-        changes.append(f"représentant légal de {pupil_label(pupil)}")
+        changes.append(f"représentant légal de {pupil}")
     return changes
 
 

@@ -8,6 +8,7 @@ arrives with the account they already have; a leaver who is back is reinstated.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -18,13 +19,14 @@ from ..accounts.logins import LoginAllocator, pupil_account, refresh_search_text
 from ..model.calendar import date_text
 from ..model.enums import PupilStatus
 from ..model.identifiers import fold
-from ..model.tables import Division, Establishment, Pupil
+from ..model.tables import Division, Establishment, Guardian, Pupil
 from ..store import establishments
 from ..store.services import Services
 from . import cells, lookups
 from .enrolment import deactivate, reinstate
 from .reading import Column, Rows
 from .report import PUPILS, ImportReport, Outcome, RowError, guardian_label, pupil_label
+from .school_fit import UAI_COLUMN, foreign_rows, merged
 from .transaction import run
 
 PUPIL_COLUMNS = (
@@ -33,6 +35,7 @@ PUPIL_COLUMNS = (
     Column("first_name", "Prénom", ("Prénom 1",)),
     Column("birth_date", "Date de naissance", ("Date naissance", "Né(e) le")),
     Column("division", "Division", ("Classe",)),
+    UAI_COLUMN,
 )
 
 
@@ -97,6 +100,7 @@ def _apply_pupils(
     today: dt.date,
 ) -> Outcome | list[RowError]:
     parsed, errors = parse_pupils(columns, rows, today)
+    errors = merged(errors, foreign_rows(school, columns, rows, divisions=True))
     if errors:
         return errors
     return PupilSync(session, school, now, today).apply(parsed)
@@ -104,41 +108,61 @@ def _apply_pupils(
 
 @dataclass
 class PupilSync:
-    """Brings the school's pupils in line with rows that are all known to be good."""
+    """Brings the school's pupils in line with rows that are all known to be good.
+
+    The rows go in batches: each batch's pupils are looked up by INE, changed, flushed
+    and let go, so a school of 100,000 pupils is never held in memory as objects; the
+    pupils who left are found by SQL (the enrolled ones the file does not name).
+    """
 
     session: Session
     school: Establishment
     now: dt.datetime
     today: dt.date
     out: Outcome = field(default_factory=Outcome)
-    back: list[Pupil] = field(default_factory=list)  # enrolled again: their guardians too
+    back: list[int] = field(default_factory=list)  # pupils enrolled again: their guardians too
 
     def apply(self, parsed: list[PupilRow]) -> Outcome:
         session = self.session
+        self.out.pupils_enrolled = lookups.enrolled_count(session, self.school)
         with session.no_autoflush:
-            current = lookups.pupils_of(session, self.school)
-            unknown = [r.ine for r in parsed if r.ine not in current]
-            elsewhere = lookups.pupils_by_ine(session, unknown)
             divisions = lookups.divisions_of(session, self.school)
         self._create_divisions(divisions, parsed)
         allocator = LoginAllocator(session)
-        with session.no_autoflush:
-            for row in parsed:
-                division = divisions[row.division]
-                pupil = current.get(row.ine)
-                if pupil is None and row.ine in elsewhere:
-                    self._arrive(elsewhere[row.ine], row, division)
-                elif pupil is None:
-                    self._enrol(row, division, allocator)
-                elif pupil.status is PupilStatus.LEFT:
-                    self._come_back(pupil, row, division)
-                else:
-                    self._update(pupil, row, division)
-            gone = self._mark_departures(current, {r.ine for r in parsed})
-        session.flush()
+        for batch in lookups.chunks(parsed, _BATCH):
+            with session.no_autoflush:
+                known = lookups.pupils_by_ine(session, [r.ine for r in batch])
+                for row in batch:
+                    self._apply(row, known.get(row.ine), divisions[row.division], allocator)
+            self._settle()
+        gone = self._mark_departures({r.ine for r in parsed})
+        self.out.pupils_leaving = len(gone)
         self._deactivate_orphaned_guardians(gone)
         self._reinstate_returning_guardians()
         return self.out
+
+    def _apply(
+        self, row: PupilRow, pupil: Pupil | None, division: Division, allocator: LoginAllocator
+    ) -> None:
+        if pupil is None:
+            self._enrol(row, division, allocator)
+        elif pupil.establishment_id != self.school.id:
+            self._arrive(pupil, row, division)
+        elif pupil.status is PupilStatus.LEFT:
+            self._come_back(pupil, row, division)
+        else:
+            self._update(pupil, row, division)
+
+    def _settle(self) -> None:
+        """Write the batch and let its people go (the outcome keeps their accounts' ids).
+
+        The school and its classes stay: every batch uses them.
+        """
+        self.session.flush()
+        self.out.settle()
+        for held in list(self.session.identity_map.values()):
+            if not isinstance(held, (Division, Establishment)):
+                self.session.expunge(held)
 
     def _create_divisions(self, divisions: dict[str, Division], parsed: list[PupilRow]) -> None:
         levels = {r.division: r.level for r in parsed}
@@ -157,7 +181,7 @@ class PupilSync:
         pupil.left_on = None
         _apply_row(pupil, row, division)
         if reinstate(pupil.account) or was_left:
-            self.back.append(pupil)
+            self.back.append(pupil.id)
         self.out.added.append(
             f"{pupil_label(pupil)} ({row.division}) — arrivée de l'établissement "
             f"{origin}, compte conservé"
@@ -166,12 +190,12 @@ class PupilSync:
 
     def _enrol(self, row: PupilRow, division: Division, allocator: LoginAllocator) -> None:
         pupil = Pupil(
-            establishment=self.school,
+            establishment_id=self.school.id,
             ine=row.ine,
             last_name=row.last_name,
             first_name=row.first_name,
             birth_date=row.birth_date,
-            division=division,
+            division_id=division.id,
             status=PupilStatus.ENROLLED,
         )
         account = pupil_account(pupil, allocator)
@@ -184,7 +208,7 @@ class PupilSync:
         pupil.left_on = None
         _apply_row(pupil, row, division)
         reinstate(pupil.account)
-        self.back.append(pupil)
+        self.back.append(pupil.id)
         self.out.touched_accounts.append(pupil.account)
         self.out.reinstated.append(f"{pupil_label(pupil)} ({row.division})")
 
@@ -199,44 +223,71 @@ class PupilSync:
         if moved or changes:
             self.out.touched_accounts.append(pupil.account)
 
-    def _mark_departures(self, current: dict[str, Pupil], in_file: set[str]) -> list[Pupil]:
-        """Enrolled pupils the file no longer lists have left, on the school's today."""
+    def _mark_departures(self, in_file: set[str]) -> list[int]:
+        """Enrolled pupils the file no longer lists have left, on the school's today.
+
+        Found by SQL as (id, names) rows, sorted by name for the report, then changed
+        batch by batch like the file's rows.
+        """
         gone = sorted(
             (
-                p
-                for p in current.values()
-                if p.ine not in in_file and p.status is PupilStatus.ENROLLED
-            ),
-            key=lambda p: (fold(p.last_name), fold(p.first_name), p.ine),
+                (fold(last), fold(first), ine, pupil_id)
+                for pupil_id, ine, last, first in lookups.enrolled_names(self.session, self.school)
+                if ine not in in_file
+            )
         )
-        for pupil in gone:
-            pupil.status = PupilStatus.LEFT
-            pupil.left_on = self.today
-            deactivate(pupil.account, self.now)
-            self.out.touched_accounts.append(pupil.account)
-            where = pupil.division.name if pupil.division else "sans classe"
-            self.out.left.append(f"{pupil_label(pupil)} ({where}) — compte désactivé")
-        return gone
+        ids = [pupil_id for *_, pupil_id in gone]
+        for batch in lookups.chunks(ids, _BATCH):
+            with self.session.no_autoflush:
+                pupils = lookups.pupils_by_id(self.session, batch)
+                for pupil_id in batch:
+                    pupil = pupils[pupil_id]
+                    pupil.status = PupilStatus.LEFT
+                    pupil.left_on = self.today
+                    deactivate(pupil.account, self.now)
+                    self.out.touched_accounts.append(pupil.account)
+                    where = pupil.division.name if pupil.division else "sans classe"
+                    self.out.left.append(f"{pupil_label(pupil)} ({where}) — compte désactivé")
+            self._settle()
+        return ids
 
-    def _deactivate_orphaned_guardians(self, gone: list[Pupil]) -> None:
+    def _deactivate_orphaned_guardians(self, gone: list[int]) -> None:
         """A guardian's account lives as long as one of their children is enrolled somewhere."""
-        candidates = lookups.guardians_of(self.session, [p.id for p in gone])
-        keep = lookups.guardians_with_enrolled_pupil(self.session, [g.id for g in candidates])
-        for guardian in candidates:
-            if guardian.account is None:  # a contact, not a legal representative
-                continue
-            if guardian.id not in keep and deactivate(guardian.account, self.now):
-                self.out.touched_accounts.append(guardian.account)
-                self.out.left.append(
-                    f"{guardian_label(guardian)} (responsable) — plus aucun élève inscrit, "
-                    "compte désactivé"
-                )
+        for guardians in self._guardians_of(gone):
+            keep = lookups.guardians_with_enrolled_pupil(self.session, [g.id for g in guardians])
+            for guardian in guardians:
+                if guardian.account is None:  # a contact, not a legal representative
+                    continue
+                if guardian.id not in keep and deactivate(guardian.account, self.now):
+                    self.out.touched_accounts.append(guardian.account)
+                    self.out.left.append(
+                        f"{guardian_label(guardian)} (responsable) — plus aucun élève inscrit, "
+                        "compte désactivé"
+                    )
+            self._settle()
 
     def _reinstate_returning_guardians(self) -> None:
-        for guardian in lookups.guardians_of(self.session, [p.id for p in self.back]):
-            if guardian.account is not None and reinstate(guardian.account):
-                self.out.touched_accounts.append(guardian.account)
-                self.out.reinstated.append(f"{guardian_label(guardian)} (responsable)")
+        for guardians in self._guardians_of(self.back):
+            for guardian in guardians:
+                if guardian.account is not None and reinstate(guardian.account):
+                    self.out.touched_accounts.append(guardian.account)
+                    self.out.reinstated.append(f"{guardian_label(guardian)} (responsable)")
+            self._settle()
+
+    def _guardians_of(self, pupil_ids: list[int]) -> Iterator[list[Guardian]]:
+        """The guardians of those pupils in name order, a batch at a time, with accounts."""
+        ordered = sorted(
+            (fold(last), fold(first), guardian_id)
+            for guardian_id, last, first in lookups.guardian_names_of(self.session, pupil_ids)
+        )
+        for batch in lookups.chunks([guardian_id for *_, guardian_id in ordered], _BATCH):
+            found = lookups.guardians_by_id(self.session, batch)
+            yield [found[guardian_id] for guardian_id in batch]
+
+
+# Rows applied, flushed and let go at a time: big enough for few queries, small enough
+# that a batch's objects weigh a few megabytes.
+_BATCH = 1000
 
 
 def _apply_row(pupil: Pupil, row: PupilRow, division: Division) -> tuple[bool, list[str]]:
@@ -261,7 +312,25 @@ def _apply_row(pupil: Pupil, row: PupilRow, division: Division) -> tuple[bool, l
 
 
 def import_pupils(
-    services: Services, caller: Caller, path: Path, *, dry_run: bool = False
+    services: Services,
+    caller: Caller,
+    path: Path,
+    *,
+    dry_run: bool = False,
+    allow_departures: bool = False,
 ) -> ImportReport:
-    """Make the school's pupils match a full SIECLE export (see docs/import-format.md)."""
-    return run(services, caller, path, PUPILS, PUPIL_COLUMNS, dry_run, _apply_pupils)
+    """Make the school's pupils match a full SIECLE export (README, « Importing school data »).
+
+    More departures than the setting ``import_departure_limit`` allows hold the import
+    back (``report.held_back``) unless ``allow_departures``.
+    """
+    return run(
+        services,
+        caller,
+        path,
+        PUPILS,
+        PUPIL_COLUMNS,
+        dry_run,
+        _apply_pupils,
+        allow_departures=allow_departures,
+    )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ..model import french
+from ..model.french import NBSP, agreed, number
 from ..model.printable import for_terminal
 from ..model.tables import Account, Guardian, Pupil
 
@@ -26,7 +27,58 @@ class RowError:
 
 
 @dataclass(frozen=True)
+class Departures:
+    """How many of the school's enrolled pupils a full pupil import would make leave.
+
+    Over ``limit`` (a share, the setting ``import_departure_limit``) the import is held
+    back unless confirmed: a file cut short, or another school's, would otherwise
+    deactivate a whole school's accounts in one go.
+    """
+
+    leaving: int
+    enrolled: int
+    limit: float
+
+    @property
+    def over_limit(self) -> bool:
+        # In ten-thousandths, so that 0.3 × 10 is not 3.0000000000000004.
+        return self.leaving * 10_000 > round(self.limit * 10_000) * self.enrolled
+
+    def text(self) -> str:
+        """« 1 392 départs sur 1 392 élèves inscrits (100 %), au-delà du seuil de 20 % »."""
+        share = _percent(self.leaving * 100 / self.enrolled if self.enrolled else 0.0)
+        leaving = f"{number(self.leaving)} {agreed(self.leaving, 'départ')}"
+        enrolled = f"{number(self.enrolled)} {agreed(self.enrolled, 'élève inscrit')}"
+        return (
+            f"{leaving} sur {enrolled} ({share}), au-delà du seuil de {_percent(self.limit * 100)}"
+        )
+
+
+def _percent(value: float) -> str:
+    shown = f"{value:.1f}".rstrip("0").rstrip(".").replace(".", ",")
+    return f"{shown}{NBSP}%"
+
+
+# The outcomes in the order the report and the TUI's tabs give them: key, singular, plural.
+OUTCOMES = (
+    ("added", "ajout", "ajouts"),
+    ("moved", "changement de classe", "changements de classe"),
+    ("updated", "mise à jour", "mises à jour"),
+    ("left", "départ", "départs"),
+    ("reinstated", "réintégration", "réintégrations"),
+    ("rejected", "ligne rejetée", "lignes rejetées"),
+)
+
+
+@dataclass(frozen=True)
 class ImportReport:
+    """What an import did or would do.
+
+    ``departures`` is set by pupil imports; ``departures_over_limit`` says the import
+    needs a confirmation (``allow_departures``), and ``held_back`` that one without it
+    was refused, nothing written.
+    """
+
     kind: str
     added: list[str]
     moved: list[str]
@@ -35,10 +87,36 @@ class ImportReport:
     reinstated: list[str]
     errors: list[RowError]
     dry_run: bool
+    departures: Departures | None = None
+    held_back: bool = False
 
     @property
     def changed(self) -> bool:
         return bool(self.added or self.moved or self.updated or self.left or self.reinstated)
+
+    @property
+    def departures_over_limit(self) -> bool:
+        return self.departures is not None and self.departures.over_limit
+
+    def counts(self) -> dict[str, int]:
+        """Lines per outcome (``OUTCOMES``), rejected rows included."""
+        return {
+            "added": len(self.added),
+            "moved": len(self.moved),
+            "updated": len(self.updated),
+            "left": len(self.left),
+            "reinstated": len(self.reinstated),
+            "rejected": len(self.errors),
+        }
+
+    def summary(self) -> str:
+        """« Bilan : 3 ajouts, 0 changement de classe, …, 0 ligne rejetée. »"""
+        counts = self.counts()
+        parts = [
+            f"{number(counts[key])} {one if abs(counts[key]) < 2 else many}"
+            for key, one, many in OUTCOMES
+        ]
+        return f"Bilan{NBSP}: {', '.join(parts)}."
 
     def lines(self) -> list[str]:
         """The summary the CLI prints and the TUI shows, in French.
@@ -51,15 +129,25 @@ class ImportReport:
     def _lines(self) -> list[str]:
         subject = _SUBJECTS[self.kind]
         if self.errors:
-            return self._refusal_lines(subject)
-        if self.dry_run:
+            return [*self._refusal_lines(subject), self.summary()]
+        if self.held_back:
+            assert self.departures is not None
+            out = [
+                f"Import des {subject} refusé{NBSP}: {self.departures.text()}{NBSP}: "
+                "rien n'a été enregistré."
+            ]
+        elif self.dry_run:
             out = [f"Import des {subject} — simulation\u00a0: rien n'a été enregistré."]
         else:
             out = [f"Import des {subject} enregistré."]
-        if not self.changed:
-            out.append("Aucun changement.")
-            return out
-        return out + self._change_lines()
+        out += self._change_lines() if self.changed else ["Aucun changement."]
+        out.append(self.summary())
+        if self.dry_run and self.departures is not None and self.departures.over_limit:
+            out.append(
+                f"Attention{NBSP}: {self.departures.text()}{NBSP}: l'import réel sera "
+                "refusé sans confirmation."
+            )
+        return out
 
     def _refusal_lines(self, subject: str) -> list[str]:
         what = "élément" if self.kind == SIECLE else "ligne"
@@ -95,9 +183,31 @@ class Outcome:
     updated: list[str] = field(default_factory=list)
     left: list[str] = field(default_factory=list)
     reinstated: list[str] = field(default_factory=list)
+    # The accounts changed since the last ``settle``, then their ids (the audit's targets):
+    # a large import lets its objects go batch by batch.
     touched_accounts: list[Account] = field(default_factory=list)
+    touched_ids: list[int] = field(default_factory=list)
+    # Pupil imports: enrolled pupils before it, and how many of them it makes leave.
+    pupils_enrolled: int = 0
+    pupils_leaving: int | None = None
 
-    def report(self, kind: str, dry_run: bool) -> ImportReport:
+    def settle(self) -> None:
+        """After a flush, when every touched account has its id."""
+        self.touched_ids.extend(account.id for account in self.touched_accounts)
+        self.touched_accounts.clear()
+
+    def departures(self, limit: float) -> Departures | None:
+        if self.pupils_leaving is None:
+            return None
+        return Departures(self.pupils_leaving, self.pupils_enrolled, limit)
+
+    def report(
+        self,
+        kind: str,
+        dry_run: bool,
+        departures: Departures | None = None,
+        held_back: bool = False,
+    ) -> ImportReport:
         return ImportReport(
             kind=kind,
             added=self.added,
@@ -107,6 +217,8 @@ class Outcome:
             reinstated=self.reinstated,
             errors=[],
             dry_run=dry_run,
+            departures=departures,
+            held_back=held_back,
         )
 
     def extend(self, other: Outcome) -> None:

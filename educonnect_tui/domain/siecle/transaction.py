@@ -56,7 +56,15 @@ def run(
     spec: Sequence[Column],
     dry_run: bool,
     apply: Apply,
+    *,
+    allow_departures: bool = False,
 ) -> ImportReport:
+    """Check, then apply, ``path``; a pupil import over the departure limit is held back.
+
+    Held back (nothing written, ``report.held_back``) unless ``allow_departures``: the
+    command line's ``--allow-departures``, the TUI's second confirmation. A dry run is
+    never held back; its report says the limit is crossed (``departures_over_limit``).
+    """
     require(services, caller, Action.IMPORT)
     headers, rows = read_table(path)
     columns = resolve_columns(headers, spec, path)
@@ -71,7 +79,9 @@ def run(
         return apply(session, school, columns, rows, now, today)
 
     details = {"kind": kind, "file": path.name, "rows": len(rows)}
-    return run_read(services, caller, kind, dry_run, apply_rows, details)
+    return run_read(
+        services, caller, kind, dry_run, apply_rows, details, allow_departures=allow_departures
+    )
 
 
 def run_read(
@@ -81,8 +91,15 @@ def run_read(
     dry_run: bool,
     apply: ApplyRead,
     details: dict[str, object],
+    *,
+    allow_departures: bool = False,
 ) -> ImportReport:
-    """The transaction of an import whose files are read (``details`` go to the audit)."""
+    """The transaction of an import whose files are read (``details`` go to the audit).
+
+    The departures guard is here, so that every importer (CSV, SIECLE XML) has it.
+    """
+    require(services, caller, Action.IMPORT)
+    limit = services.settings.import_departure_limit
 
     def attempt() -> ImportReport:
         now = services.clock()
@@ -94,11 +111,18 @@ def run_read(
                 outcome = apply(session, school, now, today)
                 if isinstance(outcome, list):
                     raise _Rollback(refused(kind, outcome, dry_run))
-                report = outcome.report(kind, dry_run)
-                if dry_run:
+                departures = outcome.departures(limit)
+                over = departures is not None and departures.over_limit
+                held_back = over and not allow_departures and not dry_run
+                report = outcome.report(kind, dry_run, departures, held_back)
+                if dry_run or held_back:
                     raise _Rollback(report)
                 session.flush()
-                _record(session, caller.actor(), now, school, outcome, details | outcome.counts())
+                outcome.settle()
+                recorded = details | outcome.counts()
+                if over:
+                    recorded["allow_departures"] = True
+                _record(session, caller.actor(), now, school, outcome, recorded)
                 return report
         except _Rollback as rollback:
             return rollback.report
@@ -123,6 +147,6 @@ def _record(
         "import",
         now=now,
         establishment_id=school.id,
-        targets=[a.id for a in outcome.touched_accounts],
+        targets=outcome.touched_ids,
         details=details,
     )

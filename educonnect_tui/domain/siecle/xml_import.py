@@ -6,16 +6,17 @@ import datetime as dt
 from collections.abc import Sequence
 from pathlib import Path
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..access.caller import Caller
 from ..access.permissions import Action, require
-from ..model.tables import Establishment, Pupil
+from ..model.tables import Establishment
 from ..store.services import Services
+from . import lookups
 from .guardians import GuardianSync
 from .pupils import PupilSync
 from .report import SIECLE, ImportReport, Outcome, RowError, refused
+from .school_fit import misfit_class
 from .transaction import run_read
 from .xml_reading import Cancel, Progress
 from .xml_rows import read_siecle
@@ -29,6 +30,7 @@ def import_siecle(
     dry_run: bool,
     progress: Progress | None = None,
     cancel: Cancel | None = None,
+    allow_departures: bool = False,
 ) -> ImportReport:
     """Make the school's pupils and guardians match SIECLE's XML exports.
 
@@ -61,12 +63,16 @@ def import_siecle(
     def apply(
         session: Session, school: Establishment, now: dt.datetime, today: dt.date
     ) -> Outcome | list[RowError]:
+        misfits = [
+            RowError(row.line, reason, rows.pupils_file)
+            for row in rows.pupils
+            if (reason := misfit_class(school, row.division)) is not None
+        ]
+        if misfits:
+            return misfits
         outcome = PupilSync(session, school, now, today).apply(rows.pupils)
         if rows.guardians is not None:
-            pupils = {
-                p.ine: p
-                for p in session.scalars(select(Pupil).where(Pupil.establishment_id == school.id))
-            }
+            pupils = lookups.pupil_refs(session, school)
             outcome.extend(GuardianSync(session, school, now, pupils).apply(rows.guardians))
         return outcome
 
@@ -75,4 +81,6 @@ def import_siecle(
         "files": rows.files,
         "rows": len(rows.pupils) + len(rows.guardians or ()),
     }
-    return run_read(services, caller, SIECLE, dry_run, apply, details)
+    return run_read(
+        services, caller, SIECLE, dry_run, apply, details, allow_departures=allow_departures
+    )

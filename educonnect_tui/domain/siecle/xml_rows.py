@@ -64,6 +64,7 @@ class SiecleRows:
     errors: list[RowError]
     files: list[str]
     leavers: int  # pupils the file gives as gone (``DATE_SORTIE`` past): not enrolled
+    pupils_file: str = ""  # its name, for what is said of its rows later
 
 
 def read_siecle(
@@ -110,6 +111,7 @@ def read_siecle(
         errors=errors,
         files=[p.name for p in by_root.values()],
         leavers=len(pupils.leavers),
+        pupils_file=by_root[PUPILS_ROOT].name,
     )
 
 

@@ -52,6 +52,7 @@ ACTION_LABELS = {
     "import": "import SIECLE",
     "demo": "création de la démonstration",
     "staff_add": "ajout d'un personnel",
+    "school_add": "création d'un établissement",
     "sign_in": "connexion",
     "sign_in_failed": "connexion refusée",
     "sign_in_blocked": "connexion bloquée",
@@ -73,6 +74,7 @@ ACTION_LABELS = {
     "search": "recherche de comptes (ligne de commande)",
     "stats_read": "statistiques consultées (ligne de commande)",
     "audit_read": "journal consulté (ligne de commande)",
+    "school_list": "liste des établissements consultée (ligne de commande)",
     "owner_flow": "parcours d'activation (ligne de commande)",
     "db_upgrade": "mise à jour du schéma de la base",
 }

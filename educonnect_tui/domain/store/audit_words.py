@@ -16,7 +16,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from ..model.calendar import SchoolTime, date_text
-from ..model.enums import AccountKind
+from ..model.enums import AccountKind, EstablishmentType
 from .audit import action_label
 
 COLON = "\u00a0:"
@@ -41,6 +41,11 @@ DETAIL_NAMES = {
     "path": "fichier",
     "paths": "fichiers",
     "uai": "UAI",
+    "name": "nom",
+    "school_type": "type d'établissement",
+    "city": "commune",
+    "listed": "établissements listés",
+    "allow_departures": "départs au-delà du seuil confirmés",
     "login": "identifiant",
     "role": "rôle",
     "agent": "agent",
@@ -98,6 +103,7 @@ _KINDS = {
     "guardians": "représentants légaux",
     "siecle": "élèves et responsables (SIECLE, XML)",
 }
+_SCHOOL_TYPES = {t.value: t.label for t in EstablishmentType}
 _ROLES = {"direction": "personnel de direction", "agent": "agent"}
 _FORMATS = {"csv": "CSV", "pdf": "PDF", "json": "JSON", "table": "tableau"}
 _FLOWS = {
@@ -196,6 +202,7 @@ def _value_readers(time: SchoolTime) -> dict[str, Callable[[Any], str]]:
         "kind": _words(_KINDS),
         "module": _words(_MODULES),
         "role": _words(_ROLES),
+        "school_type": _words(_SCHOOL_TYPES),
         "format": _words(_FORMATS),
         "formats": _words(_FORMATS),
         "flow": _words(_FLOWS),
@@ -240,7 +247,7 @@ def detail_lines(
             continue
         read = readers.get(key, _plain)
         text = read(value)
-        if key == "rows" and action in _EVENT_ROWS:
+        if key == "rows" and action in _EVENT_ROWS and text:
             lines.append(("événements", text))
         elif text:
             lines.append((DETAIL_NAMES.get(key, key.replace("_", " ").strip() or "détail"), text))

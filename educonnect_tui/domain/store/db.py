@@ -233,7 +233,7 @@ def tested_not_looked_up(column: QueryableAttribute[Any]) -> ColumnElement[Any]:
     return column + 0
 
 
-HEAD_REVISION = "0008"
+HEAD_REVISION = "0009"
 
 
 def upgrade(engine: Engine, revision: str = "head") -> None:

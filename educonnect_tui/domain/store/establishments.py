@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session, aliased
 
 from ..model.enums import EstablishmentType, Level, PupilStatus
-from ..model.errors import NotFound
+from ..model.errors import InvalidInput, NotFound
 from ..model.identifiers import normalize_uai
+from ..model.printable import excerpt, mark, unprintable
 from ..model.tables import Division, Establishment, GuardianLink, Pupil
 
 
@@ -32,12 +35,95 @@ def create(
     academie: str,
     city: str,
 ) -> Establishment:
+    """A new school: its UAI checked (check letter) and not already in the database.
+
+    The one way a school comes into existence, for ``school add`` and the demo alike.
+    """
+    code = normalize_uai(uai)
+    existing = session.scalar(select(Establishment).where(Establishment.uai == code))
+    if existing is not None:
+        raise InvalidInput(
+            f"L'établissement d'UAI {code} existe déjà ({excerpt(existing.name)})\u00a0: "
+            "rien n'a été créé."
+        )
     establishment = Establishment(
-        uai=normalize_uai(uai), name=name, type=type, academie=academie, city=city
+        uai=code,
+        name=_label(name, "nom de l'établissement", 200, required=True),
+        type=type,
+        academie=_label(academie, "académie", 100),
+        city=_label(city, "commune", 100),
     )
     session.add(establishment)
     session.flush()
     return establishment
+
+
+def _label(value: str, what: str, limit: int, *, required: bool = False) -> str:
+    value = re.sub(r"\s+", " ", value).strip()
+    if required and not value:
+        raise InvalidInput(f"{what[:1].upper()}{what[1:]} manquant\u00a0: rien n'a été créé.")
+    if len(value) > limit:
+        raise InvalidInput(f"{what[:1].upper()}{what[1:]} trop long ({limit} caractères au plus).")
+    char = unprintable(value)
+    if char is not None:
+        raise InvalidInput(
+            f"{what[:1].upper()}{what[1:]}\u00a0: caractère de contrôle ou invisible "
+            f"U+{ord(char):04X} ({mark(char)}) interdit."
+        )
+    return value
+
+
+@dataclass(frozen=True)
+class SchoolRow:
+    """One school as ``school list`` shows it, with what it holds."""
+
+    id: int
+    uai: str
+    name: str
+    type: EstablishmentType
+    city: str
+    academie: str
+    divisions: int
+    pupils: int  # enrolled
+    guardians: int  # with a child enrolled there
+
+
+def list_schools(session: Session) -> list[SchoolRow]:
+    """Every school by UAI, its counts made by SQL (grouped), never by loading pupils."""
+    divisions = dict(
+        session.execute(
+            select(Division.establishment_id, func.count()).group_by(Division.establishment_id)
+        ).all()
+    )
+    pupils = dict(
+        session.execute(
+            select(Pupil.establishment_id, func.count())
+            .where(Pupil.status == PupilStatus.ENROLLED)
+            .group_by(Pupil.establishment_id)
+        ).all()
+    )
+    guardians = dict(
+        session.execute(
+            select(Pupil.establishment_id, func.count(func.distinct(GuardianLink.guardian_id)))
+            .join(GuardianLink, GuardianLink.pupil_id == Pupil.id)
+            .where(Pupil.status == PupilStatus.ENROLLED)
+            .group_by(Pupil.establishment_id)
+        ).all()
+    )
+    return [
+        SchoolRow(
+            id=school.id,
+            uai=school.uai,
+            name=school.name,
+            type=school.type,
+            city=school.city,
+            academie=school.academie,
+            divisions=divisions.get(school.id, 0),
+            pupils=pupils.get(school.id, 0),
+            guardians=guardians.get(school.id, 0),
+        )
+        for school in session.scalars(select(Establishment).order_by(Establishment.uai))
+    ]
 
 
 def get_or_create_division(

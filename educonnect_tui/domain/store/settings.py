@@ -95,6 +95,9 @@ class Settings(BaseSettings):
     keymap: dict[str, str] = Field(default_factory=dict)
     # Processes used to hash temporary passwords; 0 means one per core.
     hash_workers: int = Field(default=0, ge=0)
+    # A full pupil import that would make more than this share of the school's enrolled
+    # pupils leave is held back unless confirmed (siecle/departures.py).
+    import_departure_limit: float = Field(default=0.2, ge=0.0, le=1.0)
     # The zone every date and time is shown in, whatever the server's (model/calendar.py).
     school_timezone: str = DEFAULT_ZONE
     # The keyring that signs the audit trail and seals OTP secrets (store/keys.py); by
