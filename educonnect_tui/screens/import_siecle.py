@@ -1,0 +1,489 @@
+"""Import SIECLE: choose the two exports, simulate, read the report, then apply.
+
+Thin like every screen: the domain (``siecle/xml_import.py``) checks who may import,
+reads and checks the files and records the audit event; this screen only runs it in
+a worker, twice. « Simuler » is the dry run (nothing written); « Appliquer » is only
+possible after a dry run without a rejected element, on the same files unchanged
+(path, size, modification time), and imports for real. A full import that would make
+more of the school's pupils leave than the school's limit allows is confirmed twice.
+"""
+
+from __future__ import annotations
+
+import inspect
+import os
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from rich.markup import escape
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen, Screen
+from textual.widgets import (
+    Button,
+    DataTable,
+    Input,
+    Label,
+    ProgressBar,
+    Static,
+    TabbedContent,
+    TabPane,
+)
+from textual.worker import Worker, WorkerState
+
+from .. import keys
+from ..domain.access.caller import SchoolSession
+from ..domain.model import french
+from ..domain.model.errors import Cancelled, InvalidInput
+from ..domain.model.printable import for_terminal
+from ..domain.siecle.report import ImportReport
+from ..domain.siecle.xml_import import import_siecle
+from ..domain.siecle.xml_reading import Cancel, Progress
+from ..domain.store.services import Services
+from ..widgets import sized_table
+from ..widgets.key_bar import KeyBar
+from ..widgets.path_input import PathInput
+from ..widgets.worker_errors import ReportsWorkerErrors
+from .account_actions import ConfirmScreen
+
+# The report's outcomes, one tab each, in the order the report gives them.
+OUTCOMES = (
+    ("added", "Ajouts"),
+    ("moved", "Changements de classe"),
+    ("updated", "Mises à jour"),
+    ("left", "Départs"),
+    ("reinstated", "Réintégrations"),
+)
+REJECTED = ("errors", "Lignes refusées")
+HINT = "Tab ou →\u00a0: compléter le chemin · Entrée ou F5\u00a0: simuler"
+
+# --------------------------------------------------------------------------- the domain
+
+# The departure guard: a full import making more than the school's limit of its pupils
+# leave is held back unless ``allow_departures``. Older domains have no guard (and no
+# such parameter): then nothing is held back and there is nothing to confirm.
+_GUARDED = "allow_departures" in inspect.signature(import_siecle).parameters
+
+
+def run_import(
+    services: Services,
+    caller: SchoolSession,
+    paths: Sequence[Path],
+    *,
+    dry_run: bool,
+    allow_departures: bool,
+    progress: Progress,
+    cancel: Cancel,
+) -> ImportReport:
+    """The domain's import, with the departures confirmed when the domain asks for it."""
+    extra: dict[str, Any] = {"allow_departures": allow_departures} if _GUARDED else {}
+    return import_siecle(
+        services, caller, paths, dry_run=dry_run, progress=progress, cancel=cancel, **extra
+    )
+
+
+@dataclass(frozen=True)
+class DeparturesOverLimit:
+    """The domain's words for departures beyond the limit, and their number."""
+
+    text: str  # « 1 392 départs sur 1 392 élèves inscrits (100 %), au-delà du seuil de 20 % »
+    leaving: int
+
+
+def departures_over_limit(report: ImportReport) -> DeparturesOverLimit | None:
+    """What the dry run says of departures beyond the limit, None when within it."""
+    if not getattr(report, "departures_over_limit", False):
+        return None
+    departures = getattr(report, "departures", None)
+    leaving = int(getattr(departures, "leaving", len(report.left)))
+    text = departures.text() if departures is not None else french.count(leaving, "départ")
+    return DeparturesOverLimit(str(text), leaving)
+
+
+def held_back(report: ImportReport) -> bool:
+    """Whether the domain refused a real import for its departures (nothing written)."""
+    return bool(getattr(report, "held_back", False))
+
+
+# --------------------------------------------------------------------------- files
+
+Fingerprint = tuple[tuple[str, int, int], ...]
+
+
+def fingerprint(paths: Sequence[Path]) -> Fingerprint | None:
+    """The files as they are now (path, size, modification time); None if one is gone."""
+    try:
+        return tuple((str(p.resolve()), (st := p.stat()).st_size, st.st_mtime_ns) for p in paths)
+    except OSError:
+        return None
+
+
+def _path(value: str) -> Path | None:
+    value = value.strip()
+    return Path(os.path.expanduser(value)) if value else None
+
+
+# --------------------------------------------------------------------------- the screen
+
+
+class ImportScreen(ReportsWorkerErrors, Screen[bool]):
+    """Dismissed with True when an import was applied (the home page then reloads)."""
+
+    BINDINGS = keys.bindings(keys.IMPORT_KEYS)
+
+    def __init__(self, services: Services, signed_in: SchoolSession) -> None:
+        super().__init__()
+        self.services = services
+        self.signed_in = signed_in
+        self.report: ImportReport | None = None
+        # The files the last successful dry run read, as they were then.
+        self.simulated: Fingerprint | None = None
+        self.running: bool | None = None  # None: idle; else whether it is a dry run
+        self.applied = False
+        self.cancel_event = threading.Event()
+
+    def compose(self) -> ComposeResult:
+        school = self.signed_in.school
+        yield Static(
+            f"[b]Import SIECLE[/b] · {escape(school.name)} · {school.uai}",
+            id="import-header",
+            markup=True,
+        )
+        with Vertical(id="import-form"):
+            with Horizontal(classes="import-row"):
+                yield Label("Élèves", classes="import-label")
+                yield PathInput(
+                    placeholder="chemin de ElevesSansAdresses.zip (ou .xml)",
+                    id="import-pupils",
+                    compact=True,
+                )
+            with Horizontal(classes="import-row"):
+                yield Label("Responsables", classes="import-label")
+                yield PathInput(
+                    placeholder="chemin de ResponsablesAvecAdresses.zip (facultatif)",
+                    id="import-guardians",
+                    compact=True,
+                )
+            with Horizontal(id="import-actions"):
+                yield Button("Simuler", variant="primary", id="import-simulate", compact=True)
+                yield Button(
+                    "Appliquer", variant="warning", id="import-apply", compact=True, disabled=True
+                )
+                yield Static(HINT, id="import-message")
+            with Horizontal(id="import-progress"):
+                yield ProgressBar(total=None, show_eta=False, id="import-bar")
+                yield Static("", id="import-phase")
+        with TabbedContent(id="import-tabs"):
+            for key, title in (*OUTCOMES, REJECTED):
+                with TabPane(title, id=f"tab-{key}"):
+                    yield DataTable(id=f"import-{key}", cursor_type="row", zebra_stripes=True)
+        yield KeyBar()
+
+    def on_mount(self) -> None:
+        self.query_one("#import-progress").display = False
+        self.query_one("#import-tabs").display = False
+        self.query_one("#import-pupils", Input).focus()
+
+    # -- state -------------------------------------------------------------------
+
+    def _paths(self) -> list[Path]:
+        fields = ("#import-pupils", "#import-guardians")
+        chosen = (_path(self.query_one(f, Input).value) for f in fields)
+        return [p for p in chosen if p is not None]
+
+    def _simulated(self) -> bool:
+        """A dry run with changes and no refusal, on the files now in the fields."""
+        report = self.report
+        return (
+            self.running is None
+            and report is not None
+            and report.dry_run
+            and not report.errors
+            and report.changed
+            and self.simulated is not None
+        )
+
+    def can_apply(self) -> bool:
+        """After a dry run without refusal, on the very files it read, as they were."""
+        return self._simulated() and fingerprint(self._paths()) == self.simulated
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "apply":  # the files themselves are looked at when it is pressed
+            return True if self._simulated() else None
+        if action == "simulate":
+            return True if self.running is None else None
+        return True
+
+    def _refresh_buttons(self) -> None:
+        self.query_one("#import-simulate", Button).disabled = self.running is not None
+        self.query_one("#import-apply", Button).disabled = not self._simulated()
+        self.refresh_bindings()
+
+    def _message(self, text: str | Text) -> None:
+        self.query_one("#import-message", Static).update(text)
+
+    # -- events ------------------------------------------------------------------
+
+    @on(Input.Changed)
+    def _paths_changed(self) -> None:
+        if self.simulated is not None and self.running is None:
+            self.simulated = None  # another file: simulate it first
+            self._message(HINT)
+        self._refresh_buttons()
+
+    @on(Input.Submitted)
+    def _submitted(self) -> None:
+        self.action_simulate()
+
+    @on(Button.Pressed, "#import-simulate")
+    def _simulate_pressed(self) -> None:
+        self.action_simulate()
+
+    @on(Button.Pressed, "#import-apply")
+    def _apply_pressed(self) -> None:
+        self.action_apply()
+
+    # -- actions -----------------------------------------------------------------
+
+    def action_simulate(self) -> None:
+        if self.running is not None:
+            return
+        paths = self._paths()
+        if not self.query_one("#import-pupils", Input).value.strip():
+            self._message(Text("Indiquez le fichier des élèves (ElevesSansAdresses).", "bold red"))
+            self.query_one("#import-pupils", Input).focus()
+            return
+        self._start(paths, dry_run=True, allow_departures=False)
+
+    def action_apply(self) -> None:
+        report = self.report
+        if report is None or not self._simulated():
+            return
+        if not self.can_apply():
+            self._message(
+                Text("Les fichiers ont changé depuis la simulation\u00a0: simulez à nouveau.",
+                     "bold red")
+            )  # fmt: skip
+            self.simulated = None
+            self._refresh_buttons()
+            return
+        paths = self._paths()
+        over = departures_over_limit(report)
+        if over is None:
+            self._start(paths, dry_run=False, allow_departures=False)
+            return
+
+        def second(yes: bool | None) -> None:
+            if yes:
+                self._start(paths, dry_run=False, allow_departures=True)
+
+        def first(yes: bool | None) -> None:
+            if yes:
+                self.app.push_screen(DeparturesConfirmScreen(over), second)
+
+        self.app.push_screen(
+            ConfirmScreen(
+                "Départs au-delà du seuil",
+                f"{over.text}. Un fichier incomplet ou d'un autre établissement "
+                "désactiverait ces comptes. Continuer vers l'import\u00a0?",
+                "Continuer",
+            ),
+            first,
+        )
+
+    def action_back(self) -> None:
+        """Échap: stops a running import (nothing written), else back to the home page."""
+        if self.running is not None:
+            if not self.cancel_event.is_set():
+                self.cancel_event.set()
+                self.query_one("#import-phase", Static).update("Annulation demandée…")
+            return
+        self.dismiss(self.applied)
+
+    # -- the worker --------------------------------------------------------------
+
+    def _start(self, paths: list[Path], *, dry_run: bool, allow_departures: bool) -> None:
+        self.running = dry_run
+        self.cancel_event = threading.Event()
+        self.query_one("#import-progress").display = True
+        self.query_one("#import-bar", ProgressBar).update(total=None, progress=0)
+        self.query_one("#import-phase", Static).update("Préparation…")
+        verb = "Simulation" if dry_run else "Import"
+        self._message(f"{verb} en cours… Échap\u00a0: annuler (rien n'est enregistré).")
+        self._refresh_buttons()
+        self._run(paths, fingerprint(paths), dry_run, allow_departures)
+
+    @work(thread=True, exclusive=True, group="import", exit_on_error=False)
+    def _run(
+        self,
+        paths: list[Path],
+        before: Fingerprint | None,
+        dry_run: bool,
+        allow_departures: bool,
+    ) -> None:
+        event = self.cancel_event
+        try:
+            report = run_import(
+                self.services,
+                self.signed_in,
+                paths,
+                dry_run=dry_run,
+                allow_departures=allow_departures,
+                progress=lambda phase, done, total: self.app.call_from_thread(
+                    self._progress, phase, done, total
+                ),
+                cancel=event.is_set,
+            )
+        except Cancelled:
+            self.app.call_from_thread(self._cancelled, dry_run)
+        except InvalidInput as error:
+            self.app.call_from_thread(self._refused, str(error))
+        else:
+            self.app.call_from_thread(self._finished, report, before)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.worker.group == "import" and event.state is WorkerState.ERROR:
+            self._stopped()
+        super().on_worker_state_changed(event)
+
+    def _progress(self, phase: str, done: int, total: int) -> None:
+        if self.cancel_event.is_set() or self.running is None:
+            return
+        share = done * 100 // total if total else 100
+        then = " — puis vérification des lignes" if done >= total else ""
+        self.query_one("#import-phase", Static).update(f"{phase}\u00a0: {share}\u00a0%{then}")
+        self.query_one("#import-bar", ProgressBar).update(total=total, progress=done)
+
+    def _stopped(self) -> None:
+        self.running = None
+        self.query_one("#import-progress").display = False
+        self._refresh_buttons()
+
+    def _cancelled(self, dry_run: bool) -> None:
+        self._stopped()
+        what = "Simulation annulée" if dry_run else "Import annulé"
+        self._message(Text(f"{what}\u00a0: rien n'a été enregistré.", "bold"))
+
+    def _refused(self, message: str) -> None:
+        """A file the domain would not read (wrong school, not XML, entities…)."""
+        self._stopped()
+        self.report = None
+        self.simulated = None
+        self.query_one("#import-tabs").display = False
+        self._message(Text(for_terminal(message), "bold red"))
+        self._refresh_buttons()
+
+    def _finished(self, report: ImportReport, before: Fingerprint | None) -> None:
+        late = self.cancel_event.is_set() and not report.dry_run
+        self._stopped()
+        self.report = report
+        self.simulated = before if report.dry_run and not report.errors else None
+        if not report.dry_run and not report.errors and not held_back(report):
+            self.applied = True
+        self._show(report)
+        self._message(_headline(report, late))
+        self._refresh_buttons()
+        if self.can_apply():
+            self.query_one("#import-apply", Button).focus()
+
+    def _show(self, report: ImportReport) -> None:
+        tabs = self.query_one("#import-tabs", TabbedContent)
+        tabs.display = True
+        for key, title in OUTCOMES:
+            lines: list[str] = getattr(report, key)
+            table = self.query_one(f"#import-{key}", DataTable)
+            rows = [[Text(for_terminal(line))] for line in lines]
+            sized_table.fill(table, ["Élève ou responsable"], rows, _keys(rows))
+            tabs.get_tab(f"tab-{key}").label = f"{title} ({len(lines)})"
+        errors = self.query_one("#import-errors", DataTable)
+        cells = [
+            [Text(for_terminal(e.file)), Text(str(e.line)), Text(for_terminal(e.reason))]
+            for e in report.errors
+        ]
+        sized_table.fill(errors, ["Fichier", "Ligne", "Motif"], cells, _keys(cells))
+        tabs.get_tab("tab-errors").label = f"{REJECTED[1]} ({len(cells)})"
+        first = (
+            "tab-errors"
+            if report.errors
+            else next((f"tab-{key}" for key, _ in OUTCOMES if getattr(report, key)), "tab-added")
+        )
+        tabs.active = first
+
+
+def _keys(rows: Sequence[object]) -> list[str]:
+    return [str(i) for i in range(len(rows))]
+
+
+def _headline(report: ImportReport, late: bool) -> Text:
+    """One line above the tabs: what was done, and what to do next."""
+    if report.errors:
+        rejected = french.count(len(report.errors), "élément refusé", "éléments refusés")
+        return Text(
+            f"Import refusé\u00a0: {rejected}, rien n'a été enregistré. "
+            "Corrigez les fichiers dans SIECLE, puis simulez à nouveau.",
+            "bold red",
+        )
+    if held_back(report):
+        return Text(for_terminal(report.lines()[0]), "bold red")
+    if report.dry_run:
+        if not report.changed:
+            return Text("Simulation\u00a0: aucun changement, rien à appliquer.")
+        over = departures_over_limit(report)
+        warning = f" ⚠ {over.text}." if over is not None else ""
+        return Text(
+            f"Simulation\u00a0: rien n'a été enregistré.{warning} F8\u00a0: appliquer.",
+            "bold" if over is None else "bold yellow",
+        )
+    prefix = "Annulation trop tard\u00a0: " if late else ""
+    done = "l'import était déjà enregistré." if late else "Import enregistré."
+    return Text(f"{prefix}{done}", "bold green")
+
+
+class DeparturesConfirmScreen(ModalScreen[bool]):
+    """The second confirmation: the number of departures, typed in, then Entrée."""
+
+    BINDINGS = keys.bindings(keys.DEPARTURES_CONFIRM_KEYS)
+
+    def __init__(self, over: DeparturesOverLimit) -> None:
+        super().__init__()
+        self.over = over
+
+    def compose(self) -> ComposeResult:
+        n = self.over.leaving
+        leave = french.agreed(n, "quittera", "quitteront")
+        accounts = french.agreed(n, "son compte sera désactivé", "leurs comptes seront désactivés")
+        with Vertical(classes="dialog", id="departures-dialog"):
+            yield Label("Confirmer les départs", classes="dialog-title")
+            yield Static(
+                f"{french.count(n, 'élève')} {leave} l'établissement et {accounts}. "
+                f"Tapez {n} pour confirmer.",
+                classes="confirm-message",
+            )
+            yield Input(placeholder=str(self.over.leaving), id="departures-number", compact=True)
+            yield Static("", id="departures-error")
+            with Horizontal(classes="dialog-buttons"):
+                yield Button("Appliquer", variant="error", id="departures-yes", compact=True)
+                yield Button("Annuler", id="departures-no", compact=True)
+
+    def on_mount(self) -> None:
+        self.query_one("#departures-number", Input).focus()
+
+    @on(Input.Submitted)
+    @on(Button.Pressed, "#departures-yes")
+    def _confirm(self) -> None:
+        typed = self.query_one("#departures-number", Input).value.strip().replace(" ", "")
+        if typed.replace("\u00a0", "") == str(self.over.leaving):
+            self.dismiss(True)
+        else:
+            self.query_one("#departures-error", Static).update(
+                Text(f"Tapez {self.over.leaving}, le nombre de départs, pour confirmer.", "red")
+            )
+
+    @on(Button.Pressed, "#departures-no")
+    def action_cancel(self) -> None:
+        self.dismiss(False)
