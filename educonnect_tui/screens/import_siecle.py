@@ -20,7 +20,7 @@ from typing import Any
 
 from rich.markup import escape
 from rich.text import Text
-from textual import on, work
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen, Screen
@@ -51,15 +51,17 @@ from ..widgets.path_input import PathInput
 from ..widgets.worker_errors import ReportsWorkerErrors
 from .account_actions import ConfirmScreen
 
-# The report's outcomes, one tab each, in the order the report gives them.
+# The report's outcomes, one tab each, in the order the report gives them: its key,
+# the tab's title, and a shorter one below ``NARROW`` columns (all six fit in 80).
 OUTCOMES = (
-    ("added", "Ajouts"),
-    ("moved", "Changements de classe"),
-    ("updated", "Mises à jour"),
-    ("left", "Départs"),
-    ("reinstated", "Réintégrations"),
+    ("added", "Ajouts", "Ajouts"),
+    ("moved", "Changements de classe", "Classes"),
+    ("updated", "Mises à jour", "Mises à jour"),
+    ("left", "Départs", "Départs"),
+    ("reinstated", "Réintégrations", "Retours"),
 )
-REJECTED = ("errors", "Lignes refusées")
+REJECTED = ("errors", "Lignes refusées", "Refus")
+NARROW = 110
 HINT = "Tab ou →\u00a0: compléter le chemin · Entrée ou F5\u00a0: simuler"
 
 # --------------------------------------------------------------------------- the domain
@@ -174,20 +176,44 @@ class ImportScreen(ReportsWorkerErrors, Screen[bool]):
                 yield Button(
                     "Appliquer", variant="warning", id="import-apply", compact=True, disabled=True
                 )
-                yield Static(HINT, id="import-message")
+            yield Static(HINT, id="import-message")
             with Horizontal(id="import-progress"):
                 yield ProgressBar(total=None, show_eta=False, id="import-bar")
                 yield Static("", id="import-phase")
         with TabbedContent(id="import-tabs"):
-            for key, title in (*OUTCOMES, REJECTED):
+            for key, title, _ in (*OUTCOMES, REJECTED):
                 with TabPane(title, id=f"tab-{key}"):
                     yield DataTable(id=f"import-{key}", cursor_type="row", zebra_stripes=True)
+                    if key == REJECTED[0]:
+                        yield Static("", id="import-error-detail")
         yield KeyBar()
 
     def on_mount(self) -> None:
         self.query_one("#import-progress").display = False
         self.query_one("#import-tabs").display = False
         self.query_one("#import-pupils", Input).focus()
+        self._apply_width(self.size.width)
+
+    def on_resize(self) -> None:
+        self._apply_width(self.size.width)
+        if self.report is not None:
+            self._titles(self.report)
+
+    def _apply_width(self, width: int) -> None:
+        self.set_class(width < NARROW, "-narrow")
+
+    def on_descendant_focus(self, event: events.DescendantFocus) -> None:
+        """The row being typed in is marked without colour too (monochrome SSH, NO_COLOR).
+
+        A class rather than ``:focus-within``, which Textual does not take back from
+        the label when the focus leaves the row for a button.
+        """
+        for row in self.query(".import-row"):
+            row.set_class(event.widget in row.children, "-current")
+
+    def on_descendant_blur(self) -> None:
+        for row in self.query(".import-row"):
+            row.remove_class("-current")
 
     # -- state -------------------------------------------------------------------
 
@@ -394,25 +420,40 @@ class ImportScreen(ReportsWorkerErrors, Screen[bool]):
     def _show(self, report: ImportReport) -> None:
         tabs = self.query_one("#import-tabs", TabbedContent)
         tabs.display = True
-        for key, title in OUTCOMES:
-            lines: list[str] = getattr(report, key)
+        for key, _, _ in OUTCOMES:
             table = self.query_one(f"#import-{key}", DataTable)
-            rows = [[Text(for_terminal(line))] for line in lines]
+            rows = [[Text(for_terminal(line))] for line in getattr(report, key)]
             sized_table.fill(table, ["Élève ou responsable"], rows, _keys(rows))
-            tabs.get_tab(f"tab-{key}").label = f"{title} ({len(lines)})"
         errors = self.query_one("#import-errors", DataTable)
         cells = [
             [Text(for_terminal(e.file)), Text(str(e.line)), Text(for_terminal(e.reason))]
             for e in report.errors
         ]
         sized_table.fill(errors, ["Fichier", "Ligne", "Motif"], cells, _keys(cells))
-        tabs.get_tab("tab-errors").label = f"{REJECTED[1]} ({len(cells)})"
-        first = (
-            "tab-errors"
-            if report.errors
-            else next((f"tab-{key}" for key, _ in OUTCOMES if getattr(report, key)), "tab-added")
-        )
-        tabs.active = first
+        self._error_detail(0)
+        self._titles(report)
+        with_lines = (f"tab-{key}" for key, _, _ in OUTCOMES if getattr(report, key))
+        tabs.active = "tab-errors" if report.errors else next(with_lines, "tab-added")
+
+    def _titles(self, report: ImportReport) -> None:
+        tabs = self.query_one("#import-tabs", TabbedContent)
+        narrow = self.has_class("-narrow")
+        for key, title, short in (*OUTCOMES, REJECTED):
+            shown = short if narrow else title
+            tabs.get_tab(f"tab-{key}").label = f"{shown} ({len(getattr(report, key))})"
+
+    @on(DataTable.RowHighlighted, "#import-errors")
+    def _error_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        self._error_detail(event.cursor_row)
+
+    def _error_detail(self, row: int) -> None:
+        """The highlighted refusal in full, wrapped: its reason may be wider than the table."""
+        errors = self.report.errors if self.report is not None else []
+        detail = self.query_one("#import-error-detail", Static)
+        detail.display = bool(errors)
+        if 0 <= row < len(errors):
+            error = errors[row]
+            detail.update(Text(for_terminal(f"{error.where()}\u00a0: {error.reason}")))
 
 
 def _keys(rows: Sequence[object]) -> list[str]:
@@ -424,8 +465,8 @@ def _headline(report: ImportReport, late: bool) -> Text:
     if report.errors:
         rejected = french.count(len(report.errors), "élément refusé", "éléments refusés")
         return Text(
-            f"Import refusé\u00a0: {rejected}, rien n'a été enregistré. "
-            "Corrigez les fichiers dans SIECLE, puis simulez à nouveau.",
+            f"Import refusé\u00a0: {rejected}, rien n'a été enregistré ; "
+            "corrigez dans SIECLE, puis simulez à nouveau.",
             "bold red",
         )
     if held_back(report):

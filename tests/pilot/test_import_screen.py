@@ -263,7 +263,9 @@ async def test_rejected_elements_are_listed_and_apply_stays_disabled(
         await settle(pilot)
         assert screen.report is not None and screen.report.errors
         titles = _titles(app)
-        assert titles[-1] == f"Lignes refusées ({len(screen.report.errors)})"
+        assert titles[-1] == f"Refus ({len(screen.report.errors)})"  # 80 columns: short titles
+        detail = str(screen.query_one("#import-error-detail", Static).render())
+        assert detail.startswith("eleves.xml, ligne ") and "INE « BAD »" in detail
         assert app.screen.query_one("#import-tabs", TabbedContent).active == "tab-errors"
         errors = screen.query_one("#import-errors", DataTable)
         first = [str(cell) for cell in errors.get_row_at(0)]
