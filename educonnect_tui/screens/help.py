@@ -43,6 +43,7 @@ _FALLBACK_HELP = {
     "home_back": "Revenir à la liste depuis la recherche ou un filtre.",
     "classes_all": "Cocher toutes les classes (dans la liste des classes).",
     "classes_none": "Décocher toutes les classes (dans la liste des classes).",
+    "path_complete": "Accepter le chemin proposé en gris (→ aussi) ; sinon, champ suivant.",
 }
 # Screens that do not give a HELP_TITLE of their own.
 _SCREEN_TITLES = {"HomeScreen": "page d'accueil (administration des comptes)"}

@@ -137,6 +137,7 @@ class ImportScreen(ReportsWorkerErrors, Screen[bool]):
     """Dismissed with True when an import was applied (the home page then reloads)."""
 
     BINDINGS = keys.bindings(keys.IMPORT_KEYS)
+    HELP_TITLE = "import SIECLE"
 
     def __init__(self, services: Services, signed_in: SchoolSession) -> None:
         super().__init__()

@@ -201,6 +201,9 @@ async def test_apply_writes_and_is_audited(
     with services.sessions() as s:
         event = s.scalars(select(AuditEvent).where(AuditEvent.action == "import")).one()
         assert event.details["kind"] == "siecle" and event.details["added"] == 7
+        assert event.details["files"] and event.source_address == "10.0.0.5"
+        principal = s.scalars(select(Staff).where(Staff.role == StaffRole.DIRECTION)).one()
+        assert event.actor_id == principal.id  # the person signed in, as for any staff action
 
 
 @sync
@@ -387,3 +390,26 @@ async def test_departures_over_the_limit_are_confirmed_twice(
         assert calls == [True]
         assert "Import enregistré" in _message(app)
     assert _counts(services)[1] == counts[1] + 1
+
+
+@sync
+async def test_the_help_lists_the_screens_keys(small_app: Callable[[], EduConnectApp]) -> None:
+    from educonnect_tui.screens.help import HelpScreen
+    from tests.pilot.test_keys import _help_text
+
+    app = small_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("i")
+        await settle(pilot)
+        await pilot.press("f1")
+        await settle(pilot)
+        assert isinstance(app.screen, HelpScreen)
+        text = _help_text(app.screen)
+        assert "Aide — import SIECLE" in _titles_of(app)
+        for word in ("F5", "Simuler", "F8", "Appliquer", "import_simulate", "path_complete"):
+            assert word in text, word
+
+
+def _titles_of(app: EduConnectApp) -> str:
+    return "\n".join(str(w.render()) for w in app.screen.query(".dialog-title"))
