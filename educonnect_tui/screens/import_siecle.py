@@ -1,5 +1,9 @@
 """Import SIECLE: choose the two exports, simulate, read the report, then apply.
 
+The XML pair goes in the two fields (in either order: the domain tells them apart); a
+SIECLE-like CSV imports alone, the pupils' in the first field, the guardians' in the
+second.
+
 Thin like every screen: the domain (``siecle/xml_import.py``) checks who may import,
 reads and checks the files and records the audit event; this screen only runs it in
 a worker, twice. « Simuler » is the dry run (nothing written); « Appliquer » is only
@@ -10,13 +14,13 @@ more of the school's pupils leave than the school's limit allows is confirmed tw
 
 from __future__ import annotations
 
+import functools
 import inspect
 import os
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from rich.markup import escape
 from rich.text import Text
@@ -41,7 +45,9 @@ from ..domain.access.caller import SchoolSession
 from ..domain.model import french
 from ..domain.model.errors import Cancelled, InvalidInput
 from ..domain.model.printable import for_terminal
-from ..domain.siecle.report import ImportReport
+from ..domain.siecle.guardians import import_guardians
+from ..domain.siecle.pupils import import_pupils
+from ..domain.siecle.report import SIECLE, ImportReport
 from ..domain.siecle.xml_import import import_siecle
 from ..domain.siecle.xml_reading import Cancel, Progress
 from ..domain.store.services import Services
@@ -66,27 +72,67 @@ HINT = "Tab ou →\u00a0: compléter le chemin · Entrée ou F5\u00a0: simuler"
 
 # --------------------------------------------------------------------------- the domain
 
-# The departure guard: a full import making more than the school's limit of its pupils
-# leave is held back unless ``allow_departures``. Older domains have no guard (and no
-# such parameter): then nothing is held back and there is nothing to confirm.
-_GUARDED = "allow_departures" in inspect.signature(import_siecle).parameters
+
+@dataclass(frozen=True)
+class ImportFiles:
+    """The two fields: SIECLE's XML pair (in either field), or one SIECLE-like CSV."""
+
+    pupils: Path | None
+    guardians: Path | None
+
+    @property
+    def paths(self) -> list[Path]:
+        return [p for p in (self.pupils, self.guardians) if p is not None]
+
+
+def _guarded(function: Callable[..., ImportReport], allow: bool) -> Callable[..., ImportReport]:
+    """The import, told whether departures beyond the limit are confirmed.
+
+    The departure guard holds back a full import that would make more than the school's
+    limit of its pupils leave, unless ``allow_departures``. A domain without the guard
+    has no such parameter: then nothing is held back and there is nothing to confirm.
+    """
+    if "allow_departures" in inspect.signature(function).parameters:
+        return functools.partial(function, allow_departures=allow)
+    return function
 
 
 def run_import(
     services: Services,
     caller: SchoolSession,
-    paths: Sequence[Path],
+    files: ImportFiles,
     *,
     dry_run: bool,
     allow_departures: bool,
     progress: Progress,
     cancel: Cancel,
 ) -> ImportReport:
-    """The domain's import, with the departures confirmed when the domain asks for it."""
-    extra: dict[str, Any] = {"allow_departures": allow_departures} if _GUARDED else {}
-    return import_siecle(
-        services, caller, paths, dry_run=dry_run, progress=progress, cancel=cancel, **extra
-    )
+    """The domain's import for these files, the departures confirmed when it asks for it.
+
+    The CSV files import one at a time (the guardians name pupils already imported), and
+    without progress: they are read whole, in one go.
+    """
+    paths = files.paths
+    csv = [p for p in paths if p.suffix.lower() == ".csv"]
+    if not csv:
+        siecle = _guarded(import_siecle, allow_departures)
+        return siecle(services, caller, paths, dry_run=dry_run, progress=progress, cancel=cancel)
+    if len(csv) < len(paths):
+        raise InvalidInput(MIXED)
+    if files.pupils is not None and files.guardians is not None:
+        raise InvalidInput(CSV_ONE_AT_A_TIME)
+    function = import_pupils if files.pupils is not None else import_guardians
+    return _guarded(function, allow_departures)(services, caller, csv[0], dry_run=dry_run)
+
+
+MIXED = (
+    "Un export XML et un fichier CSV ne s'importent pas ensemble\u00a0: choisissez les deux "
+    "exports XML de SIECLE, ou un seul fichier CSV."
+)
+CSV_ONE_AT_A_TIME = (
+    "Les fichiers CSV s'importent un par un\u00a0: d'abord celui des élèves (simuler, "
+    "appliquer), puis celui des responsables, seul dans son champ."
+)
 
 
 @dataclass(frozen=True)
@@ -161,14 +207,14 @@ class ImportScreen(ReportsWorkerErrors, Screen[bool]):
             with Horizontal(classes="import-row"):
                 yield Label("Élèves", classes="import-label")
                 yield PathInput(
-                    placeholder="chemin de ElevesSansAdresses.zip (ou .xml)",
+                    placeholder="ElevesSansAdresses.zip ou .xml (ou un CSV des élèves)",
                     id="import-pupils",
                     compact=True,
                 )
             with Horizontal(classes="import-row"):
                 yield Label("Responsables", classes="import-label")
                 yield PathInput(
-                    placeholder="chemin de ResponsablesAvecAdresses.zip (facultatif)",
+                    placeholder="ResponsablesAvecAdresses.zip ou .xml (facultatif)",
                     id="import-guardians",
                     compact=True,
                 )
@@ -218,10 +264,14 @@ class ImportScreen(ReportsWorkerErrors, Screen[bool]):
 
     # -- state -------------------------------------------------------------------
 
+    def _files(self) -> ImportFiles:
+        return ImportFiles(
+            _path(self.query_one("#import-pupils", Input).value),
+            _path(self.query_one("#import-guardians", Input).value),
+        )
+
     def _paths(self) -> list[Path]:
-        fields = ("#import-pupils", "#import-guardians")
-        chosen = (_path(self.query_one(f, Input).value) for f in fields)
-        return [p for p in chosen if p is not None]
+        return self._files().paths
 
     def _simulated(self) -> bool:
         """A dry run with changes and no refusal, on the files now in the fields."""
@@ -280,12 +330,12 @@ class ImportScreen(ReportsWorkerErrors, Screen[bool]):
     def action_simulate(self) -> None:
         if self.running is not None:
             return
-        paths = self._paths()
-        if not self.query_one("#import-pupils", Input).value.strip():
-            self._message(Text("Indiquez le fichier des élèves (ElevesSansAdresses).", "bold red"))
+        files = self._files()
+        if not files.paths:
+            self._message(Text("Indiquez les fichiers à importer.", "bold red"))
             self.query_one("#import-pupils", Input).focus()
             return
-        self._start(paths, dry_run=True, allow_departures=False)
+        self._start(files, dry_run=True, allow_departures=False)
 
     def action_apply(self) -> None:
         report = self.report
@@ -299,15 +349,15 @@ class ImportScreen(ReportsWorkerErrors, Screen[bool]):
             self.simulated = None
             self._refresh_buttons()
             return
-        paths = self._paths()
+        files = self._files()
         over = departures_over_limit(report)
         if over is None:
-            self._start(paths, dry_run=False, allow_departures=False)
+            self._start(files, dry_run=False, allow_departures=False)
             return
 
         def second(yes: bool | None) -> None:
             if yes:
-                self._start(paths, dry_run=False, allow_departures=True)
+                self._start(files, dry_run=False, allow_departures=True)
 
         def first(yes: bool | None) -> None:
             if yes:
@@ -334,7 +384,7 @@ class ImportScreen(ReportsWorkerErrors, Screen[bool]):
 
     # -- the worker --------------------------------------------------------------
 
-    def _start(self, paths: list[Path], *, dry_run: bool, allow_departures: bool) -> None:
+    def _start(self, files: ImportFiles, *, dry_run: bool, allow_departures: bool) -> None:
         self.running = dry_run
         self.cancel_event = threading.Event()
         self.query_one("#import-progress").display = True
@@ -343,12 +393,12 @@ class ImportScreen(ReportsWorkerErrors, Screen[bool]):
         verb = "Simulation" if dry_run else "Import"
         self._message(f"{verb} en cours… Échap\u00a0: annuler (rien n'est enregistré).")
         self._refresh_buttons()
-        self._run(paths, fingerprint(paths), dry_run, allow_departures)
+        self._run(files, fingerprint(files.paths), dry_run, allow_departures)
 
     @work(thread=True, exclusive=True, group="import", exit_on_error=False)
     def _run(
         self,
-        paths: list[Path],
+        files: ImportFiles,
         before: Fingerprint | None,
         dry_run: bool,
         allow_departures: bool,
@@ -358,7 +408,7 @@ class ImportScreen(ReportsWorkerErrors, Screen[bool]):
             report = run_import(
                 self.services,
                 self.signed_in,
-                paths,
+                files,
                 dry_run=dry_run,
                 allow_departures=allow_departures,
                 progress=lambda phase, done, total: self.app.call_from_thread(
@@ -371,7 +421,10 @@ class ImportScreen(ReportsWorkerErrors, Screen[bool]):
         except InvalidInput as error:
             self.app.call_from_thread(self._refused, str(error))
         else:
-            self.app.call_from_thread(self._finished, report, before)
+            if dry_run and event.is_set():  # a CSV is read in one go: its report is dropped
+                self.app.call_from_thread(self._cancelled, dry_run)
+            else:
+                self.app.call_from_thread(self._finished, report, before)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.worker.group == "import" and event.state is WorkerState.ERROR:
@@ -464,7 +517,8 @@ def _keys(rows: Sequence[object]) -> list[str]:
 def _headline(report: ImportReport, late: bool) -> Text:
     """One line above the tabs: what was done, and what to do next."""
     if report.errors:
-        rejected = french.count(len(report.errors), "élément refusé", "éléments refusés")
+        what = "élément" if report.kind == SIECLE else "ligne"  # XML elements, CSV rows
+        rejected = f"{french.count(len(report.errors), what)} en erreur"
         return Text(
             f"Import refusé\u00a0: {rejected}, rien n'a été enregistré ; "
             "corrigez dans SIECLE, puis simulez à nouveau.",

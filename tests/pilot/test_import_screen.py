@@ -293,7 +293,9 @@ async def test_escape_cancels_a_running_dry_run(
         progress("Lecture de ElevesSansAdresses.xml", 10, 100)
         while not cancel():
             time.sleep(0.01)
-        return real(services, caller, paths, dry_run=dry_run, progress=progress, cancel=cancel)
+        return real(
+            services, caller, paths.paths, dry_run=dry_run, progress=progress, cancel=cancel
+        )
 
     monkeypatch.setattr(import_siecle, "run_import", stuck)
     counts = _counts(small_school.services)
@@ -409,6 +411,39 @@ async def test_the_help_lists_the_screens_keys(small_app: Callable[[], EduConnec
         assert "Aide — import SIECLE" in _titles_of(app)
         for word in ("F5", "Simuler", "F8", "Appliquer", "import_simulate", "path_complete"):
             assert word in text, word
+
+
+@sync
+async def test_a_csv_file_imports_alone_and_two_csv_files_are_refused(
+    small_app: Callable[[], EduConnectApp], small_school: SmallSchool, tmp_path: Path
+) -> None:
+    from tests.unit.test_importer import GUARDIANS_CSV, PUPILS_CSV
+
+    services = small_school.services
+    pupils, imports = _counts(services)
+    app = small_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await _open(pilot, [PUPILS_CSV, GUARDIANS_CSV])
+        await pilot.press("f5")
+        await settle(pilot)
+        assert "s'importent un par un" in _message(app) and screen.report is None
+        screen.query_one("#import-guardians", Input).value = str(family_files(tmp_path)[1])
+        await pilot.press("f5")
+        await settle(pilot)
+        assert "ne s'importent pas ensemble" in _message(app)
+        # The pupils' CSV alone: simulated, then applied.
+        screen.query_one("#import-guardians", Input).value = ""
+        await pilot.press("f5")
+        await settle(pilot)
+        report = screen.report
+        assert report is not None and report.kind == "pupils" and report.dry_run
+        assert not report.errors and report.added
+        assert _counts(services) == (pupils, imports)
+        await pilot.press("f8")
+        await settle(pilot)
+        assert screen.report is not None and not screen.report.dry_run
+        assert "Import enregistré" in _message(app)
+    assert _counts(services) == (pupils + len(report.added), imports + 1)
 
 
 def _titles_of(app: EduConnectApp) -> str:
