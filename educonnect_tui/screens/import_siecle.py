@@ -427,9 +427,10 @@ class ImportScreen(ReportsWorkerErrors, Screen[bool]):
                 self.app.call_from_thread(self._finished, report, before)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """A failure other than a refused file (refused permission, database busy): the
+        error modal opens (``ReportsWorkerErrors``, called by Textual too), the run stops."""
         if event.worker.group == "import" and event.state is WorkerState.ERROR:
             self._stopped()
-        super().on_worker_state_changed(event)
 
     def _progress(self, phase: str, done: int, total: int) -> None:
         if self.cancel_event.is_set() or self.running is None:
@@ -468,8 +469,9 @@ class ImportScreen(ReportsWorkerErrors, Screen[bool]):
         self._show(report)
         self._message(_headline(report, late))
         self._refresh_buttons()
-        if self.can_apply():
-            self.query_one("#import-apply", Button).focus()
+        # The report, not « Appliquer »: an Entrée typed ahead must not apply it unread.
+        active = self.query_one("#import-tabs", TabbedContent).active
+        self.query_one(f"#import-{active.removeprefix('tab-')}", DataTable).focus()
 
     def _show(self, report: ImportReport) -> None:
         tabs = self.query_one("#import-tabs", TabbedContent)

@@ -186,8 +186,12 @@ async def test_apply_writes_and_is_audited(
         await pilot.press("f8")  # nothing simulated yet: nothing happens
         await settle(pilot)
         assert _counts(services) == (pupils, imports)
-        await pilot.press("f5")
+        await pilot.press("enter")
         await settle(pilot)
+        await pilot.press("enter")  # typed ahead: the focus is on the report, not on apply
+        await settle(pilot)
+        assert screen.report is not None and screen.report.dry_run
+        assert _counts(services) == (pupils, imports)
         await pilot.press("f8")
         await settle(pilot)
         report = screen.report
@@ -444,6 +448,30 @@ async def test_a_csv_file_imports_alone_and_two_csv_files_are_refused(
         assert screen.report is not None and not screen.report.dry_run
         assert "Import enregistré" in _message(app)
     assert _counts(services) == (pupils + len(report.added), imports + 1)
+
+
+@sync
+async def test_a_refused_permission_opens_the_error_modal_and_stops_the_run(
+    small_app: Callable[[], EduConnectApp], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from educonnect_tui.domain.model.errors import PermissionDenied
+    from educonnect_tui.screens.error import ErrorScreen
+
+    def refused(*args: object, **kwargs: object) -> ImportReport:
+        raise PermissionDenied("Vous ne pouvez pas importer les données SIECLE.")
+
+    monkeypatch.setattr(import_siecle, "run_import", refused)
+    app = small_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await _open(pilot, family_files(tmp_path))
+        await pilot.press("f5")
+        await settle(pilot)
+        assert isinstance(app.screen, ErrorScreen)
+        assert app.screen.message == "Vous ne pouvez pas importer les données SIECLE."
+        await pilot.press("escape")
+        await settle(pilot)
+        assert app.screen is screen and screen.running is None
+        assert screen.check_action("simulate", ()) is True
 
 
 def _titles_of(app: EduConnectApp) -> str:
