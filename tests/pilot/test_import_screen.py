@@ -308,8 +308,12 @@ async def test_escape_cancels_a_running_dry_run(
         screen = await _open(pilot, family_files(tmp_path))
         await pilot.press("f5")
         await pilot.pause()
+        await pilot.pause()
         assert screen.running is True
         assert screen.query_one("#import-progress").display
+        phase = str(screen.query_one("#import-phase", Static).render())
+        assert phase == "Lecture de ElevesSansAdresses.xml\u00a0: 10\u00a0%"
+        assert screen.check_action("simulate", ()) is None
         await pilot.press("escape")
         await settle(pilot)
         assert isinstance(app.screen, ImportScreen)  # escape stopped the run, not the screen

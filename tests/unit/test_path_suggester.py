@@ -83,6 +83,16 @@ def test_unreadable_folders_are_not_offered(tree: Path, monkeypatch: pytest.Monk
     assert complete_path(f"{tree}/export") == f"{tree}/export_202"
 
 
+def test_a_folder_that_cannot_be_listed_suggests_nothing(
+    tree: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def refused(path: object) -> object:
+        raise PermissionError(13, "Permission denied", str(path))
+
+    monkeypatch.setattr(os, "scandir", refused)
+    assert complete_path(f"{tree}/exports/E") is None
+
+
 def test_the_suggester_is_case_sensitive_and_never_caches(tree: Path) -> None:
     suggester = PathSuggester()
     assert suggester.cache is None and suggester.case_sensitive
