@@ -90,6 +90,26 @@ HOME_KEYS = (
     Key("delegations", "g", "delegations", "Délégations",
         "Gérer les délégations (DELEG-CE)\u00a0: accorder un module à un agent, révoquer "
         "(personnel de direction)."),
+    Key("import", "i", "open_import", "Importer",
+        "Importer les exports SIECLE (élèves et responsables) : simuler, lire le "
+        "rapport, puis appliquer (personnel de direction)."),
+)  # fmt: skip
+
+IMPORT_KEYS = (
+    # Priority: they must work from the path fields, where letters are typed.
+    Key("import_simulate", "f5", "simulate", "Simuler",
+        "Simuler l'import des fichiers choisis : le rapport, sans rien enregistrer.",
+        priority=True),
+    Key("import_apply", "f8", "apply", "Appliquer",
+        "Appliquer l'import simulé (seulement sans élément refusé, sur les mêmes fichiers).",
+        priority=True),
+    Key("import_back", "escape", "back", "Retour",
+        "Pendant la lecture : l'annuler (rien n'est enregistré) ; sinon revenir à la "
+        "page d'accueil."),
+)  # fmt: skip
+
+DEPARTURES_CONFIRM_KEYS = (
+    Key("departures_cancel", "escape", "cancel", "Annuler", "Ne rien importer."),
 )  # fmt: skip
 
 DELEGATION_KEYS = (
@@ -262,6 +282,8 @@ ALL_KEYS = {
     for key in (
         *APP_KEYS,
         *HOME_KEYS,
+        *IMPORT_KEYS,
+        *DEPARTURES_CONFIRM_KEYS,
         *MODAL_KEYS,
         *LOGIN_KEYS,
         *SCHOOL_PICKER_KEYS,
@@ -284,13 +306,17 @@ ALL_KEYS = {
 }
 
 # Bindings declared beside a widget rather than in the registry; remappable all the same.
-OTHER_IDS = frozenset({"home_back", "classes_all", "classes_none", "error_close", "helpdesk_down"})
+OTHER_IDS = frozenset(
+    {"home_back", "classes_all", "classes_none", "error_close", "helpdesk_down", "path_complete"}
+)
 
 
 # The groups of keys active together (a screen's, with the app's), where one key must
 # mean one action.
 SCREEN_GROUPS = (
     HOME_KEYS,
+    IMPORT_KEYS,
+    DEPARTURES_CONFIRM_KEYS,
     MODAL_KEYS,
     LOGIN_KEYS,
     SCHOOL_PICKER_KEYS,

@@ -44,6 +44,7 @@ _FALLBACK_HELP = {
     "classes_all": "Cocher toutes les classes (dans la liste des classes).",
     "classes_none": "Décocher toutes les classes (dans la liste des classes).",
     "helpdesk_down": "Descendre du champ de recherche à la liste des résultats.",
+    "path_complete": "Accepter le chemin proposé en gris (→ aussi) ; sinon, champ suivant.",
 }
 # Screens that do not give a HELP_TITLE of their own.
 _SCREEN_TITLES = {"HomeScreen": "page d'accueil (administration des comptes)"}

@@ -48,6 +48,7 @@ _ACTION_NEEDS = {
     "notify_guardians": Action.NOTIFY,
     "delegations": Action.MANAGE_DELEGATIONS,
     "audit_log": Action.VIEW_AUDIT,
+    "open_import": Action.IMPORT,
 }
 
 
@@ -458,6 +459,17 @@ class HomeScreen(ReportsWorkerErrors, Screen[None]):
         from .audit import AuditScreen
 
         self.app.push_screen(AuditScreen(self.services, self.signed_in))
+
+    def action_open_import(self) -> None:
+        """`i`: the SIECLE import (direction only; greyed otherwise)."""
+        from .import_siecle import ImportScreen
+
+        def closed(applied: bool | None) -> None:
+            if applied:
+                self._load_divisions()
+                self.refresh_tables()
+
+        self.app.push_screen(ImportScreen(self.services, self.signed_in), callback=closed)
 
     def action_notify_accounts(self) -> None:
         kind = self.kind
