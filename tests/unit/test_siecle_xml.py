@@ -717,3 +717,29 @@ def test_the_benchmark_probe_on_a_small_pair() -> None:
 
     got = siecle_xml.measure(30, 50)
     assert got["added"] == 30 + 50 and got["import_s"] > 0
+
+
+def test_a_new_school_takes_the_sample_exports_then_notifies(
+    cli_env: Services, run_cli: RunCli, tmp_path: Path
+) -> None:
+    """The README's path from an empty database: school add, import siecle, notify."""
+    data = Path(__file__).resolve().parents[1] / "data"
+    exports = [str(data / "ResponsablesAvecAdresses.zip"), str(data / "ElevesSansAdresses.zip")]
+    code, out, err = run_cli(
+        ["school", "add", "--uai", "0750655E", "--name", "Collège Henri-IV", "--type", "college"]
+    )
+    assert code == 0, err
+    code, out, err = run_cli(["import", "siecle", *exports, "--uai", "0750655E", "--dry-run"])
+    assert code == 0, err
+    assert "simulation" in out and "125 ajouts" in out
+    code, out, err = run_cli(["import", "siecle", *exports, "--uai", "0750655E"])
+    assert code == 0 and "enregistré" in out, err
+    assert out.count("contact, sans compte") == 5
+    pdf = tmp_path / "fiches.pdf"
+    code, out, err = run_cli(["notify", "--uai", "0750655E", "--kind", "pupils", "--pdf", str(pdf)])
+    assert code == 0, err
+    assert "40 comptes élèves notifiés." in out and pdf.stat().st_mode & 0o777 == 0o600
+    code, out, err = run_cli(
+        ["notify", "--uai", "0750655E", "--kind", "guardians", "--pdf", str(tmp_path / "l.pdf")]
+    )
+    assert code == 0 and "80 comptes représentants légaux notifiés." in out, err
