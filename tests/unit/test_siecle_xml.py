@@ -743,3 +743,17 @@ def test_a_new_school_takes_the_sample_exports_then_notifies(
         ["notify", "--uai", "0750655E", "--kind", "guardians", "--pdf", str(tmp_path / "l.pdf")]
     )
     assert code == 0 and "80 comptes représentants légaux notifiés." in out, err
+
+
+def test_a_class_the_school_cannot_have_is_refused_with_its_file_and_line(
+    school: Services, tmp_path: Path
+) -> None:
+    """The demo factory's school is a collège: a CM2 class does not fit; nothing is written."""
+    before = snapshot(school)
+    odd = P("1009", "0700001509K", "PETIT", "Jules", division="CM2", mef="")
+    eleves = write(tmp_path, "ElevesSansAdresses.xml", pupils_xml([LEA, odd]))
+    report = run_import(school, [eleves])
+    (error,) = report.errors
+    assert error.file == "ElevesSansAdresses.xml" and error.line > 1
+    assert "classe « CM2 » refusée" in error.reason
+    assert snapshot(school) == before
