@@ -8,7 +8,7 @@ from pydantic import ValidationError
 
 from ..domain.store import db_errors
 from ..domain.store.services import Services
-from ..domain.store.settings import Settings
+from ..domain.store.settings import Settings, settings_problem
 from .arguments import fail
 
 
@@ -25,9 +25,7 @@ def open_services(*, create: bool = False) -> Services:
     try:
         settings = Settings()
     except ValidationError as error:
-        first = error.errors()[0]
-        where = ".".join(str(p) for p in first["loc"]).upper()
-        fail(f"réglage EDUCONNECT_{where} invalide\u00a0: {first['msg']}")
+        fail(settings_problem(dict(error.errors()[0])))
     db_errors.log_to(settings.log_file)
     missing = db.sqlite_file(settings.database_url)
     if not create and missing is not None and not missing.exists():

@@ -83,8 +83,13 @@ async def test_i_opens_the_screen_and_escape_comes_back(
         assert isinstance(app.screen, HomeScreen)
 
 
+@pytest.mark.parametrize(("classes", "may_import"), [((), True), (("6E1",), False)])
 @sync
-async def test_i_is_greyed_for_a_delegated_agent(small_school: SmallSchool) -> None:
+async def test_an_agent_imports_only_with_an_administration_delegation_of_the_whole_school(
+    small_school: SmallSchool, classes: tuple[str, ...], may_import: bool
+) -> None:
+    """An import brings every class in line with the file: a delegation limited to some
+    classes does not give it."""
     services = small_school.services
     agent = factories.staff_member(
         services, first_name="Karim", last_name="Haddad", role=StaffRole.AGENT, title="CPE"
@@ -99,7 +104,7 @@ async def test_i_is_greyed_for_a_delegated_agent(small_school: SmallSchool) -> N
             agent_login=agent.login,
             module=Module.ADMINISTRATION,
             until=dt.date(2027, 8, 31),
-            division_names=(),
+            division_names=classes,
         ),
     )
     session = factories.signed_in(services, agent.login, factories.DEFAULT_UAI)
@@ -108,10 +113,10 @@ async def test_i_is_greyed_for_a_delegated_agent(small_school: SmallSchool) -> N
         await settle(pilot)
         assert isinstance(app.screen, HomeScreen)
         assert app.screen.check_action("notify_accounts", ()) is True
-        assert app.screen.check_action("open_import", ()) is None
+        assert app.screen.check_action("open_import", ()) is (True if may_import else None)
         await pilot.press("i")
         await settle(pilot)
-        assert isinstance(app.screen, HomeScreen)
+        assert isinstance(app.screen, ImportScreen) is may_import
 
 
 @sync

@@ -51,8 +51,10 @@ DEPANNAGE_ACTIONS = {
     Action.RESET_PASSWORD,
     Action.UNBLOCK,
 }
-DIRECTION_ONLY = {Action.MANAGE_DELEGATIONS, Action.VIEW_AUDIT, Action.IMPORT}
-assert set(Action) == ADMINISTRATION_ACTIONS | DEPANNAGE_ACTIONS | DIRECTION_ONLY
+DIRECTION_ONLY = {Action.MANAGE_DELEGATIONS, Action.VIEW_AUDIT}
+# The direction, or an administration delegation of the whole school.
+WHOLE_SCHOOL = {Action.IMPORT}
+assert set(Action) == ADMINISTRATION_ACTIONS | DEPANNAGE_ACTIONS | DIRECTION_ONLY | WHOLE_SCHOOL
 
 # Profile -> modules held in the school, and whether the administration module is
 # limited to class 6E1. Expired, not yet valid and revoked delegations give nothing.
@@ -83,6 +85,10 @@ def expected(
     guardian = target.startswith("responsable")
     if action in DIRECTION_ONLY:
         if profile != "direction" or module is not Module.ADMINISTRATION or not second_factor:
+            return False
+    elif action in WHOLE_SCHOOL:
+        whole = profile == "direction" or (module in held and not limited)
+        if not whole or module is not Module.ADMINISTRATION or not second_factor:
             return False
     else:
         if module not in held:
@@ -476,3 +482,25 @@ def test_restrict_narrows_and_never_widens() -> None:
     assert restrict(Selection(), whole) == Selection()
     pupils = Scope(modules=frozenset({Module.DEPANNAGE}), division_ids=None, guardians=False)
     assert restrict(Selection(), pupils).pupils_only
+
+
+@pytest.mark.parametrize(
+    ("direction", "module", "division_ids", "allowed"),
+    [
+        (True, Module.ADMINISTRATION, None, True),
+        (False, Module.ADMINISTRATION, None, True),  # an administration delegation, « toutes »
+        (False, Module.ADMINISTRATION, frozenset({1}), False),  # limited to some classes
+        (False, Module.DEPANNAGE, None, False),
+    ],
+)
+def test_import_needs_the_whole_school_in_the_administration_module(
+    direction: bool, module: Module, division_ids: frozenset[int] | None, allowed: bool
+) -> None:
+    scope = Scope(
+        modules=frozenset({module}),
+        division_ids=division_ids,
+        guardians=module is Module.ADMINISTRATION,
+        direction=direction,
+        module=module,
+    )
+    assert scope.allows(Action.IMPORT) is allowed

@@ -9,6 +9,7 @@ import pytest
 from pydantic import ValidationError
 
 from educonnect_tui.domain.store.settings import Settings
+from tests.helpers import RunCli
 
 
 @pytest.fixture(autouse=True)
@@ -75,3 +76,24 @@ def test_bad_values_are_refused(monkeypatch: pytest.MonkeyPatch, name: str, valu
     monkeypatch.setenv(f"EDUCONNECT_{name}", value)
     with pytest.raises(ValidationError):
         Settings()
+
+
+@pytest.mark.parametrize(
+    ("value", "said"),
+    [
+        ("abc", "un nombre est attendu"),
+        ("2", "au plus 1.0 attendu"),
+        ("-1", "au moins 0.0 attendu"),
+    ],
+)
+def test_a_bad_setting_is_told_in_french(
+    monkeypatch: pytest.MonkeyPatch, run_cli: RunCli, value: str, said: str
+) -> None:
+    monkeypatch.setenv("EDUCONNECT_CONFIG", "/nonexistent/config.toml")
+    monkeypatch.setenv("EDUCONNECT_IMPORT_DEPARTURE_LIMIT", value)
+    code, out, err = run_cli(["school", "list"])
+    assert code == 2 and out == ""
+    assert err == (
+        f"educonnect-tui\u00a0: erreur\u00a0: réglage EDUCONNECT_IMPORT_DEPARTURE_LIMIT "
+        f"invalide\u00a0: {said}.\n"
+    )

@@ -757,3 +757,26 @@ def test_a_class_the_school_cannot_have_is_refused_with_its_file_and_line(
     assert error.file == "ElevesSansAdresses.xml" and error.line > 1
     assert "classe « CM2 » refusée" in error.reason
     assert snapshot(school) == before
+
+
+def test_the_import_record_names_every_account_it_created(school: Services, tmp_path: Path) -> None:
+    from educonnect_tui.domain.model.tables import AuditEvent, AuditTarget
+
+    assert run_import(school, family_files(tmp_path)).errors == []
+    with school.sessions() as s:
+        event = s.scalars(select(AuditEvent).where(AuditEvent.action == "import")).one()
+        targets = set(
+            s.scalars(select(AuditTarget.account_id).where(AuditTarget.event_id == event.id))
+        )
+    created = {a.id for a in _accounts(school)}
+    assert targets == created and any(a.guardian_id for a in _accounts(school))
+
+
+def test_a_class_whose_mef_says_lycee_is_refused_in_a_college(
+    school: Services, tmp_path: Path
+) -> None:
+    """« A12 » tells no level; its MEF code (200…: seconde) does."""
+    odd = P("1009", "0700001509K", "PETIT", "Jules", division="A12", mef="20010018110")
+    report = run_import(school, [write(tmp_path, "e.xml", pupils_xml([LEA, odd]))])
+    (error,) = report.errors
+    assert "classe « A12 » refusée" in error.reason

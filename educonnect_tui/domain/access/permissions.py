@@ -110,9 +110,10 @@ MODULE_ACTIONS: dict[Module, frozenset[Action]] = {
         }
     ),
 }
-DIRECTION_ONLY: frozenset[Action] = frozenset(
-    {Action.MANAGE_DELEGATIONS, Action.VIEW_AUDIT, Action.IMPORT}
-)
+DIRECTION_ONLY: frozenset[Action] = frozenset({Action.MANAGE_DELEGATIONS, Action.VIEW_AUDIT})
+# The direction, and an agent whose administration delegation covers the whole school:
+# an import brings every class in line with the file, not only some.
+WHOLE_SCHOOL: frozenset[Action] = frozenset({Action.IMPORT})
 
 
 @dataclass(frozen=True)
@@ -141,7 +142,14 @@ class Scope:
         """Whether the action is possible at all in this session (keys, menus)."""
         if action in DIRECTION_ONLY:
             return self.direction and self.module is Module.ADMINISTRATION
+        if action in WHOLE_SCHOOL:
+            return self.module is Module.ADMINISTRATION and self.whole_school
         return self.holds_session_module and action in MODULE_ACTIONS[self.module]
+
+    @property
+    def whole_school(self) -> bool:
+        """The direction, or a delegation of the session's module without class limit."""
+        return self.direction or (self.holds_session_module and self.division_ids is None)
 
 
 # --------------------------------------------------------------------------- scope
@@ -281,12 +289,21 @@ def _check_action(caller: Caller, scope: Scope, action: Action) -> None:
             raise _refuse(action, "c'est réservé au personnel de direction")
         if scope.module is not Module.ADMINISTRATION:
             raise _refuse(action, "reconnectez-vous au module d'administration")
+    if action in WHOLE_SCHOOL:
+        if scope.module is not Module.ADMINISTRATION:
+            raise _refuse(action, "reconnectez-vous au module d'administration")
+        if not scope.whole_school:
+            raise _refuse(
+                action,
+                "c'est réservé à la direction et aux délégations d'administration de tout "
+                "l'établissement",
+            )
     if not scope.holds_session_module:
         raise _refuse(
             action,
             f"aucune délégation active ne vous donne le module « {scope.module.label} »",
         )
-    if action not in DIRECTION_ONLY and action not in MODULE_ACTIONS[scope.module]:
+    if action not in DIRECTION_ONLY | WHOLE_SCHOOL and action not in MODULE_ACTIONS[scope.module]:
         raise _refuse(action, f"le module « {scope.module.label} » ne le permet pas")
     if scope.module is Module.ADMINISTRATION and not caller.second_factor:
         raise PermissionDenied(SECOND_FACTOR_REQUIRED)
@@ -406,6 +423,7 @@ def allowed(services: Services, caller: Caller, action: Action, **kwargs: object
 __all__ = [
     "DIRECTION_ONLY",
     "MODULE_ACTIONS",
+    "WHOLE_SCHOOL",
     "Action",
     "Holding",
     "Scope",

@@ -229,6 +229,7 @@ class Outcome:
         self.left += other.left
         self.reinstated += other.reinstated
         self.touched_accounts += other.touched_accounts
+        self.touched_ids += other.touched_ids  # the accounts its batches already wrote
 
     def counts(self) -> dict[str, int]:
         return {

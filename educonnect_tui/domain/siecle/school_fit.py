@@ -53,10 +53,11 @@ def other_uai(school: Establishment, value: str) -> str | None:
     )
 
 
-def misfit_class(school: Establishment, value: str) -> str | None:
-    """A class whose name tells a level the school's type does not have (6E1 in an école)."""
+def misfit_class(school: Establishment, value: str, level_code: str | None = None) -> str | None:
+    """A class of a level the school's type does not have (6E1 in an école): the level the
+    file gives (SIECLE's MEF code), else the one the name tells."""
     name = cells.clean(value)
-    level = Level.of_division(name)
+    level = Level(level_code) if level_code else Level.of_division(name)
     if not name or school.type.has_level(level):
         return None
     return (

@@ -66,7 +66,7 @@ def import_siecle(
         misfits = [
             RowError(row.line, reason, rows.pupils_file)
             for row in rows.pupils
-            if (reason := misfit_class(school, row.division)) is not None
+            if (reason := misfit_class(school, row.division, row.level)) is not None
         ]
         if misfits:
             return misfits

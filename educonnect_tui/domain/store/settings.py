@@ -172,3 +172,46 @@ class Settings(BaseSettings):
             env_settings,
             TomlConfigSettingsSource(settings_cls, toml_file=config_file()),
         )
+
+
+# Pydantic's own words are English: what a setting's value must be, in French.
+_PROBLEMS = {
+    "float_parsing": "un nombre est attendu",
+    "float_type": "un nombre est attendu",
+    "int_parsing": "un nombre entier est attendu",
+    "int_type": "un nombre entier est attendu",
+    "int_from_float": "un nombre entier est attendu",
+    "bool_parsing": "true ou false est attendu",
+    "bool_type": "true ou false est attendu",
+    "missing": "valeur manquante",
+    "string_type": "un texte est attendu",
+    "list_type": "une liste est attendue",
+    "dict_type": "une table est attendue",
+    "json_invalid": "JSON illisible",
+    "extra_forbidden": "réglage inconnu",
+}
+_BOUNDS = {
+    "less_than_equal": ("le", "au plus"),
+    "less_than": ("lt", "moins de"),
+    "greater_than_equal": ("ge", "au moins"),
+    "greater_than": ("gt", "plus de"),
+}
+
+
+def settings_problem(error: dict[str, Any]) -> str:
+    """« EDUCONNECT_X invalide : … » for one of pydantic's errors, in French."""
+    where = ".".join(str(part) for part in error.get("loc", ())).upper()
+    kind = str(error.get("type", ""))
+    context = error.get("ctx") or {}
+    if kind in _BOUNDS:
+        key, words = _BOUNDS[kind]
+        why = f"{words} {context.get(key)} attendu"
+    elif kind in ("value_error", "assertion_error"):
+        why = (
+            str(error.get("msg", ""))
+            .removeprefix("Value error, ")
+            .removeprefix("Assertion failed, ")
+        )
+    else:
+        why = _PROBLEMS.get(kind, f"valeur non reconnue ({kind})")
+    return f"réglage EDUCONNECT_{where} invalide\u00a0: {why}"
