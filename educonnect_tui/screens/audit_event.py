@@ -17,6 +17,7 @@ from textual.widgets import DataTable, Label, Static
 
 from .. import keys
 from ..domain.access.caller import SchoolSession
+from ..domain.model import french
 from ..domain.model.printable import escaped
 from ..domain.reports import journal as audit_log
 from ..domain.reports.journal import AuditRow, EventAccount
@@ -131,9 +132,10 @@ class AuditEventScreen(ReportsWorkerErrors, ModalScreen[None]):
         first = page.number * PAGE_SIZE + 1
         last = first + len(page.accounts) - 1
         if pages == 1:
-            return f"{page.total} comptes concernés."
+            return f"{french.count(page.total, 'compte concerné')}."
         return (
-            f"{page.total} comptes concernés · {first}–{last} · page {page.number + 1}/{pages}"
+            f"{french.count(page.total, 'compte concerné')} · {first}–{last} · "
+            f"page {page.number + 1}/{pages}"
             f" · PgUp/PgDn{COLON} pages"
         )
 
