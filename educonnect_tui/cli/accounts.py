@@ -9,12 +9,13 @@ import signal
 import sys
 import threading
 from collections.abc import Iterator
+from pathlib import Path
 from types import FrameType
 
 from ..domain.access.caller import Operator
 from ..domain.accounts.selection import Selection, parse_state
 from ..domain.model import french
-from ..domain.model.enums import AccountKind
+from ..domain.model.enums import AccountKind, AccountState
 from ..domain.store.audit import Actor
 from ..domain.store.services import Services
 from . import context
@@ -163,7 +164,7 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 
 def cmd_notify(args: argparse.Namespace) -> int:
-    from ..domain.accounts.notification import NotifyRequest, notify
+    from ..domain.accounts.notification import NotifyRequest, notify, planned_lines, preview
     from ..domain.model.errors import Cancelled
     from . import exit_code
 
@@ -179,10 +180,34 @@ def cmd_notify(args: argparse.Namespace) -> int:
         if show:
             print(f"\r{phase}\u00a0: {done}/{total}   ", end="", file=sys.stderr, flush=True)
 
+    if args.pdf is None and not args.dry_run:
+        fail("--pdf est obligatoire (les fiches à distribuer), sauf avec --dry-run")
     request = NotifyRequest(
-        args.kind, selection, pdf_path=args.pdf, csv_path=args.csv, overwrite=args.overwrite
+        args.kind,
+        selection,
+        pdf_path=args.pdf or Path("fiches.pdf"),
+        csv_path=args.csv,
+        overwrite=args.overwrite,
     )
     operator = Operator.naming(services, args.uai)
+    planned = preview(services, operator, request)
+    if args.dry_run:
+        print("\n".join(planned_lines(planned, args.kind)))
+        return 0
+    activated = planned.by_state.get(AccountState.ACTIVATED, 0)
+    if activated and args.activated != activated:
+        fail(
+            f"{french.count(activated, 'compte déjà activé', 'comptes déjà activés')} "
+            f"{french.agreed(activated, 'serait renotifié', 'seraient renotifiés')}\u00a0: "
+            + french.agreed(
+                activated,
+                "son mot de passe personnel serait remplacé",
+                "leurs mots de passe personnels seraient remplacés",
+            )
+            + ". "
+            f"Rien n'a été modifié\u00a0; confirmez avec --activated {activated}, "
+            "ou retirez --state active"
+        )
     with _stops_as_cancel() as cancel:
         try:
             result = notify(services, operator, request, progress=progress, cancel=cancel)

@@ -295,13 +295,28 @@ def build_parser() -> FrenchParser:
         help="non_notifie, notifie, active (défaut\u00a0: non notifiés et notifiés)",
     )
     notify.add_argument(
-        "--pdf", type=Path, required=True, metavar="FICHIER", help="fiches à distribuer (PDF, 0600)"
+        "--pdf",
+        type=Path,
+        metavar="FICHIER",
+        help="fiches à distribuer (PDF, 0600)\u00a0; obligatoire sauf avec --dry-run",
     )
     notify.add_argument(
         "--csv", type=Path, metavar="FICHIER", help="liste des comptes notifiés (CSV, 0600)"
     )
     notify.add_argument(
         "--overwrite", action="store_true", help="remplace un fichier existant (jamais la base)"
+    )
+    notify.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="dit combien de comptes seraient notifiés, par état, sans rien modifier",
+    )
+    notify.add_argument(
+        "--activated",
+        type=int,
+        metavar="N",
+        help="confirme que N comptes déjà activés seront renotifiés (leurs mots de passe "
+        "personnels remplacés)\u00a0: N doit être leur nombre exact",
     )
 
     stats = commands.add_parser("stats", help="statistiques des comptes d'un établissement")

@@ -511,3 +511,52 @@ def test_a_failing_command_creates_no_database_file(
     _one_line_french_error(code, err, "db upgrade")
     assert not folder.exists()
     assert not (tmp_path / "keys").exists()
+
+
+def _hashes(services: Services) -> list[tuple[str | None, str | None, AccountState]]:
+    with services.sessions() as session:
+        return [
+            (a.temp_password_hash, a.password_hash, a.state)
+            for a in session.scalars(select(Account).order_by(Account.id))
+        ]
+
+
+def test_notify_dry_run_says_what_would_happen_and_changes_nothing(
+    cli_env: Services, run_cli: RunCli, tmp_path: Path
+) -> None:
+    with cli_env.sessions() as session, session.begin():
+        school = factories.school(session)
+        for i in range(3):
+            factories.pupil(session, school, first_name=f"Inès{i}", division="3E1")
+    before = _hashes(cli_env)
+    code, out, err = run_cli(["notify", "--uai", UAI, "--kind", "pupils", "--dry-run"])
+    assert code == 0, err
+    assert out.splitlines()[:3] == [
+        "Simulation\u00a0: aucun mot de passe n'a été modifié, aucun document écrit.",
+        "3 comptes élèves seraient notifiés\u00a0:",
+        "  ✗ non notifié\u00a0: 3",
+    ]
+    assert _hashes(cli_env) == before and not list(tmp_path.glob("*.pdf"))
+    code, _, err = run_cli(["notify", "--uai", UAI, "--kind", "pupils"])
+    _one_line_french_error(code, err, "--pdf est obligatoire")
+
+
+def test_activated_accounts_are_renotified_only_when_counted(
+    cli_env: Services, run_cli: RunCli, tmp_path: Path
+) -> None:
+    with cli_env.sessions() as session, session.begin():
+        school = factories.school(session)
+        for i in range(2):
+            account = factories.pupil(session, school, first_name=f"Inès{i}", division="3E1")
+            account.state = AccountState.ACTIVATED
+    before = _hashes(cli_env)
+    pdf = tmp_path / "f.pdf"
+    args = ["notify", "--uai", UAI, "--kind", "pupils", "--state", "vert", "--pdf", str(pdf)]
+    code, out, err = run_cli(args)
+    _one_line_french_error(code, err, "2 comptes déjà activés seraient renotifiés")
+    assert "--activated 2" in err and _hashes(cli_env) == before and not pdf.exists()
+    code, _, err = run_cli([*args, "--activated", "1"])  # not the count: refused too
+    assert code == 2 and _hashes(cli_env) == before
+    code, out, err = run_cli([*args, "--activated", "2"])
+    assert code == 0 and "2 comptes élèves notifiés." in out, err
+    assert _hashes(cli_env) != before

@@ -196,6 +196,40 @@ def preview(services: Services, caller: Caller, request: NotifyRequest) -> Notif
     )
 
 
+def planned_lines(planned: NotifyPreview, kind: AccountKind) -> list[str]:
+    """What a notification would do, said before it is done (``notify --dry-run``)."""
+    noun = (
+        ("compte élève", "comptes élèves")
+        if kind is AccountKind.PUPIL
+        else (
+            "compte représentant légal",
+            "comptes représentants légaux",
+        )
+    )
+    out = [
+        "Simulation\u00a0: aucun mot de passe n'a été modifié, aucun document écrit.",
+        f"{french.count(planned.total, *noun)} "
+        f"{french.agreed(planned.total, 'serait notifié', 'seraient notifiés')}"
+        + ("\u00a0:" if planned.total else "."),
+    ]
+    out += [
+        f"  {state.symbol} {state.label}\u00a0: {n}"
+        for state, n in sorted(planned.by_state.items())
+    ]
+    if planned.blocked:
+        out.append(
+            f"  dont {french.count(planned.blocked, 'bloqué')}, "
+            f"{french.agreed(planned.blocked, 'qui serait débloqué', 'qui seraient débloqués')}."
+        )
+    activated = planned.by_state.get(AccountState.ACTIVATED, 0)
+    if activated:
+        out.append(
+            f"  {french.count(activated, 'déjà activé', 'déjà activés')}\u00a0: "
+            f"à confirmer avec --activated {activated}."
+        )
+    return out
+
+
 def _notifiable(selection: Selection) -> Selection:
     """Désactivé accounts are never notified; no state chosen means red and yellow."""
     states = tuple(s for s in selection.states or NOTIFIED_BY_DEFAULT if s in NOTIFIABLE)
