@@ -277,42 +277,8 @@ SCHOOL_SWITCH_KEYS = (
 
 HELP_KEYS = (Key("help_close", "escape,question_mark,q,f1", "close", "Fermer", "Fermer l'aide."),)
 
-ALL_KEYS = {
-    key.id: key
-    for key in (
-        *APP_KEYS,
-        *HOME_KEYS,
-        *IMPORT_KEYS,
-        *DEPARTURES_CONFIRM_KEYS,
-        *MODAL_KEYS,
-        *LOGIN_KEYS,
-        *SCHOOL_PICKER_KEYS,
-        *SCHOOL_SWITCH_KEYS,
-        *HELP_KEYS,
-        *STATS_KEYS,
-        *DELEGATION_KEYS,
-        *DELEGATION_FORM_KEYS,
-        *DELEGATION_CONFIRM_KEYS,
-        *DETAIL_KEYS,
-        *AUDIT_KEYS,
-        *AUDIT_EVENT_KEYS,
-        *NOTIFY_CONFIRM_KEYS,
-        *NOTIFY_PROGRESS_KEYS,
-        *HELPDESK_KEYS,
-        *HELPDESK_ACCOUNT_KEYS,
-        *PASSWORD_KEYS,
-        *CONFIRM_KEYS,
-    )
-}
-
-# Bindings declared beside a widget rather than in the registry; remappable all the same.
-OTHER_IDS = frozenset(
-    {"home_back", "classes_all", "classes_none", "error_close", "helpdesk_down", "path_complete"}
-)
-
-
 # The groups of keys active together (a screen's, with the app's), where one key must
-# mean one action.
+# mean one action; the registry is made of them.
 SCREEN_GROUPS = (
     HOME_KEYS,
     IMPORT_KEYS,
@@ -320,6 +286,7 @@ SCREEN_GROUPS = (
     MODAL_KEYS,
     LOGIN_KEYS,
     SCHOOL_PICKER_KEYS,
+    SCHOOL_SWITCH_KEYS,
     HELP_KEYS,
     STATS_KEYS,
     DELEGATION_KEYS,
@@ -327,12 +294,19 @@ SCREEN_GROUPS = (
     DELEGATION_CONFIRM_KEYS,
     DETAIL_KEYS,
     AUDIT_KEYS,
+    AUDIT_EVENT_KEYS,
     NOTIFY_CONFIRM_KEYS,
     NOTIFY_PROGRESS_KEYS,
     HELPDESK_KEYS,
     HELPDESK_ACCOUNT_KEYS,
     PASSWORD_KEYS,
     CONFIRM_KEYS,
+)
+ALL_KEYS = {key.id: key for group in (APP_KEYS, *SCREEN_GROUPS) for key in group}
+
+# Bindings declared beside a widget rather than in the registry; remappable all the same.
+OTHER_IDS = frozenset(
+    {"home_back", "classes_all", "classes_none", "error_close", "helpdesk_down", "path_complete"}
 )
 
 

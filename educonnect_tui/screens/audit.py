@@ -33,6 +33,7 @@ from ..domain.store.audit import ChainReport
 from ..domain.store.services import Services
 from ..widgets import sized_table
 from ..widgets.key_bar import KeyBar
+from ..widgets.paging import page_key_applies
 from ..widgets.worker_errors import ReportsWorkerErrors
 
 PAGE_SIZE = 50
@@ -259,11 +260,9 @@ class AuditScreen(ReportsWorkerErrors, Screen[None]):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         page = self.page
-        if action == "next_page":
-            return None if page is None or (page.number + 1) * PAGE_SIZE >= page.total else True
-        if action == "previous_page":
-            return None if page is None or page.number == 0 else True
-        return True
+        if page is None:
+            return page_key_applies(action, None, 0, PAGE_SIZE)
+        return page_key_applies(action, page.number, page.total, PAGE_SIZE)
 
     def action_next_page(self) -> None:
         if self.page is not None:

@@ -45,7 +45,7 @@ from ..domain.model.errors import Cancelled, InvalidInput
 from ..domain.model.printable import for_terminal
 from ..domain.siecle.guardians import import_guardians
 from ..domain.siecle.pupils import import_pupils
-from ..domain.siecle.report import SIECLE, ImportReport
+from ..domain.siecle.report import SIECLE, Departures, ImportReport
 from ..domain.siecle.xml_import import import_siecle
 from ..domain.siecle.xml_reading import Cancel, Progress
 from ..domain.store.services import Services
@@ -131,25 +131,9 @@ CSV_ONE_AT_A_TIME = (
 )
 
 
-@dataclass(frozen=True)
-class DeparturesOverLimit:
-    """The domain's words for departures beyond the limit, and their number."""
-
-    text: str  # « 1 392 départs sur 1 392 élèves inscrits (100 %), au-delà du seuil de 20 % »
-    leaving: int
-
-
-def departures_over_limit(report: ImportReport) -> DeparturesOverLimit | None:
+def departures_over_limit(report: ImportReport) -> Departures | None:
     """What the dry run says of departures beyond the limit, None when within it."""
-    departures = report.departures
-    if not report.departures_over_limit or departures is None:
-        return None
-    return DeparturesOverLimit(departures.text(), departures.leaving)
-
-
-def held_back(report: ImportReport) -> bool:
-    """Whether the domain refused a real import for its departures (nothing written)."""
-    return report.held_back
+    return report.departures if report.departures_over_limit else None
 
 
 # --------------------------------------------------------------------------- files
@@ -360,7 +344,7 @@ class ImportScreen(ReportsWorkerErrors, Screen[bool]):
         self.app.push_screen(
             ConfirmScreen(
                 "Départs au-delà du seuil",
-                f"{over.text}. Un fichier incomplet ou d'un autre établissement "
+                f"{over.text()}. Un fichier incomplet ou d'un autre établissement "
                 "désactiverait ces comptes. Continuer vers l'import\u00a0?",
                 "Continuer",
             ),
@@ -458,7 +442,7 @@ class ImportScreen(ReportsWorkerErrors, Screen[bool]):
         self._stopped()
         self.report = report
         self.simulated = before if report.dry_run and not report.errors else None
-        if not report.dry_run and not report.errors and not held_back(report):
+        if not report.dry_run and not report.errors and not report.held_back:
             self.applied = True
         self._show(report)
         self._message(_headline(report, late))
@@ -520,13 +504,13 @@ def _headline(report: ImportReport, late: bool) -> Text:
             "corrigez dans SIECLE, puis simulez à nouveau.",
             "bold red",
         )
-    if held_back(report):
+    if report.held_back:
         return Text(for_terminal(report.lines()[0]), "bold red")
     if report.dry_run:
         if not report.changed:
             return Text("Simulation\u00a0: aucun changement, rien à appliquer.")
         over = departures_over_limit(report)
-        warning = f" ⚠ {over.text}." if over is not None else ""
+        warning = f" ⚠ {over.text()}." if over is not None else ""
         return Text(
             f"Simulation\u00a0: rien n'a été enregistré.{warning} F8\u00a0: appliquer.",
             "bold" if over is None else "bold yellow",
@@ -541,7 +525,7 @@ class DeparturesConfirmScreen(ModalScreen[bool]):
 
     BINDINGS = keys.bindings(keys.DEPARTURES_CONFIRM_KEYS)
 
-    def __init__(self, over: DeparturesOverLimit) -> None:
+    def __init__(self, over: Departures) -> None:
         super().__init__()
         self.over = over
 
