@@ -132,6 +132,7 @@ def start_guardian_activation(
             "EduConnect\u00a0: code de confirmation de votre adresse électronique",
             _email_body(code, services.time.date_time(now + CODE_VALIDITY)),
             now=now,
+            account_id=account.id,
         )
 
 

@@ -2,7 +2,7 @@
 
 A message announcing new credentials must exist exactly when the change it announces
 does: queued in the same transaction, it is committed or rolled back with it, and a
-sender delivers it afterwards.
+sender delivers it afterwards (``mail/sender.py``).
 """
 
 from __future__ import annotations
@@ -12,13 +12,16 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
-from ..model.enums import Channel
-from ..model.tables import OutboxMessage
+from ..store.outbox import email_row
 
 
 @dataclass(frozen=True)
 class Email:
-    """One message to one address: a plain-text body and an HTML body of the same content."""
+    """One message to one address: a plain-text body and an HTML body of the same content.
+
+    ``establishment_id`` names the school in the sender's display name (« Collège Jean
+    Moulin — EduConnect »).
+    """
 
     recipient: str
     subject: str
@@ -29,13 +32,18 @@ class Email:
 
 
 def queue_email(session: Session, email: Email, *, now: dt.datetime) -> None:
-    """Add ``email`` to the outbox in ``session``'s transaction (it exists only if it commits)."""
+    """Add ``email`` to the outbox in ``session``'s transaction (it exists only if it commits).
+
+    It is due at once, with its Message-ID chosen now: every attempt sends the same message.
+    """
     session.add(
-        OutboxMessage(
-            created_at=now,
-            channel=Channel.EMAIL,
+        email_row(
             recipient=email.recipient,
             subject=email.subject,
-            body=email.text,
+            text=email.text,
+            html=email.html or None,
+            now=now,
+            establishment_id=email.establishment_id,
+            account_id=email.account_id,
         )
     )

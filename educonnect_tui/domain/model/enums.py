@@ -154,6 +154,34 @@ class Channel(StrEnum):
     SMS = "sms"
 
 
+class OutboxState(StrEnum):
+    """Where an e-mail of the outbox is (``mail/sender.py``; docs/domain.md, « Outbox »).
+
+    « envoi en cours » is committed before the SMTP transaction starts: a message found in
+    it by a later run may or may not have left, so it becomes « incertain » and waits for
+    an operator rather than being sent twice.
+    """
+
+    PENDING = "en_attente"
+    SENDING = "envoi_en_cours"
+    SENT = "envoye"
+    FAILED = "echec"
+    UNCERTAIN = "incertain"
+
+    @property
+    def label(self) -> str:
+        return _OUTBOX_LABELS[self]
+
+
+_OUTBOX_LABELS = {
+    OutboxState.PENDING: "en attente",
+    OutboxState.SENDING: "envoi en cours",
+    OutboxState.SENT: "envoyé",
+    OutboxState.FAILED: "échec",
+    OutboxState.UNCERTAIN: "incertain",
+}
+
+
 class Level(StrEnum):
     """A class level, declared in school order (CP first, Terminale last).
 

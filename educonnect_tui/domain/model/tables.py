@@ -41,6 +41,7 @@ from .enums import (
     Channel,
     EstablishmentType,
     Module,
+    OutboxState,
     PupilStatus,
     StaffRole,
 )
@@ -431,9 +432,16 @@ class AuditAnchor(Base):
 
 
 class OutboxMessage(Base):
-    """What the default gateway "sends": e-mails and SMS wait here for a real relay."""
+    """E-mails and SMS, queued with the change they announce; the sender delivers e-mails.
+
+    Nothing delivers SMS: they stay « en attente ». An e-mail's ``message_id`` is chosen
+    when it is queued, so every attempt sends the same message. ``state_since`` is when
+    the row entered its state: how long a send has been « en cours », and when the
+    retention of a finished message's bodies started (they are then emptied, ``purged_at``).
+    """
 
     __tablename__ = "outbox_message"
+    __table_args__ = (Index("ix_outbox_message_due", "state", "next_attempt_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     created_at: Mapped[dt.datetime]
@@ -442,3 +450,19 @@ class OutboxMessage(Base):
     subject: Mapped[str] = mapped_column(String(200))
     body: Mapped[str] = mapped_column(Text)
     sent_at: Mapped[dt.datetime | None]
+    state: Mapped[OutboxState] = mapped_column(
+        _enum(OutboxState, "outbox_state"),
+        default=OutboxState.PENDING,
+        server_default=OutboxState.PENDING.value,
+    )
+    state_since: Mapped[dt.datetime | None]
+    attempts: Mapped[int] = mapped_column(default=0, server_default="0")
+    next_attempt_at: Mapped[dt.datetime | None]
+    last_error: Mapped[str | None] = mapped_column(String(500))
+    message_id: Mapped[str | None] = mapped_column(String(250), unique=True)
+    html: Mapped[str | None] = mapped_column(Text)
+    establishment_id: Mapped[int | None] = mapped_column(
+        ForeignKey("establishment.id", ondelete="SET NULL")
+    )
+    account_id: Mapped[int | None] = mapped_column(ForeignKey("account.id", ondelete="SET NULL"))
+    purged_at: Mapped[dt.datetime | None]

@@ -7,8 +7,9 @@ from typing import Protocol
 
 from sqlalchemy.orm import Session
 
-from ..model.enums import Channel
+from ..model.enums import Channel, OutboxState
 from ..model.tables import OutboxMessage
+from .outbox import email_row
 
 
 class MessageGateway(Protocol):
@@ -21,11 +22,16 @@ class MessageGateway(Protocol):
         body: str,
         *,
         now: dt.datetime,
+        account_id: int | None = None,
     ) -> None: ...
 
 
 class OutboxGateway:
-    """Queues the message in the caller's transaction: it exists only if the change commits."""
+    """Queues the message in the caller's transaction: it exists only if the change commits.
+
+    An e-mail is queued as ``mail.queue_email`` queues one (``outbox.email_row``), so the
+    sender delivers it; an SMS waits in the outbox, since nothing delivers SMS.
+    """
 
     def send(
         self,
@@ -36,9 +42,29 @@ class OutboxGateway:
         body: str,
         *,
         now: dt.datetime,
+        account_id: int | None = None,
     ) -> None:
+        if channel is Channel.EMAIL:
+            session.add(
+                email_row(
+                    recipient=recipient,
+                    subject=subject,
+                    text=body,
+                    html=None,
+                    now=now,
+                    account_id=account_id,
+                )
+            )
+            return
         session.add(
             OutboxMessage(
-                created_at=now, channel=channel, recipient=recipient, subject=subject, body=body
+                created_at=now,
+                channel=channel,
+                recipient=recipient,
+                subject=subject,
+                body=body,
+                state=OutboxState.PENDING,
+                state_since=now,
+                account_id=account_id,
             )
         )

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from argon2 import PasswordHasher, Type
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_core import PydanticCustomError
 from pydantic_settings import (
     BaseSettings,
@@ -26,6 +26,7 @@ from sqlalchemy.engine import make_url
 
 from ..model.calendar import DEFAULT_ZONE, SchoolTime, zone_named
 from ..model.errors import InvalidInput
+from .smtp_url import SmtpServer, mail_from_problem, parse_smtp_url
 
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
@@ -77,7 +78,10 @@ def default_database_url() -> str:
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="EDUCONNECT_", extra="ignore")
+    # A refused value is never repeated in an error: the SMTP URL holds a password.
+    model_config = SettingsConfigDict(
+        env_prefix="EDUCONNECT_", extra="ignore", hide_input_in_errors=True
+    )
 
     database_url: str = Field(default_factory=default_database_url)
     # CIDR list; from the environment as "10.0.0.0/8,192.168.1.0/24".
@@ -105,6 +109,24 @@ class Settings(BaseSettings):
     key_file: Path | None = None
     # The technical log: what staff are not shown of an unexpected error (db_errors.py).
     log_file: Path = Field(default_factory=lambda: data_dir() / "educonnect.log")
+    # The relay e-mails leave through (``smtp_url.py``): smtp://, smtp+starttls://, smtps://.
+    # Kept secret: its password is never shown by a repr, a log or an error.
+    smtp_url: SecretStr | None = None
+    # The envelope sender and the address of « From »; the name shown is ``mail_from_name``
+    # with ``{school}`` replaced by the school's name (« Collège Jean Moulin — EduConnect »).
+    mail_from: str | None = None
+    mail_from_name: str = "{school} — EduConnect"
+    # A temporary failure is retried after mail_retry_seconds, then twice as long each
+    # time (at most mail_retry_max_seconds), until mail_max_attempts attempts: then échec.
+    mail_max_attempts: int = Field(default=6, ge=1, le=100)
+    mail_retry_seconds: int = Field(default=300, ge=1)
+    mail_retry_max_seconds: int = Field(default=6 * 3600, ge=1)
+    # Connection and reply timeout of the SMTP server, and how long a message may stay
+    # « envoi en cours » before a later run takes it as « incertain ».
+    smtp_timeout_seconds: int = Field(default=30, ge=1, le=600)
+    mail_sending_timeout_minutes: int = Field(default=15, ge=1)
+    # Days the bodies of a finished e-mail (envoyé, échec) are kept before being emptied.
+    outbox_retention_days: int = Field(default=30, ge=0, le=3650)
 
     @field_validator("key_file", mode="before")
     @classmethod
@@ -118,6 +140,48 @@ class Settings(BaseSettings):
                 "garder le chemin par défaut",
             )
         return value
+
+    @field_validator("smtp_url")
+    @classmethod
+    def _readable_smtp_url(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value().strip():
+            return None
+        try:
+            parse_smtp_url(value.get_secret_value())
+        except InvalidInput as error:
+            raise PydanticCustomError("smtp_url", str(error)) from None
+        return value
+
+    @field_validator("mail_from")
+    @classmethod
+    def _mail_from_address(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        problem = mail_from_problem(value.strip())
+        if problem:
+            raise PydanticCustomError("mail_from", problem)
+        return value.strip()
+
+    @field_validator("mail_from_name")
+    @classmethod
+    def _mail_from_name(cls, value: str) -> str:
+        try:
+            value.format(school="x")
+        except (KeyError, IndexError, ValueError):
+            raise PydanticCustomError(
+                "mail_from_name",
+                "seul {school} (le nom de l'établissement) peut y figurer entre accolades",
+            ) from None
+        if any(c in value for c in "\r\n"):
+            raise PydanticCustomError("mail_from_name", "une seule ligne est attendue")
+        return value
+
+    @property
+    def smtp(self) -> SmtpServer | None:
+        """The relay, or None when e-mail is not configured."""
+        if self.smtp_url is None:
+            return None
+        return parse_smtp_url(self.smtp_url.get_secret_value())
 
     @field_validator("school_timezone")
     @classmethod
@@ -190,6 +254,8 @@ _PROBLEMS = {
     "json_invalid": "JSON illisible",
     "extra_forbidden": "réglage inconnu",
 }
+# The settings' own checks, already in French.
+_OWN_WORDS = {"key_file_empty", "smtp_url", "mail_from", "mail_from_name"}
 _BOUNDS = {
     "less_than_equal": ("le", "au plus"),
     "less_than": ("lt", "moins de"),
@@ -206,6 +272,8 @@ def settings_problem(error: dict[str, Any]) -> str:
     if kind in _BOUNDS:
         key, words = _BOUNDS[kind]
         why = f"{words} {context.get(key)} attendu"
+    elif kind in _OWN_WORDS:
+        why = str(error.get("msg", ""))
     elif kind in ("value_error", "assertion_error"):
         why = (
             str(error.get("msg", ""))
