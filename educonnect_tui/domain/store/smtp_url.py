@@ -84,9 +84,10 @@ def mail_from_problem(address: str) -> str | None:
     if any(c in address for c in "\r\n"):
         return "une seule ligne est attendue"
     name, spec = email.utils.parseaddr(address)
-    if name or spec != address or spec.count("@") != 1:
-        return f"« {address[:60]} » n'est pas une adresse électronique (ex. ne-pas-repondre@ac-paris.fr)"
-    local, domain = spec.split("@")
-    if not local or "." not in domain or domain.startswith(".") or domain.endswith("."):
-        return f"« {address[:60]} » n'est pas une adresse électronique (ex. ne-pas-repondre@ac-paris.fr)"
+    local, _, domain = spec.partition("@")
+    if name or spec != address or spec.count("@") != 1 or not local or "." not in domain.strip("."):
+        return (
+            f"« {address[:60]} » n'est pas une adresse électronique "
+            "(ex. ne-pas-repondre@ac-paris.fr)"
+        )
     return None

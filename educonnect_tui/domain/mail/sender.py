@@ -1,0 +1,387 @@
+"""Delivering the outbox's e-mails: claimed in small batches, sent once, each state kept.
+
+The order that makes a crash harmless: a message is marked « envoi en cours » and
+committed before its SMTP transaction, then « envoyé » as soon as the server took it.
+Killed before the mark, it is still « en attente » and the next run sends it; killed
+between, nobody can know whether it left: the next run, once the send is older than
+``EDUCONNECT_MAIL_SENDING_TIMEOUT_MINUTES``, marks it « incertain », lists it, and
+sends it again only when an operator asks (``resend``) — a person may receive nothing,
+never twice the same credentials without someone having decided it.
+
+Claiming is one UPDATE … WHERE state = 'en_attente' … RETURNING: on PostgreSQL its
+sub-select locks the rows it takes and skips those another sender holds (``SKIP
+LOCKED``); on SQLite the single writer and the state condition do the same. Two senders
+at once never take one message.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import ssl
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass
+
+from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy.orm import Session
+
+from ..model import french
+from ..model.enums import Channel, OutboxState
+from ..model.errors import DomainError, InvalidInput
+from ..model.tables import Establishment, OutboxMessage
+from ..store.services import Services
+from .message import Outgoing, build, display_name
+from .smtp import PermanentFailure, Relay, RelayUnavailable, TemporaryFailure, UncertainDelivery
+
+BATCH_SIZE = 20
+_EMAIL = OutboxMessage.channel == Channel.EMAIL
+_FINISHED = (OutboxState.SENT, OutboxState.FAILED)
+
+
+class MailNotConfigured(DomainError):
+    """No relay or no sender's address: nothing can be sent."""
+
+
+@dataclass(frozen=True)
+class DeliveryReport:
+    """One run of the sender: what it did, and what is left in the queue after it."""
+
+    sent: int
+    failed: int
+    pending: int
+    uncertain: int
+    purged: int
+    # Why the relay could not be reached or refused our session, if it happened.
+    unreachable: str | None = None
+
+    @property
+    def nothing_could_be_sent(self) -> bool:
+        """The relay was unreachable and not one message left: the command fails (exit 2)."""
+        return self.unreachable is not None and self.sent == 0
+
+    def lines(self) -> list[str]:
+        """« 3 envoyés, 1 en échec, 2 en attente. », then what needs someone's attention."""
+        lines = [
+            f"{french.count(self.sent, 'envoyé')}, {self.failed} en échec, "
+            f"{self.pending} en attente."
+        ]
+        if self.unreachable:
+            lines.append(f"Envoi interrompu\u00a0: {self.unreachable}.")
+        if self.uncertain:
+            lines.append(
+                f"{french.count(self.uncertain, 'envoi incertain', 'envois incertains')} "
+                "(peut-être remis)\u00a0: voyez « educonnect-tui outbox list --state incertain », "
+                "puis « outbox resend N » ou « outbox abandon N »."
+            )
+        if self.purged:
+            lines.append(
+                f"{french.count(self.purged, 'message purgé', 'messages purgés')} "
+                "(textes effacés après la durée de conservation)."
+            )
+        return lines
+
+
+def deliver_due(
+    services: Services,
+    *,
+    batch_size: int = BATCH_SIZE,
+    tls_context: ssl.SSLContext | None = None,
+) -> DeliveryReport:
+    """Send every e-mail that is due, record each one's state, then purge (``purge``).
+
+    ``MailNotConfigured`` when ``EDUCONNECT_SMTP_URL`` or ``EDUCONNECT_MAIL_FROM`` is
+    missing. A relay that cannot be reached stops the run: the messages of the batch in
+    hand count an attempt and wait for their back-off, the others are left as they are.
+    """
+    settings = services.settings
+    server = settings.smtp
+    if server is None or settings.mail_from is None:
+        missing = " et ".join(
+            name
+            for name, value in (
+                ("EDUCONNECT_SMTP_URL", server),
+                ("EDUCONNECT_MAIL_FROM", settings.mail_from),
+            )
+            if value is None
+        )
+        raise MailNotConfigured(f"envoi des courriels non configuré\u00a0: réglez {missing}")
+    mark_uncertain(services)
+    relay = Relay(server, timeout=settings.smtp_timeout_seconds, tls_context=tls_context)
+    sent = failed = 0
+    unreachable: str | None = None
+    try:
+        while unreachable is None:
+            batch = _claim(services, batch_size)
+            if not batch:
+                break
+            for index, outgoing in enumerate(batch):
+                name = display_name(settings.mail_from_name, outgoing.school_name)
+                message = build(outgoing, sender=settings.mail_from, sender_name=name)
+                try:
+                    relay.send(message, sender=settings.mail_from, recipient=outgoing.recipient)
+                except RelayUnavailable as error:
+                    unreachable = str(error)
+                    for waiting in batch[index:]:
+                        failed += _retry_later(services, waiting, unreachable)
+                    break
+                except UncertainDelivery as error:
+                    _finish(services, outgoing, OutboxState.UNCERTAIN, error.reason)
+                except TemporaryFailure as error:
+                    failed += _retry_later(services, outgoing, error.reason)
+                except PermanentFailure as error:
+                    _finish(services, outgoing, OutboxState.FAILED, error.reason)
+                    failed += 1
+                else:
+                    _finish(services, outgoing, OutboxState.SENT, None)
+                    sent += 1
+    finally:
+        relay.close()
+    purged = purge(services)
+    with services.sessions() as session:
+        pending = _count(session, OutboxState.PENDING)
+        uncertain = _count(session, OutboxState.UNCERTAIN)
+    return DeliveryReport(sent, failed, pending, uncertain, purged, unreachable)
+
+
+def _count(session: Session, state: OutboxState) -> int:
+    return (
+        session.scalar(
+            select(func.count())
+            .select_from(OutboxMessage)
+            .where(_EMAIL, OutboxMessage.state == state)
+        )
+        or 0
+    )
+
+
+def _claim(services: Services, size: int) -> list[Outgoing]:
+    """Take up to ``size`` due messages for this run: « envoi en cours », committed."""
+    now = services.clock()
+    due = (
+        select(OutboxMessage.id)
+        .where(
+            _EMAIL,
+            OutboxMessage.state == OutboxState.PENDING,
+            OutboxMessage.message_id.is_not(None),
+            or_(OutboxMessage.next_attempt_at.is_(None), OutboxMessage.next_attempt_at <= now),
+        )
+        .order_by(OutboxMessage.id)
+        .limit(size)
+        .with_for_update(skip_locked=True)
+        .scalar_subquery()
+    )
+    with services.sessions() as session, session.begin():
+        claimed = session.scalars(
+            update(OutboxMessage)
+            .where(OutboxMessage.id.in_(due), OutboxMessage.state == OutboxState.PENDING)
+            .values(
+                state=OutboxState.SENDING,
+                state_since=now,
+                attempts=OutboxMessage.attempts + 1,
+            )
+            .returning(OutboxMessage.id)
+        ).all()
+        if not claimed:
+            return []
+        rows = session.execute(
+            select(OutboxMessage, Establishment.name)
+            .outerjoin(Establishment, Establishment.id == OutboxMessage.establishment_id)
+            .where(OutboxMessage.id.in_(claimed))
+            .order_by(OutboxMessage.id)
+        ).all()
+        return [
+            Outgoing(
+                id=row.id,
+                recipient=row.recipient,
+                subject=row.subject,
+                text=row.body,
+                html=row.html,
+                message_id=row.message_id or "",
+                created_at=row.created_at,
+                school_name=school,
+                attempts=row.attempts,
+            )
+            for row, school in rows
+        ]
+
+
+def _finish(services: Services, outgoing: Outgoing, state: OutboxState, reason: str | None) -> None:
+    now = services.clock()
+    values: dict[str, object] = {"state": state, "state_since": now, "next_attempt_at": None}
+    if state is OutboxState.SENT:
+        values["sent_at"] = now
+    if reason is not None:
+        values["last_error"] = reason[:500]
+    _leave_sending(services, outgoing.id, values)
+
+
+def _retry_later(services: Services, outgoing: Outgoing, reason: str) -> int:
+    """Back to « en attente » after the back-off, or « échec » after the last attempt;
+    1 when the message has failed for good."""
+    settings = services.settings
+    if outgoing.attempts >= settings.mail_max_attempts:
+        _finish(
+            services,
+            outgoing,
+            OutboxState.FAILED,
+            f"{french.count(outgoing.attempts, 'tentative')} sans succès\u00a0: {reason}",
+        )
+        return 1
+    delay = min(
+        settings.mail_retry_seconds * 2 ** (outgoing.attempts - 1),
+        settings.mail_retry_max_seconds,
+    )
+    now = services.clock()
+    _leave_sending(
+        services,
+        outgoing.id,
+        {
+            "state": OutboxState.PENDING,
+            "state_since": now,
+            "next_attempt_at": now + dt.timedelta(seconds=delay),
+            "last_error": reason[:500],
+        },
+    )
+    return 0
+
+
+def _leave_sending(services: Services, message_id: int, values: dict[str, object]) -> None:
+    with services.sessions() as session, session.begin():
+        session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id == message_id, OutboxMessage.state == OutboxState.SENDING)
+            .values(**values)
+        )
+
+
+def mark_uncertain(services: Services) -> int:
+    """« envoi en cours » for longer than the sending timeout: no sender is still on it
+    (a run gives up on a server after ``EDUCONNECT_SMTP_TIMEOUT_SECONDS``), so it was
+    interrupted; whether the message left is unknown. Returns how many were marked."""
+    now = services.clock()
+    limit = now - dt.timedelta(minutes=services.settings.mail_sending_timeout_minutes)
+    with services.sessions() as session, session.begin():
+        result = session.execute(
+            update(OutboxMessage)
+            .where(
+                _EMAIL,
+                OutboxMessage.state == OutboxState.SENDING,
+                OutboxMessage.state_since < limit,
+            )
+            .values(
+                state=OutboxState.UNCERTAIN,
+                state_since=now,
+                last_error="envoi interrompu (arrêt du programme ?)\u00a0: le message a pu "
+                "être remis",
+            )
+        )
+        return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+def purge(services: Services) -> int:
+    """Empty the bodies of the e-mails finished (envoyé, échec) more than
+    ``EDUCONNECT_OUTBOX_RETENTION_DAYS`` ago; what stays says who was sent what, when,
+    without the credentials it carried. Returns how many were purged."""
+    now = services.clock()
+    limit = now - dt.timedelta(days=services.settings.outbox_retention_days)
+    with services.sessions() as session, session.begin():
+        result = session.execute(
+            update(OutboxMessage)
+            .where(
+                _EMAIL,
+                OutboxMessage.state.in_(_FINISHED),
+                OutboxMessage.purged_at.is_(None),
+                OutboxMessage.state_since <= limit,
+            )
+            .values(body="", html=None, purged_at=now)
+        )
+        return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+@dataclass(frozen=True)
+class QueuedEmail:
+    """One e-mail of the queue as ``outbox list`` shows it (no body: it may hold a code)."""
+
+    id: int
+    state: OutboxState
+    recipient: str
+    subject: str
+    attempts: int
+    last_error: str | None
+    created_at: dt.datetime
+    next_attempt_at: dt.datetime | None
+    sent_at: dt.datetime | None
+    purged_at: dt.datetime | None
+
+    def as_dict(self) -> dict[str, object]:
+        data = asdict(self)
+        data["state"] = self.state.value
+        for key in ("created_at", "next_attempt_at", "sent_at", "purged_at"):
+            value = data[key]
+            data[key] = value.isoformat() if value is not None else None
+        return data
+
+
+def list_queue(
+    services: Services, *, states: Sequence[OutboxState] = (), limit: int | None = None
+) -> list[QueuedEmail]:
+    """The e-mails of the outbox, newest first, in ``states`` if given."""
+    query = select(OutboxMessage).where(_EMAIL).order_by(OutboxMessage.id.desc())
+    if states:
+        query = query.where(OutboxMessage.state.in_(states))
+    if limit is not None:
+        query = query.limit(limit)
+    with services.sessions() as session:
+        return [
+            QueuedEmail(
+                id=row.id,
+                state=row.state,
+                recipient=row.recipient,
+                subject=row.subject,
+                attempts=row.attempts,
+                last_error=row.last_error,
+                created_at=row.created_at,
+                next_attempt_at=row.next_attempt_at,
+                sent_at=row.sent_at,
+                purged_at=row.purged_at,
+            )
+            for row in session.scalars(query)
+        ]
+
+
+def settle_uncertain(services: Services, ids: Iterable[int], *, resend: bool) -> list[int]:
+    """An operator's decision on « incertain » messages: sent again (« en attente », due
+    now) or abandoned (« échec »). Every id must be an uncertain e-mail whose text is still
+    there; else ``InvalidInput`` and nothing changes. Returns the ids, sorted."""
+    wanted = sorted(set(ids))
+    now = services.clock()
+    with services.sessions() as session, session.begin():
+        found = set(
+            session.scalars(
+                select(OutboxMessage.id).where(
+                    _EMAIL,
+                    OutboxMessage.id.in_(wanted),
+                    OutboxMessage.state == OutboxState.UNCERTAIN,
+                    OutboxMessage.purged_at.is_(None),
+                )
+            )
+        )
+        missing = [str(i) for i in wanted if i not in found]
+        if missing:
+            raise InvalidInput(
+                f"{french.agreed(len(missing), 'message')} n° {', '.join(missing)} "
+                "introuvable ou non « incertain »\u00a0: rien n'a été modifié"
+            )
+        values: dict[str, object] = (
+            {"state": OutboxState.PENDING, "next_attempt_at": now}
+            if resend
+            else {
+                "state": OutboxState.FAILED,
+                "last_error": "abandonné par un opérateur après un envoi incertain",
+            }
+        )
+        session.execute(
+            update(OutboxMessage)
+            .where(and_(OutboxMessage.id.in_(wanted), OutboxMessage.state == OutboxState.UNCERTAIN))
+            .values(state_since=now, **values)
+        )
+    return wanted
