@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from pydantic import SecretStr
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
@@ -28,6 +29,7 @@ from educonnect_tui.domain.store.audit import Actor
 from educonnect_tui.domain.store.services import Services
 from educonnect_tui.domain.store.settings import KEY_FILE_NAME, HashParams, Settings
 from tests.helpers import RunCli
+from tests.mail_server import Inbox, running
 
 POSTGRES_URL = os.environ.get(
     "EDUCONNECT_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -150,6 +152,36 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
 @pytest.fixture
 def services(settings: Settings, clock: FakeClock) -> Iterator[Services]:
     built = Services.from_settings(settings, clock=clock, hash_params=FAST_HASH)
+    yield built
+    built.engine.dispose()
+
+
+# -- e-mail: a real SMTP server, and services that send through it ----------------------
+
+MAIL_FROM = "ne-pas-repondre@ac-paris.fr"
+
+
+@pytest.fixture
+def smtp_inbox() -> Iterator[Inbox]:
+    """An SMTP server (aiosmtpd) on 127.0.0.1 and a free port, for one test."""
+    with running(Inbox()) as inbox:
+        yield inbox
+
+
+@pytest.fixture
+def mail_settings(settings: Settings, smtp_inbox: Inbox) -> Settings:
+    return settings.model_copy(
+        update={
+            "smtp_url": SecretStr(f"smtp://127.0.0.1:{smtp_inbox.port}"),
+            "mail_from": MAIL_FROM,
+            "smtp_timeout_seconds": 5,
+        }
+    )
+
+
+@pytest.fixture
+def mail_services(mail_settings: Settings, clock: FakeClock) -> Iterator[Services]:
+    built = Services.from_settings(mail_settings, clock=clock, hash_params=FAST_HASH)
     yield built
     built.engine.dispose()
 

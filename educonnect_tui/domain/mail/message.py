@@ -49,7 +49,10 @@ def build(outgoing: Outgoing, *, sender: str, sender_name: str) -> EmailMessage:
     message["Date"] = email.utils.format_datetime(outgoing.created_at.astimezone(dt.UTC))
     message["Message-ID"] = outgoing.message_id
     message["Auto-Submitted"] = "auto-generated"
-    message.set_content(outgoing.text, charset="utf-8")
+    # Quoted-printable: 7-bit lines that any relay carries, even one without 8BITMIME.
+    message.set_content(outgoing.text, charset="utf-8", cte="quoted-printable")
     if outgoing.html:
-        message.add_alternative(outgoing.html, subtype="html", charset="utf-8")
+        message.add_alternative(
+            outgoing.html, subtype="html", charset="utf-8", cte="quoted-printable"
+        )
     return message

@@ -8,10 +8,10 @@ between, nobody can know whether it left: the next run, once the send is older t
 sends it again only when an operator asks (``resend``) — a person may receive nothing,
 never twice the same credentials without someone having decided it.
 
-Claiming is one UPDATE … WHERE state = 'en_attente' … RETURNING: on PostgreSQL its
-sub-select locks the rows it takes and skips those another sender holds (``SKIP
-LOCKED``); on SQLite the single writer and the state condition do the same. Two senders
-at once never take one message.
+Claiming reads a batch of due rows, then moves them to « envoi en cours » with an
+UPDATE … WHERE state = 'en_attente': on PostgreSQL the read locks the rows it takes and
+skips those another sender holds (``FOR UPDATE SKIP LOCKED``); on SQLite the claim holds
+the one write lock from its start. Two senders at once never take one message.
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ from ..model import french
 from ..model.enums import Channel, OutboxState
 from ..model.errors import DomainError, InvalidInput
 from ..model.tables import Establishment, OutboxMessage
+from ..store import db
 from ..store.services import Services
 from .message import Outgoing, build, display_name
 from .smtp import PermanentFailure, Relay, RelayUnavailable, TemporaryFailure, UncertainDelivery
@@ -167,12 +168,19 @@ def _claim(services: Services, size: int) -> list[Outgoing]:
         .order_by(OutboxMessage.id)
         .limit(size)
         .with_for_update(skip_locked=True)
-        .scalar_subquery()
     )
     with services.sessions() as session, session.begin():
+        if session.get_bind().dialect.name == "sqlite":
+            # The write lock first: a read snapshot could no longer become a write.
+            db.serialise_writes(session)
+        # Read first, then updated: inside an UPDATE's IN (…), PostgreSQL may run the
+        # LIMIT sub-select again for each row and take far more than ``size``.
+        wanted = list(session.scalars(due))
+        if not wanted:
+            return []
         claimed = session.scalars(
             update(OutboxMessage)
-            .where(OutboxMessage.id.in_(due), OutboxMessage.state == OutboxState.PENDING)
+            .where(OutboxMessage.id.in_(wanted), OutboxMessage.state == OutboxState.PENDING)
             .values(
                 state=OutboxState.SENDING,
                 state_since=now,

@@ -101,7 +101,13 @@ class Relay:
                 connection.starttls(context=self.tls_context)
                 connection.ehlo()
             if server.user is not None:
-                connection.login(server.user, server.password or "")
+                try:
+                    connection.login(server.user, server.password or "")
+                except smtplib.SMTPServerDisconnected:
+                    raise RelayUnavailable(
+                        f"authentification refusée par le serveur SMTP {where}\u00a0: "
+                        "connexion fermée pendant l'authentification"
+                    ) from None
         except smtplib.SMTPAuthenticationError as error:
             raise RelayUnavailable(
                 f"authentification refusée par le serveur SMTP {where}\u00a0: "

@@ -1,0 +1,516 @@
+"""E-mail delivery through the outbox, against a real SMTP server (aiosmtpd), both backends."""
+
+from __future__ import annotations
+
+import datetime as dt
+import email.utils
+import ssl
+import threading
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pydantic import SecretStr, ValidationError
+from sqlalchemy import select, update
+
+from educonnect_tui.domain.mail import sender
+from educonnect_tui.domain.mail.message import display_name
+from educonnect_tui.domain.mail.queue import Email, queue_email
+from educonnect_tui.domain.model.enums import Channel, OutboxState
+from educonnect_tui.domain.model.tables import OutboxMessage
+from educonnect_tui.domain.store.services import Services
+from educonnect_tui.domain.store.settings import Settings, settings_problem
+from educonnect_tui.domain.store.smtp_url import Security, parse_smtp_url
+from tests import factories
+from tests.conftest import FAST_HASH, MAIL_FROM, FakeClock
+from tests.mail_server import Inbox, free_port, running
+
+SCHOOL = "Collège Jean Moulin"
+
+
+def _queue(services: Services, *recipients: str, school: bool = True) -> list[int]:
+    """One e-mail per recipient, in one transaction, as a notification queues them."""
+    with services.sessions() as session, session.begin():
+        establishment = factories.school(session) if school else None
+        for recipient in recipients:
+            queue_email(
+                session,
+                Email(
+                    recipient=recipient,
+                    subject="Vos identifiants EduConnect — élève Noé Lefèvre",
+                    text=f"Bonjour,\n\nVotre identifiant\u00a0: n.lefevre ({recipient}).\n",
+                    html=f"<p>Bonjour,</p><p>Votre identifiant\u00a0: <b>n.lefevre</b> "
+                    f"({recipient}).</p>",
+                    establishment_id=establishment.id if establishment else None,
+                ),
+                now=services.clock(),
+            )
+        session.flush()
+        return list(session.scalars(select(OutboxMessage.id).order_by(OutboxMessage.id)))
+
+
+def _row(services: Services, message_id: int) -> OutboxMessage:
+    with services.sessions() as session:
+        row = session.get(OutboxMessage, message_id)
+        assert row is not None
+        session.expunge(row)
+        return row
+
+
+def _with(services: Services, clock: FakeClock, **update: Any) -> Services:
+    return Services.from_settings(
+        services.settings.model_copy(update=update), clock=clock, hash_params=FAST_HASH
+    )
+
+
+# -- the settings ------------------------------------------------------------------------
+
+
+def test_smtp_urls_are_read_with_their_security_and_default_ports() -> None:
+    plain = parse_smtp_url("smtp://relais.ac-paris.fr")
+    assert (plain.security, plain.port, plain.user) == (Security.PLAIN, 25, None)
+    starttls = parse_smtp_url("smtp+starttls://ce.0750655e:p%40ss%3Aw0rd@smtp.ac-paris.fr")
+    assert (starttls.security, starttls.port) == (Security.STARTTLS, 587)
+    assert (starttls.user, starttls.password) == ("ce.0750655e", "p@ss:w0rd")
+    assert parse_smtp_url("smtps://smtp.ac-paris.fr:2465").port == 2465
+
+
+@pytest.mark.parametrize(
+    ("url", "words"),
+    [
+        ("http://smtp.ac-paris.fr", "schéma « http » inconnu"),
+        ("smtps://", "hôte manquant"),
+        ("smtp://relais:99999", "URL illisible"),
+        ("smtp://relais/boite?x=1", "rien n'est attendu après hôte:port"),
+        ("smtp://ce:Secr3t-Pw@relais:25", "identifiants sur une connexion non chiffrée"),
+    ],
+)
+def test_a_bad_smtp_url_is_refused_in_french_without_its_password(url: str, words: str) -> None:
+    with pytest.raises(ValidationError) as refused:
+        Settings(smtp_url=url)
+    line = settings_problem(dict(refused.value.errors()[0]))
+    assert line.startswith("réglage EDUCONNECT_SMTP_URL invalide\u00a0: ")
+    assert words in line
+    assert "Secr3t" not in line and "Secr3t" not in str(refused.value)
+
+
+def test_the_smtp_password_never_shows_in_a_repr_or_a_string() -> None:
+    settings = Settings(smtp_url="smtps://ce:Secr3t-Pw@smtp.ac-paris.fr", mail_from=MAIL_FROM)
+    server = settings.smtp
+    assert server is not None and server.password == "Secr3t-Pw"
+    for shown in (repr(settings), str(settings), repr(server), str(server), server.where):
+        assert "Secr3t" not in shown
+    assert "Secr3t" not in str(settings.model_dump())
+
+
+@pytest.mark.parametrize("address", ["Bob <bob@ac-paris.fr>", "bob", "bob@localhost", "a@b@c.fr"])
+def test_the_senders_address_must_be_one_address(address: str) -> None:
+    with pytest.raises(ValidationError) as refused:
+        Settings(mail_from=address)
+    assert "n'est pas une adresse électronique" in settings_problem(dict(refused.value.errors()[0]))
+
+
+def test_the_display_name_names_the_school() -> None:
+    assert display_name("{school} — EduConnect", "Collège  Jean Moulin") == (
+        "Collège Jean Moulin — EduConnect"
+    )
+    assert display_name("{school} — EduConnect", None) == "EduConnect"
+    with pytest.raises(ValidationError):
+        Settings(mail_from_name="{ecole} — EduConnect")
+
+
+def test_nothing_is_sent_without_a_relay(services: Services) -> None:
+    _queue(services, "famille@example.fr")
+    with pytest.raises(sender.MailNotConfigured, match="EDUCONNECT_SMTP_URL et EDUCONNECT_MAIL"):
+        sender.deliver_due(services)
+    assert _row(services, 1).state is OutboxState.PENDING
+
+
+# -- delivery ----------------------------------------------------------------------------
+
+
+def test_a_message_arrives_with_its_headers_text_and_html(
+    mail_services: Services, smtp_inbox: Inbox
+) -> None:
+    ids = _queue(mail_services, "émilie.martin@example.fr", "famille@example.fr")
+    report = sender.deliver_due(mail_services)
+    assert (report.sent, report.failed, report.pending) == (2, 0, 0)
+    assert report.lines() == ["2 envoyés, 0 en échec, 0 en attente."]
+    assert len(smtp_inbox.received) == 2
+    first = smtp_inbox.received[0]
+    row = _row(mail_services, ids[0])
+    assert first["From"].addresses[0].display_name == f"{SCHOOL} — EduConnect"
+    assert first["From"].addresses[0].addr_spec == MAIL_FROM
+    assert str(first["To"]) == "émilie.martin@example.fr"
+    assert str(first["Subject"]) == "Vos identifiants EduConnect — élève Noé Lefèvre"
+    assert str(first["Message-ID"]) == row.message_id
+    assert email.utils.parsedate_to_datetime(str(first["Date"])) == row.created_at
+    assert first.get_content_type() == "multipart/alternative"
+    text = first.get_body(("plain",))
+    html = first.get_body(("html",))
+    assert text is not None and html is not None
+    assert "Votre identifiant\u00a0: n.lefevre" in text.get_content()
+    assert "<b>n.lefevre</b>" in html.get_content()
+    assert text.get_content_charset() == "utf-8"
+    assert smtp_inbox.envelopes[0] == (MAIL_FROM, ["émilie.martin@example.fr"])
+    assert row.state is OutboxState.SENT and row.sent_at == mail_services.clock()
+    assert row.attempts == 1 and row.last_error is None
+
+
+def test_a_refused_address_fails_and_the_others_are_sent(
+    mail_services: Services, smtp_inbox: Inbox
+) -> None:
+    smtp_inbox.refused.add("inconnu@example.fr")
+    ids = _queue(mail_services, "a@example.fr", "inconnu@example.fr", "b@example.fr")
+    report = sender.deliver_due(mail_services)
+    assert (report.sent, report.failed, report.pending) == (2, 1, 0)
+    assert report.lines()[0] == "2 envoyés, 1 en échec, 0 en attente."
+    refused = _row(mail_services, ids[1])
+    assert refused.state is OutboxState.FAILED
+    assert refused.last_error is not None
+    assert refused.last_error.startswith("adresse refusée par le serveur\u00a0: 550 5.1.1")
+    assert [_row(mail_services, i).state for i in (ids[0], ids[2])] == [OutboxState.SENT] * 2
+    assert sorted(to for _, (to,) in smtp_inbox.envelopes) == ["a@example.fr", "b@example.fr"]
+    # A permanent failure is not retried.
+    sender.deliver_due(mail_services)
+    assert len(smtp_inbox.received) == 2
+
+
+def test_a_connection_dropped_before_the_data_is_retried_later_then_sent_once(
+    mail_services: Services, smtp_inbox: Inbox, clock: FakeClock
+) -> None:
+    smtp_inbox.drop_at_rcpt = 1
+    ids = _queue(mail_services, "a@example.fr", "b@example.fr")
+    report = sender.deliver_due(mail_services)
+    # The second message gets a new connection in the same run.
+    assert (report.sent, report.failed, report.pending) == (1, 0, 1)
+    dropped = _row(mail_services, ids[0])
+    assert dropped.state is OutboxState.PENDING and dropped.attempts == 1
+    assert dropped.last_error == "connexion interrompue par le serveur"
+    assert dropped.next_attempt_at == clock.now + dt.timedelta(seconds=300)
+    # Not due yet: nothing happens.
+    assert sender.deliver_due(mail_services).sent == 0
+    clock.advance(seconds=300)
+    assert sender.deliver_due(mail_services).sent == 1
+    assert sorted(to for _, (to,) in smtp_inbox.envelopes) == ["a@example.fr", "b@example.fr"]
+    again = _row(mail_services, ids[0])
+    assert again.state is OutboxState.SENT and again.attempts == 2
+    assert smtp_inbox.received[1]["Message-ID"] == dropped.message_id
+
+
+def test_a_server_that_is_down_leaves_the_messages_waiting_with_a_back_off(
+    mail_services: Services, clock: FakeClock
+) -> None:
+    down = _with(
+        mail_services,
+        clock,
+        smtp_url=SecretStr(f"smtp://127.0.0.1:{free_port()}"),
+        mail_max_attempts=3,
+        mail_retry_seconds=60,
+    )
+    ids = _queue(down, "a@example.fr", "b@example.fr")
+    report = sender.deliver_due(down)
+    assert report.nothing_could_be_sent and (report.sent, report.pending) == (0, 2)
+    assert report.unreachable is not None and "injoignable" in report.unreachable
+    assert "connexion refusée" in report.unreachable
+    first = _row(down, ids[0])
+    assert (first.state, first.attempts) == (OutboxState.PENDING, 1)
+    assert first.next_attempt_at == clock.now + dt.timedelta(seconds=60)
+    clock.advance(seconds=60)
+    sender.deliver_due(down)
+    second = _row(down, ids[0])
+    assert second.attempts == 2
+    assert second.next_attempt_at == clock.now + dt.timedelta(seconds=120)
+    clock.advance(seconds=120)
+    last = sender.deliver_due(down)
+    assert (last.failed, last.pending) == (2, 0)
+    failed = _row(down, ids[1])
+    assert failed.state is OutboxState.FAILED and failed.attempts == 3
+    assert failed.last_error is not None
+    assert failed.last_error.startswith("3 tentatives sans succès\u00a0: serveur SMTP 127.0.0.1")
+    down.engine.dispose()
+
+
+def test_running_the_sender_twice_sends_each_message_once(
+    mail_services: Services, smtp_inbox: Inbox, clock: FakeClock
+) -> None:
+    _queue(mail_services, *(f"p{i}@example.fr" for i in range(45)))
+    first = sender.deliver_due(mail_services, batch_size=7)
+    clock.advance(days=1)
+    second = sender.deliver_due(mail_services, batch_size=7)
+    assert (first.sent, second.sent) == (45, 0)
+    assert len(smtp_inbox.received) == len(set(smtp_inbox.message_ids())) == 45
+
+
+def test_a_crash_after_the_smtp_transaction_is_never_resent_blindly(
+    mail_services: Services, smtp_inbox: Inbox, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ids = _queue(mail_services, "a@example.fr")
+
+    def killed(*args: object, **kwargs: object) -> None:
+        raise SystemExit("kill -9")  # the server has the message, the row says nothing yet
+
+    with monkeypatch.context() as patched:
+        patched.setattr(sender, "_finish", killed)
+        with pytest.raises(SystemExit):
+            sender.deliver_due(mail_services)
+    assert len(smtp_inbox.received) == 1
+    assert _row(mail_services, ids[0]).state is OutboxState.SENDING
+    # A moment later another run may still be on it: left alone.
+    clock.advance(minutes=5)
+    assert sender.deliver_due(mail_services).sent == 0
+    assert _row(mail_services, ids[0]).state is OutboxState.SENDING
+    # Past the sending timeout: « incertain », listed, not sent again.
+    clock.advance(minutes=15)
+    report = sender.deliver_due(mail_services)
+    assert (report.sent, report.uncertain) == (0, 1)
+    assert "1 envoi incertain" in report.lines()[1]
+    assert [q.id for q in sender.list_queue(mail_services, states=[OutboxState.UNCERTAIN])] == ids
+    clock.advance(days=60)
+    sender.deliver_due(mail_services)
+    assert len(smtp_inbox.received) == 1
+    # Sent again only when an operator asks.
+    assert sender.settle_uncertain(mail_services, ids, resend=True) == ids
+    assert sender.deliver_due(mail_services).sent == 1
+    assert smtp_inbox.message_ids() == [_row(mail_services, ids[0]).message_id] * 2
+
+
+def test_a_connection_lost_after_the_data_makes_the_delivery_uncertain(
+    mail_services: Services, smtp_inbox: Inbox, clock: FakeClock
+) -> None:
+    smtp_inbox.drop_after_data = 1
+    ids = _queue(mail_services, "a@example.fr", "b@example.fr")
+    report = sender.deliver_due(mail_services)
+    assert (report.sent, report.uncertain) == (1, 1)
+    assert _row(mail_services, ids[0]).state is OutboxState.UNCERTAIN
+    assert "il a pu être remis" in (_row(mail_services, ids[0]).last_error or "")
+    clock.advance(days=1)
+    sender.deliver_due(mail_services)
+    assert len(smtp_inbox.received) == 2  # the server did take it; never a second time
+    assert sender.settle_uncertain(mail_services, ids[:1], resend=False) == ids[:1]
+    abandoned = _row(mail_services, ids[0])
+    assert abandoned.state is OutboxState.FAILED
+    with pytest.raises(Exception, match="non « incertain »"):
+        sender.settle_uncertain(mail_services, ids, resend=True)
+
+
+def test_a_claim_takes_one_batch_and_marks_it_sending(mail_services: Services) -> None:
+    """PostgreSQL ran an UPDATE's ``IN (… LIMIT 3 FOR UPDATE SKIP LOCKED)`` once per row
+    and took every pending message: the batch is read first, then updated."""
+    ids = _queue(mail_services, *(f"p{i}@example.fr" for i in range(10)))
+    batch = sender._claim(mail_services, 3)
+    assert [m.id for m in batch] == ids[:3]
+    states = [_row(mail_services, i).state for i in ids]
+    assert states == [OutboxState.SENDING] * 3 + [OutboxState.PENDING] * 7
+    assert [m.attempts for m in batch] == [1, 1, 1]
+
+
+def test_two_senders_at_once_never_send_a_message_twice(
+    mail_services: Services, smtp_inbox: Inbox, clock: FakeClock
+) -> None:
+    _queue(mail_services, *(f"p{i}@example.fr" for i in range(60)))
+    senders = [_with(mail_services, clock) for _ in range(2)]
+    start = threading.Barrier(2)
+    reports: list[sender.DeliveryReport] = []
+    errors: list[BaseException] = []
+
+    def run(services: Services) -> None:
+        start.wait()
+        try:
+            reports.append(sender.deliver_due(services, batch_size=3))
+        except BaseException as error:
+            errors.append(error)
+
+    threads = [threading.Thread(target=run, args=(s,)) for s in senders]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    for services in senders:
+        services.engine.dispose()
+    assert errors == []
+    assert sum(r.sent for r in reports) == 60
+    assert len(smtp_inbox.received) == len(set(smtp_inbox.message_ids())) == 60
+
+
+def test_the_gateways_codes_are_delivered_and_sms_stay(
+    mail_services: Services, smtp_inbox: Inbox
+) -> None:
+    with mail_services.sessions() as session, session.begin():
+        mail_services.gateway.send(
+            session,
+            Channel.EMAIL,
+            "parent@example.fr",
+            "EduConnect\u00a0: code",
+            "Code 123456",
+            now=mail_services.clock(),
+        )
+        mail_services.gateway.send(
+            session,
+            Channel.SMS,
+            "+33612345678",
+            "EduConnect\u00a0: code",
+            "Code 654321",
+            now=mail_services.clock(),
+        )
+    report = sender.deliver_due(mail_services)
+    assert (report.sent, report.pending) == (1, 0)
+    (message,) = smtp_inbox.received
+    assert message["From"].addresses[0].display_name == "EduConnect"
+    assert message.get_content_type() == "text/plain"
+    assert "Code 123456" in message.get_content()
+    sms = _row(mail_services, 2)
+    assert sms.channel is Channel.SMS and sms.state is OutboxState.PENDING and sms.sent_at is None
+    assert [q.recipient for q in sender.list_queue(mail_services)] == ["parent@example.fr"]
+
+
+def test_finished_bodies_are_purged_after_the_retention(
+    mail_services: Services, smtp_inbox: Inbox, clock: FakeClock
+) -> None:
+    smtp_inbox.refused.add("inconnu@example.fr")
+    ids = _queue(mail_services, "a@example.fr", "inconnu@example.fr", "c@example.fr")
+    with mail_services.sessions() as session, session.begin():  # one left waiting
+        session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id == ids[2])
+            .values(next_attempt_at=clock.now + dt.timedelta(days=365))
+        )
+    assert sender.deliver_due(mail_services).purged == 0
+    clock.advance(days=29)
+    assert sender.purge(mail_services) == 0
+    assert "n.lefevre" in _row(mail_services, ids[0]).body
+    clock.advance(days=1)
+    assert sender.purge(mail_services) == 2
+    for purged in (_row(mail_services, ids[0]), _row(mail_services, ids[1])):
+        assert (purged.body, purged.html, purged.purged_at) == ("", None, clock.now)
+        assert purged.recipient and purged.subject and purged.message_id
+    waiting = _row(mail_services, ids[2])
+    assert waiting.purged_at is None and "n.lefevre" in waiting.body
+    assert sender.purge(mail_services) == 0
+
+
+def test_retention_zero_purges_at_the_end_of_the_run(
+    mail_services: Services, smtp_inbox: Inbox, clock: FakeClock
+) -> None:
+    at_once = _with(mail_services, clock, outbox_retention_days=0)
+    ids = _queue(at_once, "a@example.fr")
+    report = sender.deliver_due(at_once)
+    assert (report.sent, report.purged) == (1, 1)
+    assert "1 message purgé" in report.lines()[-1]
+    assert _row(at_once, ids[0]).body == ""
+    at_once.engine.dispose()
+
+
+# -- STARTTLS and login ------------------------------------------------------------------
+
+
+def _certificate(folder: Path) -> tuple[Path, Path]:
+    """A self-signed certificate for 127.0.0.1: the server's, and the tests' authority."""
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = dt.datetime.now(dt.UTC)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(days=1))
+        .not_valid_after(now + dt.timedelta(days=1))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+            critical=False,
+        )
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_path, key_path = folder / "cert.pem", folder / "key.pem"
+    cert_path.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return cert_path, key_path
+
+
+@pytest.mark.parametrize("password", ["Secr3t-Pw", "faux"])
+def test_starttls_then_login(
+    mail_services: Services, clock: FakeClock, tmp_path: Path, password: str
+) -> None:
+    from aiosmtpd.smtp import AuthResult, LoginPassword
+
+    cert, key = _certificate(tmp_path)
+    server_tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    server_tls.load_cert_chain(cert, key)
+    logins: list[bytes] = []
+
+    def authenticator(
+        server: Any, session: Any, envelope: Any, mechanism: str, data: Any
+    ) -> AuthResult:
+        assert isinstance(data, LoginPassword)
+        logins.append(data.login)
+        return AuthResult(success=data.login == b"ce" and data.password == b"Secr3t-Pw")
+
+    with running(
+        Inbox(),
+        tls_context=server_tls,
+        require_starttls=True,
+        authenticator=authenticator,
+        auth_required=True,
+    ) as inbox:
+        secure = _with(
+            mail_services,
+            clock,
+            smtp_url=SecretStr(f"smtp+starttls://ce:{password}@127.0.0.1:{inbox.port}"),
+        )
+        _queue(secure, "a@example.fr")
+        client_tls = ssl.create_default_context(cafile=str(cert))
+        report = sender.deliver_due(secure, tls_context=client_tls)
+        secure.engine.dispose()
+    assert logins == [b"ce"]
+    if password == "faux":
+        assert report.nothing_could_be_sent
+        assert report.unreachable is not None
+        assert report.unreachable.startswith("authentification refusée par le serveur SMTP")
+        assert "faux" not in report.unreachable and inbox.received == []
+    else:
+        assert report.sent == 1 and len(inbox.received) == 1
+
+
+@pytest.mark.postgres
+def test_on_postgresql_a_sender_skips_the_rows_another_one_holds(
+    postgres_schema: str, tmp_path: Path, smtp_inbox: Inbox, clock: FakeClock
+) -> None:
+    """The claim's sub-select locks what it takes and passes over what is locked (SKIP
+    LOCKED): a sender never waits for another's batch, nor takes it."""
+    from tests.conftest import _truncate
+
+    _truncate(postgres_schema)
+    settings = Settings(
+        database_url=postgres_schema,
+        key_file=tmp_path / "k.key",
+        smtp_url=f"smtp://127.0.0.1:{smtp_inbox.port}",
+        mail_from=MAIL_FROM,
+    )
+    services = Services.from_settings(settings, clock=clock, hash_params=FAST_HASH)
+    ids = _queue(services, "a@example.fr", "b@example.fr", "c@example.fr")
+    with services.sessions() as other, other.begin():
+        other.scalars(
+            select(OutboxMessage.id).where(OutboxMessage.id == ids[0]).with_for_update()
+        ).all()
+        report = sender.deliver_due(services)
+        assert report.sent == 2
+    assert sorted(to for _, (to,) in smtp_inbox.envelopes) == ["b@example.fr", "c@example.fr"]
+    assert sender.deliver_due(services).sent == 1
+    assert len(smtp_inbox.received) == 3
+    services.engine.dispose()
