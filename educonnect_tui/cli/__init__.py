@@ -55,7 +55,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         from ..domain.documents.files import OutputExists
         from ..domain.model.errors import sentences
         from ..domain.store import db_errors
-        from . import accounts, audit, context, schools, staff
+        from . import accounts, audit, context, outbox, schools, staff
         from .arguments import build_parser, fail
         from .terminal import escaped_stdout
 
@@ -71,6 +71,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "school": schools.cmd_school,
         "activate": accounts.cmd_activate,
         "delegate": staff.cmd_delegate,
+        "outbox": outbox.cmd_outbox,
     }
     args = build_parser().parse_args(argv)
     try:

@@ -458,6 +458,47 @@ def build_parser() -> FrenchParser:
         "--overwrite", action="store_true", help="remplace le fichier --output s'il existe"
     )
 
+    outbox = commands.add_parser("outbox", help="courriels en attente d'envoi (SMTP)")
+    outbox_commands = outbox.add_subparsers(
+        dest="outbox_command",
+        metavar="action",
+        required=True,
+        parser_class=FrenchParser,
+        help=_ACTION,
+    )
+    outbox_commands.add_parser(
+        "send",
+        help="envoie les courriels dus (EDUCONNECT_SMTP_URL, EDUCONNECT_MAIL_FROM), puis purge",
+    )
+    queue = outbox_commands.add_parser(
+        "list", help="la file des courriels, les plus récents d'abord"
+    )
+    queue.add_argument(
+        "--state",
+        choices=["en_attente", "envoi_en_cours", "envoye", "echec", "incertain"],
+        help="seulement les courriels dans cet état",
+    )
+    queue.add_argument("--format", choices=["table", "csv", "json"], default="table", help=_FORMAT)
+    queue.add_argument(
+        "--limit",
+        type=_positive,
+        default=100,
+        metavar="N",
+        help="au plus N courriels (défaut : 100)",
+    )
+    outbox_commands.add_parser(
+        "purge",
+        help="efface les textes des courriels terminés depuis EDUCONNECT_OUTBOX_RETENTION_DAYS",
+    )
+    for name, words in (
+        ("resend", "remet en attente des courriels « incertains » (ils seront envoyés)"),
+        ("abandon", "classe en échec des courriels « incertains » (jamais renvoyés)"),
+    ):
+        decide = outbox_commands.add_parser(name, help=words)
+        decide.add_argument(
+            "ids", type=_positive, nargs="+", metavar="N", help="numéro du courriel (voir « list »)"
+        )
+
     activate = commands.add_parser("activate", help="parcours d'activation (démonstrations, tests)")
     flows = activate.add_subparsers(
         dest="flow", metavar="parcours", required=True, parser_class=FrenchParser, help=_ACTION

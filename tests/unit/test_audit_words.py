@@ -73,6 +73,12 @@ SAMPLES: dict[str, dict[str, Any]] = {
                               "held": ["0941234F depannage"]},
     "school_switched": {"uai": "0941876D", "module": "administration", "from_uai": "0941234F"},
     "sign_out": {"module": "administration"},
+    "outbox_send": {"sent": 3, "failed": 1, "pending": 2, "uncertain": 0, "purged": 4,
+                    "reason": "serveur SMTP relais:25 injoignable\u00a0: connexion refusée"},
+    "outbox_read": {"format": "table", "rows": 12, "state": "en_attente"},
+    "outbox_purge": {"purged": 4, "retention_days": 30},
+    "outbox_resend": {"messages": [12, 15]},
+    "outbox_abandon": {"messages": [12]},
 }  # fmt: skip
 
 # Codes and English words that must never reach a reader.

@@ -18,6 +18,7 @@ from educonnect_tui.domain.mail.message import display_name
 from educonnect_tui.domain.mail.queue import Email, queue_email
 from educonnect_tui.domain.model.enums import Channel, OutboxState
 from educonnect_tui.domain.model.tables import OutboxMessage
+from educonnect_tui.domain.store.audit import Actor
 from educonnect_tui.domain.store.services import Services
 from educonnect_tui.domain.store.settings import Settings, settings_problem
 from educonnect_tui.domain.store.smtp_url import Security, parse_smtp_url
@@ -26,6 +27,7 @@ from tests.conftest import FAST_HASH, MAIL_FROM, FakeClock
 from tests.mail_server import Inbox, free_port, running
 
 SCHOOL = "Collège Jean Moulin"
+OPERATOR = Actor(label="ligne de commande (test)", source_address="console")
 
 
 def _queue(services: Services, *recipients: str, school: bool = True) -> list[int]:
@@ -270,7 +272,7 @@ def test_a_crash_after_the_smtp_transaction_is_never_resent_blindly(
     sender.deliver_due(mail_services)
     assert len(smtp_inbox.received) == 1
     # Sent again only when an operator asks.
-    assert sender.settle_uncertain(mail_services, ids, resend=True) == ids
+    assert sender.settle_uncertain(mail_services, OPERATOR, ids, resend=True) == ids
     assert sender.deliver_due(mail_services).sent == 1
     assert smtp_inbox.message_ids() == [_row(mail_services, ids[0]).message_id] * 2
 
@@ -287,11 +289,11 @@ def test_a_connection_lost_after_the_data_makes_the_delivery_uncertain(
     clock.advance(days=1)
     sender.deliver_due(mail_services)
     assert len(smtp_inbox.received) == 2  # the server did take it; never a second time
-    assert sender.settle_uncertain(mail_services, ids[:1], resend=False) == ids[:1]
+    assert sender.settle_uncertain(mail_services, OPERATOR, ids[:1], resend=False) == ids[:1]
     abandoned = _row(mail_services, ids[0])
     assert abandoned.state is OutboxState.FAILED
     with pytest.raises(Exception, match="non « incertain »"):
-        sender.settle_uncertain(mail_services, ids, resend=True)
+        sender.settle_uncertain(mail_services, OPERATOR, ids, resend=True)
 
 
 def test_a_claim_takes_one_batch_and_marks_it_sending(mail_services: Services) -> None:

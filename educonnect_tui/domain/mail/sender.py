@@ -28,7 +28,8 @@ from ..model import french
 from ..model.enums import Channel, OutboxState
 from ..model.errors import DomainError, InvalidInput
 from ..model.tables import Establishment, OutboxMessage
-from ..store import db
+from ..store import audit, db
+from ..store.audit import Actor
 from ..store.services import Services
 from .message import Outgoing, build, display_name
 from .smtp import PermanentFailure, Relay, RelayUnavailable, TemporaryFailure, UncertainDelivery
@@ -84,6 +85,7 @@ class DeliveryReport:
 def deliver_due(
     services: Services,
     *,
+    actor: Actor | None = None,
     batch_size: int = BATCH_SIZE,
     tls_context: ssl.SSLContext | None = None,
 ) -> DeliveryReport:
@@ -92,6 +94,8 @@ def deliver_due(
     ``MailNotConfigured`` when ``EDUCONNECT_SMTP_URL`` or ``EDUCONNECT_MAIL_FROM`` is
     missing. A relay that cannot be reached stops the run: the messages of the batch in
     hand count an attempt and wait for their back-off, the others are left as they are.
+    A run someone started (``actor``: the command line, a notification's end) is in the
+    audit trail with its counts (« outbox_send »).
     """
     settings = services.settings
     server = settings.smtp
@@ -140,7 +144,33 @@ def deliver_due(
     with services.sessions() as session:
         pending = _count(session, OutboxState.PENDING)
         uncertain = _count(session, OutboxState.UNCERTAIN)
-    return DeliveryReport(sent, failed, pending, uncertain, purged, unreachable)
+    report = DeliveryReport(sent, failed, pending, uncertain, purged, unreachable)
+    if actor is not None:
+        _record(
+            services,
+            actor,
+            "outbox_send",
+            {
+                "sent": sent,
+                "failed": failed,
+                "pending": pending,
+                "uncertain": uncertain,
+                "purged": purged,
+                "reason": unreachable,
+            },
+        )
+    return report
+
+
+def _record(services: Services, actor: Actor, action: str, details: dict[str, object]) -> None:
+    with services.sessions() as session, session.begin():
+        audit.record(
+            session,
+            actor,
+            action,
+            now=services.clock(),
+            details={k: v for k, v in details.items() if v is not None},
+        )
 
 
 def _count(session: Session, state: OutboxState) -> int:
@@ -285,10 +315,11 @@ def mark_uncertain(services: Services) -> int:
         return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
-def purge(services: Services) -> int:
+def purge(services: Services, *, actor: Actor | None = None) -> int:
     """Empty the bodies of the e-mails finished (envoyé, échec) more than
     ``EDUCONNECT_OUTBOX_RETENTION_DAYS`` ago; what stays says who was sent what, when,
-    without the credentials it carried. Returns how many were purged."""
+    without the credentials it carried. Returns how many were purged; audited
+    (« outbox_purge ») when someone asked for it."""
     now = services.clock()
     limit = now - dt.timedelta(days=services.settings.outbox_retention_days)
     with services.sessions() as session, session.begin():
@@ -302,7 +333,19 @@ def purge(services: Services) -> int:
             )
             .values(body="", html=None, purged_at=now)
         )
-        return int(result.rowcount or 0)  # type: ignore[attr-defined]
+        purged = int(result.rowcount or 0)  # type: ignore[attr-defined]
+        if actor is not None:
+            audit.record(
+                session,
+                actor,
+                "outbox_purge",
+                now=now,
+                details={
+                    "purged": purged,
+                    "retention_days": services.settings.outbox_retention_days,
+                },
+            )
+        return purged
 
 
 @dataclass(frozen=True)
@@ -356,10 +399,14 @@ def list_queue(
         ]
 
 
-def settle_uncertain(services: Services, ids: Iterable[int], *, resend: bool) -> list[int]:
+def settle_uncertain(
+    services: Services, actor: Actor, ids: Iterable[int], *, resend: bool
+) -> list[int]:
     """An operator's decision on « incertain » messages: sent again (« en attente », due
     now) or abandoned (« échec »). Every id must be an uncertain e-mail whose text is still
-    there; else ``InvalidInput`` and nothing changes. Returns the ids, sorted."""
+    there; else ``InvalidInput`` and nothing changes. Audited (« outbox_resend »,
+    « outbox_abandon »): someone decided a person may receive a message twice, or none.
+    Returns the ids, sorted."""
     wanted = sorted(set(ids))
     now = services.clock()
     with services.sessions() as session, session.begin():
@@ -391,5 +438,12 @@ def settle_uncertain(services: Services, ids: Iterable[int], *, resend: bool) ->
             update(OutboxMessage)
             .where(and_(OutboxMessage.id.in_(wanted), OutboxMessage.state == OutboxState.UNCERTAIN))
             .values(state_since=now, **values)
+        )
+        audit.record(
+            session,
+            actor,
+            "outbox_resend" if resend else "outbox_abandon",
+            now=now,
+            details={"messages": wanted},
         )
     return wanted

@@ -77,6 +77,11 @@ ACTION_LABELS = {
     "school_list": "liste des établissements consultée (ligne de commande)",
     "owner_flow": "parcours d'activation (ligne de commande)",
     "db_upgrade": "mise à jour du schéma de la base",
+    "outbox_send": "envoi des courriels en attente",
+    "outbox_read": "file des courriels consultée (ligne de commande)",
+    "outbox_purge": "purge des textes des courriels terminés",
+    "outbox_resend": "courriel incertain renvoyé",
+    "outbox_abandon": "courriel incertain abandonné",
 }
 
 
