@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 import email.utils
+import secrets
 import ssl
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -516,3 +518,106 @@ def test_on_postgresql_a_sender_skips_the_rows_another_one_holds(
     assert sender.deliver_due(services).sent == 1
     assert len(smtp_inbox.received) == 3
     services.engine.dispose()
+
+
+def test_an_interrupted_run_gives_back_the_messages_it_had_not_sent(
+    mail_services: Services, smtp_inbox: Inbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ctrl-C during the second message's connection: the first is sent, the others of
+    the batch are « en attente » again, their attempt not counted — none « incertain »."""
+    ids = _queue(mail_services, "a@example.fr", "b@example.fr", "c@example.fr")
+    original = sender.Relay.send
+    calls = []
+
+    def interrupted(self: sender.Relay, *args: Any, **kwargs: Any) -> None:
+        calls.append(1)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        original(self, *args, **kwargs)
+
+    monkeypatch.setattr(sender.Relay, "send", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        sender.deliver_due(mail_services)
+    rows = [_row(mail_services, i) for i in ids]
+    assert [r.state for r in rows] == [OutboxState.SENT, OutboxState.PENDING, OutboxState.PENDING]
+    assert [r.attempts for r in rows] == [1, 0, 0]
+    monkeypatch.setattr(sender.Relay, "send", original)
+    assert sender.deliver_due(mail_services).sent == 2
+    assert len(smtp_inbox.received) == 3
+
+
+def test_a_header_with_a_line_break_is_refused_not_injected(
+    mail_services: Services, smtp_inbox: Inbox
+) -> None:
+    ids = _queue(mail_services, "a@example.fr\r\nBcc: espion@example.org", "b@example.fr")
+    report = sender.deliver_due(mail_services)
+    assert (report.sent, report.failed) == (1, 1)
+    refused = _row(mail_services, ids[0])
+    assert refused.state is OutboxState.FAILED
+    assert (refused.last_error or "").startswith("message impossible à composer\u00a0: ")
+    assert [to for _, (to,) in smtp_inbox.envelopes] == ["b@example.fr"]
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def empty_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A database with no schema at all, on each backend (a private PostgreSQL schema)."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'old.db'}"
+        return
+    request.getfixturevalue("postgres_schema")  # skips (or fails) without a server
+    from sqlalchemy import create_engine, text
+
+    from tests.conftest import POSTGRES_URL, postgres_url
+
+    schema = f"edu_mig_{secrets.token_hex(4)}"
+    admin = create_engine(POSTGRES_URL)
+    with admin.begin() as connection:
+        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    yield postgres_url(schema)
+    with admin.begin() as connection:
+        connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+    admin.dispose()
+
+
+def test_migration_0010_makes_queued_emails_deliverable(empty_database: str) -> None:
+    """E-mails queued before delivery existed get a Message-ID and wait « en attente »;
+    SMS stay as they were; the migration goes back down."""
+    from sqlalchemy import text
+
+    from educonnect_tui.domain.store import db
+
+    engine = db.make_engine(empty_database)
+    db.upgrade(engine, "0009")
+    with engine.begin() as connection:
+        for channel in ("email", "email", "sms"):
+            connection.execute(
+                text(
+                    "INSERT INTO outbox_message (created_at, channel, recipient, subject, body)"
+                    " VALUES ('2026-09-01 08:00:00', :c, 'x', 'Code', 'Code 123456')"
+                ),
+                {"c": channel},
+            )
+    db.upgrade(engine)
+    with engine.connect() as connection:
+        rows = connection.execute(
+            text(
+                "SELECT channel, state, attempts, message_id, state_since FROM outbox_message "
+                "ORDER BY id"
+            )
+        ).all()
+    assert [(r[0], r[1], r[2]) for r in rows] == [
+        ("email", "en_attente", 0),
+        ("email", "en_attente", 0),
+        ("sms", "en_attente", 0),
+    ]
+    ids = [r[3] for r in rows]
+    assert ids[0] != ids[1] and all(i.endswith("@educonnect-tui>") for i in ids[:2])
+    assert ids[2] is None and all(r[4] is not None for r in rows)
+    from alembic import command
+
+    with engine.begin() as connection:
+        config = db._alembic_config(engine)
+        config.attributes["connection"] = connection
+        command.downgrade(config, "0009")
+    assert db.current_revision(engine) == "0009"
+    engine.dispose()

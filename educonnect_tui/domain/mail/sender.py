@@ -34,7 +34,9 @@ from ..store.services import Services
 from .message import Outgoing, build, display_name
 from .smtp import PermanentFailure, Relay, RelayUnavailable, TemporaryFailure, UncertainDelivery
 
-BATCH_SIZE = 20
+# Small: a run killed outright (kill -9, power cut) leaves its claimed batch « envoi en
+# cours », and so « incertain » later, though at most one of them was being sent.
+BATCH_SIZE = 5
 _EMAIL = OutboxMessage.channel == Channel.EMAIL
 _FINISHED = (OutboxState.SENT, OutboxState.FAILED)
 
@@ -118,26 +120,9 @@ def deliver_due(
             batch = _claim(services, batch_size)
             if not batch:
                 break
-            for index, outgoing in enumerate(batch):
-                name = display_name(settings.mail_from_name, outgoing.school_name)
-                message = build(outgoing, sender=settings.mail_from, sender_name=name)
-                try:
-                    relay.send(message, sender=settings.mail_from, recipient=outgoing.recipient)
-                except RelayUnavailable as error:
-                    unreachable = str(error)
-                    for waiting in batch[index:]:
-                        failed += _retry_later(services, waiting, unreachable)
-                    break
-                except UncertainDelivery as error:
-                    _finish(services, outgoing, OutboxState.UNCERTAIN, error.reason)
-                except TemporaryFailure as error:
-                    failed += _retry_later(services, outgoing, error.reason)
-                except PermanentFailure as error:
-                    _finish(services, outgoing, OutboxState.FAILED, error.reason)
-                    failed += 1
-                else:
-                    _finish(services, outgoing, OutboxState.SENT, None)
-                    sent += 1
+            unreachable, batch_sent, batch_failed = _send_batch(services, relay, batch)
+            sent += batch_sent
+            failed += batch_failed
     finally:
         relay.close()
     purged = purge(services)
@@ -170,6 +155,75 @@ def _record(services: Services, actor: Actor, action: str, details: dict[str, ob
             action,
             now=services.clock(),
             details={k: v for k, v in details.items() if v is not None},
+        )
+
+
+def _send_batch(
+    services: Services, relay: Relay, batch: list[Outgoing]
+) -> tuple[str | None, int, int]:
+    """Send one claimed batch: (why the relay is unavailable, if so; sent; failed).
+
+    Stopped by anything (Ctrl-C, a database failure), the messages not yet handed to the
+    server go back to « en attente » as if never claimed; only the one whose data may
+    have reached the server stays « envoi en cours », to become « incertain ».
+    """
+    settings = services.settings
+    assert settings.mail_from is not None
+    sent = failed = 0
+    position = 0  # the message in hand; those before it have their state recorded
+    may_be_out = False  # whether it may have reached the server
+    try:
+        for position, outgoing in enumerate(batch):
+            may_be_out = relay.handed_over = False
+            name = display_name(settings.mail_from_name, outgoing.school_name)
+            try:
+                message = build(outgoing, sender=settings.mail_from, sender_name=name)
+            except (ValueError, TypeError) as error:
+                _finish(
+                    services,
+                    outgoing,
+                    OutboxState.FAILED,
+                    f"message impossible à composer\u00a0: {error}",
+                )
+                failed += 1
+                continue
+            try:
+                relay.send(message, sender=settings.mail_from, recipient=outgoing.recipient)
+            except RelayUnavailable as error:
+                for waiting in batch[position:]:
+                    failed += _retry_later(services, waiting, str(error))
+                return str(error), sent, failed
+            except UncertainDelivery as error:
+                may_be_out = True
+                _finish(services, outgoing, OutboxState.UNCERTAIN, error.reason)
+            except TemporaryFailure as error:
+                failed += _retry_later(services, outgoing, error.reason)
+            except PermanentFailure as error:
+                _finish(services, outgoing, OutboxState.FAILED, error.reason)
+                failed += 1
+            else:
+                may_be_out = True  # taken by the server: « envoi en cours » until recorded
+                _finish(services, outgoing, OutboxState.SENT, None)
+                sent += 1
+    except BaseException:
+        kept = 1 if may_be_out or relay.handed_over else 0
+        _release(services, batch[position + kept :])
+        raise
+    return None, sent, failed
+
+
+def _release(services: Services, untried: list[Outgoing]) -> None:
+    """Claimed but never handed to the server: back in the queue, the attempt not counted."""
+    if not untried:
+        return
+    with services.sessions() as session, session.begin():
+        session.execute(
+            update(OutboxMessage)
+            .where(
+                OutboxMessage.id.in_([m.id for m in untried]),
+                OutboxMessage.state == OutboxState.SENDING,
+            )
+            .values(state=OutboxState.PENDING, attempts=OutboxMessage.attempts - 1)
         )
 
 

@@ -84,6 +84,8 @@ class Relay:
         self.timeout = timeout
         self.tls_context = tls_context or ssl.create_default_context()
         self._connection: _SMTP | _SMTPS | None = None
+        # Whether the last message's data reached the wire: it may have been delivered.
+        self.handed_over = False
 
     def _connect(self) -> _SMTP | _SMTPS:
         server = self.server
@@ -136,6 +138,7 @@ class Relay:
 
     def send(self, message: EmailMessage, *, sender: str, recipient: str) -> None:
         """Hand ``message`` to the server for ``recipient``, or raise what went wrong."""
+        self.handed_over = False
         if self._connection is None:
             self._connection = self._connect()
         connection = self._connection
@@ -173,6 +176,8 @@ class Relay:
             if error.smtp_code >= 500:
                 raise PermanentFailure(f"message refusé par le serveur\u00a0: {words}") from None
             raise TemporaryFailure(f"message refusé pour l'instant\u00a0: {words}") from None
+        finally:
+            self.handed_over = connection.content_sent
 
     def _drop(self) -> None:
         connection, self._connection = self._connection, None
