@@ -10,6 +10,7 @@ import argparse
 from typing import TYPE_CHECKING
 
 from ..domain.model import french
+from ..domain.model.enums import OutboxState
 from ..domain.store.audit import Actor
 from . import context
 from .arguments import fail
@@ -71,7 +72,11 @@ def _row(services: Services, message: QueuedEmail) -> list[str]:
     time = services.time
     if message.sent_at is not None:
         when = time.short(message.sent_at)
-    elif message.next_attempt_at is not None and message.state.value == "en_attente":
+    elif (
+        message.next_attempt_at is not None
+        and message.attempts
+        and message.state is OutboxState.PENDING
+    ):
         when = f"essai {time.short(message.next_attempt_at)}"
     else:
         when = ""
@@ -90,7 +95,6 @@ def _row(services: Services, message: QueuedEmail) -> list[str]:
 
 def _list(services: Services, args: argparse.Namespace) -> int:
     from ..domain.mail import sender
-    from ..domain.model.enums import OutboxState
 
     states = [OutboxState(args.state)] if args.state else []
     found = sender.list_queue(services, states=states, limit=args.limit + 1)
