@@ -178,12 +178,13 @@ def _send_batch(
             name = display_name(settings.mail_from_name, outgoing.school_name)
             try:
                 message = build(outgoing, sender=settings.mail_from, sender_name=name)
-            except (ValueError, TypeError) as error:
+            except (ValueError, TypeError):  # the email package's words are English
                 _finish(
                     services,
                     outgoing,
                     OutboxState.FAILED,
-                    f"message impossible à composer\u00a0: {error}",
+                    "message impossible à composer\u00a0: destinataire ou objet invalide "
+                    "(saut de ligne, adresse illisible)",
                 )
                 failed += 1
                 continue
