@@ -16,7 +16,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from ..model.calendar import SchoolTime, date_text
-from ..model.enums import AccountKind, EstablishmentType
+from ..model.enums import AccountKind, EstablishmentType, NotifyChannel
 from .audit import action_label
 
 COLON = "\u00a0:"
@@ -80,6 +80,10 @@ DETAIL_NAMES = {
     "to": "version après",
     "held": "modules détenus",
     "from_uai": "établissement quitté",
+    "channel": "canal",
+    "emailed": "par courriel",
+    "on_paper": "sur papier",
+    "no_address": "sans adresse (non notifiés)",
 }
 # The journal's reads and extracts count events, not lines of a file.
 _EVENT_ROWS = {"export", "audit_read"}
@@ -104,6 +108,7 @@ _KINDS = {
     "siecle": "élèves et responsables (SIECLE, XML)",
 }
 _SCHOOL_TYPES = {t.value: t.label for t in EstablishmentType}
+_CHANNELS = {c.value: c.label for c in NotifyChannel}
 _ROLES = {"direction": "personnel de direction", "agent": "agent"}
 _FORMATS = {"csv": "CSV", "pdf": "PDF", "json": "JSON", "table": "tableau"}
 _FLOWS = {
@@ -206,6 +211,7 @@ def _value_readers(time: SchoolTime) -> dict[str, Callable[[Any], str]]:
         "format": _words(_FORMATS),
         "formats": _words(_FORMATS),
         "flow": _words(_FLOWS),
+        "channel": _words(_CHANNELS),
         "reason": reason_words,
         "blocked_until": _instant(time),
         "valid_from": _day,
