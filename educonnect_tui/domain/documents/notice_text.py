@@ -69,10 +69,10 @@ def validity(expires_on: dt.date | None) -> str | None:
 
 
 def guardian_intro(children: int) -> str:
-    concerned = "votre enfant" if children == 1 else "vos enfants"
+    concerned = "est scolarisé votre enfant" if children == 1 else "sont scolarisés vos enfants"
     return (
         "EduConnect est le compte unique qui vous permet d'accéder aux services numériques "
-        f"des écoles et des établissements où sont scolarisés {concerned}{COLON}"
+        f"des écoles et des établissements où {concerned}{COLON}"
     )
 
 
@@ -80,8 +80,8 @@ def guardian_lead(reset: bool) -> str:
     if reset:
         return f"Pour activer ce compte, vous pouvez utiliser ces identifiants provisoires{COLON}"
     return (
-        "Ce courrier vous rappelle votre identifiant (il ne contient aucun mot de passe, "
-        f"aucun mot de passe n'a été modifié){COLON}"
+        "Voici le rappel de votre identifiant (aucun mot de passe n'est joint, aucun n'a été "
+        f"modifié){COLON}"
     )
 
 
@@ -104,7 +104,8 @@ def guardian_steps(portal: str, reset: bool) -> Section:
             f"Rendez-vous sur {portal} et choisissez {quote('Représentant légal')}.",
             "Saisissez l'identifiant ci-dessus.",
             "Si votre compte n'est pas encore activé, utilisez le mot de passe provisoire "
-            "reçu précédemment, puis choisissez votre mot de passe personnel.",
+            "reçu précédemment (s'il est encore valable), puis choisissez votre mot de passe "
+            "personnel.",
             f"Mot de passe perdu ou oublié{COLON} choisissez {quote(FORGOTTEN)}, un lien "
             "vous sera envoyé à l'adresse électronique de votre compte.",
         ),
