@@ -281,7 +281,7 @@ def summary_lines(
     total = counted.total
     lines = [
         f"[b]{french.count(total, 'compte')}[/b]\u00a0: {escape(scope)}",
-        "  " + " · ".join(f"{s.symbol} {s.label} : {n}" for s, n in sorted(counts.items())),
+        "  " + " · ".join(f"{s.symbol} {s.label}\u00a0: {n}" for s, n in sorted(counts.items())),
     ]
     if counted.reset:
         if counted.blocked:
