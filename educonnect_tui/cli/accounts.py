@@ -234,6 +234,8 @@ def cmd_notify(args: argparse.Namespace) -> int:
         if show:
             print(file=sys.stderr)
         print("\n".join(result.lines()), flush=True)
+        if args.pdf is not None and not result.on_paper:
+            print(f"Aucun document papier\u00a0: {args.pdf} n'a pas été écrit.")
         if cancel.is_set():
             print(
                 "Arrêt demandé trop tard\u00a0: la notification était déjà enregistrée, "

@@ -670,3 +670,27 @@ def test_notify_no_reset_changes_no_password_and_needs_no_activated_count(
         ["notify", "--uai", UAI, "--kind", "guardians", "--state", "vert", "--channel", "email"]
     )
     _one_line_french_error(code, err, "--activated 1")
+
+
+def test_notify_says_when_the_pdf_asked_for_is_not_needed(
+    cli_env: Services, run_cli: RunCli, tmp_path: Path
+) -> None:
+    _guardians(cli_env, ["a@example.org"])
+    pdf = tmp_path / "lettres.pdf"
+    code, out, err = run_cli(
+        [
+            "notify",
+            "--uai",
+            UAI,
+            "--kind",
+            "guardians",
+            "--channel",
+            "auto",
+            "--pdf",
+            str(pdf),
+            "--no-send",
+        ]
+    )
+    assert code == 0, err
+    assert f"Aucun document papier\u00a0: {pdf} n'a pas été écrit." in out.splitlines()
+    assert not pdf.exists() and _outbox_count(cli_env) == 1

@@ -337,3 +337,28 @@ def test_the_html_body_escapes_every_name_and_loads_nothing(
     assert "<i>" not in email.html
     for external in ("src=", "<link", "<img", "url(", "<script"):
         assert external not in email.html.lower()
+
+
+def test_a_pupils_reminder_on_paper_prints_no_password(services: Services, tmp_path: Path) -> None:
+    with services.sessions() as session, session.begin():
+        school = factories.school(session)
+        ids = [
+            factories.pupil(session, school, first_name=f"Élève{i}", division="6E2").id
+            for i in range(3)
+        ]
+    for account_id in ids:
+        factories.simulate_notification(services, account_id, "zx9kq2wm7p")
+    before = _snapshot(services)
+    pdf, csv_path = tmp_path / "rappel.pdf", tmp_path / "rappel.csv"
+    result = _notify(
+        services, NotifyRequest(PUPILS, Selection(), pdf_path=pdf, csv_path=csv_path, reset=False)
+    )
+    assert (result.count, result.on_paper, result.reset) == (3, 3, False)
+    assert _snapshot(services) == before
+    text = _pdf_text(pdf)
+    assert "zx9kq2wm7p" not in text and "zx9kq2wm7p" not in csv_path.read_text("utf-8-sig")
+    assert "Mot de passe oublié" in text and "aucun mot de passe n'a été modifié" in text
+    assert "Les mots de passe provisoires figurent" not in text
+    rows = list(csv.DictReader(io.StringIO(csv_path.read_text("utf-8-sig")), delimiter=";"))
+    assert {row["Mot de passe provisoire"] for row in rows} == {""}
+    assert all(_has(text, row["Identifiant"]) for row in rows)

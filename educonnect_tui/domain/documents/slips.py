@@ -113,8 +113,13 @@ def _class_list(doc: Pdf, ctx: DocumentContext, pupils: list[PupilCredential]) -
         doc.text(
             left,
             45,
-            "Les mots de passe provisoires figurent uniquement sur les fiches individuelles "
-            "à découper.",
+            (
+                "Les mots de passe provisoires figurent uniquement sur les fiches individuelles "
+                "à découper."
+                if first.temp_password is not None
+                else "Fiches de rappel de l'identifiant\u00a0: aucun mot de passe n'a été "
+                "modifié ni n'est imprimé."
+            ),
             SANS,
             "",
             9,
