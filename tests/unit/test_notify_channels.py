@@ -109,7 +109,7 @@ def _notify(services: Services, request: NotifyRequest, **kwargs: Any) -> notifi
 def test_auto_emails_the_guardians_with_an_address_and_prints_the_others(
     services: Services, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    logins = _class(services, "4E2", ["a@example.org", None, " ", "d@example.org"])
+    logins = _class(services, "4E2", [" a@example.org ", None, "néant", "d@example.org"])
     by_id = {v: k for k, v in logins.items()}
     sent = _captured(monkeypatch)
     pdf, csv_path = tmp_path / "lettres.pdf", tmp_path / "lettres.csv"
@@ -362,3 +362,27 @@ def test_a_pupils_reminder_on_paper_prints_no_password(services: Services, tmp_p
     rows = list(csv.DictReader(io.StringIO(csv_path.read_text("utf-8-sig")), delimiter=";"))
     assert {row["Mot de passe provisoire"] for row in rows} == {""}
     assert all(_has(text, row["Identifiant"]) for row in rows)
+
+
+def test_a_cancel_inside_the_transaction_rolls_the_queued_messages_back(
+    services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Stopped at the last safe point, after the messages were added to the session."""
+    _class(services, "3E1", ["a@example.org", "b@example.org"])
+    before = _snapshot(services)
+    sent = _captured(monkeypatch)
+    cancel = threading.Event()
+
+    def progress(phase: str, done: int, total: int) -> None:
+        if phase == "enregistrement":
+            cancel.set()
+
+    with pytest.raises(Cancelled):
+        _notify(
+            services,
+            NotifyRequest(GUARDIANS, Selection(), channel=NotifyChannel.EMAIL),
+            progress=progress,
+            cancel=cancel,
+        )
+    assert len(sent) == 2  # queued in the session, then rolled back with the passwords
+    assert _snapshot(services) == before and not _outbox(services)

@@ -244,12 +244,16 @@ def address_on_file(kind: AccountKind) -> ColumnElement[str | None]:
     A pupil's is the address confirmed in EduConnect (``Account.email`` once
     ``email_confirmed_at`` is set): an unconfirmed one may be mistyped or someone
     else's. A guardian's is the one they confirmed in EduConnect if any, otherwise the
-    one the school keeps in SIECLE (``Guardian.email``).
+    one the school keeps in SIECLE (``Guardian.email``), if it looks like one.
     """
     confirmed = case((Account.email_confirmed_at.is_not(None), func.nullif(Account.email, "")))
     if kind is AccountKind.PUPIL:
         return confirmed
-    return func.coalesce(confirmed, func.nullif(func.trim(Guardian.email), ""))
+    # SIECLE holds what a secretary typed: « néant », « - » or a phone number is no address
+    # (the account then goes on paper rather than its password to nowhere).
+    siecle = func.trim(Guardian.email)
+    shaped = case((siecle.like("%_@_%.%") & siecle.not_like("% %"), siecle))
+    return func.coalesce(confirmed, shaped)
 
 
 def _routes(channel: NotifyChannel, has_address: bool) -> str | None:
