@@ -7,14 +7,20 @@ The order of the steps is what makes it safe:
    accounts whose document would need a character no shipped font has (named in the
    result, password unchanged: a slip never prints a name with a hole);
 3. draw passwords and hash them on every core (progress per account, cancellable);
-4. render the documents and stage them as hidden 0600 files;
+4. render the documents of the accounts going on paper and stage them as hidden 0600
+   files; build the e-mails of the others (``mail.notices``);
 5. in one transaction: lock the accounts and leave out those someone changed meanwhile
-   (then render again without them), apply the state machine, store the hashes, audit;
-   publish the documents under their final names (``files.Publication``); commit.
-A failure before the commit removes the documents and rolls back; a crash between the
-publication and the commit leaves markers that the next run settles. So either the old
-passwords still work and no new document exists, or the new passwords work and their
-complete documents exist.
+   (then render again without them), apply the state machine, store the hashes, queue
+   the e-mails in the outbox, audit; publish the documents under their final names
+   (``files.Publication``); commit.
+A failure before the commit removes the documents and rolls back, the queued e-mails
+with it; a crash between the publication and the commit leaves markers that the next
+run settles. So either the old passwords still work and no new document or e-mail
+exists, or the new passwords work and their complete documents and e-mails exist.
+
+A reminder (``reset`` False) takes the same steps without 3 and without touching the
+accounts: the documents and e-mails give the identifier and the ways to activate or
+recover a password, never a password.
 """
 
 from __future__ import annotations
