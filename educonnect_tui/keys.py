@@ -151,7 +151,8 @@ DETAIL_KEYS = (
 NOTIFY_CONFIRM_KEYS = (
     # Not priority: enter on the focused "Annuler" button must cancel, not notify.
     Key("notify_confirm", "enter", "confirm", "Notifier",
-        "Lancer la (re)notification décrite (nouveaux mots de passe et documents)."),
+        "Lancer ce qui est décrit\u00a0: nouveaux mots de passe, ou simple rappel\u00a0; "
+        "sur papier, par courriel ou les deux."),
     Key("notify_cancel", "escape", "cancel", "Annuler", "Ne rien notifier."),
 )  # fmt: skip
 

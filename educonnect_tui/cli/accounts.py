@@ -9,13 +9,12 @@ import signal
 import sys
 import threading
 from collections.abc import Iterator
-from pathlib import Path
 from types import FrameType
 
 from ..domain.access.caller import Operator
 from ..domain.accounts.selection import Selection, parse_state
 from ..domain.model import french
-from ..domain.model.enums import AccountKind, AccountState
+from ..domain.model.enums import AccountKind, NotifyChannel
 from ..domain.store.audit import Actor
 from ..domain.store.services import Services
 from . import context
@@ -180,21 +179,34 @@ def cmd_notify(args: argparse.Namespace) -> int:
         if show:
             print(f"\r{phase}\u00a0: {done}/{total}   ", end="", file=sys.stderr, flush=True)
 
-    if args.pdf is None and not args.dry_run:
-        fail("--pdf est obligatoire (les fiches à distribuer), sauf avec --dry-run")
     request = NotifyRequest(
         args.kind,
         selection,
-        pdf_path=args.pdf or Path("fiches.pdf"),
+        pdf_path=args.pdf,
         csv_path=args.csv,
         overwrite=args.overwrite,
+        channel=args.channel,
+        reset=args.reset,
     )
     operator = Operator.naming(services, args.uai)
     planned = preview(services, operator, request)
     if args.dry_run:
         print("\n".join(planned_lines(planned, args.kind)))
         return 0
-    activated = planned.by_state.get(AccountState.ACTIVATED, 0)
+    if args.pdf is None and planned.needs_pdf:
+        fail(
+            "--pdf est obligatoire (les fiches à distribuer)\u00a0: "
+            + (
+                french.count(planned.on_paper, "compte sans adresse", "comptes sans adresse")
+                + f" {french.agreed(planned.on_paper, 'recevra', 'recevront')} un document papier"
+                if args.channel is NotifyChannel.AUTO
+                else "des documents papier seraient produits"
+            )
+            + ", sauf avec --dry-run"
+        )
+    if args.pdf is None and args.csv is not None:
+        fail("--csv accompagne les documents papier\u00a0: aucun n'est produit, retirez --csv")
+    activated = planned.to_confirm
     if activated and args.activated != activated:
         fail(
             f"{french.count(activated, 'compte déjà activé', 'comptes déjà activés')} "
@@ -222,13 +234,40 @@ def cmd_notify(args: argparse.Namespace) -> int:
         if show:
             print(file=sys.stderr)
         print("\n".join(result.lines()), flush=True)
+        if args.pdf is not None and not result.on_paper:
+            print(f"Aucun document papier\u00a0: {args.pdf} n'a pas été écrit.")
         if cancel.is_set():
             print(
                 "Arrêt demandé trop tard\u00a0: la notification était déjà enregistrée, "
                 "ses documents sont écrits.",
                 file=sys.stderr,
             )
+    if result.emailed:
+        _send_queued(services, result.emailed, send=args.send)
     return 0
+
+
+def _send_queued(services: Services, queued: int, *, send: bool) -> None:
+    """After a notify: deliver the outbox now, unless ``--no-send`` or no relay is set.
+
+    The messages are already committed with their passwords; sending is a separate
+    step that can be retried (``educonnect-tui outbox send``) and never undoes them.
+    """
+    waiting = (
+        f"{french.count(queued, 'message en attente', 'messages en attente')} dans la boîte "
+        "d'envoi (educonnect-tui outbox send)."
+    )
+    if not send:
+        print(waiting)
+        return
+    from ..domain.mail.sender import MailNotConfigured, deliver_due
+
+    try:
+        report = deliver_due(services, actor=Actor.command_line())
+    except MailNotConfigured as error:
+        print(f"{waiting} {error}")
+        return
+    print("Envoi des courriels\u00a0: " + "\n".join(report.lines()))
 
 
 class _Stop(threading.Event):

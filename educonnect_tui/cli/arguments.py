@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from ..domain.model.calendar import parse_date
-from ..domain.model.enums import AccountKind
+from ..domain.model.enums import AccountKind, NotifyChannel
 from ..domain.model.errors import InvalidInput, sentences
 from ..domain.model.printable import for_terminal
 
@@ -108,6 +108,15 @@ def fail(message: str) -> NoReturn:
         f"educonnect-tui\u00a0: erreur\u00a0: {for_terminal(sentences(message))}", file=sys.stderr
     )
     raise SystemExit(EXIT_USAGE)
+
+
+def _channel(text: str) -> NotifyChannel:
+    value = text.strip().lower()
+    aliases = {"papier": "paper", "courrier": "paper", "courriel": "email", "mail": "email"}
+    try:
+        return NotifyChannel(aliases.get(value, value))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"« {text} » (paper, email ou auto)") from None
 
 
 def _date(text: str) -> dt.date:
@@ -295,10 +304,32 @@ def build_parser() -> FrenchParser:
         help="non_notifie, notifie, active (défaut\u00a0: non notifiés et notifiés)",
     )
     notify.add_argument(
+        "--channel",
+        type=_channel,
+        default=NotifyChannel.PAPER,
+        metavar="CANAL",
+        help="paper (courrier papier, défaut), email (courriel à l'adresse enregistrée) ou "
+        "auto (courriel si une adresse est enregistrée, sinon papier)",
+    )
+    notify.add_argument(
+        "--no-reset",
+        dest="reset",
+        action="store_false",
+        help="rappel sans réinitialisation\u00a0: identifiant et moyens d'activer ou de "
+        "retrouver le mot de passe, aucun mot de passe ni état modifié",
+    )
+    notify.add_argument(
+        "--no-send",
+        dest="send",
+        action="store_false",
+        help="laisse les courriels dans la boîte d'envoi (educonnect-tui outbox send)",
+    )
+    notify.add_argument(
         "--pdf",
         type=Path,
         metavar="FICHIER",
-        help="fiches à distribuer (PDF, 0600)\u00a0; obligatoire sauf avec --dry-run",
+        help="fiches à distribuer (PDF, 0600)\u00a0; obligatoire dès que des documents "
+        "papier sont produits, sauf avec --dry-run",
     )
     notify.add_argument(
         "--csv", type=Path, metavar="FICHIER", help="liste des comptes notifiés (CSV, 0600)"

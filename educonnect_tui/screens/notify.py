@@ -1,8 +1,11 @@
 """(Re)Notifier les comptes: confirm what will happen, then run it with a progress bar.
 
-The confirmation says how many accounts, which documents and where they will be
-written; the job runs in a worker thread (hashing uses every core) and can be
-cancelled, in which case the domain guarantees nothing changed.
+The confirmation chooses the channel (paper, e-mail, or e-mail where an address is on
+file) and whether passwords are reset (unticked: a reminder that changes nothing),
+and says, recounted at each change, how many accounts go by each channel, which
+documents and where they will be written; the job runs in a worker thread (hashing
+uses every core) and can be cancelled, in which case the domain guarantees nothing
+changed.
 """
 
 from __future__ import annotations
@@ -15,19 +18,19 @@ from typing import Any, Protocol
 from rich.markup import escape
 from textual import work
 from textual.app import ComposeResult
-from textual.containers import Horizontal, Vertical
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen, Screen
-from textual.widgets import Button, Label, ProgressBar, Static
+from textual.widgets import Button, Checkbox, Label, ProgressBar, RadioButton, RadioSet, Static
 from textual.worker import Worker, WorkerState
 
 from .. import keys
 from ..domain.access.caller import SchoolSession
 from ..domain.accounts import notification, publishing
-from ..domain.accounts.notification import NotifyResult, unprintable_line
+from ..domain.accounts.notification import NotifyResult, no_address_line, unprintable_line
 from ..domain.accounts.selection import Selection
 from ..domain.documents.files import OutputExists
 from ..domain.model import french
-from ..domain.model.enums import AccountKind, AccountState
+from ..domain.model.enums import AccountKind, AccountState, NotifyChannel
 from ..domain.model.errors import Cancelled, DomainError, sentences
 from ..domain.store.services import Services
 
@@ -46,9 +49,34 @@ class NotifyPlan:
     scope: str  # French: "3 compte(s) coché(s)", "les comptes affichés"...
 
     def request(
-        self, pdf_path: Path | None = None, csv_path: Path | None = None
+        self,
+        pdf_path: Path | None = None,
+        csv_path: Path | None = None,
+        *,
+        channel: NotifyChannel = NotifyChannel.PAPER,
+        reset: bool = True,
     ) -> notification.NotifyRequest:
-        return notification.NotifyRequest(self.kind, self.selection, pdf_path, csv_path)
+        return notification.NotifyRequest(
+            self.kind, self.selection, pdf_path, csv_path, channel=channel, reset=reset
+        )
+
+
+@dataclass(frozen=True)
+class NotifyChoice:
+    """What the confirmation settled: where paper documents go, the channel, the reset."""
+
+    pdf_path: Path
+    csv_path: Path
+    channel: NotifyChannel = NotifyChannel.PAPER
+    reset: bool = True
+
+
+# The channel choices, in the dialog's order.
+CHANNELS = (
+    (NotifyChannel.PAPER, "Courrier papier"),
+    (NotifyChannel.EMAIL, "Courriel"),
+    (NotifyChannel.AUTO, "Automatique (courriel si adresse, sinon papier)"),
+)
 
 
 class NotifyHost(Protocol):
@@ -65,8 +93,8 @@ def start_notify(host: NotifyHost, request: NotifyPlan) -> None:
     assert isinstance(host, Screen)
     app = host.app
 
-    def confirmed(paths: tuple[Path, Path] | None) -> None:
-        if paths is None:
+    def confirmed(choice: NotifyChoice | None) -> None:
+        if choice is None:
             return
 
         def done(result: NotifyResult | None) -> None:
@@ -74,7 +102,16 @@ def start_notify(host: NotifyHost, request: NotifyPlan) -> None:
                 host.notified(request, result)
 
         app.push_screen(
-            NotifyProgressScreen(host.services, host.signed_in, request, *paths), callback=done
+            NotifyProgressScreen(
+                host.services,
+                host.signed_in,
+                request,
+                choice.pdf_path,
+                choice.csv_path,
+                channel=choice.channel,
+                reset=choice.reset,
+            ),
+            callback=done,
         )
 
     try:
@@ -105,11 +142,13 @@ def _close_and_report(screen: ModalScreen[Any], error: BaseException) -> None:
         show_error(error)
 
 
-class NotifyConfirmScreen(ModalScreen[tuple[Path, Path] | None]):
-    """How many, which documents, where: nothing is done before the user says so.
+class NotifyConfirmScreen(ModalScreen[NotifyChoice | None]):
+    """How many, by which channel, which documents, where: nothing is done before the
+    user says so.
 
     Nothing has the focus while the accounts are counted, so an enter typed ahead
-    reaches ``action_confirm``, which ignores it: no one confirms a count unseen.
+    reaches ``action_confirm``, which ignores it: no one confirms a count unseen. A
+    change of channel or of the reset box recounts, and confirming waits for it.
     """
 
     BINDINGS = keys.bindings(keys.NOTIFY_CONFIRM_KEYS)
@@ -128,11 +167,18 @@ class NotifyConfirmScreen(ModalScreen[tuple[Path, Path] | None]):
         self.request = request
         self.total: int | None = None
         self.paths = paths
+        self.channel = NotifyChannel.PAPER
+        self.reset = True
+        self._counted_once = False
 
     def compose(self) -> ComposeResult:
         noun = "élèves" if self.request.kind is AccountKind.PUPIL else "représentants légaux"
-        with Vertical(id="notify-dialog", classes="dialog"):
+        with VerticalScroll(id="notify-dialog", classes="dialog"):
             yield Label(f"(Re)notifier les comptes {noun}", classes="dialog-title")
+            yield Checkbox(_reset_label(True), True, id="notify-reset", compact=True)
+            with RadioSet(id="notify-channel", compact=True):
+                for i, (channel, label) in enumerate(CHANNELS):
+                    yield RadioButton(label, value=i == 0, name=channel.value)
             yield Static("Calcul du nombre de comptes…", id="notify-summary")
             with Horizontal(classes="dialog-buttons"):
                 yield Button(
@@ -143,9 +189,27 @@ class NotifyConfirmScreen(ModalScreen[tuple[Path, Path] | None]):
     def on_mount(self) -> None:
         self._count()
 
-    @work(thread=True, exit_on_error=False)
+    def on_checkbox_changed(self, event: Checkbox.Changed) -> None:
+        self.reset = event.value
+        # Said in words, not only by the box's colour.
+        event.checkbox.label = _reset_label(event.value)
+        self.query_one("#notify-go", Button).label = "Notifier" if event.value else "Rappeler"
+        self._recount()
+
+    def on_radio_set_changed(self, event: RadioSet.Changed) -> None:
+        self.channel = NotifyChannel(event.pressed.name or NotifyChannel.PAPER.value)
+        self._recount()
+
+    def _recount(self) -> None:
+        self.total = None
+        self.query_one("#notify-go", Button).disabled = True
+        self.query_one("#notify-summary", Static).update("Calcul du nombre de comptes…")
+        self._count()
+
+    @work(thread=True, exclusive=True, group="count", exit_on_error=False)
     def _count(self) -> None:
-        counted = notification.preview(self.services, self.signed_in, self.request.request())
+        request = self.request.request(channel=self.channel, reset=self.reset)
+        counted = notification.preview(self.services, self.signed_in, request)
         self.app.call_from_thread(self._counted, counted)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
@@ -153,24 +217,73 @@ class NotifyConfirmScreen(ModalScreen[tuple[Path, Path] | None]):
             _close_and_report(self, event.worker.error)
 
     def _counted(self, counted: notification.NotifyPreview) -> None:
-        counts = counted.by_state
+        if (counted.channel, counted.reset) != (self.channel, self.reset):
+            return  # a count for a choice since changed: the next one is on its way
         self.total = counted.total
         summary = self.query_one("#notify-summary", Static)
+        go = self.query_one("#notify-go", Button)
+        close = self.query_one("#notify-no", Button)
         if not self.total:
+            missing = (
+                f" ({french.count(counted.without_address, 'compte')} sans adresse électronique)"
+                if counted.without_address
+                else ""
+            )
             summary.update(
-                f"Aucun compte à notifier parmi {escape(self.request.scope)} "
+                f"Aucun compte à notifier parmi {escape(self.request.scope)}{missing} "
                 "(les comptes désactivés ne sont jamais notifiés)."
             )
-            self.query_one("#notify-go", Button).display = False
-            close = self.query_one("#notify-no", Button)
+            go.display = False
             close.label = "Fermer"
-            close.focus()
+            if not self._counted_once:
+                close.focus()
+            self._counted_once = True
+            return
+        go.display = True
+        close.label = "Annuler"
+        summary.update(
+            "\n".join(summary_lines(counted, self.request.scope, self.request.kind, self.paths))
+        )
+        go.disabled = False
+        if not self._counted_once:
+            go.focus()
+        self._counted_once = True
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        if event.button.id == "notify-go":
+            self.action_confirm()
+        else:
+            self.action_cancel()
+
+    def action_confirm(self) -> None:
+        if self.total is None:
+            return  # still counting
+        if not self.total:
+            self.dismiss(None)
             return
         pdf, csv = self.paths
-        lines = [
-            f"[b]{french.count(self.total, 'compte')}[/b]\u00a0: {escape(self.request.scope)}",
-            "  " + " · ".join(f"{s.symbol} {s.label} : {n}" for s, n in sorted(counts.items())),
-        ]
+        self.dismiss(NotifyChoice(pdf, csv, self.channel, self.reset))
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+def _reset_label(reset: bool) -> str:
+    state = "oui" if reset else "non, simple rappel"
+    return f"Avec réinitialisation du mot de passe\u00a0: {state}"
+
+
+def summary_lines(
+    counted: notification.NotifyPreview, scope: str, kind: AccountKind, paths: tuple[Path, Path]
+) -> list[str]:
+    """What the confirmation says will happen, by channel, with or without a reset."""
+    counts = counted.by_state
+    total = counted.total
+    lines = [
+        f"[b]{french.count(total, 'compte')}[/b]\u00a0: {escape(scope)}",
+        "  " + " · ".join(f"{s.symbol} {s.label}\u00a0: {n}" for s, n in sorted(counts.items())),
+    ]
+    if counted.reset:
         if counted.blocked:
             blocked = counted.blocked
             lines.append(
@@ -184,30 +297,35 @@ class NotifyConfirmScreen(ModalScreen[tuple[Path, Path] | None]):
                 + french.agreed(activated, "il devra être réactivé", "ils devront être réactivés")
                 + "."
             )
+        lines.append(
+            "Chacun reçoit un nouveau mot de passe provisoire (l'ancien ne marchera plus)."
+        )
+    else:
+        lines.append(
+            "Rappel de l'identifiant et des moyens d'activer ou de retrouver le mot de passe,"
+            " sans réinitialisation\u00a0: [b]aucun mot de passe ne sera modifié[/b]."
+        )
+    if counted.emailed:
+        lines.append(
+            f"Courriel\u00a0: [b]{counted.emailed}[/b], en attente d'envoi "
+            "(educonnect-tui outbox send)."
+        )
+    if counted.without_address:
+        n = counted.without_address
+        lines.append(
+            f"[b]⚠ {french.count(n, 'compte sans adresse', 'comptes sans adresse')}[/b] "
+            f"électronique\u00a0: {french.agreed(n, 'non notifié', 'non notifiés')}."
+        )
+    if counted.on_paper:
+        pdf, csv = paths
         lines += [
-            "Chacun reçoit un nouveau mot de passe provisoire (l'ancien ne marchera plus).",
-            f"Documents\u00a0: {_documents(self.request.kind)}, et un tableau CSV.",
+            f"Papier\u00a0: [b]{counted.on_paper}[/b] — {_documents(kind)}, et un tableau CSV.",
             f"Dossier\u00a0: {escape(str(pdf.parent))}/",
             f"  {escape(pdf.name)} et {escape(csv.suffix)} (lisibles par vous seul)",
         ]
-        summary.update("\n".join(lines))
-        go = self.query_one("#notify-go", Button)
-        go.disabled = False
-        go.focus()
-
-    def on_button_pressed(self, event: Button.Pressed) -> None:
-        if event.button.id == "notify-go":
-            self.action_confirm()
-        else:
-            self.action_cancel()
-
-    def action_confirm(self) -> None:
-        if self.total is None:
-            return  # still counting
-        self.dismiss(self.paths if self.total else None)
-
-    def action_cancel(self) -> None:
-        self.dismiss(None)
+    else:
+        lines.append("Aucun document papier.")
+    return lines
 
 
 class NotifyProgressScreen(ModalScreen[NotifyResult | None]):
@@ -227,6 +345,9 @@ class NotifyProgressScreen(ModalScreen[NotifyResult | None]):
         request: NotifyPlan,
         pdf_path: Path,
         csv_path: Path,
+        *,
+        channel: NotifyChannel = NotifyChannel.PAPER,
+        reset: bool = True,
     ) -> None:
         super().__init__()
         self.services = services
@@ -234,6 +355,8 @@ class NotifyProgressScreen(ModalScreen[NotifyResult | None]):
         self.request = request
         self.pdf_path = pdf_path
         self.csv_path = csv_path
+        self.channel = channel
+        self.reset = reset
         self.cancel_event = threading.Event()
 
     def compose(self) -> ComposeResult:
@@ -254,7 +377,9 @@ class NotifyProgressScreen(ModalScreen[NotifyResult | None]):
             return notification.notify(
                 self.services,
                 self.signed_in,
-                self.request.request(self.pdf_path, self.csv_path),
+                self.request.request(
+                    self.pdf_path, self.csv_path, channel=self.channel, reset=self.reset
+                ),
                 progress=lambda phase, done, total: self.app.call_from_thread(
                     self._progress, phase, done, total
                 ),
@@ -320,12 +445,16 @@ class NotifyProgressScreen(ModalScreen[NotifyResult | None]):
 def finished_message(result: NotifyResult) -> str:
     """The toast: how many, then the folder once and each file's name on its own line."""
     lines = [result.headline()]
+    if result.emailed:
+        lines.append(result.channel_line())
     folders = {path.parent for path in result.files}
     if len(folders) == 1:
         lines.append(f"Dans {folders.pop()}/\u00a0:")
         lines += [f"  {path.name}" for path in result.files]
     else:
         lines += [str(path) for path in result.files]
+    if result.no_address:
+        lines.append(no_address_line(result.no_address))
     if result.left_out:
         lines.append(result.left_out_line())
     if result.unprintable:

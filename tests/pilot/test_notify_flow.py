@@ -17,19 +17,27 @@ import pytest
 from pypdf import PdfReader
 from rich.console import Console
 from sqlalchemy import select
-from textual.widgets import Button, Static
+from textual.widgets import Button, Checkbox, RadioSet, Static
 
 from educonnect_tui.app import EduConnectApp
 from educonnect_tui.domain.accounts import notification
-from educonnect_tui.domain.model.enums import AccountKind, AccountState
+from educonnect_tui.domain.model.enums import AccountKind, AccountState, NotifyChannel
 from educonnect_tui.domain.model.errors import DocumentError
 from educonnect_tui.domain.model.states import MAX_FAILED_ATTEMPTS, Lockout
-from educonnect_tui.domain.model.tables import Account, Division, GuardianLink, Pupil
+from educonnect_tui.domain.model.tables import (
+    Account,
+    AuditEvent,
+    Division,
+    GuardianLink,
+    OutboxMessage,
+    Pupil,
+)
 from educonnect_tui.domain.store.services import Services
 from educonnect_tui.screens.detail import DetailScreen
 from educonnect_tui.screens.error import ErrorScreen
 from educonnect_tui.screens.home import HomeScreen
 from educonnect_tui.screens.notify import NotifyConfirmScreen, NotifyProgressScreen
+from tests import factories
 from tests.helpers import settle, sync
 from tests.pilot.conftest import SmallSchool
 
@@ -518,3 +526,99 @@ async def test_the_confirmation_counts_the_blocked_accounts_it_will_unblock(
     with services.sessions() as session:
         accounts = session.scalars(select(Account).where(Account.id.in_(small_school.pupils)))
         assert [a.blocked_until for a in accounts] == [None] * 3
+
+
+# -- channels and reminders, from the keyboard ------------------------------------------
+
+
+def _give_addresses(services: Services, guardian_ids: tuple[int, ...]) -> None:
+    with services.sessions() as session, session.begin():
+        for i, account_id in enumerate(guardian_ids):
+            account = session.get_one(Account, account_id)
+            assert account.guardian is not None
+            account.guardian.email = f"parent{i}@example.org"
+
+
+def _outbox(services: Services) -> list[OutboxMessage]:
+    with services.sessions() as session:
+        return list(session.scalars(select(OutboxMessage)))
+
+
+@sync
+async def test_email_channel_chosen_with_the_arrows_queues_the_messages_and_writes_no_pdf(
+    small_app: AppFactory, small_school: SmallSchool
+) -> None:
+    services = small_school.services
+    _give_addresses(services, small_school.guardians[:2])
+    app = small_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        confirm = await _open_confirm(pilot, "2")
+        summary = confirm.query_one("#notify-summary", Static)
+        assert "Papier\u00a0: 3" in _plain(summary, 70)
+        await pilot.press("shift+tab")  # from « Notifier » back to the channel choice
+        assert app.focused is confirm.query_one("#notify-channel", RadioSet)
+        await pilot.press("down", "space")
+        await settle(pilot)
+        text = _plain(summary, 70)
+        assert confirm.channel is NotifyChannel.EMAIL and confirm.total == 2
+        assert "Courriel\u00a0: 2, en attente d'envoi" in text
+        assert "1 compte sans adresse électronique\u00a0: non notifié." in text
+        assert "Aucun document papier." in text
+        await pilot.press("tab")
+        assert app.focused is confirm.query_one("#notify-go", Button)
+        await pilot.press("enter")
+        await settle(pilot)
+        await settle(pilot)
+        assert isinstance(app.screen, HomeScreen)
+    assert sorted(m.recipient for m in _outbox(services)) == [
+        "parent0@example.org",
+        "parent1@example.org",
+    ]
+    assert _states(services, set(small_school.guardians[:2])) == Counter({AccountState.NOTIFIED: 2})
+    assert _states(services, {small_school.guardians[2]}) == Counter({AccountState.NOT_NOTIFIED: 1})
+    assert not [p for p in _documents(services) if p.suffix == ".pdf"]
+
+
+@sync
+async def test_unticking_the_reset_sends_a_reminder_that_changes_no_password(
+    small_app: AppFactory, small_school: SmallSchool
+) -> None:
+    services = small_school.services
+    for account_id in small_school.pupils:
+        factories.simulate_notification(services, account_id, "abcd2345ef")
+    with services.sessions() as session:
+        before = [
+            (a.temp_password_hash, a.state, a.version, a.notified_at)
+            for a in session.scalars(select(Account).order_by(Account.id))
+        ]
+    app = small_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        confirm = await _open_confirm(pilot)
+        await pilot.press("shift+tab", "shift+tab")
+        assert app.focused is confirm.query_one("#notify-reset", Checkbox)
+        await pilot.press("space")
+        await settle(pilot)
+        assert confirm.reset is False and confirm.total == 3
+        assert "aucun mot de passe ne sera modifié" in _plain(
+            confirm.query_one("#notify-summary", Static), 70
+        )
+        go = confirm.query_one("#notify-go", Button)
+        assert str(go.label) == "Rappeler"
+        await pilot.press("tab", "tab")
+        assert app.focused is go
+        await pilot.press("enter")
+        await settle(pilot)
+        await settle(pilot)
+        assert isinstance(app.screen, HomeScreen)
+    with services.sessions() as session:
+        after = [
+            (a.temp_password_hash, a.state, a.version, a.notified_at)
+            for a in session.scalars(select(Account).order_by(Account.id))
+        ]
+        actions = list(session.scalars(select(AuditEvent.action)))
+    assert after == before
+    assert "notify_reminder" in actions and "notify" not in actions
+    [pdf] = [p for p in _documents(services) if p.suffix == ".pdf"]
+    text = "\n".join(page.extract_text() for page in PdfReader(pdf).pages)
+    assert "abcd2345ef" not in text and "Mot de passe oublié" in text

@@ -132,6 +132,26 @@ def test_notify_confirmation(  # type: ignore[no-untyped-def]
 
 
 @pytest.mark.parametrize("size", SIZES)
+def test_notify_confirmation_reminder_by_auto(  # type: ignore[no-untyped-def]
+    snap_compare, principal_app: Callable[[], EduConnectApp], demo_services: Services, size
+) -> None:
+    """The guardians of 3e, from the keyboard only: « Automatique » chosen, the reset box
+    unticked; the counts by channel and « aucun mot de passe ne sera modifié »."""
+    demo_services.settings.output_dir = Path("/srv/educonnect")
+
+    async def run_before(pilot):  # type: ignore[no-untyped-def]
+        await _to_3e(pilot)
+        await pilot.press("2")
+        await settle(pilot)
+        await pilot.press("n")
+        await settle(pilot)
+        await pilot.press("shift+tab", "down", "down", "space", "shift+tab", "space")
+        await settle(pilot)
+
+    assert snap_compare(principal_app(), terminal_size=size, run_before=run_before)
+
+
+@pytest.mark.parametrize("size", SIZES)
 def test_notify_in_progress(  # type: ignore[no-untyped-def]
     snap_compare, principal_app: Callable[[], EduConnectApp], size, monkeypatch
 ) -> None:

@@ -27,7 +27,11 @@ COLON = "\u00a0:"
 
 # What each action records, as the code records it (the values are codes).
 SAMPLES: dict[str, dict[str, Any]] = {
-    "notify": {"kind": "eleve", "count": 3, "by_division": {"3E2": 3}, "lot": "ab12"},
+    "notify": {"kind": "eleve", "count": 3, "by_division": {"3E2": 3}, "lot": "ab12",
+               "channel": "auto", "emailed": 2, "on_paper": 1, "no_address": 0},
+    "notify_reminder": {"kind": "responsable", "count": 3, "by_division": {"représentants": 3},
+                        "lot": "ab12", "channel": "email", "emailed": 3, "on_paper": 0,
+                        "no_address": 1},
     "import": {"kind": "pupils", "file": "eleves.xml", "rows": 12, "added": 2, "moved": 1,
                "updated": 3, "left": 0, "reinstated": 1},
     "demo": {"academie": "Créteil", "seed": 7, "scale": 0.002, "created": True,

@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import select
 
 from educonnect_tui.domain.model.enums import AccountState
-from educonnect_tui.domain.model.tables import Account, Pupil, Staff
+from educonnect_tui.domain.model.tables import Account, OutboxMessage, Pupil, Staff
 from educonnect_tui.domain.store import db
 from educonnect_tui.domain.store.services import Services
 from tests import factories
@@ -532,7 +532,8 @@ def test_notify_dry_run_says_what_would_happen_and_changes_nothing(
     code, out, err = run_cli(["notify", "--uai", UAI, "--kind", "pupils", "--dry-run"])
     assert code == 0, err
     assert out.splitlines()[:3] == [
-        "Simulation\u00a0: aucun mot de passe n'a été modifié, aucun document écrit.",
+        "Simulation\u00a0: aucun mot de passe n'a été modifié, aucun document écrit, "
+        "aucun courriel mis en attente.",
         "3 comptes élèves seraient notifiés\u00a0:",
         "  ✗ non notifié\u00a0: 3",
     ]
@@ -560,3 +561,136 @@ def test_activated_accounts_are_renotified_only_when_counted(
     code, out, err = run_cli([*args, "--activated", "2"])
     assert code == 0 and "2 comptes élèves notifiés." in out, err
     assert _hashes(cli_env) != before
+
+
+def _guardians(services: Services, emails: list[str | None], *, activated: bool = False) -> None:
+    with services.sessions() as session, session.begin():
+        school = factories.school(session)
+        for i, email in enumerate(emails):
+            child = factories.pupil(session, school, first_name=f"Inès{i}", division="3E1")
+            account = factories.guardian(session, [child], first_name=f"Rym{i}", email=email)
+            if activated:
+                account.state = AccountState.ACTIVATED
+
+
+def _outbox_count(services: Services) -> int:
+    with services.sessions() as session:
+        return len(session.scalars(select(OutboxMessage.id)).all())
+
+
+def test_notify_by_email_needs_no_pdf_and_says_the_messages_wait(
+    cli_env: Services, run_cli: RunCli, tmp_path: Path
+) -> None:
+    _guardians(cli_env, ["a@example.org", "b@example.org"])
+    args = ["notify", "--uai", UAI, "--kind", "guardians", "--channel", "email"]
+    code, out, err = run_cli([*args, "--dry-run"])
+    assert code == 0, err
+    assert "  canal courriel\u00a0: 2 par courriel (en attente d'envoi), 0 sur papier" in out
+    assert _outbox_count(cli_env) == 0
+    code, out, err = run_cli([*args, "--no-send"])
+    assert code == 0, err
+    lines = out.splitlines()
+    assert lines[:2] == [
+        "2 comptes représentants légaux notifiés.",
+        "2 par courriel (en attente d'envoi), 0 sur papier",
+    ]
+    assert lines[-1] == (
+        "2 messages en attente dans la boîte d'envoi (educonnect-tui outbox send)."
+    )
+    assert _outbox_count(cli_env) == 2 and not list(tmp_path.rglob("*.pdf"))
+
+
+def test_notify_auto_asks_for_a_pdf_only_when_someone_has_no_address(
+    cli_env: Services, run_cli: RunCli, tmp_path: Path
+) -> None:
+    _guardians(cli_env, ["a@example.org", None])
+    before = _hashes(cli_env)
+    args = ["notify", "--uai", UAI, "--kind", "guardians", "--channel", "auto"]
+    code, _, err = run_cli(args)
+    _one_line_french_error(code, err, "--pdf est obligatoire")
+    assert "1 compte sans adresse recevra un document papier" in err
+    assert _hashes(cli_env) == before and _outbox_count(cli_env) == 0
+    pdf = tmp_path / "lettres.pdf"
+    code, out, err = run_cli([*args, "--pdf", str(pdf), "--no-send"])
+    assert code == 0, err
+    assert "1 par courriel (en attente d'envoi), 1 sur papier" in out
+    assert f"Document écrit\u00a0: {pdf}" in out
+    assert pdf.exists() and _outbox_count(cli_env) == 1
+
+
+def test_notify_email_with_csv_but_no_paper_is_refused(
+    cli_env: Services, run_cli: RunCli, tmp_path: Path
+) -> None:
+    _guardians(cli_env, ["a@example.org"])
+    csv_path = tmp_path / "x.csv"
+    code, _, err = run_cli(
+        [
+            "notify",
+            "--uai",
+            UAI,
+            "--kind",
+            "guardians",
+            "--channel",
+            "email",
+            "--csv",
+            str(csv_path),
+        ]
+    )
+    _one_line_french_error(code, err, "retirez --csv")
+    assert _outbox_count(cli_env) == 0 and not csv_path.exists()
+
+
+def test_notify_unknown_channel_is_one_french_line(cli_env: Services, run_cli: RunCli) -> None:
+    code, _, err = run_cli(
+        ["notify", "--uai", UAI, "--kind", "guardians", "--channel", "pigeon", "--dry-run"]
+    )
+    _one_line_french_error(code, err, "paper, email ou auto")
+
+
+def test_notify_no_reset_changes_no_password_and_needs_no_activated_count(
+    cli_env: Services, run_cli: RunCli, tmp_path: Path
+) -> None:
+    _guardians(cli_env, ["a@example.org", None], activated=True)
+    before = _hashes(cli_env)
+    args = ["notify", "--uai", UAI, "--kind", "guardians", "--state", "vert", "--no-reset"]
+    code, out, err = run_cli([*args, "--channel", "auto", "--dry-run"])
+    assert code == 0, err
+    assert "2 comptes représentants légaux recevraient un rappel\u00a0:" in out
+    assert "aucun mot de passe ne serait modifié" in out and "--activated" not in out
+    pdf = tmp_path / "rappel.pdf"
+    code, out, err = run_cli([*args, "--channel", "auto", "--pdf", str(pdf), "--no-send"])
+    assert code == 0, err
+    assert out.splitlines()[0] == (
+        "2 comptes représentants légaux rappelés (rappel sans réinitialisation\u00a0: "
+        "aucun mot de passe modifié)."
+    )
+    assert _hashes(cli_env) == before and pdf.exists() and _outbox_count(cli_env) == 1
+    # The same accounts with a reset still need their exact count.
+    code, _, err = run_cli(
+        ["notify", "--uai", UAI, "--kind", "guardians", "--state", "vert", "--channel", "email"]
+    )
+    _one_line_french_error(code, err, "--activated 1")
+
+
+def test_notify_says_when_the_pdf_asked_for_is_not_needed(
+    cli_env: Services, run_cli: RunCli, tmp_path: Path
+) -> None:
+    _guardians(cli_env, ["a@example.org"])
+    pdf = tmp_path / "lettres.pdf"
+    code, out, err = run_cli(
+        [
+            "notify",
+            "--uai",
+            UAI,
+            "--kind",
+            "guardians",
+            "--channel",
+            "auto",
+            "--pdf",
+            str(pdf),
+            "--no-send",
+        ]
+    )
+    assert code == 0, err
+    assert f"Aucun document papier\u00a0: {pdf} n'a pas été écrit." in out.splitlines()
+    assert not pdf.exists() and _outbox_count(cli_env) == 1

@@ -7,14 +7,20 @@ The order of the steps is what makes it safe:
    accounts whose document would need a character no shipped font has (named in the
    result, password unchanged: a slip never prints a name with a hole);
 3. draw passwords and hash them on every core (progress per account, cancellable);
-4. render the documents and stage them as hidden 0600 files;
+4. render the documents of the accounts going on paper and stage them as hidden 0600
+   files; build the e-mails of the others (``mail.notices``);
 5. in one transaction: lock the accounts and leave out those someone changed meanwhile
-   (then render again without them), apply the state machine, store the hashes, audit;
-   publish the documents under their final names (``files.Publication``); commit.
-A failure before the commit removes the documents and rolls back; a crash between the
-publication and the commit leaves markers that the next run settles. So either the old
-passwords still work and no new document exists, or the new passwords work and their
-complete documents exist.
+   (then render again without them), apply the state machine, store the hashes, queue
+   the e-mails in the outbox, audit; publish the documents under their final names
+   (``files.Publication``); commit.
+A failure before the commit removes the documents and rolls back, the queued e-mails
+with it; a crash between the publication and the commit leaves markers that the next
+run settles. So either the old passwords still work and no new document or e-mail
+exists, or the new passwords work and their complete documents and e-mails exist.
+
+A reminder (``reset`` False) takes the same steps without 3 and without touching the
+accounts: the documents and e-mails give the identifier and the ways to activate or
+recover a password, never a password.
 """
 
 from __future__ import annotations
@@ -27,7 +33,7 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from sqlalchemy import case, func, select
+from sqlalchemy import ColumnElement, case, func, select
 from sqlalchemy.orm import Session, aliased
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -48,8 +54,10 @@ from ..documents.credentials import (
     SchoolHeader,
 )
 from ..documents.files import Publication, app_folder, free_name
+from ..mail.notices import notice_email
+from ..mail.queue import Email, queue_email
 from ..model import french
-from ..model.enums import AccountKind, AccountState, PupilStatus
+from ..model.enums import AccountKind, AccountState, NotifyChannel, PupilStatus
 from ..model.errors import (
     Cancelled,
     ConcurrentModification,
@@ -86,18 +94,33 @@ class NotifyResult:
     left_out: tuple[str, ...] = ()
     swept: tuple[Path, ...] = ()
     unprintable: tuple[str, ...] = ()
+    emailed: int = 0
+    reset: bool = True
+    # Under the e-mail channel, the accounts without an address: not notified.
+    no_address: tuple[str, ...] = ()
+
+    @property
+    def on_paper(self) -> int:
+        return self.count - self.emailed
 
     def headline(self) -> str:
         """« 1 compte élève notifié. », « 3 comptes représentants légaux notifiés. »"""
+        done = ("notifié", "notifiés") if self.reset else ("rappelé", "rappelés")
         if self.kind is AccountKind.PUPIL:
-            noun = french.count(self.count, "compte élève notifié", "comptes élèves notifiés")
+            noun = french.count(self.count, f"compte élève {done[0]}", f"comptes élèves {done[1]}")
         else:
             noun = french.count(
                 self.count,
-                "compte représentant légal notifié",
-                "comptes représentants légaux notifiés",
+                f"compte représentant légal {done[0]}",
+                f"comptes représentants légaux {done[1]}",
             )
-        return f"{noun}."
+        if self.reset:
+            return f"{noun}."
+        return f"{noun} (rappel sans réinitialisation : aucun mot de passe modifié)."
+
+    def channel_line(self) -> str:
+        """« 2 par courriel (en attente d'envoi), 1 sur papier »"""
+        return channel_words(self.emailed, self.on_paper)
 
     def left_out_line(self) -> str:
         n = len(self.left_out)
@@ -108,14 +131,33 @@ class NotifyResult:
         )
 
     def lines(self) -> list[str]:
-        out = [self.headline()]
+        out = [self.headline(), self.channel_line()]
         out += [f"  {name}\u00a0: {n}" for name, n in sorted(self.by_division.items())]
         out += [f"Document écrit\u00a0: {path}" for path in self.files]
+        if self.no_address:
+            out.append(no_address_line(self.no_address))
         if self.left_out:
             out.append(self.left_out_line())
         if self.unprintable:
             out.append(unprintable_line(self.unprintable))
         return out + publishing.swept_lines(self.swept)
+
+
+def channel_words(emailed: int, on_paper: int) -> str:
+    """« 2 par courriel (en attente d'envoi), 1 sur papier »"""
+    return (
+        f"{emailed} par courriel (en attente d'envoi), {on_paper} sur papier"
+        if emailed
+        else f"{on_paper} sur papier"
+    )
+
+
+def no_address_line(accounts: Sequence[str]) -> str:
+    n = len(accounts)
+    return (
+        f"{french.count(n, 'compte non notifié', 'comptes non notifiés')}, "
+        f"sans adresse électronique enregistrée\u00a0: " + ", ".join(accounts)
+    )
 
 
 def unprintable_line(accounts: Sequence[str]) -> str:
@@ -152,8 +194,11 @@ def default_paths(services: Services, caller: Caller, kind: AccountKind) -> tupl
 class NotifyRequest:
     """What to notify: one kind of account, a selection, and where the documents go.
 
-    The paths are needed only by ``notify``; counting before confirming needs none.
-    An existing file at a path is refused unless ``overwrite``.
+    The paths are needed only by ``notify``, and only when documents go on paper;
+    counting before confirming needs none. An existing file at a path is refused
+    unless ``overwrite``. ``channel`` says how each holder is reached; without
+    ``reset`` the notification is a reminder: no password drawn, nothing of the
+    account changed (docs/domain.md, « Rappel sans réinitialisation »).
     """
 
     kind: AccountKind
@@ -161,19 +206,69 @@ class NotifyRequest:
     pdf_path: Path | None = None
     csv_path: Path | None = None
     overwrite: bool = False
+    channel: NotifyChannel = NotifyChannel.PAPER
+    reset: bool = True
 
 
 @dataclass(frozen=True)
 class NotifyPreview:
     """What ``notify`` would touch: by state (activated ones will have to activate again),
-    and how many are blocked after failed sign-ins (the notification unblocks them)."""
+    how many are blocked after failed sign-ins (a reset unblocks them), how many go by
+    e-mail and on paper, and, under the e-mail channel, how many have no address (left
+    out)."""
 
     by_state: dict[AccountState, int]
     blocked: int
+    emailed: int = 0
+    without_address: int = 0
+    channel: NotifyChannel = NotifyChannel.PAPER
+    reset: bool = True
 
     @property
     def total(self) -> int:
         return sum(self.by_state.values())
+
+    @property
+    def on_paper(self) -> int:
+        return self.total - self.emailed
+
+    @property
+    def needs_pdf(self) -> bool:
+        """Whether paper documents would be produced (and so a PDF path is needed)."""
+        return self.on_paper > 0
+
+    @property
+    def to_confirm(self) -> int:
+        """The activated accounts whose personal password a reset would replace: counted
+        and confirmed (``--activated N``). A reminder replaces nothing: none to confirm."""
+        return self.by_state.get(AccountState.ACTIVATED, 0) if self.reset else 0
+
+
+def address_on_file(kind: AccountKind) -> ColumnElement[str | None]:
+    """« L'adresse enregistrée », in SQL (the query joins ``Guardian`` for guardians).
+
+    A pupil's is the address confirmed in EduConnect (``Account.email`` once
+    ``email_confirmed_at`` is set): an unconfirmed one may be mistyped or someone
+    else's. A guardian's is the one they confirmed in EduConnect if any, otherwise the
+    one the school keeps in SIECLE (``Guardian.email``), if it looks like one.
+    """
+    confirmed = case((Account.email_confirmed_at.is_not(None), func.nullif(Account.email, "")))
+    if kind is AccountKind.PUPIL:
+        return confirmed
+    # SIECLE holds what a secretary typed: « néant », « - » or a phone number is no address
+    # (the account then goes on paper rather than its password to nowhere).
+    siecle = func.trim(Guardian.email)
+    shaped = case((siecle.like("%_@_%.%") & siecle.not_like("% %"), siecle))
+    return func.coalesce(confirmed, shaped)
+
+
+def _routes(channel: NotifyChannel, has_address: bool) -> str | None:
+    """Where one account goes: "email", "paper", or None (e-mail channel, no address)."""
+    if channel is NotifyChannel.PAPER:
+        return "paper"
+    if has_address:
+        return "email"
+    return "paper" if channel is NotifyChannel.AUTO else None
 
 
 def preview(services: Services, caller: Caller, request: NotifyRequest) -> NotifyPreview:
@@ -184,15 +279,31 @@ def preview(services: Services, caller: Caller, request: NotifyRequest) -> Notif
     with services.sessions() as session:
         ids = accounts_of(request.kind, caller.school.id, _notifiable(selection))
         blocked = case((Account.blocked_until > now, 1), else_=0)
+        has_address = case((address_on_file(request.kind).is_not(None), 1), else_=0)
         query = (
-            select(Account.state, func.count(), func.sum(blocked))
+            select(Account.state, has_address, func.count(), func.sum(blocked))
+            .outerjoin(Guardian, Guardian.id == Account.guardian_id)
             .where(Account.id.in_(ids))
-            .group_by(Account.state)
+            .group_by(Account.state, has_address)
         )
         rows = session.execute(query).all()
+    by_state: dict[AccountState, int] = {}
+    counted = {"email": 0, "blocked": 0, "without": 0}
+    for state, addressed, n, b in rows:
+        route = _routes(request.channel, bool(addressed))
+        if route is None:
+            counted["without"] += int(n)
+            continue
+        by_state[AccountState(state)] = by_state.get(AccountState(state), 0) + int(n)
+        counted["blocked"] += int(b or 0)
+        counted["email"] += int(n) if route == "email" else 0
     return NotifyPreview(
-        by_state={AccountState(state): int(n) for state, n, _ in rows},
-        blocked=sum(int(b or 0) for _, _, b in rows),
+        by_state=by_state,
+        blocked=counted["blocked"],
+        emailed=counted["email"],
+        without_address=counted["without"],
+        channel=request.channel,
+        reset=request.reset,
     )
 
 
@@ -206,22 +317,43 @@ def planned_lines(planned: NotifyPreview, kind: AccountKind) -> list[str]:
             "comptes représentants légaux",
         )
     )
+    done = ("serait notifié", "seraient notifiés")
+    if not planned.reset:
+        done = ("recevrait un rappel", "recevraient un rappel")
     out = [
-        "Simulation\u00a0: aucun mot de passe n'a été modifié, aucun document écrit.",
+        "Simulation\u00a0: aucun mot de passe n'a été modifié, aucun document écrit, "
+        "aucun courriel mis en attente.",
         f"{french.count(planned.total, *noun)} "
-        f"{french.agreed(planned.total, 'serait notifié', 'seraient notifiés')}"
-        + ("\u00a0:" if planned.total else "."),
+        f"{french.agreed(planned.total, *done)}" + ("\u00a0:" if planned.total else "."),
     ]
     out += [
         f"  {state.symbol} {state.label}\u00a0: {n}"
         for state, n in sorted(planned.by_state.items())
     ]
-    if planned.blocked:
+    if planned.total:
+        out.append(
+            f"  canal {planned.channel.label}\u00a0: "
+            + channel_words(planned.emailed, planned.on_paper)
+        )
+    if planned.without_address:
+        n = planned.without_address
+        out.append(
+            f"  {french.count(n, 'compte sans adresse', 'comptes sans adresse')} "
+            "électronique\u00a0: "
+            + french.agreed(n, "il ne serait pas notifié", "ils ne seraient pas notifiés")
+            + "."
+        )
+    if not planned.reset:
+        out.append(
+            "  Rappel sans réinitialisation\u00a0: l'identifiant et les moyens d'activer ou de "
+            "retrouver le mot de passe, aucun mot de passe ne serait modifié."
+        )
+    elif planned.blocked:
         out.append(
             f"  dont {french.count(planned.blocked, 'bloqué')}, "
             f"{french.agreed(planned.blocked, 'qui serait débloqué', 'qui seraient débloqués')}."
         )
-    activated = planned.by_state.get(AccountState.ACTIVATED, 0)
+    activated = planned.to_confirm
     if activated:
         out.append(
             f"  {french.count(activated, 'déjà activé', 'déjà activés')}\u00a0: "
@@ -243,6 +375,7 @@ class _Row:
     account_id: int
     version: int
     credential: PupilCredential | GuardianCredential
+    address: str | None = None
 
 
 def notify(
@@ -253,14 +386,16 @@ def notify(
     progress: Progress | None = None,
     cancel: threading.Event | None = None,
 ) -> NotifyResult:
-    """Issue new temporary credentials to the selected accounts and write their documents.
+    """Notify the selected accounts: documents on paper, e-mails in the outbox, or both.
 
     The caller is checked here (``permissions.require``) and the selection narrowed to
     its scope. Accounts someone else changes meanwhile are left out (and named in the
-    result); the documents never hold them.
+    result); the documents and e-mails never hold them. With ``request.reset`` each
+    account gets new temporary credentials; without it, a reminder: nothing of the
+    account changes and no password is drawn, printed or sent.
     """
     kind, pdf_path, csv_path = request.kind, request.pdf_path, request.csv_path
-    if pdf_path is None:
+    if pdf_path is None and request.channel is NotifyChannel.PAPER:
         raise InvalidInput("Indiquez le fichier PDF des documents à remettre.")
     selection = require_selection(services, caller, Action.NOTIFY, kind, request.selection)
     actor = caller.actor()
@@ -280,9 +415,29 @@ def notify(
                 "Aucun compte ne correspond à la sélection\u00a0: rien n'a été notifié."
             )
         expires = expiry(services, kind, now)
-        passwords = [generate_temporary_password() for _ in ids]
-        rows = _rows(session, kind, school, ids, passwords, services.time.today(expires))
-    rows, unprintable = _printable(rows)
+        passwords: list[str | None] = [
+            generate_temporary_password() if request.reset else None for _ in ids
+        ]
+        expires_on = services.time.today(expires) if request.reset else None
+        rows = _rows(session, kind, school, ids, passwords, expires_on)
+    no_address = tuple(
+        sorted(
+            r.credential.login for r in rows if _routes(request.channel, bool(r.address)) is None
+        )
+    )
+    rows = [r for r in rows if _routes(request.channel, bool(r.address)) is not None]
+    if not rows:
+        raise InvalidInput(
+            sentences(no_address_line(no_address), "Rien n'a été notifié.")
+            if no_address
+            else "Aucun compte ne correspond à la sélection\u00a0: rien n'a été notifié."
+        )
+    rows, unprintable = _printable(rows, request.channel)
+    if pdf_path is None and any(_on_paper(request.channel, r) for r in rows):
+        raise InvalidInput(
+            "Des documents sont à imprimer (comptes sans adresse électronique)\u00a0: "
+            "indiquez le fichier PDF. Aucun mot de passe n'a été modifié."
+        )
 
     def report(phase: str, done: int, total: int) -> None:
         if progress is not None:
@@ -291,35 +446,42 @@ def notify(
     context = DocumentContext(
         school=header, portal_url=services.settings.portal_url, generated_at=now, time=services.time
     )
-    credentials = [r.credential for r in rows]
+    paper = [r.credential for r in rows if _on_paper(request.channel, r)]
+    with_csv = csv_path is not None
     workers = worker_count(services.settings.hash_workers)
     # The documents need the clear passwords, not their hashes: on several cores they are
     # drawn in their own process while the pool hashes, so the PDF costs no extra time
     # and the interface's process keeps the GIL for key presses.
     renderer = (
         ProcessPoolExecutor(max_workers=1, initializer=run_in_background, initargs=(os.getpid(),))
-        if workers > 1 and len(rows) >= 8
+        if workers > 1 and len(paper) >= 8 and request.reset
         else None
     )
     try:
         drawing = (
-            renderer.submit(_render_documents, context, kind, credentials, csv_path is not None)
+            renderer.submit(_render_documents, context, kind, paper, with_csv)
             if renderer is not None
             else None
         )
-        hashes = hash_many(
-            [r.credential.temp_password for r in rows],
-            services.hash_params,
-            workers=services.settings.hash_workers,
-            progress=lambda done, total: report("hachage", done, total),
-            cancel=cancel,
+        hashes: list[str | None] = (
+            list(
+                hash_many(
+                    [r.credential.temp_password or "" for r in rows],
+                    services.hash_params,
+                    workers=services.settings.hash_workers,
+                    progress=lambda done, total: report("hachage", done, total),
+                    cancel=cancel,
+                )
+            )
+            if request.reset
+            else [None] * len(rows)
         )
-        _check_cancel(cancel)
+        _check_cancel(cancel, request.reset)
         report("documents", 0, 1)
         documents = (
             drawing.result()
             if drawing is not None
-            else _render_documents(context, kind, credentials, csv_path is not None)
+            else (_render_documents(context, kind, paper, with_csv) if paper else None)
         )
     finally:
         if renderer is not None:
@@ -327,12 +489,18 @@ def notify(
     pairs = list(zip(rows, hashes, strict=True))
     left_out: list[_Row] = []
     for _ in range(_ATTEMPTS):
-        _check_cancel(cancel)
+        _check_cancel(cancel, request.reset)
+        emails = [
+            notice_email(context, r.credential, r.address, establishment_id=school.id)
+            for r, _h in pairs
+            if r.address is not None and not _on_paper(request.channel, r)
+        ]
         publication = publishing.publication(services, now)
         try:
-            _stage_documents(publication, documents, request)
+            if documents is not None:
+                _stage_documents(publication, documents, request)
         except DocumentError as error:
-            raise _unchanged(error) from error
+            raise _unchanged(error, request.reset) from error
         report("documents", 1, 1)
         report("enregistrement", 0, 1)
         committed = False
@@ -340,12 +508,21 @@ def notify(
             with services.sessions() as session:
                 with session.begin():
                     by_division, stale = _apply(
-                        session, actor, school.id, kind, pairs, now, expires, publication.lot
+                        session,
+                        actor,
+                        school.id,
+                        request,
+                        pairs,
+                        now,
+                        expires,
+                        publication.lot,
+                        emails,
+                        no_address,
                     )
                     if not stale:
                         # The last moment to stop: past it, the documents get their final
                         # names and the commit makes their passwords valid.
-                        _check_cancel(cancel)
+                        _check_cancel(cancel, request.reset)
                         publishing.check(services, targets, overwrite=request.overwrite)
                         publication.publish()
                 committed = True
@@ -354,7 +531,7 @@ def notify(
             raise ConcurrentModification(_CHANGED) from error
         except (DocumentError, InvalidInput) as error:
             publication.undo()
-            raise _unchanged(error) from error
+            raise _unchanged(error, request.reset) from error
         except BaseException:
             # Once committed, the documents hold the only valid passwords: they stay.
             if committed:
@@ -373,6 +550,9 @@ def notify(
                 left_out=tuple(sorted(r.credential.login for r in left_out)),
                 swept=tuple(swept),
                 unprintable=unprintable,
+                emailed=len(emails),
+                reset=request.reset,
+                no_address=no_address,
             )
         publication.undo()
         left_out += stale
@@ -380,10 +560,13 @@ def notify(
         pairs = [(r, h) for r, h in pairs if r.account_id not in gone]
         if not pairs:
             break
-        documents = _render_documents(
-            context, kind, [r.credential for r, _ in pairs], csv_path is not None
-        )
+        paper = [r.credential for r, _ in pairs if _on_paper(request.channel, r)]
+        documents = _render_documents(context, kind, paper, with_csv) if paper else None
     raise ConcurrentModification(_CHANGED)
+
+
+def _on_paper(channel: NotifyChannel, row: _Row) -> bool:
+    return _routes(channel, row.address is not None) == "paper"
 
 
 _ATTEMPTS = 3
@@ -393,16 +576,17 @@ _CHANGED = (
 )
 
 
-def _printable(rows: list[_Row]) -> tuple[list[_Row], tuple[str, ...]]:
+def _printable(rows: list[_Row], channel: NotifyChannel) -> tuple[list[_Row], tuple[str, ...]]:
     """The rows whose documents print whole, and « login (U+…) » for the others.
 
     Checked before any hashing: an account whose name would print with a hole keeps its
-    old password, and the others are notified. If none is left, nothing is done.
+    old password, and the others are notified. Only the rows going on paper are
+    checked (an e-mail has no font). If none is left, nothing is done.
     """
     kept: list[_Row] = []
     out: list[str] = []
     for row in rows:
-        missing = glyphs.unprintable(row.credential)
+        missing = glyphs.unprintable(row.credential) if _on_paper(channel, row) else ""
         if missing:
             out.append(f"{row.credential.login} ({glyphs.describe(missing)})")
         else:
@@ -412,14 +596,19 @@ def _printable(rows: list[_Row]) -> tuple[list[_Row], tuple[str, ...]]:
     return kept, tuple(sorted(out))
 
 
-def _unchanged(error: DomainError) -> DomainError:
+def _unchanged(error: DomainError, reset: bool = True) -> DomainError:
     """The same refusal, saying what it means here: the old passwords still work."""
-    return type(error)(sentences(str(error), "Aucun mot de passe n'a été modifié."))
+    said = "Aucun mot de passe n'a été modifié." if reset else "Aucun rappel n'a été envoyé."
+    return type(error)(sentences(str(error), said))
 
 
-def _check_cancel(cancel: threading.Event | None) -> None:
+def _check_cancel(cancel: threading.Event | None, reset: bool = True) -> None:
     if cancel is not None and cancel.is_set():
-        raise Cancelled("Opération annulée\u00a0: aucun mot de passe n'a été modifié.")
+        raise Cancelled(
+            "Opération annulée\u00a0: aucun mot de passe n'a été modifié."
+            if reset
+            else "Opération annulée\u00a0: aucun rappel n'a été envoyé ni écrit."
+        )
 
 
 def _render_documents(
@@ -454,16 +643,22 @@ def _apply(
     session: Session,
     actor: Actor,
     establishment_id: int,
-    kind: AccountKind,
-    pairs: Sequence[tuple[_Row, str]],
+    request: NotifyRequest,
+    pairs: Sequence[tuple[_Row, str | None]],
     now: dt.datetime,
     expires: dt.datetime,
     lot: str,
+    emails: Sequence[Email],
+    no_address: Sequence[str],
 ) -> tuple[dict[str, int], list[_Row]]:
-    """Store the hashes and audit, unless some accounts changed since they were read.
+    """Store the hashes, queue the e-mails and audit, unless some accounts changed since
+    they were read.
 
     The accounts are locked as they are read (PostgreSQL), so none can change between
     this check and the commit; the changed ones are returned and nothing is written.
+    The e-mails are queued here, in the transaction of the passwords they announce: they
+    exist exactly when those passwords do. A reminder changes no account: it only
+    queues its e-mails and is audited as ``notify_reminder``.
     """
     accounts: dict[int, Account] = {}
     for start in range(0, len(pairs), _CHUNK):
@@ -480,26 +675,33 @@ def _apply(
     by_division: dict[str, int] = {}
     for start in range(0, len(pairs), _CHUNK):
         chunk = pairs[start : start + _CHUNK]
-        issued = [(accounts[row.account_id], hashed) for row, hashed in chunk]
-        issue_all(session, issued, now=now, expires=expires)
+        if request.reset:
+            issued = [(accounts[row.account_id], hashed or "") for row, hashed in chunk]
+            issue_all(session, issued, now=now, expires=expires)
         for row, _ in chunk:
             division = getattr(row.credential, "division", None)
             if isinstance(row.credential, GuardianCredential):
                 division = "représentants"
             by_division[division or "?"] = by_division.get(division or "?", 0) + 1
         session.flush()
+    for email in emails:
+        queue_email(session, email, now=now)
     audit.record(
         session,
         actor,
-        "notify",
+        "notify" if request.reset else "notify_reminder",
         now=now,
         establishment_id=establishment_id,
         targets=[row.account_id for row, _ in pairs],
         details={
-            "kind": kind.value,
+            "kind": request.kind.value,
             "count": len(pairs),
             "by_division": by_division,
             "lot": lot,
+            "channel": request.channel.value,
+            "emailed": len(emails),
+            "on_paper": len(pairs) - len(emails),
+            "no_address": len(no_address),
         },
     )
     return by_division, []
@@ -510,8 +712,8 @@ def _rows(
     kind: AccountKind,
     school: Establishment,
     ids: list[int],
-    passwords: list[str],
-    expires_on: dt.date,
+    passwords: Sequence[str | None],
+    expires_on: dt.date | None,
 ) -> list[_Row]:
     """What the documents print, read in chunks of ids (never the whole table)."""
     rows: list[_Row] = []
@@ -526,7 +728,7 @@ def _rows(
 
 
 def _pupil_rows(
-    session: Session, ids: list[int], password_of: dict[int, str], expires_on: dt.date
+    session: Session, ids: list[int], password_of: dict[int, str | None], expires_on: dt.date | None
 ) -> list[_Row]:
     query = (
         select(
@@ -538,6 +740,7 @@ def _pupil_rows(
             Pupil.birth_date,
             Division.name,
             Division.level,
+            address_on_file(AccountKind.PUPIL),
         )
         .join(Pupil, Pupil.id == Account.pupil_id)
         .join(Division, Division.id == Pupil.division_id)
@@ -558,15 +761,16 @@ def _pupil_rows(
                 temp_password=password_of[account_id],
                 expires_on=expires_on,
             ),
+            address,
         )
-        for account_id, version, login, last, first, birth, division, level in session.execute(
-            query
+        for account_id, version, login, last, first, birth, division, level, address in (
+            session.execute(query)
         )
     ]
 
 
 def _guardian_rows(
-    session: Session, ids: list[int], password_of: dict[int, str], expires_on: dt.date
+    session: Session, ids: list[int], password_of: dict[int, str | None], expires_on: dt.date | None
 ) -> list[_Row]:
     child = aliased(Pupil)
     children: dict[int, list[ChildRef]] = {}
@@ -586,7 +790,13 @@ def _guardian_rows(
     for account_id, last, first, division, school_name in session.execute(child_query):
         children.setdefault(account_id, []).append(ChildRef(last, first, division, school_name))
     query = (
-        select(Account.id, Account.version, Account.login, Guardian)
+        select(
+            Account.id,
+            Account.version,
+            Account.login,
+            Guardian,
+            address_on_file(AccountKind.GUARDIAN),
+        )
         .join(Guardian, Guardian.id == Account.guardian_id)
         .where(Account.id.in_(ids))
     )
@@ -607,6 +817,7 @@ def _guardian_rows(
                 temp_password=password_of[account_id],
                 expires_on=expires_on,
             ),
+            address,
         )
-        for account_id, version, login, guardian in session.execute(query)
+        for account_id, version, login, guardian, address in session.execute(query)
     ]

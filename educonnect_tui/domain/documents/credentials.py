@@ -40,8 +40,9 @@ class PupilCredential:
     level: str  # e.g. "3e"
     birth_date: dt.date
     login: str
-    temp_password: str
-    expires_on: dt.date
+    # None in a reminder: no password is drawn, the document says how to recover one.
+    temp_password: str | None
+    expires_on: dt.date | None
 
 
 @dataclass(frozen=True)
@@ -63,8 +64,9 @@ class GuardianCredential:
     city: str
     children: tuple[ChildRef, ...]
     login: str
-    temp_password: str
-    expires_on: dt.date
+    # None in a reminder: no password is drawn, the document says how to recover one.
+    temp_password: str | None
+    expires_on: dt.date | None
 
 
 @dataclass(frozen=True)

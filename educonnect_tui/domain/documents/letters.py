@@ -9,10 +9,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from ..model.calendar import date_text, long_date
+from ..model.calendar import long_date
+from . import notice_text
 from .credentials import DocumentContext, GuardianCredential
 from .pdf import GREY, MONO, PAGE_H, PAGE_W, PT, SANS, Pdf, new_pdf, render
-from .text import COLON, clean, pupil_name, quote, school_line, sorted_guardians
+from .text import COLON, clean, school_line, sorted_guardians
 
 
 def guardian_letters_pdf(ctx: DocumentContext, rows: Sequence[GuardianCredential]) -> bytes:
@@ -51,15 +52,6 @@ def _guardian_name(row: GuardianCredential) -> str:
     civility = clean(row.civility)
     last, first = clean(row.last_name).upper(), clean(row.first_name)
     return " ".join(p for p in (civility, last, first) if p)
-
-
-def _salutation(civility: str) -> str:
-    c = clean(civility).rstrip(".").lower()
-    if c in {"m", "monsieur", "mr"}:
-        return "Monsieur,"
-    if c in {"mme", "madame", "mlle", "mademoiselle"}:
-        return "Madame,"
-    return "Madame, Monsieur,"
 
 
 @dataclass
@@ -145,36 +137,32 @@ def _letter(doc: Pdf, ctx: DocumentContext, row: GuardianCredential, scale: floa
     doc.text(LETTER_RIGHT, 90, dated, SANS, "", 10, align="R", max_width=LETTER_W, min_size=7)
 
     flow = _Flow(doc, 96.0, scale)
-    flow.paragraph(f"Objet{COLON} votre compte EduConnect de représentant légal", 10.5, "B")
+    reset = row.temp_password is not None
+    subject = notice_text.guardian_subject(reset)
+    flow.paragraph(f"Objet{COLON} {subject[:1].lower()}{subject[1:]}", 10.5, "B")
     flow.gap(3)
-    flow.paragraph(_salutation(row.civility))
+    flow.paragraph(notice_text.salutation(row.civility))
     flow.gap(1.5)
     children = row.children
-    concerned = "votre enfant" if len(children) == 1 else "vos enfants"
-    flow.paragraph(
-        "EduConnect est le compte unique qui vous permet d'accéder aux services numériques "
-        f"des écoles et des établissements où sont scolarisés {concerned}{COLON}",
-    )
+    flow.paragraph(notice_text.guardian_intro(len(children)))
     flow.gap(1)
     child_size = 10.0 if len(children) <= 4 else 9.0
     shown = children if len(children) <= 8 else children[:7]
     for child in shown:
-        name = pupil_name(child.last_name, child.first_name)
-        where = ", ".join(p for p in (clean(child.division), clean(child.school_name)) if p)
-        text = name + (f" — classe {where}" if where else "")
+        text = notice_text.child_line(
+            child.last_name, child.first_name, child.division, child.school_name
+        )
         flow.paragraph(text, child_size, indent=4, marker="•", max_lines=2)
     if len(shown) < len(children):
         flow.paragraph(f"et {len(children) - len(shown)} autres enfants", child_size, indent=10)
     if not children:
         flow.paragraph("—", indent=4, marker="•")
     flow.gap(2.5)
-    flow.paragraph(
-        f"Pour activer ce compte, vous pouvez utiliser ces identifiants provisoires{COLON}"
-    )
+    flow.paragraph(notice_text.guardian_lead(reset))
     flow.gap(2)
 
     top = flow.y
-    h = 30.0 * scale
+    h = (30.0 if reset else 14.0) * scale
     doc.box(LETTER_LEFT, top, LETTER_W, h, 2)
     label_x = LETTER_LEFT + 5
     value_x = LETTER_LEFT + 58
@@ -183,64 +171,44 @@ def _letter(doc: Pdf, ctx: DocumentContext, row: GuardianCredential, scale: floa
     doc.text(
         value_x, top + 9.5 * scale, row.login, MONO, "B", 17 * scale, max_width=value_w, min_size=8
     )
-    doc.text(label_x, top + 18.5 * scale, f"Mot de passe provisoire{COLON}", SANS, "", 11 * scale)
-    doc.text(
-        value_x,
-        top + 19 * scale,
-        row.temp_password,
-        MONO,
-        "B",
-        17 * scale,
-        max_width=value_w,
-        min_size=8,
-    )
-    doc.text(
-        label_x,
-        top + 26.5 * scale,
-        f"Valable jusqu'au {date_text(row.expires_on)}",
-        SANS,
-        "B",
-        10 * scale,
-    )
+    if row.temp_password is not None:
+        doc.text(
+            label_x, top + 18.5 * scale, f"Mot de passe provisoire{COLON}", SANS, "", 11 * scale
+        )
+        doc.text(
+            value_x,
+            top + 19 * scale,
+            row.temp_password,
+            MONO,
+            "B",
+            17 * scale,
+            max_width=value_w,
+            min_size=8,
+        )
+        doc.text(
+            label_x,
+            top + 26.5 * scale,
+            notice_text.validity(row.expires_on) or "",
+            SANS,
+            "B",
+            10 * scale,
+        )
     flow.y = top + h
     flow.gap(4)
 
-    flow.paragraph("Activer votre compte avec ces identifiants provisoires", 10.5, "B")
+    steps = notice_text.guardian_steps(portal, reset)
+    flow.paragraph(steps.title, 10.5, "B")
     flow.gap(1)
-    steps = (
-        f"Rendez-vous sur {portal} et choisissez {quote('Représentant légal')}.",
-        "Saisissez l'identifiant et le mot de passe provisoire ci-dessus.",
-        "Choisissez un nouveau mot de passe personnel.",
-        "Indiquez votre adresse électronique, puis confirmez-la avec le lien ou le code "
-        "reçu par courriel.",
-    )
-    for i, step in enumerate(steps, 1):
+    for i, step in enumerate(steps.items, 1):
         flow.paragraph(step, indent=4, marker=f"{i}.")
     flow.gap(2.5)
-    flow.paragraph("Les autres moyens d'activer votre compte", 10.5, "B")
+    others = notice_text.guardian_other_ways(portal)
+    flow.paragraph(others.title, 10.5, "B")
     flow.gap(1)
-    flow.paragraph(
-        f"FranceConnect{COLON} sur {portal}, choisissez {quote('FranceConnect')} et "
-        "connectez-vous avec un compte que vous avez déjà (impots.gouv.fr, ameli.fr, "
-        "l'Identité Numérique La Poste…).",
-        indent=4,
-        marker="•",
-    )
-    flow.paragraph(
-        f"Auto-inscription{COLON} choisissez {quote('Je n’ai pas de compte')} et indiquez "
-        "le numéro de téléphone portable que vous avez donné à l'établissement. Vous "
-        "recevrez un code par SMS, puis il vous sera demandé la date de naissance de "
-        "chacun de vos enfants.",
-        indent=4,
-        marker="•",
-    )
+    for way in others.items:
+        flow.paragraph(way, indent=4, marker="•")
     flow.gap(2.5)
-    flow.paragraph(
-        f"Ce mot de passe provisoire est personnel et confidentiel{COLON} l'établissement ne "
-        "vous le demandera jamais. Un seul compte suffit pour tous vos enfants, même s'ils "
-        "sont scolarisés dans des établissements différents.",
-        9,
-    )
+    flow.paragraph(notice_text.guardian_closing(reset), 9)
     flow.gap(8)
-    doc.text(LETTER_RIGHT, flow.y, "Le chef d'établissement", SANS, "", 10 * scale, align="R")
+    doc.text(LETTER_RIGHT, flow.y, notice_text.SIGNATURE, SANS, "", 10 * scale, align="R")
     return flow.y

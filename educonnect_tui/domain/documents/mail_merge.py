@@ -38,8 +38,8 @@ def pupil_csv(rows: Sequence[PupilCredential]) -> bytes:
                     clean(r.first_name),
                     date_text(r.birth_date),
                     r.login,
-                    r.temp_password,
-                    date_text(r.expires_on),
+                    r.temp_password or "",
+                    date_text(r.expires_on) if r.expires_on else "",
                 ]
                 for r in sorted_pupils(rows)
             ),
@@ -81,8 +81,8 @@ def guardian_csv(rows: Sequence[GuardianCredential]) -> bytes:
                         )
                     ),
                     r.login,
-                    r.temp_password,
-                    date_text(r.expires_on),
+                    r.temp_password or "",
+                    date_text(r.expires_on) if r.expires_on else "",
                 ]
                 for r in sorted_guardians(rows)
             ),

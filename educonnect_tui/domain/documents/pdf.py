@@ -64,7 +64,7 @@ class Pdf:
     # When set, nothing is drawn: a layout pass only measures (letters try smaller
     # scales until one fits their page).
     dry: bool = False
-    steps_cache: dict[tuple[str, float, float], tuple[float, list[str]]] = field(
+    steps_cache: dict[tuple[str, float, float, bool], tuple[float, list[str]]] = field(
         default_factory=dict
     )
     # (family, style, text) -> whether it takes the slow path; checked once per text.

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from itertools import groupby
 
 from ..model.calendar import date_text
+from . import notice_text
 from .credentials import DocumentContext, PupilCredential
 from .pdf import GREY, LIGHT_FILL, MONO, PAGE_H, PAGE_W, PT, SANS, Pdf, new_pdf, render
 from .text import clean, school_line, sorted_pupils
@@ -112,8 +113,13 @@ def _class_list(doc: Pdf, ctx: DocumentContext, pupils: list[PupilCredential]) -
         doc.text(
             left,
             45,
-            "Les mots de passe provisoires figurent uniquement sur les fiches individuelles "
-            "à découper.",
+            (
+                "Les mots de passe provisoires figurent uniquement sur les fiches individuelles "
+                "à découper."
+                if first.temp_password is not None
+                else "Fiches de rappel de l'identifiant\u00a0: aucun mot de passe n'a été "
+                "modifié ni n'est imprimé."
+            ),
             SANS,
             "",
             9,
@@ -125,8 +131,12 @@ def _class_list(doc: Pdf, ctx: DocumentContext, pupils: list[PupilCredential]) -
         doc.text(
             left,
             PAGE_H - 12,
-            f"{len(pupils)} élève{'s' if len(pupils) > 1 else ''} — fiches valables "
-            f"jusqu'au {date_text(first.expires_on)}",
+            f"{len(pupils)} élève{'s' if len(pupils) > 1 else ''} — "
+            + (
+                f"fiches valables jusqu'au {date_text(first.expires_on)}"
+                if first.expires_on
+                else "fiches de rappel, sans mot de passe"
+            ),
             SANS,
             "",
             8,
@@ -279,31 +289,40 @@ def _slip(
     doc.box(x - 1.5, box_top, w + 3, box_h, 1.5)
     doc.text(x + 1, box_top + 3.8, "Identifiant", SANS, "", 8.5, color=GREY)
     doc.text(x + 1, box_top + 10.4, pupil.login, MONO, "B", 18, max_width=w - 2, min_size=8)
-    doc.text(x + 1, box_top + 15.0, "Mot de passe provisoire", SANS, "", 8.5, color=GREY)
-    doc.text(x + 1, box_top + 21.6, pupil.temp_password, MONO, "B", 18, max_width=w - 2, min_size=8)
+    reset = pupil.temp_password is not None
+    if pupil.temp_password is not None:
+        doc.text(x + 1, box_top + 15.0, "Mot de passe provisoire", SANS, "", 8.5, color=GREY)
+        doc.text(
+            x + 1, box_top + 21.6, pupil.temp_password, MONO, "B", 18, max_width=w - 2, min_size=8
+        )
+    else:
+        doc.text(x + 1, box_top + 15.0, "Mot de passe", SANS, "", 8.5, color=GREY)
+        doc.text(x + 1, box_top + 21.0, _REMINDER, SANS, "", 9, max_width=w - 2, min_size=6)
 
     y = box_top + box_h + 4.6
-    doc.text(x, y, f"Valable jusqu'au {date_text(pupil.expires_on)}", SANS, "B", 10)
-    size, lines = _slip_steps(doc, portal, w, y0 + SLIP_H - SLIP_PAD_Y + 1 - y)
+    doc.text(x, y, notice_text.validity(pupil.expires_on) or "Rappel", SANS, "B", 10)
+    size, lines = _slip_steps(doc, portal, w, y0 + SLIP_H - SLIP_PAD_Y + 1 - y, reset)
     step_h = size * PT * 1.38
     for i, line in enumerate(lines):
         # Shrink rather than truncate: a portal address cut short cannot be typed.
         doc.text(x, y + 1.2 + (i + 1) * step_h, line, SANS, "", size, max_width=w, min_size=3)
 
 
-def _slip_steps(doc: Pdf, portal: str, width: float, height: float) -> tuple[float, list[str]]:
+def _slip_steps(
+    doc: Pdf, portal: str, width: float, height: float, reset: bool
+) -> tuple[float, list[str]]:
     """The instructions at the largest size that fits the space left on the slip.
 
     Memoised per document: with the usual portal address every slip has the same
     lines, and wrapping them 2,000 times would be a fifth of the slip time.
     """
-    key = (portal, width, height)
+    key = (portal, width, height, reset)
     cached = doc.steps_cache.get(key)
     if cached is not None:
         return cached
     for size in (9.0, 8.5, 8.0, 7.5, 7.0, 6.5, 6.0):
         lines: list[str] = []
-        for i, step in enumerate(_SLIP_STEPS, 1):
+        for i, step in enumerate(notice_text.pupil_steps(reset), 1):
             text = f"{i}. " + step.format(portal=portal)
             lines += doc.wrap(text, SANS, "", size, width, indent="    ")
         if 1.2 + (len(lines) + 0.3) * size * PT * 1.38 <= height:
@@ -312,9 +331,5 @@ def _slip_steps(doc: Pdf, portal: str, width: float, height: float) -> tuple[flo
     return size, lines
 
 
-# Three steps, "tu" as teachers address 11-year-olds (pupil activation: docs/domain.md).
-_SLIP_STEPS = (
-    "Va sur {portal}",
-    "Saisis ton identifiant et ce mot de passe provisoire.",
-    "Choisis ton nouveau mot de passe et confirme ta date de naissance.",
-)
+# A reminder prints no password (none was drawn): where the password would be, this.
+_REMINDER = "inchangé (aucun n'est imprimé sur ce rappel)"

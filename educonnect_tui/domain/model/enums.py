@@ -182,6 +182,19 @@ _OUTBOX_LABELS = {
 }
 
 
+class NotifyChannel(StrEnum):
+    """How a notification reaches the holders: on paper, by e-mail, or e-mail where an
+    address is on file and paper for the others (docs/domain.md, « Canaux »)."""
+
+    PAPER = "paper"
+    EMAIL = "email"
+    AUTO = "auto"
+
+    @property
+    def label(self) -> str:
+        return {"paper": "courrier papier", "email": "courriel", "auto": "automatique"}[self.value]
+
+
 class Level(StrEnum):
     """A class level, declared in school order (CP first, Terminale last).
 

@@ -49,6 +49,7 @@ GENESIS = keys.GENESIS
 # What staff read in histories and the audit screen.
 ACTION_LABELS = {
     "notify": "(re)notification",
+    "notify_reminder": "rappel de l'identifiant (sans réinitialisation)",
     "import": "import SIECLE",
     "demo": "création de la démonstration",
     "staff_add": "ajout d'un personnel",

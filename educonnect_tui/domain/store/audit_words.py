@@ -16,7 +16,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from ..model.calendar import SchoolTime, date_text
-from ..model.enums import AccountKind, EstablishmentType, OutboxState
+from ..model.enums import AccountKind, EstablishmentType, NotifyChannel, OutboxState
 from .audit import action_label
 
 COLON = "\u00a0:"
@@ -88,6 +88,10 @@ DETAIL_NAMES = {
     "retention_days": "conservation (jours)",
     "messages": "courriels n°",
     "state": "état",
+    "channel": "canal",
+    "emailed": "par courriel",
+    "on_paper": "sur papier",
+    "no_address": "sans adresse (non notifiés)",
 }
 # The journal's reads and extracts count events, not lines of a file.
 _EVENT_ROWS = {"export", "audit_read"}
@@ -113,6 +117,7 @@ _KINDS = {
 }
 _SCHOOL_TYPES = {t.value: t.label for t in EstablishmentType}
 _OUTBOX_STATES = {s.value: s.label for s in OutboxState}
+_CHANNELS = {c.value: c.label for c in NotifyChannel}
 _ROLES = {"direction": "personnel de direction", "agent": "agent"}
 _FORMATS = {"csv": "CSV", "pdf": "PDF", "json": "JSON", "table": "tableau"}
 _FLOWS = {
@@ -216,6 +221,7 @@ def _value_readers(time: SchoolTime) -> dict[str, Callable[[Any], str]]:
         "formats": _words(_FORMATS),
         "flow": _words(_FLOWS),
         "state": _words(_OUTBOX_STATES),
+        "channel": _words(_CHANNELS),
         "reason": reason_words,
         "blocked_until": _instant(time),
         "valid_from": _day,
