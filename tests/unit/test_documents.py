@@ -45,6 +45,7 @@ CTX = DocumentContext(
     time=SchoolTime.named("Europe/Paris"),
 )
 EXPIRES = dt.date(2026, 11, 30)
+UAI = CTX.school.uai
 NAMES = [
     ("Dupont", "Jeanne"),
     ("Lefèvre", "Éloïse"),
@@ -183,7 +184,7 @@ def test_guardian_letters_one_page_each_with_credentials_and_children():
         ChildRef("Иванов", "Пётр", "CM1", "École Victor Hugo"),
     )
     rows = [guardian(n, kids[: 1 + n % 2]) for n in range(5)]
-    pages = pages_text(guardian_letters_pdf(CTX, rows))
+    pages = pages_text(guardian_letters_pdf(CTX, rows, distribution_lists=False))
     assert len(pages) == len(rows)
     for row in rows:
         (page,) = [p for p in pages if row.login in squash(p)]
@@ -199,7 +200,10 @@ def test_a_large_family_still_fits_one_letter():
     kids = tuple(
         ChildRef(f"Enfant{i}", "Prénom", f"{i}A", "Collège Jean Moulin") for i in range(12)
     )
-    assert len(pages_text(guardian_letters_pdf(CTX, [guardian(1, kids)]))) == 1
+    assert (
+        len(pages_text(guardian_letters_pdf(CTX, [guardian(1, kids)], distribution_lists=False)))
+        == 1
+    )
 
 
 def at(moment: dt.datetime) -> DocumentContext:
@@ -216,7 +220,7 @@ def test_the_class_list_is_dated_in_the_schools_time():
 
 def test_a_letter_written_late_on_new_years_eve_utc_is_dated_in_the_schools_year():
     late = at(dt.datetime(2026, 12, 31, 23, 30, tzinfo=dt.UTC))
-    (letter,) = pages_text(guardian_letters_pdf(late, [guardian(1, ())]))
+    (letter,) = pages_text(guardian_letters_pdf(late, [guardian(1, ())], distribution_lists=False))
     assert "Saint-Rémy-de-Provence, le 1er janvier 2027" in letter
 
 
@@ -247,7 +251,7 @@ def test_guardian_csv_children_in_one_column_and_no_formula():
     )
     row = guardian(1, kids)
     evil = GuardianCredential(**{**row.__dict__, "last_name": "=HYPERLINK(1)", "login": "x.y"})
-    table = read_csv(guardian_csv([row, evil]))
+    table = read_csv(guardian_csv([row, evil], UAI))
     header = table[0]
     assert header[header.index("Enfants")] == "Enfants"
     lines = {r[header.index("Identifiant")]: r for r in table[1:]}
@@ -356,11 +360,11 @@ def test_arbitrary_names_print_whole_or_are_refused(last, first, division, addre
     )
     if unprintable(letter):
         with pytest.raises(DocumentError, match=r"aucune police fournie .*U\+"):
-            guardian_letters_pdf(CTX, [letter])
+            guardian_letters_pdf(CTX, [letter], distribution_lists=False)
     else:
-        pages = pages_text(guardian_letters_pdf(CTX, [letter]))
+        pages = pages_text(guardian_letters_pdf(CTX, [letter], distribution_lists=False))
         assert len(pages) == 1 and "zqef45ghx9" in squash(pages[0])
-    assert read_csv(guardian_csv([letter]))[1][-2] == "zqef45ghx9"
+    assert read_csv(guardian_csv([letter], UAI))[1][-2] == "zqef45ghx9"
 
 
 def test_permission_denied_is_reported_in_french(tmp_path, monkeypatch):
@@ -428,10 +432,12 @@ def test_guardian_letters_and_csv_follow_the_french_order_of_names():
         dataclasses.replace(guardian(n, kid), last_name=last, first_name=first)
         for n, (last, first) in enumerate(SHUFFLED)
     ]
-    letters = [squash(p) for p in pages_text(guardian_letters_pdf(CTX, rows))]
+    letters = [
+        squash(p) for p in pages_text(guardian_letters_pdf(CTX, rows, distribution_lists=False))
+    ]
     order = [next(i for i, p in enumerate(letters) if f"r.parent{n}" in p) for n in range(7)]
     assert [SHUFFLED[n] for n in sorted(range(7), key=order.__getitem__)] == FRENCH_ORDER
-    table = read_csv(guardian_csv(rows))
+    table = read_csv(guardian_csv(rows, UAI))
     header = table[0]
     last, first = header.index("Nom"), header.index("Prénom")
     assert [(r[last], r[first]) for r in table[1:]] == FRENCH_ORDER

@@ -436,7 +436,7 @@ def _render_documents(
         )
     guardians = [c for c in credentials if isinstance(c, GuardianCredential)]
     return letters.guardian_letters_pdf(context, guardians), (
-        mail_merge.guardian_csv(guardians) if with_csv else b""
+        mail_merge.guardian_csv(guardians, context.school.uai) if with_csv else b""
     )
 
 
@@ -571,7 +571,16 @@ def _guardian_rows(
     child = aliased(Pupil)
     children: dict[int, list[ChildRef]] = {}
     child_query = (
-        select(Account.id, child.last_name, child.first_name, Division.name, Establishment.name)
+        select(
+            Account.id,
+            child.last_name,
+            child.first_name,
+            Division.name,
+            Establishment.name,
+            Division.level,
+            child.birth_date,
+            Establishment.uai,
+        )
         .join(GuardianLink, GuardianLink.guardian_id == Account.guardian_id)
         .join(child, child.id == GuardianLink.pupil_id)
         .join(Division, Division.id == child.division_id)
@@ -583,8 +592,12 @@ def _guardian_rows(
         )
         .order_by(Account.id, child.birth_date)
     )
-    for account_id, last, first, division, school_name in session.execute(child_query):
-        children.setdefault(account_id, []).append(ChildRef(last, first, division, school_name))
+    for account_id, last, first, division, school_name, level, born, uai in session.execute(
+        child_query
+    ):
+        children.setdefault(account_id, []).append(
+            ChildRef(last, first, division, school_name, level, born, uai)
+        )
     query = (
         select(Account.id, Account.version, Account.login, Guardian)
         .join(Guardian, Guardian.id == Account.guardian_id)
@@ -606,6 +619,8 @@ def _guardian_rows(
                 login=login,
                 temp_password=password_of[account_id],
                 expires_on=expires_on,
+                email=guardian.email or "",
+                mobile=guardian.mobile or "",
             ),
         )
         for account_id, version, login, guardian in session.execute(query)
