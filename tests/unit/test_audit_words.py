@@ -44,7 +44,7 @@ SAMPLES: dict[str, dict[str, Any]] = {
     "school_choice_refused": {"uai": "0000000X"},
     "recall_login": {"kind": "responsable", "module": "depannage"},
     "reset_password": {"kind": "eleve", "module": "depannage", "slip": True, "lot": "ab12"},
-    "slip_written": {"kind": "eleve", "lot": "ab12"},
+    "slip_written": {"kind": "eleve", "path": "/srv/depannage/fiche.pdf", "lot": "ab12"},
     "unblock": {"kind": "eleve", "module": "administration", "blocked_until": BLOCKED},
     "export": {"what": "journal d'audit", "path": "/srv/journal.csv", "format": "csv",
                "rows": 4, "lot": "ab12",
@@ -57,6 +57,7 @@ SAMPLES: dict[str, dict[str, Any]] = {
     "key_rotated": {"old_key": "k1", "new_key": "k2", "resealed": 3},
     "search": {"text": "BOUZID", "results": 20, "more": True},
     "stats_read": {"format": "json"},
+    "accounts_read": {"kind": "eleve", "classes": ["3E2"], "format": "csv", "results": 27},
     "school_add": {
         "uai": "0750655E",
         "name": "Collège Henri-IV",
