@@ -34,6 +34,7 @@ from ..widgets.state_badge import SHORT_LABELS
 from ..widgets.worker_errors import ReportsWorkerErrors
 
 if TYPE_CHECKING:  # the notification's modules load on the first (re)notification
+    from ..domain.accounts import account_lists
     from ..domain.accounts.notification import NotifyResult
     from .notify import NotifyPlan
 
@@ -49,6 +50,7 @@ _ACTION_NEEDS = {
     "delegations": Action.MANAGE_DELEGATIONS,
     "audit_log": Action.VIEW_AUDIT,
     "open_import": Action.IMPORT,
+    "edit_lists": Action.EXPORT,
 }
 
 
@@ -473,18 +475,65 @@ class HomeScreen(ReportsWorkerErrors, Screen[None]):
 
     def action_notify_accounts(self) -> None:
         kind = self.kind
-        chosen = self.selected[kind]
-        base = self.queries[kind].selection
-        if chosen:
-            states = base.states or NOTIFIABLE
-            selection = replace(base, account_ids=tuple(sorted(chosen)), states=states)
-            scope = "les comptes cochés"
-        else:
-            selection = base
-            scope = "les comptes affichés"
+        selection, scope = self._chosen_selection()
         from .notify import NotifyPlan, start_notify
 
         start_notify(self, NotifyPlan(kind=kind, selection=selection, scope=scope))
+
+    def _chosen_selection(self) -> tuple[Selection, str]:
+        """The ticked rows, or else every row shown: what ``n`` and ``l`` act on."""
+        chosen = self.selected[self.kind]
+        base = self.queries[self.kind].selection
+        if chosen:
+            states = base.states or NOTIFIABLE
+            return replace(base, account_ids=tuple(sorted(chosen)), states=states), (
+                "les comptes cochés"
+            )
+        return base, "les comptes affichés"
+
+    def action_edit_lists(self) -> None:
+        """`l`: the PDF and CSV lists of the selection, in ``listes/``; no password changes."""
+        kind = self.kind
+        selection, _ = self._chosen_selection()
+        if self.selected[kind]:  # ticked rows are listed whatever their state
+            selection = replace(selection, states=self.queries[kind].selection.states)
+        self.notify("Édition des listes…", timeout=2)
+        self._write_lists(kind, selection)
+
+    @work(thread=True, exclusive=True, group="lists", exit_on_error=False)
+    def _write_lists(self, kind: AccountKind, selection: Selection) -> None:
+        from ..domain.accounts import account_lists
+
+        def progress(done: int, total: int) -> None:
+            self.app.call_from_thread(
+                self.query_one("#status", Static).update, f"Listes : {done}/{total} comptes lus"
+            )
+
+        pdf, csv = account_lists.default_paths(self.services, self.signed_in, kind)
+        written = account_lists.write_lists(
+            self.services,
+            self.signed_in,
+            account_lists.ListRequest(kind, selection, pdf_path=pdf, csv_path=csv),
+            progress=progress,
+        )
+        self.app.call_from_thread(self._lists_written, written)
+
+    def _lists_written(self, written: account_lists.ListsWritten) -> None:
+        from ..domain.accounts.publishing import swept_lines
+
+        self._update_status()
+        self.notify(
+            "\n".join(
+                [
+                    f"Listes éditées ({french.count(written.count, 'compte')}, "
+                    "aucun mot de passe modifié)\u00a0:",
+                    *(str(p) for p in written.paths),
+                    *swept_lines(written.swept),
+                ]
+            ),
+            title="Listes",
+            timeout=10,
+        )
 
     def action_notify_guardians(self) -> None:
         row = self.table.current_row

@@ -44,7 +44,7 @@ SAMPLES: dict[str, dict[str, Any]] = {
     "school_choice_refused": {"uai": "0000000X"},
     "recall_login": {"kind": "responsable", "module": "depannage"},
     "reset_password": {"kind": "eleve", "module": "depannage", "slip": True, "lot": "ab12"},
-    "slip_written": {"kind": "eleve", "path": "/srv/depannage/fiche.pdf", "lot": "ab12"},
+    "slip_written": {"kind": "eleve", "path": "/srv/fiches/fiche_e.dupont.pdf", "lot": "ab12"},
     "unblock": {"kind": "eleve", "module": "administration", "blocked_until": BLOCKED},
     "export": {"what": "journal d'audit", "path": "/srv/journal.csv", "format": "csv",
                "rows": 4, "lot": "ab12",
