@@ -441,3 +441,82 @@ def test_guardian_letters_and_csv_follow_the_french_order_of_names():
     header = table[0]
     last, first = header.index("Nom"), header.index("Prénom")
     assert [(r[last], r[first]) for r in table[1:]] == FRENCH_ORDER
+
+
+def _child(last: str, first: str, division: str, born: dt.date, uai: str = UAI) -> ChildRef:
+    level = {"6": "6e", "5": "5e", "4": "4e", "3": "3e"}[division[0]]
+    return ChildRef(last, first, division, "Collège", level, born, uai)
+
+
+def test_letters_are_grouped_by_the_youngest_childs_class_after_a_distribution_list():
+    older = _child("Martin", "Léo", "3E1", dt.date(2011, 2, 3))
+    younger = _child("Martin", "Lina", "6E2", dt.date(2014, 6, 7))
+    elsewhere = _child("Martin", "Tom", "5E1", dt.date(2016, 1, 1), uai="0130001A")
+    both = dataclasses.replace(guardian(1, (older, younger, elsewhere)), last_name="Martin")
+    third = dataclasses.replace(guardian(2, (older,)), last_name="Zidane")
+    sixth = dataclasses.replace(guardian(3, (younger,)), last_name="Aït Ahmed")
+    pages = [squash(p) for p in pages_text(guardian_letters_pdf(CTX, [third, both, sixth]))]
+    # 6E2 first (6e before 3e): its list, then Aït Ahmed and Martin; then 3E1: list, Zidane.
+    assert len(pages) == 2 + 3
+    assert "Classe6E2" in pages[0] and "Listededistribution" in pages[0]
+    assert pages[0].index("AÏTAHMED") < pages[0].index("MARTIN")
+    assert both.login in pages[0] and both.temp_password not in pages[0]
+    assert sixth.login in pages[1] and both.login in pages[2]
+    assert "Classe3E1" in pages[3] and third.login in pages[4]
+    # The guardian of two children here is printed once, under the youngest.
+    assert sum(both.temp_password in p for p in pages) == 1
+    table = read_csv(guardian_csv([third, both, sixth], UAI))
+    header = table[0]
+    assert [r[header.index("Identifiant")] for r in table[1:]] == [
+        sixth.login,
+        both.login,
+        third.login,
+    ]
+    assert [r[0] for r in table[1:]] == ["6E2", "6E2", "3E1"]
+
+
+def test_the_mail_merge_carries_e_mail_and_mobile():
+    row = dataclasses.replace(guardian(1, ()), email="m.dupont@example.org", mobile="0612345678")
+    table = read_csv(guardian_csv([row], UAI))
+    header = table[0]
+    assert table[1][header.index("Courriel")] == "m.dupont@example.org"
+    assert table[1][header.index("Téléphone portable")] == "0612345678"
+
+
+def test_a_long_address_wraps_in_the_window_at_38_characters_without_shrinking():
+    street = "Résidence des Grands Chênes du Vieux Moulin, escalier C, porte 12"
+    row = dataclasses.replace(guardian(1, ()), address=street)
+    data = guardian_letters_pdf(CTX, [row], distribution_lists=False)
+    (page,) = PdfReader(io.BytesIO(data)).pages
+    sizes: list[float] = []
+
+    def visit(text: str, cm: object, tm: list[float], font: object, size: float) -> None:
+        if text.strip() and tm[4] > 100 / 25.4 * 72 and tm[5] > (297 - 90) / 25.4 * 72:
+            sizes.append(size * tm[0])
+
+    text = page.extract_text(visitor_text=visit)
+    lines = [line.strip() for line in text.splitlines()]
+    wrapped = [line for line in lines if line and line in street]
+    assert " ".join(wrapped) == street  # every word, in order, none cut
+    assert len(wrapped) >= 2 and all(len(line) <= 38 for line in wrapped)
+    assert sizes and min(sizes) == pytest.approx(max(sizes), rel=0.01)  # one size
+
+
+def test_an_address_too_long_for_six_lines_shows_its_cut():
+    street = "\n".join(f"Ligne numéro {i} d'une adresse vraiment interminable" for i in range(5))
+    row = dataclasses.replace(guardian(1, ()), address=street)
+    with new_pdf(CTX, "t") as doc:
+        from educonnect_tui.domain.documents.letters import address_lines
+
+        lines = address_lines(doc, row)
+    assert len(lines) == 6
+    assert lines[-1][0] == "13210 Saint-Rémy-de-Provence"
+    assert lines[-2][0].endswith("…") and all(len(t) <= 38 for t, _ in lines)
+
+
+def test_the_helpdesk_slip_is_one_page():
+    from educonnect_tui.domain.documents.slips import helpdesk_slip_pdf
+
+    row = pupil(1, "3E2")
+    (page,) = pages_text(helpdesk_slip_pdf(CTX, row))
+    assert row.login in squash(page) and row.temp_password in squash(page)
