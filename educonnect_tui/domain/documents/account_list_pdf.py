@@ -75,11 +75,11 @@ _PUPIL_COLUMNS = (
 _GUARDIAN_COLUMNS = (
     Column("N°", 9),
     Column("Représentant légal", 40, style="B"),
-    Column("Enfant(s)", 30),
+    Column("Enfant", 30),
     Column("Identifiant", 30, family=MONO, style="B"),
     Column("État", 32),
-    Column("Notifié le", 15),
-    Column("Activé le", 15),
+    Column("Notifié", 15),
+    Column("Activé", 15),
     Column("Vu", 9, tick=True),
 )
 
@@ -115,7 +115,9 @@ def account_list_pdf(
 def _cells(kind: AccountKind, number: int, row: ListedAccount) -> list[str]:
     cells = [str(number), row.name()]
     if kind is AccountKind.GUARDIAN:
-        cells.append(", ".join(row.children))
+        # The youngest here first; the CSV has them all.
+        more = f" (+{len(row.children) - 1})" if len(row.children) > 1 else ""
+        cells.append((row.children[0] if row.children else "—") + more)
     return [
         *cells,
         row.login,
