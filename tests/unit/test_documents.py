@@ -520,3 +520,64 @@ def test_the_helpdesk_slip_is_one_page():
     row = pupil(1, "3E2")
     (page,) = pages_text(helpdesk_slip_pdf(CTX, row))
     assert row.login in squash(page) and row.temp_password in squash(page)
+
+
+_LAST_NAMES = st.sampled_from(
+    ["Aït Ahmed", "Arnaud", "ARNAUD", "Émile", "emile", "N'Diaye", "Ndiaye", "Zola", "Œuvray"]
+)
+_CLASSES = st.sampled_from(["6E1", "6E2", "5E1", "4E10", "4E2", "3E1"])
+
+
+@settings(max_examples=60, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.lists(
+        st.tuples(
+            _LAST_NAMES,
+            st.lists(
+                st.tuples(
+                    _CLASSES, st.dates(dt.date(2008, 1, 1), dt.date(2016, 12, 31)), st.booleans()
+                ),
+                max_size=3,
+            ),
+        ),
+        max_size=12,
+    )
+)
+def test_guardian_groups_place_each_guardian_once_under_the_youngest_child_here(
+    people: list[tuple[str, list[tuple[str, dt.date, bool]]]],
+) -> None:
+    from educonnect_tui.domain.documents.text import class_order, guardian_groups
+    from educonnect_tui.domain.model.identifiers import sort_key
+
+    rows = [
+        dataclasses.replace(
+            guardian(
+                n,
+                tuple(
+                    _child("Enfant", f"P{i}", c, born, UAI if here else "0130001A")
+                    for i, (c, born, here) in enumerate(kids)
+                ),
+            ),
+            last_name=last,
+            login=f"r.parent{n}",
+        )
+        for n, (last, kids) in enumerate(people)
+    ]
+    groups = guardian_groups(rows, UAI)
+    placed = [r.login for _, members in groups for r in members]
+    assert sorted(placed) == sorted(r.login for r in rows)  # each exactly once
+    keys = [
+        () if child is None else class_order(child.level, child.division) for child, _ in groups
+    ]
+    assert [k for k in keys if k] == sorted(k for k in keys if k)
+    assert all(k for k in keys[:-1])  # the group without a child here comes last
+    for child, members in groups:
+        names = [(sort_key(r.last_name, r.first_name), r.login) for r in members]
+        assert names == sorted(names)
+        for row in members:
+            here = [c for c in row.children if c.uai == UAI]
+            if child is None:
+                assert not here
+            else:
+                youngest = max(c.birth_date for c in here if c.birth_date)
+                assert any(c.division == child.division and c.birth_date == youngest for c in here)
