@@ -505,9 +505,8 @@ class HomeScreen(ReportsWorkerErrors, Screen[None]):
         from ..domain.accounts import account_lists
 
         def progress(done: int, total: int) -> None:
-            self.app.call_from_thread(
-                self.query_one("#status", Static).update, f"Listes : {done}/{total} comptes lus"
-            )
+            line = f"Listes\u00a0: {done}/{total} comptes lus"
+            self.app.call_from_thread(self.query_one("#status", Static).update, line)
 
         pdf, csv = account_lists.default_paths(self.services, self.signed_in, kind)
         written = account_lists.write_lists(

@@ -21,7 +21,7 @@ from .pdf import MONO, SANS, new_pdf, render
 from .spreadsheet import csv_bytes
 from .text import clean, pupil_name
 
-NO_CLASS = "Sans enfant scolarisé dans l'établissement"
+NO_CLASS = "Sans enfant scolarisé ici"
 
 
 @dataclass(frozen=True)
@@ -73,13 +73,13 @@ _PUPIL_COLUMNS = (
     Column("Vu", 10, tick=True),
 )
 _GUARDIAN_COLUMNS = (
-    Column("N°", 9),
+    Column("N°", 8),
     Column("Représentant légal", 40, style="B"),
-    Column("Enfant", 30),
-    Column("Identifiant", 30, family=MONO, style="B"),
-    Column("État", 32),
-    Column("Notifié", 15),
-    Column("Activé", 15),
+    Column("Enfant", 31),
+    Column("Identifiant", 28, family=MONO, style="B"),
+    Column("État", 30),
+    Column("Notifié", 17),
+    Column("Activé", 17),
     Column("Vu", 9, tick=True),
 )
 

@@ -82,8 +82,8 @@ def _distribution_list(
         ctx,
         title=title,
         notes=[
-            "Liste de distribution : chaque lettre suit, dans le même ordre. Un "
-            "représentant de plusieurs enfants reçoit une seule lettre, par le plus jeune."
+            "Liste de distribution\u00a0: les lettres de la classe suivent, dans le même ordre.",
+            "Un représentant de plusieurs enfants reçoit une seule lettre, par le plus jeune.",
         ],
         columns=_DISTRIBUTION_COLUMNS,
         rows=rows,
