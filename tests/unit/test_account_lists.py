@@ -224,3 +224,27 @@ def test_cli_accounts_pdf_refuses_an_existing_file_unless_overwrite(
     code, _, err = run_cli(["accounts", "--uai", UAI, "--pdf", str(tmp_path / "x" / "l.pdf")])
     assert code == 2 and "n'existe pas" in err
     assert _hashes(cli_env) == before
+
+
+def test_cancelled_lists_write_nothing_and_record_nothing(
+    services: Services, tmp_path: Path
+) -> None:
+    import threading
+
+    from educonnect_tui.domain.model.errors import Cancelled
+
+    _school(services)
+    stop = threading.Event()
+    stop.set()
+    folder = tmp_path / "listes"
+    folder.mkdir()
+    with pytest.raises(Cancelled, match="rien n'a été écrit"):
+        write_lists(
+            services,
+            factories.operator(services),
+            ListRequest(AccountKind.PUPIL, Selection(), pdf_path=folder / "l.pdf"),
+            cancel=stop,
+        )
+    assert list(folder.iterdir()) == []
+    with services.sessions() as session:
+        assert session.scalar(select(AuditEvent).where(AuditEvent.action == "export")) is None

@@ -73,8 +73,7 @@ def read_lists(
         ids = list(session.scalars(accounts_of(kind, school_id, selection)))
         groups: dict[str, _Group] = {}
         for start in range(0, len(ids), _CHUNK):
-            if cancel is not None and cancel.is_set():
-                raise Cancelled("Édition des listes annulée\u00a0: rien n'a été écrit.")
+            _check_cancel(cancel)
             chunk = ids[start : start + _CHUNK]
             read = _pupils if kind is AccountKind.PUPIL else _guardians
             for division, level, order, row in read(services, session, chunk, school_id, uai):
@@ -286,6 +285,7 @@ def write_lists(
         progress=progress,
         cancel=cancel,
     )
+    _check_cancel(cancel)
     swept = publishing.sweep(services, targets)
     now = services.clock()
     with services.sessions() as session:
@@ -327,6 +327,11 @@ def write_lists(
         raise
     publication.settle()
     return ListsWritten(lists.count, publication.paths, tuple(swept))
+
+
+def _check_cancel(cancel: threading.Event | None) -> None:
+    if cancel is not None and cancel.is_set():
+        raise Cancelled("Édition des listes annulée\u00a0: rien n'a été écrit.")
 
 
 def _filters(selection: Selection) -> dict[str, str]:
