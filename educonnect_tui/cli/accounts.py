@@ -287,24 +287,26 @@ def cmd_accounts(args: argparse.Namespace) -> int:
         states=tuple(parse_state(s) for s in args.states),
     )
     operator = Operator.naming(services, args.uai)
-    if args.pdf is not None:
+    if args.pdf is not None:  # audited as an export, with the file's name
         written = write_lists(
             services,
             operator,
             ListRequest(args.kind, selection, pdf_path=args.pdf, overwrite=args.overwrite),
         )
-    lists = read_lists(services, operator, args.kind, selection)
-    context.record(
-        services,
-        "accounts_read",
-        establishment_id=operator.school.id,
-        details={
-            "kind": args.kind.value,
-            "classes": list(selection.divisions),
-            "format": args.format,
-            "results": lists.count,
-        },
-    )
+        lists = written.lists
+    else:
+        lists = read_lists(services, operator, args.kind, selection)
+        context.record(
+            services,
+            "accounts_read",
+            establishment_id=operator.school.id,
+            details={
+                "kind": args.kind.value,
+                "classes": list(selection.divisions),
+                "format": args.format,
+                "results": lists.count,
+            },
+        )
     lines = [
         (group.division, row.name(), ", ".join(row.children), row)
         for group in lists.classes
@@ -340,25 +342,10 @@ def cmd_accounts(args: argparse.Namespace) -> int:
             )
         )
     elif args.format == "csv":
-        from ..domain.documents.account_list_pdf import LIST_CSV_HEADER
+        from ..domain.documents.account_list_pdf import list_csv_rows
         from ..domain.documents.spreadsheet import csv_text
 
-        table = [
-            [
-                division,
-                row.last_name,
-                row.first_name,
-                row.civility,
-                children,
-                row.login,
-                state_text(row.state),
-                _fr(row.notified_on),
-                _fr(row.activated_on),
-                "",
-            ]
-            for division, _, children, row in lines
-        ]
-        print(csv_text([LIST_CSV_HEADER, *table]), end="")
+        print(csv_text(list_csv_rows(lists.classes)), end="")
     elif not lines:
         print("Aucun compte ne correspond à la sélection.")
     else:

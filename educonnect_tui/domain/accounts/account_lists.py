@@ -239,9 +239,13 @@ class ListRequest:
 
 @dataclass(frozen=True)
 class ListsWritten:
-    count: int
+    lists: AccountLists
     paths: tuple[Path, ...]
     swept: tuple[Path, ...] = ()
+
+    @property
+    def count(self) -> int:
+        return self.lists.count
 
 
 def default_paths(services: Services, caller: Caller, kind: AccountKind) -> tuple[Path, Path]:
@@ -326,7 +330,7 @@ def write_lists(
         publication.undo()
         raise
     publication.settle()
-    return ListsWritten(lists.count, publication.paths, tuple(swept))
+    return ListsWritten(lists, publication.paths, tuple(swept))
 
 
 def _check_cancel(cancel: threading.Event | None) -> None:

@@ -141,26 +141,31 @@ LIST_CSV_HEADER = (
 )
 
 
+def list_csv_rows(classes: Sequence[ListedClass]) -> list[list[str]]:
+    """The header and the same lines as the PDF, in the same order; « Vu » left to fill in.
+
+    Also what the command line's ``accounts --format csv`` prints.
+    """
+    return [
+        list(LIST_CSV_HEADER),
+        *(
+            [
+                clean(group.division),
+                clean(row.last_name),
+                clean(row.first_name),
+                clean(row.civility),
+                ", ".join(row.children),
+                row.login,
+                state_text(row.state),
+                _day(row.notified_on),
+                _day(row.activated_on),
+                "",
+            ]
+            for group in classes
+            for row in group.rows
+        ),
+    ]
+
+
 def account_list_csv(classes: Sequence[ListedClass]) -> bytes:
-    """The same lines as the PDF, in the same order; « Vu » is left empty to fill in."""
-    return csv_bytes(
-        [
-            LIST_CSV_HEADER,
-            *(
-                [
-                    clean(group.division),
-                    clean(row.last_name),
-                    clean(row.first_name),
-                    clean(row.civility),
-                    ", ".join(row.children),
-                    row.login,
-                    state_text(row.state),
-                    _day(row.notified_on),
-                    _day(row.activated_on),
-                    "",
-                ]
-                for group in classes
-                for row in group.rows
-            ),
-        ]
-    )
+    return csv_bytes(list_csv_rows(classes))
