@@ -199,6 +199,9 @@ def test_delegation_and_refusal_words() -> None:
         f"qui{COLON} k.haddad, action{COLON} connexion refusée, du{COLON} 01/09/2026"
     )
     assert export["événements"] == "4" and export["format"] == "CSV"
+    # A helpdesk slip holds a password: the journal names its file.
+    slip = dict(audit_words.detail_lines("slip_written", SAMPLES["slip_written"], TIME))
+    assert slip["fichier"] == "/srv/fiches/fiche_e.dupont.pdf"
     search = dict(audit_words.detail_lines("search", SAMPLES["search"], TIME))
     assert search == {"recherche": "BOUZID", "résultats": "20 (et d'autres, non affichés)"}
     flow = dict(audit_words.detail_lines("owner_flow", SAMPLES["owner_flow"], TIME))
