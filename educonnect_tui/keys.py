@@ -84,6 +84,9 @@ HOME_KEYS = (
     Key("sort_reverse", "O", "sort_reverse", "Inverser", "Inverser l'ordre du tri.", show=False),
     Key("stats", "s", "open_stats", "Statistiques",
         "Activation par état, par classe, par jour, et pass Culture."),
+    Key("lists", "l", "edit_lists", "Listes",
+        "Éditer les listes (PDF par classe et CSV) des comptes cochés, ou à défaut de tous "
+        "les comptes affichés, sans modifier aucun mot de passe."),
     Key("audit_log", "j", "audit_log", "Journal",
         "Journal d'audit de l'établissement\u00a0: qui a fait quoi, quand, d'où, sur quels "
         "comptes ; vérification de la chaîne (personnel de direction)."),

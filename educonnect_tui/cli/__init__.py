@@ -65,6 +65,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "db": accounts.cmd_db,
         "import": accounts.cmd_import,
         "notify": accounts.cmd_notify,
+        "accounts": accounts.cmd_accounts,
         "stats": accounts.cmd_stats,
         "search": accounts.cmd_search,
         "staff": staff.cmd_staff,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import datetime as dt
 import getpass
 import signal
 import sys
@@ -303,6 +304,123 @@ def _stops_as_cancel() -> Iterator[_Stop]:
     finally:
         for number, handler in previous.items():
             signal.signal(number, handler)
+
+
+def cmd_accounts(args: argparse.Namespace) -> int:
+    """``accounts``: the selected accounts by class; ``--pdf`` also writes the printed list.
+
+    Nothing changes on any account: this is the scripting way to list, désactivé
+    accounts included (``--state desactive``). A read is audited like ``search``; the
+    PDF is audited as an export with its file name.
+    """
+    from tabulate import tabulate
+
+    from ..domain.accounts.account_lists import ListRequest, read_lists, write_lists
+    from ..domain.accounts.publishing import swept_lines
+    from ..domain.documents.account_list_pdf import state_text
+
+    services = context.open_services()
+    require_schema(services)
+    selection = Selection(
+        divisions=tuple(c.strip().upper() for c in args.classes),
+        states=tuple(parse_state(s) for s in args.states),
+    )
+    operator = Operator.naming(services, args.uai)
+    if args.pdf is not None:  # audited as an export, with the file's name
+        written = write_lists(
+            services,
+            operator,
+            ListRequest(args.kind, selection, pdf_path=args.pdf, overwrite=args.overwrite),
+        )
+        lists = written.lists
+    else:
+        lists = read_lists(services, operator, args.kind, selection)
+        context.record(
+            services,
+            "accounts_read",
+            establishment_id=operator.school.id,
+            details={
+                "kind": args.kind.value,
+                "classes": list(selection.divisions),
+                "format": args.format,
+                "results": lists.count,
+            },
+        )
+    lines = [
+        (group.division, row.name(), ", ".join(row.children), row)
+        for group in lists.classes
+        for row in group.rows
+    ]
+    guardians = args.kind is AccountKind.GUARDIAN
+
+    def day(value: dt.date | None) -> str:
+        return value.isoformat() if value else ""
+
+    if args.format == "json":
+        print(
+            json_text(
+                {
+                    "comptes": [
+                        {
+                            "classe": division,
+                            "identifiant": row.login,
+                            "nom": row.last_name,
+                            "prenom": row.first_name,
+                            **(
+                                {"civilite": row.civility, "enfants": list(row.children)}
+                                if guardians
+                                else {}
+                            ),
+                            "etat": row.state.value,
+                            "notifie_le": day(row.notified_on) or None,
+                            "active_le": day(row.activated_on) or None,
+                        }
+                        for division, _, _, row in lines
+                    ]
+                }
+            )
+        )
+    elif args.format == "csv":
+        from ..domain.documents.account_list_pdf import list_csv_rows
+        from ..domain.documents.spreadsheet import csv_text
+
+        print(csv_text(list_csv_rows(lists.classes)), end="")
+    elif not lines:
+        print("Aucun compte ne correspond à la sélection.")
+    else:
+        headers = [
+            "Classe",
+            "Nom",
+            *(["Enfants"] if guardians else []),
+            "Identifiant",
+            "État",
+            "Notifié le",
+            "Activé le",
+        ]
+        table = [
+            [
+                division,
+                name,
+                *([children] if guardians else []),
+                row.login,
+                state_text(row.state),
+                _fr(row.notified_on),
+                _fr(row.activated_on),
+            ]
+            for division, name, children, row in lines
+        ]
+        print(tabulate(table, headers=headers, disable_numparse=True))
+    if args.pdf is not None:
+        print(f"Listes écrites dans {written.paths[0]} (lisibles par vous seul).", file=sys.stderr)
+        for line in swept_lines(written.swept):
+            print(line, file=sys.stderr)
+    return 0
+
+
+def _fr(value: dt.date | None) -> str:
+    from ..domain.model.calendar import date_text
+
+    return date_text(value) if value is not None else ""
 
 
 def cmd_stats(args: argparse.Namespace) -> int:

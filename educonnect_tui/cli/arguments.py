@@ -350,6 +350,43 @@ def build_parser() -> FrenchParser:
         "personnels remplacés)\u00a0: N doit être leur nombre exact",
     )
 
+    listing_parser = commands.add_parser(
+        "accounts", help="liste les comptes d'un établissement (aucun mot de passe modifié)"
+    )
+    listing_parser.add_argument("--uai", required=True, help=_UAI)
+    listing_parser.add_argument(
+        "--kind",
+        type=_kind,
+        default=AccountKind.PUPIL,
+        metavar="TYPE",
+        help="pupils ou guardians (défaut\u00a0: pupils)",
+    )
+    listing_parser.add_argument(
+        "--class",
+        dest="classes",
+        action="append",
+        default=[],
+        metavar="CLASSE",
+        help="classe (répétable ; aucune\u00a0: toutes les classes)",
+    )
+    listing_parser.add_argument(
+        "--state",
+        dest="states",
+        action="append",
+        default=[],
+        metavar="ÉTAT",
+        help="non_notifie, notifie, active, desactive (répétable ; aucun\u00a0: tous)",
+    )
+    listing_parser.add_argument(
+        "--format", choices=["table", "csv", "json"], default="table", help=_FORMAT
+    )
+    listing_parser.add_argument(
+        "--pdf", type=Path, metavar="FICHIER", help="écrit aussi la liste par classe (PDF, 0600)"
+    )
+    listing_parser.add_argument(
+        "--overwrite", action="store_true", help="remplace le fichier --pdf s'il existe"
+    )
+
     stats = commands.add_parser("stats", help="statistiques des comptes d'un établissement")
     stats.add_argument("--uai", required=True, help=_UAI)
     stats.add_argument("--format", choices=["table", "csv", "json"], default="table", help=_FORMAT)

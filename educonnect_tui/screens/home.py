@@ -6,6 +6,7 @@ and opens the modals; every figure comes from the domain.
 
 from __future__ import annotations
 
+import threading
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
@@ -34,6 +35,7 @@ from ..widgets.state_badge import SHORT_LABELS
 from ..widgets.worker_errors import ReportsWorkerErrors
 
 if TYPE_CHECKING:  # the notification's modules load on the first (re)notification
+    from ..domain.accounts import account_lists
     from ..domain.accounts.notification import NotifyResult
     from .notify import NotifyPlan
 
@@ -49,6 +51,7 @@ _ACTION_NEEDS = {
     "delegations": Action.MANAGE_DELEGATIONS,
     "audit_log": Action.VIEW_AUDIT,
     "open_import": Action.IMPORT,
+    "edit_lists": Action.EXPORT,
 }
 
 
@@ -82,6 +85,8 @@ class HomeScreen(ReportsWorkerErrors, Screen[None]):
         self._row_keys: tuple[bool, bool, bool] | None = None  # see _highlighted
         # Accounts the search finds outside the class and state filters (None: no search).
         self._beyond: int | None = None
+        # Set while « Éditer les listes » runs; Échap sets it to stop them.
+        self._lists_cancel: threading.Event | None = None
 
     # -- layout ----------------------------------------------------------------
 
@@ -322,6 +327,9 @@ class HomeScreen(ReportsWorkerErrors, Screen[None]):
     def action_back_to_table(self) -> None:
         """Échap: a typed search is cleared first (as in dépannage); from the empty search
         box or a filter, back to the list (closing a narrow pane)."""
+        if self._lists_cancel is not None and not self._lists_cancel.is_set():
+            self._lists_cancel.set()  # the lists stop at their next chunk, nothing written
+            return
         search = self.query_one("#search", Input)
         if self.focused is search and search.value:
             search.value = ""
@@ -473,18 +481,85 @@ class HomeScreen(ReportsWorkerErrors, Screen[None]):
 
     def action_notify_accounts(self) -> None:
         kind = self.kind
-        chosen = self.selected[kind]
-        base = self.queries[kind].selection
-        if chosen:
-            states = base.states or NOTIFIABLE
-            selection = replace(base, account_ids=tuple(sorted(chosen)), states=states)
-            scope = "les comptes cochés"
-        else:
-            selection = base
-            scope = "les comptes affichés"
+        selection, scope = self._chosen_selection()
         from .notify import NotifyPlan, start_notify
 
         start_notify(self, NotifyPlan(kind=kind, selection=selection, scope=scope))
+
+    def _chosen_selection(self) -> tuple[Selection, str]:
+        """The ticked rows, or else every row shown: what ``n`` and ``l`` act on."""
+        chosen = self.selected[self.kind]
+        base = self.queries[self.kind].selection
+        if chosen:
+            states = base.states or NOTIFIABLE
+            return replace(base, account_ids=tuple(sorted(chosen)), states=states), (
+                "les comptes cochés"
+            )
+        return base, "les comptes affichés"
+
+    def action_edit_lists(self) -> None:
+        """`l`: the PDF and CSV lists of the selection, in ``listes/``; no password changes."""
+        kind = self.kind
+        selection, _ = self._chosen_selection()
+        if self.selected[kind]:  # ticked rows are listed whatever their state
+            selection = replace(selection, states=self.queries[kind].selection.states)
+        if self._lists_cancel is not None:
+            self.notify("Des listes sont déjà en cours d'édition.", timeout=3)
+            return
+        self._lists_cancel = threading.Event()
+        self.notify("Édition des listes… (Échap\u00a0: annuler)", timeout=3)
+        self._write_lists(kind, selection, self._lists_cancel)
+
+    @work(thread=True, group="lists", exit_on_error=False)
+    def _write_lists(
+        self, kind: AccountKind, selection: Selection, cancel: threading.Event
+    ) -> None:
+        from ..domain.accounts import account_lists
+        from ..domain.model.errors import Cancelled
+
+        def progress(done: int, total: int) -> None:
+            line = f"Listes\u00a0: {done}/{total} comptes lus"
+            self.app.call_from_thread(self.query_one("#status", Static).update, line)
+
+        try:
+            pdf, csv = account_lists.default_paths(self.services, self.signed_in, kind)
+            written = account_lists.write_lists(
+                self.services,
+                self.signed_in,
+                account_lists.ListRequest(kind, selection, pdf_path=pdf, csv_path=csv),
+                progress=progress,
+                cancel=cancel,
+            )
+        except Cancelled as stopped:
+            self.app.call_from_thread(self._lists_stopped, str(stopped))
+            return
+        except BaseException:
+            self.app.call_from_thread(self._lists_stopped, None)
+            raise
+        self.app.call_from_thread(self._lists_written, written)
+
+    def _lists_stopped(self, message: str | None) -> None:
+        self._lists_cancel = None
+        self._update_status()
+        if message:
+            self.notify(message, timeout=5)
+
+    def _lists_written(self, written: account_lists.ListsWritten) -> None:
+        from ..domain.accounts.publishing import swept_lines
+
+        self._lists_stopped(None)
+        self.notify(
+            "\n".join(
+                [
+                    f"Listes éditées ({french.count(written.count, 'compte')}, "
+                    "aucun mot de passe modifié)\u00a0:",
+                    *(str(p) for p in written.paths),
+                    *swept_lines(written.swept),
+                ]
+            ),
+            title="Listes",
+            timeout=10,
+        )
 
     def action_notify_guardians(self) -> None:
         row = self.table.current_row

@@ -365,3 +365,42 @@ async def test_end_shows_the_last_row_above_the_horizontal_scroll_bar(
         assert table.total is not None and table.cursor == table.total - 1
         line = table.cursor - int(table.scroll_y) + 1  # the header is the first line
         assert line < table.scrollable_content_region.height, (line, table.size)
+
+
+@sync
+async def test_l_writes_the_lists_of_the_shown_accounts_without_touching_a_password(
+    principal_app: AppFactory, demo_services: Services
+) -> None:
+    import asyncio
+
+    from pypdf import PdfReader
+
+    from educonnect_tui.domain.model.tables import AuditEvent
+
+    with demo_services.sessions() as session:
+        before = list(session.execute(select(Account.id, Account.version).order_by(Account.id)))
+    app = principal_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        _home(app).show_class("3E2")
+        await settle(pilot)
+        shown = _home(app).table.total
+        await pilot.press("l")
+        folder = demo_services.settings.output_dir / "listes"
+        for _ in range(100):
+            await settle(pilot)
+            if folder.exists() and len(list(folder.glob("*.csv"))) == 1:
+                break
+            await asyncio.sleep(0.1)
+        files = sorted(folder.iterdir())
+        assert [f.suffix for f in files] == [".csv", ".pdf"]
+        assert "Classe 3E2" in (PdfReader(files[1]).pages[0].extract_text() or "")
+        lines = files[0].read_text("utf-8-sig").splitlines()
+        assert len(lines) == 1 + (shown or 0)
+        messages = [n.message for n in app._notifications]
+        assert any(str(files[0]) in m and str(files[1]) in m for m in messages)
+    with demo_services.sessions() as session:
+        after = list(session.execute(select(Account.id, Account.version).order_by(Account.id)))
+        event = session.scalar(select(AuditEvent).where(AuditEvent.action == "export"))
+    assert after == before
+    assert event is not None and event.details["what"] == "listes des comptes"

@@ -151,7 +151,10 @@ async def test_r_notifies_exactly_that_pupils_guardians_and_detail_shows_history
         await settle(pilot)
         assert _states(demo_services, guardians) == Counter({AccountState.NOTIFIED: len(guardians)})
         [pdf] = [p for p in _documents(demo_services) if p.suffix == ".pdf"]
-        assert len(PdfReader(pdf).pages) == len(guardians)
+        # The class's distribution list, then one letter per guardian.
+        pages = PdfReader(pdf).pages
+        assert len(pages) == 1 + len(guardians)
+        assert "Liste de distribution" in (pages[0].extract_text() or "")
 
         # The guardian's detail shows the notification in its history.
         await pilot.press("2")

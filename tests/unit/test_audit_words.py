@@ -48,7 +48,7 @@ SAMPLES: dict[str, dict[str, Any]] = {
     "school_choice_refused": {"uai": "0000000X"},
     "recall_login": {"kind": "responsable", "module": "depannage"},
     "reset_password": {"kind": "eleve", "module": "depannage", "slip": True, "lot": "ab12"},
-    "slip_written": {"kind": "eleve", "lot": "ab12"},
+    "slip_written": {"kind": "eleve", "path": "/srv/fiches/fiche_e.dupont.pdf", "lot": "ab12"},
     "unblock": {"kind": "eleve", "module": "administration", "blocked_until": BLOCKED},
     "export": {"what": "journal d'audit", "path": "/srv/journal.csv", "format": "csv",
                "rows": 4, "lot": "ab12",
@@ -61,6 +61,7 @@ SAMPLES: dict[str, dict[str, Any]] = {
     "key_rotated": {"old_key": "k1", "new_key": "k2", "resealed": 3},
     "search": {"text": "BOUZID", "results": 20, "more": True},
     "stats_read": {"format": "json"},
+    "accounts_read": {"kind": "eleve", "classes": ["3E2"], "format": "csv", "results": 27},
     "school_add": {
         "uai": "0750655E",
         "name": "Collège Henri-IV",
@@ -208,6 +209,9 @@ def test_delegation_and_refusal_words() -> None:
         f"qui{COLON} k.haddad, action{COLON} connexion refusée, du{COLON} 01/09/2026"
     )
     assert export["événements"] == "4" and export["format"] == "CSV"
+    # A helpdesk slip holds a password: the journal names its file.
+    slip = dict(audit_words.detail_lines("slip_written", SAMPLES["slip_written"], TIME))
+    assert slip["fichier"] == "/srv/fiches/fiche_e.dupont.pdf"
     search = dict(audit_words.detail_lines("search", SAMPLES["search"], TIME))
     assert search == {"recherche": "BOUZID", "résultats": "20 (et d'autres, non affichés)"}
     flow = dict(audit_words.detail_lines("owner_flow", SAMPLES["owner_flow"], TIME))

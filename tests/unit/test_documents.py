@@ -45,6 +45,7 @@ CTX = DocumentContext(
     time=SchoolTime.named("Europe/Paris"),
 )
 EXPIRES = dt.date(2026, 11, 30)
+UAI = CTX.school.uai
 NAMES = [
     ("Dupont", "Jeanne"),
     ("Lefèvre", "Éloïse"),
@@ -183,7 +184,7 @@ def test_guardian_letters_one_page_each_with_credentials_and_children():
         ChildRef("Иванов", "Пётр", "CM1", "École Victor Hugo"),
     )
     rows = [guardian(n, kids[: 1 + n % 2]) for n in range(5)]
-    pages = pages_text(guardian_letters_pdf(CTX, rows))
+    pages = pages_text(guardian_letters_pdf(CTX, rows, distribution_lists=False))
     assert len(pages) == len(rows)
     for row in rows:
         (page,) = [p for p in pages if row.login in squash(p)]
@@ -199,7 +200,10 @@ def test_a_large_family_still_fits_one_letter():
     kids = tuple(
         ChildRef(f"Enfant{i}", "Prénom", f"{i}A", "Collège Jean Moulin") for i in range(12)
     )
-    assert len(pages_text(guardian_letters_pdf(CTX, [guardian(1, kids)]))) == 1
+    assert (
+        len(pages_text(guardian_letters_pdf(CTX, [guardian(1, kids)], distribution_lists=False)))
+        == 1
+    )
 
 
 def at(moment: dt.datetime) -> DocumentContext:
@@ -216,7 +220,7 @@ def test_the_class_list_is_dated_in_the_schools_time():
 
 def test_a_letter_written_late_on_new_years_eve_utc_is_dated_in_the_schools_year():
     late = at(dt.datetime(2026, 12, 31, 23, 30, tzinfo=dt.UTC))
-    (letter,) = pages_text(guardian_letters_pdf(late, [guardian(1, ())]))
+    (letter,) = pages_text(guardian_letters_pdf(late, [guardian(1, ())], distribution_lists=False))
     assert "Saint-Rémy-de-Provence, le 1er janvier 2027" in letter
 
 
@@ -247,7 +251,7 @@ def test_guardian_csv_children_in_one_column_and_no_formula():
     )
     row = guardian(1, kids)
     evil = GuardianCredential(**{**row.__dict__, "last_name": "=HYPERLINK(1)", "login": "x.y"})
-    table = read_csv(guardian_csv([row, evil]))
+    table = read_csv(guardian_csv([row, evil], UAI))
     header = table[0]
     assert header[header.index("Enfants")] == "Enfants"
     lines = {r[header.index("Identifiant")]: r for r in table[1:]}
@@ -356,11 +360,11 @@ def test_arbitrary_names_print_whole_or_are_refused(last, first, division, addre
     )
     if unprintable(letter):
         with pytest.raises(DocumentError, match=r"aucune police fournie .*U\+"):
-            guardian_letters_pdf(CTX, [letter])
+            guardian_letters_pdf(CTX, [letter], distribution_lists=False)
     else:
-        pages = pages_text(guardian_letters_pdf(CTX, [letter]))
+        pages = pages_text(guardian_letters_pdf(CTX, [letter], distribution_lists=False))
         assert len(pages) == 1 and "zqef45ghx9" in squash(pages[0])
-    assert read_csv(guardian_csv([letter]))[1][-2] == "zqef45ghx9"
+    assert read_csv(guardian_csv([letter], UAI))[1][-2] == "zqef45ghx9"
 
 
 def test_permission_denied_is_reported_in_french(tmp_path, monkeypatch):
@@ -428,10 +432,152 @@ def test_guardian_letters_and_csv_follow_the_french_order_of_names():
         dataclasses.replace(guardian(n, kid), last_name=last, first_name=first)
         for n, (last, first) in enumerate(SHUFFLED)
     ]
-    letters = [squash(p) for p in pages_text(guardian_letters_pdf(CTX, rows))]
+    letters = [
+        squash(p) for p in pages_text(guardian_letters_pdf(CTX, rows, distribution_lists=False))
+    ]
     order = [next(i for i, p in enumerate(letters) if f"r.parent{n}" in p) for n in range(7)]
     assert [SHUFFLED[n] for n in sorted(range(7), key=order.__getitem__)] == FRENCH_ORDER
-    table = read_csv(guardian_csv(rows))
+    table = read_csv(guardian_csv(rows, UAI))
     header = table[0]
     last, first = header.index("Nom"), header.index("Prénom")
     assert [(r[last], r[first]) for r in table[1:]] == FRENCH_ORDER
+
+
+def _child(last: str, first: str, division: str, born: dt.date, uai: str = UAI) -> ChildRef:
+    level = {"6": "6e", "5": "5e", "4": "4e", "3": "3e"}[division[0]]
+    return ChildRef(last, first, division, "Collège", level, born, uai)
+
+
+def test_letters_are_grouped_by_the_youngest_childs_class_after_a_distribution_list():
+    older = _child("Martin", "Léo", "3E1", dt.date(2011, 2, 3))
+    younger = _child("Martin", "Lina", "6E2", dt.date(2014, 6, 7))
+    elsewhere = _child("Martin", "Tom", "5E1", dt.date(2016, 1, 1), uai="0130001A")
+    both = dataclasses.replace(guardian(1, (older, younger, elsewhere)), last_name="Martin")
+    third = dataclasses.replace(guardian(2, (older,)), last_name="Zidane")
+    sixth = dataclasses.replace(guardian(3, (younger,)), last_name="Aït Ahmed")
+    pages = [squash(p) for p in pages_text(guardian_letters_pdf(CTX, [third, both, sixth]))]
+    # 6E2 first (6e before 3e): its list, then Aït Ahmed and Martin; then 3E1: list, Zidane.
+    assert len(pages) == 2 + 3
+    assert "Classe6E2" in pages[0] and "Listededistribution" in pages[0]
+    assert pages[0].index("AÏTAHMED") < pages[0].index("MARTIN")
+    assert both.login in pages[0] and both.temp_password not in pages[0]
+    assert sixth.login in pages[1] and both.login in pages[2]
+    assert "Classe3E1" in pages[3] and third.login in pages[4]
+    # The guardian of two children here is printed once, under the youngest.
+    assert sum(both.temp_password in p for p in pages) == 1
+    table = read_csv(guardian_csv([third, both, sixth], UAI))
+    header = table[0]
+    assert [r[header.index("Identifiant")] for r in table[1:]] == [
+        sixth.login,
+        both.login,
+        third.login,
+    ]
+    assert [r[0] for r in table[1:]] == ["6E2", "6E2", "3E1"]
+
+
+def test_the_mail_merge_carries_e_mail_and_mobile():
+    row = dataclasses.replace(guardian(1, ()), email="m.dupont@example.org", mobile="0612345678")
+    table = read_csv(guardian_csv([row], UAI))
+    header = table[0]
+    assert table[1][header.index("Courriel")] == "m.dupont@example.org"
+    assert table[1][header.index("Téléphone portable")] == "0612345678"
+
+
+def test_a_long_address_wraps_in_the_window_at_38_characters_without_shrinking():
+    street = "Résidence des Grands Chênes du Vieux Moulin, escalier C, porte 12"
+    row = dataclasses.replace(guardian(1, ()), address=street)
+    data = guardian_letters_pdf(CTX, [row], distribution_lists=False)
+    (page,) = PdfReader(io.BytesIO(data)).pages
+    sizes: list[float] = []
+
+    def visit(text: str, cm: object, tm: list[float], font: object, size: float) -> None:
+        if text.strip() and tm[4] > 100 / 25.4 * 72 and tm[5] > (297 - 90) / 25.4 * 72:
+            sizes.append(size * tm[0])
+
+    text = page.extract_text(visitor_text=visit)
+    lines = [line.strip() for line in text.splitlines()]
+    wrapped = [line for line in lines if line and line in street]
+    assert " ".join(wrapped) == street  # every word, in order, none cut
+    assert len(wrapped) >= 2 and all(len(line) <= 38 for line in wrapped)
+    assert sizes and min(sizes) == pytest.approx(max(sizes), rel=0.01)  # one size
+
+
+def test_an_address_too_long_for_six_lines_shows_its_cut():
+    street = "\n".join(f"Ligne numéro {i} d'une adresse vraiment interminable" for i in range(5))
+    row = dataclasses.replace(guardian(1, ()), address=street)
+    with new_pdf(CTX, "t") as doc:
+        from educonnect_tui.domain.documents.letters import address_lines
+
+        lines = address_lines(doc, row)
+    assert len(lines) == 6
+    assert lines[-1][0] == "13210 Saint-Rémy-de-Provence"
+    assert lines[-2][0].endswith("…") and all(len(t) <= 38 for t, _ in lines)
+
+
+def test_the_helpdesk_slip_is_one_page():
+    from educonnect_tui.domain.documents.slips import helpdesk_slip_pdf
+
+    row = pupil(1, "3E2")
+    (page,) = pages_text(helpdesk_slip_pdf(CTX, row))
+    assert row.login in squash(page) and row.temp_password in squash(page)
+
+
+_LAST_NAMES = st.sampled_from(
+    ["Aït Ahmed", "Arnaud", "ARNAUD", "Émile", "emile", "N'Diaye", "Ndiaye", "Zola", "Œuvray"]
+)
+_CLASSES = st.sampled_from(["6E1", "6E2", "5E1", "4E10", "4E2", "3E1"])
+
+
+@settings(max_examples=60, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.lists(
+        st.tuples(
+            _LAST_NAMES,
+            st.lists(
+                st.tuples(
+                    _CLASSES, st.dates(dt.date(2008, 1, 1), dt.date(2016, 12, 31)), st.booleans()
+                ),
+                max_size=3,
+            ),
+        ),
+        max_size=12,
+    )
+)
+def test_guardian_groups_place_each_guardian_once_under_the_youngest_child_here(
+    people: list[tuple[str, list[tuple[str, dt.date, bool]]]],
+) -> None:
+    from educonnect_tui.domain.documents.text import class_order, guardian_groups
+    from educonnect_tui.domain.model.identifiers import sort_key
+
+    rows = [
+        dataclasses.replace(
+            guardian(
+                n,
+                tuple(
+                    _child("Enfant", f"P{i}", c, born, UAI if here else "0130001A")
+                    for i, (c, born, here) in enumerate(kids)
+                ),
+            ),
+            last_name=last,
+            login=f"r.parent{n}",
+        )
+        for n, (last, kids) in enumerate(people)
+    ]
+    groups = guardian_groups(rows, UAI)
+    placed = [r.login for _, members in groups for r in members]
+    assert sorted(placed) == sorted(r.login for r in rows)  # each exactly once
+    keys = [
+        () if child is None else class_order(child.level, child.division) for child, _ in groups
+    ]
+    assert [k for k in keys if k] == sorted(k for k in keys if k)
+    assert all(k for k in keys[:-1])  # the group without a child here comes last
+    for child, members in groups:
+        names = [(sort_key(r.last_name, r.first_name), r.login) for r in members]
+        assert names == sorted(names)
+        for row in members:
+            here = [c for c in row.children if c.uai == UAI]
+            if child is None:
+                assert not here
+            else:
+                youngest = max(c.birth_date for c in here if c.birth_date)
+                assert any(c.division == child.division and c.birth_date == youngest for c in here)

@@ -240,8 +240,13 @@ def test_reset_writes_a_private_slip_with_the_login(
     )
     assert result.slip == slip
     assert slip.stat().st_mode & 0o777 == 0o600
-    text = "".join(page.extract_text() for page in PdfReader(slip).pages)
+    pages = PdfReader(slip).pages
+    assert len(pages) == 1  # the slip alone, no one-pupil class list
+    text = pages[0].extract_text()
     assert school.noe_login in text and result.temp_password in text
+    with services.sessions() as session:
+        event = session.scalars(select(AuditEvent).order_by(AuditEvent.id.desc())).first()
+    assert event is not None and event.details["path"] == str(slip)
 
 
 def test_slip_after_the_fact_only_while_the_password_still_works(
@@ -274,6 +279,8 @@ def test_a_slip_printed_after_the_reset_is_audited(
             select(AuditTarget.account_id).where(AuditTarget.event_id == event.id)
         ).all()
     assert targets == [school.noe] and "(t.nguyen)" in event.actor_label
+    assert event.details["path"] == str(tmp_path / "a.pdf")
+    assert len(PdfReader(tmp_path / "a.pdf").pages) == 1
     assert result.temp_password not in str(event.details)
     assert audit.action_label("slip_written") != "slip written"
 

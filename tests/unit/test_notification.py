@@ -181,7 +181,10 @@ def test_guardian_letters_valid_three_months(services: Services, tmp_path: Path)
         NotifyRequest(AccountKind.GUARDIAN, Selection(divisions=("6E2",)), pdf_path=pdf),
     )
     assert result.count == 3
-    assert len(PdfReader(pdf).pages) == 3
+    # The class's distribution list (their children's class), then its three letters.
+    pages = PdfReader(pdf).pages
+    assert len(pages) == 1 + 3
+    assert "Classe 6E2" in pages[0].extract_text() and "Remise" in pages[0].extract_text()
     with services.sessions() as session:
         expiries = set(
             session.scalars(

@@ -345,3 +345,44 @@ def test_stats_export_sweeps_a_killed_run_and_says_so(services: Services) -> Non
     assert result.swept == (left,)
     assert f"{publishing.SWEPT}\u00a0: {left}" in publishing.swept_lines(result.swept)
     assert sorted(csv_path.parent.iterdir()) == sorted(result.paths)
+
+
+def test_every_cli_writer_refuses_a_missing_folder(
+    cli_env: Services, run_cli: RunCli, tmp_path: Path
+) -> None:
+    """notify --pdf, accounts --pdf, audit list --output, import --report: never created."""
+    _pupils(cli_env)
+    typo = tmp_path / "dossier-absent"
+    pupils = tmp_path / "eleves.csv"
+    pupils.write_text("INE;Nom de famille;Prénom;Date de naissance;Division\n", encoding="utf-8")
+    commands = [
+        ["notify", "--uai", UAI, "--kind", "pupils", "--pdf", str(typo / "f.pdf")],
+        ["accounts", "--uai", UAI, "--pdf", str(typo / "l.pdf")],
+        ["audit", "list", "--uai", UAI, "--output", str(typo / "j.csv")],
+        ["import", "pupils", str(pupils), "--uai", UAI, "--dry-run", "--report", str(typo / "r")],
+    ]
+    for command in commands:
+        code, _, err = run_cli(command)
+        _one_french_line(code, err, "n'existe pas")
+        assert not typo.exists(), command
+    _unchanged(cli_env)
+
+
+def test_a_helpdesk_slip_printed_afterwards_never_replaces_a_file(
+    services: Services, tmp_path: Path
+) -> None:
+    (account,) = _pupils(services, 1)
+    operator = factories.operator(services, UAI)
+    result = helpdesk.reset_password(services, operator, account)
+    slip = tmp_path / "fiche.pdf"
+    slip.write_bytes(b"another pupil's slip")
+    with pytest.raises(InvalidInput, match="existe déjà"):
+        helpdesk.write_slip(services, operator, result, slip)
+    assert slip.read_bytes() == b"another pupil's slip"
+    with pytest.raises(InvalidInput, match="n'existe pas"):
+        helpdesk.write_slip(services, operator, result, tmp_path / "absent" / "fiche.pdf")
+    assert not (tmp_path / "absent").exists()
+    # The TUI's name is always a free one.
+    first = helpdesk.default_slip_path(services, result.login, services.clock())
+    first.write_bytes(b"")
+    assert helpdesk.default_slip_path(services, result.login, services.clock()) != first

@@ -177,6 +177,7 @@ def reset_password(
                     "kind": target.kind.value,
                     "module": caller.module.value,
                     "slip": bool(publication.files),
+                    **({"path": str(slip_path)} if publication.files else {}),
                     "lot": publication.lot,
                 },
             )
@@ -315,7 +316,11 @@ def write_slip(
                 now=now,
                 establishment_id=school_id,
                 targets=[result.account_id],
-                details={"kind": target.kind.value, "lot": publication.lot},
+                details={
+                    "kind": target.kind.value,
+                    "path": str(path),
+                    "lot": publication.lot,
+                },
             )
             publishing.check(services, publication.paths, overwrite=False)
             publication.publish()
@@ -327,9 +332,10 @@ def write_slip(
 
 
 def _pdf(context: DocumentContext, credential: PupilCredential | GuardianCredential) -> bytes:
+    """One page: the pupil's slip, or the guardian's letter (no class or distribution list)."""
     if isinstance(credential, PupilCredential):
-        return slips.pupil_documents_pdf(context, [credential])
-    return letters.guardian_letters_pdf(context, [credential])
+        return slips.helpdesk_slip_pdf(context, credential)
+    return letters.guardian_letters_pdf(context, [credential], distribution_lists=False)
 
 
 def _context(services: Services, school: Establishment, now: dt.datetime) -> DocumentContext:

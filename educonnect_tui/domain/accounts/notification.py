@@ -625,7 +625,7 @@ def _render_documents(
         )
     guardians = [c for c in credentials if isinstance(c, GuardianCredential)]
     return letters.guardian_letters_pdf(context, guardians), (
-        mail_merge.guardian_csv(guardians) if with_csv else b""
+        mail_merge.guardian_csv(guardians, context.school.uai) if with_csv else b""
     )
 
 
@@ -775,7 +775,16 @@ def _guardian_rows(
     child = aliased(Pupil)
     children: dict[int, list[ChildRef]] = {}
     child_query = (
-        select(Account.id, child.last_name, child.first_name, Division.name, Establishment.name)
+        select(
+            Account.id,
+            child.last_name,
+            child.first_name,
+            Division.name,
+            Establishment.name,
+            Division.level,
+            child.birth_date,
+            Establishment.uai,
+        )
         .join(GuardianLink, GuardianLink.guardian_id == Account.guardian_id)
         .join(child, child.id == GuardianLink.pupil_id)
         .join(Division, Division.id == child.division_id)
@@ -787,8 +796,12 @@ def _guardian_rows(
         )
         .order_by(Account.id, child.birth_date)
     )
-    for account_id, last, first, division, school_name in session.execute(child_query):
-        children.setdefault(account_id, []).append(ChildRef(last, first, division, school_name))
+    for account_id, last, first, division, school_name, level, born, uai in session.execute(
+        child_query
+    ):
+        children.setdefault(account_id, []).append(
+            ChildRef(last, first, division, school_name, level, born, uai)
+        )
     query = (
         select(
             Account.id,
@@ -816,6 +829,8 @@ def _guardian_rows(
                 login=login,
                 temp_password=password_of[account_id],
                 expires_on=expires_on,
+                email=guardian.email or "",
+                mobile=guardian.mobile or "",
             ),
             address,
         )

@@ -47,10 +47,19 @@ class PupilCredential:
 
 @dataclass(frozen=True)
 class ChildRef:
+    """A guardian's child as the letter names it.
+
+    ``level``, ``birth_date`` and ``uai`` place the letter: it goes under the class of
+    the youngest child enrolled in the school writing it (``text.home_child``).
+    """
+
     last_name: str
     first_name: str
     division: str
     school_name: str
+    level: str = ""
+    birth_date: dt.date | None = None
+    uai: str = ""
 
 
 @dataclass(frozen=True)
@@ -67,6 +76,9 @@ class GuardianCredential:
     # None in a reminder: no password is drawn, the document says how to recover one.
     temp_password: str | None
     expires_on: dt.date | None
+    # For the mail merge only (the secretary's e-mails and text messages).
+    email: str = ""
+    mobile: str = ""
 
 
 @dataclass(frozen=True)

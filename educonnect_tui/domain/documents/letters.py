@@ -9,29 +9,88 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from ..model import french
 from ..model.calendar import long_date
 from . import notice_text
-from .credentials import DocumentContext, GuardianCredential
+from .credentials import ChildRef, DocumentContext, GuardianCredential
+from .list_pages import Column, list_pages
 from .pdf import GREY, MONO, PAGE_H, PAGE_W, PT, SANS, Pdf, new_pdf, render
-from .text import COLON, clean, school_line, sorted_guardians
+from .text import COLON, clean, guardian_groups, home_child, pupil_name, school_line
 
 
-def guardian_letters_pdf(ctx: DocumentContext, rows: Sequence[GuardianCredential]) -> bytes:
-    """One A4 letter per guardian, address placed for a window envelope (DL, right window)."""
+def guardian_letters_pdf(
+    ctx: DocumentContext,
+    rows: Sequence[GuardianCredential],
+    *,
+    distribution_lists: bool = True,
+) -> bytes:
+    """One A4 letter per guardian, address placed for a window envelope (DL, right window).
+
+    Letters are grouped by the class of each guardian's youngest child here
+    (``text.guardian_groups``): the pile goes to the classes, and each class's letters
+    come after its distribution list (who gets one, through which child, a box to
+    tick). A guardian of several children gets one letter. The helpdesk's single
+    letter has no list (``distribution_lists=False``).
+    """
     with new_pdf(ctx, "Comptes EduConnect des représentants légaux") as doc:
-        for row in sorted_guardians(rows):
-            doc.dry = True
-            scale = next(
-                (s for s in _LETTER_SCALES if _letter(doc, ctx, row, s) <= LETTER_BOTTOM),
-                _LETTER_SCALES[-1],
-            )
-            doc.dry = False
-            doc.pdf.add_page()
-            _letter(doc, ctx, row, scale)
+        for child, members in guardian_groups(rows, ctx.school.uai):
+            if distribution_lists:
+                _distribution_list(doc, ctx, child, members)
+            for row in members:
+                doc.dry = True
+                scale = next(
+                    (s for s in _LETTER_SCALES if _letter(doc, ctx, row, s) <= LETTER_BOTTOM),
+                    _LETTER_SCALES[-1],
+                )
+                doc.dry = False
+                doc.pdf.add_page()
+                _letter(doc, ctx, row, scale)
         if doc.pdf.page == 0:
             doc.pdf.add_page()
             doc.text(20, 30, "Aucun compte de représentant légal à notifier.", SANS, "B", 14)
         return render(doc)
+
+
+_DISTRIBUTION_COLUMNS = (
+    Column("N°", 9),
+    Column("Représentant légal", 62, style="B"),
+    Column("Par l'enfant", 55),
+    Column("Identifiant", 38, family=MONO, style="B"),
+    Column("Remise", 16, tick=True),
+)
+
+
+def _distribution_list(
+    doc: Pdf, ctx: DocumentContext, child: ChildRef | None, members: list[GuardianCredential]
+) -> None:
+    """Who in this class takes a letter home, for whom; no password on this page."""
+    title = (
+        f"Classe {clean(child.division)} — lettres aux représentants légaux"
+        if child is not None
+        else "Lettres aux représentants légaux sans enfant scolarisé ici"
+    )
+    uai = ctx.school.uai
+    rows = []
+    for i, row in enumerate(members, 1):
+        home = home_child(row.children, uai)
+        through = pupil_name(home.last_name, home.first_name) if home is not None else "—"
+        others = len(row.children) - (home is not None)
+        if others > 0:
+            through += f" (+{others})"
+        rows.append([str(i), _guardian_name(row), through, row.login])
+    list_pages(
+        doc,
+        ctx,
+        title=title,
+        notes=[
+            "Liste de distribution\u00a0: les lettres de la classe suivent, dans le même ordre.",
+            "Un représentant de plusieurs enfants reçoit une seule lettre, par le plus jeune.",
+        ],
+        columns=_DISTRIBUTION_COLUMNS,
+        rows=rows,
+        footer=f"{french.count(len(members), 'lettre')} — les mots de passe figurent "
+        "uniquement dans les lettres.",
+    )
 
 
 LETTER_LEFT = 20.0
@@ -46,6 +105,73 @@ _LETTER_SCALES = (1.0, 0.93, 0.86, 0.8, 0.74, 0.68)
 WINDOW_X = 110.0
 WINDOW_Y = 50.0
 WINDOW_W = 85.0
+
+
+# La Poste's rule for an address block: at most 6 lines of at most 38 characters.
+ADDRESS_LINES = 6
+ADDRESS_CHARS = 38
+ADDRESS_SIZE = 10.5
+
+
+def address_lines(doc: Pdf, row: GuardianCredential) -> list[tuple[str, str]]:
+    """The window's lines (text, style): name, street lines, postcode and town.
+
+    A line longer than 38 characters (or than the window) wraps at word boundaries,
+    the font never shrinks; a single word too long is split with a hyphen. If the
+    whole still needs more than 6 lines, the name (at most 2 lines) and the postcode
+    line are kept and the street lines that do not fit are dropped, the last one kept
+    ending in « … » so the cut shows: the secretary completes that envelope by hand
+    from the mail-merge CSV, which holds the full address.
+    """
+    name = _wrap_address(doc, _guardian_name(row), "B")[:2]
+    town = _wrap_address(
+        doc, " ".join(p for p in (clean(row.postal_code), clean(row.city)) if p), ""
+    )
+    street: list[str] = []
+    for part in row.address.splitlines():
+        if clean(part):
+            street += _wrap_address(doc, clean(part), "")
+    room = max(0, ADDRESS_LINES - len(name) - len(town))
+    if len(street) > room:
+        street = street[:room]
+        if street:
+            last = street[-1]
+            while last and len(last) + 2 > ADDRESS_CHARS:
+                last = last.rsplit(" ", 1)[0] if " " in last else last[:-1]
+            street[-1] = f"{last} …"
+    return [(n, "B") for n in name] + [(s, "") for s in street] + [(t, "") for t in town]
+
+
+def _wrap_address(doc: Pdf, text: str, style: str) -> list[str]:
+    if not text:
+        return []
+
+    def fits(line: str) -> bool:
+        return len(line) <= ADDRESS_CHARS and (
+            doc.width(line, SANS, style, ADDRESS_SIZE) <= WINDOW_W
+        )
+
+    lines: list[str] = []
+    current = ""
+    for word in text.split(" "):
+        while not fits(word):  # one word longer than a line: split it visibly
+            cut = len(word) - 1
+            while cut > 1 and not fits(word[:cut] + "-"):
+                cut -= 1
+            if current:
+                lines.append(current)
+                current = ""
+            lines.append(word[:cut] + "-")
+            word = word[cut:]
+        candidate = f"{current} {word}" if current else word
+        if fits(candidate):
+            current = candidate
+        else:
+            lines.append(current)
+            current = word
+    if current:
+        lines.append(current)
+    return lines
 
 
 def _guardian_name(row: GuardianCredential) -> str:
@@ -121,14 +247,9 @@ def _letter(doc: Pdf, ctx: DocumentContext, row: GuardianCredential, scale: floa
                 LETTER_LEFT, head.y + 3.5, line, SANS, "", 9.5, max_width=85, min_size=7, color=GREY
             )
             head.y += 5
-    # At most 6 lines in the window, as La Poste asks.
-    address = [_guardian_name(row)]
-    address += [part for part in (clean(p) for p in row.address.splitlines()) if part][:4]
-    address.append(" ".join(p for p in (clean(row.postal_code), clean(row.city)) if p))
     y = WINDOW_Y + 5
-    for i, line in enumerate(a for a in address if a):
-        style = "B" if i == 0 else ""
-        doc.text(WINDOW_X, y, line, SANS, style, 10.5, max_width=WINDOW_W, min_size=7)
+    for line, style in address_lines(doc, row):
+        doc.text(WINDOW_X, y, line, SANS, style, ADDRESS_SIZE)
         y += 5
 
     city = clean(school.city)

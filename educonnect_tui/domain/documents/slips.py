@@ -44,6 +44,17 @@ def pupil_documents_pdf(ctx: DocumentContext, rows: Sequence[PupilCredential]) -
         return render(doc)
 
 
+def helpdesk_slip_pdf(ctx: DocumentContext, row: PupilCredential) -> bytes:
+    """The one page a helpdesk reset hands out: the pupil's slip, with its cut marks.
+
+    No class list: it is for a teacher distributing a whole class, not for one pupil
+    whose password was reset while they wait.
+    """
+    with new_pdf(ctx, "Compte EduConnect — fiche de dépannage") as doc:
+        _slip_page(doc, ctx, [row])
+        return render(doc)
+
+
 LIST_MARGIN = 15.0
 LIST_ROW_H = 7.5
 LIST_MIN_ROW_H = 5.0

@@ -74,6 +74,7 @@ ACTION_LABELS = {
     # The command line's reads and owners' flows: it has no sign-in, so each is recorded.
     "search": "recherche de comptes (ligne de commande)",
     "stats_read": "statistiques consultées (ligne de commande)",
+    "accounts_read": "liste des comptes consultée (ligne de commande)",
     "audit_read": "journal consulté (ligne de commande)",
     "school_list": "liste des établissements consultée (ligne de commande)",
     "owner_flow": "parcours d'activation (ligne de commande)",
