@@ -128,7 +128,7 @@ def test_auto_emails_the_guardians_with_an_address_and_prints_the_others(
     assert (result.count, result.emailed, result.on_paper) == (4, 2, 2)
     assert "2 par courriel (en attente d'envoi), 2 sur papier" in result.lines()
     assert result.files == (pdf, csv_path)
-    assert len(PdfReader(pdf).pages) == 3  # the class's distribution list, a letter per guardian on paper
+    assert len(PdfReader(pdf).pages) == 3  # the distribution list, then a letter each
     rows = list(csv.DictReader(io.StringIO(csv_path.read_text("utf-8-sig")), delimiter=";"))
     paper = {row["Identifiant"]: row["Mot de passe provisoire"] for row in rows}
     mailed = {e.recipient: e for e in sent}
