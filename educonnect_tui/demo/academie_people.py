@@ -19,6 +19,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from ..domain.model.enums import EstablishmentType, PupilStatus
+from ..domain.model.phones import sms_mobile
 from .academie_accounts import AccountRows
 from .academie_plan import DAY, HOUR, ClassPlan, Clock, School, Sizes
 from .names import EMAIL_DOMAINS, ORIGIN_WEIGHTS, ORIGINS, RESIDENCES, STREETS
@@ -298,7 +299,7 @@ class People(AccountRows):
         street, postal_code, town = adult.home
         self.tables["guardian"].append(
             (guardian_id, f"CRT{guardian_id:09d}", adult.civility, adult.last, adult.first,
-             email, mobile, street, postal_code, town)
+             email, mobile, sms_mobile(mobile), street, postal_code, town)
         )  # fmt: skip
         self._guardian_account(
             guardian_id, adult.first, adult.last, school, letter, email, mobile, all_left

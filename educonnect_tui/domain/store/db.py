@@ -233,7 +233,7 @@ def tested_not_looked_up(column: QueryableAttribute[Any]) -> ColumnElement[Any]:
     return column + 0
 
 
-HEAD_REVISION = "0009"
+HEAD_REVISION = "0010"
 
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
