@@ -67,6 +67,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "notify": accounts.cmd_notify,
         "stats": accounts.cmd_stats,
         "search": accounts.cmd_search,
+        "guardians": accounts.cmd_guardians,
         "staff": staff.cmd_staff,
         "school": schools.cmd_school,
         "activate": accounts.cmd_activate,

@@ -146,9 +146,7 @@ def test_directory_searches_every_school(services: Services) -> None:
     by_child = directory.search(services, "no lef").rows
     assert [r.account_id for r in by_child] == [ids["parent"], ids["noe"]]
     assert "Noé (3E2)" in by_child[0].division
-    assert [r.account_id for r in directory.search(services, "ines anne").rows] == [
-        ids["parent"]
-    ]
+    assert [r.account_id for r in directory.search(services, "ines anne").rows] == [ids["parent"]]
     assert directory.search(services, "  ").rows == []
     some = directory.search(services, "martin", limit=3)
     assert (len(some.rows), some.more) == (3, True)
