@@ -126,7 +126,8 @@ class GuardiansPickScreen(ReportsWorkerErrors, ModalScreen[tuple[int, ...] | Non
             no.focus()
             return
         lines = [
-            "Seuls les comptes [b]non activés[/b] sont proposés (Espace coche ou décoche).",
+            "Seuls les comptes [b]non activés[/b] sont proposés (Espace coche ou décoche, "
+            "n\u00a0: notifier les cochés).",
         ]
         if others:
             lines.append(

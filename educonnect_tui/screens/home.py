@@ -70,7 +70,7 @@ def contact_phrases(selection: Selection) -> list[str]:
     if selection.has_email is not None:
         words.append("avec courriel" if selection.has_email else "sans courriel")
     if selection.sms_mobile is not None:
-        words.append("mobile pour le SMS" if selection.sms_mobile else "sans mobile pour le SMS")
+        words.append("mobile SMS" if selection.sms_mobile else "sans mobile SMS")
     return words
 
 

@@ -141,7 +141,7 @@ CONTACT_OPTIONS = (
     ("email:yes", "avec courriel"),
     ("email:no", "sans courriel"),
     ("sms:yes", "mobile pour le SMS"),
-    ("sms:no", "sans mobile (pas d'auto-inscription)"),
+    ("sms:no", "sans mobile pour le SMS"),
 )
 
 

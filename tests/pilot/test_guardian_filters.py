@@ -73,7 +73,7 @@ async def test_the_contact_filter_shows_and_notifies_the_same_guardians(
             )
         assert mobiles and all(sms_mobile(m) is None for m in mobiles.values())
         summary = _plain(home.query_one("#filter-summary", Static))
-        assert "sans mobile pour le SMS" in summary
+        assert "sans mobile SMS" in summary
         # Both « avec » and « sans » ticked: no filter on it.
         await pilot.press("up", "space")
         await settle(pilot)
