@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import json
 import os
 import re
 from pathlib import Path
@@ -15,7 +16,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy import insert, select, text
 
-from educonnect_tui.domain.accounts import guardian_contacts
+from educonnect_tui.domain.accounts import guardian_contacts, helpdesk_search
 from educonnect_tui.domain.accounts.listing import Listing, ListQuery
 from educonnect_tui.domain.accounts.notification import NotifyRequest, preview
 from educonnect_tui.domain.accounts.selection import Selection, expiring_within
@@ -240,9 +241,22 @@ def test_the_home_list_finds_guardians_by_their_childrens_names(
     assert "Sophie MARTIN" in found and "Pierre MARTIN" not in found
 
 
-def test_a_contact_who_is_no_legal_representative_adds_no_child_word(
-    services: Services, tmp_path: Path
+def test_the_helpdesk_and_the_cli_search_find_guardians_by_their_children(
+    cli_env: Services, run_cli: RunCli, tmp_path: Path
 ) -> None:
+    import_samples(cli_env, tmp_path)
+    page = helpdesk_search.search(cli_env, as_head(cli_env, UAI), "lucas")
+    names = {(r.kind, r.first_name) for r in page.rows}
+    assert {(AccountKind.PUPIL, "Lucas"), (AccountKind.GUARDIAN, "Sophie")} <= names
+    assert (AccountKind.GUARDIAN, "Pierre") in names
+    code, out, _ = run_cli(["search", "lucas", "martin", "--format", "json"])
+    assert code == 0
+    found = json.loads(out)["resultats"]
+    sophie = next(r for r in found if r["prenom"] == "Sophie")
+    assert sophie["type"] == AccountKind.GUARDIAN.value and "Lucas" in sophie["classe_ou_enfants"]
+
+
+def test_the_import_indexes_the_legal_childrens_words(services: Services, tmp_path: Path) -> None:
     import_samples(services, tmp_path)
     with services.sessions() as session:
         tokens = {
