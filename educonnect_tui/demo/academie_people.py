@@ -213,6 +213,7 @@ class People(AccountRows):
         pools = self.pools[origin]
         mother = adults[0] if adults[0].relation == "mère" else None
         pupil_ids: list[int] = []
+        names: list[tuple[str, str]] = []  # (last, first): their legal guardians' search words
         left_moments: list[int] = []
         first_letter: int | None = None
         for spot, plan in placed:
@@ -230,6 +231,7 @@ class People(AccountRows):
             left = self._left(spot) if leaves else None
             pupil_id = self._pupil(spot, plan, first, last, left)
             pupil_ids.append(pupil_id)
+            names.append((last, first))
             if left is not None:
                 left_moments.append(left)
             if first_letter is None and plan.notified is not None:
@@ -238,7 +240,8 @@ class People(AccountRows):
         schools = {spot.id for spot, _plan in placed}
         links = self.tables["guardian_link"]
         for adult in adults:
-            guardian_id = self._guardian(school, adult, first_letter, all_left)
+            children = tuple(names) if adult.legal else ()
+            guardian_id = self._guardian(school, adult, first_letter, all_left, children)
             for pupil_id in pupil_ids:
                 links.append((guardian_id, pupil_id, adult.relation, adult.legal))
         if len(schools) > 1:
@@ -285,7 +288,12 @@ class People(AccountRows):
         return ine
 
     def _guardian(
-        self, school: School, adult: _Adult, letter: int | None, all_left: int | None
+        self,
+        school: School,
+        adult: _Adult,
+        letter: int | None,
+        all_left: int | None,
+        children: tuple[tuple[str, str], ...],
     ) -> int:
         guardian_id = self.next_guardian
         self.next_guardian += 1
@@ -302,7 +310,7 @@ class People(AccountRows):
              email, mobile, sms_mobile(mobile), street, postal_code, town)
         )  # fmt: skip
         self._guardian_account(
-            guardian_id, adult.first, adult.last, school, letter, email, mobile, all_left
+            guardian_id, adult.first, adult.last, school, letter, email, mobile, all_left, children
         )
         return guardian_id
 
