@@ -19,6 +19,8 @@ from educonnect_tui.domain.model.phones import sms_mobile
 from educonnect_tui.domain.model.states import NOTIFIED_BY_DEFAULT
 from educonnect_tui.domain.model.tables import Account, Guardian
 from educonnect_tui.domain.store.services import Services
+from educonnect_tui.screens.detail import DetailScreen
+from educonnect_tui.screens.guardians_notify import GuardiansPickScreen, offered
 from educonnect_tui.screens.home import HomeScreen
 from educonnect_tui.screens.notify import NotifyConfirmScreen
 from educonnect_tui.widgets.filters import ContactFilter, ExpiryFilter
@@ -166,3 +168,23 @@ async def test_e_exports_the_guardians_shown_who_cannot_auto_register(
         await settle(pilot)
         assert len(list(folder.glob("sans_mobile_sms_*.csv"))) == 2  # never over the first
         assert isinstance(home.table.row_at(0), GuardianRow)
+
+
+@sync
+async def test_r_from_a_pupils_detail_offers_the_same_choice(principal_app: AppFactory) -> None:
+    app = principal_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, DetailScreen)
+        await pilot.press("r")
+        await settle(pilot)
+        pick = app.screen
+        assert isinstance(pick, GuardiansPickScreen) and pick.rows
+        assert all(r.state in NOTIFIED_BY_DEFAULT for r in pick.rows if offered(r))
+        assert set(pick.chosen) == {r.account_id for r in pick.rows if offered(r)}
+        assert any(not offered(r) for r in pick.rows)  # the activated parent, greyed
+        await pilot.press("escape")
+        await settle(pilot)
+        assert isinstance(app.screen, DetailScreen)  # nothing notified, back where it was

@@ -6,13 +6,14 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import itertools
 import json
 import os
 import re
 from pathlib import Path
 
 import pytest
-from hypothesis import given
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import insert, select, text
 
@@ -87,6 +88,43 @@ def test_numbers_that_cannot_receive_the_sms(raw: str) -> None:
 
 
 # --------------------------------------------------------------------------- contact filters
+
+_typed_mobiles = st.one_of(
+    st.none(),
+    st.text(alphabet="0123456789 +.()-", max_size=20),
+    st.builds(lambda d, f: f"+33 {f} {d}", _eight, st.sampled_from("1679")),
+    st.builds(lambda d, f: f"0{f}{d}", _eight, st.sampled_from("1567890")),
+)
+_schools = itertools.count(1)
+
+
+@settings(
+    max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(mobiles=st.lists(_typed_mobiles, min_size=1, max_size=6))
+def test_the_sql_filter_agrees_with_the_rule_on_any_number(
+    services: Services, mobiles: list[str | None]
+) -> None:
+    """Whatever the school typed, « mobile pour le SMS » lists exactly the guardians whose
+    number the auto-inscription would accept, on both backends."""
+    with services.sessions() as session, session.begin():
+        school = factories.school(session, uai=f"{next(_schools):07d}S")
+        school_id = school.id
+        ids = []
+        for n, mobile in enumerate(mobiles):
+            child = factories.pupil(session, school, first_name=f"E{n}")
+            ids.append(factories.guardian(session, [child], mobile=mobile).id)
+    listing = Listing(services, factories.operator_at(services, school_id))
+    accepted = set()
+    for account_id, mobile in zip(ids, mobiles, strict=True):
+        try:
+            normalize_mobile(mobile or "")
+            accepted.add(account_id)
+        except InvalidInput:
+            pass
+    assert set(listing.ids(GUARDIANS.with_selection(sms_mobile=True))) == accepted
+    assert set(listing.ids(GUARDIANS.with_selection(sms_mobile=False))) == set(ids) - accepted
+
 
 MOBILES = [
     "06 12 34 56 78", "+33 7 11 22 33 44", "0033612345678", "07.00.00.00.01",
