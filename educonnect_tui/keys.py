@@ -73,12 +73,25 @@ HOME_KEYS = (
     Key("select_all", "a", "select_all", "Tout cocher", "Cocher tous les comptes affichés."),
     Key("clear_selection", "A", "clear_selection", "Tout décocher", "Vider la sélection."),
     Key("notify_guardians", "r", "notify_guardians", "Notif. resp.",
-        "Notifier les représentants légaux de l'élève sous le curseur."),
+        "Notifier les représentants légaux de l'élève sous le curseur\u00a0: ceux qui "
+        "n'ont pas encore activé leur compte."),
     Key("pupils_tab", "1", "show_tab('eleves')", "Élèves", "Afficher l'onglet Élèves."),
     Key("guardians_tab", "2", "show_tab('responsables')", "Représentants légaux",
         "Afficher l'onglet Représentants légaux."),
     Key("classes", "c", "focus_filter('classes')", "Classes", "Choisir les classes affichées."),
     Key("states", "e", "focus_filter('states')", "États", "Choisir les états affichés."),
+    Key("contacts", "m", "focus_filter('contacts')", "Contacts",
+        "Représentants légaux avec ou sans courriel, avec ou sans mobile pour le SMS "
+        "d'auto-inscription.", show=False),
+    Key("expiry", "x", "focus_expiry", "Expiration",
+        "Afficher les comptes notifiés dont les identifiants provisoires expirent d'ici N "
+        "jours (ceux déjà expirés compris).", show=False),
+    Key("renotify_expiring", "X", "renotify_expiring", "Renotifier expirants",
+        "(Re)notifier exactement les comptes affichés dont les identifiants provisoires "
+        "expirent d'ici N jours (7 si rien n'est saisi).", show=False),
+    Key("export_no_sms", "E", "export_no_sms", "Exporter sans mobile",
+        "Exporter en CSV les représentants légaux affichés qui ne peuvent pas "
+        "s'auto-inscrire (sans mobile pour le SMS), pour le secrétariat.", show=False),
     Key("filters", "f", "toggle_filters", "Filtres", "Afficher ou masquer le volet des filtres."),
     Key("sort_next", "o", "sort_next", "Trier", "Trier par la colonne suivante."),
     Key("sort_reverse", "O", "sort_reverse", "Inverser", "Inverser l'ordre du tri.", show=False),
@@ -140,7 +153,8 @@ DETAIL_KEYS = (
     Key("detail_notify", "n", "renotify", "(re)Notifier",
         "(Re)notifier ce compte\u00a0: nouveau mot de passe provisoire et document à remettre."),
     Key("detail_notify_guardians", "r", "notify_guardians", "Notif. resp.",
-        "Notifier les représentants légaux de cet élève."),
+        "Notifier les représentants légaux de cet élève\u00a0: ceux qui n'ont pas encore "
+        "activé leur compte."),
     Key("reset_password", "x", "reset_password", "Réinitialiser",
         "Donner un nouveau mot de passe provisoire, affiché une seule fois "
         "(le compte est à réactiver)."),
@@ -157,6 +171,12 @@ NOTIFY_CONFIRM_KEYS = (
         "Lancer ce qui est décrit\u00a0: nouveaux mots de passe, ou simple rappel\u00a0; "
         "sur papier, par courriel ou les deux."),
     Key("notify_cancel", "escape", "cancel", "Annuler", "Ne rien notifier."),
+)  # fmt: skip
+
+GUARDIANS_PICK_KEYS = (
+    Key("guardians_pick_confirm", "n", "confirm", "Notifier",
+        "Passer à la confirmation, pour les représentants légaux cochés (non activés)."),
+    Key("guardians_pick_cancel", "escape", "cancel", "Annuler", "Ne rien notifier."),
 )  # fmt: skip
 
 NOTIFY_PROGRESS_KEYS = (
@@ -300,6 +320,7 @@ SCREEN_GROUPS = (
     AUDIT_KEYS,
     AUDIT_EVENT_KEYS,
     NOTIFY_CONFIRM_KEYS,
+    GUARDIANS_PICK_KEYS,
     NOTIFY_PROGRESS_KEYS,
     HELPDESK_KEYS,
     HELPDESK_ACCOUNT_KEYS,

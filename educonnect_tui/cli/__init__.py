@@ -68,6 +68,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "accounts": accounts.cmd_accounts,
         "stats": accounts.cmd_stats,
         "search": accounts.cmd_search,
+        "guardians": accounts.cmd_guardians,
         "staff": staff.cmd_staff,
         "school": schools.cmd_school,
         "activate": accounts.cmd_activate,

@@ -1,4 +1,5 @@
-"""Commands on a school's accounts: demo, db, import, notify, stats, search, activate."""
+"""Commands on a school's accounts: demo, db, import, notify, stats, guardians, search,
+activate."""
 
 from __future__ import annotations
 
@@ -440,6 +441,23 @@ def cmd_stats(args: argparse.Namespace) -> int:
         print(render_csv(stats), end="")
     else:
         print(render_table(stats))
+    return 0
+
+
+def cmd_guardians(args: argparse.Namespace) -> int:
+    """The list « ne peuvent pas s'auto-inscrire », written like the TUI's export."""
+    from ..domain.accounts.guardian_contacts import export_without_sms
+
+    if not args.no_sms_mobile:
+        fail("précisez --no-sms-mobile (la liste des représentants légaux sans mobile pour le SMS)")
+    services = context.open_services()
+    require_schema(services)
+    operator = Operator.naming(services, args.uai)
+    selection = Selection(divisions=tuple(c.strip().upper() for c in args.classes))
+    written = export_without_sms(
+        services, operator, selection, args.output, overwrite=args.overwrite
+    )
+    print("\n".join(written.lines()))
     return 0
 
 

@@ -391,6 +391,35 @@ def build_parser() -> FrenchParser:
     stats.add_argument("--uai", required=True, help=_UAI)
     stats.add_argument("--format", choices=["table", "csv", "json"], default="table", help=_FORMAT)
 
+    guardians = commands.add_parser(
+        "guardians",
+        help="représentants légaux qui ne peuvent pas s'auto-inscrire (CSV pour le secrétariat)",
+    )
+    guardians.add_argument("--uai", required=True, help=_UAI)
+    guardians.add_argument(
+        "--no-sms-mobile",
+        action="store_true",
+        help="sans mobile français (06, 07) pour le SMS d'auto-inscription\u00a0: obligatoire",
+    )
+    guardians.add_argument(
+        "--class",
+        dest="classes",
+        action="append",
+        default=[],
+        metavar="CLASSE",
+        help="classe d'un enfant (répétable ; aucune\u00a0: toutes les classes)",
+    )
+    guardians.add_argument("--format", choices=["csv"], default="csv", help=_FORMAT)
+    guardians.add_argument(
+        "--output",
+        type=Path,
+        metavar="FICHIER",
+        help="fichier écrit (0600, audité ; défaut\u00a0: exports/ du dossier de sortie)",
+    )
+    guardians.add_argument(
+        "--overwrite", action="store_true", help="remplace le fichier --output s'il existe"
+    )
+
     find = commands.add_parser(
         "search", help="cherche un compte dans toute la base (nom, prénom, identifiant)"
     )

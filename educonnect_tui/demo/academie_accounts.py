@@ -4,7 +4,8 @@ Dates come from the ``campaign`` stream only (see ``People``), so the same seed 
 same people whatever the day of the build. Logins follow ``identifiers.login_base`` with
 the numeric suffix rule of ``identifiers.login_with_suffix``, allocated in memory against
 every login already stored; ``search_text`` is ``identifiers.search_key(last, first,
-login)``, ``sort_name`` is ``identifiers.sort_key(last, first)`` and the ``search_token``
+login)`` (a legal representative's ``guardian_search_key``, with their children's names),
+``sort_name`` is ``identifiers.sort_key(last, first)`` and the ``search_token``
 rows are ``search_index.words`` of ``search_text``.
 """
 
@@ -14,7 +15,7 @@ import random
 from collections.abc import Sequence
 
 from ..domain.model.enums import AccountKind, AccountState, ActivationMethod
-from ..domain.model.identifiers import fold, login_base, search_key, sort_key
+from ..domain.model.identifiers import fold, guardian_search_key, login_base, search_key, sort_key
 from ..domain.model.states import block_duration
 from ..domain.store.search_index import words
 from .academie_plan import DAY, HOUR, ClassPlan, Clock, School
@@ -113,6 +114,7 @@ class AccountRows:
         email: str | None,
         mobile: str | None,
         all_left: int | None,
+        children: tuple[tuple[str, str], ...] = (),
     ) -> None:
         rnd = self.draw
         clock = self.clock
@@ -160,7 +162,7 @@ class AccountRows:
         deactivated = None if all_left is None else all_left + HOUR
         self._account(_GUARDIAN, None, guardian_id, first, last, state, method,
                       temp, notified, expires, password, count, activated, deactivated,
-                      account_email, confirmed)  # fmt: skip
+                      account_email, confirmed, children)  # fmt: skip
 
     def _letter(self, school: School, class_letter: int | None) -> int:
         """When a guardian's letter went out: with the child's class, or the school's mailing."""
@@ -190,6 +192,7 @@ class AccountRows:
         deactivated: int | None,
         email: str | None,
         confirmed: int | None,
+        children: tuple[tuple[str, str], ...] = (),
     ) -> None:
         account_id = self.next_account
         self.next_account += 1
@@ -199,6 +202,8 @@ class AccountRows:
             name = search_key(last, first)
             self._names[(last, first)] = name
         search_text = f"{name} {login.replace('.', ' ')}" if name else login.replace(".", " ")
+        if children:  # a legal representative is found by their children's names too
+            search_text = guardian_search_key(last, first, login, children)
         sort_name = sort_key(last, first)
         if deactivated is not None:
             state = _DEACTIVATED

@@ -19,6 +19,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from ..domain.model.enums import EstablishmentType, PupilStatus
+from ..domain.model.phones import sms_mobile
 from .academie_accounts import AccountRows
 from .academie_plan import DAY, HOUR, ClassPlan, Clock, School, Sizes
 from .names import EMAIL_DOMAINS, ORIGIN_WEIGHTS, ORIGINS, RESIDENCES, STREETS
@@ -212,6 +213,7 @@ class People(AccountRows):
         pools = self.pools[origin]
         mother = adults[0] if adults[0].relation == "mère" else None
         pupil_ids: list[int] = []
+        names: list[tuple[str, str]] = []  # (last, first): their legal guardians' search words
         left_moments: list[int] = []
         first_letter: int | None = None
         for spot, plan in placed:
@@ -229,6 +231,7 @@ class People(AccountRows):
             left = self._left(spot) if leaves else None
             pupil_id = self._pupil(spot, plan, first, last, left)
             pupil_ids.append(pupil_id)
+            names.append((last, first))
             if left is not None:
                 left_moments.append(left)
             if first_letter is None and plan.notified is not None:
@@ -237,7 +240,8 @@ class People(AccountRows):
         schools = {spot.id for spot, _plan in placed}
         links = self.tables["guardian_link"]
         for adult in adults:
-            guardian_id = self._guardian(school, adult, first_letter, all_left)
+            children = tuple(names) if adult.legal else ()
+            guardian_id = self._guardian(school, adult, first_letter, all_left, children)
             for pupil_id in pupil_ids:
                 links.append((guardian_id, pupil_id, adult.relation, adult.legal))
         if len(schools) > 1:
@@ -284,7 +288,12 @@ class People(AccountRows):
         return ine
 
     def _guardian(
-        self, school: School, adult: _Adult, letter: int | None, all_left: int | None
+        self,
+        school: School,
+        adult: _Adult,
+        letter: int | None,
+        all_left: int | None,
+        children: tuple[tuple[str, str], ...],
     ) -> int:
         guardian_id = self.next_guardian
         self.next_guardian += 1
@@ -298,10 +307,10 @@ class People(AccountRows):
         street, postal_code, town = adult.home
         self.tables["guardian"].append(
             (guardian_id, f"CRT{guardian_id:09d}", adult.civility, adult.last, adult.first,
-             email, mobile, street, postal_code, town)
+             email, mobile, sms_mobile(mobile), street, postal_code, town)
         )  # fmt: skip
         self._guardian_account(
-            guardian_id, adult.first, adult.last, school, letter, email, mobile, all_left
+            guardian_id, adult.first, adult.last, school, letter, email, mobile, all_left, children
         )
         return guardian_id
 

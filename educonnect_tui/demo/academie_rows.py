@@ -17,7 +17,7 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "pupil": ("id", "establishment_id", "ine", "last_name", "first_name", "birth_date",
               "division_id", "status", "left_on"),
     "guardian": ("id", "source_key", "civility", "last_name", "first_name", "email", "mobile",
-                 "address", "postal_code", "city"),
+                 "sms_mobile", "address", "postal_code", "city"),
     "guardian_link": ("guardian_id", "pupil_id", "relationship_label", "legal_guardian"),
     "account": ("id", "kind", "pupil_id", "guardian_id", "login", "search_text", "sort_name",
                 "state", "activation_method", "temp_password_hash", "temp_issued_at",

@@ -155,9 +155,9 @@ class DetailScreen(ReportsWorkerErrors, Screen[None]):
         d = self.detail
         if d is None or d.kind is not AccountKind.PUPIL:
             return
-        selection = Selection(states=NOTIFIABLE, guardians_of_pupil=d.account_id)
-        scope = f"les représentants légaux {french.of(f'{d.first_name} {d.last_name}')}"
-        start_notify(self, NotifyPlan(AccountKind.GUARDIAN, selection, scope))
+        from .guardians_notify import notify_guardians_of
+
+        notify_guardians_of(self, d.account_id, f"{d.first_name} {d.last_name}", d.division or "")
 
     def _target(self) -> Target | None:
         d = self.detail

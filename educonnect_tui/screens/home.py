@@ -23,13 +23,13 @@ from .. import keys
 from ..domain.access.caller import SchoolSession
 from ..domain.access.permissions import Action, Scope, scope_of
 from ..domain.accounts.listing import Listing, ListQuery, PupilRow, SortKey
-from ..domain.accounts.selection import Selection
+from ..domain.accounts.selection import MAX_EXPIRY_DAYS, Selection, expiring_within
 from ..domain.model import french
 from ..domain.model.enums import AccountKind
 from ..domain.model.states import NOTIFIABLE
 from ..domain.store.services import Services
 from ..widgets.account_table import AccountTable
-from ..widgets.filters import ClassFilter, StateFilter
+from ..widgets.filters import ClassFilter, ContactFilter, ExpiryFilter, StateFilter
 from ..widgets.key_bar import KeyBar
 from ..widgets.state_badge import SHORT_LABELS
 from ..widgets.worker_errors import ReportsWorkerErrors
@@ -43,10 +43,13 @@ TAB_KIND = {"eleves": AccountKind.PUPIL, "responsables": AccountKind.GUARDIAN}
 NARROW = 110
 # Ticked rows are notified whatever their state, except désactivé (never notifiable).
 SEARCH_DEBOUNCE = 0.15
+DEFAULT_EXPIRY_DAYS = 7  # `X` without a number of days typed
 WIDEN = "F3\u00a0: chercher partout"
 # Keys that need a permission (greyed until the scope is known, and when refused).
 _ACTION_NEEDS = {
     "notify_accounts": Action.NOTIFY,
+    "renotify_expiring": Action.NOTIFY,
+    "export_no_sms": Action.EXPORT,
     "notify_guardians": Action.NOTIFY,
     "delegations": Action.MANAGE_DELEGATIONS,
     "audit_log": Action.VIEW_AUDIT,
@@ -62,6 +65,16 @@ def classes_phrase(divisions: tuple[str, ...], shown: int = 4) -> str:
     if len(divisions) <= shown:
         return ", ".join(divisions)
     return f"{', '.join(divisions[: shown - 1])} et {len(divisions) - shown + 1} autres"
+
+
+def contact_phrases(selection: Selection) -> list[str]:
+    """The guardians' contact filters as the summary line says them."""
+    words = []
+    if selection.has_email is not None:
+        words.append("avec courriel" if selection.has_email else "sans courriel")
+    if selection.sms_mobile is not None:
+        words.append("mobile SMS" if selection.sms_mobile else "sans mobile SMS")
+    return words
 
 
 class HomeScreen(ReportsWorkerErrors, Screen[None]):
@@ -106,6 +119,16 @@ class HomeScreen(ReportsWorkerErrors, Screen[None]):
                 yield ClassFilter(id="classes")
                 yield Label("États  [dim](e)[/dim]", classes="filter-title")
                 yield StateFilter(AccountKind.PUPIL, (), id="states")
+                yield Label(
+                    "Contacts  [dim](m, E\u00a0: export)[/dim]",
+                    classes="filter-title guardians-only",
+                )
+                yield ContactFilter(id="contacts", classes="guardians-only")
+                yield Label("Expiration  [dim](x, X)[/dim]", classes="filter-title")
+                with Horizontal(id="expiry-row"):
+                    yield Label("d'ici ")
+                    yield ExpiryFilter(id="expiry")
+                    yield Label(" jours")
             with Vertical(id="main"):
                 search_key = keys.keys_label(
                     keys.ALL_KEYS["search"], self.services.settings.keymap
@@ -173,10 +196,24 @@ class HomeScreen(ReportsWorkerErrors, Screen[None]):
         return "eleves" if kind is AccountKind.PUPIL else "responsables"
 
     def _selection(self) -> Selection:
+        """The pane's filters; the expiry's « N jours » becomes an instant here, so that
+        what is shown is what a notification touches however long the dialog stays open."""
         classes = self.query_one("#classes", ClassFilter).classes_chosen
         states = self.query_one("#states", StateFilter).states_chosen
         search = self.query_one("#search", Input).value
-        return Selection(divisions=classes, states=states, search=search)
+        contacts = self.query_one("#contacts", ContactFilter)
+        days = self.query_one("#expiry", ExpiryFilter).days
+        expiring_by = None
+        if days is not None:
+            expiring_by = expiring_within(min(days, MAX_EXPIRY_DAYS), self.services.clock())
+        return Selection(
+            divisions=classes,
+            states=states,
+            search=search,
+            has_email=contacts.has_email,
+            sms_mobile=contacts.sms_mobile,
+            expiring_by=expiring_by,
+        )
 
     def _refilter(self) -> None:
         """Apply the filters to both tabs; selections keep only rows still shown."""
@@ -239,6 +276,11 @@ class HomeScreen(ReportsWorkerErrors, Screen[None]):
                 else "tous"
             ),
         ]
+        if self.kind is AccountKind.GUARDIAN:
+            parts += contact_phrases(selection)
+        days = self.query_one("#expiry", ExpiryFilter).days
+        if selection.expiring_by is not None and days is not None:
+            parts.append(f"Expire d'ici {french.count(min(days, MAX_EXPIRY_DAYS), 'jour')}")
         if selection.search:
             parts.append(f"Recherche\u00a0: « {selection.search} »")
         lines = [" · ".join(parts)]
@@ -277,8 +319,13 @@ class HomeScreen(ReportsWorkerErrors, Screen[None]):
         self._search_timer = self.set_timer(SEARCH_DEBOUNCE, self._refilter)
 
     @on(Input.Submitted, "#search")
+    @on(Input.Submitted, "#expiry")
     def _search_done(self) -> None:
         self.table.focus()
+
+    @on(Input.Changed, "#expiry")
+    def _expiry_changed(self) -> None:
+        self._search_changed()
 
     @on(AccountTable.Counted)
     def _counted(self, event: AccountTable.Counted) -> None:
@@ -287,6 +334,8 @@ class HomeScreen(ReportsWorkerErrors, Screen[None]):
 
     @on(TabbedContent.TabActivated)
     def _tab_changed(self) -> None:
+        self.set_class(self.kind is AccountKind.GUARDIAN, "-guardians")
+        self._update_summary()
         self.table.ensure_loaded()
         self.query_one("#states", StateFilter).show_colours_of(self.kind)
         self._update_status()
@@ -305,6 +354,10 @@ class HomeScreen(ReportsWorkerErrors, Screen[None]):
                 return None
         if action == "clear_selection" and not self.selected[self.kind]:
             return None
+        if action == "export_no_sms" and self.kind is not AccountKind.GUARDIAN:
+            return None
+        if action == "focus_filter" and parameters == ("contacts",):
+            return None if self.kind is not AccountKind.GUARDIAN else True
         if action == "widen_search":
             selection = self.queries[self.kind].selection
             if not (selection.search and (selection.divisions or selection.states)):
@@ -362,6 +415,12 @@ class HomeScreen(ReportsWorkerErrors, Screen[None]):
         if target.highlighted is None and target.option_count:
             target.highlighted = 0  # the list does this on its Focus event, too late here
         self.set_focus(target)
+
+    def action_focus_expiry(self) -> None:
+        """`x`: the expiry's number of days, in the pane (opened on narrow screens)."""
+        self.add_class("-filters-open")
+        self.remove_class("-filters-hidden")
+        self.set_focus(self.query_one("#expiry", ExpiryFilter))
 
     def action_toggle_filters(self) -> None:
         if self.has_class("-narrow"):
@@ -561,18 +620,45 @@ class HomeScreen(ReportsWorkerErrors, Screen[None]):
             timeout=10,
         )
 
+    def action_renotify_expiring(self) -> None:
+        """`X`: the accounts shown whose credentials expire within the days typed (7 when
+        none), exactly those: the filter is set first, so the list shows them."""
+        expiry = self.query_one("#expiry", ExpiryFilter)
+        if expiry.days is None:
+            expiry.value = str(DEFAULT_EXPIRY_DAYS)
+        self._refilter()
+        days = min(expiry.days or DEFAULT_EXPIRY_DAYS, MAX_EXPIRY_DAYS)
+        selection = self.queries[self.kind].selection
+        scope = (
+            f"les comptes affichés dont les identifiants expirent d'ici "
+            f"{french.count(days, 'jour')}"
+        )
+        from .notify import NotifyPlan, start_notify
+
+        start_notify(self, NotifyPlan(kind=self.kind, selection=selection, scope=scope))
+
+    def action_export_no_sms(self) -> None:
+        """`E` (guardians): « ne peuvent pas s'auto-inscrire », the guardians shown
+        without a mobile for the SMS, in a new CSV file of the output folder."""
+        if self.kind is AccountKind.GUARDIAN:
+            self._export_no_sms(self.queries[AccountKind.GUARDIAN].selection)
+
+    @work(thread=True, group="export", exclusive=True, exit_on_error=False)
+    def _export_no_sms(self, selection: Selection) -> None:
+        from ..domain.accounts.guardian_contacts import export_without_sms
+
+        written = export_without_sms(self.services, self.signed_in, selection)
+        self.app.call_from_thread(
+            self.notify, "\n".join(escape(line) for line in written.lines()), timeout=10
+        )
+
     def action_notify_guardians(self) -> None:
         row = self.table.current_row
         if not isinstance(row, PupilRow):
             return
-        selection = Selection(states=NOTIFIABLE, guardians_of_pupil=row.account_id)
-        scope = (
-            f"les représentants légaux {french.of(f'{row.first_name} {row.last_name}')} "
-            f"({row.division})"
-        )
-        from .notify import NotifyPlan, start_notify
+        from .guardians_notify import notify_guardians_of
 
-        start_notify(self, NotifyPlan(AccountKind.GUARDIAN, selection, scope))
+        notify_guardians_of(self, row.account_id, f"{row.first_name} {row.last_name}", row.division)
 
     def notified(self, request: NotifyPlan, result: NotifyResult) -> None:
         """After a notification: new states on screen, notified rows no longer ticked."""

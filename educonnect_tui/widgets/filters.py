@@ -1,4 +1,5 @@
-"""The home page's filters: classes grouped by level, and account states."""
+"""The home page's filters: classes grouped by level, account states, the guardians' contact
+details and the expiry of temporary credentials."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from itertools import groupby
 from rich.text import Text
 from textual import events
 from textual.binding import Binding
-from textual.widgets import SelectionList
+from textual.widgets import Input, SelectionList
 from textual.widgets.selection_list import Selection
 
 from ..domain.accounts.listing import DivisionRef
@@ -132,3 +133,48 @@ class StateFilter(MarkedSelectionList):
     @property
     def states_chosen(self) -> tuple[AccountState, ...]:
         return tuple(AccountState(v) for v in self.selected)
+
+
+# The contact filters' options: (value, words). « avec » and « sans » of one pair both
+# ticked, or neither, is the same as no filter on it.
+CONTACT_OPTIONS = (
+    ("email:yes", "avec courriel"),
+    ("email:no", "sans courriel"),
+    ("sms:yes", "mobile pour le SMS"),
+    ("sms:no", "sans mobile pour le SMS"),
+)
+
+
+class ContactFilter(MarkedSelectionList):
+    """The guardians' contact details: e-mail, a mobile that can receive the SMS."""
+
+    def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
+        options = (Selection(words, value) for value, words in CONTACT_OPTIONS)
+        super().__init__(*options, id=id, classes=classes)
+        self.highlighted = 0
+
+    def _either(self, prefix: str) -> bool | None:
+        yes, no = f"{prefix}:yes" in self.selected, f"{prefix}:no" in self.selected
+        return None if yes == no else yes
+
+    @property
+    def has_email(self) -> bool | None:
+        return self._either("email")
+
+    @property
+    def sms_mobile(self) -> bool | None:
+        return self._either("sms")
+
+
+class ExpiryFilter(Input):
+    """« Expire dans N jours »: a number of days, empty for no filter."""
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(
+            placeholder="N", type="integer", max_length=3, id=id, restrict=r"[0-9]*", compact=True
+        )
+
+    @property
+    def days(self) -> int | None:
+        text = self.value.strip()
+        return int(text) if text.isdigit() else None

@@ -23,7 +23,7 @@ from educonnect_tui.app import EduConnectApp
 from educonnect_tui.domain.accounts import notification
 from educonnect_tui.domain.model.enums import AccountKind, AccountState, NotifyChannel
 from educonnect_tui.domain.model.errors import DocumentError
-from educonnect_tui.domain.model.states import MAX_FAILED_ATTEMPTS, Lockout
+from educonnect_tui.domain.model.states import MAX_FAILED_ATTEMPTS, NOTIFIED_BY_DEFAULT, Lockout
 from educonnect_tui.domain.model.tables import (
     Account,
     AuditEvent,
@@ -35,8 +35,10 @@ from educonnect_tui.domain.model.tables import (
 from educonnect_tui.domain.store.services import Services
 from educonnect_tui.screens.detail import DetailScreen
 from educonnect_tui.screens.error import ErrorScreen
+from educonnect_tui.screens.guardians_notify import GuardiansPickScreen
 from educonnect_tui.screens.home import HomeScreen
 from educonnect_tui.screens.notify import NotifyConfirmScreen, NotifyProgressScreen
+from educonnect_tui.widgets.marked_list import MarkedSelectionList
 from tests import factories
 from tests.helpers import settle, sync
 from tests.pilot.conftest import SmallSchool
@@ -127,6 +129,8 @@ async def test_notify_3e_red_and_yellow_pupils(
 async def test_r_notifies_exactly_that_pupils_guardians_and_detail_shows_history(
     principal_app: AppFactory, demo_services: Services
 ) -> None:
+    """`r` proposes the pupil's legal representatives not yet activated; an activated one
+    is listed greyed, cannot be ticked, and keeps their own password."""
     app = principal_app()
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
@@ -136,20 +140,46 @@ async def test_r_notifies_exactly_that_pupils_guardians_and_detail_shows_history
         assert row is not None
         with demo_services.sessions() as session:
             pupil_id = session.scalar(select(Account.pupil_id).where(Account.id == row.account_id))
-            guardians = set(
-                session.scalars(
-                    select(Account.id)
+            states = dict(
+                session.execute(
+                    select(Account.id, Account.state)
                     .join(GuardianLink, GuardianLink.guardian_id == Account.guardian_id)
-                    .where(GuardianLink.pupil_id == pupil_id)
-                )
+                    .where(GuardianLink.pupil_id == pupil_id, GuardianLink.legal_guardian)
+                ).all()
             )
-        assert guardians
+        guardians = {i for i, s in states.items() if s in NOTIFIED_BY_DEFAULT}
+        others = set(states) - guardians
+        assert guardians and others  # the demo's first pupil: one parent already activated
         await pilot.press("r")
         await settle(pilot)
+        pick = app.screen
+        assert isinstance(pick, GuardiansPickScreen) and pick.rows is not None
+        choices = pick.query_one("#guardians-pick-list", MarkedSelectionList)
+        options = [choices.get_option_at_index(i) for i in range(choices.option_count)]
+        assert {int(o.value) for o in options} == set(states)
+        assert {int(o.value) for o in options if o.disabled} == others
+        assert set(pick.chosen) == guardians
+        # Space on a greyed line ticks nothing: the highlight skips it.
+        for _ in options:
+            await pilot.press("down", "space")
+        await pilot.press("space")
+        assert set(pick.chosen) <= guardians
+        for option in options:
+            if not option.disabled and option.value not in choices.selected:
+                choices.select(option.value)
+        assert set(pick.chosen) == guardians
+        summary = _plain(pick.query_one("#guardians-pick-summary", Static))
+        assert "non activés" in summary and "grisé" in summary
+        await pilot.press("n")
+        await settle(pilot)
+        confirm = app.screen
+        assert isinstance(confirm, NotifyConfirmScreen)
+        assert confirm.request.selection.account_ids == tuple(sorted(guardians))
         await pilot.press("enter")
         await settle(pilot)
         await settle(pilot)
         assert _states(demo_services, guardians) == Counter({AccountState.NOTIFIED: len(guardians)})
+        assert _states(demo_services, others) == Counter(states[i] for i in others)
         [pdf] = [p for p in _documents(demo_services) if p.suffix == ".pdf"]
         # The class's distribution list, then one letter per guardian.
         pages = PdfReader(pdf).pages

@@ -71,3 +71,37 @@ def test_home_every_state_light_theme(
         await _every_state(pilot)
 
     assert snap_compare(principal_app(), terminal_size=size, run_before=run_before)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_home_guardians_contact_and_expiry_filters(
+    snap_compare, principal_app: Callable[[], EduConnectApp], size
+) -> None:  # type: ignore[no-untyped-def]
+    """The guardians' tab, the pane open: « sans mobile » ticked, expiring within 30 days."""
+
+    async def run_before(pilot):  # type: ignore[no-untyped-def]
+        await settle(pilot)
+        await pilot.press("2")
+        await settle(pilot)
+        await pilot.press("m", "down", "down", "down", "space")
+        await pilot.press("x", "3", "0", "enter")
+        await pilot.pause(0.3)
+        await settle(pilot)
+        await pilot.press("m")
+        await settle(pilot)
+
+    assert snap_compare(principal_app(), terminal_size=size, run_before=run_before)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_home_r_offers_only_guardians_not_yet_activated(
+    snap_compare, principal_app: Callable[[], EduConnectApp], size
+) -> None:  # type: ignore[no-untyped-def]
+    """`r` on the first pupil: one parent to notify, the activated one greyed."""
+
+    async def run_before(pilot):  # type: ignore[no-untyped-def]
+        await settle(pilot)
+        await pilot.press("r")
+        await settle(pilot)
+
+    assert snap_compare(principal_app(), terminal_size=size, run_before=run_before)

@@ -27,11 +27,13 @@ from educonnect_tui.domain.model.enums import (
 )
 from educonnect_tui.domain.model.errors import InvalidInput
 from educonnect_tui.domain.model.identifiers import (
+    guardian_search_key,
     login_base,
     normalize_uai,
     search_key,
     sort_key,
 )
+from educonnect_tui.domain.model.phones import sms_mobile
 from educonnect_tui.domain.model.tables import (
     Account,
     AuditEvent,
@@ -121,13 +123,29 @@ def test_tiny_academie_is_plausible_and_follows_the_rules(services: Services) ->
         assert len(owners) == summary.accounts  # one account per pupil and per guardian
         logins = [account.login for account, _, _ in owners]
         assert len(set(logins)) == len(logins)
+        children: dict[int, list[tuple[str, str]]] = {}
+        for guardian_id, child_last, child_first in session.execute(
+            select(GuardianLink.guardian_id, Pupil.last_name, Pupil.first_name)
+            .join(Pupil, Pupil.id == GuardianLink.pupil_id)
+            .where(GuardianLink.legal_guardian.is_(True))
+            .order_by(GuardianLink.guardian_id, Pupil.id)
+        ):
+            children.setdefault(guardian_id, []).append((child_last, child_first))
+        mobiles = session.execute(select(Guardian.mobile, Guardian.sms_mobile)).all()
+        assert all(stored == sms_mobile(mobile) for mobile, stored in mobiles)
+        assert any(stored for _mobile, stored in mobiles)
         expected_tokens = set()
         for account, last, first in owners:
             base = login_base(first, last)
             suffix = account.login[len(base) :]
             assert account.login.startswith(base) and (suffix == "" or int(suffix) >= 2)
             assert LOGIN.match(account.login) and len(account.login) <= 32
-            assert account.search_text == search_key(last, first, account.login)
+            if account.guardian_id is None:
+                assert account.search_text == search_key(last, first, account.login)
+            else:  # a legal representative is found by their children's names too
+                assert account.search_text == guardian_search_key(
+                    last, first, account.login, children.get(account.guardian_id, ())
+                )
             assert account.sort_name == sort_key(last, first)
             expected_tokens |= {
                 (row["token"], row["account_id"])

@@ -296,7 +296,7 @@ class Listing:
             .limit(limit)
         )
         rows = session.execute(statement).all()
-        children = self._children(session, [r[11] for r in rows])
+        children = children_of(session, self._establishment_id, [r[11] for r in rows])
         return [
             GuardianRow(
                 account_id=r[0],
@@ -314,25 +314,29 @@ class Listing:
             for r in rows
         ]
 
-    def _children(self, session: Session, guardian_ids: list[int]) -> dict[int, list[str]]:
-        """This school's enrolled children of the page's guardians, in one query."""
-        if not guardian_ids:
-            return {}
-        child = aliased(Pupil)
-        out: dict[int, list[str]] = {}
-        for guardian_id, first, last, division in session.execute(
-            select(GuardianLink.guardian_id, child.first_name, child.last_name, Division.name)
-            .join(child, child.id == GuardianLink.pupil_id)
-            .join(Division, Division.id == child.division_id)
-            .where(
-                GuardianLink.guardian_id.in_(guardian_ids),
-                child.establishment_id == self._establishment_id,
-                child.status == PupilStatus.ENROLLED,
-            )
-            .order_by(GuardianLink.guardian_id, child.birth_date)
-        ):
-            out.setdefault(guardian_id, []).append(f"{first} {last} ({division})")
-        return out
+
+def children_of(
+    session: Session, establishment_id: int, guardian_ids: list[int]
+) -> dict[int, list[str]]:
+    """This school's enrolled children of these guardians, « Léa Martin (3E2) », in one
+    query: the guardians' list and its exports show the same."""
+    if not guardian_ids:
+        return {}
+    child = aliased(Pupil)
+    out: dict[int, list[str]] = {}
+    for guardian_id, first, last, division in session.execute(
+        select(GuardianLink.guardian_id, child.first_name, child.last_name, Division.name)
+        .join(child, child.id == GuardianLink.pupil_id)
+        .join(Division, Division.id == child.division_id)
+        .where(
+            GuardianLink.guardian_id.in_(guardian_ids),
+            child.establishment_id == establishment_id,
+            child.status == PupilStatus.ENROLLED,
+        )
+        .order_by(GuardianLink.guardian_id, child.birth_date)
+    ):
+        out.setdefault(guardian_id, []).append(f"{first} {last} ({division})")
+    return out
 
 
 def _blocked(now: dt.datetime) -> ColumnElement[bool]:

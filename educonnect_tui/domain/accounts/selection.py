@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, replace
 
-from sqlalchemy import ColumnElement, Select, false, or_, select
+from sqlalchemy import ColumnElement, Select, and_, false, not_, or_, select
 from sqlalchemy.orm import aliased
 
 from ..access.caller import Caller
@@ -12,7 +13,7 @@ from ..access.permissions import Action, Scope, require
 from ..model.enums import AccountKind, AccountState, PupilStatus
 from ..model.errors import InvalidInput
 from ..model.identifiers import search_key, search_terms
-from ..model.tables import Account, Division, GuardianLink, Pupil
+from ..model.tables import Account, Division, Guardian, GuardianLink, Pupil
 from ..store.db import tested_not_looked_up
 from ..store.establishments import guardians_of
 from ..store.search_index import has_word_starting
@@ -47,10 +48,30 @@ class Selection:
     search: str = ""
     # Guardians only: those of the pupil owning this account.
     guardians_of_pupil: int | None = None
+    # Guardians only, on the contact details the school holds (None: either way): an
+    # e-mail address; a mobile that can receive the auto-inscription SMS (``sms_mobile``).
+    has_email: bool | None = None
+    sms_mobile: bool | None = None
+    # Notified accounts whose temporary credentials expire by this instant (those already
+    # expired included): an instant, not a number of days, so that what was shown is
+    # what a notification touches even a minute later (``expiring_within``).
+    expiring_by: dt.datetime | None = None
     # Set by ``permissions.restrict`` only: the classes a delegation covers (None: every
     # class), and no guardians at all for a session that may not reach them.
     division_ids: frozenset[int] | None = None
     pupils_only: bool = False
+
+
+def expiring_within(days: int, now: dt.datetime) -> dt.datetime:
+    """The ``expiring_by`` of « expire dans N jours »: N whole days from ``now``."""
+    if not 0 <= days <= MAX_EXPIRY_DAYS:
+        raise InvalidInput(
+            f"Nombre de jours « {days} » invalide\u00a0: de 0 à {MAX_EXPIRY_DAYS} attendu."
+        )
+    return now + dt.timedelta(days=days)
+
+
+MAX_EXPIRY_DAYS = 365
 
 
 def _listed(pupil: type[Pupil], account: type[Account]) -> ColumnElement[bool]:
@@ -115,12 +136,33 @@ def guardian_accounts(establishment_id: int, selection: Selection) -> Select[int
     query = select(Account.id).where(
         Account.kind == AccountKind.GUARDIAN, Account.guardian_id.in_(guardians)
     )
+    contact = _contact(selection)
+    if contact:
+        query = query.join(Guardian, Guardian.id == Account.guardian_id).where(*contact)
     return _common(query, selection)
+
+
+def _contact(selection: Selection) -> list[ColumnElement[bool]]:
+    """The contact filters, on the details the school holds (``Guardian``)."""
+    tests: list[ColumnElement[bool]] = []
+    if selection.has_email is not None:
+        with_email = and_(Guardian.email.is_not(None), Guardian.email != "")
+        tests.append(with_email if selection.has_email else not_(with_email))
+    if selection.sms_mobile is not None:
+        can = Guardian.sms_mobile.is_not(None)
+        tests.append(can if selection.sms_mobile else Guardian.sms_mobile.is_(None))
+    return tests
 
 
 def _common(query: Select[int], selection: Selection) -> Select[int]:
     if selection.states:
         query = query.where(Account.state.in_(selection.states))
+    if selection.expiring_by is not None:
+        query = query.where(
+            Account.state == AccountState.NOTIFIED,
+            Account.temp_expires_at.is_not(None),
+            Account.temp_expires_at <= selection.expiring_by,
+        )
     if selection.account_ids is not None:
         # Tested on the school's rows (found by its indexes), not looked up.
         query = query.where(tested_not_looked_up(Account.id).in_(selection.account_ids))

@@ -9,7 +9,6 @@ stand in for the temporary password. Refusals and counted failures follow
 from __future__ import annotations
 
 import datetime as dt
-import re
 from typing import NoReturn
 
 from sqlalchemy import select
@@ -20,6 +19,8 @@ from ..access.network import LOCAL_CONSOLE
 from ..model.enums import AccountKind, AccountState, ActivationMethod, Channel, PupilStatus
 from ..model.errors import InvalidInput
 from ..model.identifiers import search_key
+from ..model.phones import sms_mobile
+from ..model.printable import excerpt
 from ..model.states import Lockout
 from ..model.tables import Account, Guardian
 from ..store.services import Services
@@ -44,13 +45,17 @@ AMBIGUOUS_MOBILE = (
 
 
 def normalize_mobile(raw: str) -> str:
-    """Digits only, national form: schools type "06 12 34 56 78", "+33 6..." or "0033 6..."."""
-    digits = re.sub(r"\D", "", raw)
-    if raw.strip().startswith("+33") or digits.startswith("0033"):
-        digits = "0" + digits.removeprefix("00").removeprefix("33")
-    if not 8 <= len(digits) <= 15:
-        raise InvalidInput(f"Numéro de téléphone mobile « {raw.strip()} » invalide.")
-    return digits
+    """The typed number in national form, refused unless it can receive the SMS.
+
+    The rule is ``phones.sms_mobile``, the same the guardians' ``sms_mobile`` column holds.
+    """
+    number = sms_mobile(raw)
+    if number is None:
+        raise InvalidInput(
+            f"Numéro de téléphone mobile « {excerpt(raw.strip())} » invalide\u00a0: "
+            "un mobile français (06 ou 07) est attendu."
+        )
+    return number
 
 
 # --------------------------------------------------------------------------- FranceConnect
@@ -87,29 +92,22 @@ def activate_guardian_franceconnect(
 def _candidates(session: Session, mobile: str) -> list[Account]:
     """Guardian accounts not yet activated whose guardian's mobile is ``mobile``.
 
-    Schools type numbers in many formats, so they are compared normalised in Python
-    among the guardians that have a mobile at all.
+    Schools type numbers in many formats; ``Guardian.sms_mobile`` holds each in the
+    national form ``normalize_mobile`` gives, so they are compared in SQL, by its index.
     """
-    rows = session.scalars(
-        select(Account)
-        .join(Guardian, Account.guardian_id == Guardian.id)
-        .where(
-            Account.kind == AccountKind.GUARDIAN,
-            Account.state.in_([AccountState.NOT_NOTIFIED, AccountState.NOTIFIED]),
-            Guardian.mobile.is_not(None),
+    return list(
+        session.scalars(
+            select(Account)
+            .join(Guardian, Account.guardian_id == Guardian.id)
+            .where(
+                Account.kind == AccountKind.GUARDIAN,
+                Account.state.in_([AccountState.NOT_NOTIFIED, AccountState.NOTIFIED]),
+                Guardian.sms_mobile == mobile,
+            )
+            .order_by(Account.id)
+            .with_for_update(of=Account)
         )
-        .order_by(Account.id)
-        .with_for_update(of=Account)
     )
-    found = []
-    for account in rows:
-        assert account.guardian is not None and account.guardian.mobile is not None
-        try:
-            if normalize_mobile(account.guardian.mobile) == mobile:
-                found.append(account)
-        except InvalidInput:
-            continue
-    return found
 
 
 def start_self_registration(services: Services, mobile: str) -> None:

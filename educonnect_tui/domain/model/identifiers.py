@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterable
 
 from .errors import InvalidInput
 from .names import NAME_PUNCTUATION
@@ -189,6 +190,29 @@ def search_key(*parts: str) -> str:
     (``search_terms``), so both sides always agree.
     """
     return " ".join(_search_words(" ".join(parts)))
+
+
+SEARCH_TEXT_MAX_LENGTH = 500  # ``Account.search_text``
+
+
+def guardian_search_key(
+    last_name: str, first_name: str, login: str, children: Iterable[tuple[str, str]]
+) -> str:
+    """A guardian's ``search_key``, then the words of their children's names it lacks.
+
+    Staff look a parent up by the child's name (« Martin » finds Léa Martin's mother
+    Mme Diallo). ``children`` are (last, first) names, those the guardian is the legal
+    representative of; their words are added once each while the text stays within the
+    column, the guardian's own words always first.
+    """
+    text = search_key(last_name, first_name, login)
+    seen = set(text.split())
+    for child_last, child_first in children:
+        for word in search_key(child_last, child_first).split():
+            if word not in seen and len(text) + 1 + len(word) <= SEARCH_TEXT_MAX_LENGTH:
+                text = f"{text} {word}" if text else word
+                seen.add(word)
+    return text
 
 
 SORT_KEY_MAX_LENGTH = 500

@@ -32,7 +32,7 @@ from sqlalchemy import (
     and_,
     text,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship, validates
 
 from .enums import (
     AccountKind,
@@ -45,6 +45,7 @@ from .enums import (
     PupilStatus,
     StaffRole,
 )
+from .phones import SMS_MOBILE_LENGTH, sms_mobile
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -179,6 +180,9 @@ class Guardian(Base):
     first_name: Mapped[str] = mapped_column(String(200))
     email: Mapped[str | None] = mapped_column(String(254))
     mobile: Mapped[str | None] = mapped_column(String(32))
+    # ``mobile`` in national form when it can receive the auto-inscription SMS (a French
+    # mobile, ``phones.sms_mobile``), else None: what lists filter on and SMS are sent to.
+    sms_mobile: Mapped[str | None] = mapped_column(String(SMS_MOBILE_LENGTH), index=True)
     address: Mapped[str] = mapped_column(String(300), default="")
     postal_code: Mapped[str] = mapped_column(String(10), default="")
     city: Mapped[str] = mapped_column(String(100), default="")
@@ -186,6 +190,11 @@ class Guardian(Base):
     links: Mapped[list[GuardianLink]] = relationship(back_populates="guardian")
     # None for a contact who is no pupil's legal representative: they get no account.
     account: Mapped[Account | None] = relationship(back_populates="guardian")
+
+    @validates("mobile")
+    def _mobile_changed(self, _key: str, value: str | None) -> str | None:
+        self.sms_mobile = sms_mobile(value)
+        return value
 
 
 class GuardianLink(Base):

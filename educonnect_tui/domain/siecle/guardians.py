@@ -15,7 +15,12 @@ from pathlib import Path
 from sqlalchemy.orm import Session
 
 from ..access.caller import Caller
-from ..accounts.logins import LoginAllocator, guardian_account, refresh_search_text
+from ..accounts.logins import (
+    LoginAllocator,
+    guardian_account,
+    refresh_guardian_search,
+    refresh_search_text,
+)
 from ..model.enums import PupilStatus
 from ..model.identifiers import fold
 from ..model.tables import Division, Establishment, Guardian, GuardianLink
@@ -97,7 +102,11 @@ class GuardianSync:
                     else:
                         self._update(guardian, groups[key], allocator)
             self._settle()
-        self._unlink_dropped(set(groups))
+        dropped = self._unlink_dropped(set(groups))
+        # The guardians' search words follow their links and names (their children's
+        # names are part of them), for those of this school and those it let go.
+        linked = [row[0] for row in lookups.linked_guardian_names(session, self.school)]
+        refresh_guardian_search(session, [*linked, *dropped])
         return self.out
 
     def _settle(self) -> None:
@@ -129,6 +138,8 @@ class GuardianSync:
             city=head.city or "",
         )
         self.session.add(guardian)
+        for row in links:
+            self.session.add(_new_link(guardian, self.pupils[row.ine].id, row))
         suffix = ""
         if is_legal(links):
             account = guardian_account(guardian, allocator)
@@ -136,8 +147,6 @@ class GuardianSync:
             self.out.touched_accounts.append(account)
         else:
             suffix = " — contact, sans compte"
-        for row in links:
-            self.session.add(_new_link(guardian, self.pupils[row.ine].id, row))
         self.out.added.append(f"{guardian_label(guardian)} ({self._children(links)}){suffix}")
 
     def _update(
@@ -203,10 +212,11 @@ class GuardianSync:
                 changes += _update_link(link_or_none, label, row)
         return changes
 
-    def _unlink_dropped(self, in_file: set[str]) -> None:
+    def _unlink_dropped(self, in_file: set[str]) -> list[int]:
         """Guardians of this school's pupils absent from the file lose this school's links.
 
         Their account stays while a child of theirs is enrolled in another school.
+        Returns their ids.
         """
         dropped = sorted(
             (fold(last), fold(first), guardian_id)
@@ -239,6 +249,7 @@ class GuardianSync:
                 if account is not None:
                     self.out.touched_accounts.append(account)
             self._settle()
+        return [guardian_id for *_, guardian_id in dropped]
 
 
 def is_legal(links: list[GuardianRow]) -> bool:

@@ -15,7 +15,12 @@ from pathlib import Path
 from sqlalchemy.orm import Session
 
 from ..access.caller import Caller
-from ..accounts.logins import LoginAllocator, pupil_account, refresh_search_text
+from ..accounts.logins import (
+    LoginAllocator,
+    pupil_account,
+    refresh_search_of_guardians_of,
+    refresh_search_text,
+)
 from ..model.calendar import date_text
 from ..model.enums import PupilStatus
 from ..model.identifiers import fold
@@ -121,6 +126,7 @@ class PupilSync:
     today: dt.date
     out: Outcome = field(default_factory=Outcome)
     back: list[int] = field(default_factory=list)  # pupils enrolled again: their guardians too
+    renamed: list[int] = field(default_factory=list)  # their guardians' search words follow
 
     def apply(self, parsed: list[PupilRow]) -> Outcome:
         session = self.session
@@ -139,6 +145,7 @@ class PupilSync:
         self.out.pupils_leaving = len(gone)
         self._deactivate_orphaned_guardians(gone)
         self._reinstate_returning_guardians()
+        refresh_search_of_guardians_of(session, self.renamed)
         return self.out
 
     def _apply(
@@ -179,7 +186,7 @@ class PupilSync:
         was_left = pupil.status is PupilStatus.LEFT
         pupil.status = PupilStatus.ENROLLED
         pupil.left_on = None
-        _apply_row(pupil, row, division)
+        self._apply_row(pupil, row, division)
         if reinstate(pupil.account) or was_left:
             self.back.append(pupil.id)
         self.out.added.append(
@@ -206,7 +213,7 @@ class PupilSync:
     def _come_back(self, pupil: Pupil, row: PupilRow, division: Division) -> None:
         pupil.status = PupilStatus.ENROLLED
         pupil.left_on = None
-        _apply_row(pupil, row, division)
+        self._apply_row(pupil, row, division)
         reinstate(pupil.account)
         self.back.append(pupil.id)
         self.out.touched_accounts.append(pupil.account)
@@ -215,13 +222,19 @@ class PupilSync:
     def _update(self, pupil: Pupil, row: PupilRow, division: Division) -> None:
         old_division = pupil.division.name if pupil.division else "sans classe"
         before = pupil_label(pupil)
-        moved, changes = _apply_row(pupil, row, division)
+        moved, changes = self._apply_row(pupil, row, division)
         if moved:
             self.out.moved.append(f"{pupil_label(pupil)}\u00a0: {old_division} → {row.division}")
         if changes:
             self.out.updated.append(f"{before}\u00a0: {', '.join(changes)}")
         if moved or changes:
             self.out.touched_accounts.append(pupil.account)
+
+    def _apply_row(self, pupil: Pupil, row: PupilRow, division: Division) -> tuple[bool, list[str]]:
+        moved, changes = _apply_row(pupil, row, division)
+        if any(c.startswith(("nom", "prénom")) for c in changes):
+            self.renamed.append(pupil.id)
+        return moved, changes
 
     def _mark_departures(self, in_file: set[str]) -> list[int]:
         """Enrolled pupils the file no longer lists have left, on the school's today.
