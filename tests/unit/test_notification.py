@@ -114,6 +114,8 @@ def test_notify_pupils_of_classes_writes_slips_and_changes_states(
             assert login in text and password in text
         event = session.scalar(select(AuditEvent).where(AuditEvent.action == "notify"))
         assert event is not None and event.details["count"] == 12
+        # The documents holding the passwords are named in the trail.
+        assert event.details["paths"] == [str(pdf), str(csv_path)]
         assert event.actor_label == ACTOR.label and event.source_address == "10.0.0.5"
 
 

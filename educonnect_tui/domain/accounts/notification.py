@@ -515,7 +515,7 @@ def notify(
                         pairs,
                         now,
                         expires,
-                        publication.lot,
+                        publication,
                         emails,
                         no_address,
                     )
@@ -647,7 +647,7 @@ def _apply(
     pairs: Sequence[tuple[_Row, str | None]],
     now: dt.datetime,
     expires: dt.datetime,
-    lot: str,
+    publication: Publication,
     emails: Sequence[Email],
     no_address: Sequence[str],
 ) -> tuple[dict[str, int], list[_Row]]:
@@ -697,7 +697,9 @@ def _apply(
             "kind": request.kind.value,
             "count": len(pairs),
             "by_division": by_division,
-            "lot": lot,
+            "lot": publication.lot,
+            # The documents holding the passwords (none when every one went by e-mail).
+            "paths": [str(path) for path in publication.paths],
             "channel": request.channel.value,
             "emailed": len(emails),
             "on_paper": len(pairs) - len(emails),
