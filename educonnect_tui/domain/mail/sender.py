@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 
 from ..model import french
 from ..model.enums import Channel, OutboxState
-from ..model.errors import DomainError, InvalidInput
+from ..model.errors import DomainError, InvalidInput, sentences
 from ..model.tables import Establishment, OutboxMessage
 from ..store import audit, db
 from ..store.audit import Actor
@@ -145,6 +145,37 @@ def deliver_due(
             },
         )
     return report
+
+
+def waiting_line(queued: int) -> str:
+    """« 2 messages en attente dans la boîte d'envoi (educonnect-tui outbox send). »"""
+    return (
+        f"{french.count(queued, 'message en attente', 'messages en attente')} dans la boîte "
+        "d'envoi (educonnect-tui outbox send)."
+    )
+
+
+def deliver_after_notify(services: Services, queued: int, *, actor: Actor) -> list[str]:
+    """A notification just queued ``queued`` e-mails: send the outbox now; what happened,
+    in French lines, for the command line's output or the interface's toast.
+
+    The notification is committed with its passwords whatever happens here, so nothing
+    here is its failure: without a relay, or with one that refuses or cannot be reached,
+    the e-mails wait in the outbox and the lines say why and what sends them later.
+    """
+    try:
+        report = deliver_due(services, actor=actor)
+    except DomainError as error:  # no relay configured, mostly
+        reason = str(error)
+        return [sentences(waiting_line(queued), reason[:1].upper() + reason[1:])]
+    lines = report.lines()
+    lines[0] = f"Envoi des courriels\u00a0: {lines[0]}"
+    if report.unreachable is not None and report.pending:
+        lines.append(
+            "Les courriels restent en attente\u00a0: « educonnect-tui outbox send » les "
+            "enverra, passé le délai avant un nouvel essai."
+        )
+    return lines
 
 
 def _record(services: Services, actor: Actor, action: str, details: dict[str, object]) -> None:
