@@ -7,6 +7,7 @@ notification itself always succeeds: its passwords and documents are committed f
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Iterator
 from email.message import EmailMessage
@@ -193,8 +194,16 @@ def test_a_reminder_by_email_carries_no_password_and_changes_no_hash(
 
 
 def test_no_password_reaches_the_outbox_list_the_audit_trail_or_the_log(
-    cli_env: Services, run_cli: RunCli, smtp: Inbox, tmp_path: Path
+    cli_env: Services,
+    run_cli: RunCli,
+    smtp: Inbox,
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    caplog.set_level(logging.DEBUG)
+    # The program's logger keeps to its own file; its records are heard here too.
+    monkeypatch.setattr(logging.getLogger("educonnect_tui"), "handlers", [caplog.handler])
     _class_with_guardians(cli_env, ADDRESSES)
     code, _, err = run_cli(
         _notify("--channel", "auto", "--pdf", str(tmp_path / "l.pdf"), "--no-send")
@@ -219,6 +228,11 @@ def test_no_password_reaches_the_outbox_list_the_audit_trail_or_the_log(
         addresses = list(session.scalars(select(Guardian.email)))
     log = cli_env.settings.output_dir.parent / "log"
     technical = log.read_text(encoding="utf-8") if log.exists() else ""
+    # Every record of the program's own loggers, at any level (the test server's are not).
+    technical += "\n".join(
+        r.getMessage() for r in caplog.records if not r.name.startswith("mail.log")
+    )
+    assert "mail.log" in {r.name for r in caplog.records}  # the capture did see records
     for password in passwords:
         for where in (*outputs, audit_text, *details, technical):
             assert password not in where
