@@ -259,7 +259,7 @@ def _send_queued(services: Services, queued: int, *, send: bool) -> None:
     if not send:
         print(waiting_line(queued))
         return
-    print("\n".join(deliver_after_notify(services, queued, actor=Actor.command_line())))
+    print("\n".join(deliver_after_notify(services, queued, actor=Actor.command_line()).lines))
 
 
 class _Stop(threading.Event):

@@ -155,9 +155,18 @@ def waiting_line(queued: int) -> str:
     )
 
 
-def deliver_after_notify(services: Services, queued: int, *, actor: Actor) -> list[str]:
-    """A notification just queued ``queued`` e-mails: send the outbox now; what happened,
-    in French lines, for the command line's output or the interface's toast.
+@dataclass(frozen=True)
+class AfterNotify:
+    """What sending a notification's e-mails did, as French lines; ``settled`` when
+    none is left waiting, failed or uncertain (nothing for anyone to look at)."""
+
+    lines: tuple[str, ...]
+    settled: bool
+
+
+def deliver_after_notify(services: Services, queued: int, *, actor: Actor) -> AfterNotify:
+    """A notification just queued ``queued`` e-mails: send the outbox now and say what
+    happened, for the command line's output or the interface's toast.
 
     The notification is committed with its passwords whatever happens here, so nothing
     here is its failure: without a relay, or with one that refuses or cannot be reached,
@@ -167,7 +176,9 @@ def deliver_after_notify(services: Services, queued: int, *, actor: Actor) -> li
         report = deliver_due(services, actor=actor)
     except DomainError as error:  # no relay configured, mostly
         reason = str(error)
-        return [sentences(waiting_line(queued), reason[:1].upper() + reason[1:])]
+        return AfterNotify(
+            (sentences(waiting_line(queued), reason[:1].upper() + reason[1:]),), False
+        )
     lines = report.lines()
     lines[0] = f"Envoi des courriels\u00a0: {lines[0]}"
     if report.unreachable is not None and report.pending:
@@ -175,7 +186,8 @@ def deliver_after_notify(services: Services, queued: int, *, actor: Actor) -> li
             "Les courriels restent en attente\u00a0: « educonnect-tui outbox send » les "
             "enverra, passé le délai avant un nouvel essai."
         )
-    return lines
+    settled = not (report.failed or report.pending or report.uncertain or report.unreachable)
+    return AfterNotify(tuple(lines), settled)
 
 
 def _record(services: Services, actor: Actor, action: str, details: dict[str, object]) -> None:
