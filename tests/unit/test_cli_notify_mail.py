@@ -170,6 +170,22 @@ def test_a_relay_down_leaves_them_waiting_with_the_reason_and_exit_0(
     assert all(m.last_error and m.next_attempt_at for m in messages)
 
 
+def test_an_address_the_relay_refuses_is_said_with_what_to_do(
+    cli_env: Services, run_cli: RunCli, smtp: Inbox, tmp_path: Path
+) -> None:
+    _class_with_guardians(cli_env, ADDRESSES)
+    smtp.refused.add("bruno@example.org")
+    code, out, err = run_cli(_notify("--channel", "auto", "--pdf", str(tmp_path / "l.pdf")))
+    assert code == 0, err
+    assert out.splitlines()[-2:] == [
+        "Envoi des courriels\u00a0: 1 envoyé, 1 en échec, 0 en attente.",
+        "1 courriel en échec\u00a0: voyez « educonnect-tui outbox list --state echec »\u00a0; "
+        "son destinataire n'a rien reçu, renotifiez-le sur papier.",
+    ]
+    code, out, err = run_cli(["outbox", "list", "--state", "echec"])
+    assert code == 0 and "bruno@example.org" in out and "amel@example.org" not in out, err
+
+
 def test_a_reminder_by_email_carries_no_password_and_changes_no_hash(
     cli_env: Services, run_cli: RunCli, smtp: Inbox, tmp_path: Path
 ) -> None:

@@ -186,6 +186,16 @@ def deliver_after_notify(services: Services, queued: int, *, actor: Actor) -> Af
             "Les courriels restent en attente\u00a0: « educonnect-tui outbox send » les "
             "enverra, passé le délai avant un nouvel essai."
         )
+    if report.failed:
+        lines.append(
+            f"{french.count(report.failed, 'courriel')} en échec\u00a0: voyez « educonnect-tui "
+            "outbox list --state echec »\u00a0; "
+            + french.agreed(
+                report.failed,
+                "son destinataire n'a rien reçu, renotifiez-le sur papier.",
+                "leurs destinataires n'ont rien reçu, renotifiez-les sur papier.",
+            )
+        )
     settled = not (report.failed or report.pending or report.uncertain or report.unreachable)
     return AfterNotify(tuple(lines), settled)
 
