@@ -243,7 +243,8 @@ def cmd_notify(args: argparse.Namespace) -> int:
                 file=sys.stderr,
             )
     if result.emailed:
-        _send_queued(services, result.emailed, send=args.send)
+        # A stop asked too late for the notification still stops what can wait: sending.
+        _send_queued(services, result.emailed, send=args.send and not cancel.is_set())
     return 0
 
 

@@ -12,12 +12,14 @@ import re
 from collections.abc import Iterator
 from email.message import EmailMessage
 from pathlib import Path
+from typing import Any
 
 import pytest
 from pypdf import PdfReader
 from sqlalchemy import select
 
 from educonnect_tui.domain.access.passwords import verify_password
+from educonnect_tui.domain.accounts import notification
 from educonnect_tui.domain.model.enums import AccountState, OutboxState
 from educonnect_tui.domain.model.tables import Account, AuditEvent, Guardian, OutboxMessage
 from educonnect_tui.domain.store.services import Services
@@ -184,6 +186,31 @@ def test_an_address_the_relay_refuses_is_said_with_what_to_do(
     ]
     code, out, err = run_cli(["outbox", "list", "--state", "echec"])
     assert code == 0 and "bruno@example.org" in out and "amel@example.org" not in out, err
+
+
+def test_a_stop_asked_too_late_for_the_notify_still_holds_the_sending(
+    cli_env: Services,
+    run_cli: RunCli,
+    smtp: Inbox,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    _class_with_guardians(cli_env, ADDRESSES)
+    real = notification.notify
+
+    def stopped_at_the_end(*args: Any, **kwargs: Any) -> notification.NotifyResult:
+        result = real(*args, **kwargs)
+        kwargs["cancel"].set()  # Ctrl-C just after the commit
+        return result
+
+    monkeypatch.setattr(notification, "notify", stopped_at_the_end)
+    code, out, err = run_cli(_notify("--channel", "auto", "--pdf", str(tmp_path / "l.pdf")))
+    assert code == 0 and "Arrêt demandé trop tard" in err
+    assert out.splitlines()[-1] == (
+        "2 messages en attente dans la boîte d'envoi (educonnect-tui outbox send)."
+    )
+    assert not smtp.received
+    assert [m.state for m in _outbox(cli_env)] == [OutboxState.PENDING] * 2
 
 
 def test_a_reminder_by_email_carries_no_password_and_changes_no_hash(
