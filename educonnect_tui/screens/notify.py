@@ -98,24 +98,34 @@ def start_notify(host: NotifyHost, request: NotifyPlan) -> None:
         if choice is None:
             return
 
-        def done(result: NotifyResult | None) -> None:
-            if result is not None:
-                host.notified(request, result)
-                if result.emailed:
-                    send_queued(app, host.services, host.signed_in, result.emailed)
-
-        app.push_screen(
-            NotifyProgressScreen(
-                host.services,
-                host.signed_in,
-                request,
-                choice.pdf_path,
-                choice.csv_path,
-                channel=choice.channel,
-                reset=choice.reset,
-            ),
-            callback=done,
+        progress = NotifyProgressScreen(
+            host.services,
+            host.signed_in,
+            request,
+            choice.pdf_path,
+            choice.csv_path,
+            channel=choice.channel,
+            reset=choice.reset,
         )
+
+        def done(result: NotifyResult | None) -> None:
+            if result is None:
+                return
+            host.notified(request, result)
+            if not result.emailed:
+                return
+            if progress.cancel_event.is_set():
+                # Cancelled too late for the notification: what can still wait, waits.
+                app.notify(
+                    sender.waiting_line(result.emailed),
+                    title="Courriels",
+                    timeout=12,
+                    markup=False,
+                )
+            else:
+                send_queued(app, host.services, host.signed_in, result.emailed)
+
+        app.push_screen(progress, callback=done)
 
     try:
         paths = notification.default_paths(host.services, host.signed_in, request.kind)

@@ -594,16 +594,12 @@ async def test_email_channel_chosen_with_the_arrows_queues_the_messages_and_writ
     assert not [p for p in _documents(services) if p.suffix == ".pdf"]
 
 
-@sync
-async def test_with_a_relay_the_emails_chosen_in_the_tui_are_sent_right_after(
-    small_school: SmallSchool, smtp_inbox: Inbox
-) -> None:
-    services = small_school.services
-    _give_addresses(services, small_school.guardians[:2])
+def _relayed_app(services: Services, inbox: Inbox) -> tuple[Services, EduConnectApp]:
+    """The small school's app, its e-mails going through ``inbox``'s server."""
     relayed = Services.from_settings(
         services.settings.model_copy(
             update={
-                "smtp_url": SecretStr(f"smtp://127.0.0.1:{smtp_inbox.port}"),
+                "smtp_url": SecretStr(f"smtp://127.0.0.1:{inbox.port}"),
                 "mail_from": MAIL_FROM,
                 "smtp_timeout_seconds": 5,
             }
@@ -613,7 +609,17 @@ async def test_with_a_relay_the_emails_chosen_in_the_tui_are_sent_right_after(
     )
     with relayed.sessions() as session:
         login = session.scalars(select(Staff.login)).one()
-    app = create_app(relayed, signed_in=factories.signed_in(relayed, login, factories.DEFAULT_UAI))
+    session_ = factories.signed_in(relayed, login, factories.DEFAULT_UAI)
+    return relayed, create_app(relayed, signed_in=session_)
+
+
+@sync
+async def test_with_a_relay_the_emails_chosen_in_the_tui_are_sent_right_after(
+    small_school: SmallSchool, smtp_inbox: Inbox
+) -> None:
+    services = small_school.services
+    _give_addresses(services, small_school.guardians[:2])
+    relayed, app = _relayed_app(services, smtp_inbox)
     async with app.run_test(size=(80, 24)) as pilot:
         confirm = await _open_confirm(pilot, "2")
         await pilot.press("shift+tab", "down", "space")
@@ -642,6 +648,40 @@ async def test_with_a_relay_the_emails_chosen_in_the_tui_are_sent_right_after(
     with services.sessions() as session:
         actions = list(session.scalars(select(AuditEvent.action)))
     assert "outbox_send" in actions
+
+
+@sync
+async def test_a_cancel_too_late_for_the_notification_holds_the_emails_back(
+    small_school: SmallSchool, smtp_inbox: Inbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    services = small_school.services
+    _give_addresses(services, small_school.guardians[:2])
+    real_notify = notification.notify
+
+    def cancelled_after_the_commit(*args: Any, **kwargs: Any) -> Any:
+        result = real_notify(*args, **kwargs)
+        kwargs["cancel"].set()  # Échap pressed just after the commit
+        return result
+
+    monkeypatch.setattr(notification, "notify", cancelled_after_the_commit)
+    relayed, app = _relayed_app(services, smtp_inbox)
+    async with app.run_test(size=(80, 24)) as pilot:
+        confirm = await _open_confirm(pilot, "2")
+        await pilot.press("shift+tab", "down", "space")
+        await settle(pilot)
+        assert confirm.channel is NotifyChannel.EMAIL
+        await pilot.press("tab", "enter")
+        await settle(pilot)
+        await app.workers.wait_for_complete()
+        await settle(pilot)
+        [told] = [n for n in app._notifications if n.title == "Courriels"]
+        assert told.message == (
+            "2 messages en attente dans la boîte d'envoi (educonnect-tui outbox send)."
+        )
+        assert any("Annulation trop tard" in n.message for n in app._notifications)
+    relayed.engine.dispose()
+    assert not smtp_inbox.received
+    assert {m.state for m in _outbox(services)} == {OutboxState.PENDING}
 
 
 @sync
