@@ -42,7 +42,7 @@ from educonnect_tui.screens.notify import NotifyConfirmScreen, NotifyProgressScr
 from tests import factories
 from tests.conftest import MAIL_FROM
 from tests.helpers import settle, sync
-from tests.mail_server import Inbox
+from tests.mail_server import Inbox, free_port
 from tests.pilot.conftest import SmallSchool
 
 AppFactory = Callable[[], EduConnectApp]
@@ -648,6 +648,32 @@ async def test_with_a_relay_the_emails_chosen_in_the_tui_are_sent_right_after(
     with services.sessions() as session:
         actions = list(session.scalars(select(AuditEvent.action)))
     assert "outbox_send" in actions
+
+
+@sync
+async def test_a_relay_down_leaves_the_emails_waiting_and_the_toast_says_why(
+    small_school: SmallSchool,
+) -> None:
+    services = small_school.services
+    _give_addresses(services, small_school.guardians[:2])
+    relayed, app = _relayed_app(services, Inbox(port=free_port()))  # nothing listens
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _open_confirm(pilot, "2")
+        await pilot.press("shift+tab", "down", "space")
+        await settle(pilot)
+        await pilot.press("tab", "enter")
+        await settle(pilot)
+        await app.workers.wait_for_complete()
+        await settle(pilot)
+        assert isinstance(app.screen, HomeScreen)  # no error modal: nothing failed
+        [told] = [n for n in app._notifications if n.title == "Courriels"]
+        lines = told.message.splitlines()
+        assert told.severity == "warning"
+        assert lines[0] == "Envoi des courriels\u00a0: 0 envoyé, 0 en échec, 2 en attente."
+        assert lines[1].startswith("Envoi interrompu\u00a0: serveur SMTP 127.0.0.1:")
+        assert "outbox send" in lines[2]
+    relayed.engine.dispose()
+    assert {m.state for m in _outbox(services)} == {OutboxState.PENDING}
 
 
 @sync
