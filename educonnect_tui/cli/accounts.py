@@ -245,31 +245,24 @@ def cmd_notify(args: argparse.Namespace) -> int:
                 file=sys.stderr,
             )
     if result.emailed:
-        _send_queued(services, result.emailed, send=args.send)
+        # A stop asked too late for the notification still stops what can wait: sending.
+        _send_queued(services, result.emailed, send=args.send and not cancel.is_set())
     return 0
 
 
 def _send_queued(services: Services, queued: int, *, send: bool) -> None:
-    """After a notify: deliver the outbox now, unless ``--no-send`` or no relay is set.
+    """After a notify: deliver the outbox now, unless ``--no-send``.
 
     The messages are already committed with their passwords; sending is a separate
-    step that can be retried (``educonnect-tui outbox send``) and never undoes them.
+    step that can be retried (``educonnect-tui outbox send``) and never undoes them,
+    so the command succeeds whatever the relay does.
     """
-    waiting = (
-        f"{french.count(queued, 'message en attente', 'messages en attente')} dans la boîte "
-        "d'envoi (educonnect-tui outbox send)."
-    )
-    if not send:
-        print(waiting)
-        return
-    from ..domain.mail.sender import MailNotConfigured, deliver_due
+    from ..domain.mail.sender import deliver_after_notify, waiting_line
 
-    try:
-        report = deliver_due(services, actor=Actor.command_line())
-    except MailNotConfigured as error:
-        print(f"{waiting} {error}")
+    if not send:
+        print(waiting_line(queued))
         return
-    print("Envoi des courriels\u00a0: " + "\n".join(report.lines()))
+    print("\n".join(deliver_after_notify(services, queued, actor=Actor.command_line()).lines))
 
 
 class _Stop(threading.Event):

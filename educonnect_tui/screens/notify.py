@@ -17,7 +17,7 @@ from typing import Any, Protocol
 
 from rich.markup import escape
 from textual import work
-from textual.app import ComposeResult
+from textual.app import App, ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Button, Checkbox, Label, ProgressBar, RadioButton, RadioSet, Static
@@ -29,6 +29,7 @@ from ..domain.accounts import notification, publishing
 from ..domain.accounts.notification import NotifyResult, no_address_line, unprintable_line
 from ..domain.accounts.selection import Selection
 from ..domain.documents.files import OutputExists
+from ..domain.mail import sender
 from ..domain.model import french
 from ..domain.model.enums import AccountKind, AccountState, NotifyChannel
 from ..domain.model.errors import Cancelled, DomainError, sentences
@@ -97,22 +98,34 @@ def start_notify(host: NotifyHost, request: NotifyPlan) -> None:
         if choice is None:
             return
 
-        def done(result: NotifyResult | None) -> None:
-            if result is not None:
-                host.notified(request, result)
-
-        app.push_screen(
-            NotifyProgressScreen(
-                host.services,
-                host.signed_in,
-                request,
-                choice.pdf_path,
-                choice.csv_path,
-                channel=choice.channel,
-                reset=choice.reset,
-            ),
-            callback=done,
+        progress = NotifyProgressScreen(
+            host.services,
+            host.signed_in,
+            request,
+            choice.pdf_path,
+            choice.csv_path,
+            channel=choice.channel,
+            reset=choice.reset,
         )
+
+        def done(result: NotifyResult | None) -> None:
+            if result is None:
+                return
+            host.notified(request, result)
+            if not result.emailed:
+                return
+            if progress.cancel_event.is_set():
+                # Cancelled too late for the notification: what can still wait, waits.
+                app.notify(
+                    sender.waiting_line(result.emailed),
+                    title="Courriels",
+                    timeout=12,
+                    markup=False,
+                )
+            else:
+                send_queued(app, host.services, host.signed_in, result.emailed)
+
+        app.push_screen(progress, callback=done)
 
     try:
         paths = notification.default_paths(host.services, host.signed_in, request.kind)
@@ -122,6 +135,25 @@ def start_notify(host: NotifyHost, request: NotifyPlan) -> None:
             show_error(error)
         return
     app.push_screen(NotifyConfirmScreen(host.services, host.signed_in, request, paths), confirmed)
+
+
+def send_queued(app: App[Any], services: Services, signed_in: SchoolSession, queued: int) -> None:
+    """Deliver the e-mails a notification queued, in a worker of the app: the screen it
+    started from may close meanwhile, and the interface never waits for a relay. The
+    domain says what happened (sent, waiting and why); a second toast shows it."""
+
+    def deliver() -> None:
+        done = sender.deliver_after_notify(services, queued, actor=signed_in.actor())
+        app.call_from_thread(
+            app.notify,
+            "\n".join(done.lines),
+            title="Courriels",
+            severity="information" if done.settled else "warning",
+            timeout=12,
+            markup=False,
+        )
+
+    app.run_worker(deliver, thread=True, group="mail", exit_on_error=False)
 
 
 def _documents(kind: AccountKind) -> str:

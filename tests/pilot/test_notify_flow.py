@@ -14,14 +14,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from pydantic import SecretStr
 from pypdf import PdfReader
 from rich.console import Console
 from sqlalchemy import select
 from textual.widgets import Button, Checkbox, RadioSet, Static
 
-from educonnect_tui.app import EduConnectApp
+from educonnect_tui.app import EduConnectApp, create_app
 from educonnect_tui.domain.accounts import notification
-from educonnect_tui.domain.model.enums import AccountKind, AccountState, NotifyChannel
+from educonnect_tui.domain.model.enums import AccountKind, AccountState, NotifyChannel, OutboxState
 from educonnect_tui.domain.model.errors import DocumentError
 from educonnect_tui.domain.model.states import MAX_FAILED_ATTEMPTS, NOTIFIED_BY_DEFAULT, Lockout
 from educonnect_tui.domain.model.tables import (
@@ -31,6 +32,7 @@ from educonnect_tui.domain.model.tables import (
     GuardianLink,
     OutboxMessage,
     Pupil,
+    Staff,
 )
 from educonnect_tui.domain.store.services import Services
 from educonnect_tui.screens.detail import DetailScreen
@@ -40,7 +42,9 @@ from educonnect_tui.screens.home import HomeScreen
 from educonnect_tui.screens.notify import NotifyConfirmScreen, NotifyProgressScreen
 from educonnect_tui.widgets.marked_list import MarkedSelectionList
 from tests import factories
+from tests.conftest import MAIL_FROM
 from tests.helpers import settle, sync
+from tests.mail_server import Inbox, free_port
 from tests.pilot.conftest import SmallSchool
 
 AppFactory = Callable[[], EduConnectApp]
@@ -604,13 +608,139 @@ async def test_email_channel_chosen_with_the_arrows_queues_the_messages_and_writ
         await settle(pilot)
         await settle(pilot)
         assert isinstance(app.screen, HomeScreen)
+        await app.workers.wait_for_complete()
+        await settle(pilot)
+        [told] = [n for n in app._notifications if n.title == "Courriels"]
+        assert told.severity == "warning"
+        assert told.message == (
+            "2 messages en attente dans la boîte d'envoi (educonnect-tui outbox send). "
+            "Envoi des courriels non configuré\u00a0: réglez EDUCONNECT_SMTP_URL et "
+            "EDUCONNECT_MAIL_FROM."
+        )
     assert sorted(m.recipient for m in _outbox(services)) == [
         "parent0@example.org",
         "parent1@example.org",
     ]
+    assert {m.state for m in _outbox(services)} == {OutboxState.PENDING}
     assert _states(services, set(small_school.guardians[:2])) == Counter({AccountState.NOTIFIED: 2})
     assert _states(services, {small_school.guardians[2]}) == Counter({AccountState.NOT_NOTIFIED: 1})
     assert not [p for p in _documents(services) if p.suffix == ".pdf"]
+
+
+def _relayed_app(services: Services, inbox: Inbox) -> tuple[Services, EduConnectApp]:
+    """The small school's app, its e-mails going through ``inbox``'s server."""
+    relayed = Services.from_settings(
+        services.settings.model_copy(
+            update={
+                "smtp_url": SecretStr(f"smtp://127.0.0.1:{inbox.port}"),
+                "mail_from": MAIL_FROM,
+                "smtp_timeout_seconds": 5,
+            }
+        ),
+        clock=services.clock,
+        hash_params=services.hash_params,
+    )
+    with relayed.sessions() as session:
+        login = session.scalars(select(Staff.login)).one()
+    session_ = factories.signed_in(relayed, login, factories.DEFAULT_UAI)
+    return relayed, create_app(relayed, signed_in=session_)
+
+
+@sync
+async def test_with_a_relay_the_emails_chosen_in_the_tui_are_sent_right_after(
+    small_school: SmallSchool, smtp_inbox: Inbox
+) -> None:
+    services = small_school.services
+    _give_addresses(services, small_school.guardians[:2])
+    relayed, app = _relayed_app(services, smtp_inbox)
+    async with app.run_test(size=(80, 24)) as pilot:
+        confirm = await _open_confirm(pilot, "2")
+        await pilot.press("shift+tab", "down", "space")
+        await settle(pilot)
+        assert confirm.channel is NotifyChannel.EMAIL and confirm.total == 2
+        await pilot.press("tab", "enter")
+        await settle(pilot)
+        await app.workers.wait_for_complete()
+        await settle(pilot)
+        assert isinstance(app.screen, HomeScreen)
+        [told] = [n for n in app._notifications if n.title == "Courriels"]
+        assert told.message == "Envoi des courriels\u00a0: 2 envoyés, 0 en échec, 0 en attente."
+        assert told.severity == "information"
+        shown = "\n".join(n.message for n in app._notifications)
+    relayed.engine.dispose()
+    assert sorted(str(m["To"]) for m in smtp_inbox.received) == [
+        "parent0@example.org",
+        "parent1@example.org",
+    ]
+    assert {m.state for m in _outbox(services)} == {OutboxState.SENT}
+    for message in smtp_inbox.received:
+        body = message.get_body(("plain",))
+        assert body is not None
+        password = body.get_content().split("Mot de passe provisoire\u00a0: ")[1].split()[0]
+        assert password not in shown  # the toasts never show a password
+    with services.sessions() as session:
+        actions = list(session.scalars(select(AuditEvent.action)))
+    assert "outbox_send" in actions
+
+
+@sync
+async def test_a_relay_down_leaves_the_emails_waiting_and_the_toast_says_why(
+    small_school: SmallSchool,
+) -> None:
+    services = small_school.services
+    _give_addresses(services, small_school.guardians[:2])
+    relayed, app = _relayed_app(services, Inbox(port=free_port()))  # nothing listens
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _open_confirm(pilot, "2")
+        await pilot.press("shift+tab", "down", "space")
+        await settle(pilot)
+        await pilot.press("tab", "enter")
+        await settle(pilot)
+        await app.workers.wait_for_complete()
+        await settle(pilot)
+        assert isinstance(app.screen, HomeScreen)  # no error modal: nothing failed
+        [told] = [n for n in app._notifications if n.title == "Courriels"]
+        lines = told.message.splitlines()
+        assert told.severity == "warning"
+        assert lines[0] == "Envoi des courriels\u00a0: 0 envoyé, 0 en échec, 2 en attente."
+        assert lines[1].startswith("Envoi interrompu\u00a0: serveur SMTP 127.0.0.1:")
+        assert "outbox send" in lines[2]
+    relayed.engine.dispose()
+    assert {m.state for m in _outbox(services)} == {OutboxState.PENDING}
+
+
+@sync
+async def test_a_cancel_too_late_for_the_notification_holds_the_emails_back(
+    small_school: SmallSchool, smtp_inbox: Inbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    services = small_school.services
+    _give_addresses(services, small_school.guardians[:2])
+    real_notify = notification.notify
+
+    def cancelled_after_the_commit(*args: Any, **kwargs: Any) -> Any:
+        result = real_notify(*args, **kwargs)
+        kwargs["cancel"].set()  # Échap pressed just after the commit
+        return result
+
+    monkeypatch.setattr(notification, "notify", cancelled_after_the_commit)
+    relayed, app = _relayed_app(services, smtp_inbox)
+    async with app.run_test(size=(80, 24)) as pilot:
+        confirm = await _open_confirm(pilot, "2")
+        await pilot.press("shift+tab", "down", "space")
+        await settle(pilot)
+        assert confirm.channel is NotifyChannel.EMAIL
+        await pilot.press("tab", "enter")
+        await settle(pilot)
+        await app.workers.wait_for_complete()
+        await settle(pilot)
+        [told] = [n for n in app._notifications if n.title == "Courriels"]
+        assert told.message == (
+            "2 messages en attente dans la boîte d'envoi (educonnect-tui outbox send)."
+        )
+        assert any("Annulation trop tard" in n.message for n in app._notifications)
+    relayed.engine.dispose()
+    assert not smtp_inbox.received
+    assert {m.state for m in _outbox(services)} == {OutboxState.PENDING}
 
 
 @sync

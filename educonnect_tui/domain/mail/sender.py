@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 
 from ..model import french
 from ..model.enums import Channel, OutboxState
-from ..model.errors import DomainError, InvalidInput
+from ..model.errors import DomainError, InvalidInput, sentences
 from ..model.tables import Establishment, OutboxMessage
 from ..store import audit, db
 from ..store.audit import Actor
@@ -145,6 +145,59 @@ def deliver_due(
             },
         )
     return report
+
+
+def waiting_line(queued: int) -> str:
+    """« 2 messages en attente dans la boîte d'envoi (educonnect-tui outbox send). »"""
+    return (
+        f"{french.count(queued, 'message en attente', 'messages en attente')} dans la boîte "
+        "d'envoi (educonnect-tui outbox send)."
+    )
+
+
+@dataclass(frozen=True)
+class AfterNotify:
+    """What sending a notification's e-mails did, as French lines; ``settled`` when
+    none is left waiting, failed or uncertain (nothing for anyone to look at)."""
+
+    lines: tuple[str, ...]
+    settled: bool
+
+
+def deliver_after_notify(services: Services, queued: int, *, actor: Actor) -> AfterNotify:
+    """A notification just queued ``queued`` e-mails: send the outbox now and say what
+    happened, for the command line's output or the interface's toast.
+
+    The notification is committed with its passwords whatever happens here, so nothing
+    here is its failure: without a relay, or with one that refuses or cannot be reached,
+    the e-mails wait in the outbox and the lines say why and what sends them later.
+    """
+    try:
+        report = deliver_due(services, actor=actor)
+    except DomainError as error:  # no relay configured, mostly
+        reason = str(error)
+        return AfterNotify(
+            (sentences(waiting_line(queued), reason[:1].upper() + reason[1:]),), False
+        )
+    lines = report.lines()
+    lines[0] = f"Envoi des courriels\u00a0: {lines[0]}"
+    if report.unreachable is not None and report.pending:
+        lines.append(
+            "Les courriels restent en attente\u00a0: « educonnect-tui outbox send » les "
+            "enverra, passé le délai avant un nouvel essai."
+        )
+    if report.failed:
+        lines.append(
+            f"{french.count(report.failed, 'courriel')} en échec\u00a0: voyez « educonnect-tui "
+            "outbox list --state echec »\u00a0; "
+            + french.agreed(
+                report.failed,
+                "son destinataire n'a rien reçu, renotifiez-le sur papier.",
+                "leurs destinataires n'ont rien reçu, renotifiez-les sur papier.",
+            )
+        )
+    settled = not (report.failed or report.pending or report.uncertain or report.unreachable)
+    return AfterNotify(tuple(lines), settled)
 
 
 def _record(services: Services, actor: Actor, action: str, details: dict[str, object]) -> None:
