@@ -248,3 +248,17 @@ def test_cancelled_lists_write_nothing_and_record_nothing(
     assert list(folder.iterdir()) == []
     with services.sessions() as session:
         assert session.scalar(select(AuditEvent).where(AuditEvent.action == "export")) is None
+
+
+def test_the_trail_names_a_file_given_relative_by_its_absolute_path(
+    cli_env: Services, run_cli: RunCli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _school(cli_env)
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "out").mkdir()
+    code, _, err = run_cli(["accounts", "--uai", UAI, "--pdf", "out/liste.pdf"])
+    assert code == 0, err
+    with cli_env.sessions() as session:
+        event = session.scalar(select(AuditEvent).where(AuditEvent.action == "export"))
+    assert event is not None
+    assert event.details["paths"] == [str(tmp_path / "out" / "liste.pdf")]

@@ -320,7 +320,7 @@ def write_lists(
                     "count": lists.count,
                     "classes": list(selection.divisions),
                     "filters": _filters(selection),
-                    "paths": [str(p) for p in publication.paths],
+                    "paths": [audit.file_named(p) for p in publication.paths],
                     "lot": publication.lot,
                 },
             )

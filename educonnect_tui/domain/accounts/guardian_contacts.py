@@ -110,7 +110,7 @@ def export_without_sms(
                 details={
                     "what": WHAT,
                     "format": "csv",
-                    "path": str(target),
+                    "path": audit.file_named(target),
                     "count": len(rows),
                     "lot": publication.lot,
                 },

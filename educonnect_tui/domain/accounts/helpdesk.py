@@ -177,7 +177,11 @@ def reset_password(
                     "kind": target.kind.value,
                     "module": caller.module.value,
                     "slip": bool(publication.files),
-                    **({"path": str(slip_path)} if publication.files else {}),
+                    **(
+                        {"path": audit.file_named(publication.paths[0])}
+                        if publication.files
+                        else {}
+                    ),
                     "lot": publication.lot,
                 },
             )
@@ -318,7 +322,7 @@ def write_slip(
                 targets=[result.account_id],
                 details={
                     "kind": target.kind.value,
-                    "path": str(path),
+                    "path": audit.file_named(path),
                     "lot": publication.lot,
                 },
             )

@@ -699,7 +699,7 @@ def _apply(
             "by_division": by_division,
             "lot": publication.lot,
             # The documents holding the passwords (none when every one went by e-mail).
-            "paths": [str(path) for path in publication.paths],
+            "paths": [audit.file_named(path) for path in publication.paths],
             "channel": request.channel.value,
             "emailed": len(emails),
             "on_paper": len(pairs) - len(emails),

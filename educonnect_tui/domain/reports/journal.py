@@ -436,7 +436,7 @@ def export(
                 establishment_id=establishment_id,
                 details={
                     "what": "journal d'audit",
-                    "path": str(path),
+                    "path": audit.file_named(path),
                     **details,
                     "lot": publication.lot,
                 },

@@ -107,7 +107,7 @@ def export_stats(services: Services, caller: Caller, stats: SchoolStats) -> Expo
                 details={
                     "what": "statistiques",
                     "formats": ["csv", "pdf"],
-                    "paths": [str(csv_path), str(pdf_path)],
+                    "paths": [audit.file_named(csv_path), audit.file_named(pdf_path)],
                     "lot": publication.lot,
                 },
             )

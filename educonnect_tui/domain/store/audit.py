@@ -87,6 +87,12 @@ ACTION_LABELS = {
 }
 
 
+def file_named(path: os.PathLike[str] | str) -> str:
+    """How the trail names a file it records: absolute, since whoever reads the record
+    later does not know the folder the command was run from."""
+    return os.path.abspath(path)
+
+
 def action_label(action: str) -> str:
     return ACTION_LABELS.get(action, action.replace("_", " "))
 
