@@ -14,7 +14,6 @@ from collections.abc import Iterator
 from types import FrameType
 
 from ..domain.access.caller import Operator
-from ..domain.accounts.selection import Selection, parse_state
 from ..domain.model import french
 from ..domain.model.enums import AccountKind, NotifyChannel
 from ..domain.store.audit import Actor
@@ -22,6 +21,7 @@ from ..domain.store.services import Services
 from . import context
 from .arguments import fail
 from .context import require_schema
+from .selecting import selection_from
 from .terminal import json_text
 
 
@@ -171,10 +171,7 @@ def cmd_notify(args: argparse.Namespace) -> int:
 
     services = context.open_services()
     require_schema(services)
-    selection = Selection(
-        divisions=tuple(c.strip().upper() for c in args.classes),
-        states=tuple(parse_state(s) for s in args.states),
-    )
+    selection = selection_from(args, services, args.kind)
     show = sys.stderr.isatty()
 
     def progress(phase: str, done: int, total: int) -> None:
@@ -309,16 +306,18 @@ def cmd_accounts(args: argparse.Namespace) -> int:
     """
     from tabulate import tabulate
 
-    from ..domain.accounts.account_lists import ListRequest, read_lists, write_lists
+    from ..domain.accounts.account_lists import (
+        ListRequest,
+        read_lists,
+        trail_filters,
+        write_lists,
+    )
     from ..domain.accounts.publishing import swept_lines
     from ..domain.documents.account_list_pdf import state_text
 
     services = context.open_services()
     require_schema(services)
-    selection = Selection(
-        divisions=tuple(c.strip().upper() for c in args.classes),
-        states=tuple(parse_state(s) for s in args.states),
-    )
+    selection = selection_from(args, services, args.kind)
     operator = Operator.naming(services, args.uai)
     if args.pdf is not None:  # audited as an export, with the file's name
         written = write_lists(
@@ -336,6 +335,7 @@ def cmd_accounts(args: argparse.Namespace) -> int:
             details={
                 "kind": args.kind.value,
                 "classes": list(selection.divisions),
+                "filters": trail_filters(selection),
                 "format": args.format,
                 "results": lists.count,
             },
@@ -441,12 +441,19 @@ def cmd_guardians(args: argparse.Namespace) -> int:
     """The list « ne peuvent pas s'auto-inscrire », written like the TUI's export."""
     from ..domain.accounts.guardian_contacts import export_without_sms
 
-    if not args.no_sms_mobile:
-        fail("précisez --no-sms-mobile (la liste des représentants légaux sans mobile pour le SMS)")
+    if args.sms_mobile is not False:
+        fail(
+            (
+                "--sms-mobile\u00a0: cette liste est celle des représentants légaux sans mobile, "
+                if args.sms_mobile
+                else ""
+            )
+            + "précisez --no-sms-mobile (la liste des représentants légaux sans mobile pour le SMS)"
+        )
     services = context.open_services()
     require_schema(services)
     operator = Operator.naming(services, args.uai)
-    selection = Selection(divisions=tuple(c.strip().upper() for c in args.classes))
+    selection = selection_from(args, services, AccountKind.GUARDIAN)
     written = export_without_sms(
         services, operator, selection, args.output, overwrite=args.overwrite
     )

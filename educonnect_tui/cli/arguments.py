@@ -179,6 +179,8 @@ _ACTION = "l'une de celles-ci\u00a0:"
 
 
 def build_parser() -> FrenchParser:
+    from .selecting import add_selection_options  # it reports through ``fail``, below
+
     parser = FrenchParser(
         prog="educonnect-tui",
         description="Administration des comptes EduConnect, au clavier, dans le terminal.",
@@ -287,21 +289,8 @@ def build_parser() -> FrenchParser:
     notify.add_argument(
         "--kind", type=_kind, required=True, metavar="TYPE", help="pupils ou guardians"
     )
-    notify.add_argument(
-        "--class",
-        dest="classes",
-        action="append",
-        default=[],
-        metavar="CLASSE",
-        help="classe (répétable ; aucune\u00a0: toutes les classes)",
-    )
-    notify.add_argument(
-        "--state",
-        dest="states",
-        action="append",
-        default=[],
-        metavar="ÉTAT",
-        help="non_notifie, notifie, active (défaut\u00a0: non notifiés et notifiés)",
+    add_selection_options(
+        notify, states_help="non_notifie, notifie, active (défaut\u00a0: non notifiés et notifiés)"
     )
     notify.add_argument(
         "--channel",
@@ -361,21 +350,9 @@ def build_parser() -> FrenchParser:
         metavar="TYPE",
         help="pupils ou guardians (défaut\u00a0: pupils)",
     )
-    listing_parser.add_argument(
-        "--class",
-        dest="classes",
-        action="append",
-        default=[],
-        metavar="CLASSE",
-        help="classe (répétable ; aucune\u00a0: toutes les classes)",
-    )
-    listing_parser.add_argument(
-        "--state",
-        dest="states",
-        action="append",
-        default=[],
-        metavar="ÉTAT",
-        help="non_notifie, notifie, active, desactive (répétable ; aucun\u00a0: tous)",
+    add_selection_options(
+        listing_parser,
+        states_help="non_notifie, notifie, active, desactive (répétable ; aucun\u00a0: tous)",
     )
     listing_parser.add_argument(
         "--format", choices=["table", "csv", "json"], default="table", help=_FORMAT
@@ -396,18 +373,10 @@ def build_parser() -> FrenchParser:
         help="représentants légaux qui ne peuvent pas s'auto-inscrire (CSV pour le secrétariat)",
     )
     guardians.add_argument("--uai", required=True, help=_UAI)
-    guardians.add_argument(
-        "--no-sms-mobile",
-        action="store_true",
-        help="sans mobile français (06, 07) pour le SMS d'auto-inscription\u00a0: obligatoire",
-    )
-    guardians.add_argument(
-        "--class",
-        dest="classes",
-        action="append",
-        default=[],
-        metavar="CLASSE",
-        help="classe d'un enfant (répétable ; aucune\u00a0: toutes les classes)",
+    add_selection_options(
+        guardians,
+        classes_help="classe d'un enfant (répétable ; aucune\u00a0: toutes les classes)",
+        states_help="non_notifie, notifie, active, desactive (répétable ; aucun\u00a0: tous)",
     )
     guardians.add_argument("--format", choices=["csv"], default="csv", help=_FORMAT)
     guardians.add_argument(

@@ -61,7 +61,13 @@ SAMPLES: dict[str, dict[str, Any]] = {
     "key_rotated": {"old_key": "k1", "new_key": "k2", "resealed": 3},
     "search": {"text": "BOUZID", "results": 20, "more": True},
     "stats_read": {"format": "json"},
-    "accounts_read": {"kind": "eleve", "classes": ["3E2"], "format": "csv", "results": 27},
+    "accounts_read": {
+        "kind": "eleve",
+        "classes": ["3E2"],
+        "filters": {"courriel": "sans", "provisoires expirant au plus tard": "2026-11-23T09:30"},
+        "format": "csv",
+        "results": 27,
+    },
     "school_add": {
         "uai": "0750655E",
         "name": "Collège Henri-IV",

@@ -319,7 +319,7 @@ def write_lists(
                     "kind": request.kind.value,
                     "count": lists.count,
                     "classes": list(selection.divisions),
-                    "filters": _filters(selection),
+                    "filters": trail_filters(selection),
                     "paths": [audit.file_named(p) for p in publication.paths],
                     "lot": publication.lot,
                 },
@@ -338,7 +338,7 @@ def _check_cancel(cancel: threading.Event | None) -> None:
         raise Cancelled("Édition des listes annulée\u00a0: rien n'a été écrit.")
 
 
-def _filters(selection: Selection) -> dict[str, str]:
+def trail_filters(selection: Selection) -> dict[str, str]:
     """What narrowed the list, in French, for the trail (never a whole list of ids)."""
     out: dict[str, str] = {}
     if selection.states:
@@ -347,4 +347,12 @@ def _filters(selection: Selection) -> dict[str, str]:
         out["recherche"] = selection.search
     if selection.account_ids is not None:
         out["comptes cochés"] = str(len(selection.account_ids))
+    if selection.has_email is not None:
+        out["courriel"] = "avec" if selection.has_email else "sans"
+    if selection.sms_mobile is not None:
+        out["mobile SMS"] = "avec" if selection.sms_mobile else "sans"
+    if selection.expiring_by is not None:
+        out["provisoires expirant au plus tard"] = selection.expiring_by.isoformat(
+            timespec="minutes"
+        )
     return out
