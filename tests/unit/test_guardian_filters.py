@@ -13,6 +13,7 @@ import re
 from pathlib import Path
 
 import pytest
+from alembic import command
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import insert, select, text
@@ -309,8 +310,11 @@ def test_the_import_indexes_the_legal_childrens_words(services: Services, tmp_pa
     assert {"martin", "sophie", "lea", "lucas"} <= tokens
 
 
-def test_upgrade_to_0011_fills_sms_mobile_and_indexes_children(tmp_path: Path) -> None:
-    engine = db.make_engine(f"sqlite:///{tmp_path / 'old.db'}")
+MIGRATION_BATCH = 5_000  # the migration's BATCH
+
+
+def test_upgrade_to_0011_fills_sms_mobile_and_indexes_children(empty_database: str) -> None:
+    engine = db.make_engine(empty_database)
     db.upgrade(engine, "0009")
     with engine.begin() as connection:
         for statement in (
@@ -325,7 +329,7 @@ def test_upgrade_to_0011_fills_sms_mobile_and_indexes_children(tmp_path: Path) -
             " '+33 6 12 34 56 78', '', '', ''), (2, 'G2', 'M.', 'Diallo', 'Ali', '01 45 00 00 00',"
             " '', '', '')",
             "INSERT INTO guardian_link (guardian_id, pupil_id, relationship_label,"
-            " legal_guardian) VALUES (1, 1, 'MERE', 1), (2, 1, 'ONCLE', 0)",
+            " legal_guardian) VALUES (1, 1, 'MERE', TRUE), (2, 1, 'ONCLE', FALSE)",
         ):
             connection.execute(text(statement))
         connection.execute(
@@ -347,9 +351,75 @@ def test_upgrade_to_0011_fills_sms_mobile_and_indexes_children(tmp_path: Path) -
                 for n, (login, first) in enumerate((("a.diallo", "awa"), ("a.diallo2", "ali")))
             ],
         )
+        # More guardians than a batch of the migration holds, each with a child.
+        many = range(100, 100 + MIGRATION_BATCH + 2)
+        connection.execute(
+            text(
+                "INSERT INTO pupil (id, establishment_id, ine, last_name, first_name, birth_date,"
+                " division_id, status) VALUES (:id, 1, :ine, 'Enfant', :first, '2011-03-01', 1,"
+                " 'enrolled')"
+            ),
+            [{"id": n, "ine": f"{n:010d}B", "first": f"Zoe{n}"} for n in many],
+        )
+        connection.execute(
+            text(
+                "INSERT INTO guardian (id, source_key, civility, last_name, first_name, mobile,"
+                " address, postal_code, city) VALUES (:id, :key, 'Mme', 'Parent', 'Eve',"
+                " '07 00 00 00 01', '', '', '')"
+            ),
+            [{"id": n, "key": f"G{n}"} for n in many],
+        )
+        connection.execute(
+            text(
+                "INSERT INTO guardian_link (guardian_id, pupil_id, relationship_label,"
+                " legal_guardian) VALUES (:id, :id, 'MERE', TRUE)"
+            ),
+            [{"id": n} for n in many],
+        )
+        connection.execute(
+            insert(Account.__table__),
+            [
+                {
+                    "id": n,
+                    "kind": "guardian",
+                    "guardian_id": n,
+                    "login": f"e.parent{n}",
+                    "search_text": f"parent eve e parent{n}",
+                    "sort_name": "parent eve",
+                    "state": "non_notifie",
+                    "notification_count": 0,
+                    "failed_attempts": 0,
+                    "block_count": 0,
+                    "version": 1,
+                }
+                for n in many
+            ],
+        )
     db.upgrade(engine)
     with engine.connect() as connection:
-        mobiles = connection.execute(text("SELECT id, sms_mobile FROM guardian ORDER BY id")).all()
+        last = many[-1]
+        assert connection.execute(
+            text("SELECT count(*) FROM guardian WHERE sms_mobile = '0700000001'")
+        ).scalar_one() == len(many)
+        assert (
+            connection.execute(
+                text(f"SELECT search_text FROM account WHERE id = {last}")
+            ).scalar_one()
+            == f"parent eve e parent{last} enfant zoe{last}"
+        )
+        assert (
+            connection.execute(
+                text(f"SELECT count(*) FROM search_token WHERE token = 'zoe{last}'")
+            ).scalar_one()
+            == 1
+        )
+        assert connection.execute(
+            text("SELECT count(*) FROM account WHERE search_text LIKE '% zoe%'")
+        ).scalar_one() == len(many)
+    with engine.connect() as connection:
+        mobiles = connection.execute(
+            text("SELECT id, sms_mobile FROM guardian WHERE id < 100 ORDER BY id")
+        ).all()
         tokens = (
             connection.execute(text("SELECT token FROM search_token WHERE account_id = 7"))
             .scalars()
@@ -358,10 +428,24 @@ def test_upgrade_to_0011_fills_sms_mobile_and_indexes_children(tmp_path: Path) -
         uncle = connection.execute(
             text("SELECT search_text FROM account WHERE id = 8")
         ).scalar_one()
-    engine.dispose()
     assert mobiles == [(1, "0612345678"), (2, None)]
     assert {"martin", "lea", "awa", "diallo"} <= set(tokens)
     assert uncle == "diallo ali a diallo2"  # a contact only: no child's word
+    # Down and up again: the column comes back filled, the index is not doubled.
+    with engine.begin() as connection:
+        config = db._alembic_config(engine)
+        config.attributes["connection"] = connection
+        command.downgrade(config, "0010")
+    db.upgrade(engine)
+    with engine.connect() as connection:
+        assert (
+            connection.execute(text("SELECT sms_mobile FROM guardian WHERE id = 1")).scalar_one()
+            == "0612345678"
+        )
+        assert connection.execute(
+            text("SELECT count(*) FROM search_token WHERE account_id = 7")
+        ).scalar_one() == len(tokens)
+    engine.dispose()
 
 
 # --------------------------------------------------------------------------- the export

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import email.utils
-import secrets
 import ssl
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -556,27 +554,6 @@ def test_a_header_with_a_line_break_is_refused_not_injected(
     assert refused.state is OutboxState.FAILED
     assert (refused.last_error or "").startswith("message impossible à composer\u00a0: ")
     assert [to for _, (to,) in smtp_inbox.envelopes] == ["b@example.fr"]
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def empty_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """A database with no schema at all, on each backend (a private PostgreSQL schema)."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'old.db'}"
-        return
-    request.getfixturevalue("postgres_schema")  # skips (or fails) without a server
-    from sqlalchemy import create_engine, text
-
-    from tests.conftest import POSTGRES_URL, postgres_url
-
-    schema = f"edu_mig_{secrets.token_hex(4)}"
-    admin = create_engine(POSTGRES_URL)
-    with admin.begin() as connection:
-        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    yield postgres_url(schema)
-    with admin.begin() as connection:
-        connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-    admin.dispose()
 
 
 def test_migration_0010_makes_queued_emails_deliverable(empty_database: str) -> None:
