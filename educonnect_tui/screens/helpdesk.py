@@ -49,6 +49,7 @@ PAGE_SIZE = 40
 MORE_MARGIN = 3  # rows before the end of the list where the next page starts loading
 WIDE = 100  # from this width the list shows the pupils' birth dates too
 NAME_ROOM = 20  # what a name keeps before a block's end is written short
+CHILD_KEEPS_NAME = 10  # what a guardian's own name keeps before their child's is cut
 MODULE_LABEL = "Dépannage"
 # One line at 80 columns (the status has 2 columns of padding each side).
 GUARDIANS_NOTE = "Élèves seulement (représentants légaux\u00a0: clé OTP ou réseau administratif)."
@@ -341,8 +342,8 @@ class HelpdeskScreen(ReportsWorkerErrors, Screen[None]):
             text.append(" ")
             if guardians:
                 text.append("élève " if row.kind is AccountKind.PUPIL else "resp. ", style="dim")
-            text.append(_cut(name, name_width).ljust(name_width) + " ")
-            text.append(_cut(row.division, 7).ljust(8))
+            text.append(_fit(row, name, name_width).ljust(name_width) + " ")
+            text.append(_cut(_classes(row), 7).ljust(8))
             if births:
                 born = date_text(row.birth_date) if row.birth_date is not None else ""
                 text.append(born.ljust(birth_width), style="dim")
@@ -425,9 +426,40 @@ def _scope(classes: tuple[str, ...]) -> str:
 
 
 def _list_name(row: HelpdeskRow) -> str:
-    """« LAST First », with the civility of a guardian."""
+    """« LAST First », with the civility of a guardian, then the children the search
+    found them through: « Mme DIALLO Awa (Léa MARTIN) », « Mme MARTIN Sophie (Lucas) »."""
     name = f"{row.last_name.upper()} {row.first_name}".strip()
-    return f"{row.civility} {name}" if row.civility else name
+    name = f"{row.civility} {name}" if row.civility else name
+    return f"{name} ({_children(row)})" if row.through else name
+
+
+def _children(row: HelpdeskRow) -> str:
+    """The children's first names, with their last name when it is not the guardian's."""
+    return ", ".join(
+        child.first_name
+        if child.last_name.upper() == row.last_name.upper()
+        else f"{child.first_name} {child.last_name.upper()}"
+        for child in row.through
+    )
+
+
+def _fit(row: HelpdeskRow, name: str, width: int) -> str:
+    """The name in ``width``: the guardian's own name is cut before the child's, who is
+    why this row was found."""
+    if len(name) <= width or not row.through:
+        return _cut(name, width)
+    children = f" ({_children(row)})"
+    own = len(name) - len(children)
+    keep = max(width - len(children), min(own, CHILD_KEEPS_NAME))
+    return _cut(_cut(name[:own], keep) + children, width)
+
+
+def _classes(row: HelpdeskRow) -> str:
+    """A pupil's class; a guardian's children's classes, only those of the children the
+    search found them through when it did."""
+    if not row.through:
+        return row.division
+    return ", ".join(dict.fromkeys(child.division for child in row.through))
 
 
 def _cut(text: str, width: int) -> str:

@@ -137,3 +137,16 @@ def test_helpdesk_delegation_hint(snap_compare, demo_services: Services, size) -
     assert snap_compare(
         _limited_agent_app(demo_services), terminal_size=size, run_before=run_before
     )
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_helpdesk_guardians_found_through_a_child(snap_compare, principal_app, size) -> None:  # type: ignore[no-untyped-def]
+    """« martin » from the administration module: Mme Masson is there for Lucas MARTIN,
+    and says so with his class; the Martins found by their own name name no child."""
+
+    async def run_before(pilot):  # type: ignore[no-untyped-def]
+        await settle(pilot)
+        await pilot.press("d")
+        await _search(pilot, "martin")
+
+    assert snap_compare(principal_app(), terminal_size=size, run_before=run_before)

@@ -295,6 +295,30 @@ def test_the_helpdesk_and_the_cli_search_find_guardians_by_their_children(
     assert sophie["type"] == AccountKind.GUARDIAN.value and "Lucas" in sophie["classe_ou_enfants"]
 
 
+def test_the_helpdesk_says_which_child_a_guardian_was_found_through(
+    services: Services, tmp_path: Path
+) -> None:
+    import_samples(services, tmp_path)
+    caller = as_head(services, UAI)
+
+    def through(words: str, first_name: str) -> tuple[tuple[str, str, str], ...]:
+        page = helpdesk_search.search(services, caller, words)
+        (row,) = [
+            r for r in page.rows if r.kind is AccountKind.GUARDIAN and r.first_name == first_name
+        ]
+        return tuple(tuple(child) for child in row.through)
+
+    lucas = through("lucas", "Sophie")
+    assert [(last, first) for last, first, _ in lucas] == [("MARTIN", "Lucas")]
+    assert lucas[0][2]  # his class
+    # Her own name found her: no child named, even with the child's last name typed.
+    assert through("sophie", "Sophie") == () == through("martin sophie", "Sophie")
+    # « lea » starts none of her words: Léa is why, accents folded as the index does.
+    assert [first for _, first, _ in through("LÉA martin", "Sophie")] == ["Léa"]
+    # A contact who is no legal representative is never shown as the way in.
+    assert helpdesk_search.found_through(["lu"], "martin sophie", []) == ()
+
+
 def test_the_import_indexes_the_legal_childrens_words(services: Services, tmp_path: Path) -> None:
     import_samples(services, tmp_path)
     with services.sessions() as session:

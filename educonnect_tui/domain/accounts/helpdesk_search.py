@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session, aliased
 from ..access.caller import Caller
 from ..access.permissions import Action, Scope, require
 from ..model.enums import AccountKind, AccountState, PupilStatus, division_order
-from ..model.identifiers import search_terms
+from ..model.identifiers import search_key, search_terms
 from ..model.tables import Account, Division, Guardian, GuardianLink, Pupil
 from ..store.establishments import guardians_of
 from ..store.search_index import has_word_starting
@@ -32,6 +32,14 @@ from ..store.services import Services
 DEFAULT_LIMIT = 20
 # A search's query, whatever columns it reads.
 Query = Select[*tuple[Any, ...]]
+
+
+class Child(NamedTuple):
+    """A guardian's child in this school, as the helpdesk names them."""
+
+    last_name: str
+    first_name: str
+    division: str
 
 
 @dataclass(frozen=True)
@@ -51,6 +59,9 @@ class HelpdeskRow:
     # A pupil's, to check the caller's identity before a reset or an unblock; None for
     # guardians and for staff who may not open an account's detail.
     birth_date: dt.date | None = None
+    # A guardian found through a child's name (a typed word starting none of their own):
+    # those children, so that the agent sees whose parent this is.
+    through: tuple[Child, ...] = ()
 
     @property
     def name(self) -> str:
@@ -107,7 +118,9 @@ def search(
         total = _count(session, pupils)
         if scope.guardians:
             guardians = _guardian_query(school, scope, terms)
-            found += _guardians(session, school, _page(guardians, True, after), limit + 1, now)
+            found += _guardians(
+                session, school, _page(guardians, True, after), limit + 1, now, terms
+            )
             total += _count(session, guardians)
     found.sort(key=lambda pair: pair[0])
     more = found[limit - 1][0] if len(found) > limit else None
@@ -224,10 +237,16 @@ def _guardian_query(school: int, scope: Scope, terms: list[str]) -> Query:
 
 
 def _guardians(
-    session: Session, school: int, query: Query, limit: int, now: dt.datetime
+    session: Session,
+    school: int,
+    query: Query,
+    limit: int,
+    now: dt.datetime,
+    terms: list[str],
 ) -> list[tuple[After, HelpdeskRow]]:
     rows = session.execute(query.order_by(Account.sort_name, Account.id).limit(limit)).all()
     classes = _children_classes(session, school, [r[8] for r in rows])
+    children = _legal_children(session, school, [r[8] for r in rows])
     return [
         (
             After(key, True, account_id),
@@ -242,10 +261,58 @@ def _guardians(
                 first_name=first,
                 division=", ".join(classes.get(guardian_id, ())),
                 login=login,
+                through=found_through(
+                    terms, search_key(last, first, login), children.get(guardian_id, [])
+                ),
             ),
         )
         for key, account_id, state, until, civility, last, first, login, guardian_id in rows
     ]
+
+
+def found_through(terms: list[str], own: str, children: list[Child]) -> tuple[Child, ...]:
+    """The children whose names a typed word found a guardian by.
+
+    Only the words starting none of the guardian's own (``own``, their ``search_key``)
+    count: « martin » finds Mme Martin by her own name, and names no child; « lea »
+    finds her through Léa. The same folding as the index (``search_key``), so what is
+    shown is why the search matched.
+    """
+    mine = own.split()
+    others = [t for t in terms if not any(word.startswith(t) for word in mine)]
+    if not others:
+        return ()
+    return tuple(
+        child
+        for child in children
+        if any(
+            word.startswith(t)
+            for t in others
+            for word in search_key(child.last_name, child.first_name).split()
+        )
+    )
+
+
+def _legal_children(
+    session: Session, school: int, guardian_ids: list[int]
+) -> dict[int, list[Child]]:
+    """The enrolled children of this school each guardian is the legal representative of:
+    the children whose words their search text holds (``guardian_search_key``)."""
+    if not guardian_ids:
+        return {}
+    child = aliased(Pupil)
+    division = aliased(Division)
+    query = (
+        guardians_of(school, child=child)
+        .add_columns(child.last_name, child.first_name, division.name)
+        .join(division, division.id == child.division_id)
+        .where(GuardianLink.guardian_id.in_(guardian_ids), GuardianLink.legal_guardian.is_(True))
+        .order_by(GuardianLink.guardian_id, child.birth_date, child.id)
+    )
+    out: dict[int, list[Child]] = {}
+    for guardian_id, last, first, name in session.execute(query):
+        out.setdefault(guardian_id, []).append(Child(last, first, name))
+    return out
 
 
 def _with_child_in(school: int, term: str) -> Select[int]:
