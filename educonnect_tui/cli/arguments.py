@@ -371,6 +371,8 @@ def build_parser() -> FrenchParser:
     guardians = commands.add_parser(
         "guardians",
         help="représentants légaux qui ne peuvent pas s'auto-inscrire (CSV pour le secrétariat)",
+        description="Les représentants légaux sans mobile pour le SMS d'auto-inscription, "
+        "parmi ceux que choisissent les autres options\u00a0; --no-sms-mobile est obligatoire.",
     )
     guardians.add_argument("--uai", required=True, help=_UAI)
     add_selection_options(
