@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session
 
 from ..access.caller import Caller
 from ..access.permissions import Action
@@ -27,16 +27,17 @@ from ..documents.account_list_pdf import (
     account_list_csv,
     account_list_pdf,
 )
-from ..documents.credentials import ChildRef, DocumentContext, SchoolHeader
+from ..documents.credentials import DocumentContext, SchoolHeader
 from ..documents.files import app_folder, free_name
 from ..documents.text import class_order, clean, home_child, pupil_name
-from ..model.enums import AccountKind, AccountState, PupilStatus
+from ..model.enums import AccountKind, AccountState
 from ..model.errors import Cancelled, InvalidInput
 from ..model.identifiers import sort_key
-from ..model.tables import Account, Division, Establishment, Guardian, GuardianLink, Pupil
+from ..model.tables import Account, Division, Establishment, Guardian, Pupil
 from ..store import audit
 from ..store.services import Services
 from . import publishing
+from .guardian_children import legal_children
 from .selection import Selection, accounts_of, require_selection
 
 FOLDER = "listes"
@@ -154,31 +155,7 @@ def _guardians(
     services: Services, session: Session, ids: list[int], school_id: int, uai: str
 ) -> list[_Line]:
     """Guardians under the class of their youngest child here (``text.home_child``)."""
-    child = aliased(Pupil)
-    children: dict[int, list[ChildRef]] = {}
-    child_query = (
-        select(
-            Account.id,
-            child.last_name,
-            child.first_name,
-            Division.name,
-            Division.level,
-            child.birth_date,
-        )
-        .join(GuardianLink, GuardianLink.guardian_id == Account.guardian_id)
-        .join(child, child.id == GuardianLink.pupil_id)
-        .join(Division, Division.id == child.division_id)
-        .where(
-            Account.id.in_(ids),
-            child.establishment_id == school_id,
-            child.status == PupilStatus.ENROLLED,
-            GuardianLink.legal_guardian.is_(True),
-        )
-    )
-    for account_id, last, first, division, level, born in session.execute(child_query):
-        children.setdefault(account_id, []).append(
-            ChildRef(last, first, division, "", level, born, uai)
-        )
+    children = legal_children(session, ids, school_id=school_id)
     query = (
         select(
             Account.id,

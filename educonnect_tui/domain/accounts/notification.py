@@ -34,7 +34,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from sqlalchemy import ColumnElement, case, func, select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from ..access.caller import Caller
@@ -47,7 +47,6 @@ from ..access.passwords import (
 from ..access.permissions import Action
 from ..documents import glyphs, letters, mail_merge, slips
 from ..documents.credentials import (
-    ChildRef,
     DocumentContext,
     GuardianCredential,
     PupilCredential,
@@ -57,7 +56,7 @@ from ..documents.files import Publication, app_folder, free_name
 from ..mail.notices import notice_email
 from ..mail.queue import Email, queue_email
 from ..model import french
-from ..model.enums import AccountKind, AccountState, NotifyChannel, PupilStatus
+from ..model.enums import AccountKind, AccountState, NotifyChannel
 from ..model.errors import (
     Cancelled,
     ConcurrentModification,
@@ -67,11 +66,12 @@ from ..model.errors import (
     sentences,
 )
 from ..model.states import NOTIFIABLE, NOTIFIED_BY_DEFAULT
-from ..model.tables import Account, Division, Establishment, Guardian, GuardianLink, Pupil
+from ..model.tables import Account, Division, Establishment, Guardian, Pupil
 from ..store import audit
 from ..store.audit import Actor
 from ..store.services import Services
 from . import publishing
+from .guardian_children import legal_children
 from .issuing import expiry, issue_all
 from .selection import Selection, accounts_of, require_selection
 
@@ -774,36 +774,7 @@ def _pupil_rows(
 def _guardian_rows(
     session: Session, ids: list[int], password_of: dict[int, str | None], expires_on: dt.date | None
 ) -> list[_Row]:
-    child = aliased(Pupil)
-    children: dict[int, list[ChildRef]] = {}
-    child_query = (
-        select(
-            Account.id,
-            child.last_name,
-            child.first_name,
-            Division.name,
-            Establishment.name,
-            Division.level,
-            child.birth_date,
-            Establishment.uai,
-        )
-        .join(GuardianLink, GuardianLink.guardian_id == Account.guardian_id)
-        .join(child, child.id == GuardianLink.pupil_id)
-        .join(Division, Division.id == child.division_id)
-        .join(Establishment, Establishment.id == child.establishment_id)
-        .where(
-            Account.id.in_(ids),
-            child.status == PupilStatus.ENROLLED,
-            GuardianLink.legal_guardian.is_(True),
-        )
-        .order_by(Account.id, child.birth_date)
-    )
-    for account_id, last, first, division, school_name, level, born, uai in session.execute(
-        child_query
-    ):
-        children.setdefault(account_id, []).append(
-            ChildRef(last, first, division, school_name, level, born, uai)
-        )
+    children = legal_children(session, ids)
     query = (
         select(
             Account.id,
