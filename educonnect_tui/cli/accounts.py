@@ -171,7 +171,8 @@ def cmd_notify(args: argparse.Namespace) -> int:
 
     services = context.open_services()
     require_schema(services)
-    selection = selection_from(args, services, args.kind)
+    operator = Operator.naming(services, args.uai)
+    selection = selection_from(args, services, operator, args.kind)
     show = sys.stderr.isatty()
 
     def progress(phase: str, done: int, total: int) -> None:
@@ -187,7 +188,6 @@ def cmd_notify(args: argparse.Namespace) -> int:
         channel=args.channel,
         reset=args.reset,
     )
-    operator = Operator.naming(services, args.uai)
     planned = preview(services, operator, request)
     if args.dry_run:
         print("\n".join(planned_lines(planned, args.kind)))
@@ -317,8 +317,8 @@ def cmd_accounts(args: argparse.Namespace) -> int:
 
     services = context.open_services()
     require_schema(services)
-    selection = selection_from(args, services, args.kind)
     operator = Operator.naming(services, args.uai)
+    selection = selection_from(args, services, operator, args.kind)
     if args.pdf is not None:  # audited as an export, with the file's name
         written = write_lists(
             services,
@@ -453,7 +453,7 @@ def cmd_guardians(args: argparse.Namespace) -> int:
     services = context.open_services()
     require_schema(services)
     operator = Operator.naming(services, args.uai)
-    selection = selection_from(args, services, AccountKind.GUARDIAN)
+    selection = selection_from(args, services, operator, AccountKind.GUARDIAN)
     written = export_without_sms(
         services, operator, selection, args.output, overwrite=args.overwrite
     )

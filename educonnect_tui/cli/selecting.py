@@ -9,7 +9,14 @@ from __future__ import annotations
 
 import argparse
 
-from ..domain.accounts.selection import MAX_EXPIRY_DAYS, Selection, expiring_within, parse_state
+from ..domain.access.caller import Operator
+from ..domain.accounts.selection import (
+    MAX_EXPIRY_DAYS,
+    Selection,
+    class_names,
+    expiring_within,
+    parse_state,
+)
 from ..domain.model.enums import AccountKind
 from ..domain.store.services import Services
 from .arguments import fail
@@ -101,11 +108,14 @@ def contact_options(args: argparse.Namespace) -> list[str]:
     ]
 
 
-def selection_from(args: argparse.Namespace, services: Services, kind: AccountKind) -> Selection:
+def selection_from(
+    args: argparse.Namespace, services: Services, operator: Operator, kind: AccountKind
+) -> Selection:
     """The ``Selection`` the options mean; the expiry instant is taken now, once.
 
     Contact filters are the guardians': given with pupils they are refused rather than
-    ignored, since the list or notification would not be what was asked.
+    ignored, since the list or notification would not be what was asked; so is a class
+    the school does not have (``selection.class_names``), before anything is done.
     """
     given = contact_options(args)
     if given and kind is AccountKind.PUPIL:
@@ -113,10 +123,11 @@ def selection_from(args: argparse.Namespace, services: Services, kind: AccountKi
             f"{' et '.join(given)} ne s'applique{'nt' if len(given) > 1 else ''} qu'aux "
             "responsables\u00a0: ajoutez --kind guardians ou retirez l'option"
         )
+    states = tuple(parse_state(s) for s in args.states)
     days = args.expiring_within
     return Selection(
-        divisions=tuple(c.strip().upper() for c in args.classes),
-        states=tuple(parse_state(s) for s in args.states),
+        divisions=class_names(services, operator, args.classes),
+        states=states,
         has_email=getattr(args, "has_email", None),
         sms_mobile=getattr(args, "sms_mobile", None),
         expiring_by=None if days is None else expiring_within(days, services.clock()),

@@ -222,3 +222,73 @@ def test_the_guardians_export_takes_the_same_filters(
     # Parents 2 and 4: an e-mail, a landline.
     assert len(rows) == 2 and all("@example.fr" in row for row in rows)
     assert not any("Parent0" in row for row in rows)  # parent 0 has a mobile
+
+
+def _events(services: Services) -> int:
+    with services.sessions() as session:
+        return len(session.scalars(select(AuditEvent.id)).all())
+
+
+@pytest.mark.parametrize(
+    ("args", "unknown"),
+    [
+        (["notify", "--kind", "pupils", "--class", "6E1", "--class", "9Z9", "--dry-run"], "9Z9"),
+        (["notify", "--kind", "pupils", "--class", "9Z9", "--dry-run"], "9Z9"),
+        (["notify", "--kind", "pupils", "--class", "9z9", "--class", "8Y8"], "9Z9, 8Y8"),
+        (["notify", "--kind", "guardians", "--class", " 9z9 ", "--pdf", "p.pdf"], "9Z9"),
+        (["accounts", "--class", "9Z9"], "9Z9"),
+        (["accounts", "--kind", "guardians", "--class", "9Z9", "--pdf", "l.pdf"], "9Z9"),
+        (["guardians", "--no-sms-mobile", "--class", "9Z9", "--output", "g.csv"], "9Z9"),
+    ],
+)
+def test_an_unknown_class_is_refused_before_anything_is_done(
+    on_clock: Services,
+    clock: FakeClock,
+    run_cli: RunCli,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    args: list[str],
+    unknown: str,
+) -> None:
+    _school(on_clock, clock)
+    here = tmp_path / "ici"
+    here.mkdir()
+    monkeypatch.chdir(here)
+    before, events = _hashes(on_clock), _events(on_clock)
+    command, *rest = args
+    code, out, err = run_cli([command, "--uai", UAI, *rest])
+    assert code == 2 and not out, (out, err)
+    assert len(err.strip().splitlines()) == 1, err
+    word = "Classes inconnues" if "," in unknown else "Classe inconnue"
+    assert f"{word} dans {UAI}\u00a0: {unknown} (classes\u00a0: 6E1)." in err, err
+    assert _hashes(on_clock) == before and _events(on_clock) == events
+    assert not list(here.iterdir())  # no PDF, no list, no CSV
+
+
+def test_a_class_is_the_schools_whatever_its_case_and_spaces(
+    on_clock: Services, clock: FakeClock, run_cli: RunCli
+) -> None:
+    _school(on_clock, clock)
+    code, out, err = run_cli(["accounts", "--uai", UAI, "--class", " 6e1 ", "--format", "json"])
+    assert code == 0, err
+    assert len(_logins(out)) == 5
+
+
+def test_class_names_are_the_schools_own_and_refuse_an_unknown_one(services: Services) -> None:
+    from educonnect_tui.domain.access.caller import Operator
+    from educonnect_tui.domain.accounts.selection import class_names
+    from educonnect_tui.domain.model.errors import InvalidInput
+    from educonnect_tui.domain.store.establishments import get_or_create_division
+
+    with services.sessions() as session, session.begin():
+        school = factories.school(session)
+        for n in range(14):
+            get_or_create_division(session, school, f"{3 + n % 4}E{n}")
+    operator = Operator.naming(services, UAI)
+    assert class_names(services, operator, [" 3e0", "4E1", "3E0"]) == ("3E0", "4E1")
+    assert class_names(services, operator, []) == ()
+    with pytest.raises(InvalidInput) as refused:
+        class_names(services, operator, ["3E0", "2NDE1", ""])
+    said = str(refused.value)
+    assert said.startswith(f"Classes inconnues dans {UAI}\u00a0: 2NDE1, « » (classes\u00a0: 6E")
+    assert said.endswith(", 3E12, … 14 en tout).") and said.count(",") == 13

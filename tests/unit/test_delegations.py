@@ -152,7 +152,14 @@ def test_a_delegation_to_come_is_listed_as_such(services: Services) -> None:
         ("inconnu", Module.DEPANNAGE, None, (), InvalidInput, "n'est pas un personnel"),
         ("stranger", Module.DEPANNAGE, None, (), InvalidInput, "n'est pas un personnel"),
         ("head", Module.DEPANNAGE, None, (), InvalidInput, "qu'à un agent"),
-        ("agent", Module.DEPANNAGE, None, ("6E1", "9Z9"), InvalidInput, "inconnue(s)"),
+        (
+            "agent",
+            Module.DEPANNAGE,
+            None,
+            ("6E1", "9Z9"),
+            InvalidInput,
+            "Classe inconnue dans 0750655E\u00a0: 9Z9",
+        ),
         ("agent", Module.DEPANNAGE, dt.date(2026, 8, 31), (), InvalidInput, "est passée"),
     ],
 )

@@ -24,7 +24,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from ..model.calendar import date_text
@@ -34,6 +34,7 @@ from ..model.identifiers import sort_key
 from ..model.tables import Delegation, Division, Establishment, Staff
 from ..store import audit
 from ..store.audit import Actor
+from ..store.establishments import divisions_named
 from ..store.services import Services
 from .caller import Caller, SchoolSession
 from .permissions import Action, require
@@ -193,22 +194,7 @@ def _granter(
 
 
 def _divisions(session: Session, school: Establishment, names: Iterable[str]) -> list[Division]:
-    wanted = sorted({n.strip().upper() for n in names if n.strip()})
-    if not wanted:
-        return []
-    found = list(
-        session.scalars(
-            select(Division).where(
-                Division.establishment_id == school.id,
-                func.upper(Division.name).in_(wanted),
-            )
-        )
-    )
-    missing = set(wanted) - {d.name.upper() for d in found}
-    if missing:
-        listed = ", ".join(sorted(missing))
-        raise InvalidInput(f"Classe(s) inconnue(s) dans l'établissement {school.uai} : {listed}.")
-    return found
+    return divisions_named(session, school, (n for n in names if n.strip()))
 
 
 # --------------------------------------------------------------------------- services

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
 from sqlalchemy import ColumnElement, Select, and_, false, not_, or_, select
@@ -13,9 +14,9 @@ from ..access.permissions import Action, Scope, require
 from ..model.enums import AccountKind, AccountState, PupilStatus
 from ..model.errors import InvalidInput
 from ..model.identifiers import search_key, search_terms
-from ..model.tables import Account, Division, Guardian, GuardianLink, Pupil
+from ..model.tables import Account, Division, Establishment, Guardian, GuardianLink, Pupil
 from ..store.db import tested_not_looked_up
-from ..store.establishments import guardians_of
+from ..store.establishments import divisions_named, guardians_of
 from ..store.search_index import has_word_starting
 from ..store.services import Services
 
@@ -60,6 +61,16 @@ class Selection:
     # class), and no guardians at all for a session that may not reach them.
     division_ids: frozenset[int] | None = None
     pupils_only: bool = False
+
+
+def class_names(services: Services, caller: Caller, names: Iterable[str]) -> tuple[str, ...]:
+    """The ``divisions`` of a ``Selection`` from class names as typed (« 3e1 »): the
+    school's own names, an unknown one refused (``InvalidInput``) before anything is
+    done, rather than a filter that selects nobody (``store.establishments.divisions_named``).
+    """
+    with services.sessions() as session:
+        school = session.get_one(Establishment, caller.school.id)
+        return tuple(d.name for d in divisions_named(session, school, names))
 
 
 def expiring_within(days: int, now: dt.datetime) -> dt.datetime:

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session, aliased
 
-from ..model.enums import EstablishmentType, Level, PupilStatus
+from ..model.enums import EstablishmentType, Level, PupilStatus, division_order
 from ..model.errors import InvalidInput, NotFound
 from ..model.identifiers import normalize_uai
 from ..model.printable import excerpt, mark, unprintable
@@ -142,6 +142,59 @@ def get_or_create_division(
         session.add(division)
         session.flush()
     return division
+
+
+# How many of the school's classes a refusal names (a lycée has dozens).
+_CLASSES_SHOWN = 12
+
+
+def class_key(name: str) -> str:
+    """A class as typed and as stored compare trimmed and upper-cased (« 3e1 » is 3E1)."""
+    return name.strip().upper()
+
+
+def divisions_named(
+    session: Session, establishment: Establishment, names: Iterable[str]
+) -> list[Division]:
+    """The school's classes of these names (``class_key``), in the order first given.
+
+    An unknown name is refused (``InvalidInput``) rather than ignored: a filter on a
+    mistyped class would otherwise select nobody, or a delegation cover no class,
+    without a word. The refusal names the school's classes, so the right one is at hand.
+    """
+    wanted = list(dict.fromkeys(class_key(name) for name in names))
+    if not wanted:
+        return []
+    found = {
+        class_key(d.name): d
+        for d in session.scalars(
+            select(Division).where(
+                Division.establishment_id == establishment.id,
+                func.upper(func.trim(Division.name)).in_(wanted),
+            )
+        )
+    }
+    missing = [name for name in wanted if name not in found]
+    if missing:
+        listed = ", ".join(excerpt(name, 40) if name else "« »" for name in missing)
+        word = "Classe inconnue" if len(missing) == 1 else "Classes inconnues"
+        raise InvalidInput(
+            f"{word} dans {establishment.uai}\u00a0: {listed} "
+            f"({_school_classes(session, establishment)})."
+        )
+    return [found[name] for name in wanted]
+
+
+def _school_classes(session: Session, establishment: Establishment) -> str:
+    rows = session.execute(
+        select(Division.name, Division.level).where(Division.establishment_id == establishment.id)
+    ).all()
+    if not rows:
+        return "l'établissement n'a aucune classe"
+    names = [name for name, _ in sorted(rows, key=lambda r: division_order(r.level, r.name))]
+    shown = ", ".join(names[:_CLASSES_SHOWN])
+    more = f", … {len(names)} en tout" if len(names) > _CLASSES_SHOWN else ""
+    return f"classes\u00a0: {shown}{more}"
 
 
 def guardians_of(
