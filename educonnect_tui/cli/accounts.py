@@ -169,6 +169,16 @@ def cmd_notify(args: argparse.Namespace) -> int:
     from ..domain.model.errors import Cancelled
     from . import exit_code
 
+    if args.channel is NotifyChannel.EMAIL:
+        # Known from the options alone: refused before anything is read or changed.
+        paper = [name for name, path in (("--pdf", args.pdf), ("--csv", args.csv)) if path]
+        if paper:
+            fail(
+                f"{' et '.join(paper)}\u00a0: --channel email ne produit aucun document papier "
+                "(un compte sans adresse n'est pas notifié)\u00a0; "
+                + ("retirez-les" if len(paper) > 1 else f"retirez {paper[0]}")
+                + ", ou choisissez --channel auto"
+            )
     services = context.open_services()
     require_schema(services)
     operator = Operator.naming(services, args.uai)

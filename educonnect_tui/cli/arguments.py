@@ -31,7 +31,12 @@ _ARGPARSE_FRENCH: list[tuple[str, str]] = [
     (r"argument (.*?): expected at least one argument", r"\1 attend au moins une valeur"),
     (r"argument (.*?): expected at most one argument", r"\1 attend au plus une valeur"),
     (r"argument (.*?): expected (\d+) arguments?", r"\1 attend \2 valeur(s)"),
-    (r"argument (.*?): invalid (\w+) value: '?(.*?)'?", r"\1 : valeur « \3 » invalide"),
+    # The value as Python's repr quotes it: 'abc', or "l'a" when it holds a quote.
+    (
+        r"argument (.*?): invalid int value: (['\"])(.*)\2",
+        r"\1 : « \3 » n'est pas un nombre entier",
+    ),
+    (r"argument (.*?): invalid \w+ value: (['\"])(.*)\2", r"\1 : valeur « \3 » invalide"),
     (r"argument (.*?): not allowed with argument (.*)", r"\1 ne peut pas être utilisé avec \2"),
     (r"argument (.*?): ignored explicit argument (.*)", r"\1 : valeur \2 inattendue"),
     (r"one of the arguments (.*) is required", r"l'un des arguments \1 est obligatoire"),
@@ -84,8 +89,10 @@ class FrenchParser(argparse.ArgumentParser):
 
     def error(self, message: str) -> NoReturn:
         for pattern, replacement in _ARGPARSE_FRENCH:
-            if re.fullmatch(pattern, message):
-                message = re.sub(pattern, replacement, message)
+            # The whole message or nothing: a search would stop at a lazy group's first
+            # (empty) match and leave the rest of the message after the translation.
+            if found := re.fullmatch(pattern, message):
+                message = found.expand(replacement)
                 break
         # Choices as a person reads them, not as Python's repr: (table, csv, json).
         message = re.sub(r"'([\w.-]*)'", r"\1", message)
@@ -135,9 +142,23 @@ def _kind(text: str) -> AccountKind:
     raise argparse.ArgumentTypeError(f"« {text} » (pupils ou guardians)")
 
 
+def integer(text: str) -> int:
+    """A whole number as typed (« 12 », « -3 »): what every number option refuses first."""
+    if not re.fullmatch(r"[+-]?[0-9]+", text.strip()):
+        raise argparse.ArgumentTypeError(f"« {text} » n'est pas un nombre entier")
+    return int(text)
+
+
 def _positive(text: str) -> int:
-    if not text.strip().isdigit() or int(text) < 1:
-        raise argparse.ArgumentTypeError(f"« {text} » (un entier positif)")
+    if integer(text) < 1:
+        raise argparse.ArgumentTypeError(f"« {text} » n'est pas un entier positif")
+    return int(text)
+
+
+def _count(text: str) -> int:
+    """A number of accounts: 0 or more (``--activated``)."""
+    if integer(text) < 0:
+        raise argparse.ArgumentTypeError(f"« {text} » n'est pas un nombre de comptes (0 ou plus)")
     return int(text)
 
 
@@ -318,10 +339,13 @@ def build_parser() -> FrenchParser:
         type=Path,
         metavar="FICHIER",
         help="fiches à distribuer (PDF, 0600)\u00a0; obligatoire dès que des documents "
-        "papier sont produits, sauf avec --dry-run",
+        "papier sont produits, sauf avec --dry-run\u00a0; refusé avec --channel email",
     )
     notify.add_argument(
-        "--csv", type=Path, metavar="FICHIER", help="liste des comptes notifiés (CSV, 0600)"
+        "--csv",
+        type=Path,
+        metavar="FICHIER",
+        help="liste des comptes notifiés sur papier (CSV, 0600, avec --pdf)",
     )
     notify.add_argument(
         "--overwrite", action="store_true", help="remplace un fichier existant (jamais la base)"
@@ -333,7 +357,7 @@ def build_parser() -> FrenchParser:
     )
     notify.add_argument(
         "--activated",
-        type=int,
+        type=_count,
         metavar="N",
         help="confirme que N comptes déjà activés seront renotifiés (leurs mots de passe "
         "personnels remplacés)\u00a0: N doit être leur nombre exact",
@@ -380,7 +404,9 @@ def build_parser() -> FrenchParser:
         classes_help="classe d'un enfant (répétable ; aucune\u00a0: toutes les classes)",
         states_help="non_notifie, notifie, active, desactive (répétable ; aucun\u00a0: tous)",
     )
-    guardians.add_argument("--format", choices=["csv"], default="csv", help=_FORMAT)
+    guardians.add_argument(
+        "--format", choices=["csv"], default="csv", help="format de sortie (défaut\u00a0: csv)"
+    )
     guardians.add_argument(
         "--output",
         type=Path,

@@ -19,7 +19,7 @@ from ..domain.accounts.selection import (
 )
 from ..domain.model.enums import AccountKind
 from ..domain.store.services import Services
-from .arguments import fail
+from .arguments import fail, integer
 
 # The contact filters, by destination: the option setting each value.
 _CONTACT_OPTIONS = {
@@ -29,13 +29,11 @@ _CONTACT_OPTIONS = {
 
 
 def _days(text: str) -> int:
-    value = text.strip()
-    digits = value[1:] if value[:1] in "+-" else value
-    if not digits.isdigit() or not 0 <= int(value) <= MAX_EXPIRY_DAYS:
+    if not 0 <= integer(text) <= MAX_EXPIRY_DAYS:
         raise argparse.ArgumentTypeError(
-            f"« {text} » (un nombre de jours de 0 à {MAX_EXPIRY_DAYS})"
+            f"« {text} » n'est pas un nombre de jours de 0 à {MAX_EXPIRY_DAYS}"
         )
-    return int(value)
+    return int(text)
 
 
 def add_selection_options(

@@ -563,6 +563,21 @@ def test_activated_accounts_are_renotified_only_when_counted(
     assert _hashes(cli_env) != before
 
 
+@pytest.mark.parametrize("selected", [False, True])
+def test_a_negative_activated_count_is_refused(
+    cli_env: Services, run_cli: RunCli, tmp_path: Path, selected: bool
+) -> None:
+    with cli_env.sessions() as session, session.begin():
+        school = factories.school(session)
+        factories.pupil(session, school, first_name="Inès", division="3E1")
+    before = _hashes(cli_env)
+    pdf = tmp_path / "f.pdf"
+    args = ["notify", "--uai", UAI, "--kind", "pupils", "--pdf", str(pdf), "--activated", "-3"]
+    code, out, err = run_cli([*args, *(["--state", "vert"] if selected else [])])
+    _one_line_french_error(code, err, "--activated\u00a0: « -3 » n'est pas un nombre de comptes")
+    assert not out and _hashes(cli_env) == before and not pdf.exists()
+
+
 def _guardians(services: Services, emails: list[str | None], *, activated: bool = False) -> None:
     with services.sessions() as session, session.begin():
         school = factories.school(session)
@@ -670,6 +685,20 @@ def test_notify_no_reset_changes_no_password_and_needs_no_activated_count(
         ["notify", "--uai", UAI, "--kind", "guardians", "--state", "vert", "--channel", "email"]
     )
     _one_line_french_error(code, err, "--activated 1")
+
+
+@pytest.mark.parametrize("dry_run", [False, True])
+def test_notify_by_email_refuses_a_pdf_like_a_csv(
+    cli_env: Services, run_cli: RunCli, tmp_path: Path, dry_run: bool
+) -> None:
+    _guardians(cli_env, ["a@example.org", None])
+    before = _hashes(cli_env)
+    pdf = tmp_path / "lettres.pdf"
+    args = ["notify", "--uai", UAI, "--kind", "guardians", "--channel", "email", "--pdf", str(pdf)]
+    code, out, err = run_cli([*args, *(["--dry-run"] if dry_run else [])])
+    _one_line_french_error(code, err, "--pdf\u00a0: --channel email ne produit aucun document")
+    assert not out and _hashes(cli_env) == before
+    assert _outbox_count(cli_env) == 0 and not pdf.exists()
 
 
 def test_notify_says_when_the_pdf_asked_for_is_not_needed(

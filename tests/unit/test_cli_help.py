@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import importlib.metadata
+import re
 from collections.abc import Iterator
 
 import pytest
@@ -111,3 +112,55 @@ def test_version(run_cli: RunCli) -> None:
     code, out, err = run_cli(["--version"])
     assert code == 0 and not err
     assert out == f"educonnect-tui {importlib.metadata.version('educonnect-tui')}\n"
+
+
+def _integer_options() -> Iterator[tuple[tuple[str, ...], argparse.Action]]:
+    """Every argument taking a whole number, found by what its type makes of « 7 »."""
+    for path, parser in _commands(build_parser()):
+        for action in parser._actions:
+            if not callable(action.type):
+                continue
+            try:
+                value = action.type("7")
+            except (argparse.ArgumentTypeError, ValueError, TypeError):
+                continue
+            if isinstance(value, int):
+                yield path, action
+
+
+INTEGER_OPTIONS = list(_integer_options())
+
+
+def _label(case: tuple[tuple[str, ...], argparse.Action]) -> str:
+    path, action = case
+    return " ".join((*path, *(action.option_strings[:1] or [str(action.metavar)])))
+
+
+def test_every_integer_option_is_walked() -> None:
+    found = {_label(case) for case in INTEGER_OPTIONS}
+    assert {"demo --seed", "notify --activated", "delegate revoke --id", "search --limit"} <= found
+    assert {"notify --expiring-within", "outbox resend N"} <= found
+
+
+@pytest.mark.parametrize("case", INTEGER_OPTIONS, ids=_label)
+@pytest.mark.parametrize("given", ["abc", "1.5", "x'y"])
+def test_a_word_for_a_number_says_so(
+    run_cli: RunCli, case: tuple[tuple[str, ...], argparse.Action], given: str
+) -> None:
+    path, action = case
+    code, out, err = run_cli([*path, *action.option_strings[:1], given])
+    assert code == 2 and not out
+    name = action.option_strings[0] if action.option_strings else action.metavar
+    expected = f"{name}\u00a0: « {given} » n'est pas un nombre entier (voir « educonnect-tui "
+    assert err.startswith(f"educonnect-tui\u00a0: erreur\u00a0: {expected}"), err
+    assert err.count("\n") == 1 and "invalide" not in err, err
+
+
+@pytest.mark.parametrize("path", COMMANDS, ids=lambda p: " ".join(p) or "educonnect-tui")
+def test_a_default_said_in_the_help_is_the_default_and_a_choice(path: tuple[str, ...]) -> None:
+    parser = dict(_commands(build_parser()))[path]
+    for action in parser._actions:
+        said = re.search(r"défaut\u00a0: (\w+)\)", str(action.help))
+        if action.choices is None or said is None or isinstance(action.choices, dict):
+            continue
+        assert said[1] == action.default and said[1] in action.choices, (path, action.help)

@@ -170,8 +170,11 @@ def test_without_email_is_the_empty_address_too(
     [
         (["accounts", "--expiring-within", "366"], "de 0 à 365"),
         (["accounts", "--expiring-within", "-1"], "de 0 à 365"),
-        (["accounts", "--expiring-within", "sept"], "de 0 à 365"),
-        (["notify", "--kind", "pupils", "--expiring-within", "", "--dry-run"], "de 0 à 365"),
+        (["accounts", "--expiring-within", "sept"], "« sept » n'est pas un nombre entier"),
+        (
+            ["notify", "--kind", "pupils", "--expiring-within", "", "--dry-run"],
+            "«  » n'est pas un nombre entier",
+        ),
         (["accounts", "--with-email", "--without-email"], "ne peut pas être utilisé avec"),
         (["accounts", "--kind", "guardians", "--sms-mobile", "--no-sms-mobile"], "ne peut pas"),
         (["accounts", "--without-email"], "qu'aux responsables"),
