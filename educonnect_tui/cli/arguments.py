@@ -424,7 +424,7 @@ def build_parser() -> FrenchParser:
         "text",
         nargs="+",
         metavar="TEXTE",
-        help="mots cherchés, avec ou sans guillemets\u00a0: « lefevre noe », « n.lefevre »…",
+        help="mots cherchés, avec ou sans guillemets\u00a0: « arnaud zoe », « z.arnaud »…",
     )
     find.add_argument(
         "--limit",
