@@ -687,18 +687,28 @@ def test_notify_no_reset_changes_no_password_and_needs_no_activated_count(
     _one_line_french_error(code, err, "--activated 1")
 
 
+@pytest.mark.parametrize(
+    ("files", "said"),
+    [(["--pdf"], "--pdf"), (["--csv"], "--csv"), (["--pdf", "--csv"], "--pdf et --csv")],
+)
 @pytest.mark.parametrize("dry_run", [False, True])
 def test_notify_by_email_refuses_a_pdf_like_a_csv(
-    cli_env: Services, run_cli: RunCli, tmp_path: Path, dry_run: bool
+    cli_env: Services,
+    run_cli: RunCli,
+    tmp_path: Path,
+    dry_run: bool,
+    files: list[str],
+    said: str,
 ) -> None:
     _guardians(cli_env, ["a@example.org", None])
     before = _hashes(cli_env)
-    pdf = tmp_path / "lettres.pdf"
-    args = ["notify", "--uai", UAI, "--kind", "guardians", "--channel", "email", "--pdf", str(pdf)]
-    code, out, err = run_cli([*args, *(["--dry-run"] if dry_run else [])])
-    _one_line_french_error(code, err, "--pdf\u00a0: --channel email ne produit aucun document")
-    assert not out and _hashes(cli_env) == before
-    assert _outbox_count(cli_env) == 0 and not pdf.exists()
+    paths = [(option, tmp_path / f"lettres{option[1:]}") for option in files]
+    args = ["notify", "--uai", UAI, "--kind", "guardians", "--channel", "email"]
+    given = [text for option, path in paths for text in (option, str(path))]
+    code, out, err = run_cli([*args, *given, *(["--dry-run"] if dry_run else [])])
+    _one_line_french_error(code, err, f"{said}\u00a0: --channel email ne produit aucun document")
+    assert not out and _hashes(cli_env) == before and _outbox_count(cli_env) == 0
+    assert not any(path.exists() for _, path in paths)
 
 
 def test_notify_says_when_the_pdf_asked_for_is_not_needed(

@@ -8,8 +8,10 @@ import re
 from collections.abc import Iterator
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from educonnect_tui.cli.arguments import build_parser
+from educonnect_tui.cli.arguments import build_parser, integer
 from tests.helpers import RunCli
 
 # What argparse writes by itself, in English, unless told otherwise.
@@ -164,3 +166,13 @@ def test_a_default_said_in_the_help_is_the_default_and_a_choice(path: tuple[str,
         if action.choices is None or said is None or isinstance(action.choices, dict):
             continue
         assert said[1] == action.default and said[1] in action.choices, (path, action.help)
+
+
+@given(st.text(max_size=12))
+def test_a_number_option_reads_a_whole_number_or_says_it_is_none(text: str) -> None:
+    try:
+        value = integer(text)
+    except argparse.ArgumentTypeError as refusal:
+        assert str(refusal) == f"« {text} » n'est pas un nombre entier"
+    else:
+        assert value == int(text) and re.fullmatch(r"[+-]?[0-9]+", text.strip())
