@@ -282,7 +282,7 @@ def test_cli_grant_list_revoke(cli_env: Services, run_cli: RunCli) -> None:
         (["delegate", "grant", "--uai", UAI, "--agent", "AGENT", "--module", "depannage",
           "--class", "9Z9"], "inconnue"),
         (["delegate", "revoke", "--uai", UAI, "--id", "999"], "Aucune délégation n° 999"),
-        (["delegate", "revoke", "--uai", UAI, "--id", "abc"], "valeur"),
+        (["delegate", "revoke", "--uai", UAI, "--id", "abc"], "« abc » n'est pas un nombre entier"),
         (["delegate", "list"], "arguments obligatoires manquants"),
         (["delegate", "list", "--uai", "0750655A"], "lettre de contrôle"),
     ],
