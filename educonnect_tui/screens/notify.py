@@ -236,15 +236,16 @@ class NotifyConfirmScreen(ModalScreen[NotifyChoice | None]):
                 for i, (channel, label) in enumerate(CHANNELS):
                     yield RadioButton(label, value=i == 0, name=channel.value)
             yield Static("Calcul du nombre de comptes…", id="notify-summary")
-            yield TypedNumber(id="notify-typed")
             with Horizontal(classes="dialog-buttons"):
+                yield Label("", id="notify-typed-prompt")
+                yield TypedNumber(id="notify-typed")
                 yield Button(
                     "Notifier", variant="primary", id="notify-go", disabled=True, compact=True
                 )
                 yield Button("Annuler", id="notify-no", compact=True)
 
     def on_mount(self) -> None:
-        self.query_one("#notify-typed", TypedNumber).display = False
+        self._ask_number(0)
         self._count()
 
     def on_checkbox_changed(self, event: Checkbox.Changed) -> None:
@@ -287,9 +288,7 @@ class NotifyConfirmScreen(ModalScreen[NotifyChoice | None]):
         summary = self.query_one("#notify-summary", Static)
         go = self.query_one("#notify-go", Button)
         close = self.query_one("#notify-no", Button)
-        typed = self.query_one("#notify-typed", TypedNumber)
-        typed.expect(counted.to_confirm)
-        typed.display = bool(self.total and counted.to_confirm)
+        typed = self._ask_number(counted.to_confirm if self.total else 0)
         if not self.total:
             summary.update(nothing_to_notify(counted, self.request.scope))
             go.display = False
@@ -312,6 +311,15 @@ class NotifyConfirmScreen(ModalScreen[NotifyChoice | None]):
         if not self._counted_once:
             (typed if typed.display else go).focus()
         self._counted_once = True
+
+    def _ask_number(self, number: int) -> TypedNumber:
+        """Show the field for ``number`` (hidden for none)."""
+        prompt = self.query_one("#notify-typed-prompt", Label)
+        typed = self.query_one("#notify-typed", TypedNumber)
+        prompt.update(f"Tapez {number} pour confirmer\u00a0:")
+        typed.expect(number)
+        prompt.display = typed.display = number > 0
+        return typed
 
     def _allowed(self) -> bool:
         """Counted, something to do, and the activated ones' number typed if any."""
@@ -397,9 +405,7 @@ def summary_lines(
                 + french.agreed(activated, "il devra être réactivé", "ils devront être réactivés")
                 + "."
             )
-        lines.append(
-            "Chacun reçoit un nouveau mot de passe provisoire (l'ancien ne marchera plus)."
-        )
+        lines.append("Chacun reçoit un mot de passe provisoire (l'ancien ne marchera plus).")
     else:
         lines.append(
             "Rappel de l'identifiant et des moyens d'activer ou de retrouver le mot de passe,"
@@ -429,11 +435,6 @@ def summary_lines(
         ]
     else:
         lines.append("Aucun document papier.")
-    if counted.to_confirm:
-        lines.append(
-            f"[b]Tapez {counted.to_confirm} pour confirmer[/b] "
-            "(le nombre de comptes déjà activés)\u00a0:"
-        )
     return lines
 
 

@@ -19,7 +19,7 @@ from pydantic import SecretStr
 from pypdf import PdfReader
 from rich.console import Console
 from sqlalchemy import select, update
-from textual.widgets import Button, Checkbox, Input, RadioSet, Static
+from textual.widgets import Button, Checkbox, Input, Label, RadioSet, Static
 
 from educonnect_tui.app import EduConnectApp, create_app
 from educonnect_tui.domain.accounts import notification
@@ -805,6 +805,12 @@ def _activate(services: Services, account_ids: tuple[int, ...]) -> None:
         )
 
 
+def _prompt(confirm: NotifyConfirmScreen) -> str | None:
+    """The number asked for, as said beside its field; None when none is asked."""
+    prompt = confirm.query_one("#notify-typed-prompt", Label)
+    return str(prompt.render()) if prompt.display else None
+
+
 def _only_activated(*tab: str) -> tuple[str, ...]:
     """The keys that show only the « ✓ activé » accounts (of the tab typed first)."""
     return (*tab, "e", "down", "down", "space", "escape")
@@ -822,7 +828,7 @@ async def test_activated_accounts_are_renotified_only_once_their_number_is_typed
         confirm = await _open_confirm(pilot, *_only_activated())
         text = _flat(confirm.query_one("#notify-summary", Static))
         assert "⚠ 2 déjà activés\u00a0: ils devront être réactivés." in text
-        assert "Tapez 2 pour confirmer" in text
+        assert _prompt(confirm) == "Tapez 2 pour confirmer\u00a0:"
         go = confirm.query_one("#notify-go", Button)
         typed = confirm.query_one("#notify-typed", Input)
         assert go.disabled and app.focused is typed and typed.display
@@ -858,7 +864,7 @@ async def test_an_activated_account_from_its_detail_needs_its_number_typed(
         await settle(pilot)
         confirm = app.screen
         assert isinstance(confirm, NotifyConfirmScreen)
-        assert "Tapez 1 pour confirmer" in _plain(confirm.query_one("#notify-summary", Static), 70)
+        assert _prompt(confirm) == "Tapez 1 pour confirmer\u00a0:"
         await pilot.press("enter")
         await settle(pilot)
         assert confirm.is_current
@@ -891,7 +897,7 @@ async def test_the_typed_number_must_be_the_count_of_the_current_choice(
         await pilot.press("down", "space")
         await settle(pilot)
         assert confirm.channel is NotifyChannel.EMAIL and confirm.total == 1
-        assert "Tapez 1 pour confirmer" in _plain(confirm.query_one("#notify-summary", Static), 70)
+        assert _prompt(confirm) == "Tapez 1 pour confirmer\u00a0:"
         assert go.disabled
         await pilot.press("enter")
         await settle(pilot)
@@ -901,7 +907,7 @@ async def test_the_typed_number_must_be_the_count_of_the_current_choice(
         await pilot.press("space")
         await settle(pilot)
         assert confirm.reset is False and not go.disabled and not typed.display
-        assert "Tapez" not in _plain(confirm.query_one("#notify-summary", Static), 70)
+        assert _prompt(confirm) is None
         # Ticked again: the number is asked again, and 2 is still not 1.
         await pilot.press("space")
         await settle(pilot)
