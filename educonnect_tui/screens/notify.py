@@ -266,6 +266,7 @@ class NotifyConfirmScreen(ModalScreen[NotifyChoice | None]):
     def _recount(self) -> None:
         self.total = None
         self.counted = None
+        self._ask_number(0)  # no number shown before its count
         self.query_one("#notify-go", Button).disabled = True
         self.query_one("#notify-summary", Static).update("Calcul du nombre de comptes…")
         self._count()
