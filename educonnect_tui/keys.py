@@ -166,10 +166,11 @@ DETAIL_KEYS = (
 )  # fmt: skip
 
 NOTIFY_CONFIRM_KEYS = (
-    # Not priority: enter on the focused "Annuler" button must cancel, not notify.
+    # Priority, or the reset box and the channel would toggle on enter (space does);
+    # the screen hands it back to a focused button: « Annuler » cancels.
     Key("notify_confirm", "enter", "confirm", "Notifier",
         "Lancer ce qui est décrit\u00a0: nouveaux mots de passe, ou simple rappel\u00a0; "
-        "sur papier, par courriel ou les deux."),
+        "sur papier, par courriel ou les deux.", priority=True),
     Key("notify_cancel", "escape", "cancel", "Annuler", "Ne rien notifier."),
 )  # fmt: skip
 

@@ -52,6 +52,7 @@ from ..domain.store.services import Services
 from ..widgets import sized_table
 from ..widgets.key_bar import KeyBar
 from ..widgets.path_input import PathInput
+from ..widgets.typed_number import TypedNumber
 from ..widgets.worker_errors import ReportsWorkerErrors
 from .account_actions import ConfirmScreen
 
@@ -540,20 +541,19 @@ class DeparturesConfirmScreen(ModalScreen[bool]):
                 f"Tapez {n} pour confirmer.",
                 classes="confirm-message",
             )
-            yield Input(placeholder=str(self.over.leaving), id="departures-number", compact=True)
+            yield TypedNumber(n, id="departures-number")
             yield Static("", id="departures-error")
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Appliquer", variant="error", id="departures-yes", compact=True)
                 yield Button("Annuler", id="departures-no", compact=True)
 
     def on_mount(self) -> None:
-        self.query_one("#departures-number", Input).focus()
+        self.query_one("#departures-number", TypedNumber).focus()
 
     @on(Input.Submitted)
     @on(Button.Pressed, "#departures-yes")
     def _confirm(self) -> None:
-        typed = self.query_one("#departures-number", Input).value.strip().replace(" ", "")
-        if typed.replace("\u00a0", "") == str(self.over.leaving):
+        if self.query_one("#departures-number", TypedNumber).confirms:
             self.dismiss(True)
         else:
             self.query_one("#departures-error", Static).update(

@@ -17,23 +17,40 @@ from typing import Any, Protocol
 
 from rich.markup import escape
 from textual import work
+from textual.actions import SkipAction
 from textual.app import App, ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen, Screen
-from textual.widgets import Button, Checkbox, Label, ProgressBar, RadioButton, RadioSet, Static
+from textual.widgets import (
+    Button,
+    Checkbox,
+    Input,
+    Label,
+    ProgressBar,
+    RadioButton,
+    RadioSet,
+    Static,
+)
 from textual.worker import Worker, WorkerState
 
 from .. import keys
 from ..domain.access.caller import SchoolSession
 from ..domain.accounts import notification, publishing
-from ..domain.accounts.notification import NotifyResult, no_address_line, unprintable_line
+from ..domain.accounts.notification import (
+    NotifyPreview,
+    NotifyResult,
+    no_address_line,
+    unprintable_line,
+    unreached,
+)
 from ..domain.accounts.selection import Selection
 from ..domain.documents.files import OutputExists
 from ..domain.mail import sender
 from ..domain.model import french
-from ..domain.model.enums import AccountKind, AccountState, NotifyChannel
+from ..domain.model.enums import AccountKind, NotifyChannel
 from ..domain.model.errors import Cancelled, DomainError, sentences
 from ..domain.store.services import Services
+from ..widgets.typed_number import TypedNumber
 
 PHASES = {
     "hachage": "Création des mots de passe provisoires",
@@ -181,6 +198,12 @@ class NotifyConfirmScreen(ModalScreen[NotifyChoice | None]):
     Nothing has the focus while the accounts are counted, so an enter typed ahead
     reaches ``action_confirm``, which ignores it: no one confirms a count unseen. A
     change of channel or of the reset box recounts, and confirming waits for it.
+    Activated accounts whose password a reset would replace (``to_confirm``) are
+    confirmed by typing their number, as ``--activated N`` on the command line: the
+    number of the current count, the field appearing only once it is shown.
+
+    Enter confirms from anywhere but a button (which it presses): on the reset box or
+    the channel it would otherwise toggle them, which space does.
     """
 
     BINDINGS = keys.bindings(keys.NOTIFY_CONFIRM_KEYS)
@@ -198,6 +221,7 @@ class NotifyConfirmScreen(ModalScreen[NotifyChoice | None]):
         self.signed_in = signed_in
         self.request = request
         self.total: int | None = None
+        self.counted: NotifyPreview | None = None
         self.paths = paths
         self.channel = NotifyChannel.PAPER
         self.reset = True
@@ -213,12 +237,15 @@ class NotifyConfirmScreen(ModalScreen[NotifyChoice | None]):
                     yield RadioButton(label, value=i == 0, name=channel.value)
             yield Static("Calcul du nombre de comptes…", id="notify-summary")
             with Horizontal(classes="dialog-buttons"):
+                yield Label("", id="notify-typed-prompt")
+                yield TypedNumber(id="notify-typed")
                 yield Button(
                     "Notifier", variant="primary", id="notify-go", disabled=True, compact=True
                 )
                 yield Button("Annuler", id="notify-no", compact=True)
 
     def on_mount(self) -> None:
+        self._ask_number(0)
         self._count()
 
     def on_checkbox_changed(self, event: Checkbox.Changed) -> None:
@@ -232,8 +259,14 @@ class NotifyConfirmScreen(ModalScreen[NotifyChoice | None]):
         self.channel = NotifyChannel(event.pressed.name or NotifyChannel.PAPER.value)
         self._recount()
 
+    def on_input_changed(self, event: Input.Changed) -> None:
+        event.stop()
+        self.query_one("#notify-go", Button).disabled = not self._allowed()
+
     def _recount(self) -> None:
         self.total = None
+        self.counted = None
+        self._ask_number(0)  # no number shown before its count
         self.query_one("#notify-go", Button).disabled = True
         self.query_one("#notify-summary", Static).update("Calcul du nombre de comptes…")
         self._count()
@@ -252,19 +285,13 @@ class NotifyConfirmScreen(ModalScreen[NotifyChoice | None]):
         if (counted.channel, counted.reset) != (self.channel, self.reset):
             return  # a count for a choice since changed: the next one is on its way
         self.total = counted.total
+        self.counted = counted
         summary = self.query_one("#notify-summary", Static)
         go = self.query_one("#notify-go", Button)
         close = self.query_one("#notify-no", Button)
+        typed = self._ask_number(counted.to_confirm if self.total else 0)
         if not self.total:
-            missing = (
-                f" ({french.count(counted.without_address, 'compte')} sans adresse électronique)"
-                if counted.without_address
-                else ""
-            )
-            summary.update(
-                f"Aucun compte à notifier parmi {escape(self.request.scope)}{missing} "
-                "(les comptes désactivés ne sont jamais notifiés)."
-            )
+            summary.update(nothing_to_notify(counted, self.request.scope))
             go.display = False
             close.label = "Fermer"
             if not self._counted_once:
@@ -273,25 +300,54 @@ class NotifyConfirmScreen(ModalScreen[NotifyChoice | None]):
             return
         go.display = True
         close.label = "Annuler"
+        relayed = sender.configured(self.services.settings)
         summary.update(
-            "\n".join(summary_lines(counted, self.request.scope, self.request.kind, self.paths))
+            "\n".join(
+                summary_lines(
+                    counted, self.request.scope, self.request.kind, self.paths, relayed=relayed
+                )
+            )
         )
-        go.disabled = False
+        go.disabled = not self._allowed()
         if not self._counted_once:
-            go.focus()
+            (typed if typed.display else go).focus()
         self._counted_once = True
+
+    def _ask_number(self, number: int) -> TypedNumber:
+        """Show the field for ``number`` (hidden for none)."""
+        prompt = self.query_one("#notify-typed-prompt", Label)
+        typed = self.query_one("#notify-typed", TypedNumber)
+        prompt.update(f"Tapez {number} pour confirmer\u00a0:")
+        typed.expect(number)
+        prompt.display = typed.display = number > 0
+        return typed
+
+    def _allowed(self) -> bool:
+        """Counted, something to do, and the activated ones' number typed if any."""
+        counted = self.counted
+        if counted is None or not counted.total:
+            return False
+        return not counted.to_confirm or self.query_one("#notify-typed", TypedNumber).confirms
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         if event.button.id == "notify-go":
-            self.action_confirm()
+            self._confirm()
         else:
             self.action_cancel()
 
     def action_confirm(self) -> None:
-        if self.total is None:
+        if isinstance(self.focused, Button):
+            raise SkipAction()  # the button's own enter: « Annuler » cancels
+        self._confirm()
+
+    def _confirm(self) -> None:
+        if self.counted is None:
             return  # still counting
-        if not self.total:
+        if not self.counted.total:
             self.dismiss(None)
+            return
+        if not self._allowed():
+            self.query_one("#notify-typed", TypedNumber).focus()
             return
         pdf, csv = self.paths
         self.dismiss(NotifyChoice(pdf, csv, self.channel, self.reset))
@@ -305,10 +361,31 @@ def _reset_label(reset: bool) -> str:
     return f"Avec réinitialisation du mot de passe\u00a0: {state}"
 
 
+def nothing_to_notify(counted: NotifyPreview, scope: str) -> str:
+    """Why the confirmation has nothing to confirm, and what would change it."""
+    what = "Aucun compte à notifier" if counted.reset else "Aucun rappel à envoyer"
+    said = f"{what} parmi {escape(scope)}."
+    n = counted.without_address
+    if n:
+        lacks = french.agreed(n, "n'a", "n'ont")
+        said += (
+            f" {french.count(n, 'compte')} {lacks} pas d'adresse "
+            "électronique\u00a0: choisissez « Courrier papier » ou « Automatique » pour "
+            f"{french.agreed(n, 'lui', 'leur')} écrire sur papier."
+        )
+    return said
+
+
 def summary_lines(
-    counted: notification.NotifyPreview, scope: str, kind: AccountKind, paths: tuple[Path, Path]
+    counted: NotifyPreview,
+    scope: str,
+    kind: AccountKind,
+    paths: tuple[Path, Path],
+    *,
+    relayed: bool = False,
 ) -> list[str]:
-    """What the confirmation says will happen, by channel, with or without a reset."""
+    """What the confirmation says will happen, by channel, with or without a reset;
+    ``relayed`` when the e-mails leave right after (``sender.configured``)."""
     counts = counted.by_state
     total = counted.total
     lines = [
@@ -322,31 +399,33 @@ def summary_lines(
                 f"  dont [b]{french.count(blocked, 'bloqué')}[/b], "
                 f"{french.agreed(blocked, 'qui sera débloqué', 'qui seront débloqués')}."
             )
-        activated = counts.get(AccountState.ACTIVATED, 0)
+        activated = counted.to_confirm
         if activated:
             lines.append(
                 f"[b]⚠ {french.count(activated, 'déjà activé', 'déjà activés')}[/b]\u00a0: "
                 + french.agreed(activated, "il devra être réactivé", "ils devront être réactivés")
                 + "."
             )
-        lines.append(
-            "Chacun reçoit un nouveau mot de passe provisoire (l'ancien ne marchera plus)."
-        )
+        lines.append("Chacun reçoit un mot de passe provisoire (l'ancien ne marchera plus).")
     else:
         lines.append(
             "Rappel de l'identifiant et des moyens d'activer ou de retrouver le mot de passe,"
             " sans réinitialisation\u00a0: [b]aucun mot de passe ne sera modifié[/b]."
         )
     if counted.emailed:
+        n = counted.emailed
+        sent = french.agreed(n, "envoyé", "envoyés")
+        after = "la notification" if counted.reset else "le rappel"
         lines.append(
-            f"Courriel\u00a0: [b]{counted.emailed}[/b], en attente d'envoi "
-            "(educonnect-tui outbox send)."
+            f"Courriel\u00a0: [b]{n}[/b], {sent} juste après {after}."
+            if relayed
+            else f"Courriel\u00a0: [b]{n}[/b], en attente d'envoi (educonnect-tui outbox send)."
         )
     if counted.without_address:
         n = counted.without_address
         lines.append(
             f"[b]⚠ {french.count(n, 'compte sans adresse', 'comptes sans adresse')}[/b] "
-            f"électronique\u00a0: {french.agreed(n, 'non notifié', 'non notifiés')}."
+            f"électronique\u00a0: {unreached(n, counted.reset)}."
         )
     if counted.on_paper:
         pdf, csv = paths
@@ -486,7 +565,7 @@ def finished_message(result: NotifyResult) -> str:
     else:
         lines += [str(path) for path in result.files]
     if result.no_address:
-        lines.append(no_address_line(result.no_address))
+        lines.append(no_address_line(result.no_address, result.reset))
     if result.left_out:
         lines.append(result.left_out_line())
     if result.unprintable:

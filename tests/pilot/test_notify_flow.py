@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import math
 import os
+import re
 import signal
 import stat
 import threading
@@ -17,8 +18,8 @@ import pytest
 from pydantic import SecretStr
 from pypdf import PdfReader
 from rich.console import Console
-from sqlalchemy import select
-from textual.widgets import Button, Checkbox, RadioSet, Static
+from sqlalchemy import select, update
+from textual.widgets import Button, Checkbox, Input, Label, RadioSet, Static
 
 from educonnect_tui.app import EduConnectApp, create_app
 from educonnect_tui.domain.accounts import notification
@@ -60,6 +61,11 @@ def _plain(widget: Static, width: int = 120) -> str:
     out = io.StringIO()
     Console(file=out, width=width, color_system=None).print(widget.content)
     return out.getvalue()
+
+
+def _flat(widget: Static) -> str:
+    """What a Static shows on one line: wrapped lines joined, no-break spaces kept."""
+    return re.sub(r"[ \n]+", " ", _plain(widget, 70)).strip()
 
 
 def _documents(services: Services) -> list[Path]:
@@ -785,3 +791,254 @@ async def test_unticking_the_reset_sends_a_reminder_that_changes_no_password(
     [pdf] = [p for p in _documents(services) if p.suffix == ".pdf"]
     text = "\n".join(page.extract_text() for page in PdfReader(pdf).pages)
     assert "abcd2345ef" not in text and "Mot de passe oublié" in text
+
+
+# -- activated accounts: their number typed in, as --activated N on the command line -----
+
+
+def _activate(services: Services, account_ids: tuple[int, ...]) -> None:
+    with services.sessions() as session, session.begin():
+        session.execute(
+            update(Account)
+            .where(Account.id.in_(account_ids))
+            .values(state=AccountState.ACTIVATED, activated_at=services.clock())
+        )
+
+
+def _prompt(confirm: NotifyConfirmScreen) -> str | None:
+    """The number asked for, as said beside its field; None when none is asked."""
+    prompt = confirm.query_one("#notify-typed-prompt", Label)
+    return str(prompt.render()) if prompt.display else None
+
+
+def _only_activated(*tab: str) -> tuple[str, ...]:
+    """The keys that show only the « ✓ activé » accounts (of the tab typed first)."""
+    return (*tab, "e", "down", "down", "space", "escape")
+
+
+@sync
+async def test_activated_accounts_are_renotified_only_once_their_number_is_typed(
+    small_app: AppFactory, small_school: SmallSchool
+) -> None:
+    services = small_school.services
+    _activate(services, small_school.pupils[:2])
+    app = small_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        confirm = await _open_confirm(pilot, *_only_activated())
+        text = _flat(confirm.query_one("#notify-summary", Static))
+        assert "⚠ 2 déjà activés\u00a0: ils devront être réactivés." in text
+        assert _prompt(confirm) == "Tapez 2 pour confirmer\u00a0:"
+        go = confirm.query_one("#notify-go", Button)
+        typed = confirm.query_one("#notify-typed", Input)
+        assert go.disabled and app.focused is typed and typed.display
+        await pilot.press("enter")  # nothing typed: nothing done
+        await settle(pilot)
+        assert confirm.is_current and go.disabled
+        await pilot.press("3", "enter")  # not the number
+        await settle(pilot)
+        assert confirm.is_current and go.disabled
+        await pilot.press("backspace", "2")
+        assert not go.disabled
+        await pilot.press("enter")
+        await settle(pilot)
+        await settle(pilot)
+        assert isinstance(app.screen, HomeScreen)
+    assert _states(services, set(small_school.pupils[:2])) == Counter({AccountState.NOTIFIED: 2})
+
+
+@sync
+async def test_an_activated_account_from_its_detail_needs_its_number_typed(
+    small_app: AppFactory, small_school: SmallSchool
+) -> None:
+    services = small_school.services
+    _activate(services, (small_school.pupils[1],))
+    app = small_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("down", "enter")
+        await settle(pilot)
+        detail = app.screen
+        assert isinstance(detail, DetailScreen)
+        await pilot.press("n")
+        await settle(pilot)
+        confirm = app.screen
+        assert isinstance(confirm, NotifyConfirmScreen)
+        assert _prompt(confirm) == "Tapez 1 pour confirmer\u00a0:"
+        await pilot.press("enter")
+        await settle(pilot)
+        assert confirm.is_current
+        await pilot.press("1", "enter")
+        await settle(pilot)
+        await settle(pilot)
+        assert detail.is_current
+    assert _states(services, {small_school.pupils[1]}) == Counter({AccountState.NOTIFIED: 1})
+
+
+@sync
+async def test_the_typed_number_must_be_the_count_of_the_current_choice(
+    small_app: AppFactory, small_school: SmallSchool
+) -> None:
+    """A recount (channel, reset) judges what was typed against the new count; a
+    reminder replaces no password and asks for no number."""
+    services = small_school.services
+    _activate(services, small_school.guardians[:2])
+    _give_addresses(services, small_school.guardians[:1])
+    app = small_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        confirm = await _open_confirm(pilot, *_only_activated("2"))
+        go = confirm.query_one("#notify-go", Button)
+        typed = confirm.query_one("#notify-typed", Input)
+        await pilot.press("2")
+        assert not go.disabled
+        # E-mail: one activated account has an address, one number to type.
+        confirm.query_one("#notify-channel", RadioSet).focus()
+        await pilot.press("down", "space")
+        await settle(pilot)
+        assert confirm.channel is NotifyChannel.EMAIL and confirm.total == 1
+        assert _prompt(confirm) == "Tapez 1 pour confirmer\u00a0:"
+        assert go.disabled
+        await pilot.press("enter")
+        await settle(pilot)
+        assert confirm.is_current
+        # A reminder: nothing to type.
+        confirm.query_one("#notify-reset", Checkbox).focus()
+        await pilot.press("space")
+        await settle(pilot)
+        assert confirm.reset is False and not go.disabled and not typed.display
+        assert _prompt(confirm) is None
+        # Ticked again: the number is asked again, and 2 is still not 1.
+        await pilot.press("space")
+        await settle(pilot)
+        assert confirm.reset is True and go.disabled and typed.display
+        typed.focus()
+        await pilot.press("backspace", "1")
+        assert not go.disabled
+        await pilot.press("enter")
+        await settle(pilot)
+        await settle(pilot)
+        assert isinstance(app.screen, HomeScreen)
+    assert _states(services, {small_school.guardians[0]}) == Counter({AccountState.NOTIFIED: 1})
+    assert _states(services, {small_school.guardians[1]}) == Counter({AccountState.ACTIVATED: 1})
+
+
+@sync
+async def test_a_number_typed_before_the_count_is_shown_confirms_nothing(
+    small_app: AppFactory, small_school: SmallSchool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    services = small_school.services
+    _activate(services, small_school.pupils[:2])
+    gate = threading.Event()
+    real_count = notification.preview
+
+    def slow_count(*args: Any, **kwargs: Any) -> Any:
+        gate.wait(10)
+        return real_count(*args, **kwargs)
+
+    monkeypatch.setattr(notification, "preview", slow_count)
+    app = small_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press(*_only_activated())
+        await settle(pilot)
+        await pilot.press("n", "2", "enter")
+        await pilot.pause()
+        confirm = app.screen
+        assert isinstance(confirm, NotifyConfirmScreen) and confirm.total is None
+        gate.set()
+        await settle(pilot)
+        assert confirm.total == 2 and confirm.is_current
+        assert confirm.query_one("#notify-typed", Input).value == ""
+        assert confirm.query_one("#notify-go", Button).disabled
+        await pilot.press("escape")
+        await settle(pilot)
+    assert _states(services, set(small_school.pupils[:2])) == Counter({AccountState.ACTIVATED: 2})
+
+
+@sync
+async def test_enter_on_the_channel_or_the_reset_box_notifies_without_toggling_it(
+    small_app: AppFactory, small_school: SmallSchool
+) -> None:
+    services = small_school.services
+    app = small_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        confirm = await _open_confirm(pilot)
+        await pilot.press("shift+tab")
+        assert app.focused is confirm.query_one("#notify-channel", RadioSet)
+        await pilot.press("down", "enter")  # the highlight moves; only space chooses
+        await settle(pilot)
+        await settle(pilot)
+        assert isinstance(app.screen, HomeScreen)
+        confirm = await _open_confirm(pilot)
+        confirm.query_one("#notify-reset", Checkbox).focus()
+        await pilot.press("enter")
+        await settle(pilot)
+        await settle(pilot)
+        assert isinstance(app.screen, HomeScreen)
+    with services.sessions() as session:
+        actions = list(session.scalars(select(AuditEvent.action)))
+    assert actions.count("notify") == 2 and "notify_reminder" not in actions
+    pdfs = [p for p in _documents(services) if p.suffix == ".pdf"]
+    assert len(pdfs) == 2  # on paper both times: the channel stayed « Courrier papier »
+
+
+@sync
+async def test_with_a_relay_the_confirmation_says_the_emails_go_right_after(
+    small_school: SmallSchool, smtp_inbox: Inbox
+) -> None:
+    services = small_school.services
+    _give_addresses(services, small_school.guardians[:2])
+    relayed, app = _relayed_app(services, smtp_inbox)
+    async with app.run_test(size=(80, 24)) as pilot:
+        confirm = await _open_confirm(pilot, "2")
+        await pilot.press("shift+tab", "down", "space")
+        await settle(pilot)
+        text = _flat(confirm.query_one("#notify-summary", Static))
+        assert "Courriel\u00a0: 2, envoyés juste après la notification." in text
+        assert "outbox send" not in text and "en attente" not in text
+        await pilot.press("escape")
+        await settle(pilot)
+    relayed.engine.dispose()
+
+
+@sync
+async def test_nothing_to_notify_on_the_email_channel_says_why_in_sentences(
+    small_app: AppFactory, small_school: SmallSchool
+) -> None:
+    app = small_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        confirm = await _open_confirm(pilot, "2")
+        await pilot.press("shift+tab", "down", "space")
+        await settle(pilot)
+        text = _flat(confirm.query_one("#notify-summary", Static))
+        assert confirm.total == 0
+        assert text == (
+            "Aucun compte à notifier parmi les comptes affichés. 3 comptes n'ont pas "
+            "d'adresse électronique\u00a0: choisissez « Courrier papier » ou « Automatique » "
+            "pour leur écrire sur papier."
+        )
+
+
+@sync
+async def test_a_reminder_by_email_says_who_gets_no_reminder(
+    small_app: AppFactory, small_school: SmallSchool
+) -> None:
+    services = small_school.services
+    _give_addresses(services, small_school.guardians[:2])
+    app = small_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        confirm = await _open_confirm(pilot, "2")
+        await pilot.press("shift+tab", "down", "space", "shift+tab", "space")
+        await settle(pilot)
+        assert confirm.reset is False and confirm.channel is NotifyChannel.EMAIL
+        text = _flat(confirm.query_one("#notify-summary", Static))
+        assert "1 compte sans adresse électronique\u00a0: sans rappel." in text
+        assert "électronique\u00a0: non notifié" not in text  # the state's name, not this
+        await pilot.press("enter")
+        await settle(pilot)
+        await settle(pilot)
+        assert isinstance(app.screen, HomeScreen)
+        shown = "\n".join(n.message for n in app._notifications)
+    assert "1 compte sans rappel, sans adresse électronique enregistrée" in shown
+    assert "compte non notifié" not in shown

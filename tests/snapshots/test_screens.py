@@ -152,6 +152,25 @@ def test_notify_confirmation_reminder_by_auto(  # type: ignore[no-untyped-def]
 
 
 @pytest.mark.parametrize("size", SIZES)
+def test_notify_confirmation_of_activated_accounts(  # type: ignore[no-untyped-def]
+    snap_compare, principal_app: Callable[[], EduConnectApp], demo_services: Services, size
+) -> None:
+    """The activated guardians of 3e only: their number to type, « Notifier » greyed."""
+    demo_services.settings.output_dir = Path("/srv/educonnect")
+
+    async def run_before(pilot):  # type: ignore[no-untyped-def]
+        await _to_3e(pilot)
+        await pilot.press("2")
+        await settle(pilot)
+        await pilot.press("e", "down", "down", "space", "escape")
+        await settle(pilot)
+        await pilot.press("n")
+        await settle(pilot)
+
+    assert snap_compare(principal_app(), terminal_size=size, run_before=run_before)
+
+
+@pytest.mark.parametrize("size", SIZES)
 def test_notify_in_progress(  # type: ignore[no-untyped-def]
     snap_compare, principal_app: Callable[[], EduConnectApp], size, monkeypatch
 ) -> None:

@@ -195,6 +195,36 @@ def test_email_channel_with_no_address_at_all_notifies_nobody(services: Services
     assert _snapshot(services) == before and not _outbox(services)
 
 
+def test_a_reminder_by_email_names_those_without_an_address_sans_rappel(
+    services: Services,
+) -> None:
+    """« non notifié » is a state's name: a reminder's left-out accounts are « sans rappel »,
+    in the dry run, the result and the refusal alike."""
+    logins = _class(services, "5E1", ["a@example.org", None])
+    missing = [login for login, i in logins.items() if i == max(logins.values())]
+    request = NotifyRequest(GUARDIANS, Selection(), channel=NotifyChannel.EMAIL, reset=False)
+    planned = notification.preview(services, factories.operator(services, UAI), request)
+    lines = notification.planned_lines(planned, GUARDIANS)
+    assert "  1 compte sans adresse électronique\u00a0: il n'aurait pas de rappel." in lines
+    result = _notify(services, request)
+    assert (
+        f"1 compte sans rappel, sans adresse électronique enregistrée\u00a0: {missing[0]}"
+        in result.lines()
+    )
+    assert notification.no_address_line(("g1", "g2")) == (
+        "2 comptes non notifiés, sans adresse électronique enregistrée\u00a0: g1, g2"
+    )
+
+
+def test_a_reminder_by_email_with_no_address_at_all_says_no_reminder_was_sent(
+    services: Services,
+) -> None:
+    _class(services, "5E1", [None])
+    request = NotifyRequest(GUARDIANS, Selection(), channel=NotifyChannel.EMAIL, reset=False)
+    with pytest.raises(InvalidInput, match=r"1 compte sans rappel.*Aucun rappel n'a été envoyé"):
+        _notify(services, request)
+
+
 def test_a_failure_before_the_commit_queues_no_message_and_changes_no_password(
     services: Services, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -135,7 +135,7 @@ class NotifyResult:
         out += [f"  {name}\u00a0: {n}" for name, n in sorted(self.by_division.items())]
         out += [f"Document écrit\u00a0: {path}" for path in self.files]
         if self.no_address:
-            out.append(no_address_line(self.no_address))
+            out.append(no_address_line(self.no_address, self.reset))
         if self.left_out:
             out.append(self.left_out_line())
         if self.unprintable:
@@ -152,10 +152,16 @@ def channel_words(emailed: int, on_paper: int) -> str:
     )
 
 
-def no_address_line(accounts: Sequence[str]) -> str:
+def unreached(n: int, reset: bool = True) -> str:
+    """What the accounts left out for want of an address miss: « non notifié(s) », or
+    for a reminder « sans rappel » (« non notifié » alone would read as the state)."""
+    return french.agreed(n, "non notifié", "non notifiés") if reset else "sans rappel"
+
+
+def no_address_line(accounts: Sequence[str], reset: bool = True) -> str:
     n = len(accounts)
     return (
-        f"{french.count(n, 'compte non notifié', 'comptes non notifiés')}, "
+        f"{french.count(n, 'compte')} {unreached(n, reset)}, "
         f"sans adresse électronique enregistrée\u00a0: " + ", ".join(accounts)
     )
 
@@ -340,7 +346,11 @@ def planned_lines(planned: NotifyPreview, kind: AccountKind) -> list[str]:
         out.append(
             f"  {french.count(n, 'compte sans adresse', 'comptes sans adresse')} "
             "électronique\u00a0: "
-            + french.agreed(n, "il ne serait pas notifié", "ils ne seraient pas notifiés")
+            + (
+                french.agreed(n, "il ne serait pas notifié", "ils ne seraient pas notifiés")
+                if planned.reset
+                else french.agreed(n, "il n'aurait pas de rappel", "ils n'auraient pas de rappel")
+            )
             + "."
         )
     if not planned.reset:
@@ -428,7 +438,10 @@ def notify(
     rows = [r for r in rows if _routes(request.channel, bool(r.address)) is not None]
     if not rows:
         raise InvalidInput(
-            sentences(no_address_line(no_address), "Rien n'a été notifié.")
+            sentences(
+                no_address_line(no_address, request.reset),
+                "Rien n'a été notifié." if request.reset else "Aucun rappel n'a été envoyé.",
+            )
             if no_address
             else "Aucun compte ne correspond à la sélection\u00a0: rien n'a été notifié."
         )

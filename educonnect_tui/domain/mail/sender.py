@@ -31,6 +31,7 @@ from ..model.tables import Establishment, OutboxMessage
 from ..store import audit, db
 from ..store.audit import Actor
 from ..store.services import Services
+from ..store.settings import Settings
 from .message import Outgoing, build, display_name
 from .smtp import PermanentFailure, Relay, RelayUnavailable, TemporaryFailure, UncertainDelivery
 
@@ -101,7 +102,7 @@ def deliver_due(
     """
     settings = services.settings
     server = settings.smtp
-    if server is None or settings.mail_from is None:
+    if server is None or settings.mail_from is None:  # not configured()
         missing = " et ".join(
             name
             for name, value in (
@@ -145,6 +146,12 @@ def deliver_due(
             },
         )
     return report
+
+
+def configured(settings: Settings) -> bool:
+    """Whether e-mails can leave (a relay and a sender address): a notification's
+    e-mails are then sent right after it, otherwise they wait for ``outbox send``."""
+    return settings.smtp is not None and settings.mail_from is not None
 
 
 def waiting_line(queued: int) -> str:
