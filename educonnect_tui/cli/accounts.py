@@ -197,6 +197,7 @@ def cmd_notify(args: argparse.Namespace) -> int:
         overwrite=args.overwrite,
         channel=args.channel,
         reset=args.reset,
+        activated_confirmed=args.activated or 0,
     )
     planned = preview(services, operator, request)
     if args.dry_run:

@@ -73,9 +73,16 @@ class NotifyPlan:
         *,
         channel: NotifyChannel = NotifyChannel.PAPER,
         reset: bool = True,
+        activated: int = 0,
     ) -> notification.NotifyRequest:
         return notification.NotifyRequest(
-            self.kind, self.selection, pdf_path, csv_path, channel=channel, reset=reset
+            self.kind,
+            self.selection,
+            pdf_path,
+            csv_path,
+            channel=channel,
+            reset=reset,
+            activated_confirmed=activated,
         )
 
 
@@ -87,6 +94,8 @@ class NotifyChoice:
     csv_path: Path
     channel: NotifyChannel = NotifyChannel.PAPER
     reset: bool = True
+    # The activated accounts' number, typed by the person (0: none to confirm).
+    activated: int = 0
 
 
 # The channel choices, in the dialog's order.
@@ -123,6 +132,7 @@ def start_notify(host: NotifyHost, request: NotifyPlan) -> None:
             choice.csv_path,
             channel=choice.channel,
             reset=choice.reset,
+            activated=choice.activated,
         )
 
         def done(result: NotifyResult | None) -> None:
@@ -350,7 +360,9 @@ class NotifyConfirmScreen(ModalScreen[NotifyChoice | None]):
             self.query_one("#notify-typed", TypedNumber).focus()
             return
         pdf, csv = self.paths
-        self.dismiss(NotifyChoice(pdf, csv, self.channel, self.reset))
+        self.dismiss(
+            NotifyChoice(pdf, csv, self.channel, self.reset, activated=self.counted.to_confirm)
+        )
 
     def action_cancel(self) -> None:
         self.dismiss(None)
@@ -459,6 +471,7 @@ class NotifyProgressScreen(ModalScreen[NotifyResult | None]):
         *,
         channel: NotifyChannel = NotifyChannel.PAPER,
         reset: bool = True,
+        activated: int = 0,
     ) -> None:
         super().__init__()
         self.services = services
@@ -468,6 +481,7 @@ class NotifyProgressScreen(ModalScreen[NotifyResult | None]):
         self.csv_path = csv_path
         self.channel = channel
         self.reset = reset
+        self.activated = activated
         self.cancel_event = threading.Event()
 
     def compose(self) -> ComposeResult:
@@ -489,7 +503,11 @@ class NotifyProgressScreen(ModalScreen[NotifyResult | None]):
                 self.services,
                 self.signed_in,
                 self.request.request(
-                    self.pdf_path, self.csv_path, channel=self.channel, reset=self.reset
+                    self.pdf_path,
+                    self.csv_path,
+                    channel=self.channel,
+                    reset=self.reset,
+                    activated=self.activated,
                 ),
                 progress=lambda phase, done, total: self.app.call_from_thread(
                     self._progress, phase, done, total

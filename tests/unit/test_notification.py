@@ -519,3 +519,47 @@ def test_renotifying_a_blocked_account_unblocks_it_and_the_count_says_so(
     assert factories.pair_failures(services, "owner", login, source) is None
     assert notification.preview(services, operator, request).blocked == 0
     assert _states(services, [blocked, other]) == {AccountState.NOTIFIED}
+
+
+def test_a_reset_replaces_no_more_personal_passwords_than_confirmed(
+    services: Services, tmp_path: Path
+) -> None:
+    ids = _school(services, {"4E1": 3})
+    with services.sessions() as session, session.begin():
+        for account_id in ids["4E1"][:2]:
+            account = session.get_one(Account, account_id)
+            account.state, account.password_hash = AccountState.ACTIVATED, "$argon2id$personnel"
+    every_state = Selection(states=(AccountState.ACTIVATED, AccountState.NOT_NOTIFIED))
+    operator = factories.operator(services, UAI, ACTOR)
+    before = _audit_count(services)
+    for confirmed in (0, 1):
+        with pytest.raises(InvalidInput, match=r"2 comptes déjà activés.*confirmez leur nombre"):
+            notification.notify(
+                services,
+                operator,
+                NotifyRequest(
+                    AccountKind.PUPIL,
+                    every_state,
+                    pdf_path=tmp_path / f"f{confirmed}.pdf",
+                    activated_confirmed=confirmed,
+                ),
+            )
+    assert _states(services, ids["4E1"][:2]) == {AccountState.ACTIVATED}
+    assert _audit_count(services) == before
+    assert not list(tmp_path.glob("f*.pdf"))
+    result = notification.notify(
+        services,
+        operator,
+        NotifyRequest(
+            AccountKind.PUPIL, every_state, pdf_path=tmp_path / "f.pdf", activated_confirmed=2
+        ),
+    )
+    assert result.count == 3
+    # A reminder replaces nothing: nothing to confirm.
+    reminder = NotifyRequest(
+        AccountKind.PUPIL,
+        Selection(states=(AccountState.NOTIFIED,)),
+        pdf_path=tmp_path / "r.pdf",
+        reset=False,
+    )
+    assert notification.notify(services, operator, reminder).count == 3

@@ -214,6 +214,9 @@ class NotifyRequest:
     overwrite: bool = False
     channel: NotifyChannel = NotifyChannel.PAPER
     reset: bool = True
+    # How many activated accounts the person confirmed (« --activated N », the number
+    # typed in the dialog): a reset never replaces more personal passwords than that.
+    activated_confirmed: int = 0
 
 
 @dataclass(frozen=True)
@@ -408,6 +411,7 @@ def notify(
     if pdf_path is None and request.channel is NotifyChannel.PAPER:
         raise InvalidInput("Indiquez le fichier PDF des documents à remettre.")
     selection = require_selection(services, caller, Action.NOTIFY, kind, request.selection)
+    _require_confirmed(services, caller, request)
     actor = caller.actor()
     now = services.clock()
     targets = (pdf_path, csv_path)
@@ -580,6 +584,27 @@ def notify(
 
 def _on_paper(channel: NotifyChannel, row: _Row) -> bool:
     return _routes(channel, row.address is not None) == "paper"
+
+
+def _require_confirmed(services: Services, caller: Caller, request: NotifyRequest) -> None:
+    """Refuse a reset that would replace more personal passwords than were confirmed.
+
+    The interfaces ask for the number they counted (``NotifyPreview.to_confirm``);
+    counted again here with the same rule, an account activated since, or a caller that
+    asked for nothing, cannot slip through.
+    """
+    activated = preview(services, caller, request).to_confirm
+    if activated > request.activated_confirmed:
+        raise InvalidInput(
+            f"{french.count(activated, 'compte déjà activé', 'comptes déjà activés')} "
+            f"dans la sélection\u00a0: "
+            + french.agreed(
+                activated,
+                "son mot de passe personnel serait remplacé",
+                "leurs mots de passe personnels seraient remplacés",
+            )
+            + f", confirmez leur nombre ({activated}). Aucun mot de passe n'a été modifié."
+        )
 
 
 _ATTEMPTS = 3
