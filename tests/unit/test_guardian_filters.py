@@ -557,6 +557,10 @@ def test_the_cli_writes_the_list_and_refuses_bad_input(
     assert code == 2 and "existe déjà" in err and len(err.strip().splitlines()) == 1
     code, _, err = run_cli(["guardians", "--uai", UAI])
     assert code == 2 and "--no-sms-mobile" in err
+    code, _, err = run_cli(
+        ["guardians", "--uai", UAI, "--no-sms-mobile", "--state", "active", "--output", "a.csv"]
+    )
+    assert code == 2 and "activé" in err and len(err.strip().splitlines()) == 1
     code, _, _ = run_cli(
         ["guardians", "--uai", UAI, "--no-sms-mobile", "--output", str(target), "--overwrite"]
     )
