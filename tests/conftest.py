@@ -158,6 +158,8 @@ def clock() -> FakeClock:
 
 @pytest.fixture
 def settings(database_url: str, tmp_path: Path) -> Settings:
+    # The output folder is the staff's: it exists (a missing one is refused, not created).
+    (tmp_path / "out").mkdir(exist_ok=True)
     return Settings(
         database_url=database_url,
         output_dir=tmp_path / "out",
@@ -270,6 +272,7 @@ def copy_database(template: Path, target: Path) -> None:
 def demo_services(demo_template: Path, tmp_path: Path) -> Iterator[Services]:
     path = tmp_path / "demo.db"
     copy_database(demo_template, path)
+    (tmp_path / "sorties").mkdir(exist_ok=True)
     services = Services.from_settings(
         Settings(database_url=f"sqlite:///{path}", output_dir=tmp_path / "sorties", hash_workers=1),
         clock=FakeClock(DEMO_NOW),

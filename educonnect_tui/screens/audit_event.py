@@ -6,12 +6,15 @@ The journal's row says « 400 : a.bernard, c.durand, e.faure (+397) »; this lis
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, replace
+from typing import Any
 
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
-from textual.containers import Vertical
+from textual.containers import Vertical, VerticalScroll
+from textual.geometry import Size
 from textual.screen import ModalScreen
 from textual.widgets import DataTable, Label, Static
 
@@ -21,6 +24,7 @@ from ..domain.model import french
 from ..domain.model.printable import escaped
 from ..domain.reports import journal as audit_log
 from ..domain.reports.journal import AuditRow, EventAccount
+from ..domain.store.audit_words import DetailLine
 from ..domain.store.services import Services
 from ..widgets import sized_table
 from ..widgets.key_bar import KeyBar
@@ -40,21 +44,64 @@ class _Page:
     accounts: list[EventAccount]
 
 
-def event_text(row: AuditRow) -> Text:
-    """When, who, from where, then each detail on its own line (labels in bold)."""
+def path_lines(path: str, width: int) -> list[str]:
+    """A path in lines of at most ``width``, broken after its separators; a single name
+    longer than a line loses its start (« … »), never its end (the suffix says the kind)."""
+    width = max(width, 8)
+    if len(path) <= width:
+        return [path]
+    lines: list[str] = []
+    line = ""
+    for part in re.split(r"(?<=[/\\])", path):
+        if line and len(line) + len(part) > width:
+            lines.append(line)
+            line = ""
+        line += part
+    lines.append(line)
+    return [piece if len(piece) <= width else "…" + piece[-(width - 1) :] for piece in lines]
+
+
+def event_text(row: AuditRow, width: int = 76) -> Text:
+    """When, who, from where, then each detail on its own line (labels in bold); files
+    one a line, indented, each path whole within ``width``."""
     text = Text()
     lines = [
-        ("Date", row.local_time),
-        ("Qui", row.who),
-        ("Depuis", row.source),
-        *((label[:1].upper() + label[1:], value) for label, value in row.detail_lines),
+        DetailLine("Date", (row.local_time,)),
+        DetailLine("Qui", (row.who,)),
+        DetailLine("Depuis", (row.source,)),
+        *(replace(d, label=d.label[:1].upper() + d.label[1:]) for d in row.detail_lines),
     ]
-    for index, (label, value) in enumerate(lines):
+    for index, line in enumerate(lines):
         if index:
             text.append("\n")
-        text.append(f"{label}{COLON} ", style="bold")
-        text.append(value)
+        text.append(f"{line.label}{COLON}", style="bold")
+        if not line.files:
+            text.append(" " + ", ".join(line.values))
+            continue
+        for value in line.values:
+            for piece in path_lines(value, width - len(_INDENT)):
+                text.append(f"\n{_INDENT}{piece}")
     return text
+
+
+_INDENT = "  "
+
+
+class _Details(Static):
+    """The event's details, laid out again at the width they get (paths cut to fit)."""
+
+    def __init__(self, row: AuditRow, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.row = row
+
+    def _text(self, width: int) -> Text:
+        return event_text(self.row, width or 76)
+
+    def render(self) -> Text:
+        return self._text(self.content_size.width)
+
+    def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
+        return len(self._text(width).wrap(self.app.console, max(width, 1)))
 
 
 class AuditEventScreen(ReportsWorkerErrors, ModalScreen[None]):
@@ -65,7 +112,10 @@ class AuditEventScreen(ReportsWorkerErrors, ModalScreen[None]):
     DEFAULT_CSS = """
     AuditEventScreen { align: center middle; }
     AuditEventScreen #event-dialog { width: 100; height: 100%; max-height: 40; padding: 0 1; }
-    AuditEventScreen #event-details { height: auto; max-height: 10; margin: 0 0 1 0; }
+    AuditEventScreen #event-details {
+        height: auto; max-height: 50%; margin: 0 0 1 0; scrollbar-size-vertical: 1;
+    }
+    AuditEventScreen #event-details-text { height: auto; }
     AuditEventScreen #event-accounts { height: 1fr; }
     AuditEventScreen #event-status { height: 1; }
     """
@@ -85,7 +135,8 @@ class AuditEventScreen(ReportsWorkerErrors, ModalScreen[None]):
                 classes="dialog-title",
                 markup=False,
             )
-            yield Static(event_text(row), id="event-details")
+            with VerticalScroll(id="event-details"):
+                yield _Details(row, id="event-details-text")
             table: DataTable[str] = DataTable(
                 id="event-accounts", cursor_type="row", zebra_stripes=True
             )
@@ -118,10 +169,25 @@ class AuditEventScreen(ReportsWorkerErrors, ModalScreen[None]):
         # As tall as what it holds (a long list takes the screen and scrolls).
         table_lines = 1 + len(page.accounts) if page.total else 0
         # Border, padding, title, its margin, the details and theirs, the table, the status.
-        needed = 2 + 2 + 2 + 3 + len(self.row.detail_lines) + 1 + table_lines + 1
-        self.query_one("#event-dialog").styles.max_height = min(needed, MAX_HEIGHT)
+        details = self.query_one("#event-details-text", _Details)
+        width = details.content_size.width or self._details_width()
+        detail_height = details.get_content_height(self.size, self.size, width)
+        fixed = 2 + 2 + 2 + 1 + 1
+        # The screen less the key bar: the dialog never runs under it.
+        height = min(fixed + detail_height + table_lines, MAX_HEIGHT, self.size.height - 1)
+        room = height - fixed
+        # Every detail when they fit beside a few accounts; otherwise the details scroll
+        # and the accounts keep their header and three lines.
+        table_height = min(table_lines, max(min(table_lines, 4), room - detail_height))
+        self.query_one("#event-details").styles.max_height = max(room - table_height, 3)
+        table.styles.height = table_height
+        self.query_one("#event-dialog").styles.max_height = height
         self.query_one("#event-status", Static).update(self._status(page))
         self.refresh_bindings()
+
+    def _details_width(self) -> int:
+        """The details' width before they are laid out: the dialog's, less its frame."""
+        return min(100, self.size.width * 95 // 100) - 4
 
     @staticmethod
     def _status(page: _Page) -> str:

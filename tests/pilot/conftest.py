@@ -37,6 +37,7 @@ class SmallSchool:
 
 @pytest.fixture
 def small_school(sqlite_url: str, tmp_path: Path) -> Iterator[SmallSchool]:
+    (tmp_path / "sorties").mkdir(exist_ok=True)
     services = Services.from_settings(
         Settings(
             database_url=sqlite_url,

@@ -174,7 +174,7 @@ async def test_enter_opens_the_event_with_all_its_accounts(
         await settle(pilot)
         event = app.screen
         assert isinstance(event, AuditEventScreen)
-        details = str(event.query_one("#event-details", Static).render())
+        details = str(event.query_one("#event-details-text", Static).render())
         assert "Type\u00a0: élève" in details and "Comptes\u00a0: 60" in details
         accounts = event.query_one("#event-accounts", DataTable)
         status = str(event.query_one("#event-status", Static).render())
@@ -189,3 +189,56 @@ async def test_enter_opens_the_event_with_all_its_accounts(
         await pilot.press("escape")
         await settle(pilot)
         assert app.screen is journal and app.focused is table
+
+
+LONG = "/srv/partages/secretariat/Documents/EduConnect/2026-2027/notifications"
+
+
+@sync
+async def test_an_event_shows_every_detail_and_each_long_path_whole_at_80x24(
+    principal_app: AppFactory, demo_services: Services
+) -> None:
+    """Each file on its own lines, cut after a « / », its suffix kept; the details scroll."""
+    from textual.containers import VerticalScroll
+
+    stem = f"{LONG}/notification_eleves_{demo.COLLEGE_UAI}_20261116_185401"
+    paths = [f"{stem}.pdf", f"{stem}.csv"]
+    with demo_services.sessions() as session, session.begin():
+        college = session.scalars(
+            select(Establishment.id).where(Establishment.uai == demo.COLLEGE_UAI)
+        ).one()
+        ids = session.scalars(select(Account.id).order_by(Account.id).limit(3)).all()
+        audit.record(
+            session, ACTOR, "notify", now=demo_services.clock(), establishment_id=college,
+            targets=ids,
+            details={"kind": "eleve", "count": 3, "lot": "ab12", "paths": paths,
+                     "channel": "auto", "emailed": 1, "on_paper": 2, "no_address": 0},
+        )  # fmt: skip
+    app = principal_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("j")
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        event = app.screen
+        assert isinstance(event, AuditEventScreen)
+        text = event.query_one("#event-details-text", Static)
+        lines = str(text.render()).split("\n")
+        width = text.content_size.width
+        assert all(len(line) <= width for line in lines), (width, lines)
+        start = lines.index("Fichiers\u00a0:")
+        pieces = [line.strip() for line in lines[start + 1 : start + 5]]
+        assert "".join(pieces[:2]) == paths[0] and "".join(pieces[2:]) == paths[1]
+        for label in ("Canal\u00a0: automatique", "Par courriel\u00a0: 1", "Sur papier\u00a0: 2",
+                      "Sans adresse (non notifiés)\u00a0: 0"):  # fmt: skip
+            assert label in lines
+        # Not all on screen at 80×24: the details scroll, with Tab and the arrows.
+        scroll = event.query_one("#event-details", VerticalScroll)
+        assert scroll.max_scroll_y > 0
+        await pilot.press("shift+tab")
+        await settle(pilot)
+        assert app.focused is scroll
+        await pilot.press("end")
+        await settle(pilot)
+        assert scroll.scroll_y == scroll.max_scroll_y

@@ -202,7 +202,7 @@ async def test_a_slip_folder_that_cannot_be_made_is_said_and_the_password_stays(
         await settle(pilot)
         assert isinstance(app.screen, PasswordScreen)
         blocker = demo_services.settings.output_dir
-        blocker.parent.mkdir(parents=True, exist_ok=True)
+        blocker.rmdir()
         blocker.write_text("un fichier, pas un dossier")
         await pilot.press("p")
         await settle(pilot)
@@ -212,6 +212,37 @@ async def test_a_slip_folder_that_cannot_be_made_is_said_and_the_password_stays(
         await pilot.press("escape")
         await settle(pilot)
         assert isinstance(app.screen, PasswordScreen) and app.screen.result is not None
+
+
+@sync
+async def test_a_missing_output_folder_is_refused_for_the_slip_and_nothing_is_created(
+    demo_services: Services,
+) -> None:
+    """An unmounted share must not quietly become a local folder of passwords."""
+    from educonnect_tui.screens.error import ErrorScreen
+
+    _known_password(demo_services, "t.nguyen")
+    output = demo_services.settings.output_dir
+    output.rmdir()
+    app = create_app(demo_services, connection=OUTSIDE)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("f2", *"t.nguyen", "enter", *AGENT_PASSWORD, "enter")
+        await settle(pilot)
+        await _type_search(pilot, "3e2 martin")
+        await pilot.press("enter", "enter", "r")
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, PasswordScreen)
+        await pilot.press("p")
+        await settle(pilot)
+        assert isinstance(app.screen, ErrorScreen)
+        assert f"Le dossier de sortie « {output} » n'existe pas" in app.screen.message
+        await pilot.press("escape")
+        await settle(pilot)
+        assert isinstance(app.screen, PasswordScreen) and app.screen.result is not None
+    assert not output.exists()
 
 
 def _status(screen: HelpdeskScreen) -> str:

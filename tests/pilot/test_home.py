@@ -368,6 +368,27 @@ async def test_end_shows_the_last_row_above_the_horizontal_scroll_bar(
 
 
 @sync
+async def test_l_refuses_a_missing_output_folder_and_creates_nothing(
+    principal_app: AppFactory, demo_services: Services
+) -> None:
+    """An unmounted share must not quietly become a local folder."""
+    output = demo_services.settings.output_dir
+    output.rmdir()
+    app = principal_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("l")
+        for _ in range(50):
+            await settle(pilot)
+            if isinstance(app.screen, ErrorScreen):
+                break
+        assert isinstance(app.screen, ErrorScreen)
+        assert f"Le dossier de sortie « {output} » n'existe pas" in app.screen.message
+        assert app.is_running
+    assert not output.exists()
+
+
+@sync
 async def test_l_writes_the_lists_of_the_shown_accounts_without_touching_a_password(
     principal_app: AppFactory, demo_services: Services
 ) -> None:

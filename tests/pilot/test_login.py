@@ -41,6 +41,7 @@ SECOND_SCHOOL = ("0941876D", "École élémentaire Joliot-Curie")
 
 
 def _services(url: str, tmp_path: Path, clock: FakeClock, networks: list[str]) -> Services:
+    (tmp_path / "out").mkdir(exist_ok=True)
     settings = Settings(
         database_url=url,
         output_dir=tmp_path / "out",

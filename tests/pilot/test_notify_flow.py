@@ -509,7 +509,7 @@ async def test_an_output_folder_that_cannot_be_made_is_said_and_the_app_lives(
 ) -> None:
     """The folder is made when the dialog opens: a failure there is one French message."""
     blocker = demo_services.settings.output_dir
-    blocker.parent.mkdir(parents=True, exist_ok=True)
+    blocker.rmdir()
     blocker.write_text("un fichier, pas un dossier")
     app = principal_app()
     async with app.run_test(size=(80, 24)) as pilot:

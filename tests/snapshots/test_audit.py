@@ -83,3 +83,54 @@ def test_audit_event(  # type: ignore[no-untyped-def]
         await settle(pilot)
 
     assert snap_compare(principal_app(), terminal_size=size, run_before=run_before)
+
+
+LONG_FOLDER = "/srv/partages/secretariat/Documents/EduConnect/2026-2027/notifications"
+
+
+def _notification_with_long_paths(services: Services) -> None:
+    actor = Actor(label="Philippe Marchand (p.marchand)", source_address="10.0.0.5")
+    stem = f"{LONG_FOLDER}/notification_eleves_{demo.COLLEGE_UAI}_20261116_185401"
+    with services.sessions() as session, session.begin():
+        college = session.scalars(
+            select(Establishment.id).where(Establishment.uai == demo.COLLEGE_UAI)
+        ).one()
+        accounts = session.scalars(
+            select(Account.id).where(Account.kind == AccountKind.PUPIL).order_by(Account.login)
+        ).all()[:3]
+        audit.record(
+            session,
+            actor,
+            "notify",
+            now=services.clock(),
+            establishment_id=college,
+            targets=accounts,
+            details={
+                "kind": "eleve",
+                "count": 3,
+                "by_division": {"3E2": 3},
+                "lot": "3f9a1c",
+                "paths": [f"{stem}.pdf", f"{stem}.csv"],
+                "channel": "auto",
+                "emailed": 1,
+                "on_paper": 2,
+                "no_address": 0,
+            },
+        )
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_audit_event_of_a_notification_shows_every_detail(  # type: ignore[no-untyped-def]
+    snap_compare, principal_app: Callable[[], EduConnectApp], demo_services: Services, size
+) -> None:
+    """Both long paths whole (one a line, cut at the folders), then the channel's counts."""
+    _notification_with_long_paths(demo_services)
+
+    async def run_before(pilot):  # type: ignore[no-untyped-def]
+        await settle(pilot)
+        await pilot.press("j")
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+
+    assert snap_compare(principal_app(), terminal_size=size, run_before=run_before)

@@ -255,7 +255,7 @@ def test_the_trail_names_a_file_given_relative_by_its_absolute_path(
 ) -> None:
     _school(cli_env)
     monkeypatch.chdir(tmp_path)
-    (tmp_path / "out").mkdir()
+    (tmp_path / "out").mkdir(exist_ok=True)
     code, _, err = run_cli(["accounts", "--uai", UAI, "--pdf", "out/liste.pdf"])
     assert code == 0, err
     with cli_env.sessions() as session:

@@ -129,9 +129,13 @@ def test_history_after_notification_newest_first_in_french(
     assert detail.notified_at == clock() and detail.temp_issued_at == clock()
     assert detail.temp_expires_at is not None and detail.temp_expires_at > clock()
     assert not detail.temp_expired
-    assert [h.at for h in detail.history] == [clock(), first]
-    entry = detail.history[0]
-    assert entry.action == "(re)notification"
+    notified = [h for h in detail.history if h.action == "(re)notification"]
+    assert [h.at for h in notified] == [clock(), first]
+    # Each notification's document holding the password is an export of this account.
+    exports = [h for h in detail.history if h.action == audit.action_label("export")]
+    assert [h.at for h in exports] == [clock(), first]
+    assert "lettres et fiches de notification (mots de passe)" in exports[0].details
+    entry = notified[0]
     assert entry.who == ACTOR.label and entry.source == "10.0.0.5"
     # The journal's own words (``audit_words``), not codes.
     assert entry.details.startswith("type\u00a0: élève · comptes\u00a0: 1")

@@ -517,6 +517,35 @@ def test_the_export_lists_who_cannot_auto_register_privately_and_audited(
     assert second.path != default.path and default.path.exists()
 
 
+def test_the_export_leaves_out_guardians_already_activated(
+    services: Services, tmp_path: Path
+) -> None:
+    """An activated guardian has no need to auto-register: only non notifié and notifié."""
+    with services.sessions() as session, session.begin():
+        school = factories.school(session)
+        logins = {}
+        for state in (AccountState.NOT_NOTIFIED, AccountState.NOTIFIED, AccountState.ACTIVATED):
+            pupil = factories.pupil(session, school, first_name=f"Enfant{state.value}")
+            account = factories.guardian(
+                session, [pupil], first_name=f"Parent{state.value}", mobile=None
+            )
+            account.state = state
+            logins[state] = account.login
+    operator = as_head(services, UAI)
+    target = tmp_path / "sans_mobile.csv"
+    written = guardian_contacts.export_without_sms(services, operator, Selection(), target)
+    rows = list(csv.reader(io.StringIO(target.read_bytes().decode("utf-8-sig")), delimiter=";"))
+    listed = {r[3] for r in rows[1:]}
+    assert listed == {logins[AccountState.NOT_NOTIFIED], logins[AccountState.NOTIFIED]}
+    assert written.count == 2
+    # Asking for the activated ones alone lists nobody, and writes nothing.
+    with pytest.raises(InvalidInput, match="activé"):
+        guardian_contacts.export_without_sms(
+            services, operator, Selection(states=(AccountState.ACTIVATED,)), tmp_path / "x.csv"
+        )
+    assert not (tmp_path / "x.csv").exists()
+
+
 def test_the_cli_writes_the_list_and_refuses_bad_input(
     cli_env: Services, run_cli: RunCli, tmp_path: Path
 ) -> None:
@@ -528,6 +557,10 @@ def test_the_cli_writes_the_list_and_refuses_bad_input(
     assert code == 2 and "existe déjà" in err and len(err.strip().splitlines()) == 1
     code, _, err = run_cli(["guardians", "--uai", UAI])
     assert code == 2 and "--no-sms-mobile" in err
+    code, _, err = run_cli(
+        ["guardians", "--uai", UAI, "--no-sms-mobile", "--state", "active", "--output", "a.csv"]
+    )
+    assert code == 2 and "activé" in err and len(err.strip().splitlines()) == 1
     code, _, _ = run_cli(
         ["guardians", "--uai", UAI, "--no-sms-mobile", "--output", str(target), "--overwrite"]
     )

@@ -245,7 +245,11 @@ def test_reset_writes_a_private_slip_with_the_login(
     text = pages[0].extract_text()
     assert school.noe_login in text and result.temp_password in text
     with services.sessions() as session:
-        event = session.scalars(select(AuditEvent).order_by(AuditEvent.id.desc())).first()
+        event = session.scalars(
+            select(AuditEvent)
+            .where(AuditEvent.action == "reset_password")
+            .order_by(AuditEvent.id.desc())
+        ).first()
     assert event is not None and event.details["path"] == str(slip)
 
 
@@ -273,7 +277,9 @@ def test_a_slip_printed_after_the_reset_is_audited(
     result = helpdesk.reset_password(services, agent, school.noe)
     helpdesk.write_slip(services, agent, result, tmp_path / "a.pdf")
     with services.sessions() as session:
-        event = session.scalars(select(AuditEvent).order_by(AuditEvent.id.desc())).first()
+        event = session.scalars(
+            select(AuditEvent).where(AuditEvent.action != "export").order_by(AuditEvent.id.desc())
+        ).first()
         assert event is not None and event.action == "slip_written"
         targets = session.scalars(
             select(AuditTarget.account_id).where(AuditTarget.event_id == event.id)
@@ -464,3 +470,46 @@ def test_rows_carry_the_pupils_birth_date_for_the_identity_check(
     monkeypatch.setattr(permissions, "MODULE_ACTIONS", actions)
     (hidden,) = search(services, agent, "lefevre").rows
     assert hidden.birth_date is None
+
+
+def _exports(services: Services) -> list[tuple[AuditEvent, list[int]]]:
+    with services.sessions() as session:
+        events = session.scalars(
+            select(AuditEvent).where(AuditEvent.action == "export").order_by(AuditEvent.id)
+        ).all()
+        return [
+            (
+                event,
+                list(
+                    session.scalars(
+                        select(AuditTarget.account_id).where(AuditTarget.event_id == event.id)
+                    )
+                ),
+            )
+            for event in events
+        ]
+
+
+def test_a_slip_at_reset_and_one_printed_afterwards_are_each_audited_as_an_export(
+    services: Services, school: School, tmp_path: Path
+) -> None:
+    """`audit list --action export` lists every document holding a password."""
+    agent = _session(services, "t.nguyen")
+    slip = tmp_path / "fiche.pdf"
+    result = helpdesk.reset_password(services, agent, school.noe, slip_path=slip)
+    helpdesk.reset_password(services, agent, school.lea)  # no slip: no export
+    later = helpdesk.reset_password(services, agent, school.hugo)
+    helpdesk.write_slip(services, agent, later, tmp_path / "apres.pdf")
+    exports = _exports(services)
+    assert [targets for _, targets in exports] == [[school.noe], [school.hugo]]
+    for (event, _), path in zip(exports, (slip, tmp_path / "apres.pdf"), strict=True):
+        assert event.details["what"] == "fiche de dépannage (mot de passe)"
+        assert event.details["paths"] == [str(path)] and event.details["count"] == 1
+        assert "(t.nguyen)" in event.actor_label
+        assert result.temp_password not in str(event.details)
+    with services.sessions() as session:
+        reset = session.scalars(
+            select(AuditEvent).where(AuditEvent.action == "reset_password")
+        ).first()
+    # Recorded in the transaction of the reset: the same lot of files.
+    assert reset is not None and reset.details["lot"] == exports[0][0].details["lot"]

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import email.utils
+import socket
 import ssl
 import threading
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -198,6 +201,63 @@ def test_a_connection_dropped_before_the_data_is_retried_later_then_sent_once(
     again = _row(mail_services, ids[0])
     assert again.state is OutboxState.SENT and again.attempts == 2
     assert smtp_inbox.received[1]["Message-ID"] == dropped.message_id
+
+
+@contextlib.contextmanager
+def _raw_server(answer: Callable[[socket.socket], None]) -> Iterator[int]:
+    """A TCP server on a free port: each connection is handed to ``answer``."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    held: list[socket.socket] = []
+    stop = threading.Event()
+
+    def serve() -> None:
+        listener.settimeout(0.1)
+        while not stop.is_set():
+            try:
+                connection, _ = listener.accept()
+            except TimeoutError:
+                continue
+            held.append(connection)
+            answer(connection)
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    try:
+        yield listener.getsockname()[1]
+    finally:
+        stop.set()
+        thread.join()
+        for connection in held:
+            connection.close()
+        listener.close()
+
+
+def _unreachable(services: Services, clock: FakeClock, url: str) -> str:
+    relay = _with(services, clock, smtp_url=SecretStr(url), smtp_timeout_seconds=1)
+    _queue(relay, "a@example.fr", school=False)
+    report = sender.deliver_due(relay)
+    assert report.nothing_could_be_sent and report.unreachable is not None
+    return report.unreachable
+
+
+def test_a_relay_that_accepts_and_never_answers_is_a_timeout_not_a_closed_connection(
+    mail_services: Services, clock: FakeClock
+) -> None:
+    with _raw_server(lambda connection: None) as port:  # accepted, then silence
+        said = _unreachable(mail_services, clock, f"smtp://127.0.0.1:{port}")
+    assert "injoignable" in said and "le serveur n'a pas répondu en 1\u00a0s" in said
+    assert "fermée" not in said
+    with _raw_server(lambda connection: connection.close()) as port:
+        said = _unreachable(mail_services, clock, f"smtp://127.0.0.1:{port}")
+    assert "connexion fermée par le serveur" in said
+
+
+def test_tls_on_a_port_that_does_not_speak_it_is_said_in_french(
+    mail_services: Services, clock: FakeClock
+) -> None:
+    with _raw_server(lambda connection: connection.sendall(b"220 relais ESMTP\r\n")) as port:
+        said = _unreachable(mail_services, clock, f"smtps://127.0.0.1:{port}")
+    assert "le serveur ne parle pas TLS sur ce port (WRONG_VERSION_NUMBER)" in said
 
 
 def test_a_server_that_is_down_leaves_the_messages_waiting_with_a_back_off(

@@ -27,7 +27,7 @@ from educonnect_tui.domain.mail import queue
 from educonnect_tui.domain.mail.queue import Email
 from educonnect_tui.domain.model.enums import AccountKind, AccountState, NotifyChannel
 from educonnect_tui.domain.model.errors import Cancelled, InvalidInput
-from educonnect_tui.domain.model.tables import Account, AuditEvent, OutboxMessage
+from educonnect_tui.domain.model.tables import Account, AuditEvent, AuditTarget, OutboxMessage
 from educonnect_tui.domain.store import audit
 from educonnect_tui.domain.store.audit import Actor
 from educonnect_tui.domain.store.services import Services
@@ -416,3 +416,68 @@ def test_a_cancel_inside_the_transaction_rolls_the_queued_messages_back(
         )
     assert len(sent) == 2  # queued in the session, then rolled back with the passwords
     assert _snapshot(services) == before and not _outbox(services)
+
+
+def _exports(services: Services) -> list[tuple[dict[str, Any], set[int], str]]:
+    """Each ``export`` record: its details, its targets, and the lot of its transaction."""
+    with services.sessions() as session:
+        events = session.scalars(
+            select(AuditEvent).where(AuditEvent.action == "export").order_by(AuditEvent.id)
+        ).all()
+        return [
+            (
+                dict(event.details),
+                set(
+                    session.scalars(
+                        select(AuditTarget.account_id).where(AuditTarget.event_id == event.id)
+                    )
+                ),
+                str(event.details.get("lot")),
+            )
+            for event in events
+        ]
+
+
+def test_the_documents_holding_passwords_are_audited_as_an_export(
+    services: Services, tmp_path: Path
+) -> None:
+    """`audit list --action export` names every file holding a password, and whose."""
+    logins = _class(services, "4E2", ["a@example.org", None, None])
+    pdf, csv_path = tmp_path / "lettres.pdf", tmp_path / "lettres.csv"
+    request = NotifyRequest(
+        GUARDIANS, Selection(), pdf_path=pdf, csv_path=csv_path, channel=NotifyChannel.AUTO
+    )
+    _notify(services, request)
+    ((details, targets, lot),) = _exports(services)
+    assert details["what"] == "lettres et fiches de notification (mots de passe)"
+    assert details["paths"] == [str(pdf), str(csv_path)]
+    assert details["count"] == 2
+    # Whose passwords the documents hold: the e-mailed guardian is not in them.
+    paper = {i for login, i in logins.items() if _has(_pdf_text(pdf), login)}
+    assert targets == paper and len(paper) == 2
+    with services.sessions() as session:
+        notify = session.scalars(select(AuditEvent).where(AuditEvent.action == "notify")).one()
+    assert notify.details["lot"] == lot  # one transaction, one lot of files
+
+
+def test_an_all_email_notification_writes_no_document_and_records_no_export(
+    services: Services,
+) -> None:
+    _class(services, "5E1", ["a@example.org", "b@example.org"])
+    _notify(services, NotifyRequest(GUARDIANS, Selection(), channel=NotifyChannel.EMAIL))
+    assert _exports(services) == []
+
+
+def test_a_reminder_on_paper_is_audited_as_an_export_without_passwords(
+    services: Services, tmp_path: Path
+) -> None:
+    with services.sessions() as session, session.begin():
+        school = factories.school(session)
+        ids = {factories.pupil(session, school, division="6E2").id for _ in range(2)}
+    for account_id in ids:
+        factories.simulate_notification(services, account_id, "zx9kq2wm7p")
+    pdf = tmp_path / "rappel.pdf"
+    _notify(services, NotifyRequest(PUPILS, Selection(), pdf_path=pdf, reset=False))
+    ((details, targets, _lot),) = _exports(services)
+    assert details["what"] == "lettres et fiches de rappel (sans mot de passe)"
+    assert (details["paths"], details["count"], targets) == ([str(pdf)], 2, ids)

@@ -386,3 +386,38 @@ def test_a_helpdesk_slip_printed_afterwards_never_replaces_a_file(
     first = helpdesk.default_slip_path(services, result.login, services.clock())
     first.write_bytes(b"")
     assert helpdesk.default_slip_path(services, result.login, services.clock()) != first
+
+
+def test_app_folder_makes_its_own_sub_folder_but_never_the_output_folder(tmp_path: Path) -> None:
+    """An unmounted share must not quietly become a local folder of passwords."""
+    made = files.app_folder(tmp_path / "listes")
+    assert made.is_dir() and made.stat().st_mode & 0o777 == 0o700
+    assert files.app_folder(made) == made  # already there: kept as it is
+    output = tmp_path / "partage"
+    with pytest.raises(InvalidInput) as refused:
+        files.app_folder(output / "depannage")
+    assert str(refused.value) == (
+        f"Le dossier de sortie « {output} » n'existe pas\u00a0: créez-le ou corrigez "
+        "EDUCONNECT_OUTPUT_DIR (rien n'a été écrit)."
+    )
+    assert not output.exists()
+
+
+def test_every_default_path_refuses_a_missing_output_folder(
+    services: Services, tmp_path: Path
+) -> None:
+    (account,) = _pupils(services, 1)
+    operator = factories.operator(services, UAI)
+    output = services.settings.output_dir
+    assert output.is_dir()
+    output.rmdir()
+    writers = (
+        lambda: notification.default_paths(services, operator, AccountKind.PUPIL),
+        lambda: helpdesk.default_slip_path(services, "e.dupont", services.clock()),
+        lambda: stats_pdf.export_stats(services, operator, school_stats(services, operator)),
+    )
+    for write in writers:
+        with pytest.raises(InvalidInput, match="n'existe pas"):
+            write()
+    assert not output.exists()
+    assert account

@@ -2,10 +2,12 @@
 
 Auto-inscription needs a French mobile the school holds (``phones.sms_mobile``); the
 guardians without one can only activate with the school's letter, so the secretariat
-calls or writes to them. The list is the home page's ``Selection`` with ``sms_mobile``
-set to False (classes and the other filters kept), written as a CSV with each guardian's
-children and classes and the e-mail and telephone as on file: a private file (0600),
-never over an existing one unless asked, published with its audit record.
+calls or writes to them. Those already activated need nothing: the list keeps only the
+accounts non notifié or notifié. It is the home page's ``Selection`` with ``sms_mobile``
+set to False and those states (classes and the other filters kept), written as a CSV
+with each guardian's children and classes and the e-mail and telephone as on file: a
+private file (0600), never over an existing one unless asked, published with its audit
+record.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from ..documents.files import app_folder, free_name
 from ..documents.spreadsheet import csv_bytes
 from ..model import french
 from ..model.enums import AccountKind, AccountState
+from ..model.errors import InvalidInput
 from ..model.tables import Account, Guardian
 from ..store import audit
 from ..store.services import Services
@@ -59,9 +62,20 @@ class ContactsExport:
         ]
 
 
+# An activated guardian has their own password: nothing left to register.
+NOT_YET_ACTIVATED = (AccountState.NOT_NOTIFIED, AccountState.NOTIFIED)
+
+
 def without_sms(selection: Selection) -> Selection:
-    """The home page's selection narrowed to those who cannot auto-register."""
-    return replace(selection, sms_mobile=False, account_ids=None)
+    """The home page's selection narrowed to those who cannot auto-register: no mobile
+    for the SMS, and not yet activated (non notifié or notifié, among the states asked)."""
+    states = tuple(s for s in NOT_YET_ACTIVATED if not selection.states or s in selection.states)
+    if not states:
+        raise InvalidInput(
+            "Aucun représentant légal à lister : un compte activé ou désactivé n'a pas "
+            "à s'auto-inscrire (rien n'a été écrit)."
+        )
+    return replace(selection, sms_mobile=False, states=states, account_ids=None)
 
 
 def default_path(services: Services, caller: Caller) -> Path:

@@ -38,7 +38,7 @@ from ..documents.credentials import (
     PupilCredential,
     SchoolHeader,
 )
-from ..documents.files import app_folder, free_name
+from ..documents.files import Publication, app_folder, free_name
 from ..documents.text import COLON
 from ..model.enums import AccountKind, AccountState
 from ..model.errors import (
@@ -186,6 +186,7 @@ def reset_password(
                 },
             )
             if publication.files:
+                _audit_export(session, caller, now, account_id, target.kind, publication)
                 publishing.check(services, publication.paths, overwrite=False)
                 publication.publish()
     except StaleDataError as error:
@@ -326,6 +327,7 @@ def write_slip(
                     "lot": publication.lot,
                 },
             )
+            _audit_export(session, caller, now, result.account_id, target.kind, publication)
             publishing.check(services, publication.paths, overwrite=False)
             publication.publish()
     except BaseException:
@@ -333,6 +335,37 @@ def write_slip(
         raise
     publication.settle()
     return publishing.Written(publication.paths[0], tuple(swept))
+
+
+SLIP_WHAT = "fiche de dépannage (mot de passe)"
+
+
+def _audit_export(
+    session: Session,
+    caller: Caller,
+    now: dt.datetime,
+    account_id: int,
+    kind: AccountKind,
+    publication: Publication,
+) -> None:
+    """The slip is also an export: the journal's list of exports names every document
+    holding a password, in the transaction that publishes it."""
+    audit.record(
+        session,
+        caller.actor(),
+        "export",
+        now=now,
+        establishment_id=caller.school.id,
+        targets=[account_id],
+        details={
+            "what": SLIP_WHAT,
+            "kind": kind.value,
+            "format": "pdf",
+            "count": 1,
+            "paths": [audit.file_named(p) for p in publication.paths],
+            "lot": publication.lot,
+        },
+    )
 
 
 def _pdf(context: DocumentContext, credential: PupilCredential | GuardianCredential) -> bytes:

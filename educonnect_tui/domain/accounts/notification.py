@@ -744,7 +744,30 @@ def _apply(
             "no_address": len(no_address),
         },
     )
+    if publication.paths:
+        # The documents are an export too: the journal's list of exports names every
+        # file written, and whose passwords (or, for a reminder, logins) it holds.
+        on_paper = [row.account_id for row, _ in pairs if _on_paper(request.channel, row)]
+        audit.record(
+            session,
+            actor,
+            "export",
+            now=now,
+            establishment_id=establishment_id,
+            targets=on_paper,
+            details={
+                "what": DOCUMENTS_WHAT if request.reset else REMINDERS_WHAT,
+                "kind": request.kind.value,
+                "count": len(on_paper),
+                "paths": [audit.file_named(path) for path in publication.paths],
+                "lot": publication.lot,
+            },
+        )
     return by_division, []
+
+
+DOCUMENTS_WHAT = "lettres et fiches de notification (mots de passe)"
+REMINDERS_WHAT = "lettres et fiches de rappel (sans mot de passe)"
 
 
 def _rows(

@@ -117,11 +117,18 @@ def _identity(path: Path) -> set[object]:
 def app_folder(folder: Path) -> Path:
     """A folder the application names itself (``notifications/``…), created 0700 if missing.
 
-    Paths a user types are never created (``check_targets``): a typo must not become a
-    folder of passwords somewhere unexpected.
+    Only that last folder is made: the output folder holding it is the staff's, and a
+    missing one is refused — an unmounted share must not quietly become a local folder
+    of passwords. Paths a user types are never created either (``check_targets``).
     """
+    output = folder.parent
+    if not os.path.lexists(output):
+        raise InvalidInput(
+            f"Le dossier de sortie « {output} » n'existe pas\u00a0: créez-le ou corrigez "
+            "EDUCONNECT_OUTPUT_DIR (rien n'a été écrit)."
+        )
     try:
-        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        folder.mkdir(mode=0o700, exist_ok=True)
     except OSError as exc:
         raise DocumentError(f"Impossible de créer le dossier {folder} : {_cause(exc)}") from exc
     return folder

@@ -127,12 +127,11 @@ class Relay:
             ) from None
         except ssl.SSLError as error:
             raise RelayUnavailable(
-                f"connexion chiffrée au serveur SMTP {where} impossible\u00a0: "
-                f"{error.reason or error.__class__.__name__}"
+                f"connexion chiffrée au serveur SMTP {where} impossible\u00a0: {_tls_words(error)}"
             ) from None
         except (OSError, smtplib.SMTPException) as error:
             raise RelayUnavailable(
-                f"serveur SMTP {where} injoignable\u00a0: {_os_words(error)}"
+                f"serveur SMTP {where} injoignable\u00a0: {_os_words(error, self.timeout)}"
             ) from None
         return connection
 
@@ -163,14 +162,18 @@ class Relay:
             raise PermanentFailure(
                 "adresse en caractères non ASCII, que le serveur n'accepte pas (SMTPUTF8)"
             ) from None
-        except (smtplib.SMTPServerDisconnected, OSError):
+        except (smtplib.SMTPServerDisconnected, OSError) as error:
             self._drop()
             if connection.content_sent:
                 raise UncertainDelivery(
                     "connexion perdue après l'envoi du message, avant la réponse du serveur"
                     "\u00a0: il a pu être remis"
                 ) from None
-            raise TemporaryFailure("connexion interrompue par le serveur") from None
+            raise TemporaryFailure(
+                _silence(self.timeout)
+                if _timed_out(error)
+                else "connexion interrompue par le serveur"
+            ) from None
         except smtplib.SMTPResponseException as error:
             words = _reply(error.smtp_code, error.smtp_error)
             if error.smtp_code >= 500:
@@ -195,13 +198,42 @@ class Relay:
             connection.close()
 
 
-def _os_words(error: BaseException) -> str:
+def _timed_out(error: BaseException) -> bool:
+    """A wait that ran out — ``smtplib`` reports a read's timeout as a disconnection,
+    with the timeout as its context."""
+    return isinstance(error, TimeoutError) or isinstance(error.__context__, TimeoutError)
+
+
+def _silence(timeout: float) -> str:
+    return f"le serveur n'a pas répondu en {timeout:g}\u00a0s"
+
+
+def _os_words(error: BaseException, timeout: float) -> str:
     if isinstance(error, ConnectionRefusedError):
         return "connexion refusée (rien n'écoute à cette adresse)"
-    if isinstance(error, TimeoutError):
-        return "pas de réponse dans le délai"
+    if _timed_out(error):
+        return _silence(timeout)
     if isinstance(error, smtplib.SMTPServerDisconnected):
         return "connexion fermée par le serveur"
     if isinstance(error, OSError):
         return os_reason(error)
     return error.__class__.__name__
+
+
+# OpenSSL's reasons a staff member may meet, in words; the code stays, for the technician.
+_TLS_REASONS = {
+    "WRONG_VERSION_NUMBER": "le serveur ne parle pas TLS sur ce port",
+    "CERTIFICATE_VERIFY_FAILED": "certificat du serveur non reconnu",
+    "UNSUPPORTED_PROTOCOL": "version de TLS non prise en charge",
+    "TLSV1_ALERT_PROTOCOL_VERSION": "version de TLS refusée par le serveur",
+    "SSLV3_ALERT_HANDSHAKE_FAILURE": "négociation TLS refusée par le serveur",
+    "UNEXPECTED_EOF_WHILE_READING": "connexion fermée par le serveur pendant la négociation TLS",
+}
+
+
+def _tls_words(error: ssl.SSLError) -> str:
+    reason = error.reason or error.__class__.__name__
+    words = _TLS_REASONS.get(reason)
+    if isinstance(error, ssl.SSLCertVerificationError) and error.verify_message:
+        words = f"{words} — {error.verify_message}"
+    return f"{words} ({reason})" if words else reason

@@ -80,8 +80,8 @@ class AuditRow:
     target_count: int
     target_logins: tuple[str, ...]  # at most SHOWN_LOGINS, in login order
     details: str  # short French summary, never a secret
-    # The same, one (label, value) per line, for the event's own view.
-    detail_lines: tuple[tuple[str, str], ...] = ()
+    # The same, one detail a line and every file whole, for the event's own view.
+    detail_lines: tuple[audit_words.DetailLine, ...] = ()
     # The school's zone: the trail is read in its time, whatever the server's.
     time: SchoolTime = field(default_factory=SchoolTime.named, compare=False, repr=False)
 
@@ -263,7 +263,7 @@ def _events(
                 target_logins=tuple(logins.get(e.id, ())),
                 details=audit_words.summarize(e.action, e.details or {}, services.time),
                 detail_lines=tuple(
-                    audit_words.detail_lines(e.action, e.details or {}, services.time)
+                    audit_words.event_lines(e.action, e.details or {}, services.time)
                 ),
                 time=services.time,
             )

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from ..model.calendar import SchoolTime, date_text
@@ -240,20 +241,53 @@ def _plain(value: Any) -> str:
     return "" if value is None else str(value)
 
 
+# The details naming files: the event's own view shows every one, one a line.
+FILE_KEYS = {"path", "paths", "file", "files"}
+
+
+@dataclass(frozen=True)
+class DetailLine:
+    """One detail as the event's view shows it: every file, when it names files."""
+
+    label: str
+    values: tuple[str, ...]
+    files: bool = False
+
+
+def event_lines(action: str, details: Mapping[str, Any], time: SchoolTime) -> list[DetailLine]:
+    """The details of ``detail_lines``, with each recorded file whole (never « … »)."""
+    lines: list[DetailLine] = []
+    for key, label, text in _details(action, details, time):
+        value = details.get(key)
+        if key in FILE_KEYS:
+            files = value if isinstance(value, list) else [value]
+            lines.append(DetailLine(label, tuple(str(f) for f in files), files=True))
+        else:
+            lines.append(DetailLine(label, (text,)))
+    return lines
+
+
 def detail_lines(
     action: str, details: Mapping[str, Any], time: SchoolTime
 ) -> list[tuple[str, str]]:
     """(French label, French value) of each detail worth reading, in recorded order."""
+    return [(label, text) for _key, label, text in _details(action, details, time)]
+
+
+def _details(
+    action: str, details: Mapping[str, Any], time: SchoolTime
+) -> list[tuple[str, str, str]]:
+    """(key, French label, French value) of each detail worth reading."""
     readers = _value_readers(time)
-    lines: list[tuple[str, str]] = []
+    lines: list[tuple[str, str, str]] = []
     for key, value in details.items():
         if key in _SKIPPED or value in ("", None):
             continue
         if key == "network_mode":
-            lines.append((DETAIL_NAMES[key], _access(action, details)))
+            lines.append((key, DETAIL_NAMES[key], _access(action, details)))
             continue
         if key == "results" and details.get("more"):
-            lines.append((DETAIL_NAMES[key], f"{value} (et d'autres, non affichés)"))
+            lines.append((key, DETAIL_NAMES[key], f"{value} (et d'autres, non affichés)"))
             continue
         if key == "more":
             continue  # said with the results
@@ -264,9 +298,10 @@ def detail_lines(
         read = readers.get(key, _plain)
         text = read(value)
         if key == "rows" and action in _EVENT_ROWS and text:
-            lines.append(("événements", text))
+            lines.append((key, "événements", text))
         elif text:
-            lines.append((DETAIL_NAMES.get(key, key.replace("_", " ").strip() or "détail"), text))
+            label = DETAIL_NAMES.get(key, key.replace("_", " ").strip() or "détail")
+            lines.append((key, label, text))
     return lines
 
 
