@@ -202,6 +202,12 @@ def cmd_notify(args: argparse.Namespace) -> int:
     planned = preview(services, operator, request)
     if args.dry_run:
         print("\n".join(planned_lines(planned, args.kind)))
+        if args.activated is not None and args.activated != planned.to_confirm:
+            print(
+                f"  --activated {args.activated} ne correspond pas : "
+                f"{french.count(planned.to_confirm, 'compte activé', 'comptes activés')} "
+                "dans cette sélection."
+            )
         return 0
     if args.pdf is None and planned.needs_pdf:
         fail(

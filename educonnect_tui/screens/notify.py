@@ -47,7 +47,7 @@ from ..domain.accounts.selection import Selection
 from ..domain.documents.files import OutputExists
 from ..domain.mail import sender
 from ..domain.model import french
-from ..domain.model.enums import AccountKind, NotifyChannel
+from ..domain.model.enums import AccountKind, AccountState, NotifyChannel
 from ..domain.model.errors import Cancelled, DomainError, sentences
 from ..domain.store.services import Services
 from ..widgets.typed_number import TypedNumber
@@ -418,7 +418,18 @@ def summary_lines(
                 + french.agreed(activated, "il devra être réactivé", "ils devront être réactivés")
                 + "."
             )
-        lines.append("Chacun reçoit un mot de passe provisoire (l'ancien ne marchera plus).")
+        lines.append(
+            french.agreed(
+                counted.total,
+                "Il reçoit un mot de passe provisoire",
+                "Chacun reçoit un mot de passe provisoire",
+            )
+            + (
+                " (l'ancien ne marchera plus)."
+                if any(counts.get(s, 0) for s in (AccountState.NOTIFIED, AccountState.ACTIVATED))
+                else "."
+            )
+        )
     else:
         lines.append(
             "Rappel de l'identifiant et des moyens d'activer ou de retrouver le mot de passe,"
@@ -545,7 +556,7 @@ class NotifyProgressScreen(ModalScreen[NotifyResult | None]):
         )
         self.app.notify(
             late + finished_message(result),
-            title="Notification terminée",
+            title="Notification terminée" if self.reset else "Rappel terminé",
             timeout=10,
             markup=False,
         )

@@ -558,6 +558,8 @@ def test_activated_accounts_are_renotified_only_when_counted(
     assert "--activated 2" in err and _hashes(cli_env) == before and not pdf.exists()
     code, _, err = run_cli([*args, "--activated", "1"])  # not the count: refused too
     assert code == 2 and _hashes(cli_env) == before
+    code, out, _ = run_cli([*args, "--activated", "1", "--dry-run"])  # and said so
+    assert code == 0 and "--activated 1 ne correspond pas\u00a0: 2 comptes activés" in out
     code, out, err = run_cli([*args, "--activated", "2"])
     assert code == 0 and "2 comptes élèves notifiés." in out, err
     assert _hashes(cli_env) != before

@@ -555,6 +555,10 @@ def test_a_reset_replaces_no_more_personal_passwords_than_confirmed(
         ),
     )
     assert result.count == 3
+    with services.sessions() as session:
+        event = session.scalar(select(AuditEvent).where(AuditEvent.action == "notify"))
+    # The trail tells personal passwords replaced from temporary ones re-issued.
+    assert event is not None and event.details["activated_replaced"] == 2
     # A reminder replaces nothing: nothing to confirm.
     reminder = NotifyRequest(
         AccountKind.PUPIL,

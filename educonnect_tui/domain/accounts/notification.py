@@ -710,6 +710,12 @@ def _apply(
     ]
     if stale:
         return {}, stale
+    # Personal passwords this reset replaces (confirmed beforehand): the trail says so.
+    replaced = (
+        sum(1 for a in accounts.values() if a.state == AccountState.ACTIVATED)
+        if request.reset
+        else 0
+    )
     by_division: dict[str, int] = {}
     for start in range(0, len(pairs), _CHUNK):
         chunk = pairs[start : start + _CHUNK]
@@ -742,6 +748,7 @@ def _apply(
             "emailed": len(emails),
             "on_paper": len(pairs) - len(emails),
             "no_address": len(no_address),
+            "activated_replaced": replaced,
         },
     )
     if publication.paths:

@@ -90,6 +90,7 @@ DETAIL_NAMES = {
     "messages": "courriels n°",
     "state": "état",
     "channel": "canal",
+    "activated_replaced": "mots de passe personnels remplacés (comptes activés)",
     "emailed": "par courriel",
     "on_paper": "sur papier",
     "no_address": "sans adresse (non notifiés)",
