@@ -450,6 +450,8 @@ def summary_lines(
             f"[b]⚠ {french.count(n, 'compte sans adresse', 'comptes sans adresse')}[/b] "
             f"électronique\u00a0: {unreached(n, counted.reset)}."
         )
+    if counted.deactivated:
+        lines.append(notification.deactivated_line(counted.deactivated))
     if counted.on_paper:
         pdf, csv = paths
         lines += [

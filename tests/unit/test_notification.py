@@ -567,3 +567,22 @@ def test_a_reset_replaces_no_more_personal_passwords_than_confirmed(
         reset=False,
     )
     assert notification.notify(services, operator, reminder).count == 3
+
+
+def test_the_count_says_the_desactive_accounts_it_leaves_out(services: Services) -> None:
+    ids = _school(services, {"4E1": 3})
+    with services.sessions() as session, session.begin():
+        session.get_one(Account, ids["4E1"][0]).state = AccountState.DEACTIVATED
+    shown = Selection(states=(AccountState.NOT_NOTIFIED, AccountState.DEACTIVATED))
+    planned = notification.preview(
+        services, factories.operator(services, UAI, ACTOR), NotifyRequest(AccountKind.PUPIL, shown)
+    )
+    assert (planned.total, planned.deactivated) == (2, 1)
+    line = "1 compte désactivé de la sélection n'est jamais notifié."
+    assert "  " + line in notification.planned_lines(planned, AccountKind.PUPIL)
+    default = notification.preview(
+        services,
+        factories.operator(services, UAI, ACTOR),
+        NotifyRequest(AccountKind.PUPIL, Selection()),
+    )
+    assert default.deactivated == 0  # not shown by default, nothing to say

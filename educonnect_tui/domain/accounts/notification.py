@@ -232,6 +232,8 @@ class NotifyPreview:
     without_address: int = 0
     channel: NotifyChannel = NotifyChannel.PAPER
     reset: bool = True
+    # Désactivé accounts the selection shows, never notified: said, not silently dropped.
+    deactivated: int = 0
 
     @property
     def total(self) -> int:
@@ -296,6 +298,17 @@ def preview(services: Services, caller: Caller, request: NotifyRequest) -> Notif
             .group_by(Account.state, has_address)
         )
         rows = session.execute(query).all()
+        deactivated = 0
+        if AccountState.DEACTIVATED in selection.states:
+            shown = replace(selection, states=(AccountState.DEACTIVATED,))
+            deactivated = (
+                session.scalar(
+                    select(func.count()).select_from(
+                        accounts_of(request.kind, caller.school.id, shown).subquery()
+                    )
+                )
+                or 0
+            )
     by_state: dict[AccountState, int] = {}
     counted = {"email": 0, "blocked": 0, "without": 0}
     for state, addressed, n, b in rows:
@@ -313,7 +326,14 @@ def preview(services: Services, caller: Caller, request: NotifyRequest) -> Notif
         without_address=counted["without"],
         channel=request.channel,
         reset=request.reset,
+        deactivated=deactivated,
     )
+
+
+def deactivated_line(n: int) -> str:
+    """« 2 comptes désactivés de la sélection ne sont jamais notifiés. »"""
+    never = french.agreed(n, "n'est jamais notifié", "ne sont jamais notifiés")
+    return f"{french.count(n, 'compte désactivé', 'comptes désactivés')} de la sélection {never}."
 
 
 def planned_lines(planned: NotifyPreview, kind: AccountKind) -> list[str]:
@@ -372,6 +392,8 @@ def planned_lines(planned: NotifyPreview, kind: AccountKind) -> list[str]:
             f"  {french.count(activated, 'déjà activé', 'déjà activés')}\u00a0: "
             f"à confirmer avec --activated {activated}."
         )
+    if planned.deactivated:
+        out.append("  " + deactivated_line(planned.deactivated))
     return out
 
 
