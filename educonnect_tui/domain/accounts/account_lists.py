@@ -283,30 +283,23 @@ def write_lists(
             request.csv_path, account_list_csv(lists.classes), overwrite=request.overwrite
         )
     selection = request.selection
-    try:
-        with services.sessions() as session, session.begin():
-            audit.record(
-                session,
-                caller.actor(),
-                "export",
-                now=now,
-                establishment_id=caller.school.id,
-                details={
-                    "what": "listes des comptes",
-                    "kind": request.kind.value,
-                    "count": lists.count,
-                    "classes": list(selection.divisions),
-                    "filters": trail_filters(selection),
-                    "paths": [audit.file_named(p) for p in publication.paths],
-                    "lot": publication.lot,
-                },
-            )
-            publishing.check(services, publication.paths, overwrite=request.overwrite)
-            publication.publish()
-    except BaseException:
-        publication.undo()
-        raise
-    publication.settle()
+    with publishing.recorded(services, publication, overwrite=request.overwrite) as session:
+        audit.record(
+            session,
+            caller.actor(),
+            "export",
+            now=now,
+            establishment_id=caller.school.id,
+            details={
+                "what": "listes des comptes",
+                "kind": request.kind.value,
+                "count": lists.count,
+                "classes": list(selection.divisions),
+                "filters": trail_filters(selection),
+                "paths": [audit.file_named(p) for p in publication.paths],
+                "lot": publication.lot,
+            },
+        )
     return ListsWritten(lists, publication.paths, tuple(swept))
 
 

@@ -113,28 +113,21 @@ def export_without_sms(
         rows = list(_rows(session, caller.school.id, wanted))
     publication = publishing.publication(services, now)
     publication.stage(target, csv_bytes([HEADER, *rows]), overwrite=overwrite)
-    try:
-        with services.sessions() as session, session.begin():
-            audit.record(
-                session,
-                caller.actor(),
-                "export",
-                now=now,
-                establishment_id=caller.school.id,
-                details={
-                    "what": WHAT,
-                    "format": "csv",
-                    "path": audit.file_named(target),
-                    "count": len(rows),
-                    "lot": publication.lot,
-                },
-            )
-            publishing.check(services, publication.paths, overwrite=overwrite)
-            publication.publish()
-    except BaseException:
-        publication.undo()
-        raise
-    publication.settle()
+    with publishing.recorded(services, publication, overwrite=overwrite) as session:
+        audit.record(
+            session,
+            caller.actor(),
+            "export",
+            now=now,
+            establishment_id=caller.school.id,
+            details={
+                "what": WHAT,
+                "format": "csv",
+                "path": audit.file_named(target),
+                "count": len(rows),
+                "lot": publication.lot,
+            },
+        )
     return ContactsExport(target, len(rows), tuple(swept))
 
 

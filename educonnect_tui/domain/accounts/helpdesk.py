@@ -312,28 +312,21 @@ def write_slip(
     now = services.clock()
     publication = publishing.publication(services, now)
     publication.stage(path, _pdf(context, credential))
-    try:
-        with services.sessions() as session, session.begin():
-            audit.record(
-                session,
-                caller.actor(),
-                "slip_written",
-                now=now,
-                establishment_id=school_id,
-                targets=[result.account_id],
-                details={
-                    "kind": target.kind.value,
-                    "path": audit.file_named(path),
-                    "lot": publication.lot,
-                },
-            )
-            _audit_export(session, caller, now, result.account_id, target.kind, publication)
-            publishing.check(services, publication.paths, overwrite=False)
-            publication.publish()
-    except BaseException:
-        publication.undo()
-        raise
-    publication.settle()
+    with publishing.recorded(services, publication) as session:
+        audit.record(
+            session,
+            caller.actor(),
+            "slip_written",
+            now=now,
+            establishment_id=school_id,
+            targets=[result.account_id],
+            details={
+                "kind": target.kind.value,
+                "path": audit.file_named(path),
+                "lot": publication.lot,
+            },
+        )
+        _audit_export(session, caller, now, result.account_id, target.kind, publication)
     return publishing.Written(publication.paths[0], tuple(swept))
 
 

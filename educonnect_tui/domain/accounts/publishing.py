@@ -9,13 +9,15 @@ is in the audit record written by that transaction).
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from ..documents import files
 from ..model.tables import AuditAnchor, AuditEvent
@@ -34,6 +36,28 @@ def check(services: Services, paths: Iterable[Path | None], *, overwrite: bool) 
 def publication(services: Services, at: dt.datetime) -> files.Publication:
     """Documents to publish with a transaction at ``at`` (the time its audit record bears)."""
     return files.Publication(at, owner=_owner(services))
+
+
+@contextlib.contextmanager
+def recorded(
+    services: Services, publication: files.Publication, *, overwrite: bool = False
+) -> Iterator[Session]:
+    """The transaction that records staged documents (the caller writes its audit record
+    in the session it is given) and publishes them just before its commit.
+
+    The paths are checked once more there (a file may have appeared since); if anything
+    fails the staged files are removed, and once committed the markers are settled: the
+    documents exist exactly when their record does.
+    """
+    try:
+        with services.sessions() as session, session.begin():
+            yield session
+            check(services, publication.paths, overwrite=overwrite)
+            publication.publish()
+    except BaseException:
+        publication.undo()
+        raise
+    publication.settle()
 
 
 def sweep(services: Services, paths: Iterable[Path | None]) -> list[Path]:

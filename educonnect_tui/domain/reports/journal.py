@@ -426,25 +426,18 @@ def export(
     now = services.clock()
     publication = publishing.publication(services, now)
     publication.stage(path, data, overwrite=overwrite)
-    try:
-        with services.sessions() as session, session.begin():
-            audit.record(
-                session,
-                actor,
-                "export",
-                now=now,
-                establishment_id=establishment_id,
-                details={
-                    "what": "journal d'audit",
-                    "path": audit.file_named(path),
-                    **details,
-                    "lot": publication.lot,
-                },
-            )
-            publishing.check(services, [path], overwrite=overwrite)
-            publication.publish()
-    except BaseException:
-        publication.undo()
-        raise
-    publication.settle()
+    with publishing.recorded(services, publication, overwrite=overwrite) as session:
+        audit.record(
+            session,
+            actor,
+            "export",
+            now=now,
+            establishment_id=establishment_id,
+            details={
+                "what": "journal d'audit",
+                "path": audit.file_named(path),
+                **details,
+                "lot": publication.lot,
+            },
+        )
     return publishing.Written(path, tuple(swept))

@@ -96,27 +96,20 @@ def export_stats(services: Services, caller: Caller, stats: SchoolStats) -> Expo
     publication = publishing.publication(services, now)
     publication.stage(csv_path, stats_csv(stats))
     publication.stage(pdf_path, stats_pdf(stats))
-    try:
-        with services.sessions() as session, session.begin():
-            audit.record(
-                session,
-                caller.actor(),
-                "export",
-                now=now,
-                establishment_id=caller.school.id,
-                details={
-                    "what": "statistiques",
-                    "formats": ["csv", "pdf"],
-                    "paths": [audit.file_named(csv_path), audit.file_named(pdf_path)],
-                    "lot": publication.lot,
-                },
-            )
-            publishing.check(services, publication.paths, overwrite=False)
-            publication.publish()
-    except BaseException:
-        publication.undo()
-        raise
-    publication.settle()
+    with publishing.recorded(services, publication) as session:
+        audit.record(
+            session,
+            caller.actor(),
+            "export",
+            now=now,
+            establishment_id=caller.school.id,
+            details={
+                "what": "statistiques",
+                "formats": ["csv", "pdf"],
+                "paths": [audit.file_named(csv_path), audit.file_named(pdf_path)],
+                "lot": publication.lot,
+            },
+        )
     return ExportResult(csv_path, pdf_path, tuple(swept))
 
 
