@@ -51,7 +51,7 @@ DEPANNAGE_ACTIONS = {
     Action.RESET_PASSWORD,
     Action.UNBLOCK,
 }
-DIRECTION_ONLY = {Action.MANAGE_DELEGATIONS, Action.VIEW_AUDIT}
+DIRECTION_ONLY = {Action.MANAGE_DELEGATIONS, Action.VIEW_AUDIT, Action.MANAGE_STAFF}
 # The direction, or an administration delegation of the whole school.
 WHOLE_SCHOOL = {Action.IMPORT}
 assert set(Action) == ADMINISTRATION_ACTIONS | DEPANNAGE_ACTIONS | DIRECTION_ONLY | WHOLE_SCHOOL

@@ -65,6 +65,7 @@ class Action(StrEnum):
     EXPORT = "export"
     MANAGE_DELEGATIONS = "manage_delegations"
     VIEW_AUDIT = "view_audit"
+    MANAGE_STAFF = "manage_staff"
 
     @property
     def label(self) -> str:
@@ -84,6 +85,7 @@ _ACTION_LABELS = {
     Action.EXPORT: "exporter les comptes",
     Action.MANAGE_DELEGATIONS: "gérer les délégations",
     Action.VIEW_AUDIT: "consulter le journal d'audit",
+    Action.MANAGE_STAFF: "gérer les personnels",
 }
 
 # What each module allows; direction-only actions are in neither.
@@ -110,7 +112,9 @@ MODULE_ACTIONS: dict[Module, frozenset[Action]] = {
         }
     ),
 }
-DIRECTION_ONLY: frozenset[Action] = frozenset({Action.MANAGE_DELEGATIONS, Action.VIEW_AUDIT})
+DIRECTION_ONLY: frozenset[Action] = frozenset(
+    {Action.MANAGE_DELEGATIONS, Action.VIEW_AUDIT, Action.MANAGE_STAFF}
+)
 # The direction, and an agent whose administration delegation covers the whole school:
 # an import brings every class in line with the file, not only some.
 WHOLE_SCHOOL: frozenset[Action] = frozenset({Action.IMPORT})

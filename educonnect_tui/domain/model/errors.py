@@ -77,6 +77,13 @@ class PermissionDenied(DomainError):
     """The signed-in person may not do this."""
 
 
+class ConfirmationRequired(PermissionDenied):
+    """A sensitive action, and the person last typed their password too long ago.
+
+    The interface asks for the password (``sessions.confirm_password``), then retries.
+    """
+
+
 class Cancelled(DomainError):
     """A long operation was cancelled by the user; nothing was changed."""
 

@@ -316,8 +316,38 @@ class Staff(Base):
     blocked_until: Mapped[dt.datetime | None]
     block_count: Mapped[int] = mapped_column(Integer, default=0)
     last_totp_step: Mapped[int | None] = mapped_column(Integer)
+    # Set while the password is a temporary one (``init``, ``staff add``, a reset): it
+    # must be changed at the next sign-in and is refused after this instant.
+    password_temporary_until: Mapped[dt.datetime | None]
+    # Access ended (``staff_accounts.disable``); the row stays for the journal.
+    disabled_at: Mapped[dt.datetime | None]
+    # The latest successful sign-in and its source address (the next one shows it).
+    last_sign_in_at: Mapped[dt.datetime | None]
+    last_sign_in_source: Mapped[str | None] = mapped_column(String(64))
 
     establishments: Mapped[list[Establishment]] = relationship(secondary=staff_establishment)
+
+
+class StaffSession(Base):
+    """One sign-in of a staff member to the TUI, from sign-in to sign-out.
+
+    Services read it on every call (``permissions``): a session that has ended (signed
+    out, or its person disabled) refuses the next action. ``confirmed_at`` is when the
+    person last typed their password in it (sign-in, idle lock, confirmation of a
+    sensitive action).
+    """
+
+    __tablename__ = "staff_session"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id", ondelete="CASCADE"), index=True)
+    module: Mapped[Module] = mapped_column(_enum(Module, "module"))
+    source: Mapped[str] = mapped_column(String(64))
+    started_at: Mapped[dt.datetime]
+    confirmed_at: Mapped[dt.datetime]
+    ended_at: Mapped[dt.datetime | None]
+    # Why it ended: "sign_out", "disabled", "password_reset"...
+    end_reason: Mapped[str | None] = mapped_column(String(32))
 
 
 class UsualSource(Base):

@@ -233,7 +233,7 @@ def tested_not_looked_up(column: QueryableAttribute[Any]) -> ColumnElement[Any]:
     return column + 0
 
 
-HEAD_REVISION = "0011"
+HEAD_REVISION = "0012"
 
 
 def upgrade(engine: Engine, revision: str = "head") -> None:

@@ -127,6 +127,16 @@ class Settings(BaseSettings):
     mail_sending_timeout_minutes: int = Field(default=15, ge=1)
     # Days the bodies of a finished e-mail (envoyé, échec) are kept before being emptied.
     outbox_retention_days: int = Field(default=30, ge=0, le=3650)
+    # Days a staff member's temporary password (``init``, ``staff add``, a reset) stays
+    # valid; it must be replaced by a personal one at the first sign-in.
+    staff_temp_password_days: int = Field(default=7, ge=1, le=90)
+    # Minutes without a key before the TUI covers the screen and asks for the password.
+    idle_lock_minutes: int = Field(default=10, ge=1, le=240)
+    # Sensitive actions (staff, delegations, large notifications) ask for the password
+    # again when the person last typed it more than this many minutes ago.
+    reauth_minutes: int = Field(default=15, ge=1, le=480)
+    # A notification of more accounts than this is a sensitive action.
+    reauth_notify_over: int = Field(default=50, ge=0)
 
     @field_validator("key_file", mode="before")
     @classmethod
