@@ -15,7 +15,8 @@ UAI or an establishment id beside the caller.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import datetime as dt
+from dataclasses import dataclass, field, fields
 
 from ..model.enums import Module, StaffRole
 from ..model.errors import PermissionDenied
@@ -67,6 +68,14 @@ def not_attached(uai: str) -> str:
 
 
 @dataclass(frozen=True)
+class SignInTrace:
+    """When and from where a person signed in: shown to them at their next sign-in."""
+
+    at: dt.datetime
+    source: str
+
+
+@dataclass(frozen=True)
 class SignedIn:
     """A staff member past the sign-in checks: who, how the second factor was met, from where.
 
@@ -79,6 +88,12 @@ class SignedIn:
     network_mode: NetworkMode
     connection: Connection
     module: Module = Module.ADMINISTRATION
+    # The ``staff_session`` row of this sign-in: services refuse it once it has ended.
+    session_id: int | None = field(default=None, kw_only=True)
+    # A temporary password was used: nothing else is allowed before a personal one.
+    password_change_required: bool = field(default=False, kw_only=True)
+    # The sign-in before this one (None the first time).
+    previous_sign_in: SignInTrace | None = field(default=None, kw_only=True)
 
     @property
     def second_factor(self) -> bool:
@@ -101,13 +116,8 @@ class SignedIn:
         """This person working on ``school``, which must be one of theirs."""
         if school not in self.identity.schools:
             raise PermissionDenied(not_attached(school.uai))
-        return SchoolSession(
-            identity=self.identity,
-            network_mode=self.network_mode,
-            connection=self.connection,
-            module=self.module,
-            school=school,
-        )
+        kept = {f.name: getattr(self, f.name) for f in fields(SignedIn)}
+        return SchoolSession(**kept, school=school)
 
 
 @dataclass(frozen=True)
