@@ -9,18 +9,26 @@ from __future__ import annotations
 import asyncio
 import signal
 import threading
+import time
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import replace
 from functools import partial
 from importlib import resources
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from textual import actions, work
-from textual.app import App, SystemCommand
+from textual import actions, events, work
+from textual._context import active_message_pump
+from textual.app import App, ScreenStackError, SystemCommand
+from textual.await_complete import AwaitComplete
 from textual.command import CommandPalette
 from textual.dom import DOMNode
 from textual.filter import LineFilter
+from textual.message_pump import MessagePump
 from textual.notifications import SeverityLevel
-from textual.screen import ModalScreen, Screen
+from textual.screen import ModalScreen, Screen, ScreenResultCallbackType
+from textual.widget import AwaitMount
+from textual.widgets import Input
 from textual.worker import Worker, WorkerState
 
 from . import keys, process
@@ -28,11 +36,15 @@ from .domain.access import sign_in as auth
 from .domain.access.caller import SchoolSession, SignedIn
 from .domain.access.network import Connection, current_connection
 from .domain.model.enums import Module
+from .domain.model.errors import ConfirmationRequired, SessionEnded
 from .domain.store import db_errors
 from .domain.store.services import Services
 from .widgets import no_break, state_badge
 from .widgets.palette import FrenchCommandPalette
 from .widgets.safe_output import NoTerminalControl
+
+if TYPE_CHECKING:
+    from .screens.lock import LockScreen
 
 CSS_FILE = Path(str(resources.files("educonnect_tui.styles") / "app.tcss"))
 no_break.install()
@@ -40,6 +52,23 @@ DIALOG_OPEN = (
     "Fermez d'abord la fenêtre ouverte (Échap)\u00a0: elle peut afficher un mot de passe ou "
     "suivre une opération en cours."
 )
+# What counts as someone at the keyboard: a key, a click, the wheel, a paste.
+ACTIVITY = (
+    events.Key,
+    events.MouseDown,
+    events.MouseScrollDown,
+    events.MouseScrollUp,
+    events.Paste,
+)
+CONFIRMED_RETRY = "Mot de passe confirmé : recommencez l'action."
+
+
+def boot_clock() -> float:
+    """Seconds that keep counting while the machine sleeps (a laptop's lid closed), so a
+    session idle through a suspend locks at once on resume; ``monotonic`` elsewhere."""
+    if hasattr(time, "CLOCK_BOOTTIME"):
+        return time.clock_gettime(time.CLOCK_BOOTTIME)
+    return time.monotonic()
 
 
 class EduConnectApp(App[None]):
@@ -47,6 +76,8 @@ class EduConnectApp(App[None]):
     TITLE = "EduConnect — Administration des comptes"
     BINDINGS = keys.bindings(keys.APP_KEYS)
     ENABLE_COMMAND_PALETTE = True
+    # How often the idle time is looked at; a key after a longer idle locks at once too.
+    IDLE_CHECK_SECONDS = 1.0
 
     def __init__(
         self,
@@ -55,12 +86,20 @@ class EduConnectApp(App[None]):
         connection: Connection | None = None,
         signed_in: SignedIn | None = None,
         after_first_paint: Callable[[], None] | None = None,
+        idle_clock: Callable[[], float] = boot_clock,
     ) -> None:
         super().__init__()
         self.services = services
         self.after_first_paint = after_first_paint
         self.connection = connection or current_connection()
         self.signed_in = signed_in
+        # The idle lock: when the last key came (``idle_clock`` seconds), the lock while
+        # it is up, and what the screens beneath asked to show meanwhile (after it).
+        self.idle_clock = idle_clock
+        self.last_activity = idle_clock()
+        self.lock: LockScreen | None = None
+        self._held_screens: list[tuple[Screen[Any], Any, MessagePump]] = []
+        self._held_toasts: list[tuple[str, str, SeverityLevel, float | None]] = []
         # Set by ``run_app`` only: tests never take the process's signals.
         self.stops_on_signals = False
         self._no_terminal_control = NoTerminalControl()
@@ -97,6 +136,7 @@ class EduConnectApp(App[None]):
             self.push_screen(LoginScreen(self.services, self.connection))
         if self.after_first_paint is not None:
             self.call_after_refresh(self.after_first_paint)
+        self.set_interval(self.IDLE_CHECK_SECONDS, self.check_idle_lock)
 
     def stop_for_signal(self, number: int = signal.SIGTERM) -> None:
         """SIGTERM or a hang-up: cancel running jobs, wait for them, then quit (128 + N).
@@ -119,9 +159,18 @@ class EduConnectApp(App[None]):
     def enter(self, signed_in: SignedIn) -> None:
         """After sign-in: choose the school if several, then the module's first screen.
 
-        The dépannage module opens straight on its search (HelpdeskScreen).
+        The dépannage module opens straight on its search (HelpdeskScreen). A temporary
+        password is replaced first, before anything else (only sign-out avoids it).
         """
         self.signed_in = signed_in
+        self.last_activity = self.idle_clock()
+        if signed_in.password_change_required:
+            from .screens.password_change import PasswordChangeScreen
+
+            self.push_screen(
+                PasswordChangeScreen(self.services, signed_in), callback=self._password_changed
+            )
+            return
         if not isinstance(signed_in, SchoolSession):
             from .screens.school_picker import SchoolPickerScreen
 
@@ -135,6 +184,13 @@ class EduConnectApp(App[None]):
         from .screens.home import HomeScreen
 
         self.switch_to_home(HomeScreen(self.services, signed_in))
+
+    def _password_changed(self, changed: bool | None) -> None:
+        """A personal password now: on to the school and the module, as after any sign-in."""
+        if changed and self.signed_in is not None:
+            self.enter(replace(self.signed_in, password_change_required=False))
+        else:
+            self._chosen(None)
 
     def _chosen(self, signed_in: SchoolSession | None) -> None:
         if signed_in is not None:
@@ -151,10 +207,20 @@ class EduConnectApp(App[None]):
     # -- leaving, changing school ---------------------------------------------------
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """Sign-out once someone works on a school; a change of school for several schools."""
+        """Sign-out once someone works on a school; a change of school for several schools.
+
+        Under the idle lock only quitting and signing out (« changer d'utilisateur ») are
+        left: no palette, no help, no other school over it.
+        """
+        if self.lock is not None:
+            return action in {"quit", "sign_out"}
         if action == "sign_out":
+            from .screens.password_change import PasswordChangeScreen
+
             # Before a school is chosen, the picker's own Échap goes back to the login.
-            return isinstance(self.signed_in, SchoolSession)
+            return isinstance(self.signed_in, SchoolSession) or isinstance(
+                self.screen, PasswordChangeScreen
+            )
         if action == "switch_school":
             from .screens.school_picker import SchoolSwitchScreen
 
@@ -192,21 +258,193 @@ class EduConnectApp(App[None]):
         signed_in = self.signed_in
         if signed_in is None:
             return
+        if self.lock is not None:
+            self.lock.change_user()
+            return
         if self._dialog_open():
             self.notify(DIALOG_OPEN, severity="warning")
             return
+        self._leave(signed_in, record=True)
+
+    def _leave(self, signed_in: SignedIn | None, *, record: bool, notice: str = "") -> None:
+        """Every screen of the session goes, and what was held for after the lock; then
+        the login screen, with ``notice`` (why the session ended) when there is one."""
         from .screens.login import LoginScreen
 
         self.signed_in = None
+        self.lock = None
+        self._held_screens.clear()
+        self._held_toasts.clear()
         while len(self.screen_stack) > 1:
             self.pop_screen()
         self.clear_notifications()
-        self.push_screen(LoginScreen(self.services, self.connection))
-        self._record_sign_out(signed_in)
+        self.push_screen(LoginScreen(self.services, self.connection, notice=notice))
+        if record and signed_in is not None:
+            self._record_sign_out(signed_in)
 
     @work(thread=True, group="sign-out", exit_on_error=False)
     def _record_sign_out(self, signed_in: SignedIn) -> None:
         auth.sign_out(self.services, signed_in)
+
+    # -- the idle lock ----------------------------------------------------------------
+
+    async def on_event(self, event: events.Event) -> None:
+        """Every key, click and paste, as it reaches the app and before any widget: the
+        time of the last one. One that comes after the idle delay (a timer is late, the
+        machine slept) locks instead of acting on the screen it would have reached."""
+        if isinstance(event, ACTIVITY) and not event.is_forwarded:
+            if self.lock is None and self._idle_due():
+                self.lock_now()
+                return
+            self.last_activity = self.idle_clock()
+        await super().on_event(event)
+
+    def _idle_due(self) -> bool:
+        limit = self.services.settings.idle_lock_minutes * 60
+        return self.signed_in is not None and self.idle_clock() - self.last_activity >= limit
+
+    def check_idle_lock(self) -> None:
+        if self.lock is None and self._idle_due():
+            self.lock_now()
+
+    def lock_now(self) -> None:
+        """Cover everything with the lock; no once-shown secret stays behind it.
+
+        Screens marked ``HOLDS_SECRET`` are closed first (with what was opened over
+        them), toasts go, password fields beneath are emptied. Jobs keep running.
+        """
+        signed_in = self.signed_in
+        if signed_in is None or self.lock is not None:
+            return
+        from .screens.lock import LockScreen
+
+        self._close_secrets()
+        self.clear_notifications()
+        for screen in self.screen_stack:
+            for field in screen.query(Input):
+                if field.password:
+                    field.value = ""
+        self.lock = LockScreen(self.services, signed_in, self.services.settings.idle_lock_minutes)
+        super().push_screen(self.lock)
+
+    def _close_secrets(self) -> None:
+        """Close every screen holding a secret, the screens over it first (no callback
+        of theirs runs: they are help, the palette, an error over the secret)."""
+        while True:
+            stack = self._screen_stack
+            secret = next((s for s in reversed(stack) if getattr(s, "HOLDS_SECRET", False)), None)
+            if secret is None:
+                return
+            while self._screen_stack[-1] is not secret:
+                self.pop_screen()
+            secret.dismiss(None)
+
+    def unlock(self) -> None:
+        """The right password: the screens as they were, then what arrived meanwhile."""
+        lock = self.lock
+        if lock is None:
+            return
+        self.lock = None
+        self.last_activity = self.idle_clock()
+        if self._screen_stack[-1] is lock:
+            self.pop_screen()
+        held, self._held_screens = self._held_screens, []
+        for screen, callback, requester in held:
+            token = active_message_pump.set(requester)
+            try:
+                self.push_screen(screen, callback)
+            finally:
+                active_message_pump.reset(token)
+        toasts, self._held_toasts = self._held_toasts, []
+        for message, title, severity, timeout in toasts:
+            self.notify(message, title=title, severity=severity, timeout=timeout)
+
+    def jobs_running(self) -> bool:
+        """A worker of the session still at work beneath the lock (a notification, an import)."""
+        return any(
+            worker.state in (WorkerState.PENDING, WorkerState.RUNNING)
+            and worker.node is not self.lock
+            and worker.group != "sign-out"
+            for worker in self.workers
+        )
+
+    def sign_out_from_lock(self) -> None:
+        """« Changer d'utilisateur »: jobs are asked to stop and waited for, then sign-out."""
+        signed_in = self.signed_in
+        for screen in self.screen_stack:
+            cancel = getattr(screen, "cancel_event", None)
+            if isinstance(cancel, threading.Event):
+                cancel.set()
+
+        async def after_jobs() -> None:
+            await self.workers.wait_for_complete()
+            if self.signed_in is signed_in:
+                self._leave(signed_in, record=True)
+
+        if self.jobs_running():
+            self.call_later(after_jobs)
+        else:
+            self._leave(signed_in, record=True)
+
+    def session_ended(self, reason: str) -> None:
+        """The domain refused the session (signed out elsewhere, account disabled): back to
+        the login screen, saying why. Jobs are asked to stop; the domain refuses them anyway."""
+        if self.signed_in is None:
+            return
+        for screen in self.screen_stack:
+            cancel = getattr(screen, "cancel_event", None)
+            if isinstance(cancel, threading.Event):
+                cancel.set()
+        self._leave(self.signed_in, record=False, notice=reason)
+
+    def push_screen(
+        self,
+        screen: Screen[Any] | str,
+        callback: ScreenResultCallbackType[Any] | None = None,
+        wait_for_dismiss: bool = False,
+        *,
+        mode: str | None = None,
+    ) -> Any:
+        """Under the lock, nothing is drawn over it: a screen a job opens (its result, an
+        error, a new password) waits and opens once the lock is gone."""
+        if self.lock is not None and isinstance(screen, Screen) and not wait_for_dismiss:
+            requester = active_message_pump.get(None) or self
+            self._held_screens.append((screen, callback, requester))
+            return AwaitMount(screen, [])
+        return super().push_screen(screen, callback, wait_for_dismiss, mode=mode)  # type: ignore[call-overload]
+
+    def pop_screen(self) -> AwaitComplete:
+        """Under the lock, a screen closing itself (a dialog whose job ended) is the one
+        just beneath the lock, never the lock."""
+        stack = self._screen_stack
+        lock = self.lock
+        if lock is None or not stack or stack[-1] is not lock:
+            return super().pop_screen()
+        if len(stack) <= 2:
+            raise ScreenStackError("Nothing beneath the lock to close.")
+        beneath = stack.pop(-2)
+        beneath._pop_result_callback()
+        return AwaitComplete(self._replace_screen(beneath)).call_next(self)
+
+    def ask_password(self, reason: str, then: Callable[[], None] | None = None) -> None:
+        """The password again before a sensitive action (``sessions.confirmation_due``), or
+        after the domain asked for it (``ConfirmationRequired``): ``then`` runs once it is
+        confirmed, or the person is told to do the action again."""
+        from .screens.confirm_password import ConfirmPasswordScreen
+
+        signed_in = self.signed_in
+        if signed_in is None or isinstance(self.screen, ConfirmPasswordScreen):
+            return
+
+        def confirmed(yes: bool | None) -> None:
+            if not yes:
+                return
+            if then is not None:
+                then()
+            else:
+                self.notify(CONFIRMED_RETRY)
+
+        self.push_screen(ConfirmPasswordScreen(self.services, signed_in, reason), confirmed)
 
     def action_switch_school(self) -> None:
         """The school picker again, for the same sign-in: no password, no new code."""
@@ -235,7 +473,7 @@ class EduConnectApp(App[None]):
     def action_help(self) -> None:
         from .screens.help import HelpScreen
 
-        if not isinstance(self.screen, HelpScreen):
+        if self.lock is None and not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen(self.screen))
 
     def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
@@ -269,7 +507,11 @@ class EduConnectApp(App[None]):
 
     def action_command_palette(self) -> None:
         """Textual's palette, with a French prompt."""
-        if self.use_command_palette and not isinstance(self.screen, CommandPalette):
+        if (
+            self.lock is None
+            and self.use_command_palette
+            and not isinstance(self.screen, CommandPalette)
+        ):
             self.push_screen(FrenchCommandPalette())
 
     def _run(self, target: DOMNode, action: str) -> None:
@@ -294,6 +536,9 @@ class EduConnectApp(App[None]):
         « [ » (parsed as markup they crash the app). ``markup`` is ignored because
         ``Widget.notify`` always passes True."""
         del markup
+        if self.lock is not None:  # a toast may name a pupil or a file: after the lock
+            self._held_toasts.append((message, title, severity, timeout))
+            return
         super().notify(message, title=title, severity=severity, timeout=timeout, markup=False)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
@@ -304,7 +549,14 @@ class EduConnectApp(App[None]):
         """Every worker's failure ends here, shown in French, never as a traceback."""
         from .screens.error import ErrorScreen
 
-        message = str(db_errors.translate(error))
+        translated = db_errors.translate(error)
+        message = str(translated)
+        if isinstance(translated, SessionEnded):
+            self.session_ended(message)
+            return
+        if isinstance(translated, ConfirmationRequired):
+            self.ask_password(message)
+            return
         if isinstance(self.screen, ErrorScreen) and self.screen.message == message:
             return  # several workers failing for the same reason: one modal
         self.push_screen(ErrorScreen(message))
@@ -316,10 +568,15 @@ def create_app(
     connection: Connection | None = None,
     signed_in: SignedIn | None = None,
     after_first_paint: Callable[[], None] | None = None,
+    idle_clock: Callable[[], float] = boot_clock,
 ) -> EduConnectApp:
     """The one factory: production, Pilot tests and snapshots all build the app here."""
     return EduConnectApp(
-        services, connection=connection, signed_in=signed_in, after_first_paint=after_first_paint
+        services,
+        connection=connection,
+        signed_in=signed_in,
+        after_first_paint=after_first_paint,
+        idle_clock=idle_clock,
     )
 
 

@@ -300,6 +300,25 @@ SCHOOL_SWITCH_KEYS = (
         "Rester sur l'établissement en cours.", priority=True),
 )  # fmt: skip
 
+PASSWORD_PROMPT_KEYS = (
+    Key("password_prompt_cancel", "escape", "cancel", "Annuler",
+        "Ne pas confirmer : l'action sensible n'a pas lieu."),
+)  # fmt: skip
+
+PASSWORD_CHANGE_KEYS = (
+    # Priority, as on the login screen: typed-ahead keys must land in the next field.
+    Key("password_change_next", "enter", "next_field", "Suivant",
+        "Passer à la seconde saisie ; sur la seconde, enregistrer.", show=False,
+        priority=True),
+    Key("password_change_tab", "tab", "tab_next", "Champ suivant", "Passer au champ suivant.",
+        show=False, priority=True),
+    Key("password_change_back_tab", "shift+tab", "tab_previous", "Champ précédent",
+        "Revenir au champ précédent.", show=False, priority=True),
+    Key("password_change_sign_out", "escape", "sign_out_now", "Changer d'utilisateur",
+        "Se déconnecter sans choisir de mot de passe (rien d'autre n'est possible avant).",
+        priority=True),
+)  # fmt: skip
+
 HELP_KEYS = (Key("help_close", "escape,question_mark,q,f1", "close", "Fermer", "Fermer l'aide."),)
 
 # The groups of keys active together (a screen's, with the app's), where one key must
@@ -327,6 +346,8 @@ SCREEN_GROUPS = (
     HELPDESK_ACCOUNT_KEYS,
     PASSWORD_KEYS,
     CONFIRM_KEYS,
+    PASSWORD_PROMPT_KEYS,
+    PASSWORD_CHANGE_KEYS,
 )
 ALL_KEYS = {key.id: key for group in (APP_KEYS, *SCREEN_GROUPS) for key in group}
 

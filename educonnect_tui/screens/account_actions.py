@@ -247,10 +247,12 @@ class PasswordScreen(ReportsWorkerErrors, ModalScreen[None]):
     """The new temporary password, once: large, spaced, spelled out, with its validity.
 
     The result is dropped when the window closes; `p` writes the printable slip while
-    it is open (the domain checks the password still opens the account).
+    it is open (the domain checks the password still opens the account). The idle lock
+    closes it (``HOLDS_SECRET``): the password is never on screen behind or after it.
     """
 
     BINDINGS = keys.bindings(keys.PASSWORD_KEYS)
+    HOLDS_SECRET = True
 
     def __init__(
         self, services: Services, signed_in: SchoolSession, target: Target, result: ResetResult
@@ -318,6 +320,9 @@ class PasswordScreen(ReportsWorkerErrors, ModalScreen[None]):
         # Nothing keeps the password once the window is gone.
         self.result = None
         self.dismiss(None)
+
+    def on_unmount(self) -> None:
+        self.result = None  # however it was closed (the idle lock, a sign-out)
 
 
 __all__ = [

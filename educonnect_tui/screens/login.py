@@ -64,12 +64,14 @@ class LoginScreen(Screen[None]):
         ("F1", "Cette aide (? s'écrit dans les champs)."),
     )
 
-    def __init__(self, services: Services, connection: Connection) -> None:
+    def __init__(self, services: Services, connection: Connection, *, notice: str = "") -> None:
         super().__init__()
         self.services = services
         self.connection = connection
         self.step = auth.sign_in_step(services, connection)
         self.busy = False
+        # Why the previous session ended (signed out elsewhere, account disabled…).
+        self.notice = notice
 
     @property
     def edu_app(self) -> EduConnectApp:
@@ -111,6 +113,10 @@ class LoginScreen(Screen[None]):
                     markup=False,
                 )
         yield KeyBar()
+
+    def on_mount(self) -> None:
+        if self.notice:
+            self._show_error(self.notice)
 
     # -- module -----------------------------------------------------------------
 
