@@ -32,6 +32,7 @@ from textual.widgets import Input
 from textual.worker import Worker, WorkerState
 
 from . import keys, process
+from .domain.access import sessions
 from .domain.access import sign_in as auth
 from .domain.access.caller import SchoolSession, SignedIn
 from .domain.access.network import Connection, current_connection
@@ -425,6 +426,23 @@ class EduConnectApp(App[None]):
         beneath = stack.pop(-2)
         beneath._pop_result_callback()
         return AwaitComplete(self._replace_screen(beneath)).call_next(self)
+
+    def before_sensitive(self, then: Callable[[], None]) -> None:
+        """Run ``then``, a sensitive action, at once when the password was confirmed within
+        ``reauth_minutes``; else ask for it first. The domain checks again
+        (``ConfirmationRequired``): this only spares the person a refusal."""
+        signed_in = self.signed_in
+        if not isinstance(signed_in, SchoolSession):
+            return
+
+        def check() -> None:
+            due = sessions.confirmation_due(self.services, signed_in)
+            if due:
+                self.call_from_thread(self.ask_password, sessions.CONFIRMATION_REQUIRED, then)
+            else:
+                self.call_from_thread(then)
+
+        self.run_worker(check, thread=True, group="confirmation-due", exit_on_error=False)
 
     def ask_password(self, reason: str, then: Callable[[], None] | None = None) -> None:
         """The password again before a sensitive action (``sessions.confirmation_due``), or

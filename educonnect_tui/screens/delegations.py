@@ -7,6 +7,9 @@ of each delegation is a word in its own column, never a colour alone.
 
 from __future__ import annotations
 
+from functools import partial
+from typing import TYPE_CHECKING, cast
+
 from rich.markup import escape
 from rich.text import Text
 from textual import on, work
@@ -30,12 +33,15 @@ from ..domain.access.delegations import AgentRef, DelegationState, DelegationVie
 from ..domain.model import french
 from ..domain.model.calendar import date_text, parse_date
 from ..domain.model.enums import Module
-from ..domain.model.errors import DomainError
+from ..domain.model.errors import ConfirmationRequired, DomainError
 from ..domain.store.services import Services
 from ..widgets import sized_table
 from ..widgets.key_bar import KeyBar
 from ..widgets.marked_list import MarkedSelectionList
 from ..widgets.worker_errors import ReportsWorkerErrors
+
+if TYPE_CHECKING:
+    from ..app import EduConnectApp
 
 _STATE_STYLE = {
     DelegationState.ACTIVE: "green",
@@ -177,9 +183,12 @@ class DelegationsScreen(ReportsWorkerErrors, Screen[None]):
         if view is None or view.state not in REVOCABLE:
             return
 
+        def revoke() -> None:
+            self._revoke(view.id)
+
         def confirmed(yes: bool | None) -> None:
             if yes:
-                self._revoke(view.id)
+                cast("EduConnectApp", self.app).before_sensitive(revoke)
 
         message = (
             f"Révoquer la délégation n° {view.id} {french.of(view.agent_name)} "
@@ -339,6 +348,11 @@ class GrantScreen(ReportsWorkerErrors, ModalScreen[DelegationView | None]):
                 division_names=classes,
             )
             view = delegations.grant(self.services, self.signed_in, request)
+        except ConfirmationRequired as error:
+            # The password, then the same grant again, the form still filled in.
+            retry = partial(self._grant, agent, module, classes, until)
+            app = cast("EduConnectApp", self.app)
+            app.call_from_thread(app.ask_password, str(error), retry)
         except DomainError as error:
             self.app.call_from_thread(self._error, str(error))
         else:

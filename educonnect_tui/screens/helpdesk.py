@@ -39,6 +39,7 @@ from ..domain.model.enums import AccountKind, AccountState, Module, StateColour
 from ..domain.model.printable import escaped
 from ..domain.store.services import Services
 from ..widgets.key_bar import KeyBar
+from ..widgets.sign_in_trace import SignInTraceLine
 from ..widgets.state_badge import BLOCKED_SYMBOL, colour_style, state_text
 from ..widgets.worker_errors import ReportsWorkerErrors
 from .account_actions import BLOCK_REASON, Target, spaced_login, start_reset, start_unblock
@@ -172,6 +173,7 @@ class HelpdeskScreen(ReportsWorkerErrors, Screen[None]):
             f"[b]{MODULE_LABEL}[/b]",
             id="helpdesk-header",
         )
+        yield SignInTraceLine(self.services, self.signed_in, id="sign-in-trace")
         yield Input(
             placeholder="Nom, prénom, identifiant ou classe (ex.\u00a0: 3e2 martin)",
             id="helpdesk-search",

@@ -31,6 +31,7 @@ from ..domain.store.services import Services
 from ..widgets.account_table import AccountTable
 from ..widgets.filters import ClassFilter, ContactFilter, ExpiryFilter, StateFilter
 from ..widgets.key_bar import KeyBar
+from ..widgets.sign_in_trace import SignInTraceLine
 from ..widgets.state_badge import SHORT_LABELS
 from ..widgets.worker_errors import ReportsWorkerErrors
 
@@ -113,6 +114,7 @@ class HomeScreen(ReportsWorkerErrors, Screen[None]):
             id="school-header",
             markup=True,
         )
+        yield SignInTraceLine(self.services, self.signed_in, id="sign-in-trace")
         with Horizontal(id="body"):
             with Vertical(id="filters"):
                 yield Label("Classes  [dim](c, +/-)[/dim]", classes="filter-title")

@@ -96,6 +96,8 @@ class NotifyChoice:
     reset: bool = True
     # The activated accounts' number, typed by the person (0: none to confirm).
     activated: int = 0
+    # So many accounts that the password is asked again first (``notification.sensitive``).
+    sensitive: bool = False
 
 
 # The channel choices, in the dialog's order.
@@ -152,7 +154,14 @@ def start_notify(host: NotifyHost, request: NotifyPlan) -> None:
             else:
                 send_queued(app, host.services, host.signed_in, result.emailed)
 
-        app.push_screen(progress, callback=done)
+        def run() -> None:
+            app.push_screen(progress, callback=done)
+
+        before_sensitive = getattr(app, "before_sensitive", None)
+        if choice.sensitive and before_sensitive is not None:
+            before_sensitive(run)
+        else:
+            run()
 
     try:
         paths = notification.default_paths(host.services, host.signed_in, request.kind)
@@ -361,7 +370,14 @@ class NotifyConfirmScreen(ModalScreen[NotifyChoice | None]):
             return
         pdf, csv = self.paths
         self.dismiss(
-            NotifyChoice(pdf, csv, self.channel, self.reset, activated=self.counted.to_confirm)
+            NotifyChoice(
+                pdf,
+                csv,
+                self.channel,
+                self.reset,
+                activated=self.counted.to_confirm,
+                sensitive=notification.sensitive(self.services, self.counted),
+            )
         )
 
     def action_cancel(self) -> None:

@@ -21,7 +21,7 @@ from textual.widgets import Button, Input, Label, Static
 from textual.worker import Worker, WorkerState
 
 from .. import keys
-from ..domain.access import passwords
+from ..domain.access import passwords, staff_accounts
 from ..domain.access.caller import SignedIn
 from ..domain.model.errors import DomainError, SessionEnded
 from ..domain.store import db_errors
@@ -142,8 +142,6 @@ class PasswordChangeScreen(Screen[bool]):
 
     @work(thread=True, exclusive=True, group=CHANGE_GROUP, exit_on_error=False)
     def _change(self, password: str) -> DomainError | None:
-        from ..domain.access import staff_accounts
-
         try:
             staff_accounts.change_own_password(self.services, self.signed_in, password)
         except Exception as error:  # shown on this screen
