@@ -427,7 +427,7 @@ class EduConnectApp(App[None]):
         beneath._pop_result_callback()
         return AwaitComplete(self._replace_screen(beneath)).call_next(self)
 
-    def before_sensitive(self, then: Callable[[], None]) -> None:
+    def before_sensitive(self, then: Callable[[], None], what: str = "") -> None:
         """Run ``then``, a sensitive action, at once when the password was confirmed within
         ``reauth_minutes``; else ask for it first. The domain checks again
         (``ConfirmationRequired``): this only spares the person a refusal."""
@@ -438,13 +438,15 @@ class EduConnectApp(App[None]):
         def check() -> None:
             due = sessions.confirmation_due(self.services, signed_in)
             if due:
-                self.call_from_thread(self.ask_password, sessions.CONFIRMATION_REQUIRED, then)
+                self.call_from_thread(self.ask_password, sessions.CONFIRMATION_REQUIRED, then, what)
             else:
                 self.call_from_thread(then)
 
         self.run_worker(check, thread=True, group="confirmation-due", exit_on_error=False)
 
-    def ask_password(self, reason: str, then: Callable[[], None] | None = None) -> None:
+    def ask_password(
+        self, reason: str, then: Callable[[], None] | None = None, what: str = ""
+    ) -> None:
         """The password again before a sensitive action (``sessions.confirmation_due``), or
         after the domain asked for it (``ConfirmationRequired``): ``then`` runs once it is
         confirmed, or the person is told to do the action again."""
@@ -462,7 +464,7 @@ class EduConnectApp(App[None]):
             else:
                 self.notify(CONFIRMED_RETRY)
 
-        self.push_screen(ConfirmPasswordScreen(self.services, signed_in, reason), confirmed)
+        self.push_screen(ConfirmPasswordScreen(self.services, signed_in, reason, what), confirmed)
 
     def action_switch_school(self) -> None:
         """The school picker again, for the same sign-in: no password, no new code."""

@@ -37,11 +37,14 @@ class ConfirmPasswordScreen(ModalScreen[bool]):
     BINDINGS = keys.bindings(keys.PASSWORD_PROMPT_KEYS)
     AUTO_FOCUS = "#confirm-password"
 
-    def __init__(self, services: Services, signed_in: SignedIn, reason: str) -> None:
+    def __init__(
+        self, services: Services, signed_in: SignedIn, reason: str, what: str = ""
+    ) -> None:
         super().__init__()
         self.services = services
         self.signed_in = signed_in
         self.reason = reason
+        self.what = what  # the action waiting for it, in a few words
         self.busy = False
 
     @property
@@ -52,16 +55,15 @@ class ConfirmPasswordScreen(ModalScreen[bool]):
         identity = self.signed_in.identity
         with Vertical(id="confirm-password-dialog", classes="dialog"):
             yield Label("Confirmez votre mot de passe", classes="dialog-title")
+            if self.what:
+                yield Static(Content(self.what), id="confirm-password-what")
             yield Static(Content(self.reason), id="confirm-password-reason")
+            yield Static(
+                Content(f"{identity.display_name} ({identity.login})"), id="confirm-password-who"
+            )
             with Horizontal(classes="login-row"):
-                yield Label(Content(f"{identity.login}"), classes="login-label")
-                yield Input(
-                    id="confirm-password",
-                    password=True,
-                    compact=True,
-                    max_length=200,
-                    placeholder="mot de passe",
-                )
+                yield Label("Mot de passe", classes="login-label")
+                yield Input(id="confirm-password", password=True, compact=True, max_length=200)
             yield Label("", id="confirm-password-error")
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Confirmer", variant="primary", id="confirm-password-ok", compact=True)

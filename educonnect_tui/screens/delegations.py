@@ -188,7 +188,8 @@ class DelegationsScreen(ReportsWorkerErrors, Screen[None]):
 
         def confirmed(yes: bool | None) -> None:
             if yes:
-                cast("EduConnectApp", self.app).before_sensitive(revoke)
+                what = f"Révocation de la délégation n° {view.id} {french.of(view.agent_name)}."
+                cast("EduConnectApp", self.app).before_sensitive(revoke, what)
 
         message = (
             f"Révoquer la délégation n° {view.id} {french.of(view.agent_name)} "
@@ -352,7 +353,8 @@ class GrantScreen(ReportsWorkerErrors, ModalScreen[DelegationView | None]):
             # The password, then the same grant again, the form still filled in.
             retry = partial(self._grant, agent, module, classes, until)
             app = cast("EduConnectApp", self.app)
-            app.call_from_thread(app.ask_password, str(error), retry)
+            what = f"Délégation à {agent}, {module.label.lower()}."
+            app.call_from_thread(app.ask_password, str(error), retry, what)
         except DomainError as error:
             self.app.call_from_thread(self._error, str(error))
         else:

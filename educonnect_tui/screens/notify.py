@@ -98,6 +98,7 @@ class NotifyChoice:
     activated: int = 0
     # So many accounts that the password is asked again first (``notification.sensitive``).
     sensitive: bool = False
+    total: int = 0
 
 
 # The channel choices, in the dialog's order.
@@ -159,7 +160,7 @@ def start_notify(host: NotifyHost, request: NotifyPlan) -> None:
 
         before_sensitive = getattr(app, "before_sensitive", None)
         if choice.sensitive and before_sensitive is not None:
-            before_sensitive(run)
+            before_sensitive(run, f"Notification de {french.count(choice.total, 'compte')}.")
         else:
             run()
 
@@ -377,6 +378,7 @@ class NotifyConfirmScreen(ModalScreen[NotifyChoice | None]):
                 self.reset,
                 activated=self.counted.to_confirm,
                 sensitive=notification.sensitive(self.services, self.counted),
+                total=self.counted.total,
             )
         )
 
