@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from dataclasses import replace
 
 import pytest
 from sqlalchemy import select
@@ -18,7 +19,7 @@ from textual.widgets import Button, Input, Static
 
 from educonnect_tui.app import EduConnectApp, create_app
 from educonnect_tui.demo import college as demo
-from educonnect_tui.domain.access import passwords
+from educonnect_tui.domain.access import passwords, sessions
 from educonnect_tui.domain.access.caller import SignedIn
 from educonnect_tui.domain.access.network import NetworkMode
 from educonnect_tui.domain.model.enums import AccountKind, Module
@@ -33,6 +34,7 @@ from educonnect_tui.screens.home import HomeScreen
 from educonnect_tui.screens.lock import JOBS_RUNNING, LockScreen
 from educonnect_tui.screens.login import LoginScreen
 from educonnect_tui.screens.notify import NotifyConfirmScreen
+from educonnect_tui.screens.password_change import PasswordChangeScreen
 from tests import factories
 from tests.helpers import settle, sync
 from tests.pilot.conftest import SmallSchool
@@ -455,3 +457,52 @@ async def test_a_password_shown_once_is_closed_before_the_lock(
         assert app.lock is None and lock not in app.screen_stack
         assert isinstance(app.screen, HelpdeskScreen)
         assert "k  7  m" not in _on_screen(app)
+
+
+@sync
+async def test_a_session_ended_meanwhile_goes_to_the_login_from_the_lock(
+    small_school: SmallSchool,
+) -> None:
+    """Signed out elsewhere (a password reset, a disabled account): no password tried."""
+    services = small_school.services
+    clock = IdleClock()
+    app = _app(small_school, clock)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await _idle(pilot, clock)
+        _lock(app)
+        assert app.signed_in is not None
+        with services.sessions() as session, session.begin():
+            sessions.end_all(
+                session, app.signed_in.identity.staff_id, services.clock(), "password_reset"
+            )
+        await pilot.press(*factories.STAFF_PASSWORD, "enter")
+        await settle(pilot)
+        assert isinstance(app.screen, LoginScreen)
+        assert app.signed_in is None and app.lock is None
+        error = str(app.screen.query_one("#login-error", Static).render())
+        assert "Votre session a pris fin (mot de passe réinitialisé)" in error
+    assert _actions(services)[-1] == "session_confirm_failed"
+
+
+@sync
+async def test_the_forced_change_is_locked_too_and_its_fields_emptied(
+    small_school: SmallSchool,
+) -> None:
+    services = small_school.services
+    clock = IdleClock()
+    caller = factories.signed_in(services, _login(services), factories.DEFAULT_UAI)
+    app = create_app(
+        services, signed_in=replace(caller, password_change_required=True), idle_clock=clock
+    )
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        change = app.screen
+        assert isinstance(change, PasswordChangeScreen)
+        await pilot.press(*"Nouveau-mot-2027")
+        await _idle(pilot, clock)
+        _lock(app)
+        await pilot.press(*factories.STAFF_PASSWORD, "enter")
+        await settle(pilot)
+        assert app.screen is change
+        assert [f.value for f in change.query(Input)] == ["", ""]
