@@ -61,7 +61,7 @@ ACTIVITY = (
     events.MouseScrollUp,
     events.Paste,
 )
-CONFIRMED_RETRY = "Mot de passe confirmé : recommencez l'action."
+CONFIRMED_RETRY = "Mot de passe confirmé\u00a0: recommencez l'action."
 
 
 def boot_clock() -> float:

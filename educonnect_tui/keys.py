@@ -302,7 +302,7 @@ SCHOOL_SWITCH_KEYS = (
 
 PASSWORD_PROMPT_KEYS = (
     Key("password_prompt_cancel", "escape", "cancel", "Annuler",
-        "Ne pas confirmer : l'action sensible n'a pas lieu."),
+        "Ne pas confirmer\u00a0: l'action sensible n'a pas lieu."),
 )  # fmt: skip
 
 PASSWORD_CHANGE_KEYS = (
