@@ -14,6 +14,11 @@ their schools (an agent whose delegation is for the other module, revoked or exp
 is refused at once, told what they do hold; the session then lists only the schools
 where they hold it. The services still check the rights on every call.
 
+A disabled account and an expired temporary password are refused the same way, after
+the credentials (``_refused_access``); a valid temporary password signs in with
+``password_change_required``, and the services refuse everything else until it is
+replaced (``permissions._scope``).
+
 Such a refusal is not a wrong password: the credentials were right, so it counts as a
 success for the lockout (counters start over, as for a person without a school) and is
 audited apart (``sign_in_no_delegation``), never as ``sign_in_failed``. It tells what
