@@ -23,9 +23,9 @@ account lists is an administration-module action limited to the scope, like list
 The staff member and their delegations are read again from the database on every
 call: a delegation revoked or expired while someone is signed in stops working at
 their next action, and so does a disabled account; a person whose password is still
-temporary holds nothing until they choose their own. Sign-in asks the same question first (``holdings``): nobody signs in
-to a module they hold in none of their schools. The UI hiding a key protects nothing;
-the services call ``require`` themselves.
+temporary holds nothing until they choose their own. Sign-in asks the same question
+first (``holdings``): nobody signs in to a module they hold in none of their schools.
+The UI hiding a key protects nothing; the services call ``require`` themselves.
 """
 
 from __future__ import annotations
