@@ -3,9 +3,11 @@ OTP and password resets, unlocking, and nothing secret in the trail (both backen
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import ipaddress
 import json
+import threading
 
 import pyotp
 import pytest
@@ -500,3 +502,50 @@ def test_nothing_secret_reaches_the_audit_trail(
         for secret in secrets:
             assert secret and secret not in text, (event.action, text)
             assert secret[:12] not in text, (event.action, text)
+
+
+# --------------------------------------------------------------------------- at once
+
+
+def test_two_principals_disabling_each_other_at_once_leave_one(
+    admin_services: Services, principal: NewStaff, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The worst interleaving: each waits, after its own check, for the other's (at most a
+    second). Serialised, the second one checks after the first committed: refused."""
+    other = factories.staff_member(admin_services, first_name="Karim", last_name="Haddad")
+    mine = factories.signed_in(admin_services, principal.login, DEFAULT_UAI)
+    theirs = factories.signed_in(admin_services, other.login, DEFAULT_UAI)
+    barrier = threading.Barrier(2, timeout=1)
+    check = staff_accounts._keeps_direction
+
+    def checked_then_wait(session: object, member: Staff) -> None:
+        check(session, member)  # type: ignore[arg-type]
+        with contextlib.suppress(threading.BrokenBarrierError):
+            barrier.wait()
+
+    monkeypatch.setattr(staff_accounts, "_keeps_direction", checked_then_wait)
+    outcomes: list[str] = []
+
+    def run(caller: SchoolSession, target: int) -> None:
+        try:
+            staff_accounts.disable(admin_services, caller, target)
+            outcomes.append("disabled")
+        except InvalidInput as error:
+            outcomes.append(str(error))
+
+    threads = [
+        threading.Thread(target=run, args=(mine, other.id)),
+        threading.Thread(target=run, args=(theirs, principal.id)),
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert len(outcomes) == 2 and outcomes.count("disabled") == 1, outcomes
+    (refused,) = [o for o in outcomes if o != "disabled"]
+    assert "dernier compte de direction" in refused
+    with admin_services.sessions() as session:
+        enabled = session.scalars(
+            select(Staff).where(Staff.role == StaffRole.DIRECTION, Staff.disabled_at.is_(None))
+        ).all()
+    assert len(enabled) == 1
