@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from urllib.parse import quote
 
 import pyotp
@@ -37,7 +37,8 @@ _STAFF_PASSWORD_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnpqrstuvwxyz2345
 
 @dataclass(frozen=True)
 class NewStaff:
-    """What is shown once when a staff member is created: never stored in clear."""
+    """What is shown once when a staff member is created: never stored in clear (nor in
+    its ``repr``)."""
 
     id: int
     login: str
@@ -45,9 +46,9 @@ class NewStaff:
     last_name: str
     role: StaffRole
     title: str
-    password: str
-    totp_secret: str
-    provisioning_uri: str
+    password: str = field(repr=False)
+    totp_secret: str = field(repr=False)
+    provisioning_uri: str = field(repr=False)
 
 
 def generate_staff_password() -> str:

@@ -25,7 +25,7 @@ Rules (docs/domain.md, « Staff accounts »):
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 
 from sqlalchemy import ColumnElement, func, select
@@ -87,16 +87,17 @@ class IssuedCredentials:
     """What is shown once (a new account, a reset): never stored in clear, never audited.
 
     ``password`` None: the password did not change (an OTP reset); ``totp_secret`` and
-    ``provisioning_uri`` None: the OTP key did not change (a password reset).
+    ``provisioning_uri`` None: the OTP key did not change (a password reset). ``repr``
+    prints none of them (a traceback or a log line must not).
     """
 
     staff_id: int
     login: str
     display_name: str
-    password: str | None
+    password: str | None = field(repr=False)
     password_until: dt.datetime | None
-    totp_secret: str | None
-    provisioning_uri: str | None
+    totp_secret: str | None = field(repr=False)
+    provisioning_uri: str | None = field(repr=False)
 
 
 @dataclass(frozen=True)
