@@ -61,6 +61,10 @@ ACTIVITY = (
     events.MouseScrollUp,
     events.Paste,
 )
+SECRET_CLOSED = (
+    "Le verrouillage a fermé une fenêtre qui affichait un mot de passe (ou une clé OTP)\u00a0: "
+    "il ne sera plus affiché. S'il n'a pas été transmis, recommencez la réinitialisation."
+)
 CONFIRMED_RETRY = "Mot de passe confirmé\u00a0: recommencez l'action."
 
 
@@ -319,7 +323,7 @@ class EduConnectApp(App[None]):
             return
         from .screens.lock import LockScreen
 
-        self._close_secrets()
+        closed = self._close_secrets()
         self.clear_notifications()
         for screen in self.screen_stack:
             for field in screen.query(Input):
@@ -327,18 +331,23 @@ class EduConnectApp(App[None]):
                     field.value = ""
         self.lock = LockScreen(self.services, signed_in, self.services.settings.idle_lock_minutes)
         super().push_screen(self.lock)
+        if closed:  # said after the unlock, to the person who saw it
+            self.notify(SECRET_CLOSED, severity="warning", timeout=20)
 
-    def _close_secrets(self) -> None:
+    def _close_secrets(self) -> bool:
         """Close every screen holding a secret, the screens over it first (no callback
-        of theirs runs: they are help, the palette, an error over the secret)."""
+        of theirs runs: they are help, the palette, an error over the secret); whether
+        there was one."""
+        closed = False
         while True:
             stack = self._screen_stack
             secret = next((s for s in reversed(stack) if getattr(s, "HOLDS_SECRET", False)), None)
             if secret is None:
-                return
+                return closed
             while self._screen_stack[-1] is not secret:
                 self.pop_screen()
             secret.dismiss(None)
+            closed = True
 
     def unlock(self) -> None:
         """The right password: the screens as they were, then what arrived meanwhile."""

@@ -17,7 +17,7 @@ from sqlalchemy import select
 from textual.command import CommandPalette
 from textual.widgets import Button, Input, Static
 
-from educonnect_tui.app import EduConnectApp, create_app
+from educonnect_tui.app import SECRET_CLOSED, EduConnectApp, create_app
 from educonnect_tui.demo import college as demo
 from educonnect_tui.domain.access import passwords, sessions
 from educonnect_tui.domain.access.caller import SignedIn
@@ -457,6 +457,7 @@ async def test_a_password_shown_once_is_closed_before_the_lock(
         assert app.lock is None and lock not in app.screen_stack
         assert isinstance(app.screen, HelpdeskScreen)
         assert "k  7  m" not in _on_screen(app)
+        assert any(n.message == SECRET_CLOSED for n in app._notifications)
 
 
 @sync
