@@ -20,11 +20,12 @@ staff member's actions on the whole school, not only on delegated classes), and 
 SIECLE import (it rewrites every class and may deactivate any account). Exporting
 account lists is an administration-module action limited to the scope, like listing.
 
-The staff member and their delegations are read again from the database on every
-call: a delegation revoked or expired while someone is signed in stops working at
-their next action. Sign-in asks the same question first (``holdings``): nobody signs in
-to a module they hold in none of their schools. The UI hiding a key protects nothing;
-the services call ``require`` themselves.
+The staff member, their session and their delegations are read again from the
+database on every call: a delegation revoked or expired while someone is signed in
+stops working at their next action, and so does a session that has ended (signed
+out, account disabled: ``sessions.live_row``). Sign-in asks the same question first
+(``holdings``): nobody signs in to a module they hold in none of their schools. The
+UI hiding a key protects nothing; the services call ``require`` themselves.
 """
 
 from __future__ import annotations
@@ -44,6 +45,7 @@ from ..store.db import tested_not_looked_up
 from ..store.establishments import guardians_of
 from ..store.services import Services
 from .caller import Caller, Operator, SchoolRef
+from .sessions import live_row
 
 SECOND_FACTOR_REQUIRED = (
     "Cette opération exige la clé OTP ou une connexion depuis le réseau administratif\u00a0: "
@@ -169,6 +171,7 @@ def _scope(session: Session, services: Services, caller: Caller) -> Scope:
             establishment_id=school_id,
             direction=True,
         )
+    live_row(session, caller)  # an ended session holds nothing: SessionEnded
     module = caller.module
     staff = session.get(Staff, caller.identity.staff_id)
     if staff is None or school_id not in {e.id for e in staff.establishments}:

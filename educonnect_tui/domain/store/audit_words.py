@@ -94,6 +94,7 @@ DETAIL_NAMES = {
     "emailed": "par courriel",
     "on_paper": "sur papier",
     "no_address": "sans adresse (non notifiés)",
+    "purpose": "demandé pour",
 }
 # The journal's reads and extracts count events, not lines of a file.
 _EVENT_ROWS = {"export", "audit_read"}
@@ -109,6 +110,11 @@ _REASONS = {
     "replayed_code": "code OTP déjà utilisé",
     "blocked_elsewhere": "identifiant bloqué depuis cette adresse",
     "no_school": "aucun établissement rattaché",
+    # A password typed again in a session (``access.sessions``), and how sessions end.
+    "blocked": "compte déjà bloqué",
+    "session_ended": "session déjà terminée",
+    "disabled": "compte désactivé",
+    "password_reset": "mot de passe réinitialisé",
 }
 _MODULES = {"administration": "administration", "depannage": "dépannage"}
 _KINDS = {
@@ -122,6 +128,7 @@ _OUTBOX_STATES = {s.value: s.label for s in OutboxState}
 _CHANNELS = {c.value: c.label for c in NotifyChannel}
 _ROLES = {"direction": "personnel de direction", "agent": "agent"}
 _FORMATS = {"csv": "CSV", "pdf": "PDF", "json": "JSON", "table": "tableau"}
+_PURPOSES = {"lock": "le déverrouillage de l'écran", "sensitive": "une action sensible"}
 _FLOWS = {
     "pupil": "activation d'un élève",
     "guardian": "activation d'un représentant légal",
@@ -222,6 +229,7 @@ def _value_readers(time: SchoolTime) -> dict[str, Callable[[Any], str]]:
         "format": _words(_FORMATS),
         "formats": _words(_FORMATS),
         "flow": _words(_FLOWS),
+        "purpose": _words(_PURPOSES),
         "state": _words(_OUTBOX_STATES),
         "channel": _words(_CHANNELS),
         "reason": reason_words,
