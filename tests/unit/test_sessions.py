@@ -7,6 +7,8 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import ipaddress
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -445,3 +447,26 @@ def test_a_signed_in_person_before_choosing_a_school_keeps_the_same_session(
     assert chosen.session_id == switched.session_id == signed.session_id
     with admin_services.sessions() as db:
         assert len(db.scalars(select(StaffSession)).all()) == 1
+
+
+def test_two_sign_ins_of_one_person_at_the_same_instant_both_open_a_session(
+    admin_services: Services, principal: NewStaff
+) -> None:
+    """Two terminals at once: the staff row's lock puts one after the other, none lost."""
+    barrier = threading.Barrier(2)
+
+    def one(where: Connection) -> SchoolSession:
+        barrier.wait()
+        return _signed_in(admin_services, principal, where)
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        desk, office = pool.map(one, (DESK, OFFICE))
+    assert desk.session_id != office.session_id
+    assert [t.source for t in sessions.other_open_sessions(admin_services, desk)] == [OFFICE.source]
+    assert [t.source for t in sessions.other_open_sessions(admin_services, office)] == [DESK.source]
+    # One of them saw the other as the sign-in before it.
+    previous = {desk.previous_sign_in, office.previous_sign_in}
+    assert previous in (
+        {None, SignInTrace(at=START, source=DESK.source)},
+        {None, SignInTrace(at=START, source=OFFICE.source)},
+    )

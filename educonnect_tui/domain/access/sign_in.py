@@ -374,6 +374,9 @@ def session_of(
     session = object_session(staff)
     assert session is not None, "session_of needs the staff row of an open transaction"
     row = sessions.open_row(session, staff, connection=connection, module=module, now=now)
+    # Read again now that this transaction writes: on SQLite the row lock of ``_find`` is
+    # no lock, and a sign-in of the same person elsewhere may have committed meanwhile.
+    session.refresh(staff, ["last_sign_in_at", "last_sign_in_source"])
     previous = (
         SignInTrace(at=staff.last_sign_in_at, source=staff.last_sign_in_source or "")
         if staff.last_sign_in_at is not None
