@@ -113,7 +113,6 @@ def end_all(session: Session, staff_id: int, now: dt.datetime, reason: EndReason
         update(StaffSession)
         .where(StaffSession.staff_id == staff_id, StaffSession.ended_at.is_(None))
         .values(ended_at=now, end_reason=reason)
-        .execution_options(synchronize_session=False)
     )
     return int(getattr(result, "rowcount", 0) or 0)
 
