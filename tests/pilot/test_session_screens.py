@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from dataclasses import replace
 
 import pyotp
 from sqlalchemy import select
@@ -26,6 +27,7 @@ from educonnect_tui.screens.delegations import DelegationsScreen, RevokeConfirmS
 from educonnect_tui.screens.helpdesk import HelpdeskScreen
 from educonnect_tui.screens.home import HomeScreen
 from educonnect_tui.screens.login import LoginScreen
+from educonnect_tui.screens.notify import NotifyConfirmScreen
 from educonnect_tui.screens.password_change import TITLE, PasswordChangeScreen
 from tests import factories
 from tests.conftest import FakeClock
@@ -306,3 +308,55 @@ async def test_a_first_sign_in_shows_no_line(small_school: SmallSchool) -> None:
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
         assert not app.screen.query_one("#sign-in-trace", Static).display
+
+
+@sync
+async def test_ctrl_l_on_the_forced_change_signs_out(small_school: SmallSchool) -> None:
+    services = small_school.services
+    member = _temporary(small_school)
+    app = create_app(services, connection=OUTSIDE)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _sign_in(pilot, services, member)
+        assert isinstance(app.screen, PasswordChangeScreen)
+        await pilot.press("ctrl+l")
+        await settle(pilot)
+        assert isinstance(app.screen, LoginScreen) and app.signed_in is None
+    assert _actions(services)[-1] == "sign_out"
+
+
+@sync
+async def test_a_large_notification_asks_the_password_first(small_school: SmallSchool) -> None:
+    """Over ``reauth_notify_over`` accounts (0 here: any), once the confirmation is old."""
+    services = replace(
+        small_school.services,
+        settings=small_school.services.settings.model_copy(update={"reauth_notify_over": 0}),
+    )
+    with services.sessions() as session:
+        login = session.scalars(select(Staff.login)).one()
+    app = create_app(services, signed_in=factories.signed_in(services, login, "0750655E"))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        _clock(services).advance(minutes=services.settings.reauth_minutes + 1)
+        await pilot.press("n")
+        await settle(pilot)
+        assert isinstance(app.screen, NotifyConfirmScreen)
+        await pilot.press("enter")
+        await settle(pilot)
+        prompt = app.screen
+        assert isinstance(prompt, ConfirmPasswordScreen)
+        assert "Notification de 3 comptes." in _text(
+            prompt.query_one("#confirm-password-what", Static)
+        )
+        assert "notify" not in _actions(services)  # nothing done before the password
+        await pilot.press(*factories.STAFF_PASSWORD, "enter")
+        await settle(pilot)
+        await settle(pilot)
+        assert isinstance(app.screen, HomeScreen)
+        actions = _actions(services)
+        assert actions.index("session_confirmed") < actions.index("notify")
+        # Confirmed just now: the next one goes straight to the job.
+        await pilot.press("n")
+        await settle(pilot)
+        await pilot.press("enter")
+        await pilot.pause(0.2)
+        assert not isinstance(app.screen, ConfirmPasswordScreen)
