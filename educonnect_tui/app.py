@@ -601,7 +601,11 @@ class EduConnectApp(App[None]):
         if isinstance(translated, ConfirmationRequired):
             self.ask_password(message)
             return
-        if isinstance(self.screen, ErrorScreen) and self.screen.message == message:
+        waiting = [held for held, _, _ in self._held_screens] if self.lock is not None else []
+        if any(
+            isinstance(screen, ErrorScreen) and screen.message == message
+            for screen in (self.screen, *waiting)
+        ):
             return  # several workers failing for the same reason: one modal
         self.push_screen(ErrorScreen(message))
 

@@ -23,6 +23,7 @@ from educonnect_tui.domain.access import passwords, sessions
 from educonnect_tui.domain.access.caller import SignedIn
 from educonnect_tui.domain.access.network import NetworkMode
 from educonnect_tui.domain.model.enums import AccountKind, Module
+from educonnect_tui.domain.model.errors import DocumentError
 from educonnect_tui.domain.model.states import MAX_FAILED_ATTEMPTS
 from educonnect_tui.domain.model.tables import AuditEvent, Staff
 from educonnect_tui.domain.store.services import Services
@@ -336,6 +337,7 @@ async def test_what_a_job_opens_or_says_under_the_lock_waits_for_the_unlock(
         # What the job does when it ends: close its dialog, show an error, say it in a toast.
         dialog.dismiss(None)
         app.push_screen(ErrorScreen("Le disque est plein."))
+        app.show_error(DocumentError("Le disque est plein."))  # the same again: one modal
         app.notify("Notification terminée\u00a0: BERNARD Anne")
         gate.set()
         await settle(pilot)
@@ -347,7 +349,7 @@ async def test_what_a_job_opens_or_says_under_the_lock_waits_for_the_unlock(
         await pilot.press(*factories.STAFF_PASSWORD, "enter")
         await settle(pilot)
         assert isinstance(app.screen, ErrorScreen)
-        assert app.screen_stack[-2] is home
+        assert app.screen_stack[-2] is home  # one error, over the page
         assert any("BERNARD" in n.message for n in app._notifications)
 
 
