@@ -179,7 +179,7 @@ CREDENTIALS_KEYS = (
         "Inverser les couleurs du QR code, si le téléphone ne le lit pas (terminal sans "
         "couleurs, NO_COLOR)."),
     Key("credentials_close", "escape,enter", "close", "Fermer",
-        "Fermer\u00a0: le mot de passe et la clé ne seront plus affichés nulle part."),
+        "Le mot de passe et la clé ne seront plus affichés nulle part."),
 )  # fmt: skip
 
 DELEGATION_FORM_KEYS = (

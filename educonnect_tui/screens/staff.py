@@ -33,7 +33,7 @@ from ..domain.access.staff_accounts import (
 )
 from ..domain.model import french
 from ..domain.model.enums import StaffRole, StateColour
-from ..domain.model.errors import DomainError
+from ..domain.model.errors import DomainError, PermissionDenied
 from ..domain.store.services import Services
 from ..widgets import sized_table
 from ..widgets.key_bar import KeyBar
@@ -435,7 +435,9 @@ class StaffScreen(ReportsWorkerErrors, Screen[None]):
 class AddStaffScreen(ReportsWorkerErrors, ModalScreen[IssuedCredentials | None]):
     """The new person's names, role and title (the login is derived unless given).
 
-    The domain validates; its French message is shown in the form, which stays open.
+    The domain validates; its French message about what was typed is shown in the form,
+    which stays open. A refusal of the person instead (``PermissionDenied``: session
+    ended, password to confirm) goes to the app, like every other screen's.
     """
 
     BINDINGS = keys.bindings(keys.STAFF_FORM_KEYS)
@@ -539,6 +541,8 @@ class AddStaffScreen(ReportsWorkerErrors, ModalScreen[IssuedCredentials | None])
     def _add(self, request: NewStaffRequest) -> None:
         try:
             issued = staff_accounts.add_staff(self.services, self.signed_in, request)
+        except PermissionDenied:
+            raise  # a refusal of the person (session over, confirmation due): the app's
         except DomainError as error:
             self.app.call_from_thread(self._error, str(error))
         else:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import io
 from collections.abc import Callable
 
+from rich.console import Console
 from sqlalchemy import select
 from textual.command import CommandList
 from textual.widgets import DataTable, Static
@@ -21,6 +23,7 @@ from educonnect_tui.screens import credentials
 from educonnect_tui.screens.account_actions import ConfirmScreen
 from educonnect_tui.screens.credentials import CredentialsScreen, grouped
 from educonnect_tui.screens.error import ErrorScreen
+from educonnect_tui.screens.help import HelpScreen
 from educonnect_tui.screens.home import HomeScreen
 from educonnect_tui.screens.staff import AddStaffScreen, StaffScreen
 from educonnect_tui.widgets.qr_code import QrCode
@@ -460,3 +463,43 @@ async def test_a_refused_caller_sees_the_domain_refusal(demo_services: Services)
         await settle(pilot)
         assert isinstance(app.screen, ErrorScreen)
         assert "gérer les personnels" in app.screen.message
+
+
+@sync
+async def test_the_help_lists_the_staff_keys_first(
+    principal_app: Callable[[], EduConnectApp],
+) -> None:
+    app = principal_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _open_staff(pilot)
+        await pilot.press("question_mark")
+        await pilot.pause()
+        assert isinstance(app.screen, HelpScreen)
+        title = str(app.screen.query_one(".dialog-title", Static).render())
+        assert title == "Aide — personnels de l'établissement"
+        console = Console(width=76, record=True, file=io.StringIO())
+        console.print(app.screen._content())
+        text = console.export_text()
+        assert text.index("Ajouter") < text.index("Général")
+        for key_id in ("staff_add", "staff_reset_otp", "staff_disable", "staff_role"):
+            assert key_id in text, key_id
+
+
+@sync
+async def test_no_sign_out_behind_the_credentials_and_nothing_left_after(
+    principal_app: Callable[[], EduConnectApp],
+) -> None:
+    app = principal_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _open_staff(pilot)
+        app.push_screen(CredentialsScreen(app.services, FIXED, "Nouvelle clé OTP"))
+        await settle(pilot)
+        await pilot.press("ctrl+l")  # refused while the window is open: told, not closed
+        await settle(pilot)
+        assert isinstance(app.screen, CredentialsScreen)
+        await pilot.press("escape", "escape", "escape")  # in its first instant: ignored
+        assert isinstance(app.screen, CredentialsScreen)
+        await _close_credentials(pilot)
+        assert isinstance(app.screen, StaffScreen)
+        text = _screen_text(app)
+        assert SECRET[:8] not in text and "Kp7w" not in text

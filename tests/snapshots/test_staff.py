@@ -11,10 +11,13 @@ import datetime as dt
 from collections.abc import Callable
 
 import pytest
+from sqlalchemy import select
 
 from educonnect_tui.app import EduConnectApp
 from educonnect_tui.domain.access.staff import provisioning_uri
 from educonnect_tui.domain.access.staff_accounts import IssuedCredentials
+from educonnect_tui.domain.model.tables import Staff
+from educonnect_tui.domain.store.services import Services
 from educonnect_tui.screens.credentials import CredentialsScreen
 from educonnect_tui.screens.staff import StaffScreen
 from tests.conftest import DEMO_NOW
@@ -50,8 +53,24 @@ async def _go_to(pilot, login: str) -> None:  # type: ignore[no-untyped-def]
     await settle(pilot)
 
 
+def _every_state(services: Services) -> None:
+    """One person in each state, and one who has used their OTP key."""
+    with services.sessions() as session, session.begin():
+        by_login = {s.login: s for s in session.scalars(select(Staff))}
+        by_login["a.guerin"].password_temporary_until = DEMO_NOW + dt.timedelta(days=5)
+        by_login["j.morel"].password_temporary_until = DEMO_NOW - dt.timedelta(days=1)
+        by_login["t.nguyen"].blocked_until = DEMO_NOW + dt.timedelta(minutes=25)
+        by_login["e.vanderberg"].disabled_at = DEMO_NOW - dt.timedelta(days=3)
+        by_login["k.haddad"].last_totp_step = 1
+        by_login["k.haddad"].last_sign_in_at = DEMO_NOW - dt.timedelta(hours=2)
+        by_login["k.haddad"].last_sign_in_source = "192.0.2.44 (SSH)"
+
+
 @pytest.mark.parametrize("size", SIZES)
-def test_staff_list(snap_compare, principal_app: Callable[[], EduConnectApp], size) -> None:  # type: ignore[no-untyped-def]
+def test_staff_list(  # type: ignore[no-untyped-def]
+    snap_compare, principal_app: Callable[[], EduConnectApp], demo_services: Services, size
+) -> None:
+    _every_state(demo_services)
     assert snap_compare(principal_app(), terminal_size=size, run_before=_open_staff)
 
 
