@@ -172,6 +172,15 @@ STAFF_FORM_KEYS = (
         "Ajouter le personnel saisi\u00a0; ses identifiants s'affichent une seule fois.",
         priority=True),
     Key("staff_form_cancel", "escape", "cancel", "Annuler", "Fermer sans rien ajouter."),
+    # Priority, as on the login screen: the focus must move before the keys typed behind
+    # (a paste, a burst over a slow SSH link) reach the field just left.
+    Key("staff_form_next", "enter", "next_field", "Suivant",
+        "Passer au champ de saisie suivant ; sur l'identifiant, ajouter.", show=False,
+        priority=True),
+    Key("staff_form_tab", "tab", "tab_next", "Champ suivant",
+        "Passer au champ suivant (le rôle compris).", show=False, priority=True),
+    Key("staff_form_back_tab", "shift+tab", "tab_previous", "Champ précédent",
+        "Revenir au champ précédent.", show=False, priority=True),
 )  # fmt: skip
 
 CREDENTIALS_KEYS = (

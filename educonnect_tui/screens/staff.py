@@ -16,6 +16,7 @@ from typing import Any
 from rich.markup import escape
 from rich.text import Text
 from textual import on, work
+from textual.actions import SkipAction
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen, Screen
@@ -43,7 +44,9 @@ from .account_actions import ConfirmScreen
 from .credentials import CredentialsScreen
 
 SEARCH_DEBOUNCE = 0.15
-HINT = "Tab\u00a0: champ suivant · ctrl+s\u00a0: ajouter · Échap\u00a0: annuler"
+# The add form's text fields, in the order Entrée goes through them (the role is a list).
+_TYPED_FIELDS = ("first-name", "last-name", "title", "login")
+HINT = "Entrée ou Tab\u00a0: champ suivant · ctrl+s\u00a0: ajouter · Échap\u00a0: annuler"
 # The symbol and the word say the state; the colour only repeats them.
 _STATE_LOOK = {
     StaffState.ACTIVE: ("✓", StateColour.GREEN),
@@ -250,8 +253,8 @@ class StaffScreen(ReportsWorkerErrors, Screen[None]):
                 self._show_credentials(
                     issued,
                     "Nouveau personnel",
-                    f"{issued.display_name} ({issued.login}) ajouté à l'établissement. "
-                    "Ses identifiants ne seront plus affichés.",
+                    f"{issued.display_name} ({issued.login}) fait partie du personnel de "
+                    "l'établissement. Ses identifiants ne seront plus affichés.",
                     "Personnel ajouté",
                 )
 
@@ -511,19 +514,43 @@ class AddStaffScreen(ReportsWorkerErrors, ModalScreen[IssuedCredentials | None])
     def _cancel_pressed(self) -> None:
         self.dismiss(None)
 
-    @on(Input.Submitted)
-    def _next_field(self, event: Input.Submitted) -> None:
-        """Entrée moves on, as on the login screen; on the last field it adds."""
-        if event.input.id == "staff-login":
+    def _inputs(self) -> list[Input]:
+        return [self.query_one(f"#staff-{name}", Input) for name in _TYPED_FIELDS]
+
+    def action_next_field(self) -> None:
+        """Entrée in a field: the next one, now (``set_focus``, not the deferred
+        ``focus``), so that the keys typed behind it land there; on the last, add.
+
+        Elsewhere (the role's list, a button) the key is theirs.
+        """
+        fields = self._inputs()
+        focused = self.focused
+        if not isinstance(focused, Input) or focused not in fields:
+            raise SkipAction()
+        if focused is fields[-1]:
             self.action_submit()
         else:
-            self.focus_next()
+            self.set_focus(fields[fields.index(focused) + 1])
+
+    def action_tab_next(self) -> None:
+        self.focus_next()
+
+    def action_tab_previous(self) -> None:
+        self.focus_previous()
 
     @on(Button.Pressed, "#add-staff-yes")
     def _submit_pressed(self) -> None:
         self.action_submit()
 
     def action_submit(self) -> None:
+        """After what was typed before the key: the focused field's queue holds it."""
+        focused = self.focused
+        if isinstance(focused, Input):
+            focused.call_later(self._submit)
+        else:
+            self._submit()
+
+    def _submit(self) -> None:
         role = self.query_one("#staff-role", Select).value
         assert isinstance(role, StaffRole)
         login = self.query_one("#staff-login", Input).value.strip()

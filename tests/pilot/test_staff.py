@@ -9,6 +9,7 @@ from collections.abc import Callable
 from rich.console import Console
 from sqlalchemy import select
 from textual.command import CommandList
+from textual import events
 from textual.widgets import DataTable, Static
 
 from educonnect_tui.app import EduConnectApp, create_app
@@ -503,3 +504,29 @@ async def test_no_sign_out_behind_the_credentials_and_nothing_left_after(
         assert isinstance(app.screen, StaffScreen)
         text = _screen_text(app)
         assert SECRET[:8] not in text and "Kp7w" not in text
+
+
+def _burst(app: EduConnectApp, keys: list[str]) -> None:
+    """Keys arriving at once, as a paste or a burst over a slow SSH link sends them."""
+    for key in keys:
+        app.post_message(events.Key(key, key if len(key) == 1 else None))
+
+
+@sync
+async def test_a_burst_of_keys_fills_the_add_form_field_by_field(
+    principal_app: Callable[[], EduConnectApp], demo_services: Services
+) -> None:
+    app = principal_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _open_staff(pilot)
+        await pilot.press("n")
+        await settle(pilot)
+        assert isinstance(app.screen, AddStaffScreen)
+        _burst(app, [*"Lucie", "enter", *"Fabre", "enter", *"CPE", "tab", *"lfab", "ctrl+s"])
+        await settle(pilot)
+        shown = app.screen
+        assert isinstance(shown, CredentialsScreen)  # ctrl+s came after the last letter
+        assert shown.credentials is not None and shown.credentials.login == "lfab"
+        with demo_services.sessions() as session:
+            row = session.scalars(select(Staff).where(Staff.login == "lfab")).one()
+            assert (row.first_name, row.last_name, row.title) == ("Lucie", "Fabre", "CPE")
