@@ -17,7 +17,7 @@ from rich.markup import escape
 from rich.text import Text
 from textual import on, work
 from textual.actions import SkipAction
-from textual.app import ComposeResult
+from textual.app import App, ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen, Screen
 from textual.timer import Timer
@@ -132,8 +132,12 @@ class StaffScreen(ReportsWorkerErrors, Screen[None]):
         return self.query_one("#staff-search", Input).value
 
     def load(self, highlight: int | None = None) -> None:
-        current = self.current
-        self._load(self.search, highlight if highlight is not None else current and current.id)
+        """The list again, the same row highlighted (or ``highlight``)."""
+        if not self.is_attached or self not in self.app.screen_stack:
+            return  # left while an action ran: its credentials and toast still show
+        if highlight is None and self.current is not None:
+            highlight = self.current.id
+        self._load(self.search, highlight)
 
     @work(thread=True, exclusive=True, group="staff", exit_on_error=False)
     def _load(self, search: str, highlight: int | None) -> None:
@@ -141,8 +145,8 @@ class StaffScreen(ReportsWorkerErrors, Screen[None]):
         self.app.call_from_thread(self._show, search, rows, highlight)
 
     def _show(self, search: str, rows: list[StaffView], highlight: int | None) -> None:
-        if search != self.search:
-            return  # typed on since: the newer search is on its way
+        if not self.is_attached or self not in self.app.screen_stack or search != self.search:
+            return  # gone, or typed on since: the newer search is on its way
         self.rows = rows
         table = self.query_one("#staff-table", DataTable)
         now = self.services.clock()
@@ -250,7 +254,9 @@ class StaffScreen(ReportsWorkerErrors, Screen[None]):
         def added(issued: IssuedCredentials | None) -> None:
             if issued is not None:
                 self.load(issued.staff_id)
-                self._show_credentials(
+                show_credentials(
+                    self.app,
+                    self.services,
                     issued,
                     "Nouveau personnel",
                     f"{issued.display_name} ({issued.login}) fait partie du personnel de "
@@ -395,7 +401,6 @@ class StaffScreen(ReportsWorkerErrors, Screen[None]):
 
         self.app.push_screen(ConfirmScreen(title, message, verb), confirmed)
 
-    @work(thread=True, exclusive=True, group="staff-action", exit_on_error=False)
     def _act(
         self,
         action: Callable[[Services, SchoolSession, int], Any],
@@ -404,13 +409,17 @@ class StaffScreen(ReportsWorkerErrors, Screen[None]):
         title: str,
     ) -> None:
         """The domain refuses in French (the error window shows it); else the toast."""
-        try:
-            action(self.services, self.signed_in, view.id)
-        finally:
-            self.app.call_from_thread(self.load, view.id)
-        self.app.call_from_thread(self.app.notify, done, title=title)
+        app = self.app
 
-    @work(thread=True, exclusive=True, group="staff-action", exit_on_error=False)
+        def run() -> None:
+            try:
+                action(self.services, self.signed_in, view.id)
+            finally:
+                app.call_from_thread(self.load, view.id)
+            app.call_from_thread(app.notify, done, title=title)
+
+        self._in_app_worker(run)
+
     def _issue(
         self,
         action: Callable[[Services, SchoolSession, int], IssuedCredentials],
@@ -419,20 +428,37 @@ class StaffScreen(ReportsWorkerErrors, Screen[None]):
         done: str,
         title: str,
     ) -> None:
-        try:
-            issued = action(self.services, self.signed_in, view.id)
-        finally:
-            self.app.call_from_thread(self.load, view.id)
-        self.app.call_from_thread(self._show_credentials, issued, heading, done, title)
+        app = self.app
 
-    def _show_credentials(
-        self, issued: IssuedCredentials, heading: str, done: str, title: str
-    ) -> None:
-        """The credentials once; the toast after, so that it never covers the QR code."""
-        self.app.push_screen(
-            CredentialsScreen(self.services, issued, heading),
-            lambda _: self.app.notify(done, title=title),
-        )
+        def run() -> None:
+            try:
+                issued = action(self.services, self.signed_in, view.id)
+            finally:
+                app.call_from_thread(self.load, view.id)
+            app.call_from_thread(show_credentials, app, self.services, issued, heading, done, title)
+
+        self._in_app_worker(run)
+
+    def _in_app_worker(self, run: Callable[[], None]) -> None:
+        """A confirmed action runs to its end even if this screen is left meanwhile:
+        a screen's workers are cancelled with it, and a new password or OTP key made
+        and never shown would lock the person out. The app shows its errors. Nothing
+        in ``run`` may ask this screen for its app once it is gone: it is given it."""
+        self.app.run_worker(run, thread=True, group="staff-action", exit_on_error=False)
+
+
+def show_credentials(
+    app: App[Any],
+    services: Services,
+    issued: IssuedCredentials,
+    heading: str,
+    done: str,
+    title: str,
+) -> None:
+    """The credentials once; the toast after, so that it never covers the QR code."""
+    app.push_screen(
+        CredentialsScreen(services, issued, heading), lambda _: app.notify(done, title=title)
+    )
 
 
 class AddStaffScreen(ReportsWorkerErrors, ModalScreen[IssuedCredentials | None]):
@@ -449,6 +475,9 @@ class AddStaffScreen(ReportsWorkerErrors, ModalScreen[IssuedCredentials | None])
         super().__init__()
         self.services = services
         self.signed_in = signed_in
+        # While the domain adds: a second ctrl+s would add the person twice (the login
+        # taken, the next one is derived), Échap would drop the credentials made.
+        self.adding = False
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog", id="add-staff-dialog"):
@@ -507,12 +536,16 @@ class AddStaffScreen(ReportsWorkerErrors, ModalScreen[IssuedCredentials | None])
         shown = Text(message, style="bold red") if message else Text(HINT)
         self.query_one("#add-staff-message", Static).update(shown)
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        return None if self.adding and action in ("cancel", "submit") else True
+
     def action_cancel(self) -> None:
-        self.dismiss(None)
+        if not self.adding:
+            self.dismiss(None)
 
     @on(Button.Pressed, "#add-staff-no")
     def _cancel_pressed(self) -> None:
-        self.dismiss(None)
+        self.action_cancel()
 
     def _inputs(self) -> list[Input]:
         return [self.query_one(f"#staff-{name}", Input) for name in _TYPED_FIELDS]
@@ -551,6 +584,8 @@ class AddStaffScreen(ReportsWorkerErrors, ModalScreen[IssuedCredentials | None])
             self._submit()
 
     def _submit(self) -> None:
+        if self.adding:
+            return
         role = self.query_one("#staff-role", Select).value
         assert isinstance(role, StaffRole)
         login = self.query_one("#staff-login", Input).value.strip()
@@ -562,15 +597,30 @@ class AddStaffScreen(ReportsWorkerErrors, ModalScreen[IssuedCredentials | None])
             login=login or None,
         )
         self._error("")
+        self._busy(True)
         self._add(request)
+
+    def _busy(self, adding: bool) -> None:
+        self.adding = adding
+        for button in self.query(Button):
+            button.disabled = adding
+        self.refresh_bindings()
+
+    def _refused(self, message: str) -> None:
+        self._busy(False)
+        self._error(message)
 
     @work(thread=True, exclusive=True, group="add-staff", exit_on_error=False)
     def _add(self, request: NewStaffRequest) -> None:
         try:
             issued = staff_accounts.add_staff(self.services, self.signed_in, request)
         except PermissionDenied:
+            self.app.call_from_thread(self._busy, False)
             raise  # a refusal of the person (session over, confirmation due): the app's
         except DomainError as error:
-            self.app.call_from_thread(self._error, str(error))
+            self.app.call_from_thread(self._refused, str(error))
+        except BaseException:
+            self.app.call_from_thread(self._busy, False)
+            raise
         else:
             self.app.call_from_thread(self.dismiss, issued)

@@ -530,3 +530,39 @@ async def test_a_burst_of_keys_fills_the_add_form_field_by_field(
         with demo_services.sessions() as session:
             row = session.scalars(select(Staff).where(Staff.login == "lfab")).one()
             assert (row.first_name, row.last_name, row.title) == ("Lucie", "Fabre", "CPE")
+
+
+@sync
+async def test_leaving_while_a_reset_runs_still_shows_its_credentials(
+    principal_app: Callable[[], EduConnectApp],
+) -> None:
+    app = principal_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _open_staff(pilot)
+        await _go_to(pilot, "j.morel")
+        await pilot.press("k")
+        await settle(pilot)
+        _burst(app, ["enter", "escape"])  # confirmed, and the screen left at once
+        await settle(pilot)
+        assert isinstance(app.screen, CredentialsScreen)
+        assert not any(isinstance(s, ErrorScreen) for s in app.screen_stack)
+        await _close_credentials(pilot)
+        assert any(n.title == "Clé OTP" for n in app._notifications)
+
+
+@sync
+async def test_the_add_form_adds_once_and_keeps_its_credentials(
+    principal_app: Callable[[], EduConnectApp], demo_services: Services
+) -> None:
+    """ctrl+s twice and Échap at once: one person added, and their credentials shown."""
+    app = principal_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _open_staff(pilot)
+        await pilot.press("n")
+        await settle(pilot)
+        _burst(app, [*"Lucie", "enter", *"Fabre", "ctrl+s", "ctrl+s", "escape"])
+        await settle(pilot)
+        assert isinstance(app.screen, CredentialsScreen)
+        with demo_services.sessions() as session:
+            added = session.scalars(select(Staff.login).where(Staff.last_name == "Fabre")).all()
+        assert added == ["l.fabre"]
