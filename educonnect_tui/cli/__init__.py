@@ -69,6 +69,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "stats": accounts.cmd_stats,
         "search": accounts.cmd_search,
         "guardians": accounts.cmd_guardians,
+        "init": staff.cmd_init,
         "staff": staff.cmd_staff,
         "school": schools.cmd_school,
         "activate": accounts.cmd_activate,

@@ -293,16 +293,7 @@ def build_parser() -> FrenchParser:
         help=_ACTION,
     )
     new_school = school_commands.add_parser("add", help="crée un établissement")
-    new_school.add_argument("--uai", required=True, help=_UAI)
-    new_school.add_argument("--name", required=True, metavar="NOM", help="nom de l'établissement")
-    new_school.add_argument(
-        "--type",
-        required=True,
-        choices=["ecole", "college", "lycee", "lp"],
-        help="ecole, college, lycee ou lp (lycée professionnel)",
-    )
-    new_school.add_argument("--academie", default="", metavar="ACADÉMIE", help="académie")
-    new_school.add_argument("--city", default="", metavar="COMMUNE", help="commune")
+    _school_options(new_school)
     school_commands.add_parser("list", help="liste les établissements de la base")
 
     notify = commands.add_parser("notify", help="(re)notifie des comptes et écrit les documents")
@@ -435,7 +426,15 @@ def build_parser() -> FrenchParser:
     )
     find.add_argument("--format", choices=["table", "json"], default="table", help=_FORMAT)
 
-    staff = commands.add_parser("staff", help="personnels")
+    first_run = commands.add_parser(
+        "init",
+        help="première installation\u00a0: crée l'établissement et son premier compte de "
+        "direction (base vide seulement)",
+    )
+    _school_options(first_run)
+    _person_options(first_run)
+
+    staff = commands.add_parser("staff", help="personnels d'un établissement")
     staff_commands = staff.add_subparsers(
         dest="staff_command",
         metavar="action",
@@ -443,9 +442,17 @@ def build_parser() -> FrenchParser:
         parser_class=FrenchParser,
         help=_ACTION,
     )
-    add = staff_commands.add_parser("add", help="ajoute un personnel (affiche son secret TOTP)")
-    add.add_argument("--first-name", required=True, metavar="PRÉNOM", help="prénom")
-    add.add_argument("--last-name", required=True, metavar="NOM", help="nom")
+    roster = staff_commands.add_parser("list", help="liste les personnels et leur état")
+    roster.add_argument("--uai", required=True, help=_UAI)
+    roster.add_argument(
+        "--search", default="", metavar="TEXTE", help="nom ou identifiant (accents ignorés)"
+    )
+    roster.add_argument("--format", choices=["table", "csv", "json"], default="table", help=_FORMAT)
+    add = staff_commands.add_parser(
+        "add",
+        help="ajoute un personnel (affiche une fois son mot de passe provisoire et sa clé OTP)",
+    )
+    _person_options(add)
     add.add_argument(
         "--role",
         choices=["direction", "agent"],
@@ -453,12 +460,24 @@ def build_parser() -> FrenchParser:
         help="direction (accorde les délégations) ou agent (agit par délégation)",
     )
     add.add_argument(
-        "--uai", action="append", required=True, help="établissement du personnel (répétable)"
+        "--uai",
+        action="append",
+        required=True,
+        help="établissement du personnel (répétable\u00a0: le premier est celui qui l'ajoute)",
     )
-    add.add_argument("--title", default="", metavar="FONCTION", help="fonction affichée (ex. CPE)")
-    add.add_argument(
-        "--login", metavar="IDENTIFIANT", help="identifiant (défaut\u00a0: formé sur le nom)"
-    )
+    for name, words in (
+        ("reset-password", "nouveau mot de passe provisoire (affiché une fois)"),
+        ("reset-otp", "nouvelle clé OTP (affichée une fois)\u00a0; l'ancienne cesse aussitôt"),
+        ("unlock", "lève le blocage après des essais infructueux"),
+        ("disable", "désactive le compte et révoque ses délégations"),
+        ("enable", "réactive un compte désactivé"),
+        ("set-role", "change le rôle (direction ou agent)"),
+    ):
+        verb = staff_commands.add_parser(name, help=words)
+        verb.add_argument("--uai", required=True, help=_UAI)
+        verb.add_argument("login", metavar="IDENTIFIANT", help="identifiant du personnel")
+        if name == "set-role":
+            verb.add_argument("--role", choices=["direction", "agent"], required=True, help="rôle")
 
     delegate = commands.add_parser("delegate", help="délégations DELEG-CE d'un établissement")
     delegate_commands = delegate.add_subparsers(
@@ -629,6 +648,30 @@ def build_parser() -> FrenchParser:
         "--first-name", required=True, metavar="PRÉNOM", help="prénom déclaré à FranceConnect"
     )
     return parser
+
+
+def _school_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--uai", required=True, help=_UAI)
+    parser.add_argument("--name", required=True, metavar="NOM", help="nom de l'établissement")
+    parser.add_argument(
+        "--type",
+        required=True,
+        choices=["ecole", "college", "lycee", "lp"],
+        help="ecole, college, lycee ou lp (lycée professionnel)",
+    )
+    parser.add_argument("--academie", default="", metavar="ACADÉMIE", help="académie")
+    parser.add_argument("--city", default="", metavar="COMMUNE", help="commune")
+
+
+def _person_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--first-name", required=True, metavar="PRÉNOM", help="prénom")
+    parser.add_argument("--last-name", required=True, metavar="NOM", help="nom")
+    parser.add_argument(
+        "--title", default="", metavar="FONCTION", help="fonction affichée (ex. CPE)"
+    )
+    parser.add_argument(
+        "--login", metavar="IDENTIFIANT", help="identifiant (défaut\u00a0: formé sur le nom)"
+    )
 
 
 def _password_options(flow: argparse.ArgumentParser) -> None:

@@ -18,7 +18,7 @@ def open_services(*, create: bool = False) -> Services:
     SQLite creates a missing file (and ``make_engine`` its folders) at the first
     connection: a mistyped path or a command run before ``db upgrade`` would leave an
     empty database behind, which the next command would take for a real one. Only
-    ``demo`` and ``db upgrade`` (``create``) may make it.
+    ``demo``, ``init`` and ``db upgrade`` (``create``) may make it.
     """
     from ..domain.store import db
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import sys
 from collections.abc import Iterator
 from typing import TextIO
@@ -62,3 +63,26 @@ def json_text(data: object) -> str:
     """
     text = json.dumps(data, ensure_ascii=False, indent=2)
     return "".join(_json_escape(c) if is_unprintable(c) and c != "\n" else c for c in text)
+
+
+# A drawing (a QR code) is dark marks on a light ground: black on bright white.
+_DARK_ON_LIGHT = "\x1b[30;107m"
+_RESET = "\x1b[0m"
+
+
+def print_drawing(rows: list[str]) -> None:
+    """Rows whose characters mark the dark parts, drawn dark on light on a terminal.
+
+    The colours are the only control sequences a command writes on purpose, so they go
+    to the stream beneath ``EscapedOutput``, around rows that are escaped as usual. A
+    terminal with a dark theme would otherwise show the code inverted, which some
+    phones refuse. Not a terminal (a pipe, a file), or ``NO_COLOR`` set: the rows alone.
+    """
+    stream = sys.stdout
+    raw = stream._stream if isinstance(stream, EscapedOutput) else stream
+    colours = "NO_COLOR" not in os.environ and raw.isatty()
+    for row in rows:
+        if colours:
+            raw.write(f"{_DARK_ON_LIGHT}{for_terminal(row)}{_RESET}\n")
+        else:
+            print(row)

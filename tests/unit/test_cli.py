@@ -155,7 +155,7 @@ def test_staff_add_prints_totp_uri(cli_env: Services, run_cli: RunCli) -> None:
     )
     assert code == 0
     assert "Identifiant\u00a0: h.martin" in out
-    assert "otpauth://totp/" in out and "issuer=EduConnect%20TUI" in out
+    assert "otpauth://totp/EduConnect%20TUI:h.martin?secret=" in out
     code, _, err = run_cli(
         [
             "staff",

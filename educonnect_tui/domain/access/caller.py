@@ -60,7 +60,12 @@ class StaffIdentity:
 
     @property
     def role_label(self) -> str:
-        return _ROLE_LABELS[self.role]
+        return role_label(self.role)
+
+
+def role_label(role: StaffRole) -> str:
+    """« Personnel de direction » or « Agent »."""
+    return _ROLE_LABELS[role]
 
 
 def not_attached(uai: str) -> str:

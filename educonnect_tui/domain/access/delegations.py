@@ -81,6 +81,19 @@ class DelegationView:
     def module_label(self) -> str:
         return "administration" if self.module is Module.ADMINISTRATION else "dépannage"
 
+    @property
+    def label(self) -> str:
+        """« dépannage (6E1, 6E2) jusqu'au 31/08/2027 »: a current one, in a few words."""
+        starts = (
+            f" à partir du {date_text(self.valid_from)}"
+            if self.state is DelegationState.UPCOMING
+            else ""
+        )
+        return (
+            f"{self.module_label} ({self.classes_label}){starts} "
+            f"jusqu'au {date_text(self.valid_until)}"
+        )
+
     def as_dict(self) -> dict[str, object]:
         return {
             "id": self.id,
@@ -334,26 +347,72 @@ def revoke(services: Services, caller: Caller, delegation_id: int) -> Delegation
                 f"La délégation n° {delegation_id} a expiré le "
                 f"{date_text(delegation.valid_until)}\u00a0: il n'y a rien à révoquer."
             )
-        delegation.revoked_at = now
-        delegation.revoked_by_id = staff_id
-        session.flush()
-        view = _view(delegation, day)
-        audit.record(
-            session,
-            actor,
-            "delegation_revoke",
-            now=now,
-            establishment_id=school.id,
-            details={
-                "delegation_id": delegation.id,
-                "agent": delegation.agent.login,
-                "module": delegation.module.value,
-                "classes": list(view.classes),
-                "valid_until": delegation.valid_until.isoformat(),
-                "state_before": state.value,
-            },
-        )
+        view = revoke_row(session, actor, delegation, revoked_by_id=staff_id, now=now, day=day)
     return view
+
+
+def revoke_row(
+    session: Session,
+    actor: Actor,
+    delegation: Delegation,
+    *,
+    revoked_by_id: int | None,
+    now: dt.datetime,
+    day: dt.date,
+) -> DelegationView:
+    """Revoke a delegation that is not over, in the caller's transaction; audited.
+
+    ``revoke`` and disabling a staff member (``staff_accounts.disable``, which revokes
+    each of their delegations, in every school) write the same record.
+    """
+    state = state_of(delegation, day)
+    delegation.revoked_at = now
+    delegation.revoked_by_id = revoked_by_id
+    session.flush()
+    view = _view(delegation, day)
+    audit.record(
+        session,
+        actor,
+        "delegation_revoke",
+        now=now,
+        establishment_id=delegation.establishment_id,
+        details={
+            "delegation_id": delegation.id,
+            "agent": delegation.agent.login,
+            "module": delegation.module.value,
+            "classes": list(view.classes),
+            "valid_until": delegation.valid_until.isoformat(),
+            "state_before": state.value,
+        },
+    )
+    return view
+
+
+def current_of(
+    session: Session, agent_ids: Iterable[int], school_id: int | None, day: dt.date
+) -> dict[int, list[DelegationView]]:
+    """The agents' delegations not over on ``day`` (active or to come), by agent id.
+
+    In one school, or in every school with ``school_id`` None. One query whatever the
+    number of agents; each agent's in the order of ``list_delegations``.
+    """
+    ids = sorted(set(agent_ids))
+    found: dict[int, list[DelegationView]] = {}
+    if not ids:
+        return found
+    query = select(Delegation).where(Delegation.agent_id.in_(ids), Delegation.not_over_on(day))
+    if school_id is not None:
+        query = query.where(Delegation.establishment_id == school_id)
+    rows = session.scalars(
+        query.options(
+            selectinload(Delegation.agent),
+            selectinload(Delegation.granted_by),
+            selectinload(Delegation.divisions),
+        )
+    ).all()
+    for row in sorted(rows, key=lambda d: (d.valid_from, d.module, d.id)):
+        found.setdefault(row.agent_id, []).append(_view(row, day))
+    return found
 
 
 def list_delegations(services: Services, caller: Caller) -> list[DelegationView]:
@@ -385,9 +444,11 @@ __all__ = [
     "GrantRequest",
     "agents_of",
     "class_names",
+    "current_of",
     "grant",
     "list_delegations",
     "revoke",
+    "revoke_row",
     "school_year_end",
     "state_of",
 ]

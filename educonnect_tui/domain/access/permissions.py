@@ -22,9 +22,10 @@ account lists is an administration-module action limited to the scope, like list
 
 The staff member and their delegations are read again from the database on every
 call: a delegation revoked or expired while someone is signed in stops working at
-their next action. Sign-in asks the same question first (``holdings``): nobody signs in
-to a module they hold in none of their schools. The UI hiding a key protects nothing;
-the services call ``require`` themselves.
+their next action, and so does a disabled account; a person whose password is still
+temporary holds nothing until they choose their own. Sign-in asks the same question
+first (``holdings``): nobody signs in to a module they hold in none of their schools.
+The UI hiding a key protects nothing; the services call ``require`` themselves.
 """
 
 from __future__ import annotations
@@ -45,6 +46,10 @@ from ..store.establishments import guardians_of
 from ..store.services import Services
 from .caller import Caller, Operator, SchoolRef
 
+# A person whose account was disabled, or whose password is still a temporary one, holds
+# nothing: every action is refused with these words, whatever their role or delegations.
+DISABLED_SESSION = "Ce compte a été désactivé\u00a0: votre session est terminée."
+CHOOSE_PASSWORD_FIRST = "Choisissez d'abord un nouveau mot de passe."
 SECOND_FACTOR_REQUIRED = (
     "Cette opération exige la clé OTP ou une connexion depuis le réseau administratif\u00a0: "
     "reconnectez-vous au module d'administration."
@@ -180,6 +185,10 @@ def _scope(session: Session, services: Services, caller: Caller) -> Scope:
             module=module,
             attached=False,
         )
+    if staff.disabled_at is not None:
+        raise PermissionDenied(DISABLED_SESSION)
+    if staff.password_temporary_until is not None:
+        raise PermissionDenied(CHOOSE_PASSWORD_FIRST)
     if staff.role is StaffRole.DIRECTION:
         return Scope(
             modules=frozenset(Module),
@@ -425,7 +434,9 @@ def allowed(services: Services, caller: Caller, action: Action, **kwargs: object
 
 
 __all__ = [
+    "CHOOSE_PASSWORD_FIRST",
     "DIRECTION_ONLY",
+    "DISABLED_SESSION",
     "MODULE_ACTIONS",
     "WHOLE_SCHOOL",
     "Action",

@@ -14,6 +14,11 @@ their schools (an agent whose delegation is for the other module, revoked or exp
 is refused at once, told what they do hold; the session then lists only the schools
 where they hold it. The services still check the rights on every call.
 
+A disabled account and an expired temporary password are refused the same way, after
+the credentials (``_refused_access``); a valid temporary password signs in with
+``password_change_required``, and the services refuse everything else until it is
+replaced (``permissions._scope``).
+
 Such a refusal is not a wrong password: the credentials were right, so it counts as a
 success for the lockout (counters start over, as for a person without a school) and is
 audited apart (``sign_in_no_delegation``), never as ``sign_in_failed``. It tells what
@@ -319,6 +324,9 @@ def _decide(attempt: _Attempt, password: str, code: str | None) -> SignedIn | Do
         staff.last_totp_step = step
     # The credentials were right: whatever follows is not a failure to count.
     attempts.record_success(attempt.session, attempt.gate, attempt.now)
+    refused = _refused_access(attempt, staff)
+    if refused is not None:
+        return refused
     identity = _identity(staff)
     if not identity.schools:
         attempt.audit("sign_in_refused", reason="no_school")
@@ -335,13 +343,37 @@ def _decide(attempt: _Attempt, password: str, code: str | None) -> SignedIn | Do
             no_module_message(attempt.module, held, len(identity.schools), ended)
         )
     attempt.audit("sign_in", schools=len(usable))
-    return session_of(
+    signed_in = session_of(
         staff,
         connection=attempt.connection,
         module=attempt.module,
         mode=attempt.mode,
         only=usable,
     )
+    if staff.password_temporary_until is not None:
+        # Nothing else is allowed before a personal password (``permissions._scope``).
+        signed_in = replace(signed_in, password_change_required=True)
+    return signed_in
+
+
+def _refused_access(attempt: _Attempt, staff: Staff) -> DomainError | None:
+    """A disabled account, or an expired temporary password: said only to whoever
+    passed the password (and the code), audited ``sign_in_refused``."""
+    services = attempt.services
+    if staff.disabled_at is not None:
+        attempt.audit("sign_in_refused", reason="disabled")
+        return PermissionDenied(
+            f"Ce compte a été désactivé le {services.time.date(staff.disabled_at)}\u00a0: "
+            "contactez votre chef d'établissement."
+        )
+    until = staff.password_temporary_until
+    if until is not None and until <= attempt.now:
+        attempt.audit("sign_in_refused", reason="temporary_password_expired")
+        return PermissionDenied(
+            f"Votre mot de passe provisoire a expiré le {services.time.date_time(until)}"
+            "\u00a0: demandez-en un nouveau à votre chef d'établissement."
+        )
+    return None
 
 
 def session_of(

@@ -2,12 +2,19 @@
 
 The secret is stored sealed with the key file's TOTP key (``store/keys.py``) and read
 back only through ``totp_secret_of``: the database alone gives no one the codes.
+
+A password given to someone else to type (``init``, ``staff add``, the staff screen, a
+reset) is temporary (``temporary_until``): it must be replaced at the first sign-in
+and is refused after that instant. The demo and the tests' factories create personal
+passwords (no end): their operator chose to print them.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from urllib.parse import quote
 
 import pyotp
 from sqlalchemy import select
@@ -30,7 +37,8 @@ _STAFF_PASSWORD_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnpqrstuvwxyz2345
 
 @dataclass(frozen=True)
 class NewStaff:
-    """What is shown once when a staff member is created: never stored in clear."""
+    """What is shown once when a staff member is created: never stored in clear (nor in
+    its ``repr``)."""
 
     id: int
     login: str
@@ -38,9 +46,9 @@ class NewStaff:
     last_name: str
     role: StaffRole
     title: str
-    password: str
-    totp_secret: str
-    provisioning_uri: str
+    password: str = field(repr=False)
+    totp_secret: str = field(repr=False)
+    provisioning_uri: str = field(repr=False)
 
 
 def generate_staff_password() -> str:
@@ -49,7 +57,15 @@ def generate_staff_password() -> str:
 
 
 def provisioning_uri(login: str, secret: str) -> str:
-    return pyotp.TOTP(secret).provisioning_uri(name=login, issuer_name=ISSUER)
+    """The ``otpauth://`` URI an authenticator app scans: « EduConnect TUI:login ».
+
+    The issuer is named by the label's prefix only, not again by an ``issuer=``
+    parameter: the key URI format reads the prefix when the parameter is absent, and
+    those 24 bytes keep the QR code of any login of up to 32 characters at version 5
+    (``documents/qr.py``), small enough for an 80×24 terminal. The code's settings are
+    the defaults every app assumes (SHA-1, 6 digits, 30 seconds), so they are not written.
+    """
+    return f"otpauth://totp/{quote(ISSUER)}:{quote(login)}?secret={secret}"
 
 
 def create_staff(
@@ -63,8 +79,12 @@ def create_staff(
     title: str = "",
     login: str | None = None,
     password: str | None = None,
+    temporary_until: dt.datetime | None = None,
 ) -> NewStaff:
     """Add a staff member; the login is derived from the name unless given.
+
+    ``temporary_until`` makes the password temporary (to be changed at the first
+    sign-in, refused after that instant); None makes it the person's own.
 
     Staff names follow the rule of every person's name (``model/names.py``): they are
     shown on every screen, in the audit trail and on the pupils' letters.
@@ -102,6 +122,7 @@ def create_staff(
         role=role,
         title=title,
         password_hash=hash_password(password, hash_params),
+        password_temporary_until=temporary_until,
         totp_secret="",  # sealed below: the seal is bound to the row's id
         failed_attempts=0,
         block_count=0,

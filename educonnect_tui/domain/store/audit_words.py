@@ -94,6 +94,10 @@ DETAIL_NAMES = {
     "emailed": "par courriel",
     "on_paper": "sur papier",
     "no_address": "sans adresse (non notifiés)",
+    "temporary_until": "provisoire jusqu'au",
+    "revoked": "délégations révoquées",
+    "role_before": "rôle avant",
+    "was_temporary": "remplace un mot de passe provisoire",
 }
 # The journal's reads and extracts count events, not lines of a file.
 _EVENT_ROWS = {"export", "audit_read"}
@@ -109,6 +113,8 @@ _REASONS = {
     "replayed_code": "code OTP déjà utilisé",
     "blocked_elsewhere": "identifiant bloqué depuis cette adresse",
     "no_school": "aucun établissement rattaché",
+    "disabled": "compte désactivé",
+    "temporary_password_expired": "mot de passe provisoire expiré",
 }
 _MODULES = {"administration": "administration", "depannage": "dépannage"}
 _KINDS = {
@@ -226,6 +232,8 @@ def _value_readers(time: SchoolTime) -> dict[str, Callable[[Any], str]]:
         "channel": _words(_CHANNELS),
         "reason": reason_words,
         "blocked_until": _instant(time),
+        "temporary_until": _instant(time),
+        "role_before": _words(_ROLES),
         "valid_from": _day,
         "valid_until": _day,
         "filters": _filters,
