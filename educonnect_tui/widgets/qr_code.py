@@ -14,6 +14,7 @@ from collections.abc import Sequence
 
 from rich.style import Style
 from rich.text import Text
+from textual.geometry import Size
 from textual.reactive import reactive
 from textual.widget import Widget
 
@@ -43,10 +44,10 @@ class QrCode(Widget, can_focus=False):
         super().__init__(id=id, classes=classes)
         self.rows = list(rows)
 
-    def get_content_width(self, container: object, viewport: object) -> int:  # type: ignore[override]
+    def get_content_width(self, container: Size, viewport: Size) -> int:
         return max((len(row) for row in self.rows), default=0)
 
-    def get_content_height(self, container: object, viewport: object, width: int) -> int:  # type: ignore[override]
+    def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
         return len(self.rows)
 
     def drawn_rows(self) -> list[str]:

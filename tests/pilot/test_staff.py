@@ -6,10 +6,11 @@ import datetime as dt
 import io
 from collections.abc import Callable
 
+import pytest
 from rich.console import Console
 from sqlalchemy import select
-from textual.command import CommandList
 from textual import events
+from textual.command import CommandList
 from textual.widgets import DataTable, Static
 
 from educonnect_tui.app import EduConnectApp, create_app
@@ -73,8 +74,14 @@ async def _go_to(pilot, login: str) -> None:  # type: ignore[no-untyped-def]
     await settle(pilot)
 
 
+@pytest.fixture(autouse=True)
+def short_delay(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The credentials close after a short delay here (one test sets a long one)."""
+    monkeypatch.setattr(credentials, "ARMED_AFTER", 0.05)
+
+
 async def _close_credentials(pilot) -> None:  # type: ignore[no-untyped-def]
-    await pilot.pause(credentials.ARMED_AFTER + 0.1)
+    await pilot.pause(credentials.ARMED_AFTER + 0.05)
     await pilot.press("enter")
     await settle(pilot)
 
@@ -172,8 +179,6 @@ async def test_add_shows_the_form_error_then_the_credentials_once(
             assert verify_password(row.password_hash, issued.password)
             assert totp_secret_of(row) == issued.totp_secret
             assert row.password_temporary_until is not None
-        await pilot.press("enter")  # at once: typed before it could be read, ignored
-        assert isinstance(app.screen, CredentialsScreen)
         await _close_credentials(pilot)
         assert isinstance(app.screen, StaffScreen)
         assert shown.credentials is None
@@ -488,8 +493,10 @@ async def test_the_help_lists_the_staff_keys_first(
 
 @sync
 async def test_no_sign_out_behind_the_credentials_and_nothing_left_after(
-    principal_app: Callable[[], EduConnectApp],
+    principal_app: Callable[[], EduConnectApp], monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # However slow the machine running the test, these keys come within the delay.
+    monkeypatch.setattr(credentials, "ARMED_AFTER", 60.0)
     app = principal_app()
     async with app.run_test(size=(80, 24)) as pilot:
         await _open_staff(pilot)
@@ -498,9 +505,11 @@ async def test_no_sign_out_behind_the_credentials_and_nothing_left_after(
         await pilot.press("ctrl+l")  # refused while the window is open: told, not closed
         await settle(pilot)
         assert isinstance(app.screen, CredentialsScreen)
-        await pilot.press("escape", "escape", "escape")  # in its first instant: ignored
+        await pilot.press("escape", "enter", "escape")  # in its first instant: ignored
         assert isinstance(app.screen, CredentialsScreen)
-        await _close_credentials(pilot)
+        app.screen.opened_at -= 60.0  # the delay is over
+        await pilot.press("escape")
+        await settle(pilot)
         assert isinstance(app.screen, StaffScreen)
         text = _screen_text(app)
         assert SECRET[:8] not in text and "Kp7w" not in text
