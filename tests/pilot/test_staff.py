@@ -404,6 +404,21 @@ async def test_the_credentials_fit_80x24_qr_left_text_right(
         )
 
 
+def _qr_colours(app: EduConnectApp, qr: QrCode) -> set[tuple[str, str]]:
+    """(foreground, background) of every cell of the code, as the terminal gets them."""
+    region = qr.region
+    colours = set()
+    for strip in app.screen._compositor.render_strips()[region.y : region.bottom]:
+        offset = 0
+        for segment in strip:
+            style = segment.style
+            if region.x <= offset < region.right and style is not None:
+                assert style.color is not None and style.bgcolor is not None
+                colours.add((style.color.get_truecolor().hex, style.bgcolor.get_truecolor().hex))
+            offset += len(segment.text)
+    return colours
+
+
 @sync
 async def test_the_qr_code_is_dark_on_light_and_can_be_inverted(
     principal_app: Callable[[], EduConnectApp],
@@ -415,18 +430,10 @@ async def test_the_qr_code_is_dark_on_light_and_can_be_inverted(
         await settle(pilot)
         qr = app.screen.query_one(QrCode)
         assert qr.drawn_rows() == qr.rows  # the blocks are the dark modules
-        region = qr.region
-        strips = app.screen._compositor.render_strips()
-        colours = set()
-        for strip in strips[region.y : region.bottom]:
-            offset = 0
-            for segment in strip:
-                if region.x <= offset < region.right and segment.style is not None:
-                    colours.add(
-                        (segment.style.color.name, segment.style.bgcolor.name)  # type: ignore[union-attr]
-                    )
-                offset += len(segment.text)
-        assert colours == {("#000000", "#ffffff")}
+        assert _qr_colours(app, qr) == {("#000000", "#ffffff")}
+        app.theme = "textual-light"  # the same in a light theme
+        await settle(pilot)
+        assert _qr_colours(app, qr) == {("#000000", "#ffffff")}
         await pilot.press("i")
         await pilot.pause()
         assert qr.inverted and qr.drawn_rows() != qr.rows
