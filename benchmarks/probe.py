@@ -73,7 +73,7 @@ def home(url: str, uai: str, login: str, notify_count: int, *, start_only: bool 
 
     services = Services.from_settings(Settings(database_url=url))
     services.upgrade()
-    with services.sessions() as session:
+    with services.sessions() as session, session.begin():
         staff = session.scalar(select(Staff).where(Staff.login == login))
         school = session.scalar(select(Establishment).where(Establishment.uai == uai))
         assert staff is not None and school is not None
@@ -82,6 +82,7 @@ def home(url: str, uai: str, login: str, notify_count: int, *, start_only: bool 
             connection=Connection(address="10.0.0.5", via_ssh=True),
             module=Module.ADMINISTRATION,
             mode=NetworkMode.ADMIN,
+            now=services.clock(),
         )
     signed_in = (
         person

@@ -208,6 +208,21 @@ class EduConnectApp(App[None]):
     def _record_sign_out(self, signed_in: SignedIn) -> None:
         auth.sign_out(self.services, signed_in)
 
+    def end_session(self) -> None:
+        """Whoever was still signed in when the TUI stopped (quit, hang-up) is signed out,
+        so a closed terminal is not shown « aussi connecté » at their next sign-in.
+
+        Best effort, after the terminal is given back: a database out of reach then
+        leaves the row open (and shown for a day at most); the cause goes to the log.
+        """
+        signed_in, self.signed_in = self.signed_in, None
+        if signed_in is None:
+            return
+        try:
+            auth.sign_out(self.services, signed_in)
+        except Exception as error:  # leaving must not end on a traceback
+            db_errors.translate(error)
+
     def action_switch_school(self) -> None:
         """The school picker again, for the same sign-in: no password, no new code."""
         session = self.signed_in
@@ -330,4 +345,5 @@ def run_app(services: Services) -> int:
     app = create_app(services, after_first_paint=process.freeze_start_up_objects)
     app.stops_on_signals = True
     app.run()
+    app.end_session()
     return 0 if app.return_code is None else int(app.return_code)

@@ -222,9 +222,10 @@ def signed_in(
 ) -> SchoolSession:
     """The session ``sign_in`` gives this staff member once past the checks, on that school.
 
-    Built by the domain's own rule (``sign_in.session_of``), without the password and code.
+    Built by the domain's own rule (``sign_in.session_of``), without the password and code:
+    it opens the session's row and records the sign-in, as a real one does.
     """
-    with services.sessions() as session:
+    with services.sessions() as session, session.begin():
         staff = session.scalar(select(Staff).where(Staff.login == login))
         assert staff is not None, login
         person = session_of(
@@ -232,6 +233,7 @@ def signed_in(
             connection=Connection(address=address, via_ssh=address is not None),
             module=module,
             mode=mode,
+            now=services.clock(),
         )
     school = next(s for s in person.identity.schools if s.uai == uai)
     return person.at(school)

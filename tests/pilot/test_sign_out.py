@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pyotp
+import pytest
 from sqlalchemy import select
 from textual.widgets import Input, OptionList
 
@@ -197,3 +198,31 @@ async def test_leaving_the_picker_at_sign_in_is_a_sign_out(demo_services: Servic
         assert isinstance(app.screen, LoginScreen)
         assert app.signed_in is None
     assert [e.action for e in _events(demo_services)][-2:] == ["sign_in", "sign_out"]
+
+
+@sync
+async def test_quitting_the_tui_signs_out_whoever_was_signed_in(
+    principal_app: AppFactory, demo_services: Services
+) -> None:
+    """As ``run_app`` does once the app has stopped: no open session left behind."""
+    from educonnect_tui.domain.access import sessions
+    from educonnect_tui.domain.model.errors import SessionEnded
+    from educonnect_tui.domain.model.tables import StaffSession
+
+    app = principal_app()
+    signed_in = app.signed_in
+    assert signed_in is not None
+    async with app.run_test() as pilot:
+        await settle(pilot)
+        await pilot.press("ctrl+q")
+    before = len(_events(demo_services))
+    app.end_session()
+    assert app.signed_in is None
+    with demo_services.sessions() as session:
+        row = session.get_one(StaffSession, signed_in.session_id)
+        assert row.end_reason == "sign_out"
+    assert [e.action for e in _events(demo_services)[before:]] == ["sign_out"]
+    with pytest.raises(SessionEnded):
+        sessions.other_open_sessions(demo_services, signed_in)
+    app.end_session()  # nobody left: nothing more
+    assert len(_events(demo_services)) == before + 1

@@ -91,7 +91,9 @@ def test_login_from_admin_network(snap_compare, demo_services: Services, size) -
 @pytest.mark.parametrize("size", SIZES)
 def test_school_picker(snap_compare, demo_services: Services, size) -> None:  # type: ignore[no-untyped-def]
     session = factories.signed_in(demo_services, "s.lemoine", demo.COLLEGE_UAI)
-    before_choice = SignedIn(session.identity, session.network_mode, session.connection)
+    before_choice = SignedIn(
+        session.identity, session.network_mode, session.connection, session_id=session.session_id
+    )
     app = create_app(demo_services, signed_in=before_choice)
     assert snap_compare(app, terminal_size=size, run_before=settle)
 

@@ -92,6 +92,10 @@ SAMPLES: dict[str, dict[str, Any]] = {
                               "held": ["0941234F depannage"]},
     "school_switched": {"uai": "0941876D", "module": "administration", "from_uai": "0941234F"},
     "sign_out": {"module": "administration"},
+    "session_unlocked": {"purpose": "lock", "module": "administration"},
+    "session_confirmed": {"purpose": "sensitive", "module": "depannage"},
+    "session_confirm_failed": {"purpose": "lock", "module": "administration",
+                               "reason": "bad_password", "blocked_until": BLOCKED},
     "outbox_send": {"sent": 3, "failed": 1, "pending": 2, "uncertain": 0, "purged": 4,
                     "reason": "serveur SMTP relais:25 injoignable\u00a0: connexion refusée"},
     "outbox_read": {"format": "table", "rows": 12, "state": "en_attente"},
@@ -278,3 +282,18 @@ def test_a_school_created_reads_its_type_in_french() -> None:
     lines = dict(audit_words.detail_lines("school_add", SAMPLES["school_add"], TIME))
     assert lines["type d'établissement"] == "collège"
     assert lines["commune"] == "Paris"
+
+
+def test_session_confirmation_words() -> None:
+    failed = dict(
+        audit_words.detail_lines("session_confirm_failed", SAMPLES["session_confirm_failed"], TIME)
+    )
+    assert failed["demandé pour"] == "le déverrouillage de l'écran"
+    assert failed["motif"] == "mot de passe incorrect"
+    assert failed["bloqué jusqu'au"] == "16/11/2026 à 11:30"
+    confirmed = dict(
+        audit_words.detail_lines("session_confirmed", SAMPLES["session_confirmed"], TIME)
+    )
+    assert confirmed["demandé pour"] == "une action sensible"
+    ended = audit_words.reason_words("session_ended")
+    assert ended == "session déjà terminée"

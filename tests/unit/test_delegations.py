@@ -8,7 +8,7 @@ import json
 import pytest
 from sqlalchemy import select
 
-from educonnect_tui.domain.access import delegations
+from educonnect_tui.domain.access import delegations, sessions
 from educonnect_tui.domain.access.delegations import DelegationState, school_year_end
 from educonnect_tui.domain.model.enums import Module, StaffRole
 from educonnect_tui.domain.model.errors import InvalidInput, NotFound, PermissionDenied
@@ -128,6 +128,8 @@ def test_revoke_then_states_in_french(services: Services, clock: FakeClock) -> N
     states = {v.id: v.state for v in delegations.list_delegations(services, head)}
     assert states == {first.id: DelegationState.REVOKED, short.id: DelegationState.EXPIRED}
     assert {s.value for s in DelegationState} == {"active", "expirée", "révoquée", "à venir"}
+    # Two days on, the password is asked again before revoking (sessions).
+    sessions.confirm_password(services, head, factories.STAFF_PASSWORD, purpose="sensitive")
     with pytest.raises(InvalidInput, match="a expiré"):
         delegations.revoke(services, head, short.id)
 

@@ -13,7 +13,7 @@ import pyotp
 import pytest
 from sqlalchemy import select
 
-from educonnect_tui.domain.access import delegations, staff_accounts
+from educonnect_tui.domain.access import delegations, sessions, staff_accounts
 from educonnect_tui.domain.access.caller import Operator, SchoolSession
 from educonnect_tui.domain.access.network import Connection
 from educonnect_tui.domain.access.permissions import (
@@ -34,9 +34,11 @@ from educonnect_tui.domain.model.enums import Module, StaffRole
 from educonnect_tui.domain.model.errors import (
     AccountBlocked,
     AuthenticationFailed,
+    ConfirmationRequired,
     InvalidInput,
     NotFound,
     PermissionDenied,
+    SessionEnded,
 )
 from educonnect_tui.domain.model.states import MAX_FAILED_ATTEMPTS
 from educonnect_tui.domain.model.tables import AuditEvent, Delegation, Staff
@@ -173,9 +175,9 @@ def test_a_disabled_persons_open_session_is_refused_at_its_next_call(
     boss = factories.signed_in(admin_services, principal.login, DEFAULT_UAI)
     staff_accounts.disable(admin_services, boss, agent_id)
 
-    with pytest.raises(PermissionDenied) as refused:
+    with pytest.raises(SessionEnded) as refused:
         helpdesk_search.search(admin_services, session, "dupont")
-    assert str(refused.value) == DISABLED_SESSION
+    assert str(refused.value) == sessions.ended_message("disabled")
     # Their delegation is revoked, audited as any revocation, after the disabling itself.
     with admin_services.sessions() as db:
         (delegation,) = db.scalars(select(Delegation)).all()
@@ -183,6 +185,7 @@ def test_a_disabled_persons_open_session_is_refused_at_its_next_call(
         assert delegation.revoked_by_id == principal.id
     actions = [e.action for e in _events(admin_services)]
     assert actions[-2:] == ["staff_disable", "delegation_revoke"]
+
     (record,) = _events(admin_services, "staff_disable")
     assert record.details == {"login": login, "revoked": 1}
     assert record.actor_id == principal.id
@@ -193,9 +196,13 @@ def test_a_disabled_persons_open_session_is_refused_at_its_next_call(
     assert views[principal.login].is_self and not views[login].is_self
 
     # Enabled again: access comes back, not the delegation (a new grant is needed).
+    # The session ended by the disabling stays ended; a new one has no delegation.
     staff_accounts.enable(admin_services, boss, agent_id)
-    with pytest.raises(PermissionDenied, match="aucune délégation active"):
+    with pytest.raises(SessionEnded):
         helpdesk_search.search(admin_services, session, "dupont")
+    again = factories.signed_in(admin_services, login, DEFAULT_UAI, module=Module.DEPANNAGE)
+    with pytest.raises(PermissionDenied, match="aucune délégation active"):
+        helpdesk_search.search(admin_services, again, "dupont")
     assert [e.action for e in _events(admin_services)][-1] == "staff_enable"
     with pytest.raises(InvalidInput, match="n'est pas désactivé"):
         staff_accounts.enable(admin_services, boss, agent_id)
@@ -551,3 +558,62 @@ def test_two_principals_disabling_each_other_at_once_leave_one(
             select(Staff).where(Staff.role == StaffRole.DIRECTION, Staff.disabled_at.is_(None))
         ).all()
     assert len(enabled) == 1
+
+
+def test_a_disabled_account_whose_session_row_stayed_open_holds_nothing(
+    admin_services: Services, principal: NewStaff
+) -> None:
+    """Disabled by hand in the database, its sessions left open: still refused."""
+    agent_id, login = _agent_with_delegation(admin_services)
+    session = factories.signed_in(admin_services, login, DEFAULT_UAI, module=Module.DEPANNAGE)
+    with admin_services.sessions() as db, db.begin():
+        member = db.get(Staff, agent_id)
+        assert member is not None
+        member.disabled_at = admin_services.clock()
+    with pytest.raises(SessionEnded) as refused:
+        helpdesk_search.search(admin_services, session, "dupont")
+    assert str(refused.value) == DISABLED_SESSION
+
+
+def test_every_change_to_someones_access_asks_the_password_again_after_the_window(
+    admin_services: Services, principal: NewStaff, clock: FakeClock
+) -> None:
+    """Listing does not; adding, resets, unlocking, disabling, enabling, roles do."""
+    agent_id, _ = _agent_with_delegation(admin_services)
+    boss = factories.signed_in(admin_services, principal.login, DEFAULT_UAI)
+    clock.advance(minutes=admin_services.settings.reauth_minutes, seconds=1)
+    assert staff_accounts.list_staff(admin_services, boss)
+    changes = [
+        lambda: staff_accounts.add_staff(
+            admin_services,
+            boss,
+            NewStaffRequest(first_name="Inès", last_name="Roux", role=StaffRole.AGENT),
+        ),
+        lambda: staff_accounts.reset_password(admin_services, boss, agent_id),
+        lambda: staff_accounts.reset_otp(admin_services, boss, agent_id),
+        lambda: staff_accounts.unlock(admin_services, boss, agent_id),
+        lambda: staff_accounts.disable(admin_services, boss, agent_id),
+        lambda: staff_accounts.enable(admin_services, boss, agent_id),
+        lambda: staff_accounts.change_role(admin_services, boss, agent_id, StaffRole.DIRECTION),
+    ]
+    before = len(_events(admin_services))
+    for change in changes:
+        with pytest.raises(ConfirmationRequired):
+            change()
+    assert len(_events(admin_services)) == before  # nothing done, nothing recorded
+    sessions.confirm_password(admin_services, boss, STAFF_PASSWORD, purpose="sensitive")
+    staff_accounts.disable(admin_services, boss, agent_id)
+
+
+def test_a_password_reset_ends_the_persons_open_sessions(
+    admin_services: Services, principal: NewStaff
+) -> None:
+    agent_id, login = _agent_with_delegation(admin_services)
+    session = factories.signed_in(admin_services, login, DEFAULT_UAI, module=Module.DEPANNAGE)
+    boss = factories.signed_in(admin_services, principal.login, DEFAULT_UAI)
+    staff_accounts.reset_password(admin_services, boss, agent_id)
+    with pytest.raises(SessionEnded) as refused:
+        helpdesk_search.search(admin_services, session, "dupont")
+    assert str(refused.value) == sessions.ended_message("password_reset")
+    # The head's own session is not touched.
+    assert staff_accounts.list_staff(admin_services, boss)

@@ -14,7 +14,9 @@ Rules (docs/domain.md, « Délégations »):
   end is a revocation then a new grant, so the audit trail says what changed when;
 - revoking never deletes: the row keeps who granted, who revoked and when, and the
   agent's next action is refused (``permissions`` reads delegations on every call);
-- every change is audited, with the agent, module, classes and dates.
+- every change is audited, with the agent, module, classes and dates;
+- granting and revoking are sensitive: a staff session must have confirmed its
+  password within ``settings.reauth_minutes`` (``sessions.require_recent_confirmation``).
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ from ..store.establishments import divisions_named
 from ..store.services import Services
 from .caller import Caller, SchoolSession
 from .permissions import Action, require
+from .sessions import require_recent_confirmation
 
 
 class DelegationState(StrEnum):
@@ -257,6 +260,7 @@ def grant(services: Services, caller: Caller, request: GrantRequest) -> Delegati
     agent_login, module, until = request.agent_login, request.module, request.until
     division_names, granted_by_login = request.division_names, request.granted_by_login
     actor, staff_id = _authorise(services, caller)
+    require_recent_confirmation(services, caller)
     now = services.clock()
     day = services.today()
     end = until if until is not None else school_year_end(day)
@@ -330,6 +334,7 @@ def grant(services: Services, caller: Caller, request: GrantRequest) -> Delegati
 def revoke(services: Services, caller: Caller, delegation_id: int) -> DelegationView:
     """End a delegation now; the agent's next action is refused. Audited."""
     actor, staff_id = _authorise(services, caller)
+    require_recent_confirmation(services, caller)
     now = services.clock()
     day = services.today()
     with services.sessions() as session, session.begin():

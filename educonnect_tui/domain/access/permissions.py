@@ -20,12 +20,14 @@ staff member's actions on the whole school, not only on delegated classes), and 
 SIECLE import (it rewrites every class and may deactivate any account). Exporting
 account lists is an administration-module action limited to the scope, like listing.
 
-The staff member and their delegations are read again from the database on every
-call: a delegation revoked or expired while someone is signed in stops working at
-their next action, and so does a disabled account; a person whose password is still
-temporary holds nothing until they choose their own. Sign-in asks the same question
-first (``holdings``): nobody signs in to a module they hold in none of their schools.
-The UI hiding a key protects nothing; the services call ``require`` themselves.
+The staff member, their session and their delegations are read again from the
+database on every call: a delegation revoked or expired while someone is signed in
+stops working at their next action, and so does a session that has ended (signed
+out, account disabled: ``sessions.live_row``) and a disabled account; a person whose
+password is still temporary holds nothing until they choose their own. Sign-in asks
+the same question first (``holdings``): nobody signs in to a module they hold in none
+of their schools. The UI hiding a key protects nothing; the services call ``require``
+themselves.
 """
 
 from __future__ import annotations
@@ -39,12 +41,13 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from ..model.enums import AccountKind, Module, StaffRole, division_order
-from ..model.errors import PermissionDenied
+from ..model.errors import PermissionDenied, SessionEnded
 from ..model.tables import Account, Delegation, Division, Pupil, Staff
 from ..store.db import tested_not_looked_up
 from ..store.establishments import guardians_of
 from ..store.services import Services
 from .caller import Caller, Operator, SchoolRef
+from .sessions import live_row
 
 # A person whose account was disabled, or whose password is still a temporary one, holds
 # nothing: every action is refused with these words, whatever their role or delegations.
@@ -174,6 +177,7 @@ def _scope(session: Session, services: Services, caller: Caller) -> Scope:
             establishment_id=school_id,
             direction=True,
         )
+    live_row(session, caller)  # an ended session holds nothing: SessionEnded
     module = caller.module
     staff = session.get(Staff, caller.identity.staff_id)
     if staff is None or school_id not in {e.id for e in staff.establishments}:
@@ -186,7 +190,7 @@ def _scope(session: Session, services: Services, caller: Caller) -> Scope:
             attached=False,
         )
     if staff.disabled_at is not None:
-        raise PermissionDenied(DISABLED_SESSION)
+        raise SessionEnded(DISABLED_SESSION)
     if staff.password_temporary_until is not None:
         raise PermissionDenied(CHOOSE_PASSWORD_FIRST)
     if staff.role is StaffRole.DIRECTION:

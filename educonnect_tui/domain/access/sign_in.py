@@ -49,7 +49,7 @@ from typing import Any
 
 import pyotp
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
 from ..model.calendar import date_text
 from ..model.enums import Module
@@ -59,8 +59,15 @@ from ..model.tables import Delegation, Staff
 from ..store import audit
 from ..store.audit import Actor
 from ..store.services import Services
-from . import attempts, passwords
-from .caller import SchoolRef, SchoolSession, SignedIn, StaffIdentity, not_attached
+from . import attempts, passwords, sessions
+from .caller import (
+    SchoolRef,
+    SchoolSession,
+    SignedIn,
+    SignInTrace,
+    StaffIdentity,
+    not_attached,
+)
 from .network import Connection, NetworkMode, network_mode
 from .permissions import Holding, holdings
 from .staff import totp_secret_of
@@ -348,6 +355,7 @@ def _decide(attempt: _Attempt, password: str, code: str | None) -> SignedIn | Do
         connection=attempt.connection,
         module=attempt.module,
         mode=attempt.mode,
+        now=attempt.now,
         only=usable,
     )
     if staff.password_temporary_until is not None:
@@ -382,17 +390,40 @@ def session_of(
     connection: Connection,
     module: Module,
     mode: NetworkMode,
+    now: dt.datetime,
     only: set[SchoolRef] | None = None,
 ) -> SignedIn:
     """What a staff member past the checks gets: their identity, and their school if only one.
 
     ``only`` keeps only those of their schools (where they hold the module); a person
-    left with several stays a ``SignedIn`` until ``choose_school``.
+    left with several stays a ``SignedIn`` until ``choose_school``. Opens the session's
+    row and records this sign-in as the person's last one, in ``staff``'s transaction
+    (the caller commits it), keeping the one before for the person to see.
     """
     identity = _identity(staff)
     if only is not None:
         identity = replace(identity, schools=tuple(s for s in identity.schools if s in only))
-    signed_in = SignedIn(identity=identity, network_mode=mode, connection=connection, module=module)
+    session = object_session(staff)
+    assert session is not None, "session_of needs the staff row of an open transaction"
+    row = sessions.open_row(session, staff, connection=connection, module=module, now=now)
+    # Read again now that this transaction writes: on SQLite the row lock of ``_find`` is
+    # no lock, and a sign-in of the same person elsewhere may have committed meanwhile.
+    session.refresh(staff, ["last_sign_in_at", "last_sign_in_source"])
+    previous = (
+        SignInTrace(at=staff.last_sign_in_at, source=staff.last_sign_in_source or "")
+        if staff.last_sign_in_at is not None
+        else None
+    )
+    staff.last_sign_in_at = now
+    staff.last_sign_in_source = connection.source
+    signed_in = SignedIn(
+        identity=identity,
+        network_mode=mode,
+        connection=connection,
+        module=module,
+        session_id=row.id,
+        previous_sign_in=previous,
+    )
     schools = signed_in.identity.schools
     return signed_in.at(schools[0]) if len(schools) == 1 else signed_in
 
@@ -450,6 +481,7 @@ def choose_school(services: Services, signed_in: SignedIn, uai: str) -> SchoolSe
     actor = signed_in.actor()
     switching = signed_in.school if isinstance(signed_in, SchoolSession) else None
     with services.sessions() as session, session.begin():
+        sessions.live_row(session, signed_in)  # an ended session chooses nothing
         staff = session.get(Staff, signed_in.identity.staff_id)
         attached = _schools(staff) if staff is not None else ()
         held = holdings(session, services.today(), staff) if staff is not None else []
@@ -486,17 +518,9 @@ def choose_school(services: Services, signed_in: SignedIn, uai: str) -> SchoolSe
 
 
 def sign_out(services: Services, caller: SchoolSession | SignedIn) -> None:
-    """Record that the person left the TUI without quitting it (the next one signs in)."""
-    school = caller.school if isinstance(caller, SchoolSession) else None
-    with services.sessions() as session, session.begin():
-        audit.record(
-            session,
-            caller.actor(),
-            "sign_out",
-            now=services.clock(),
-            establishment_id=school.id if school is not None else None,
-            details={"module": caller.module.value},
-        )
+    """The person left the TUI without quitting it (the next one signs in): their session
+    ends, and only this one (``sessions.end``); audited."""
+    sessions.end(services, caller, "sign_out")
 
 
 __all__ = [

@@ -39,7 +39,7 @@ from ..model.tables import Delegation, Establishment, Staff
 from ..store import audit, db, establishments, keys
 from ..store.audit import Actor
 from ..store.services import Services
-from . import attempts, passwords
+from . import attempts, passwords, sessions
 from .caller import Caller, SchoolSession, SignedIn, role_label
 from .delegations import current_of, revoke_row
 from .permissions import CHOOSE_PASSWORD_FIRST, DISABLED_SESSION, Action, require
@@ -151,7 +151,9 @@ def _self_id(caller: Caller) -> int | None:
 
 
 def _authorise(services: Services, caller: Caller) -> Actor:
+    """A change to someone's access: the direction, with a recent password confirmation."""
     require(services, caller, Action.MANAGE_STAFF)
+    sessions.require_recent_confirmation(services, caller)
     return caller.actor()
 
 
@@ -372,6 +374,8 @@ def reset_password(services: Services, caller: Caller, staff_id: int) -> IssuedC
         member.password_temporary_until = until
         Lockout.record_success(member)
         attempts.forget_pairs(session, attempts.STAFF, [member.login])
+        # Whoever is signed in with the old password is signed in no more.
+        sessions.end_all(session, member.id, now, "password_reset")
         _record(
             session,
             actor,
@@ -453,6 +457,7 @@ def disable(services: Services, caller: Caller, staff_id: int) -> None:
             )
         _keeps_direction(session, member)
         member.disabled_at = now
+        sessions.end_all(session, member.id, now, "disabled")
         current = session.scalars(
             select(Delegation)
             .where(Delegation.agent_id == member.id, Delegation.not_over_on(day))
@@ -517,6 +522,7 @@ def change_own_password(services: Services, caller: SignedIn, new_password: str)
     now = services.clock()
     staff_id = caller.identity.staff_id
     with services.sessions() as session, session.begin():
+        sessions.live_row(session, caller)  # an ended session changes nothing
         member = session.get(Staff, staff_id, with_for_update=True)
         if member is None or member.disabled_at is not None:
             raise PermissionDenied(DISABLED_SESSION)

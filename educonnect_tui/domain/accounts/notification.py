@@ -37,6 +37,7 @@ from sqlalchemy import ColumnElement, case, func, select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
+from ..access import sessions
 from ..access.caller import Caller
 from ..access.passwords import (
     generate_temporary_password,
@@ -608,14 +609,27 @@ def _on_paper(channel: NotifyChannel, row: _Row) -> bool:
     return _routes(channel, row.address is not None) == "paper"
 
 
+def sensitive(services: Services, planned: NotifyPreview) -> bool:
+    """Whether notifying what ``planned`` counts is a sensitive action: more than
+    ``settings.reauth_notify_over`` accounts, reminders included (either puts many
+    documents or e-mails in circulation). It then needs a recent confirmation of the
+    password (``sessions.require_recent_confirmation``; never for the ``Operator``).
+    """
+    return planned.total > services.settings.reauth_notify_over
+
+
 def _require_confirmed(services: Services, caller: Caller, request: NotifyRequest) -> None:
-    """Refuse a reset that would replace more personal passwords than were confirmed.
+    """Refuse a reset that would replace more personal passwords than were confirmed, and
+    a large notification without a recent confirmation of the password.
 
     The interfaces ask for the number they counted (``NotifyPreview.to_confirm``);
     counted again here with the same rule, an account activated since, or a caller that
     asked for nothing, cannot slip through.
     """
-    activated = preview(services, caller, request).to_confirm
+    planned = preview(services, caller, request)
+    if sensitive(services, planned):
+        sessions.require_recent_confirmation(services, caller)
+    activated = planned.to_confirm
     if activated > request.activated_confirmed:
         raise InvalidInput(
             f"{french.count(activated, 'compte déjà activé', 'comptes déjà activés')} "

@@ -84,6 +84,13 @@ class ConfirmationRequired(PermissionDenied):
     """
 
 
+class SessionEnded(PermissionDenied):
+    """The caller's session has ended (signed out, account disabled, password reset).
+
+    Nothing more can be done in it: the interface goes back to the sign-in screen.
+    """
+
+
 class Cancelled(DomainError):
     """A long operation was cancelled by the user; nothing was changed."""
 

@@ -98,6 +98,7 @@ DETAIL_NAMES = {
     "revoked": "délégations révoquées",
     "role_before": "rôle avant",
     "was_temporary": "remplace un mot de passe provisoire",
+    "purpose": "demandé pour",
 }
 # The journal's reads and extracts count events, not lines of a file.
 _EVENT_ROWS = {"export", "audit_read"}
@@ -115,6 +116,10 @@ _REASONS = {
     "no_school": "aucun établissement rattaché",
     "disabled": "compte désactivé",
     "temporary_password_expired": "mot de passe provisoire expiré",
+    # A password typed again in a session (``access.sessions``), and how sessions end.
+    "blocked": "compte déjà bloqué",
+    "session_ended": "session déjà terminée",
+    "password_reset": "mot de passe réinitialisé",
 }
 _MODULES = {"administration": "administration", "depannage": "dépannage"}
 _KINDS = {
@@ -128,6 +133,7 @@ _OUTBOX_STATES = {s.value: s.label for s in OutboxState}
 _CHANNELS = {c.value: c.label for c in NotifyChannel}
 _ROLES = {"direction": "personnel de direction", "agent": "agent"}
 _FORMATS = {"csv": "CSV", "pdf": "PDF", "json": "JSON", "table": "tableau"}
+_PURPOSES = {"lock": "le déverrouillage de l'écran", "sensitive": "une action sensible"}
 _FLOWS = {
     "pupil": "activation d'un élève",
     "guardian": "activation d'un représentant légal",
@@ -228,6 +234,7 @@ def _value_readers(time: SchoolTime) -> dict[str, Callable[[Any], str]]:
         "format": _words(_FORMATS),
         "formats": _words(_FORMATS),
         "flow": _words(_FLOWS),
+        "purpose": _words(_PURPOSES),
         "state": _words(_OUTBOX_STATES),
         "channel": _words(_CHANNELS),
         "reason": reason_words,
