@@ -16,6 +16,7 @@ from textual.widgets import DataTable, Static
 from educonnect_tui.app import EduConnectApp, create_app
 from educonnect_tui.demo import college as demo
 from educonnect_tui.domain.access.passwords import verify_password
+from educonnect_tui.domain.access.sessions import CONFIRMATION_REQUIRED
 from educonnect_tui.domain.access.staff import provisioning_uri, totp_secret_of
 from educonnect_tui.domain.access.staff_accounts import IssuedCredentials, StaffState
 from educonnect_tui.domain.model.enums import StaffRole
@@ -30,7 +31,7 @@ from educonnect_tui.screens.home import HomeScreen
 from educonnect_tui.screens.staff import AddStaffScreen, StaffScreen
 from educonnect_tui.widgets.qr_code import QrCode
 from tests import factories
-from tests.conftest import DEMO_NOW
+from tests.conftest import DEMO_NOW, FakeClock
 from tests.helpers import settle, sync
 
 SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
@@ -582,3 +583,36 @@ async def test_the_add_form_adds_once_and_keeps_its_credentials(
         with demo_services.sessions() as session:
             added = session.scalars(select(Staff.login).where(Staff.last_name == "Fabre")).all()
         assert added == ["l.fabre"]
+
+
+@sync
+async def test_a_confirmation_due_is_said_in_french_and_changes_nothing(
+    principal_app: Callable[[], EduConnectApp], demo_services: Services
+) -> None:
+    """Past the re-authentication window the domain refuses; the screen says why."""
+    app = principal_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _open_staff(pilot)
+        clock = demo_services.clock
+        assert isinstance(clock, FakeClock)
+        clock.advance(minutes=demo_services.settings.reauth_minutes + 1)
+        await _go_to(pilot, "k.haddad")
+        await pilot.press("x")
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, ErrorScreen)
+        assert app.screen.message == CONFIRMATION_REQUIRED
+        await pilot.press("escape")
+        await settle(pilot)
+        await pilot.press("n")  # the add form: the refusal over it, the form kept
+        await settle(pilot)
+        _burst(app, [*"Lucie", "enter", *"Fabre", "ctrl+s"])
+        await settle(pilot)
+        assert isinstance(app.screen, ErrorScreen)
+        await pilot.press("escape")
+        await settle(pilot)
+        form = app.screen
+        assert isinstance(form, AddStaffScreen) and not form.adding
+        assert "staff_disable" not in _actions(demo_services)
+        assert "staff_add" not in _actions(demo_services)
