@@ -106,6 +106,9 @@ HOME_KEYS = (
     Key("delegations", "g", "delegations", "Délégations",
         "Gérer les délégations (DELEG-CE)\u00a0: accorder un module à un agent, révoquer "
         "(personnel de direction)."),
+    Key("staff", "p", "staff", "Personnels",
+        "Gérer les personnels de l'établissement\u00a0: ajouter, nouveau mot de passe ou "
+        "nouvelle clé OTP, débloquer, désactiver, changer de rôle (personnel de direction)."),
     Key("import", "i", "open_import", "Importer",
         "Importer les exports SIECLE (élèves et responsables) : simuler, lire le "
         "rapport, puis appliquer (personnel de direction)."),
@@ -134,6 +137,58 @@ DELEGATION_KEYS = (
     Key("delegation_revoke", "x", "revoke", "Révoquer",
         "Révoquer la délégation sous le curseur (après confirmation)."),
     Key("delegation_back", "escape", "back", "Retour", "Revenir à la page d'accueil."),
+)  # fmt: skip
+
+STAFF_KEYS = (
+    Key("staff_add", "n", "add", "Ajouter",
+        "Ajouter un personnel à l'établissement\u00a0: son identifiant, un mot de passe "
+        "provisoire et sa clé OTP (QR code), affichés une seule fois."),
+    Key("staff_reset_password", "m", "reset_password", "Mot de passe",
+        "Donner au personnel sous le curseur un nouveau mot de passe provisoire (après "
+        "confirmation), affiché une seule fois, à changer à sa prochaine connexion."),
+    Key("staff_reset_otp", "k", "reset_otp", "Clé OTP",
+        "Donner au personnel sous le curseur une nouvelle clé OTP (QR code), après "
+        "confirmation\u00a0: l'ancienne cesse aussitôt de fonctionner."),
+    Key("staff_unlock", "u", "unlock", "Débloquer",
+        "Débloquer le compte bloqué après trop d'essais infructueux."),
+    Key("staff_disable", "x", "disable", "Désactiver",
+        "Désactiver le compte sous le curseur (après confirmation)\u00a0: son accès cesse "
+        "aussitôt, ses délégations sont révoquées\u00a0; il reste dans le journal."),
+    Key("staff_enable", "a", "enable", "Réactiver",
+        "Réactiver le compte désactivé sous le curseur (ses délégations ne reviennent pas)."),
+    Key("staff_role", "c", "change_role", "Rôle",
+        "Changer le rôle du personnel sous le curseur, direction ou agent (après "
+        "confirmation)."),
+    Key("staff_search", "slash", "focus_search", "Rechercher",
+        "Rechercher par nom, prénom ou identifiant (sans tenir compte des accents)."),
+    Key("staff_back", "escape", "back", "Retour",
+        "Depuis la recherche\u00a0: l'effacer, puis revenir à la liste\u00a0; sinon revenir "
+        "à la page d'accueil."),
+)  # fmt: skip
+
+STAFF_FORM_KEYS = (
+    # Priority: the fields would otherwise keep ctrl+s (and escape closes a Select first).
+    Key("staff_form_submit", "ctrl+s", "submit", "Ajouter",
+        "Ajouter le personnel saisi\u00a0; ses identifiants s'affichent une seule fois.",
+        priority=True),
+    Key("staff_form_cancel", "escape", "cancel", "Annuler", "Fermer sans rien ajouter."),
+    # Priority, as on the login screen: the focus must move before the keys typed behind
+    # (a paste, a burst over a slow SSH link) reach the field just left.
+    Key("staff_form_next", "enter", "next_field", "Suivant",
+        "Passer au champ de saisie suivant ; sur l'identifiant, ajouter.", show=False,
+        priority=True),
+    Key("staff_form_tab", "tab", "tab_next", "Champ suivant",
+        "Passer au champ suivant (le rôle compris).", show=False, priority=True),
+    Key("staff_form_back_tab", "shift+tab", "tab_previous", "Champ précédent",
+        "Revenir au champ précédent.", show=False, priority=True),
+)  # fmt: skip
+
+CREDENTIALS_KEYS = (
+    Key("credentials_invert", "i", "invert", "Inverser le QR",
+        "Inverser les couleurs du QR code, si le téléphone ne le lit pas (terminal sans "
+        "couleurs, NO_COLOR)."),
+    Key("credentials_close", "escape,enter", "close", "Fermer",
+        "Le mot de passe et la clé ne seront plus affichés nulle part."),
 )  # fmt: skip
 
 DELEGATION_FORM_KEYS = (
@@ -335,6 +390,9 @@ SCREEN_GROUPS = (
     STATS_KEYS,
     DELEGATION_KEYS,
     DELEGATION_FORM_KEYS,
+    STAFF_KEYS,
+    STAFF_FORM_KEYS,
+    CREDENTIALS_KEYS,
     DELEGATION_CONFIRM_KEYS,
     DETAIL_KEYS,
     AUDIT_KEYS,

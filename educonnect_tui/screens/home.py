@@ -53,6 +53,7 @@ _ACTION_NEEDS = {
     "export_no_sms": Action.EXPORT,
     "notify_guardians": Action.NOTIFY,
     "delegations": Action.MANAGE_DELEGATIONS,
+    "staff": Action.MANAGE_STAFF,
     "audit_log": Action.VIEW_AUDIT,
     "open_import": Action.IMPORT,
     "edit_lists": Action.EXPORT,
@@ -522,6 +523,12 @@ class HomeScreen(ReportsWorkerErrors, Screen[None]):
         from .delegations import DelegationsScreen
 
         self.app.push_screen(DelegationsScreen(self.services, self.signed_in))
+
+    def action_staff(self) -> None:
+        """`p`: the school's staff (direction only; greyed otherwise)."""
+        from .staff import StaffScreen
+
+        self.app.push_screen(StaffScreen(self.services, self.signed_in))
 
     def action_audit_log(self) -> None:
         """`j`: the school's audit trail (direction only; greyed otherwise)."""

@@ -4,6 +4,7 @@ progress, account detail, help."""
 
 from __future__ import annotations
 
+import tempfile
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -112,6 +113,14 @@ def test_school_switch(snap_compare, demo_services: Services, size) -> None:  # 
     assert snap_compare(app, terminal_size=size, run_before=run_before)
 
 
+def fixed_output_dir() -> Path:
+    """A folder that exists on every machine, always named the same: the dialogs print it
+    (and refuse a missing one), so a per-test temporary folder would change the image."""
+    folder = Path(tempfile.gettempdir()) / "educonnect-snapshots"
+    folder.mkdir(mode=0o700, exist_ok=True)
+    return folder
+
+
 async def _to_3e(pilot) -> None:  # type: ignore[no-untyped-def]
     await settle(pilot)
     await pilot.press("c", *["down"] * 18, "space", "escape")
@@ -122,8 +131,7 @@ async def _to_3e(pilot) -> None:  # type: ignore[no-untyped-def]
 def test_notify_confirmation(  # type: ignore[no-untyped-def]
     snap_compare, principal_app: Callable[[], EduConnectApp], demo_services: Services, size
 ) -> None:
-    # The folder is printed: a fixed one keeps the snapshot stable (nothing is written).
-    demo_services.settings.output_dir = Path("/srv/educonnect")
+    demo_services.settings.output_dir = fixed_output_dir()
 
     async def run_before(pilot):  # type: ignore[no-untyped-def]
         await _to_3e(pilot)
@@ -139,7 +147,7 @@ def test_notify_confirmation_reminder_by_auto(  # type: ignore[no-untyped-def]
 ) -> None:
     """The guardians of 3e, from the keyboard only: « Automatique » chosen, the reset box
     unticked; the counts by channel and « aucun mot de passe ne sera modifié »."""
-    demo_services.settings.output_dir = Path("/srv/educonnect")
+    demo_services.settings.output_dir = fixed_output_dir()
 
     async def run_before(pilot):  # type: ignore[no-untyped-def]
         await _to_3e(pilot)
@@ -158,7 +166,7 @@ def test_notify_confirmation_of_activated_accounts(  # type: ignore[no-untyped-d
     snap_compare, principal_app: Callable[[], EduConnectApp], demo_services: Services, size
 ) -> None:
     """The activated guardians of 3e only: their number to type, « Notifier » greyed."""
-    demo_services.settings.output_dir = Path("/srv/educonnect")
+    demo_services.settings.output_dir = fixed_output_dir()
 
     async def run_before(pilot):  # type: ignore[no-untyped-def]
         await _to_3e(pilot)
