@@ -418,7 +418,7 @@ class StaffScreen(ReportsWorkerErrors, Screen[None]):
                 app.call_from_thread(self.load, view.id)
             app.call_from_thread(app.notify, done, title=title)
 
-        self._in_app_worker(run)
+        self._in_app_worker(run, view)
 
     def _issue(
         self,
@@ -437,14 +437,26 @@ class StaffScreen(ReportsWorkerErrors, Screen[None]):
                 app.call_from_thread(self.load, view.id)
             app.call_from_thread(show_credentials, app, self.services, issued, heading, done, title)
 
-        self._in_app_worker(run)
+        self._in_app_worker(run, view)
 
-    def _in_app_worker(self, run: Callable[[], None]) -> None:
+    def _in_app_worker(self, run: Callable[[], None], view: StaffView) -> None:
         """A confirmed action runs to its end even if this screen is left meanwhile:
         a screen's workers are cancelled with it, and a new password or OTP key made
         and never shown would lock the person out. The app shows its errors. Nothing
-        in ``run`` may ask this screen for its app once it is gone: it is given it."""
-        self.app.run_worker(run, thread=True, group="staff-action", exit_on_error=False)
+        in ``run`` may ask this screen for its app once it is gone: it is given it.
+
+        Every one is sensitive: the password is asked first when its last confirmation
+        is older than ``reauth_minutes`` (``EduConnectApp.before_sensitive``)."""
+        app = self.app
+
+        def start() -> None:
+            app.run_worker(run, thread=True, group="staff-action", exit_on_error=False)
+
+        before_sensitive = getattr(app, "before_sensitive", None)
+        if before_sensitive is None:
+            start()
+        else:
+            before_sensitive(start, f"Personnel\u00a0: {view.display_name} ({view.login}).")
 
 
 def show_credentials(

@@ -15,7 +15,7 @@ from dataclasses import replace
 import pytest
 from sqlalchemy import select
 from textual.command import CommandPalette
-from textual.widgets import Button, Input, Static
+from textual.widgets import Button, DataTable, Input, Static
 
 from educonnect_tui.app import SECRET_CLOSED, EduConnectApp, create_app
 from educonnect_tui.demo import college as demo
@@ -27,7 +27,9 @@ from educonnect_tui.domain.model.errors import DocumentError
 from educonnect_tui.domain.model.states import MAX_FAILED_ATTEMPTS
 from educonnect_tui.domain.model.tables import AuditEvent, Staff
 from educonnect_tui.domain.store.services import Services
+from educonnect_tui.screens import credentials
 from educonnect_tui.screens.account_actions import PasswordScreen
+from educonnect_tui.screens.credentials import CredentialsScreen
 from educonnect_tui.screens.error import ErrorScreen
 from educonnect_tui.screens.help import HelpScreen
 from educonnect_tui.screens.helpdesk import AccountActionsScreen, HelpdeskScreen
@@ -36,6 +38,7 @@ from educonnect_tui.screens.lock import JOBS_RUNNING, LockScreen
 from educonnect_tui.screens.login import LoginScreen
 from educonnect_tui.screens.notify import NotifyConfirmScreen
 from educonnect_tui.screens.password_change import PasswordChangeScreen
+from educonnect_tui.screens.staff import StaffScreen
 from tests import factories
 from tests.helpers import settle, sync
 from tests.pilot.conftest import SmallSchool
@@ -509,3 +512,45 @@ async def test_the_forced_change_is_locked_too_and_its_fields_emptied(
         await settle(pilot)
         assert app.screen is change
         assert [f.value for f in change.query(Input)] == ["", ""]
+
+
+@sync
+async def test_new_staff_credentials_are_closed_before_the_lock(
+    demo_services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The staff screen's once-shown password and QR code: gone before the lock is up."""
+    monkeypatch.setattr(credentials, "ARMED_AFTER", 0.0)
+    with demo_services.sessions() as session, session.begin():
+        staff = session.scalars(select(Staff).where(Staff.login == "p.marchand")).one()
+        staff.password_hash = passwords.hash_password(AGENT_PASSWORD, demo_services.hash_params)
+    clock = IdleClock()
+    caller = factories.signed_in(demo_services, "p.marchand", demo.COLLEGE_UAI)
+    app = create_app(demo_services, signed_in=caller, idle_clock=clock)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("p")
+        await settle(pilot)
+        staff_screen = app.screen
+        assert isinstance(staff_screen, StaffScreen)
+        index = next(i for i, v in enumerate(staff_screen.rows) if v.login == "k.haddad")
+        staff_screen.query_one("#staff-table", DataTable).move_cursor(row=index)
+        await settle(pilot)
+        await pilot.press("m")
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        shown = app.screen
+        assert isinstance(shown, CredentialsScreen) and shown.credentials is not None
+        password = shown.credentials.password
+        assert password is not None
+        await _idle(pilot, clock)
+        await settle(pilot)
+        _lock(app)
+        assert shown not in app.screen_stack and shown.credentials is None
+        for screen in app.screen_stack:
+            for widget in screen.query(Static):
+                assert password not in str(widget.render()).replace(" ", "")
+        await pilot.press(*AGENT_PASSWORD, "enter")
+        await settle(pilot)
+        assert app.screen is staff_screen
+        assert any(n.message == SECRET_CLOSED for n in app._notifications)

@@ -11,7 +11,7 @@ from dataclasses import replace
 import pyotp
 from sqlalchemy import select
 from textual.command import CommandPalette
-from textual.widgets import Input, Static
+from textual.widgets import DataTable, Input, Static
 
 from educonnect_tui.app import CONFIRMED_RETRY, EduConnectApp, create_app
 from educonnect_tui.demo import college as demo
@@ -29,6 +29,7 @@ from educonnect_tui.screens.home import HomeScreen
 from educonnect_tui.screens.login import LoginScreen
 from educonnect_tui.screens.notify import NotifyConfirmScreen
 from educonnect_tui.screens.password_change import TITLE, PasswordChangeScreen
+from educonnect_tui.screens.staff import StaffScreen
 from tests import factories
 from tests.conftest import FakeClock
 from tests.helpers import settle, sync
@@ -360,3 +361,29 @@ async def test_a_large_notification_asks_the_password_first(small_school: SmallS
         await pilot.press("enter")
         await pilot.pause(0.2)
         assert not isinstance(app.screen, ConfirmPasswordScreen)
+
+
+@sync
+async def test_a_staff_action_asks_the_password_then_runs(demo_services: Services) -> None:
+    app = _principal_app(demo_services)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        _clock(demo_services).advance(minutes=demo_services.settings.reauth_minutes + 1)
+        await pilot.press("p")
+        await settle(pilot)
+        staff_screen = app.screen
+        assert isinstance(staff_screen, StaffScreen)
+        index = next(i for i, v in enumerate(staff_screen.rows) if v.login == "k.haddad")
+        staff_screen.query_one("#staff-table", DataTable).move_cursor(row=index)
+        await settle(pilot)
+        await pilot.press("x", "enter")  # disable, confirmed
+        await settle(pilot)
+        prompt = app.screen
+        assert isinstance(prompt, ConfirmPasswordScreen)
+        assert "k.haddad" in _text(prompt.query_one("#confirm-password-what", Static))
+        assert "staff_disable" not in _actions(demo_services)
+        await pilot.press(*PRINCIPAL_PASSWORD, "enter")
+        await settle(pilot)
+        assert app.screen is staff_screen
+    actions = _actions(demo_services)
+    assert actions.index("session_confirmed") < actions.index("staff_disable")

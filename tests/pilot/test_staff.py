@@ -24,6 +24,7 @@ from educonnect_tui.domain.model.tables import AuditEvent, Establishment, Staff
 from educonnect_tui.domain.store.services import Services
 from educonnect_tui.screens import credentials
 from educonnect_tui.screens.account_actions import ConfirmScreen
+from educonnect_tui.screens.confirm_password import ConfirmPasswordScreen
 from educonnect_tui.screens.credentials import CredentialsScreen, grouped
 from educonnect_tui.screens.error import ErrorScreen
 from educonnect_tui.screens.help import HelpScreen
@@ -589,7 +590,8 @@ async def test_the_add_form_adds_once_and_keeps_its_credentials(
 async def test_a_confirmation_due_is_said_in_french_and_changes_nothing(
     principal_app: Callable[[], EduConnectApp], demo_services: Services
 ) -> None:
-    """Past the re-authentication window the domain refuses; the screen says why."""
+    """Past the re-authentication window the password is asked first; Échap there, or
+    on the one the domain asks for itself (the add form), changes nothing."""
     app = principal_app()
     async with app.run_test(size=(80, 24)) as pilot:
         await _open_staff(pilot)
@@ -601,15 +603,17 @@ async def test_a_confirmation_due_is_said_in_french_and_changes_nothing(
         await settle(pilot)
         await pilot.press("enter")
         await settle(pilot)
-        assert isinstance(app.screen, ErrorScreen)
-        assert app.screen.message == CONFIRMATION_REQUIRED
+        assert isinstance(app.screen, ConfirmPasswordScreen)
+        assert app.screen.reason == CONFIRMATION_REQUIRED
+        assert "k.haddad" in app.screen.what
         await pilot.press("escape")
         await settle(pilot)
-        await pilot.press("n")  # the add form: the refusal over it, the form kept
+        await pilot.press("n")  # the add form: the domain's refusal asks, the form kept
         await settle(pilot)
         _burst(app, [*"Lucie", "enter", *"Fabre", "ctrl+s"])
         await settle(pilot)
-        assert isinstance(app.screen, ErrorScreen)
+        assert isinstance(app.screen, ConfirmPasswordScreen)
+        assert app.screen.reason == CONFIRMATION_REQUIRED
         await pilot.press("escape")
         await settle(pilot)
         form = app.screen
