@@ -617,3 +617,42 @@ def test_a_password_reset_ends_the_persons_open_sessions(
     assert str(refused.value) == sessions.ended_message("password_reset")
     # The head's own session is not touched.
     assert staff_accounts.list_staff(admin_services, boss)
+
+
+@pytest.mark.parametrize(
+    "typed",
+    ["assistant d'éducation", "k haddad", "k.haddad!", "-k.haddad", "é.martin", "a" * 33, "k..h/x"],
+)
+def test_a_login_typed_by_hand_follows_the_login_rule(
+    admin_services: Services, principal: NewStaff, typed: str
+) -> None:
+    """Spaces, accents, apostrophes: nobody could type it at the sign-in of every module."""
+    with pytest.raises(InvalidInput, match=r"L'identifiant « .* » est refusé"):
+        staff_accounts.add_staff(
+            admin_services,
+            _operator(admin_services),
+            NewStaffRequest(
+                first_name="Karim", last_name="Haddad", role=StaffRole.AGENT, login=typed
+            ),
+        )
+    with admin_services.sessions() as db:
+        assert db.scalar(select(Staff).where(Staff.last_name == "Haddad")) is None
+
+
+def test_a_login_typed_in_capitals_is_the_same_login(
+    admin_services: Services, principal: NewStaff
+) -> None:
+    """Sign-in ignores case: « H.Martin » beside « h.martin » would be two people one login."""
+    request = NewStaffRequest(
+        first_name="Hugo", last_name="Martin", role=StaffRole.AGENT, login=" H.Martin "
+    )
+    with pytest.raises(InvalidInput, match="déjà utilisé"):
+        staff_accounts.add_staff(admin_services, _operator(admin_services), request)
+    made = staff_accounts.add_staff(
+        admin_services,
+        _operator(admin_services),
+        NewStaffRequest(
+            first_name="Karim", last_name="Haddad", role=StaffRole.AGENT, login="K.Haddad-2"
+        ),
+    )
+    assert made.login == "k.haddad-2"

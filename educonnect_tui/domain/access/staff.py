@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session, object_session
 
 from ..model.enums import StaffRole
 from ..model.errors import InvalidInput
-from ..model.identifiers import login_base, next_login
+from ..model.identifiers import TYPED_LOGIN_RULE, login_base, next_login, typed_login
 from ..model.names import name_problem, normal_name
 from ..model.printable import excerpt, unprintable
 from ..model.states import Lockout
@@ -107,6 +107,15 @@ def create_staff(
             )
     if not establishments:
         raise InvalidInput("Un personnel doit être rattaché à au moins un établissement.")
+    if login is not None and login.strip():
+        typed = typed_login(login)
+        if typed is None:
+            raise InvalidInput(
+                f"L'identifiant « {excerpt(login)} » est refusé\u00a0: {TYPED_LOGIN_RULE}."
+            )
+        login = typed
+    else:
+        login = None
     if login is None:
         base = login_base(first_name, last_name)
         taken = set(session.scalars(select(Staff.login).where(Staff.login.startswith(base))))

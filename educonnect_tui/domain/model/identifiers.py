@@ -260,6 +260,24 @@ def login_base(first_name: str, last_name: str) -> str:
     return f"{initial}.{last[:room]}"
 
 
+# What a login typed by hand may be: what ``login_base`` forms, with « - » and « _ » too.
+_TYPED_LOGIN = re.compile(r"[a-z0-9](?:[a-z0-9._-]*[a-z0-9])?")
+TYPED_LOGIN_RULE = (
+    "lettres minuscules sans accent, chiffres, point, tiret ou tiret bas, sans espace, "
+    f"{LOGIN_MAX_LENGTH} caractères au plus, une lettre ou un chiffre au début et à la fin"
+)
+
+
+def typed_login(login: str) -> str | None:
+    """A login typed by hand, in the form it is stored (trimmed, lower case), or None
+    when it breaks the rule: everyone types it at every sign-in, on any keyboard, and
+    sign-in compares logins without case, so « H.Martin » is « h.martin »."""
+    login = login.strip().lower()
+    if len(login) > LOGIN_MAX_LENGTH or not _TYPED_LOGIN.fullmatch(login) or ".." in login:
+        return None
+    return login
+
+
 def login_with_suffix(base: str, number: int) -> str:
     """``base`` for the first holder, then ``base2``, ``base3``...: never longer than 32."""
     return base if number <= 1 else f"{base}{number}"
