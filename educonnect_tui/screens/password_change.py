@@ -61,9 +61,9 @@ class PasswordChangeScreen(Screen[bool]):
             panel.border_title = TITLE
             yield Static(
                 Content(
-                    f"{identity.display_name} ({identity.login})\u00a0: vous vous êtes "
-                    "connecté(e) avec un mot de passe provisoire. Choisissez votre mot de "
-                    "passe personnel avant de continuer."
+                    f"{identity.display_name} ({identity.login})\u00a0: le mot de passe "
+                    "saisi est provisoire. Choisissez votre mot de passe personnel avant de "
+                    "continuer."
                 ),
                 id="change-intro",
             )

@@ -63,11 +63,12 @@ ROLE_WORDS = {StaffRole.DIRECTION: "direction", StaffRole.AGENT: "agent"}
 _HEADERS = (
     "État",
     "Nom",
-    "Rôle",
     "Identifiant",
-    "OTP",
-    "Dernière connexion",
+    # Before the rest: within 80 columns, when and from where someone last signed in.
+    "Dern. connexion",
     "Depuis",
+    "Rôle",
+    "OTP",
     "Bloqué jusqu'au",
     "Fonction",
     "Établissements",
@@ -155,11 +156,11 @@ class StaffScreen(ReportsWorkerErrors, Screen[None]):
             (
                 state_text(view.state),
                 f"{view.display_name} (vous)" if view.is_self else view.display_name,
-                ROLE_WORDS[view.role],
                 view.login,
-                "oui" if view.otp_enrolled else "non",
                 time.short(view.last_sign_in_at) if view.last_sign_in_at else "jamais",
                 view.last_sign_in_source or "",
+                ROLE_WORDS[view.role],
+                "oui" if view.otp_enrolled else "non",
                 time.short(view.blocked_until)
                 if view.blocked_until and view.blocked_until > now
                 else "",
@@ -270,6 +271,8 @@ class StaffScreen(ReportsWorkerErrors, Screen[None]):
         view = self.current
         if view is None:
             return
+        if self._refused_for_self(view, "reset_password"):
+            return
         message = (
             f"Donner un nouveau mot de passe provisoire à [b]{escape(view.display_name)}[/b] "
             f"({escape(view.login)})\u00a0?\n\nSon mot de passe actuel ne fonctionnera plus. "
@@ -326,9 +329,20 @@ class StaffScreen(ReportsWorkerErrors, Screen[None]):
             "Déblocage",
         )
 
+    def _refused_for_self(self, view: StaffView, action: str) -> bool:
+        """One's own row: the domain's refusal at once, not after a confirmation."""
+        if not view.is_self:
+            return False
+        self.app.notify(
+            staff_accounts.SELF_REFUSALS[action], title="Opération impossible", severity="warning"
+        )
+        return True
+
     def action_disable(self) -> None:
         view = self.current
         if view is None or view.state is StaffState.DISABLED:
+            return
+        if self._refused_for_self(view, "disable"):
             return
         message = (
             f"Désactiver le compte {french.of(escape(view.display_name))} "
@@ -366,6 +380,8 @@ class StaffScreen(ReportsWorkerErrors, Screen[None]):
     def action_change_role(self) -> None:
         view = self.current
         if view is None:
+            return
+        if self._refused_for_self(view, "change_role"):
             return
         role = other_role(view.role)
         message = (

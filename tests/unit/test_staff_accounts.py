@@ -140,12 +140,21 @@ def test_nobody_disables_demotes_or_resets_themselves(
 ) -> None:
     _add(admin_services, "Karim", "Haddad", StaffRole.DIRECTION)
     me = factories.signed_in(admin_services, principal.login, DEFAULT_UAI)
-    for call in (
-        lambda: staff_accounts.disable(admin_services, me, principal.id),
-        lambda: staff_accounts.change_role(admin_services, me, principal.id, StaffRole.AGENT),
-        lambda: staff_accounts.reset_password(admin_services, me, principal.id),
+    for call, words in (
+        (
+            lambda: staff_accounts.disable(admin_services, me, principal.id),
+            "Vous ne pouvez pas désactiver votre propre compte",
+        ),
+        (
+            lambda: staff_accounts.change_role(admin_services, me, principal.id, StaffRole.AGENT),
+            "Vous ne pouvez pas changer votre propre rôle",
+        ),
+        (
+            lambda: staff_accounts.reset_password(admin_services, me, principal.id),
+            "Vous ne pouvez pas réinitialiser votre propre mot de passe",
+        ),
     ):
-        with pytest.raises(InvalidInput, match="vous-même"):
+        with pytest.raises(InvalidInput, match=words):
             call()
 
 

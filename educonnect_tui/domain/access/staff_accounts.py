@@ -54,7 +54,7 @@ class StaffState(StrEnum):
     DISABLED = "désactivé"
     BLOCKED = "bloqué"
     TEMPORARY_EXPIRED = "provisoire expiré"
-    TEMPORARY = "mot de passe provisoire"
+    TEMPORARY = "provisoire"  # the password: read beside « provisoire expiré »
     ACTIVE = "actif"
 
 
@@ -171,12 +171,26 @@ def _member(session: Session, caller: Caller, staff_id: int) -> Staff:
     return member
 
 
+# What nobody does to their own account: another member of the direction does it.
+SELF_REFUSALS = {
+    "reset_password": (
+        "Vous ne pouvez pas réinitialiser votre propre mot de passe ici\u00a0: changez-le "
+        "vous-même, ou demandez-le à un autre personnel de direction."
+    ),
+    "disable": (
+        "Vous ne pouvez pas désactiver votre propre compte\u00a0: demandez-le à un autre "
+        "personnel de direction."
+    ),
+    "change_role": (
+        "Vous ne pouvez pas changer votre propre rôle\u00a0: demandez-le à un autre "
+        "personnel de direction."
+    ),
+}
+
+
 def _not_self(caller: Caller, member: Staff, what: str) -> None:
     if _self_id(caller) == member.id:
-        raise InvalidInput(
-            f"Vous ne pouvez pas {what} vous-même\u00a0: demandez-le à un autre personnel "
-            "de direction."
-        )
+        raise InvalidInput(SELF_REFUSALS[what])
 
 
 def _keeps_direction(session: Session, member: Staff) -> None:
@@ -369,7 +383,7 @@ def reset_password(services: Services, caller: Caller, staff_id: int) -> IssuedC
     with services.sessions() as session, session.begin():
         db.serialise_writes(session)
         member = _member(session, caller, staff_id)
-        _not_self(caller, member, "réinitialiser le mot de passe de")
+        _not_self(caller, member, "reset_password")
         member.password_hash = hashed
         member.password_temporary_until = until
         Lockout.record_success(member)
@@ -449,7 +463,7 @@ def disable(services: Services, caller: Caller, staff_id: int) -> None:
     with services.sessions() as session, session.begin():
         db.serialise_writes(session)
         member = _member(session, caller, staff_id)
-        _not_self(caller, member, "désactiver")
+        _not_self(caller, member, "disable")
         if member.disabled_at is not None:
             raise InvalidInput(
                 f"{_name(member)} est déjà désactivé depuis le "
@@ -498,7 +512,7 @@ def change_role(services: Services, caller: Caller, staff_id: int, role: StaffRo
         member = _member(session, caller, staff_id)
         if member.role is role:
             raise InvalidInput(f"{_name(member)} a déjà le rôle « {role_label(role)} ».")
-        _not_self(caller, member, "changer le rôle de")
+        _not_self(caller, member, "change_role")
         _keeps_direction(session, member)
         before = member.role
         member.role = role
