@@ -10,7 +10,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, cast
 
 from textual import on, work
-from textual.actions import SkipAction
 from textual.app import ComposeResult
 from textual.containers import CenterMiddle, Horizontal, Vertical
 from textual.content import Content
@@ -28,6 +27,7 @@ from ..domain.model.errors import AccountBlocked, DomainError
 from ..domain.store import db_errors
 from ..domain.store.services import Services
 from ..widgets.key_bar import KeyBar
+from ..widgets.typed_ahead import TypedAheadFields
 
 if TYPE_CHECKING:
     from ..app import EduConnectApp
@@ -54,7 +54,7 @@ class ModuleButton(RadioButton):
         super().watch_value()
 
 
-class LoginScreen(Screen[None]):
+class LoginScreen(TypedAheadFields, Screen[None]):
     BINDINGS = keys.bindings(keys.LOGIN_KEYS)
     AUTO_FOCUS = "#login-identifier"
     HELP_TITLE = "connexion"
@@ -152,34 +152,13 @@ class LoginScreen(Screen[None]):
     def _field(self, name: str) -> Input:
         return self.query_one(f"#login-{name}", Input)
 
-    def _fields(self) -> list[Input]:
+    def typed_fields(self) -> list[Input]:
         names = ["identifier", "password", *(["code"] if self.step.otp_required else [])]
         return [self._field(name) for name in names]
 
-    def action_next_field(self) -> None:
-        """Enter on a field that is not the last: move on, synchronously.
-
-        ``Input.focus()`` would only take effect after the keys already queued, which
-        would then be typed into the field just left; ``set_focus`` moves it now. On the
-        last field the key goes on to the Input, whose ``Submitted`` comes after the
-        characters typed before it.
-        """
-        fields = self._fields()
-        focused = self.focused
-        if not isinstance(focused, Input) or focused not in fields or focused is fields[-1]:
-            raise SkipAction()
-        self.set_focus(fields[fields.index(focused) + 1])
-
-    def action_tab_next(self) -> None:
-        """Tab, even typed ahead: ``Screen.focus_next`` moves the focus now (see ``keys``)."""
-        self.focus_next()
-
-    def action_tab_previous(self) -> None:
-        self.focus_previous()
-
     @on(Input.Submitted)
     def _submitted(self, event: Input.Submitted) -> None:
-        fields = self._fields()
+        fields = self.typed_fields()
         if event.input not in fields:
             return
         event.stop()

@@ -12,7 +12,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, cast
 
 from textual import on, work
-from textual.actions import SkipAction
 from textual.app import ComposeResult
 from textual.containers import CenterMiddle, Horizontal, Vertical
 from textual.content import Content
@@ -27,6 +26,7 @@ from ..domain.model.errors import DomainError, SessionEnded
 from ..domain.store import db_errors
 from ..domain.store.services import Services
 from ..widgets.key_bar import KeyBar
+from ..widgets.typed_ahead import TypedAheadFields
 from .lock import CHECKING
 
 if TYPE_CHECKING:
@@ -37,7 +37,7 @@ CHANGE_GROUP = "password-change"
 MISMATCH = "Les deux saisies diffèrent\u00a0: tapez deux fois le même mot de passe."
 
 
-class PasswordChangeScreen(Screen[bool]):
+class PasswordChangeScreen(TypedAheadFields, Screen[bool]):
     """Dismissed with True once the new password is recorded, False to sign out."""
 
     BINDINGS = keys.bindings(keys.PASSWORD_CHANGE_KEYS)
@@ -80,7 +80,7 @@ class PasswordChangeScreen(Screen[bool]):
                 yield Static("Échap\u00a0: changer d'utilisateur", id="login-hint", markup=False)
         yield KeyBar()
 
-    def _fields(self) -> list[Input]:
+    def typed_fields(self) -> list[Input]:
         return [
             self.query_one("#new-password", Input),
             self.query_one("#new-password-again", Input),
@@ -88,22 +88,9 @@ class PasswordChangeScreen(Screen[bool]):
 
     # -- fields, as on the login screen: typed-ahead keys stay in their field -------
 
-    def action_next_field(self) -> None:
-        fields = self._fields()
-        focused = self.focused
-        if not isinstance(focused, Input) or focused not in fields or focused is fields[-1]:
-            raise SkipAction()
-        self.set_focus(fields[fields.index(focused) + 1])
-
-    def action_tab_next(self) -> None:
-        self.focus_next()
-
-    def action_tab_previous(self) -> None:
-        self.focus_previous()
-
     @on(Input.Submitted)
     def _submitted(self, event: Input.Submitted) -> None:
-        fields = self._fields()
+        fields = self.typed_fields()
         if event.input not in fields:
             return
         event.stop()
@@ -123,7 +110,7 @@ class PasswordChangeScreen(Screen[bool]):
     def submit(self) -> None:
         if self.busy:
             return
-        first, second = self._fields()
+        first, second = self.typed_fields()
         if not first.value:
             self._show_error("Saisissez votre nouveau mot de passe.")
             self.set_focus(first)
@@ -154,7 +141,7 @@ class PasswordChangeScreen(Screen[bool]):
             return
         self.busy = False
         self.query_one("#change-submit", Button).disabled = False
-        first, second = self._fields()
+        first, second = self.typed_fields()
         outcome = event.worker.result
         first.value = second.value = ""
         if outcome is None:

@@ -16,7 +16,6 @@ from typing import Any
 from rich.markup import escape
 from rich.text import Text
 from textual import on, work
-from textual.actions import SkipAction
 from textual.app import App, ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen, Screen
@@ -39,6 +38,7 @@ from ..domain.store.services import Services
 from ..widgets import sized_table
 from ..widgets.key_bar import KeyBar
 from ..widgets.state_badge import BLOCKED_SYMBOL, colour_style
+from ..widgets.typed_ahead import TypedAheadFields
 from ..widgets.worker_errors import ReportsWorkerErrors
 from .account_actions import ConfirmScreen
 from .credentials import CredentialsScreen
@@ -489,7 +489,7 @@ def show_credentials(
     )
 
 
-class AddStaffScreen(ReportsWorkerErrors, ModalScreen[IssuedCredentials | None]):
+class AddStaffScreen(TypedAheadFields, ReportsWorkerErrors, ModalScreen[IssuedCredentials | None]):
     """The new person's names, role and title (the login is derived unless given).
 
     The domain validates; its French message about what was typed is shown in the form,
@@ -575,29 +575,11 @@ class AddStaffScreen(ReportsWorkerErrors, ModalScreen[IssuedCredentials | None])
     def _cancel_pressed(self) -> None:
         self.action_cancel()
 
-    def _inputs(self) -> list[Input]:
+    def typed_fields(self) -> list[Input]:
         return [self.query_one(f"#staff-{name}", Input) for name in _TYPED_FIELDS]
 
-    def action_next_field(self) -> None:
-        """Entrée in a field: the next one, now (``set_focus``, not the deferred
-        ``focus``), so that the keys typed behind it land there; on the last, add.
-
-        Elsewhere (the role's list, a button) the key is theirs.
-        """
-        fields = self._inputs()
-        focused = self.focused
-        if not isinstance(focused, Input) or focused not in fields:
-            raise SkipAction()
-        if focused is fields[-1]:
-            self.action_submit()
-        else:
-            self.set_focus(fields[fields.index(focused) + 1])
-
-    def action_tab_next(self) -> None:
-        self.focus_next()
-
-    def action_tab_previous(self) -> None:
-        self.focus_previous()
+    def last_field_entered(self) -> None:
+        self.action_submit()
 
     @on(Button.Pressed, "#add-staff-yes")
     def _submit_pressed(self) -> None:
