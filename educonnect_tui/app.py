@@ -34,7 +34,7 @@ from textual.worker import Worker, WorkerState
 from . import keys, process
 from .domain.access import sessions
 from .domain.access import sign_in as auth
-from .domain.access.caller import SchoolSession, SignedIn
+from .domain.access.caller import SchoolSession, SignedIn, SignInTrace
 from .domain.access.network import Connection, current_connection
 from .domain.model.enums import Module
 from .domain.model.errors import ConfirmationRequired, SessionEnded
@@ -105,6 +105,8 @@ class EduConnectApp(App[None]):
         self.lock: LockScreen | None = None
         self._held_screens: list[tuple[Screen[Any], Any, MessagePump]] = []
         self._held_toasts: list[tuple[str, str, SeverityLevel, float | None]] = []
+        # The person's other sessions already shown or said (widgets/sign_in_trace.py).
+        self.other_sessions_seen: set[SignInTrace] = set()
         # Set by ``run_app`` only: tests never take the process's signals.
         self.stops_on_signals = False
         self._no_terminal_control = NoTerminalControl()
@@ -280,6 +282,7 @@ class EduConnectApp(App[None]):
         self.lock = None
         self._held_screens.clear()
         self._held_toasts.clear()
+        self.other_sessions_seen.clear()
         while len(self.screen_stack) > 1:
             self.pop_screen()
         self.clear_notifications()
@@ -477,7 +480,7 @@ class EduConnectApp(App[None]):
 
     def end_session(self) -> None:
         """Whoever was still signed in when the TUI stopped (quit, hang-up) is signed out,
-        so a closed terminal is not shown « aussi connecté » at their next sign-in.
+        so a closed terminal is not shown « une autre session est ouverte » at their next sign-in.
 
         Best effort, after the terminal is given back: a database out of reach then
         leaves the row open (and shown for a day at most); the cause goes to the log.

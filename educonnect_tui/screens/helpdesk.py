@@ -195,6 +195,11 @@ class HelpdeskScreen(ReportsWorkerErrors, Screen[None]):
         if self.page is not None:
             self._draw()
 
+    def on_screen_resume(self) -> None:
+        """Back on this screen: a sign-in elsewhere meanwhile is said now."""
+        for line in self.query(SignInTraceLine):
+            line.refresh_sessions()
+
     def _idle_status(self) -> str:
         hint = "Tapez un nom, un prénom, un identifiant ou une classe."
         if self.page is not None and self.page.classes is not None:

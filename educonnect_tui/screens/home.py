@@ -180,6 +180,11 @@ class HomeScreen(ReportsWorkerErrors, Screen[None]):
     def on_resize(self) -> None:
         self._apply_width(self.size.width)
 
+    def on_screen_resume(self) -> None:
+        """Back on this screen: a sign-in elsewhere meanwhile is said now."""
+        for line in self.query(SignInTraceLine):
+            line.refresh_sessions()
+
     def _apply_width(self, width: int) -> None:
         self.set_class(width < NARROW, "-narrow")
 

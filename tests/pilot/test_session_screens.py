@@ -9,6 +9,7 @@ from collections.abc import Callable
 from dataclasses import replace
 
 import pyotp
+import pytest
 from sqlalchemy import select
 from textual.command import CommandPalette
 from textual.widgets import DataTable, Input, Static
@@ -30,6 +31,7 @@ from educonnect_tui.screens.login import LoginScreen
 from educonnect_tui.screens.notify import NotifyConfirmScreen
 from educonnect_tui.screens.password_change import TITLE, PasswordChangeScreen
 from educonnect_tui.screens.staff import StaffScreen
+from educonnect_tui.widgets.sign_in_trace import SignInTraceLine
 from tests import factories
 from tests.conftest import FakeClock
 from tests.helpers import settle, sync
@@ -293,11 +295,102 @@ async def test_home_and_helpdesk_show_the_last_sign_in_and_the_other_session(
         await settle(pilot)
         line = _text(app.screen.query_one("#sign-in-trace", Static))
         assert "Dernière connexion\u00a0: le 16/11/2026 à 10:30 depuis 203.0.113.7" in line
-        assert "aussi connecté en ce moment depuis 203.0.113.7" in line
+        assert "une autre session est ouverte en ce moment depuis 203.0.113.7" in line
         await pilot.press("d")
         await settle(pilot)
         assert isinstance(app.screen, HelpdeskScreen)
         assert "Dernière connexion" in _text(app.screen.query_one("#sign-in-trace", Static))
+
+
+def _warnings(app: EduConnectApp) -> list[str]:
+    return [n.message for n in app._notifications if "Une autre session" in n.message]
+
+
+@sync
+async def test_a_second_sign_in_is_told_to_the_open_session_once(
+    small_school: SmallSchool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Window A is open; the same account signs in at window B: A's line says it at its
+    next reading, with one warning toast, and not again for that session."""
+    services = small_school.services
+    with services.sessions() as session:
+        login = session.scalars(select(Staff.login)).one()
+    monkeypatch.setattr(SignInTraceLine, "REFRESH_SECONDS", 0.05)
+    caller = factories.signed_in(services, login, factories.DEFAULT_UAI)
+    app = create_app(services, signed_in=caller)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        line = app.screen.query_one(SignInTraceLine)
+        assert "une autre session" not in _text(line).lower() and not _warnings(app)
+        _clock(services).advance(minutes=3)
+        factories.signed_in(services, login, factories.DEFAULT_UAI, address="198.51.100.9")
+        await pilot.pause(0.3)  # a few periodic readings
+        await settle(pilot)
+        assert "Une autre session est ouverte en ce moment depuis 198.51.100.9" in _text(line)
+        assert _warnings(app) == [
+            "Une autre session de votre compte vient de s'ouvrir depuis 198.51.100.9 "
+            "(le 16/11/2026 à 10:33). Si ce n'est pas vous, changez votre mot de passe "
+            "et prévenez votre chef d'établissement."
+        ]
+        await pilot.pause(0.3)
+        await settle(pilot)
+        assert len(_warnings(app)) == 1
+
+
+@sync
+async def test_the_line_is_read_again_when_its_screen_comes_back(
+    small_school: SmallSchool,
+) -> None:
+    services = small_school.services
+    with services.sessions() as session:
+        login = session.scalars(select(Staff.login)).one()
+    caller = factories.signed_in(services, login, factories.DEFAULT_UAI)
+    app = create_app(services, signed_in=caller)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        home = app.screen
+        assert isinstance(home, HomeScreen)
+        app.push_screen(StaffScreen(services, caller))
+        await settle(pilot)
+        factories.signed_in(services, login, factories.DEFAULT_UAI, address="198.51.100.9")
+        app.pop_screen()
+        await settle(pilot)
+        assert app.screen is home
+        assert "depuis 198.51.100.9" in _text(home.query_one(SignInTraceLine))
+        assert len(_warnings(app)) == 1
+        # The dépannage screen opening later says it in its line, without a second toast.
+        await pilot.press("d")
+        await settle(pilot)
+        assert isinstance(app.screen, HelpdeskScreen)
+        assert "depuis 198.51.100.9" in _text(app.screen.query_one(SignInTraceLine))
+        await pilot.press("escape")
+        await settle(pilot)
+        assert len(_warnings(app)) == 1
+
+
+@sync
+async def test_a_second_sign_in_under_the_lock_is_told_after_the_unlock(
+    small_school: SmallSchool,
+) -> None:
+    services = small_school.services
+    with services.sessions() as session:
+        login = session.scalars(select(Staff.login)).one()
+    caller = factories.signed_in(services, login, factories.DEFAULT_UAI)
+    app = create_app(services, signed_in=caller)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        line = app.screen.query_one(SignInTraceLine)
+        app.lock_now()
+        await settle(pilot)
+        factories.signed_in(services, login, factories.DEFAULT_UAI, address="198.51.100.9")
+        line.refresh_sessions()  # a periodic reading under the lock: its toast waits
+        await settle(pilot)
+        assert not _warnings(app)
+        await pilot.press(*factories.STAFF_PASSWORD, "enter")
+        await settle(pilot)
+        assert app.lock is None and isinstance(app.screen, HomeScreen)
+        assert len(_warnings(app)) == 1
+        assert "depuis 198.51.100.9" in _text(line)
 
 
 @sync

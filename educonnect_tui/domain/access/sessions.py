@@ -149,7 +149,7 @@ def end(services: Services, caller: SignedIn, reason: EndReason = "sign_out") ->
 def other_open_sessions(services: Services, caller: SignedIn) -> list[SignInTrace]:
     """The person's other sessions still open and begun within a day, latest first.
 
-    For the « aussi connecté depuis … » line: a second sign-in is allowed, and shown.
+    For the « une autre session est ouverte depuis … » line: a second sign-in is allowed, and shown.
     """
     now = services.clock()
     with services.sessions() as session:
