@@ -25,7 +25,9 @@ from ..store.settings import Settings
 
 
 def is_admin_network(connection: Connection, settings: Settings) -> bool:
-    if not connection.via_ssh:
+    if connection.unverified:
+        return False
+    if not connection.via_ssh and not connection.via_web:
         return settings.local_console_is_admin_network
     ip = connection.ip
     if ip is None:

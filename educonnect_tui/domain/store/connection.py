@@ -16,16 +16,26 @@ IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 LOCAL_CONSOLE = "console locale"
 UNKNOWN_SSH_SOURCE = "SSH (adresse inconnue)"
+UNKNOWN_WEB_SOURCE = "navigateur (adresse inconnue)"
 # The audit trail stores the source address in 64 characters.
 MAX_SOURCE_LENGTH = 64
 
 
 @dataclass(frozen=True)
 class Connection:
-    """The client of this session: its address as sshd reported it, None on a console."""
+    """The client of this session: its address as sshd reported it, None on a console.
+
+    ``unverified``: the address is only what the environment claims; the system did not
+    confirm that a real sshd session carries it (``current_connection``), so it never
+    counts as the administrative network. ``via_web``: a browser session of
+    ``educonnect-tui serve``, whose address is the one a trusted reverse proxy reported
+    (``unverified`` when the proxy is not trusted or reported nothing usable).
+    """
 
     address: str | None
     via_ssh: bool
+    unverified: bool = False
+    via_web: bool = False
 
     @property
     def ip(self) -> IPAddress | None:
@@ -49,13 +59,20 @@ class Connection:
         """What the audit trail records as the source address."""
         if self.address:
             return self.address
+        if self.via_web:
+            return UNKNOWN_WEB_SOURCE
         return UNKNOWN_SSH_SOURCE if self.via_ssh else LOCAL_CONSOLE
 
     def label(self) -> str:
+        if self.via_web:
+            where = f"navigateur depuis {self.address}" if self.address else UNKNOWN_WEB_SOURCE
+            return f"{where} (non confirmée)" if self.unverified and self.address else where
         if not self.via_ssh:
             return LOCAL_CONSOLE
         if not self.address:
             return "SSH depuis une adresse inconnue"
+        if self.unverified:
+            return f"SSH depuis {self.address} (non confirmée)"
         return f"SSH depuis {self.address}"
 
 
