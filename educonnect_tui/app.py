@@ -7,6 +7,7 @@ tests and snapshots build the app with the same factory as production (``create_
 from __future__ import annotations
 
 import asyncio
+import os
 import signal
 import threading
 import time
@@ -32,7 +33,7 @@ from textual.widgets import Input
 from textual.worker import Worker, WorkerState
 
 from . import keys, process
-from .domain.access import sessions
+from .domain.access import proxy, sessions
 from .domain.access import sign_in as auth
 from .domain.access.caller import SchoolSession, SignedIn, SignInTrace
 from .domain.access.network import Connection, current_connection
@@ -130,6 +131,8 @@ class EduConnectApp(App[None]):
                 if hasattr(signal, name):
                     number = getattr(signal, name)
                     loop.add_signal_handler(number, self.stop_for_signal, number)
+        if self.is_web:
+            self.services.on_published = self.deliver_documents
         if self.services.settings.keymap:
             self.set_keymap(self.services.settings.keymap)
             problems = keys.keymap_problems(self.services.settings.keymap)
@@ -144,6 +147,18 @@ class EduConnectApp(App[None]):
         if self.after_first_paint is not None:
             self.call_after_refresh(self.after_first_paint)
         self.set_interval(self.IDLE_CHECK_SECONDS, self.check_idle_lock)
+
+    def deliver_documents(self, paths: tuple[Path, ...]) -> None:
+        """In a browser, every document written on the server is also its download: the
+        person at the browser has no other way to the file. Called from the job's thread."""
+        if threading.get_ident() == self._thread_id:
+            self._deliver(paths)
+        else:
+            self.call_from_thread(self._deliver, paths)
+
+    def _deliver(self, paths: tuple[Path, ...]) -> None:
+        for path in paths:
+            self.deliver_binary(path, save_filename=path.name, open_method="download")
 
     def stop_for_signal(self, number: int = signal.SIGTERM) -> None:
         """SIGTERM or a hang-up: cancel running jobs, wait for them, then quit (128 + N).
@@ -635,7 +650,12 @@ def run_app(services: Services) -> int:
     """The TUI as the entry point opens it, with the process tuned for an interface."""
     process.for_interface()
     services.upgrade()
-    app = create_app(services, after_first_paint=process.freeze_start_up_objects)
+    app = create_app(
+        services,
+        # Under ``serve``, the browser's connection as the server decided it (access/proxy.py).
+        connection=proxy.from_environment(os.environ),
+        after_first_paint=process.freeze_start_up_objects,
+    )
     app.stops_on_signals = True
     app.run()
     app.end_session()

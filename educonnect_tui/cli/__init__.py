@@ -55,7 +55,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         from ..domain.documents.files import OutputExists
         from ..domain.model.errors import sentences
         from ..domain.store import db_errors
-        from . import accounts, audit, context, outbox, schools, staff
+        from . import accounts, audit, context, outbox, schools, serve, staff
         from .arguments import build_parser, fail
         from .terminal import escaped_stdout
 
@@ -75,6 +75,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "activate": accounts.cmd_activate,
         "delegate": staff.cmd_delegate,
         "outbox": outbox.cmd_outbox,
+        "serve": serve.cmd_serve,
     }
     args = build_parser().parse_args(argv)
     try:

@@ -88,6 +88,10 @@ class Settings(BaseSettings):
     admin_networks: Annotated[list[IPNetwork], NoDecode] = Field(default_factory=list)
     # A local console (no SSH_CONNECTION) counts as the administrative network only if set.
     local_console_is_admin_network: bool = False
+    # CIDR list of the reverse proxies whose reported client address ``serve`` believes
+    # (X-Forwarded-For, X-Real-IP); a browser reaching it from anywhere else always gets
+    # the OTP step (access/proxy.py).
+    trusted_proxies: Annotated[list[IPNetwork], NoDecode] = Field(default_factory=list)
     pupil_temp_validity_days: int = Field(default=90, ge=1, le=366)
     guardian_temp_validity_months: int = Field(default=3, ge=1, le=12)
     portal_url: str = "https://educonnect.education.gouv.fr"
@@ -224,7 +228,7 @@ class Settings(BaseSettings):
     def school_time(self) -> SchoolTime:
         return SchoolTime.named(self.school_timezone)
 
-    @field_validator("admin_networks", mode="before")
+    @field_validator("admin_networks", "trusted_proxies", mode="before")
     @classmethod
     def _split_networks(cls, value: Any) -> Any:
         if isinstance(value, str):
