@@ -47,6 +47,7 @@ TITLE = "EduConnect — Administration des comptes"
 TEMPLATES = Path(str(resources.files("educonnect_tui") / "web_templates"))
 # Variables a child must not inherit: sshd's (the address of whoever started serve).
 NOT_INHERITED = ("SSH_CONNECTION", "SSH_CLIENT", "SSH_TTY", "SSH_AUTH_SOCK")
+FOREIGN_PAGE = "Cette page n'est pas celle du service\u00a0: session refusée."
 FULL = "Trop de sessions ouvertes sur ce serveur\u00a0: réessayez dans un moment."
 
 
@@ -74,11 +75,43 @@ class SessionService(AppService):
         return environment
 
 
+def local_url(host: str, port: int) -> str:
+    """The address serve listens on, as a URL (an IPv6 address in brackets)."""
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+
+
+def origin_of(url: str) -> str:
+    """``scheme://host[:port]`` as a browser writes it in « Origin » (default port left out)."""
+    parts = urllib.parse.urlsplit(url)
+    scheme = parts.scheme.lower()
+    host = (parts.hostname or "").lower()
+    if ":" in host:
+        host = f"[{host}]"
+    port = parts.port
+    default = {"http": 80, "https": 443}.get(scheme)
+    return f"{scheme}://{host}" if port in (None, default) else f"{scheme}://{host}:{port}"
+
+
+def allowed_origin(origin: str | None, public_url: str) -> bool:
+    """Whether a websocket may open: a browser always says which page opens it, and only
+    the service's own page may. Another site's page, opened by a member of staff inside
+    the administrative network, would otherwise sign in from their address (no code
+    asked) with a stolen password. A client that is not a browser sends no « Origin »:
+    it gains nothing, it connects from its own address."""
+    if origin is None:
+        return True
+    try:
+        return origin_of(origin) == origin_of(public_url)
+    except ValueError:
+        return False
+
+
 def _content_disposition(file_name: str, open_method: str) -> str:
     """RFC 6266: an ASCII fallback, and the real name (accents) for every browser today."""
     disposition = "inline" if open_method == "browser" else "attachment"
-    fallback = "".join(c if c.isascii() and c.isprintable() and c not in '"\\' else "_"
-                       for c in file_name)
+    fallback = "".join(
+        c if c.isascii() and c.isprintable() and c not in '"\\' else "_" for c in file_name
+    )
     quoted = urllib.parse.quote(file_name, safe="")
     return f"{disposition}; filename=\"{fallback}\"; filename*=UTF-8''{quoted}"
 
@@ -116,8 +149,8 @@ class EduConnectServer(Server):
 
     async def on_startup(self, app: web.Application) -> None:
         print(
-            f"educonnect-tui\u00a0: à l'écoute sur http://{self.host}:{self.port} "
-            f"(adresse publique\u00a0: {self.public_url}) ; Ctrl-C pour arrêter.",
+            f"educonnect-tui\u00a0: à l'écoute sur {local_url(self.host, self.port)} "
+            f"(adresse publique\u00a0: {self.public_url})\u00a0; Ctrl-C pour arrêter.",
             flush=True,
         )
 
@@ -126,7 +159,7 @@ class EduConnectServer(Server):
         try:
             meta = await self.download_manager.get_download_metadata(key)
         except KeyError:
-            raise web.HTTPNotFound(text="Document introuvable (déjà téléchargé ?).") from None
+            raise web.HTTPNotFound(text="Document introuvable (déjà téléchargé\u00a0?).") from None
         response = web.StreamResponse()
         content_type = meta.mime_type
         if meta.encoding:
@@ -149,6 +182,9 @@ class EduConnectServer(Server):
         width = to_int(request.query.get("width", "80"), 80)
         height = to_int(request.query.get("height", "24"), 24)
         connection = self.connection_of(request)
+        if not allowed_origin(request.headers.get("Origin"), self.public_url):
+            log.warning("session refusée\u00a0: page d'un autre site")
+            raise web.HTTPForbidden(text=FOREIGN_PAGE)
         await websocket.prepare(request)
         if self.sessions >= self.max_sessions:
             log.warning("session refusée (%d ouvertes)", self.sessions)

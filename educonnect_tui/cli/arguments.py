@@ -171,8 +171,11 @@ def _public_url(text: str) -> str:
         parts.port  # noqa: B018 (raises on a port that is not a number)
     except ValueError:
         parts = urllib.parse.urlsplit("")
-    if parts.scheme not in ("http", "https") or not parts.hostname or parts.path or (
-        parts.query or parts.fragment or parts.username or parts.password
+    if (
+        parts.scheme not in ("http", "https")
+        or not parts.hostname
+        or parts.path
+        or (parts.query or parts.fragment or parts.username or parts.password)
     ):
         raise argparse.ArgumentTypeError(
             f"« {text[:80]} » (adresse attendue : https://nom.du.serveur, sans chemin)"
@@ -680,7 +683,9 @@ def build_parser() -> FrenchParser:
         default="127.0.0.1",
         help="adresse d'écoute (défaut\u00a0: 127.0.0.1, le proxy est sur la même machine)",
     )
-    serve.add_argument("--port", type=_port, default=8000, help="port d'écoute (défaut\u00a0: 8000)")
+    serve.add_argument(
+        "--port", type=_port, default=8000, help="port d'écoute (défaut\u00a0: 8000)"
+    )
     serve.add_argument(
         "--public-url",
         type=_public_url,

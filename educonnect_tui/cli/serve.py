@@ -38,7 +38,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
         fail(_bind_problem(args.host, args.port, error))
     host, port = sock.getsockname()[:2]
     listening = web.Listening(
-        host=str(host), port=int(port), public_url=args.public_url or f"http://{host}:{port}"
+        host=str(host),
+        port=int(port),
+        public_url=args.public_url or web.local_url(str(host), int(port)),
     )
     server = web.EduConnectServer(listening, trusted, max_sessions=args.max_sessions)
     server.serve_on(sock)

@@ -83,8 +83,12 @@ def client_connection(
     really connected, and a direct connection never counts as the administrative network).
     """
     if not is_trusted_proxy(peer, trusted):
-        return Connection(address=_address(peer or "") or _clean(peer or ""), via_ssh=False,
-                          unverified=True, via_web=True)
+        return Connection(
+            address=_address(peer or "") or _clean(peer or ""),
+            via_ssh=False,
+            unverified=True,
+            via_web=True,
+        )
     hops = [hop for value in forwarded_for for hop in value.split(",") if hop.strip()]
     claimed = [value for value in real_ip if value.strip()]
     last_hop = hops[-1] if hops else None
@@ -130,6 +134,4 @@ def from_environment(environ: Mapping[str, str]) -> Connection | None:
             unverified=True,
             via_web=True,
         )
-    return Connection(
-        address=verified_address, via_ssh=False, unverified=unverified, via_web=True
-    )
+    return Connection(address=verified_address, via_ssh=False, unverified=unverified, via_web=True)

@@ -231,9 +231,23 @@ class Settings(BaseSettings):
     @field_validator("admin_networks", "trusted_proxies", mode="before")
     @classmethod
     def _split_networks(cls, value: Any) -> Any:
+        """CIDR networks, from a list or « a, b »; what is not one is named in French
+        (pydantic would name its own union of types instead)."""
         if isinstance(value, str):
-            return [part.strip() for part in value.split(",") if part.strip()]
-        return value
+            value = [part.strip() for part in value.split(",") if part.strip()]
+        if not isinstance(value, list):
+            return value
+        networks = []
+        for part in value:
+            try:
+                networks.append(ipaddress.ip_network(part))
+            except (TypeError, ValueError):
+                raise PydanticCustomError(
+                    "networks",
+                    "« {value} » n'est pas un réseau (CIDR attendu, ex. 10.20.0.0/16)",
+                    {"value": str(part)[:40]},
+                ) from None
+        return networks
 
     @classmethod
     def settings_customise_sources(
@@ -269,7 +283,7 @@ _PROBLEMS = {
     "extra_forbidden": "réglage inconnu",
 }
 # The settings' own checks, already in French.
-_OWN_WORDS = {"key_file_empty", "smtp_url", "mail_from", "mail_from_name"}
+_OWN_WORDS = {"key_file_empty", "smtp_url", "mail_from", "mail_from_name", "networks"}
 _BOUNDS = {
     "less_than_equal": ("le", "au plus"),
     "less_than": ("lt", "moins de"),
