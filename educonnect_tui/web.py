@@ -40,6 +40,7 @@ from textual_serve.server import Server, to_int
 from .domain.access import proxy
 from .domain.store.connection import Connection
 from .domain.store.settings import IPNetwork
+from .web_session import SESSION_DRIVER
 
 log = logging.getLogger("educonnect.web")
 
@@ -69,6 +70,7 @@ class SessionService(AppService):
 
     def _build_environment(self, width: int = 80, height: int = 24) -> dict[str, str]:
         environment = super()._build_environment(width=width, height=height)
+        environment["TEXTUAL_DRIVER"] = SESSION_DRIVER
         for name in NOT_INHERITED:
             environment.pop(name, None)
         environment[proxy.WEB_CONNECTION_VARIABLE] = proxy.to_environment(self.connection)
@@ -126,7 +128,8 @@ class EduConnectServer(Server):
         command: str | None = None,
     ) -> None:
         super().__init__(
-            command or shlex.join([sys.executable, "-m", "educonnect_tui"]),
+            # ``exec``: the session's process is serve's own child, not a shell's.
+            command or "exec " + shlex.join([sys.executable, "-m", "educonnect_tui"]),
             host=listening.host,
             port=listening.port,
             title=TITLE,

@@ -16,6 +16,7 @@ import contextlib
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -138,10 +139,14 @@ def school(sqlite_url: str, tmp_path: Path) -> Iterator[School]:
 
 
 @contextlib.contextmanager
-def serving(environment: dict[str, str]) -> Iterator[str]:
+def serving(
+    environment: dict[str, str], *, port: int | None = None, public_url: str | None = None
+) -> Iterator[str]:
     """``educonnect-tui serve`` on a free port; its URL once it answers."""
-    port = free_port()
+    port = port or free_port()
     command = [sys.executable, "-m", "educonnect_tui", "serve", "--port", str(port)]
+    if public_url:
+        command += ["--public-url", public_url]
     server = subprocess.Popen(
         command,
         env=environment,
@@ -202,7 +207,10 @@ class Screen:
 
 def _open(chromium: Any, url: str, headers: dict[str, str]) -> tuple[Any, Any, Screen]:
     context = chromium.new_context(
-        accept_downloads=True, viewport={"width": 1280, "height": 800}, extra_http_headers=headers
+        accept_downloads=True,
+        ignore_https_errors=True,  # the throwaway certificate behind nginx
+        viewport={"width": 1280, "height": 800},
+        extra_http_headers=headers,
     )
     page = context.new_page()
     screen = Screen()
@@ -238,59 +246,77 @@ def _sign_in_source(services: Services) -> tuple[str | None, dict[str, Any]]:
         return event.source_address, dict(event.details or {})
 
 
+@dataclass(frozen=True)
+class Delivered:
+    names: list[str]
+    pdf: Path
+    text: str
+
+
+def _notify_and_download(page: Any, screen: Screen, at: int, folder: Path) -> Delivered:
+    """Tick the 6e level, check every pupil shown, notify: the documents come as downloads."""
+    downloads: list[Any] = []
+    page.on("download", lambda download: downloads.append(download))
+    page.keyboard.press("c")
+    page.keyboard.press("Space")
+    at = screen.wait_for("3 affichés", page, since=at)
+    page.keyboard.press("Escape")  # back to the list of accounts
+    # Not at once: ESC then « a » read together are Alt+A.
+    page.wait_for_timeout(300)
+    page.keyboard.press("a")
+    # Only what changed is drawn again: « 0 coché » becomes « 3 » and « cochés ».
+    at = screen.wait_for("cochés", page, since=at)
+    page.keyboard.press("n")
+    screen.wait_for("3 comptes", page, since=at)
+    with page.expect_download(timeout=WAIT * 1000):
+        page.keyboard.press("Enter")
+    deadline = time.monotonic() + WAIT
+    while len(downloads) < 2 and time.monotonic() < deadline:
+        page.wait_for_timeout(100)
+    pdf = next(d for d in downloads if d.suggested_filename.endswith(".pdf"))
+    folder.mkdir(parents=True, exist_ok=True)
+    saved = folder / pdf.suggested_filename
+    pdf.save_as(saved)
+    saved.chmod(0o600)  # passwords, even a test's
+    text = "\n".join(page_.extract_text() for page_ in PdfReader(saved).pages)
+    return Delivered(sorted(d.suggested_filename for d in downloads), saved, text)
+
+
+def _check_documents(school: School, delivered: Delivered) -> None:
+    """Both documents downloaded; the PDF names every pupil with their login; the server
+    holds the same bytes (0600); the accounts are notified."""
+    assert len(delivered.names) == 2, delivered.names
+    assert any(n.endswith(".csv") for n in delivered.names), delivered.names
+    for (first_name, last_name), login in zip(PUPILS, school.pupil_logins, strict=True):
+        assert f"{last_name.upper()} {first_name}" in delivered.text
+        assert login in delivered.text
+    written = sorted(school.output.rglob("*.pdf"))
+    assert [p.name for p in written] == [delivered.pdf.name]
+    assert written[0].read_bytes() == delivered.pdf.read_bytes()
+    assert oct(written[0].stat().st_mode & 0o777) == "0o600"
+    with school.services.sessions() as session:
+        states = set(session.scalars(select(Account.state)))
+    assert states == {AccountState.NOTIFIED}
+
+
 def test_sign_in_with_totp_notify_and_download_the_pdf(chromium: Any, school: School) -> None:
-    EVIDENCE.mkdir(parents=True, exist_ok=True)
     with serving(school.environment) as url:
         # No proxy is trusted: the forged X-Forwarded-For, though inside the
         # administrative network, changes nothing (the code is asked).
         context, page, screen = _open(chromium, url, {"X-Forwarded-For": FORGED})
         try:
             at = _sign_in(page, screen, school, pyotp.TOTP(school.totp_secret).now)
+            EVIDENCE.mkdir(parents=True, exist_ok=True)
             page.screenshot(path=str(EVIDENCE / "signed-in.png"))
-            source, _ = _sign_in_source(school.services)
-            assert source == "127.0.0.1"
-
-            downloads: list[Any] = []
-            page.on("download", lambda download: downloads.append(download))
-            # The class list, the whole 6e level, every pupil shown, notify, start.
-            page.keyboard.press("c")
-            page.keyboard.press("Space")
-            at = screen.wait_for("3 affichés", page, since=at)
-            page.keyboard.press("Escape")  # back to the list of accounts
-            # Not at once: ESC then « a » read together are Alt+A.
-            page.wait_for_timeout(300)
-            page.keyboard.press("a")
-            # Only what changed is drawn again: « 0 coché » becomes « 3 » and « cochés ».
-            at = screen.wait_for("cochés", page, since=at)
-            page.keyboard.press("n")
-            at = screen.wait_for("3 comptes", page, since=at)
-            with page.expect_download(timeout=WAIT * 1000) as first:
-                page.keyboard.press("Enter")
-            deadline = time.monotonic() + WAIT
-            while len(downloads) < 2 and time.monotonic() < deadline:
-                page.wait_for_timeout(100)
-            names = sorted(d.suggested_filename for d in [first.value, *downloads[1:]])
-            pdf = next(d for d in downloads if d.suggested_filename.endswith(".pdf"))
-            saved = EVIDENCE / pdf.suggested_filename
-            pdf.save_as(saved)
+            assert _sign_in_source(school.services)[0] == "127.0.0.1"
+            delivered = _notify_and_download(page, screen, at, EVIDENCE)
         finally:
             context.close()
-
-    text = "\n".join(page_.extract_text() for page_ in PdfReader(saved).pages)
     (EVIDENCE / "download.txt").write_text(
-        f"Téléchargements : {', '.join(names)}\n\n{text}\n", encoding="utf-8"
+        f"Téléchargements\u00a0: {', '.join(delivered.names)}\n\n{delivered.text}\n",
+        encoding="utf-8",
     )
-    assert any(n.endswith(".csv") for n in names), names
-    for (first_name, last_name), login in zip(PUPILS, school.pupil_logins, strict=True):
-        assert f"{last_name.upper()} {first_name}" in text and login in text
-    # The same documents are on the server, 0600, byte for byte.
-    written = sorted(school.output.rglob("*.pdf"))
-    assert [p.name for p in written] == [pdf.suggested_filename]
-    assert written[0].read_bytes() == saved.read_bytes()
-    assert oct(written[0].stat().st_mode & 0o777) == "0o600"
-    with school.services.sessions() as session:
-        states = set(session.scalars(select(Account.state)))
-    assert states == {AccountState.NOTIFIED}
+    _check_documents(school, delivered)
 
 
 def test_a_trusted_proxy_from_the_admin_network_skips_the_code(
@@ -305,5 +331,164 @@ def test_a_trusted_proxy_from_the_admin_network_skips_the_code(
             _sign_in(page, screen, school, None)
         finally:
             context.close()
-    source, _ = _sign_in_source(school.services)
-    assert source == FORGED
+    assert _sign_in_source(school.services)[0] == FORGED
+
+
+# -- behind the real nginx, with deploy/nginx/educonnect.conf --------------------------------
+
+NGINX = Path("/usr/sbin/nginx")
+SNIPPET = Path(__file__).parents[2] / "deploy" / "nginx" / "educonnect.conf"
+OUTSIDE = "203.0.113.9"
+
+
+def _certificate(folder: Path) -> tuple[Path, Path]:
+    """A throwaway self-signed certificate for 127.0.0.1 (the browser ignores its issuer)."""
+    import datetime as dt
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = dt.datetime.now(dt.UTC)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(minutes=5))
+        .not_valid_after(now + dt.timedelta(days=1))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+            critical=False,
+        )
+        .sign(key, hashes.SHA256())
+    )
+    cert_path, key_path = folder / "fullchain.pem", folder / "privkey.pem"
+    cert_path.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    key_path.chmod(0o600)
+    return cert_path, key_path
+
+
+def _site(snippet: str, replacements: dict[str, str]) -> str:
+    """The deployed snippet with this test's ports and files; each line it changes must be
+    there exactly once, so that a change to the snippet is seen here, not tested around."""
+    for old, new in replacements.items():
+        assert snippet.count(old) == 1, f"{old!r} n'est plus dans {SNIPPET}"
+        snippet = snippet.replace(old, new)
+    return snippet
+
+
+@contextlib.contextmanager
+def nginx_in_front(folder: Path, serve_port: int) -> Iterator[tuple[str, Path]]:
+    """nginx on a free port of 127.0.0.1 with the deployed site; its URL and access log."""
+    if not NGINX.exists():
+        if REQUIRE:
+            pytest.fail(f"EDUCONNECT_REQUIRE_CHROMIUM=1 mais {NGINX} absent")
+        pytest.skip(f"nginx absent ({NGINX}) : apt-get install nginx-light")
+    folder.mkdir()
+    cert, key = _certificate(folder)
+    https_port, http_port = free_port(), free_port()
+    site = _site(
+        SNIPPET.read_text(),
+        {
+            "server 127.0.0.1:8000;": f"server 127.0.0.1:{serve_port};",
+            "listen 80;": f"listen 127.0.0.1:{http_port};",
+            "listen [::]:80;": "",
+            "listen 443 ssl http2;": f"listen 127.0.0.1:{https_port} ssl http2;",
+            "listen [::]:443 ssl http2;": "",
+            "/etc/ssl/educonnect/fullchain.pem": str(cert),
+            "/etc/ssl/educonnect/privkey.pem": str(key),
+        },
+    )
+    (folder / "site.conf").write_text(site)
+    access_log = folder / "access.log"
+    temp = {name: folder / name for name in ("body", "proxy", "fastcgi", "uwsgi", "scgi")}
+    for path in temp.values():
+        path.mkdir()
+    main = f"""
+{"user root;" if os.geteuid() == 0 else ""}
+daemon off;
+worker_processes 1;
+pid {folder}/nginx.pid;
+error_log {folder}/error.log;
+events {{ worker_connections 64; }}
+http {{
+    access_log {access_log};
+    client_body_temp_path {temp["body"]};
+    proxy_temp_path {temp["proxy"]};
+    fastcgi_temp_path {temp["fastcgi"]};
+    uwsgi_temp_path {temp["uwsgi"]};
+    scgi_temp_path {temp["scgi"]};
+    include {folder}/site.conf;
+}}
+"""
+    (folder / "nginx.conf").write_text(main)
+    checked = subprocess.run(
+        [str(NGINX), "-t", "-p", str(folder), "-c", str(folder / "nginx.conf")],
+        capture_output=True,
+        text=True,
+    )
+    assert checked.returncode == 0, checked.stderr
+    server = subprocess.Popen(
+        [str(NGINX), "-p", str(folder), "-c", str(folder / "nginx.conf")],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + WAIT
+        with socket.socket() as probe:
+            while probe.connect_ex(("127.0.0.1", https_port)) != 0:
+                if server.poll() is not None or time.monotonic() > deadline:
+                    pytest.fail(
+                        f"nginx n'a pas démarré : {server.stderr.read() if server.stderr else ''}"
+                    )
+                time.sleep(0.05)
+        yield f"https://127.0.0.1:{https_port}", access_log
+    finally:
+        server.send_signal(signal.SIGQUIT)
+        try:
+            server.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            os.killpg(server.pid, signal.SIGKILL)
+            server.wait()
+
+
+def test_behind_nginx_the_proxy_decides_the_address_and_downloads_go_unlogged(
+    chromium: Any, school: School, tmp_path: Path
+) -> None:
+    """The deployed snippet in front: what the browser writes in the headers is replaced
+    by the address nginx saw (127.0.0.1, here the administrative network: no code), the
+    websocket goes through, the downloads too, and their URLs stay out of the log."""
+    serve_port = free_port()
+    with nginx_in_front(tmp_path / "nginx", serve_port) as (public, access_log):
+        environment = {
+            **school.environment,
+            "EDUCONNECT_TRUSTED_PROXIES": "127.0.0.1/32",
+            "EDUCONNECT_ADMIN_NETWORKS": "127.0.0.0/8",
+        }
+        with serving(environment, port=serve_port, public_url=public):
+            context, page, screen = _open(
+                chromium, public, {"X-Forwarded-For": OUTSIDE, "X-Real-IP": OUTSIDE}
+            )
+            try:
+                at = _sign_in(page, screen, school, None)
+                assert _sign_in_source(school.services)[0] == "127.0.0.1"
+                delivered = _notify_and_download(page, screen, at, tmp_path / "downloads")
+            finally:
+                context.close()
+        _check_documents(school, delivered)
+        logged = access_log.read_text()
+        assert "GET /ws" in logged and "/download/" not in logged

@@ -130,7 +130,7 @@ def test_trusted_proxies_setting_parses_like_admin_networks(
 
 # -- the session's process ------------------------------------------------------------------
 
-WEB = {"TEXTUAL_DRIVER": proxy.WEB_DRIVER}
+WEB = {"TEXTUAL_DRIVER": "educonnect_tui.web_session:SessionDriver"}
 
 
 def test_the_child_reads_back_what_the_server_decided() -> None:
@@ -190,6 +190,7 @@ def test_the_session_process_gets_its_connection_and_none_of_sshd_variables(
     )
     environment = service._build_environment()
     assert "SSH_CONNECTION" not in environment and "SSH_CLIENT" not in environment
+    assert environment["TEXTUAL_DRIVER"] == "educonnect_tui.web_session:SessionDriver"
     assert proxy.from_environment(environment) == told
 
 

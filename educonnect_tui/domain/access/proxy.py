@@ -37,8 +37,11 @@ from ..store.settings import IPNetwork
 # The environment variable through which ``serve`` tells a session's process who its
 # client is; the TUI's own process reads it only under Textual's web driver.
 WEB_CONNECTION_VARIABLE = "EDUCONNECT_WEB_CONNECTION"
-# What textual-serve sets for its app processes (textual_serve/app_service.py).
-WEB_DRIVER = "textual.drivers.web_driver:WebDriver"
+# Textual's web driver, as textual-serve names it (textual_serve/app_service.py), and
+# the one ``serve`` gives its sessions instead (educonnect_tui/web_session.py).
+WEB_DRIVERS = frozenset(
+    {"textual.drivers.web_driver:WebDriver", "educonnect_tui.web_session:SessionDriver"}
+)
 
 
 def _address(text: str) -> str | None:
@@ -113,7 +116,7 @@ def from_environment(environ: Mapping[str, str]) -> Connection | None:
     nobody vouched for (another launcher than ``serve``): unverified. Without the web
     driver the variable is ignored: a terminal session is sshd's or a console's.
     """
-    if environ.get("TEXTUAL_DRIVER") != WEB_DRIVER:
+    if environ.get("TEXTUAL_DRIVER") not in WEB_DRIVERS:
         return None
     unknown = Connection(address=None, via_ssh=False, unverified=True, via_web=True)
     try:
