@@ -49,7 +49,9 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
-EVIDENCE = Path(os.environ.get("EDUCONNECT_BROWSER_EVIDENCE", "/tmp/b17-evidence"))
+# Where the screenshot and the downloaded PDF are kept for a person to look at; by default
+# the test's own temporary folder.
+EVIDENCE = os.environ.get("EDUCONNECT_BROWSER_EVIDENCE")
 PUPILS = (("Anne", "Bernard"), ("Chloé", "Durand"), ("Éric", "Faure"))
 # A forged header: from an untrusted peer it must change nothing.
 FORGED = "198.51.100.7"
@@ -299,20 +301,23 @@ def _check_documents(school: School, delivered: Delivered) -> None:
     assert states == {AccountState.NOTIFIED}
 
 
-def test_sign_in_with_totp_notify_and_download_the_pdf(chromium: Any, school: School) -> None:
+def test_sign_in_with_totp_notify_and_download_the_pdf(
+    chromium: Any, school: School, tmp_path: Path
+) -> None:
+    evidence = Path(EVIDENCE) if EVIDENCE else tmp_path / "evidence"
     with serving(school.environment) as url:
         # No proxy is trusted: the forged X-Forwarded-For, though inside the
         # administrative network, changes nothing (the code is asked).
         context, page, screen = _open(chromium, url, {"X-Forwarded-For": FORGED})
         try:
             at = _sign_in(page, screen, school, pyotp.TOTP(school.totp_secret).now)
-            EVIDENCE.mkdir(parents=True, exist_ok=True)
-            page.screenshot(path=str(EVIDENCE / "signed-in.png"))
+            evidence.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=str(evidence / "signed-in.png"))
             assert _sign_in_source(school.services)[0] == "127.0.0.1"
-            delivered = _notify_and_download(page, screen, at, EVIDENCE)
+            delivered = _notify_and_download(page, screen, at, evidence)
         finally:
             context.close()
-    (EVIDENCE / "download.txt").write_text(
+    (evidence / "download.txt").write_text(
         f"Téléchargements\u00a0: {', '.join(delivered.names)}\n\n{delivered.text}\n",
         encoding="utf-8",
     )
