@@ -106,6 +106,8 @@ class EduConnectApp(App[None]):
         self.lock: LockScreen | None = None
         self._held_screens: list[tuple[Screen[Any], Any, MessagePump]] = []
         self._held_toasts: list[tuple[str, str, SeverityLevel, float | None]] = []
+        # Documents for the browser that came while the lock was up (``deliver_documents``).
+        self._held_documents: list[Path] = []
         # The person's other sessions already shown or said (widgets/sign_in_trace.py).
         self.other_sessions_seen: set[SignInTrace] = set()
         # Set by ``run_app`` only: tests never take the process's signals.
@@ -157,6 +159,11 @@ class EduConnectApp(App[None]):
             self.call_from_thread(self._deliver, paths)
 
     def _deliver(self, paths: tuple[Path, ...]) -> None:
+        """Under the lock the browser gets nothing: whoever sits at it now may not be the
+        person who started the job. The documents follow the unlock, as its toasts do."""
+        if self.lock is not None:
+            self._held_documents.extend(paths)
+            return
         for path in paths:
             self.deliver_binary(path, save_filename=path.name, open_method="download")
 
@@ -297,6 +304,7 @@ class EduConnectApp(App[None]):
         self.lock = None
         self._held_screens.clear()
         self._held_toasts.clear()
+        self._held_documents.clear()
         self.other_sessions_seen.clear()
         while len(self.screen_stack) > 1:
             self.pop_screen()
@@ -386,6 +394,9 @@ class EduConnectApp(App[None]):
         toasts, self._held_toasts = self._held_toasts, []
         for message, title, severity, timeout in toasts:
             self.notify(message, title=title, severity=severity, timeout=timeout)
+        documents, self._held_documents = self._held_documents, []
+        if documents:
+            self._deliver(tuple(documents))
 
     def jobs_running(self) -> bool:
         """A worker of the session still at work beneath the lock (a notification, an import)."""
