@@ -681,6 +681,7 @@ def build_parser() -> FrenchParser:
     serve.add_argument(
         "--host",
         default="127.0.0.1",
+        metavar="ADRESSE",
         help="adresse d'écoute (défaut\u00a0: 127.0.0.1, le proxy est sur la même machine)",
     )
     serve.add_argument(

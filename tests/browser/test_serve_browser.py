@@ -190,6 +190,7 @@ class Screen:
 
     def __init__(self) -> None:
         self.text = ""
+        self.requested: list[str] = []
         self._decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
 
     def received(self, payload: str | bytes) -> None:
@@ -217,6 +218,7 @@ def _open(chromium: Any, url: str, headers: dict[str, str]) -> tuple[Any, Any, S
     page = context.new_page()
     screen = Screen()
     page.on("websocket", lambda ws: ws.on("framereceived", screen.received))
+    page.on("request", lambda request: screen.requested.append(request.url))
     page.goto(url)
     return context, page, screen
 
@@ -317,6 +319,14 @@ def test_sign_in_with_totp_notify_and_download_the_pdf(
             delivered = _notify_and_download(page, screen, at, evidence)
         finally:
             context.close()
+        # The page, its script, styles and font, the websocket, the downloads: all the
+        # service's own; nothing asked of another site (a font service would learn who
+        # uses it).
+        foreign = [
+            u for u in screen.requested if not u.startswith((url, url.replace("http", "ws")))
+        ]
+        assert not foreign, foreign
+        assert any("/static/fonts/" in u for u in screen.requested), screen.requested
     (evidence / "download.txt").write_text(
         f"Téléchargements\u00a0: {', '.join(delivered.names)}\n\n{delivered.text}\n",
         encoding="utf-8",
