@@ -24,6 +24,7 @@ import contextlib
 import logging
 import os
 import shlex
+import signal
 import socket
 import sys
 import urllib.parse
@@ -230,8 +231,6 @@ class EduConnectServer(Server):
         asyncio.set_event_loop(loop)
         for name in ("SIGINT", "SIGTERM", "SIGHUP"):
             with contextlib.suppress(NotImplementedError, AttributeError):
-                import signal
-
                 loop.add_signal_handler(getattr(signal, name), stop)
         web.run_app(
             self._make_app(),
@@ -239,7 +238,7 @@ class EduConnectServer(Server):
             handle_signals=False,
             loop=loop,
             print=lambda *args: None,
-            # The proxy logs requests; a download's URL is its only key.
+            # No access log: a download's URL is its only key (the proxy logs the rest).
             access_log=None,
             shutdown_timeout=5,
         )
