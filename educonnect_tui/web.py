@@ -14,7 +14,9 @@ credentials needs on top:
 - a page in French that loads nothing from another site (the stock one asks Google
   for a font, telling it who uses the service);
 - a cap on simultaneous sessions (each one is a process), and the French messages of
-  the command line for what cannot listen.
+  the command line for what cannot listen;
+- a Unix socket to listen on (``bind_unix``), so that only the proxy's account can
+  reach serve: on 127.0.0.1, every local account can, and could claim any address.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ import os
 import shlex
 import signal
 import socket
+import stat
 import sys
 import urllib.parse
 from dataclasses import dataclass
@@ -40,7 +43,7 @@ from textual_serve.server import Server, to_int
 
 from .domain.access import proxy
 from .domain.store.connection import Connection
-from .domain.store.settings import IPNetwork
+from .domain.store.settings import TrustedProxy
 from .web_session import SESSION_DRIVER
 
 log = logging.getLogger("educonnect.web")
@@ -51,15 +54,25 @@ TEMPLATES = Path(str(resources.files("educonnect_tui") / "web_templates"))
 NOT_INHERITED = ("SSH_CONNECTION", "SSH_CLIENT", "SSH_TTY", "SSH_AUTH_SOCK")
 FOREIGN_PAGE = "Cette page n'est pas celle du service\u00a0: session refusée."
 FULL = "Trop de sessions ouvertes sur ce serveur\u00a0: réessayez dans un moment."
+# The Unix socket's mode: its owner (the service) and its group (the proxy's) only.
+SOCKET_MODE = 0o660
 
 
 @dataclass(frozen=True)
 class Listening:
-    """Where serve listens, and the address browsers use (the proxy's ``https://``)."""
+    """Where serve listens (``host:port``, or ``socket_path``), and the address browsers
+    use (the proxy's ``https://``)."""
 
     host: str
     port: int
     public_url: str
+    socket_path: Path | None = None
+
+    @property
+    def where(self) -> str:
+        if self.socket_path is not None:
+            return f"la socket {self.socket_path}"
+        return local_url(self.host, self.port)
 
 
 class SessionService(AppService):
@@ -123,7 +136,7 @@ class EduConnectServer(Server):
     def __init__(
         self,
         listening: Listening,
-        trusted_proxies: list[IPNetwork],
+        trusted_proxies: list[TrustedProxy],
         *,
         max_sessions: int,
         command: str | None = None,
@@ -137,13 +150,19 @@ class EduConnectServer(Server):
             public_url=listening.public_url,
             templates_path=TEMPLATES,
         )
+        self.listening = listening
         self.trusted_proxies = trusted_proxies
         self.max_sessions = max_sessions
         self.sessions = 0
 
     def connection_of(self, request: web.Request) -> Connection:
-        peer = request.transport.get_extra_info("peername") if request.transport else None
-        peer_address = peer[0] if isinstance(peer, tuple) and peer else None
+        transport = request.transport
+        sock = transport.get_extra_info("socket") if transport else None
+        peer = transport.get_extra_info("peername") if transport else None
+        if sock is not None and sock.family == socket.AF_UNIX:
+            peer_address: str | None = proxy.SOCKET_PEER
+        else:
+            peer_address = peer[0] if isinstance(peer, tuple) and peer else None
         return proxy.client_connection(
             peer_address,
             request.headers.getall("X-Forwarded-For", []),
@@ -153,7 +172,7 @@ class EduConnectServer(Server):
 
     async def on_startup(self, app: web.Application) -> None:
         print(
-            f"educonnect-tui\u00a0: à l'écoute sur {local_url(self.host, self.port)} "
+            f"educonnect-tui\u00a0: à l'écoute sur {self.listening.where} "
             f"(adresse publique\u00a0: {self.public_url})\u00a0; Ctrl-C pour arrêter.",
             flush=True,
         )
@@ -242,6 +261,8 @@ class EduConnectServer(Server):
             access_log=None,
             shutdown_timeout=5,
         )
+        if self.listening.socket_path is not None:
+            _remove_own_socket(self.listening.socket_path)
 
 
 def bind(host: str, port: int) -> socket.socket:
@@ -259,3 +280,102 @@ def bind(host: str, port: int) -> socket.socket:
     sock.set_inheritable(False)
     os.set_blocking(sock.fileno(), False)
     return sock
+
+
+class SocketRefused(Exception):
+    """Why serve cannot listen on a Unix socket's path, in French (nothing was removed)."""
+
+
+def _stale(path: Path) -> bool:
+    """Whether a socket file is left over (nothing accepts on it) rather than in use."""
+    probe = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    probe.settimeout(2)
+    try:
+        probe.connect(str(path))
+    except ConnectionRefusedError:
+        return True
+    except PermissionError:
+        raise SocketRefused(
+            f"« {path} » est une socket que ce compte ne peut pas ouvrir\u00a0: "
+            "elle n'est pas la sienne, rien n'a été supprimé"
+        ) from None
+    except OSError:
+        return False  # busy (a full queue, a timeout): someone is there
+    finally:
+        probe.close()
+    return False
+
+
+def _check_path(path: Path) -> None:
+    """Refuse a path that is taken, or whose folder others could change under us; a
+    socket nothing listens on (serve killed) is removed, nothing else ever is."""
+    folder = path.parent
+    try:
+        folder_stat = os.stat(folder)
+    except FileNotFoundError:
+        raise SocketRefused(f"le dossier {folder} n'existe pas") from None
+    if not stat.S_ISDIR(folder_stat.st_mode):
+        raise SocketRefused(f"{folder} n'est pas un dossier")
+    if folder_stat.st_mode & 0o022 and not folder_stat.st_mode & stat.S_ISVTX:
+        # Another account could put its own socket there, and the proxy would hand it
+        # the staff's passwords.
+        raise SocketRefused(
+            f"le dossier {folder} est modifiable par d'autres comptes\u00a0: "
+            "choisissez un dossier du service (ex. /run/educonnect)"
+        )
+    try:
+        found = os.lstat(path)
+    except FileNotFoundError:
+        return
+    if not stat.S_ISSOCK(found.st_mode):
+        raise SocketRefused(
+            f"« {path} » existe et n'est pas une socket\u00a0: rien n'a été supprimé, "
+            "choisissez un autre chemin"
+        )
+    if not _stale(path):
+        raise SocketRefused(
+            f"un serveur écoute déjà sur la socket {path}\u00a0: arrêtez-le ou "
+            "choisissez un autre chemin"
+        )
+    path.unlink()
+    log.info("socket abandonnée remplacée\u00a0: %s", path)
+
+
+def bind_unix(path: Path, group: int | None = None) -> socket.socket:
+    """A listening Unix socket at ``path``, mode 0660, of ``group`` when given.
+
+    The file is created 0600 (``umask``, whatever the caller's), given its group, then
+    opened to it, and only then listens: it is never wider than 0660, nor of another
+    group, while anyone can connect. SocketRefused says why a path cannot be used;
+    OSError why binding or the group failed (the caller words it). A socket created
+    here and then refused its group is removed.
+    """
+    _check_path(path)
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        previous = os.umask(0o177)
+        try:
+            sock.bind(str(path))
+        finally:
+            os.umask(previous)
+        try:
+            if group is not None:
+                os.chown(path, -1, group, follow_symlinks=False)
+            os.chmod(path, SOCKET_MODE)
+            sock.listen(128)
+        except BaseException:
+            path.unlink(missing_ok=True)
+            raise
+    except BaseException:
+        sock.close()
+        raise
+    sock.set_inheritable(False)
+    os.set_blocking(sock.fileno(), False)
+    return sock
+
+
+def _remove_own_socket(path: Path) -> None:
+    """At the end, the socket file goes (a next start then finds nothing in the way)."""
+    with contextlib.suppress(OSError):
+        if stat.S_ISSOCK(os.lstat(path).st_mode):
+            path.unlink()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import importlib.metadata
+import os
 import re
 import sys
 import urllib.parse
@@ -181,6 +182,34 @@ def _public_url(text: str) -> str:
             f"« {text[:80]} » (adresse attendue : https://nom.du.serveur, sans chemin)"
         )
     return value
+
+
+def _group(text: str) -> int:
+    """A group of this machine, by name or number: the group given the Unix socket."""
+    import grp
+
+    value = text.strip()
+    try:
+        return grp.getgrgid(int(value)).gr_gid if value.isdigit() else grp.getgrnam(value).gr_gid
+    except (KeyError, OverflowError):
+        raise argparse.ArgumentTypeError(
+            f"« {text[:40]} » n'est pas un groupe de cette machine"
+        ) from None
+
+
+def _socket_path(text: str) -> Path:
+    """An absolute path (a proxy's configuration names it as such), short enough for
+    a Unix socket (108 bytes with the final NUL, on Linux)."""
+    path = Path(text)
+    if not path.is_absolute() or text.endswith("/"):
+        raise argparse.ArgumentTypeError(
+            f"« {text[:80]} » (chemin absolu attendu, ex. /run/educonnect/web.sock)"
+        )
+    if len(os.fsencode(text)) > 107:
+        raise argparse.ArgumentTypeError(
+            f"« {text[:80]}… » est trop long pour une socket (107 octets au plus)"
+        )
+    return path
 
 
 def _count(text: str) -> int:
@@ -680,12 +709,22 @@ def build_parser() -> FrenchParser:
     )
     serve.add_argument(
         "--host",
-        default="127.0.0.1",
         metavar="ADRESSE",
-        help="adresse d'écoute (défaut\u00a0: 127.0.0.1, le proxy est sur la même machine)",
+        help="adresse d'écoute TCP (défaut\u00a0: 127.0.0.1, le proxy est sur la même machine)",
+    )
+    serve.add_argument("--port", type=_port, help="port d'écoute TCP (défaut\u00a0: 8000)")
+    serve.add_argument(
+        "--socket",
+        type=_socket_path,
+        metavar="CHEMIN",
+        help="écoute sur une socket Unix (mode 0660) au lieu de TCP\u00a0: "
+        "seul le proxy peut s'y connecter (recommandé, ex. /run/educonnect/web.sock)",
     )
     serve.add_argument(
-        "--port", type=_port, default=8000, help="port d'écoute (défaut\u00a0: 8000)"
+        "--socket-group",
+        type=_group,
+        metavar="GROUPE",
+        help="groupe de la socket, celui du proxy (ex. www-data)",
     )
     serve.add_argument(
         "--public-url",

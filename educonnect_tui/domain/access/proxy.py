@@ -1,11 +1,14 @@
 """A browser session's client: the address a trusted reverse proxy reported, or nothing.
 
-``educonnect-tui serve`` (``educonnect_tui/web.py``) listens on 127.0.0.1 behind a
-reverse proxy that terminates TLS. The only fact it knows for sure is the TCP peer of
-the websocket: the proxy. What the proxy says of the browser's address
+``educonnect-tui serve`` (``educonnect_tui/web.py``) sits behind a reverse proxy that
+terminates TLS, on a Unix socket (``--socket``, recommended) or on 127.0.0.1. The only
+fact it knows for sure is the peer of the websocket's connection: on TCP, its address;
+on the Unix socket, only that it could open the socket (its mode and group let only the
+proxy's account do so). What the proxy says of the browser's address
 (``X-Forwarded-For``, ``X-Real-IP``) is believed only when that peer is in
-``trusted_proxies``; anyone else can write those headers, so a session from anywhere
-else is ``unverified`` and always gets the OTP step (``network.is_admin_network``).
+``trusted_proxies`` (a TCP address in one of its networks, or a socket peer when it holds
+« unix »); anyone else can write those headers, so a session from anywhere else is
+``unverified`` and always gets the OTP step (``network.is_admin_network``).
 
 From a trusted proxy:
 
@@ -32,7 +35,10 @@ import json
 from collections.abc import Mapping, Sequence
 
 from ..store.connection import MAX_SOURCE_LENGTH, Connection
-from ..store.settings import IPNetwork
+from ..store.settings import UNIX_SOCKET, TrustedProxy
+
+# The peer of a connection that came through serve's Unix socket: it has no address.
+SOCKET_PEER = UNIX_SOCKET
 
 # The environment variable through which ``serve`` tells a session's process who its
 # client is; the TUI's own process reads it only under Textual's web driver.
@@ -64,38 +70,46 @@ def _clean(text: str) -> str | None:
     return printable[:MAX_SOURCE_LENGTH] or None
 
 
-def is_trusted_proxy(peer: str | None, trusted: Sequence[IPNetwork]) -> bool:
-    """Whether the TCP peer is one of the reverse proxies of the settings."""
+def is_trusted_proxy(peer: str | None, trusted: Sequence[TrustedProxy]) -> bool:
+    """Whether the peer is one of the reverse proxies of the settings: a TCP address in
+    one of its networks, or ``SOCKET_PEER`` when they name the Unix socket."""
+    if peer == SOCKET_PEER:
+        return UNIX_SOCKET in trusted
     address = _address(peer or "")
     if address is None:
         return False
     ip = ipaddress.ip_address(address)
-    return any(ip.version == net.version and ip in net for net in trusted)
+    return any(
+        not isinstance(net, str) and ip.version == net.version and ip in net for net in trusted
+    )
 
 
 def client_connection(
     peer: str | None,
     forwarded_for: Sequence[str],
     real_ip: Sequence[str],
-    trusted: Sequence[IPNetwork],
+    trusted: Sequence[TrustedProxy],
 ) -> Connection:
-    """The browser's connection, from the websocket's TCP peer and the proxy's headers.
+    """The browser's connection, from the websocket's peer and the proxy's headers.
 
+    ``peer`` is the TCP peer's address, or ``SOCKET_PEER`` for the Unix socket.
     ``forwarded_for`` and ``real_ip`` are every value of those headers, in order (a
-    header may be repeated). Untrusted peer: the peer itself, unverified (it is what
+    header may be repeated). Untrusted TCP peer: the peer itself, unverified (it is what
     really connected, and a direct connection never counts as the administrative network).
+    Untrusted socket peer: it has no address of its own, so what it claims is kept,
+    unverified, for the audit trail (« unix » missing from the settings by mistake still
+    leaves the proxy's word there, never as the administrative network).
     """
-    if not is_trusted_proxy(peer, trusted):
-        return Connection(
-            address=_address(peer or "") or _clean(peer or ""),
-            via_ssh=False,
-            unverified=True,
-            via_web=True,
-        )
     hops = [hop for value in forwarded_for for hop in value.split(",") if hop.strip()]
     claimed = [value for value in real_ip if value.strip()]
     last_hop = hops[-1] if hops else None
     candidates = [text for text in (last_hop, *claimed) if text is not None]
+    if not is_trusted_proxy(peer, trusted):
+        if peer == SOCKET_PEER:
+            address = _clean(candidates[0]) if candidates else None
+        else:
+            address = _address(peer or "") or _clean(peer or "")
+        return Connection(address=address, via_ssh=False, unverified=True, via_web=True)
     addresses = {_address(text) for text in candidates}
     if len(claimed) <= 1 and len(addresses) == 1 and None not in addresses:
         (address,) = addresses
