@@ -6,9 +6,13 @@ from __future__ import annotations
 import datetime as dt
 import ipaddress
 import json
+import socket
 from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
 
 import pytest
+from multidict import CIMultiDict
 from pydantic import ValidationError
 
 from educonnect_tui.app import create_app
@@ -16,8 +20,10 @@ from educonnect_tui.domain.access import proxy
 from educonnect_tui.domain.access.network import Connection, is_admin_network
 from educonnect_tui.domain.documents import files
 from educonnect_tui.domain.store.services import Services
-from educonnect_tui.domain.store.settings import Settings, settings_problem
+from educonnect_tui.domain.store.settings import Settings, TrustedProxy, settings_problem
 from educonnect_tui.web import (
+    EduConnectServer,
+    Listening,
     SessionService,
     _content_disposition,
     allowed_origin,
@@ -41,7 +47,7 @@ def _client(
     peer: str | None,
     forwarded_for: tuple[str, ...] = (),
     real_ip: tuple[str, ...] = (),
-    trusted: list[ipaddress.IPv4Network | ipaddress.IPv6Network] | None = None,
+    trusted: list[TrustedProxy] | None = None,
 ) -> Connection:
     return proxy.client_connection(
         peer, forwarded_for, real_ip, LOOPBACK if trusted is None else trusted
@@ -272,3 +278,84 @@ async def test_a_terminal_session_downloads_nothing(services: Services) -> None:
     async with app.run_test():
         assert not app.is_web
         assert services.on_published is None
+
+
+# -- the Unix socket's peers ------------------------------------------------------------------
+
+SOCKET_ONLY: list[TrustedProxy] = ["unix"]
+
+
+def test_a_socket_peer_is_the_proxy_only_when_the_settings_say_unix() -> None:
+    claims = (("203.0.113.5, 10.20.0.9",), ("10.20.0.9",))
+    trusted = _client(proxy.SOCKET_PEER, *claims, trusted=SOCKET_ONLY)
+    assert trusted == Connection("10.20.0.9", via_ssh=False, via_web=True)
+    assert is_admin_network(trusted, _settings())
+    # Loopback networks do not vouch for the socket: it has no address.
+    for settings in (LOOPBACK, []):
+        untrusted = _client(proxy.SOCKET_PEER, *claims, trusted=settings)
+        assert untrusted == Connection("10.20.0.9", False, unverified=True, via_web=True)
+        assert not is_admin_network(untrusted, _settings())
+        assert untrusted.label() == "navigateur depuis 10.20.0.9 (non confirmée)"
+    assert _client(proxy.SOCKET_PEER, trusted=[]) == Connection(None, False, True, True)
+
+
+def test_unix_in_the_settings_vouches_for_no_tcp_peer() -> None:
+    connection = _client("127.0.0.1", ("10.20.0.9",), ("10.20.0.9",), trusted=SOCKET_ONLY)
+    assert connection == Connection("127.0.0.1", False, unverified=True, via_web=True)
+    both = [*SOCKET_ONLY, *LOOPBACK]
+    assert not _client("127.0.0.1", ("10.20.0.9",), trusted=both).unverified
+    assert not _client(proxy.SOCKET_PEER, ("10.20.0.9",), trusted=both).unverified
+
+
+def test_a_socket_peer_reporting_badly_is_not_believed() -> None:
+    connection = _client(proxy.SOCKET_PEER, ("10.20.0.9",), ("203.0.113.5",), trusted=SOCKET_ONLY)
+    assert connection.unverified
+
+
+def test_trusted_proxies_may_name_the_unix_socket(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("EDUCONNECT_TRUSTED_PROXIES", "unix")
+    assert Settings(database_url="sqlite://").trusted_proxies == ["unix"]
+    monkeypatch.setenv("EDUCONNECT_TRUSTED_PROXIES", " UNIX , 127.0.0.1/32")
+    assert Settings(database_url="sqlite://").trusted_proxies == ["unix", LOOPBACK[0]]
+    monkeypatch.delenv("EDUCONNECT_TRUSTED_PROXIES")
+    # From the TOML file, as a list.
+    assert Settings(database_url="sqlite://", trusted_proxies=["unix"]).trusted_proxies == ["unix"]
+    # The administrative network is made of addresses: « unix » is not one.
+    monkeypatch.setenv("EDUCONNECT_ADMIN_NETWORKS", "unix")
+    with pytest.raises(ValidationError) as refused:
+        Settings(database_url="sqlite://")
+    problem = settings_problem(dict(refused.value.errors()[0]))
+    assert "« unix » n'est pas un réseau (CIDR attendu" in problem
+
+
+def _request_on(sock: socket.socket, headers: dict[str, str]) -> Any:
+    """What ``connection_of`` reads of a request: its transport's socket and peer, and its
+    headers (a real socket underneath, so its family is the real one)."""
+
+    class Transport:
+        def get_extra_info(self, name: str) -> object:
+            return {"socket": sock, "peername": sock.getpeername()}[name]
+
+    return SimpleNamespace(transport=Transport(), headers=CIMultiDict(headers))
+
+
+def test_the_server_tells_a_socket_peer_from_a_tcp_one() -> None:
+    server = EduConnectServer(
+        Listening("", 0, "https://educonnect.example.fr", Path("/run/educonnect/web.sock")),
+        ["unix"],
+        max_sessions=1,
+    )
+    headers = {"X-Forwarded-For": "10.20.0.9", "X-Real-IP": "10.20.0.9"}
+    near, far = socket.socketpair(socket.AF_UNIX)
+    with near, far:
+        assert server.connection_of(_request_on(near, headers)) == Connection(
+            "10.20.0.9", False, False, True
+        )
+    with (
+        socket.create_server(("127.0.0.1", 0)) as listener,
+        socket.create_connection(listener.getsockname()),
+    ):
+        accepted, _ = listener.accept()
+        with accepted:
+            connection = server.connection_of(_request_on(accepted, headers))
+    assert connection == Connection("127.0.0.1", False, unverified=True, via_web=True)
