@@ -15,10 +15,13 @@ import codecs
 import contextlib
 import os
 import re
+import shutil
 import signal
 import socket
+import stat
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from collections.abc import Callable, Iterator
@@ -142,11 +145,23 @@ def school(sqlite_url: str, tmp_path: Path) -> Iterator[School]:
 
 @contextlib.contextmanager
 def serving(
-    environment: dict[str, str], *, port: int | None = None, public_url: str | None = None
+    environment: dict[str, str],
+    *,
+    port: int | None = None,
+    public_url: str | None = None,
+    unix_socket: Path | None = None,
+    socket_group: str | None = None,
 ) -> Iterator[str]:
-    """``educonnect-tui serve`` on a free port; its URL once it answers."""
-    port = port or free_port()
-    command = [sys.executable, "-m", "educonnect_tui", "serve", "--port", str(port)]
+    """``educonnect-tui serve`` on a free port, or on ``unix_socket``; its URL once it
+    answers (the public one for a socket: only the proxy reaches it)."""
+    command = [sys.executable, "-m", "educonnect_tui", "serve"]
+    if unix_socket is not None:
+        command += ["--socket", str(unix_socket)]
+        if socket_group:
+            command += ["--socket-group", socket_group]
+    else:
+        port = port or free_port()
+        command += ["--port", str(port)]
     if public_url:
         command += ["--public-url", public_url]
     server = subprocess.Popen(
@@ -156,19 +171,17 @@ def serving(
         stderr=subprocess.STDOUT,
         start_new_session=True,
     )
-    url = f"http://127.0.0.1:{port}"
+    url = f"http://127.0.0.1:{port}" if unix_socket is None else str(public_url)
     try:
         deadline = time.monotonic() + WAIT
-        while True:
-            try:
-                with urllib.request.urlopen(url, timeout=1) as answer:
-                    assert answer.status == 200
-                    break
-            except OSError:
-                if server.poll() is not None or time.monotonic() > deadline:
-                    output = server.stdout.read().decode() if server.stdout else ""
-                    pytest.fail(f"serve n'a pas démarré : {output}")
-                time.sleep(0.1)
+        while not _answers(port, unix_socket):
+            if server.poll() is not None or time.monotonic() > deadline:
+                if server.poll() is None:  # its output ends only with it
+                    os.killpg(server.pid, signal.SIGKILL)
+                    server.wait()
+                output = server.stdout.read().decode() if server.stdout else ""
+                pytest.fail(f"serve n'a pas démarré : {output}")
+            time.sleep(0.1)
         yield url
     finally:
         server.send_signal(signal.SIGTERM)
@@ -177,6 +190,24 @@ def serving(
         except subprocess.TimeoutExpired:
             os.killpg(server.pid, signal.SIGKILL)
             server.wait()
+
+
+def _answers(port: int | None, unix_socket: Path | None) -> bool:
+    """Whether serve answers its page, on TCP or on its socket."""
+    if unix_socket is None:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}", timeout=1) as answer:
+                return bool(answer.status == 200)
+        except OSError:
+            return False
+    with socket.socket(socket.AF_UNIX) as probe:
+        probe.settimeout(1)
+        try:
+            probe.connect(str(unix_socket))
+            probe.sendall(b"GET / HTTP/1.0\r\nHost: educonnect\r\n\r\n")
+            return probe.recv(64).startswith((b"HTTP/1.0 200", b"HTTP/1.1 200"))
+        except OSError:
+            return False
 
 
 # CSI sequences, OSC strings, charset selections, any other two-byte escape.
@@ -406,8 +437,10 @@ def _site(snippet: str, replacements: dict[str, str]) -> str:
 
 
 @contextlib.contextmanager
-def nginx_in_front(folder: Path, serve_port: int) -> Iterator[tuple[str, Path]]:
-    """nginx on a free port of 127.0.0.1 with the deployed site; its URL and access log."""
+def nginx_in_front(folder: Path, unix_socket: Path) -> Iterator[tuple[str, Path]]:
+    """nginx on a free port of 127.0.0.1 with the deployed site, in front of serve's
+    ``unix_socket``; its URL and access log. As root, its workers run as www-data, as
+    Debian's do: they reach the socket through its group only."""
     if not NGINX.exists():
         if REQUIRE:
             pytest.fail(f"EDUCONNECT_REQUIRE_CHROMIUM=1 mais {NGINX} absent")
@@ -418,7 +451,7 @@ def nginx_in_front(folder: Path, serve_port: int) -> Iterator[tuple[str, Path]]:
     site = _site(
         SNIPPET.read_text(),
         {
-            "server 127.0.0.1:8000;": f"server 127.0.0.1:{serve_port};",
+            "server unix:/run/educonnect/web.sock;": f"server unix:{unix_socket};",
             "listen 80;": f"listen 127.0.0.1:{http_port};",
             "listen [::]:80;": "",
             "listen 443 ssl http2;": f"listen 127.0.0.1:{https_port} ssl http2;",
@@ -433,7 +466,7 @@ def nginx_in_front(folder: Path, serve_port: int) -> Iterator[tuple[str, Path]]:
     for path in temp.values():
         path.mkdir()
     main = f"""
-{"user root;" if os.geteuid() == 0 else ""}
+{"user www-data www-data;" if os.geteuid() == 0 else ""}
 daemon off;
 worker_processes 1;
 pid {folder}/nginx.pid;
@@ -481,20 +514,34 @@ http {{
             server.wait()
 
 
+@pytest.fixture
+def socket_folder() -> Iterator[Path]:
+    """Where serve puts its socket, as /run/educonnect: others may traverse it (nginx's
+    workers), only its owner may write it (``tmp_path`` is root's alone)."""
+    folder = Path(tempfile.mkdtemp(prefix="educonnect-run-"))
+    folder.chmod(0o755)
+    yield folder
+    shutil.rmtree(folder)
+
+
 def test_behind_nginx_the_proxy_decides_the_address_and_downloads_go_unlogged(
-    chromium: Any, school: School, tmp_path: Path
+    chromium: Any, school: School, tmp_path: Path, socket_folder: Path
 ) -> None:
-    """The deployed snippet in front: what the browser writes in the headers is replaced
-    by the address nginx saw (127.0.0.1, here the administrative network: no code), the
-    websocket goes through, the downloads too, and their URLs stay out of the log."""
-    serve_port = free_port()
-    with nginx_in_front(tmp_path / "nginx", serve_port) as (public, access_log):
+    """The deployed snippet in front, through serve's Unix socket (0660, group www-data):
+    what the browser writes in the headers is replaced by the address nginx saw
+    (127.0.0.1, here the administrative network: no code), the websocket goes through,
+    the downloads too, and their URLs stay out of the log."""
+    unix_socket = socket_folder / "web.sock"
+    with nginx_in_front(tmp_path / "nginx", unix_socket) as (public, access_log):
         environment = {
             **school.environment,
-            "EDUCONNECT_TRUSTED_PROXIES": "127.0.0.1/32",
+            "EDUCONNECT_TRUSTED_PROXIES": "unix",
             "EDUCONNECT_ADMIN_NETWORKS": "127.0.0.0/8",
         }
-        with serving(environment, port=serve_port, public_url=public):
+        group = "www-data" if os.geteuid() == 0 else None
+        with serving(environment, public_url=public, unix_socket=unix_socket, socket_group=group):
+            found = os.lstat(unix_socket)
+            assert stat.S_ISSOCK(found.st_mode) and found.st_mode & 0o777 == 0o660
             context, page, screen = _open(
                 chromium, public, {"X-Forwarded-For": OUTSIDE, "X-Real-IP": OUTSIDE}
             )

@@ -8,6 +8,7 @@ import contextlib
 import os
 import signal
 import socket
+import stat
 import subprocess
 import sys
 import time
@@ -137,3 +138,58 @@ def test_sessions_beyond_the_cap_are_told_and_closed(environment: dict[str, str]
                 await first.close()
 
         asyncio.run(run())
+
+
+PUBLIC = "https://educonnect.example.fr"
+
+
+@contextlib.contextmanager
+def serve_on_socket(environment: dict[str, str], path: Path) -> Iterator[subprocess.Popen[bytes]]:
+    command = ["serve", "--socket", str(path), "--public-url", PUBLIC]
+    server = subprocess.Popen(
+        [sys.executable, "-m", "educonnect_tui", *command],
+        env=environment,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + WAIT
+        while True:
+            with socket.socket(socket.AF_UNIX) as probe:
+                if probe.connect_ex(str(path)) == 0:
+                    break
+            assert server.poll() is None and time.monotonic() < deadline, "serve n'a pas démarré"
+            time.sleep(0.1)
+        yield server
+    finally:
+        if server.poll() is None:
+            os.killpg(server.pid, signal.SIGKILL)
+            server.wait()
+
+
+def test_sessions_through_the_unix_socket(environment: dict[str, str], tmp_path: Path) -> None:
+    """A session opens through the socket (the proxy's way in); SIGTERM removes the
+    socket; after a kill -9 the file left behind is taken over by the next serve."""
+    path = tmp_path / "web.sock"
+
+    async def one_session() -> None:
+        connector = aiohttp.UnixConnector(path=str(path))
+        async with aiohttp.ClientSession(connector=connector) as client:
+            ws = await client.ws_connect("http://educonnect/ws", headers={"Origin": PUBLIC})
+            assert await _first_output(ws)
+            await ws.close()
+
+    with serve_on_socket(environment, path) as server:
+        assert os.lstat(path).st_mode & 0o777 == 0o660
+        asyncio.run(one_session())
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=WAIT)
+    assert not path.exists()
+
+    with serve_on_socket(environment, path) as server:
+        server.send_signal(signal.SIGKILL)
+        server.wait(timeout=WAIT)
+    assert stat.S_ISSOCK(os.lstat(path).st_mode)  # left behind, nothing listening
+    with serve_on_socket(environment, path):
+        asyncio.run(one_session())
