@@ -43,7 +43,7 @@ from textual_serve.server import Server, to_int
 
 from .domain.access import proxy
 from .domain.store.connection import Connection
-from .domain.store.settings import TrustedProxy
+from .domain.store.settings import UNIX_SOCKET, TrustedProxy
 from .web_session import SESSION_DRIVER
 
 log = logging.getLogger("educonnect.web")
@@ -89,6 +89,31 @@ class SessionService(AppService):
             environment.pop(name, None)
         environment[proxy.WEB_CONNECTION_VARIABLE] = proxy.to_environment(self.connection)
         return environment
+
+
+def startup_notes(listening: Listening, trusted: list[TrustedProxy]) -> list[str]:
+    """What the start line adds about the trust the settings give, where a setting looks
+    mistaken: a socket no setting trusts, or a loopback network every local account can
+    speak from."""
+    if listening.socket_path is not None:
+        if UNIX_SOCKET not in trusted:
+            return [
+                "educonnect-tui\u00a0: trusted_proxies ne contient pas « unix »\u00a0: "
+                "le code à usage unique sera toujours demandé aux navigateurs."
+            ]
+        return []
+    loopback = [
+        str(net)
+        for net in trusted
+        if not isinstance(net, str) and (net.is_loopback or net.network_address.is_unspecified)
+    ]
+    if loopback:
+        return [
+            f"educonnect-tui\u00a0: attention\u00a0: trusted_proxies contient {loopback[0]}\u00a0: "
+            "tout compte local de cette machine peut se faire passer pour le proxy "
+            "(préférez --socket, docs/security.md)."
+        ]
+    return []
 
 
 def local_url(host: str, port: int) -> str:
@@ -176,6 +201,8 @@ class EduConnectServer(Server):
             f"(adresse publique\u00a0: {self.public_url})\u00a0; Ctrl-C pour arrêter.",
             flush=True,
         )
+        for note in startup_notes(self.listening, self.trusted_proxies):
+            print(note, flush=True)
 
     async def handle_download(self, request: web.Request) -> web.StreamResponse:
         key = request.match_info["key"]

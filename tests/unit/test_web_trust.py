@@ -28,6 +28,7 @@ from educonnect_tui.web import (
     _content_disposition,
     allowed_origin,
     origin_of,
+    startup_notes,
 )
 from tests.helpers import sync
 
@@ -359,3 +360,16 @@ def test_the_server_tells_a_socket_peer_from_a_tcp_one() -> None:
         with accepted:
             connection = server.connection_of(_request_on(accepted, headers))
     assert connection == Connection("127.0.0.1", False, unverified=True, via_web=True)
+
+
+def test_the_start_line_says_when_a_setting_looks_mistaken() -> None:
+    on_socket = Listening("", 0, "https://educonnect.example.fr", Path("/run/e/web.sock"))
+    on_tcp = Listening("127.0.0.1", 8000, "https://educonnect.example.fr")
+    assert startup_notes(on_socket, ["unix"]) == []
+    (note,) = startup_notes(on_socket, list(LOOPBACK))
+    assert "ne contient pas « unix »" in note and "toujours demandé" in note
+    (note,) = startup_notes(on_tcp, ["unix", *LOOPBACK])
+    assert "trusted_proxies contient 127.0.0.1/32" in note and "--socket" in note
+    assert "0.0.0.0/0" in startup_notes(on_tcp, [ipaddress.ip_network("0.0.0.0/0")])[0]
+    assert startup_notes(on_tcp, [ipaddress.ip_network("10.1.2.3/32")]) == []
+    assert startup_notes(on_tcp, []) == []
