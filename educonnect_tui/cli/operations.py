@@ -24,10 +24,16 @@ def cmd_backup(args: argparse.Namespace) -> int:
     from ..domain.documents.files import OutputExists
     from ..domain.operations import backup
 
+    if (args.file is None) == (args.folder is None):
+        fail("indiquez soit FICHIER, soit --folder DOSSIER (voir « educonnect-tui backup --help »)")
+    if args.keep is not None and args.folder is None:
+        fail("--keep ne s'emploie qu'avec --folder")
     services = context.open_services()
     require_schema(services)
     try:
-        done = backup.backup(services, args.file, Actor.command_line())
+        done = backup.backup(
+            services, args.file, Actor.command_line(), folder=args.folder, keep=args.keep
+        )
     except OutputExists:
         fail(
             f"le fichier « {args.file} » existe déjà\u00a0: une sauvegarde ne remplace jamais "
@@ -39,6 +45,11 @@ def cmd_backup(args: argparse.Namespace) -> int:
         f"Le fichier de clés {services.settings.key_path} n'y est pas\u00a0: "
         "gardez-en une copie à part."
     )
+    if args.keep is not None:
+        removed = french.count(
+            len(done.pruned), "ancienne sauvegarde effacée", "anciennes sauvegardes effacées"
+        )
+        print(f"{removed} (les {args.keep} plus récentes sont gardées).")
     return 0
 
 

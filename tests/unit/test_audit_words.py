@@ -101,7 +101,7 @@ SAMPLES: dict[str, dict[str, Any]] = {
     "outbox_read": {"format": "table", "rows": 12, "state": "en_attente"},
     "outbox_purge": {"purged": 4, "retention_days": 30},
     "backup": {"file": "/var/backups/educonnect/2026-11-16.dump", "backend": "postgresql",
-               "bytes": 123456, "revision": "0012"},
+               "bytes": 123456, "revision": "0012", "pruned": 1},
     "restore": {"file": "/var/backups/educonnect/2026-11-16.dump", "backend": "sqlite",
                 "revision": "0012", "events": 42},
     "outbox_resend": {"messages": [12, 15]},

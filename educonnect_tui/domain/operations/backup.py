@@ -24,9 +24,12 @@ the restored one.
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import os
+import re
 import shutil
 import sqlite3
+import stat
 import subprocess
 import tempfile
 from collections.abc import Mapping
@@ -59,6 +62,39 @@ class BackupDone:
     backend: str
     size: int
     revision: str | None
+    pruned: tuple[Path, ...] = ()
+
+
+# The backups ``--folder`` names and ``--keep`` may remove: nothing else is ever deleted.
+_DATED = re.compile(r"educonnect-[0-9]{8}T[0-9]{6}Z\.(?:dump|db)")
+
+
+def dated_path(folder: Path, backend: str, now: dt.datetime) -> Path:
+    """``educonnect-20261116T023000Z.dump`` (UTC): names that sort as their dates."""
+    suffix = "dump" if backend == "postgresql" else "db"
+    return Path(folder) / f"educonnect-{now.astimezone(dt.UTC):%Y%m%dT%H%M%SZ}.{suffix}"
+
+
+def prune(folder: Path, keep: int) -> tuple[Path, ...]:
+    """Remove the dated backups of ``folder`` beyond the ``keep`` newest.
+
+    Only regular files with a dated backup's name and owned by this user: a link, a
+    folder, someone else's file or any other name is left alone.
+    """
+    found = []
+    for entry in Path(folder).iterdir():
+        if not _DATED.fullmatch(entry.name):
+            continue
+        info = entry.lstat()
+        if stat.S_ISREG(info.st_mode) and info.st_uid == os.geteuid():
+            found.append(entry)
+    found.sort(key=lambda path: path.name[len("educonnect-") :], reverse=True)
+    removed = []
+    for old in found[keep:]:
+        with contextlib.suppress(FileNotFoundError):
+            old.unlink()
+            removed.append(old)
+    return tuple(removed)
 
 
 @dataclass(frozen=True)
@@ -188,8 +224,20 @@ def _publish(path: Path, temp: Path, fd: int) -> int:
     return size
 
 
-def backup(services: Services, path: Path, actor: Actor) -> BackupDone:
-    """Copy the whole database to ``path`` (new, 0600), then audit the copy."""
+def backup(
+    services: Services,
+    path: Path | None,
+    actor: Actor,
+    *,
+    folder: Path | None = None,
+    keep: int | None = None,
+) -> BackupDone:
+    """Copy the whole database to ``path`` (new, 0600), or to a dated file of ``folder``
+    keeping its ``keep`` newest backups; then audit the copy."""
+    if path is None:
+        if folder is None:
+            raise InvalidInput("Indiquez le fichier de la sauvegarde, ou --folder.")
+        path = dated_path(folder, backend_of(services), services.clock())
     path = Path(path)
     check_targets([path], protected=services.own_files())
     revision = db.current_revision(services.engine)
@@ -212,6 +260,7 @@ def backup(services: Services, path: Path, actor: Actor) -> BackupDone:
             temp.unlink()
         raise
     size = _publish(path, temp, fd)
+    pruned = prune(path.parent, keep) if folder is not None and keep is not None else ()
     with services.sessions() as session, session.begin():
         audit.record(
             session,
@@ -223,9 +272,10 @@ def backup(services: Services, path: Path, actor: Actor) -> BackupDone:
                 "backend": backend,
                 "bytes": size,
                 "revision": revision,
+                **({"pruned": len(pruned)} if keep is not None else {}),
             },
         )
-    return BackupDone(path=path, backend=backend, size=size, revision=revision)
+    return BackupDone(path=path, backend=backend, size=size, revision=revision, pruned=pruned)
 
 
 def _sqlite_copy(services: Services, temp: Path) -> None:

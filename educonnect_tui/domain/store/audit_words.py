@@ -103,6 +103,7 @@ DETAIL_NAMES = {
     "bytes": "octets",
     "revision": "version du schéma",
     "events": "événements du journal",
+    "pruned": "anciennes sauvegardes effacées",
 }
 # The journal's reads and extracts count events, not lines of a file.
 _EVENT_ROWS = {"export", "audit_read"}
