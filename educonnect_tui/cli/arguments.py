@@ -618,8 +618,24 @@ def build_parser() -> FrenchParser:
     save.add_argument(
         "file",
         type=Path,
+        nargs="?",
         metavar="FICHIER",
-        help="fichier à créer (jamais remplacé) : pg_dump -Fc pour PostgreSQL, copie SQLite sinon",
+        help="fichier à créer (jamais remplacé)\u00a0: pg_dump -Fc pour PostgreSQL, copie "
+        "SQLite sinon",
+    )
+    save.add_argument(
+        "--folder",
+        type=Path,
+        metavar="DOSSIER",
+        help="au lieu de FICHIER\u00a0: un fichier daté de ce dossier "
+        "(educonnect-AAAAMMJJTHHMMSSZ.dump ou .db, en UTC)",
+    )
+    save.add_argument(
+        "--keep",
+        type=_positive,
+        metavar="N",
+        help="avec --folder\u00a0: garde les N sauvegardes datées les plus récentes du dossier "
+        "et efface les autres",
     )
     back = commands.add_parser(
         "restore", help="restaure une sauvegarde dans la base configurée, qui doit être vide"
