@@ -139,17 +139,15 @@ def _key_file(settings: Settings, engine: Engine | None) -> Iterator[Check]:
     what = "Fichier de clés du journal"
     path = settings.key_path
     mode_check = private_file(what, path)
-    if not mode_check.ok:
+    if not mode_check.ok:  # the service refuses such a file too (``keys.read_keyring``)
         yield mode_check
-        if not path.exists():
-            return
+        return
     try:
         ring = keys.read_keyring(path)
     except (DomainError, OSError) as error:
         yield _bad(what, str(error).rstrip("."), "restaurez la copie du fichier de clés")
         return
-    if mode_check.ok:
-        yield _good(what, f"{path} (0600, {len(ring.keys)} clé(s))")
+    yield _good(what, f"{path} (0600, {len(ring.keys)} clé(s))")
     if engine is None or db.current_revision(engine) is None:
         return
     yield from _trail(engine, ring, path)
