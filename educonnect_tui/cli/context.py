@@ -30,7 +30,7 @@ def open_services(*, create: bool = False) -> Services:
         settings = Settings()
     except ValidationError as error:
         fail(settings_problem(dict(error.errors()[0])))
-    db_errors.log_to(settings.log_file)
+    db_errors.log_to(settings.log_file, journal=settings.log_to_journal)
     logs.started(command)
     missing = db.sqlite_file(settings.database_url)
     if not create and missing is not None and not missing.exists():

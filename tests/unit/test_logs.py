@@ -135,3 +135,23 @@ def test_an_audited_action_is_logged_once_committed_never_when_rolled_back(
         assert caught[-1] == "search par a.martin depuis 203.0.113.9 comptes=0 results=2"
     finally:
         logs.log.removeHandler(keep)
+
+
+def test_the_setting_sends_an_ssh_sessions_log_to_journalds_socket(tmp_path: Path) -> None:
+    """sshd starts a session without systemd's variable: ``log_to_journal`` still sends
+    its log to journald's socket when there is one, else to the file."""
+    path = tmp_path / "socket"
+    server = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    server.bind(str(path))
+    server.settimeout(5)
+    try:
+        logs.log_to(tmp_path / "a.log", {}, journal_socket=path)
+        assert logs.destination() == str(tmp_path / "a.log")
+        logs.log_to(tmp_path / "a.log", {}, journal_socket=path, journal=True)
+        assert logs.destination() == f"journal-socket:{path}"
+        logs.log.info("connexion")
+        assert b"MESSAGE=connexion\n" in server.recv(65536)
+    finally:
+        server.close()
+    logs.log_to(tmp_path / "b.log", {}, journal_socket=tmp_path / "absent", journal=True)
+    assert logs.destination() == str(tmp_path / "b.log")

@@ -19,7 +19,7 @@ from sqlalchemy import Engine, func, select, text
 from ..mail.smtp import Relay
 from ..model.errors import DomainError, os_reason
 from ..model.tables import AuditEvent
-from ..store import audit, db, keys
+from ..store import audit, db, keys, logs
 from ..store.settings import Settings, config_file
 
 COLON = "\u00a0:"
@@ -207,6 +207,15 @@ def _log(settings: Settings) -> Check:
     what = "Journal technique"
     if os.environ.get("JOURNAL_STREAM"):
         return _good(what, "journal systemd (JOURNAL_STREAM)")
+    if settings.log_to_journal:
+        if logs.JOURNAL_SOCKET.is_socket():
+            return _good(what, f"journal systemd ({logs.JOURNAL_SOCKET})")
+        return _bad(
+            what,
+            f"EDUCONNECT_LOG_TO_JOURNAL demandé, mais {logs.JOURNAL_SOCKET} absent "
+            f"(le journal va dans {settings.log_file})",
+            "démarrez systemd-journald, ou retirez ce réglage",
+        )
     return private_file(what, settings.log_file, required=False)
 
 

@@ -147,6 +147,6 @@ def retrying_when_busy(work: Callable[[], T], attempts: int = 2) -> T:
     raise AssertionError("unreachable")
 
 
-def log_to(path: Path) -> None:
+def log_to(path: Path, *, journal: bool = False) -> None:
     """The technical log's destination, chosen once per process (``logs.log_to``)."""
-    logs.log_to(path)
+    logs.log_to(path, journal=journal)

@@ -3,9 +3,11 @@
 Under systemd (``JOURNAL_STREAM`` set), a process whose standard error is the journal
 stream that variable names writes there, each line prefixed with its syslog priority
 (``<3>``: journald reads it as the entry's level). A process that inherited the variable
-but not the stream (a browser session, whose standard error ``serve`` keeps to itself)
-sends its records to journald's own socket instead. Anywhere else the log is the file of
-``EDUCONNECT_LOG_FILE`` (0600). The choice is made once per process, by ``log_to``.
+but not the stream (a browser session, whose standard error ``serve`` keeps to itself),
+or any process when ``EDUCONNECT_LOG_TO_JOURNAL`` is set (an SSH session), sends its
+records to journald's own socket instead. Anywhere else, or without that socket, the
+log is the file of ``EDUCONNECT_LOG_FILE`` (0600). The choice is made once per process,
+by ``log_to``.
 
 What is logged: the start of each command, every audited action once its transaction
 has committed (``audited``: the action, who, from where, the school, how many accounts,
@@ -138,15 +140,20 @@ def log_to(
     environ: Mapping[str, str] = os.environ,
     *,
     journal_socket: Path = JOURNAL_SOCKET,
+    journal: bool = False,
 ) -> None:
     """Send the technical log to the journal under systemd, else to ``path`` (0600, its
     missing folders 0700); once per process.
 
+    ``journal`` (the setting ``log_to_journal``) sends it to journald's socket even
+    without systemd's variable: an SSH session's TUI, which sshd starts with an
+    environment of its own, then logs where the services do.
+
     A log that cannot be written is not worth failing a command for: the French
     sentence is still shown, only the details are lost.
     """
-    if environ.get("JOURNAL_STREAM"):
-        if stderr_is_journal(environ):
+    if environ.get("JOURNAL_STREAM") or journal:
+        if environ.get("JOURNAL_STREAM") and stderr_is_journal(environ):
             if _where != "journal":
                 handler: logging.Handler = logging.StreamHandler(sys.stderr)
                 handler.setFormatter(JournalStreamFormatter("%(message)s"))
