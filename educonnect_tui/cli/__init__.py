@@ -64,7 +64,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         from ..domain.documents.files import OutputExists
         from ..domain.model.errors import sentences
         from ..domain.store import db_errors
-        from . import accounts, audit, context, operations, outbox, schools, staff
+        from . import accounts, audit, context, operations, outbox, schools, serve, staff
         from .arguments import build_parser, fail
         from .terminal import escaped_stdout
 
@@ -87,6 +87,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "backup": operations.cmd_backup,
         "restore": operations.cmd_restore,
         "doctor": operations.cmd_doctor,
+        "serve": serve.cmd_serve,
     }
     args = build_parser().parse_args(argv)
     context.command = command_words(args)

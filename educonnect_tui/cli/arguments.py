@@ -7,6 +7,7 @@ import datetime as dt
 import importlib.metadata
 import re
 import sys
+import urllib.parse
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, NoReturn
@@ -153,6 +154,33 @@ def _positive(text: str) -> int:
     if integer(text) < 1:
         raise argparse.ArgumentTypeError(f"« {text} » n'est pas un entier positif")
     return int(text)
+
+
+def _port(text: str) -> int:
+    if not 1 <= integer(text) <= 65535:
+        raise argparse.ArgumentTypeError(f"« {text} » n'est pas un port (1 à 65535)")
+    return int(text)
+
+
+def _public_url(text: str) -> str:
+    """The address browsers type: http(s)://host[:port], with no path (the page's scripts
+    ask for /ws and /download/ at the root of the site)."""
+    value = text.strip().rstrip("/")
+    parts = urllib.parse.urlsplit(value)
+    try:
+        parts.port  # noqa: B018 (raises on a port that is not a number)
+    except ValueError:
+        parts = urllib.parse.urlsplit("")
+    if (
+        parts.scheme not in ("http", "https")
+        or not parts.hostname
+        or parts.path
+        or (parts.query or parts.fragment or parts.username or parts.password)
+    ):
+        raise argparse.ArgumentTypeError(
+            f"« {text[:80]} » (adresse attendue : https://nom.du.serveur, sans chemin)"
+        )
+    return value
 
 
 def _count(text: str) -> int:
@@ -686,6 +714,31 @@ def build_parser() -> FrenchParser:
     )
     franceconnect.add_argument(
         "--first-name", required=True, metavar="PRÉNOM", help="prénom déclaré à FranceConnect"
+    )
+    serve = commands.add_parser(
+        "serve", help="sert l'interface dans un navigateur (derrière un proxy HTTPS)"
+    )
+    serve.add_argument(
+        "--host",
+        default="127.0.0.1",
+        metavar="ADRESSE",
+        help="adresse d'écoute (défaut\u00a0: 127.0.0.1, le proxy est sur la même machine)",
+    )
+    serve.add_argument(
+        "--port", type=_port, default=8000, help="port d'écoute (défaut\u00a0: 8000)"
+    )
+    serve.add_argument(
+        "--public-url",
+        type=_public_url,
+        metavar="URL",
+        help="adresse que tapent les navigateurs, celle du proxy (ex. https://educonnect.example.fr)",
+    )
+    serve.add_argument(
+        "--max-sessions",
+        type=_positive,
+        default=20,
+        metavar="N",
+        help="sessions simultanées au plus, un processus chacune (défaut\u00a0: 20)",
     )
     return parser
 

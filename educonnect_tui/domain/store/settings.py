@@ -88,6 +88,10 @@ class Settings(BaseSettings):
     admin_networks: Annotated[list[IPNetwork], NoDecode] = Field(default_factory=list)
     # A local console (no SSH_CONNECTION) counts as the administrative network only if set.
     local_console_is_admin_network: bool = False
+    # CIDR list of the reverse proxies whose reported client address ``serve`` believes
+    # (X-Forwarded-For, X-Real-IP); a browser reaching it from anywhere else always gets
+    # the OTP step (access/proxy.py).
+    trusted_proxies: Annotated[list[IPNetwork], NoDecode] = Field(default_factory=list)
     pupil_temp_validity_days: int = Field(default=90, ge=1, le=366)
     guardian_temp_validity_months: int = Field(default=3, ge=1, le=12)
     portal_url: str = "https://educonnect.education.gouv.fr"
@@ -227,12 +231,26 @@ class Settings(BaseSettings):
     def school_time(self) -> SchoolTime:
         return SchoolTime.named(self.school_timezone)
 
-    @field_validator("admin_networks", mode="before")
+    @field_validator("admin_networks", "trusted_proxies", mode="before")
     @classmethod
     def _split_networks(cls, value: Any) -> Any:
+        """CIDR networks, from a list or « a, b »; what is not one is named in French
+        (pydantic would name its own union of types instead)."""
         if isinstance(value, str):
-            return [part.strip() for part in value.split(",") if part.strip()]
-        return value
+            value = [part.strip() for part in value.split(",") if part.strip()]
+        if not isinstance(value, list):
+            return value
+        networks = []
+        for part in value:
+            try:
+                networks.append(ipaddress.ip_network(part))
+            except (TypeError, ValueError):
+                raise PydanticCustomError(
+                    "networks",
+                    "« {value} » n'est pas un réseau (CIDR attendu, ex. 10.20.0.0/16)",
+                    {"value": str(part)[:40]},
+                ) from None
+        return networks
 
     @classmethod
     def settings_customise_sources(
@@ -268,7 +286,7 @@ _PROBLEMS = {
     "extra_forbidden": "réglage inconnu",
 }
 # The settings' own checks, already in French.
-_OWN_WORDS = {"key_file_empty", "smtp_url", "mail_from", "mail_from_name"}
+_OWN_WORDS = {"key_file_empty", "smtp_url", "mail_from", "mail_from_name", "networks"}
 _BOUNDS = {
     "less_than_equal": ("le", "au plus"),
     "less_than": ("lt", "moins de"),
