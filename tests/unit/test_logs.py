@@ -155,3 +155,15 @@ def test_the_setting_sends_an_ssh_sessions_log_to_journalds_socket(tmp_path: Pat
         server.close()
     logs.log_to(tmp_path / "b.log", {}, journal_socket=tmp_path / "absent", journal=True)
     assert logs.destination() == str(tmp_path / "b.log")
+
+
+def test_every_logger_of_the_package_writes_where_the_log_goes() -> None:
+    """A logger outside ``educonnect_tui`` would reach no handler (its information lost,
+    its warnings on the terminal): each one the code makes is a child of it."""
+    import re
+
+    package = Path(logs.__file__).parents[2]
+    names = set()
+    for source in package.rglob("*.py"):
+        names |= set(re.findall(r"getLogger\(\"([^\"]*)\"\)", source.read_text("utf-8")))
+    assert names and all(n == "educonnect_tui" or n.startswith("educonnect_tui.") for n in names)
