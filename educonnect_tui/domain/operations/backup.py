@@ -35,7 +35,7 @@ import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import unquote
+from urllib.parse import quote, unquote
 
 from sqlalchemy import inspect
 from sqlalchemy.engine import URL, make_url
@@ -278,11 +278,16 @@ def backup(
     return BackupDone(path=path, backend=backend, size=size, revision=revision, pruned=pruned)
 
 
+def _read_only(path: Path) -> str:
+    """A URI opening ``path`` read-only, whatever characters its name holds (?, #, %)."""
+    return f"file:{quote(str(Path(path).absolute()))}?mode=ro"
+
+
 def _sqlite_copy(services: Services, temp: Path) -> None:
     source_file = db.sqlite_file(services.settings.database_url)
     if source_file is None:
         raise BackupError("Seule une base SQLite enregistrée dans un fichier se sauvegarde.")
-    source = sqlite3.connect(f"file:{source_file}?mode=ro", uri=True, timeout=10)
+    source = sqlite3.connect(_read_only(source_file), uri=True, timeout=10)
     target = sqlite3.connect(temp)
     try:
         source.backup(target)
@@ -395,7 +400,7 @@ def _sqlite_restore(services: Services, source: Path) -> None:
     if target_file is None:
         raise BackupError("Seule une base SQLite enregistrée dans un fichier se restaure.")
     services.engine.dispose()
-    origin = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
+    origin = sqlite3.connect(_read_only(source), uri=True)
     try:
         check = origin.execute("PRAGMA integrity_check").fetchone()
         if not check or check[0] != "ok":
