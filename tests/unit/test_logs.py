@@ -167,3 +167,16 @@ def test_every_logger_of_the_package_writes_where_the_log_goes() -> None:
     for source in package.rglob("*.py"):
         names |= set(re.findall(r"getLogger\(\"([^\"]*)\"\)", source.read_text("utf-8")))
     assert names and all(n == "educonnect_tui" or n.startswith("educonnect_tui.") for n in names)
+
+
+def test_a_journal_that_went_away_loses_the_line_and_prints_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "socket"
+    server = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    server.bind(str(path))
+    logs.log_to(tmp_path / "a.log", {"JOURNAL_STREAM": "1:2"}, journal_socket=path)
+    server.close()
+    path.unlink()
+    logs.log.error("perdue")
+    assert capsys.readouterr() == ("", "")

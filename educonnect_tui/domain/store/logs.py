@@ -108,8 +108,10 @@ class JournalSocketHandler(logging.Handler):
                 )
             )
             self.socket.sendto(datagram, str(self.path))
-        except Exception:  # a log that cannot be written never fails the work
-            self.handleError(record)
+        except Exception:
+            # A log that cannot be written never fails the work, nor prints on the
+            # terminal (``handleError`` would: a TUI's screen, a command's one line).
+            pass
 
     def close(self) -> None:
         self.socket.close()
