@@ -215,3 +215,24 @@ def test_dated_backups_keep_the_newest_and_touch_nothing_else(
         code, _, err = run_cli(args)
         _one_line_error(code, err, fragment)
     assert not (tmp_path / "absent").exists() and os.path.getsize(tmp_path / "educonnect.key")
+
+
+def test_a_damaged_backup_restores_nothing(
+    places: list[Place], env: Path, run_cli: RunCli, tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    """A backup cut short (a full disk, a copy interrupted): refused, and the target stays
+    empty, so the good backup can still be restored into it."""
+    source, target, _ = places
+    _use(source, monkeypatch)
+    _school_with_pupils(run_cli, env)
+    good = tmp_path / "bonne.dump"
+    assert run_cli(["backup", str(good)])[0] == 0
+    cut = tmp_path / "coupee.dump"
+    cut.write_bytes(good.read_bytes()[: good.stat().st_size * 2 // 3])
+    _use(target, monkeypatch)
+    code, out, err = run_cli(["restore", str(cut)])
+    assert code == 2 and err.count("\n") == 1 and "Traceback" not in err, (out, err)
+    code, out, err = run_cli(["restore", str(good)])
+    assert (code, err) == (0, ""), (out, err)
+    assert run_cli(["audit", "verify"])[0] == 0

@@ -158,7 +158,9 @@ def _tool(name: str) -> str:
     return found
 
 
-def _run(command: list[str], environment: dict[str, str], stdout: int | None = None) -> None:
+def _run(
+    command: list[str], environment: dict[str, str], outcome: str, stdout: int | None = None
+) -> None:
     try:
         done = subprocess.run(
             command,
@@ -187,7 +189,7 @@ def _run(command: list[str], environment: dict[str, str], stdout: int | None = N
             detail[-1] if detail else "",
         )
         last = detail[-1][:300] if detail else f"code {done.returncode}"
-        raise BackupError(f"{Path(command[0]).name} a échoué\u00a0: {last}")
+        raise BackupError(f"{Path(command[0]).name} a échoué, {outcome} (détail\u00a0: {last})")
 
 
 def _stage(path: Path) -> tuple[Path, int]:
@@ -308,7 +310,7 @@ def _pg_dump(url: URL, fd: int) -> None:
     schema = _search_path(url)
     if schema:
         command.append(f"--schema={schema}")
-    _run(command, libpq_environment(url), stdout=fd)
+    _run(command, libpq_environment(url), "aucune sauvegarde écrite", stdout=fd)
 
 
 # --------------------------------------------------------------------------- restore
@@ -421,8 +423,15 @@ def _sqlite_restore(services: Services, source: Path) -> None:
             origin.backup(target)
         finally:
             target.close()
-    except sqlite3.Error as error:
-        raise BackupError(f"Restauration SQLite impossible\u00a0: {error}") from error
+    except sqlite3.OperationalError as error:  # the target busy, a disk full...
+        raise BackupError(
+            f"Restauration SQLite impossible ({error})\u00a0: rien n'a été restauré."
+        ) from error
+    except sqlite3.DatabaseError as error:  # « malformed », « not a database »
+        raise InvalidInput(
+            f"« {source} » est une base SQLite abîmée ou incomplète ({error})\u00a0: "
+            "rien n'a été restauré."
+        ) from error
     finally:
         origin.close()
 
@@ -436,7 +445,11 @@ def _pg_restore(url: URL, source: Path) -> None:
         f"--dbname={url.database}",
         str(source),
     ]
-    _run(command, libpq_environment(url))
+    _run(
+        command,
+        libpq_environment(url),
+        "rien n'a été restauré (la sauvegarde est peut-être incomplète ou abîmée)",
+    )
 
 
 __all__ = ["BackupDone", "BackupError", "OutputExists", "RestoreDone", "backup", "restore"]
