@@ -46,7 +46,7 @@ from .domain.store.connection import Connection
 from .domain.store.settings import UNIX_SOCKET, TrustedProxy
 from .web_session import SESSION_DRIVER
 
-log = logging.getLogger("educonnect.web")
+log = logging.getLogger("educonnect_tui.web")
 
 TITLE = "EduConnect — Administration des comptes"
 TEMPLATES = Path(str(resources.files("educonnect_tui") / "web_templates"))

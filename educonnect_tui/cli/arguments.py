@@ -669,6 +669,46 @@ def build_parser() -> FrenchParser:
             "ids", type=_positive, nargs="+", metavar="N", help="numéro du courriel (voir « list »)"
         )
 
+    save = commands.add_parser(
+        "backup", help="sauvegarde toute la base dans un nouveau fichier (0600, sans les clés)"
+    )
+    save.add_argument(
+        "file",
+        type=Path,
+        nargs="?",
+        metavar="FICHIER",
+        help="fichier à créer (jamais remplacé)\u00a0: pg_dump -Fc pour PostgreSQL, copie "
+        "SQLite sinon",
+    )
+    save.add_argument(
+        "--folder",
+        type=Path,
+        metavar="DOSSIER",
+        help="au lieu de FICHIER\u00a0: un fichier daté de ce dossier "
+        "(educonnect-AAAAMMJJTHHMMSSZ.dump ou .db, en UTC)",
+    )
+    save.add_argument(
+        "--keep",
+        type=_positive,
+        metavar="N",
+        help="avec --folder\u00a0: garde les N sauvegardes datées les plus récentes du dossier "
+        "et efface les autres",
+    )
+    back = commands.add_parser(
+        "restore", help="restaure une sauvegarde dans la base configurée, qui doit être vide"
+    )
+    back.add_argument(
+        "file", type=Path, metavar="FICHIER", help="sauvegarde faite par « educonnect-tui backup »"
+    )
+    doctor = commands.add_parser(
+        "doctor", help="vérifie l'installation (base, schéma, droits, clés, dossier, courriel)"
+    )
+    doctor.add_argument(
+        "--smtp",
+        action="store_true",
+        help="se connecte aussi au relais SMTP (TLS, authentification), sans rien envoyer",
+    )
+
     activate = commands.add_parser("activate", help="parcours d'activation (démonstrations, tests)")
     flows = activate.add_subparsers(
         dest="flow", metavar="parcours", required=True, parser_class=FrenchParser, help=_ACTION

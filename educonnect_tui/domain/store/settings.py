@@ -118,6 +118,9 @@ class Settings(BaseSettings):
     key_file: Path | None = None
     # The technical log: what staff are not shown of an unexpected error (db_errors.py).
     log_file: Path = Field(default_factory=lambda: data_dir() / "educonnect.log")
+    # The log to journald's socket even when not started by systemd (SSH sessions); by
+    # default only under systemd (``logs.py``).
+    log_to_journal: bool = False
     # The relay e-mails leave through (``smtp_url.py``): smtp://, smtp+starttls://, smtps://.
     # Kept secret: its password is never shown by a repr, a log or an error.
     smtp_url: SecretStr | None = None
