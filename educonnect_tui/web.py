@@ -319,8 +319,8 @@ def _stale(path: Path) -> bool:
     probe.settimeout(2)
     try:
         probe.connect(str(path))
-    except ConnectionRefusedError:
-        return True
+    except (ConnectionRefusedError, FileNotFoundError):
+        return True  # nothing accepts on it, or it went meanwhile
     except PermissionError:
         raise SocketRefused(
             f"« {path} » est une socket que ce compte ne peut pas ouvrir\u00a0: "
@@ -364,7 +364,7 @@ def _check_path(path: Path) -> None:
             f"un serveur écoute déjà sur la socket {path}\u00a0: arrêtez-le ou "
             "choisissez un autre chemin"
         )
-    path.unlink()
+    path.unlink(missing_ok=True)
     log.info("socket abandonnée remplacée\u00a0: %s", path)
 
 
