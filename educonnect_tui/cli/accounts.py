@@ -7,6 +7,7 @@ import argparse
 import contextlib
 import datetime as dt
 import getpass
+import logging
 import signal
 import sys
 import threading
@@ -23,6 +24,8 @@ from .arguments import fail
 from .context import require_schema
 from .selecting import selection_from
 from .terminal import json_text
+
+log = logging.getLogger("educonnect_tui.cli")
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -85,13 +88,44 @@ def cmd_db(args: argparse.Namespace) -> int:
 
     services = context.open_services(create=True)
     before = db.current_revision(services.engine)
+    if args.schema_only:
+        db.upgrade(services.engine)
+        after = db.current_revision(services.engine)
+        log.info("db upgrade --schema-only: %s -> %s", before, after)
+        print(f"Schéma à jour (révision {after}).")
+        print(
+            "Lancez maintenant « educonnect-tui db upgrade » en tant que service\u00a0: il "
+            "crée ou vérifie le fichier de clés et inscrit la migration au journal d'audit."
+        )
+        return 0
     services.upgrade()
     after = db.current_revision(services.engine)
+    audited = _last_audited_revision(services)
     if after != before:
         context.record(services, "db_upgrade", details={"from": before, "to": after})
+    elif audited is not None and audited != after:
+        # Migrated by the schema's owner (--schema-only), who holds no key: audited now.
+        context.record(services, "db_upgrade", details={"from": audited, "to": after})
     print(f"Base à jour (révision {after}).")
     print(f"Fichier de clés\u00a0: {services.settings.key_path} (lisible par vous seul).")
     return 0
+
+
+def _last_audited_revision(services: Services) -> str | None:
+    """The revision the trail last recorded a migration to, if any."""
+    from sqlalchemy import select
+
+    from ..domain.model.tables import AuditEvent
+
+    with services.sessions() as session:
+        details = session.scalar(
+            select(AuditEvent.details)
+            .where(AuditEvent.action == "db_upgrade")
+            .order_by(AuditEvent.id.desc())
+            .limit(1)
+        )
+    to = details.get("to") if isinstance(details, dict) else None
+    return to if isinstance(to, str) else None
 
 
 def cmd_import(args: argparse.Namespace) -> int:

@@ -299,7 +299,13 @@ def build_parser() -> FrenchParser:
     db_commands = database.add_subparsers(
         dest="db_command", metavar="action", required=True, parser_class=FrenchParser, help=_ACTION
     )
-    db_commands.add_parser("upgrade", help="applique les migrations")
+    upgrade = db_commands.add_parser("upgrade", help="applique les migrations")
+    upgrade.add_argument(
+        "--schema-only",
+        action="store_true",
+        help="le schéma seulement (rôle propriétaire de PostgreSQL, sans fichier de clés)\u00a0: "
+        "le service complète ensuite par son propre db upgrade, qui l'inscrit au journal",
+    )
 
     imp = commands.add_parser("import", help="importe un export SIECLE (XML ou CSV)")
     imports = imp.add_subparsers(

@@ -154,3 +154,33 @@ def test_an_output_named_csv_is_written_as_csv(
     assert code == 0
     header = target.read_text(encoding="utf-8-sig").splitlines()[0]
     assert header.count(";") >= 3 and "│" not in header and "---" not in header
+
+
+def test_the_owner_migrates_the_schema_without_a_key_and_the_service_audits_it(
+    cli_env: Services, run_cli: RunCli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from educonnect_tui.domain.store import audit, db
+
+    # The schema's owner (PostgreSQL) holds no key file: it never makes one.
+    owner_key = tmp_path / "owner" / "educonnect.key"
+    monkeypatch.setenv("EDUCONNECT_KEY_FILE", str(owner_key))
+    code, out, err = run_cli(["db", "upgrade", "--schema-only"])
+    assert code == 0, err
+    assert f"révision {db.HEAD_REVISION}" in out and "en tant que service" in out
+    assert not owner_key.parent.exists()
+
+    # A migration the owner made since the trail last recorded one (here: 0011 -> head).
+    with cli_env.sessions() as session, session.begin():
+        audit.record(
+            session, Actor.command_line(), "db_upgrade", now=cli_env.clock(), details={"to": "0011"}
+        )
+    monkeypatch.setenv("EDUCONNECT_KEY_FILE", str(cli_env.settings.key_path))
+    before = len(_events(cli_env))
+    code, _out, err = run_cli(["db", "upgrade"])
+    assert code == 0, err
+    events = _events(cli_env)
+    assert len(events) == before + 1
+    assert events[-1].action == "db_upgrade"
+    assert events[-1].details == {"from": "0011", "to": db.HEAD_REVISION}
+    code, _out, err = run_cli(["db", "upgrade"])
+    assert code == 0 and len(_events(cli_env)) == before + 1
