@@ -154,6 +154,20 @@ def _wait_listening(port: int, process: subprocess.Popen[bytes], log: Path) -> N
     raise RuntimeError(f"sshd n'écoute pas sur le port {port}")
 
 
+def _remove_user(user: str) -> None:
+    """End what the user left running, then the account (userdel refuses while it runs)."""
+    uid = pwd.getpwnam(user).pw_uid
+    deadline = time.monotonic() + 10
+    while True:
+        _end_user_processes(uid)
+        done = subprocess.run(["userdel", user], capture_output=True, text=True, timeout=30)
+        if done.returncode == 0:
+            return
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"userdel {user} : {done.stderr.strip()}")
+        time.sleep(0.2)
+
+
 def _end_user_processes(uid: int) -> None:
     """What a failed test left running as the throwaway user, by pid."""
     for entry in Path("/proc").iterdir():
@@ -206,8 +220,11 @@ def running(venv_bin: Path) -> Iterator[Sshd]:
             f"AllowUsers {user}\n"
             # Debian's sshd_config accepts the locale: SSH_* must still be refused.
             "AcceptEnv LANG LC_*\n"
+            # And offers sftp: the forced command must win over it.
+            "Subsystem sftp /usr/lib/openssh/sftp-server\n"
             "PrintMotd no\n"
-            "LogLevel VERBOSE\n"
+            "LogLevel DEBUG2\n"  # says which variables the client sent and were ignored
+
             + deployed_directives(user, str(venv_bin / "educonnect-tui"), app_folder, keys)
         )  # fmt: skip
         log = folder / "sshd.log"
@@ -227,7 +244,5 @@ def running(venv_bin: Path) -> Iterator[Sshd]:
                 process.kill()
                 process.wait()
         if created:
-            uid = pwd.getpwnam(user).pw_uid
-            _end_user_processes(uid)
-            subprocess.run(["userdel", user], capture_output=True, timeout=30)
+            _remove_user(user)
         shutil.rmtree(folder, ignore_errors=True)

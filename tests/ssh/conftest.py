@@ -12,9 +12,10 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
+import pyotp
 import pytest
 
 from educonnect_tui.demo import college as demo
@@ -47,6 +48,16 @@ class School:
 
     server: Sshd
     principal: NewStaff
+    # The last TOTP step used: the app refuses a code of that step or an older one.
+    used_steps: list[int] = field(default_factory=list)
+
+    def next_code(self) -> str:
+        """A code the app still accepts: this step's, or the next one's (±1 step)."""
+        step = max([int(time.time()) // 30, *(s + 1 for s in self.used_steps)])
+        while step > int(time.time()) // 30 + 1:
+            time.sleep(0.5)
+        self.used_steps.append(step)
+        return pyotp.TOTP(self.principal.totp_secret).at(step * 30)
 
     def configure(self, admin_networks: str, hash_workers: int = 1) -> None:
         """The TUI's settings for the next connection (``admin_networks``: a CIDR list)."""
@@ -131,9 +142,12 @@ class Tmux:
         self._tmux("send-keys", "-t", "t", *names)
 
     def close(self) -> None:
+        """End this private server and remove its socket (tmux leaves the file behind)."""
         subprocess.run(
             ["tmux", "-L", self.socket, "kill-server"], capture_output=True, timeout=10
         )  # fmt: skip
+        folder = Path(os.environ.get("TMUX_TMPDIR", "/tmp")) / f"tmux-{os.getuid()}"
+        (folder / self.socket).unlink(missing_ok=True)
 
 
 def _quote(part: str) -> str:
