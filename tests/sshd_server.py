@@ -68,6 +68,7 @@ class Sshd:
     known_hosts: Path
     app_folder: Path
     log: Path
+    config: Path
 
     @property
     def app_config(self) -> Path:
@@ -202,7 +203,8 @@ def running(venv_bin: Path) -> Iterator[Sshd]:
         for key in (host_key, client_key):
             _run("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "test", "-f", str(key))
         keys = folder / "authorized_keys"
-        keys.write_text(client_key.with_suffix(".pub").read_text())
+        # As deploy/sshd/README.md lists a workstation.
+        keys.write_text("restrict,pty " + client_key.with_suffix(".pub").read_text())
         os.chown(keys, 0, gid)
         keys.chmod(0o640)
         port = free_port()
@@ -234,7 +236,7 @@ def running(venv_bin: Path) -> Iterator[Sshd]:
                 [str(SSHD), "-D", "-e", "-f", str(config)], stdout=out, stderr=out
             )
         _wait_listening(port, process, log)
-        yield Sshd(port, user, uid, gid, folder, client_key, known_hosts, app_folder, log)
+        yield Sshd(port, user, uid, gid, folder, client_key, known_hosts, app_folder, log, config)
     finally:
         if process is not None:
             process.terminate()

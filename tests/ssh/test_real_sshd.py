@@ -288,3 +288,38 @@ def test_no_forwarding_of_any_kind(school: School) -> None:
                 client.wait()
     log = server.log.read_text(errors="replace")
     assert "refused local port forward" in log or "administratively prohibited" in log
+
+
+def test_the_deployed_directives_apply_to_the_service_user(school: School) -> None:
+    """What sshd itself makes of deploy/sshd/educonnect.conf for that user (sshd -T)."""
+    server = school.server
+    effective = subprocess.run(
+        ["/usr/sbin/sshd", "-T", "-f", str(server.config),
+         "-C", f"user={server.user},host=poste,addr=10.0.0.1"],
+        capture_output=True, text=True, timeout=30, check=True,
+    ).stdout.splitlines()  # fmt: skip
+    for line in (
+        f"forcecommand {VENV_BIN / 'educonnect-tui'}",
+        "disableforwarding yes",
+        "allowtcpforwarding no",
+        "allowstreamlocalforwarding no",
+        "allowagentforwarding no",
+        "x11forwarding no",
+        "permittunnel no",
+        "permituserrc no",
+        "permituserenvironment no",
+        "permitlisten none",
+        "permitopen none",
+        "authenticationmethods publickey",
+        "passwordauthentication no",
+        "maxsessions 1",
+        "clientaliveinterval 60",
+        "clientalivecountmax 3",
+        "unusedconnectiontimeout 300",
+        "channeltimeout session=1h",
+    ):
+        assert line in effective, line
+    assert [e for e in effective if e.startswith("acceptenv")] == [
+        "acceptenv LANG",
+        "acceptenv LC_*",
+    ]
