@@ -7,6 +7,7 @@ tests and snapshots build the app with the same factory as production (``create_
 from __future__ import annotations
 
 import asyncio
+import os
 import signal
 import sys
 import threading
@@ -33,7 +34,7 @@ from textual.widgets import Input
 from textual.worker import Worker, WorkerState
 
 from . import keys, process
-from .domain.access import sessions
+from .domain.access import proxy, sessions
 from .domain.access import sign_in as auth
 from .domain.access.caller import SchoolSession, SignedIn, SignInTrace
 from .domain.access.network import Connection, current_connection
@@ -106,6 +107,8 @@ class EduConnectApp(App[None]):
         self.lock: LockScreen | None = None
         self._held_screens: list[tuple[Screen[Any], Any, MessagePump]] = []
         self._held_toasts: list[tuple[str, str, SeverityLevel, float | None]] = []
+        # Documents for the browser that came while the lock was up (``deliver_documents``).
+        self._held_documents: list[Path] = []
         # The person's other sessions already shown or said (widgets/sign_in_trace.py).
         self.other_sessions_seen: set[SignInTrace] = set()
         # Set by ``run_app`` only: tests never take the process's signals.
@@ -132,6 +135,8 @@ class EduConnectApp(App[None]):
                 if hasattr(signal, name):
                     number = getattr(signal, name)
                     loop.add_signal_handler(number, self.stop_for_signal, number)
+        if self.is_web:
+            self.services.on_published = self.deliver_documents
         if self.services.settings.keymap:
             self.set_keymap(self.services.settings.keymap)
             problems = keys.keymap_problems(self.services.settings.keymap)
@@ -146,6 +151,23 @@ class EduConnectApp(App[None]):
         if self.after_first_paint is not None:
             self.call_after_refresh(self.after_first_paint)
         self.set_interval(self.IDLE_CHECK_SECONDS, self.check_idle_lock)
+
+    def deliver_documents(self, paths: tuple[Path, ...]) -> None:
+        """In a browser, every document written on the server is also its download: the
+        person at the browser has no other way to the file. Called from the job's thread."""
+        if threading.get_ident() == self._thread_id:
+            self._deliver(paths)
+        else:
+            self.call_from_thread(self._deliver, paths)
+
+    def _deliver(self, paths: tuple[Path, ...]) -> None:
+        """Under the lock the browser gets nothing: whoever sits at it now may not be the
+        person who started the job. The documents follow the unlock, as its toasts do."""
+        if self.lock is not None:
+            self._held_documents.extend(paths)
+            return
+        for path in paths:
+            self.deliver_binary(path, save_filename=path.name, open_method="download")
 
     def stop_for_signal(self, number: int = signal.SIGTERM) -> None:
         """SIGTERM or a hang-up: cancel running jobs, wait for them, then quit (128 + N).
@@ -287,6 +309,7 @@ class EduConnectApp(App[None]):
         self.lock = None
         self._held_screens.clear()
         self._held_toasts.clear()
+        self._held_documents.clear()
         self.other_sessions_seen.clear()
         while len(self.screen_stack) > 1:
             self.pop_screen()
@@ -376,6 +399,9 @@ class EduConnectApp(App[None]):
         toasts, self._held_toasts = self._held_toasts, []
         for message, title, severity, timeout in toasts:
             self.notify(message, title=title, severity=severity, timeout=timeout)
+        documents, self._held_documents = self._held_documents, []
+        if documents:
+            self._deliver(tuple(documents))
 
     def jobs_running(self) -> bool:
         """A worker of the session still at work beneath the lock (a notification, an import)."""
@@ -646,7 +672,12 @@ def run_app(services: Services) -> int:
     """The TUI as the entry point opens it, with the process tuned for an interface."""
     process.for_interface()
     services.upgrade()
-    app = create_app(services, after_first_paint=process.freeze_start_up_objects)
+    app = create_app(
+        services,
+        # Under ``serve``, the browser's connection as the server decided it (access/proxy.py).
+        connection=proxy.from_environment(os.environ),
+        after_first_paint=process.freeze_start_up_objects,
+    )
     app.stops_on_signals = True
     if sys.platform != "win32":
         from textual.drivers.linux_driver import LinuxDriver

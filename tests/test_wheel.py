@@ -1,4 +1,4 @@
-"""The wheel carries everything the app needs: styles, migrations, fonts.
+"""The wheel carries everything the app needs: styles, migrations, fonts, the web page.
 
 Builds the wheel, installs it into a fresh virtual environment (no editable checkout on
 the path) and, from there, migrates a database, creates the demo, notifies a class
@@ -57,6 +57,8 @@ def test_wheel_installs_and_runs_in_a_fresh_environment(tmp_path: Path) -> None:
         f for files in glyphs.FALLBACKS.values() for f in files if f is not None
     }
     assert fonts | {"LICENSE", "LICENSE-OFL.txt", "LICENSE-Apache.txt"} <= shipped
+    # The browser page of ``serve`` (web.py), in French and without another site's font.
+    assert "app_index.html" in shipped
     env_dir = tmp_path / "venv"
     venv.EnvBuilder(with_pip=True).create(env_dir)
     python = env_dir / "bin" / "python"

@@ -50,12 +50,21 @@ def _hang_up_and_term_as_ctrl_c() -> Iterator[None]:
             signal.signal(number, handler)
 
 
+def command_words(args: object) -> str:
+    """« outbox send », « import siecle »: the command and its action, no argument."""
+    names = vars(args)
+    words = [names.get("command")]
+    words += [value for key, value in names.items() if key.endswith("_command")]
+    words += [names.get(key) for key in ("what", "flow")]
+    return " ".join(str(word) for word in words if isinstance(word, str))
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     with process.loading():
         from ..domain.documents.files import OutputExists
         from ..domain.model.errors import sentences
         from ..domain.store import db_errors
-        from . import accounts, audit, context, outbox, schools, staff
+        from . import accounts, audit, context, operations, outbox, schools, serve, staff
         from .arguments import build_parser, fail
         from .terminal import escaped_stdout
 
@@ -75,8 +84,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         "activate": accounts.cmd_activate,
         "delegate": staff.cmd_delegate,
         "outbox": outbox.cmd_outbox,
+        "backup": operations.cmd_backup,
+        "restore": operations.cmd_restore,
+        "doctor": operations.cmd_doctor,
+        "serve": serve.cmd_serve,
     }
     args = build_parser().parse_args(argv)
+    context.command = command_words(args)
     try:
         with _hang_up_and_term_as_ctrl_c():
             if args.command is None:

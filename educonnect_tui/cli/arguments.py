@@ -5,8 +5,10 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import importlib.metadata
+import os
 import re
 import sys
+import urllib.parse
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, NoReturn
@@ -153,6 +155,61 @@ def _positive(text: str) -> int:
     if integer(text) < 1:
         raise argparse.ArgumentTypeError(f"« {text} » n'est pas un entier positif")
     return int(text)
+
+
+def _port(text: str) -> int:
+    if not 1 <= integer(text) <= 65535:
+        raise argparse.ArgumentTypeError(f"« {text} » n'est pas un port (1 à 65535)")
+    return int(text)
+
+
+def _public_url(text: str) -> str:
+    """The address browsers type: http(s)://host[:port], with no path (the page's scripts
+    ask for /ws and /download/ at the root of the site)."""
+    value = text.strip().rstrip("/")
+    parts = urllib.parse.urlsplit(value)
+    try:
+        parts.port  # noqa: B018 (raises on a port that is not a number)
+    except ValueError:
+        parts = urllib.parse.urlsplit("")
+    if (
+        parts.scheme not in ("http", "https")
+        or not parts.hostname
+        or parts.path
+        or (parts.query or parts.fragment or parts.username or parts.password)
+    ):
+        raise argparse.ArgumentTypeError(
+            f"« {text[:80]} » (adresse attendue : https://nom.du.serveur, sans chemin)"
+        )
+    return value
+
+
+def _group(text: str) -> int:
+    """A group of this machine, by name or number: the group given the Unix socket."""
+    import grp
+
+    value = text.strip()
+    try:
+        return grp.getgrgid(int(value)).gr_gid if value.isdigit() else grp.getgrnam(value).gr_gid
+    except (KeyError, OverflowError):
+        raise argparse.ArgumentTypeError(
+            f"« {text[:40]} » n'est pas un groupe de cette machine"
+        ) from None
+
+
+def _socket_path(text: str) -> Path:
+    """An absolute path (a proxy's configuration names it as such), short enough for
+    a Unix socket (108 bytes with the final NUL, on Linux)."""
+    path = Path(text)
+    if not path.is_absolute() or text.endswith("/"):
+        raise argparse.ArgumentTypeError(
+            f"« {text[:80]} » (chemin absolu attendu, ex. /run/educonnect/web.sock)"
+        )
+    if len(os.fsencode(text)) > 107:
+        raise argparse.ArgumentTypeError(
+            f"« {text[:80]}… » est trop long pour une socket (107 octets au plus)"
+        )
+    return path
 
 
 def _count(text: str) -> int:
@@ -612,6 +669,46 @@ def build_parser() -> FrenchParser:
             "ids", type=_positive, nargs="+", metavar="N", help="numéro du courriel (voir « list »)"
         )
 
+    save = commands.add_parser(
+        "backup", help="sauvegarde toute la base dans un nouveau fichier (0600, sans les clés)"
+    )
+    save.add_argument(
+        "file",
+        type=Path,
+        nargs="?",
+        metavar="FICHIER",
+        help="fichier à créer (jamais remplacé)\u00a0: pg_dump -Fc pour PostgreSQL, copie "
+        "SQLite sinon",
+    )
+    save.add_argument(
+        "--folder",
+        type=Path,
+        metavar="DOSSIER",
+        help="au lieu de FICHIER\u00a0: un fichier daté de ce dossier "
+        "(educonnect-AAAAMMJJTHHMMSSZ.dump ou .db, en UTC)",
+    )
+    save.add_argument(
+        "--keep",
+        type=_positive,
+        metavar="N",
+        help="avec --folder\u00a0: garde les N sauvegardes datées les plus récentes du dossier "
+        "et efface les autres",
+    )
+    back = commands.add_parser(
+        "restore", help="restaure une sauvegarde dans la base configurée, qui doit être vide"
+    )
+    back.add_argument(
+        "file", type=Path, metavar="FICHIER", help="sauvegarde faite par « educonnect-tui backup »"
+    )
+    doctor = commands.add_parser(
+        "doctor", help="vérifie l'installation (base, schéma, droits, clés, dossier, courriel)"
+    )
+    doctor.add_argument(
+        "--smtp",
+        action="store_true",
+        help="se connecte aussi au relais SMTP (TLS, authentification), sans rien envoyer",
+    )
+
     activate = commands.add_parser("activate", help="parcours d'activation (démonstrations, tests)")
     flows = activate.add_subparsers(
         dest="flow", metavar="parcours", required=True, parser_class=FrenchParser, help=_ACTION
@@ -646,6 +743,41 @@ def build_parser() -> FrenchParser:
     )
     franceconnect.add_argument(
         "--first-name", required=True, metavar="PRÉNOM", help="prénom déclaré à FranceConnect"
+    )
+    serve = commands.add_parser(
+        "serve", help="sert l'interface dans un navigateur (derrière un proxy HTTPS)"
+    )
+    serve.add_argument(
+        "--host",
+        metavar="ADRESSE",
+        help="adresse d'écoute TCP (défaut\u00a0: 127.0.0.1, le proxy est sur la même machine)",
+    )
+    serve.add_argument("--port", type=_port, help="port d'écoute TCP (défaut\u00a0: 8000)")
+    serve.add_argument(
+        "--socket",
+        type=_socket_path,
+        metavar="CHEMIN",
+        help="écoute sur une socket Unix (mode 0660) au lieu de TCP\u00a0: "
+        "seul le proxy peut s'y connecter (recommandé, ex. /run/educonnect/web.sock)",
+    )
+    serve.add_argument(
+        "--socket-group",
+        type=_group,
+        metavar="GROUPE",
+        help="groupe de la socket, celui du proxy (ex. www-data)",
+    )
+    serve.add_argument(
+        "--public-url",
+        type=_public_url,
+        metavar="URL",
+        help="adresse que tapent les navigateurs, celle du proxy (ex. https://educonnect.example.fr)",
+    )
+    serve.add_argument(
+        "--max-sessions",
+        type=_positive,
+        default=20,
+        metavar="N",
+        help="sessions simultanées au plus, un processus chacune (défaut\u00a0: 20)",
     )
     return parser
 

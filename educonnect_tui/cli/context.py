@@ -6,10 +6,14 @@ from collections.abc import Iterable
 
 from pydantic import ValidationError
 
-from ..domain.store import db_errors
+from ..domain.store import db_errors, logs
 from ..domain.store.services import Services
 from ..domain.store.settings import Settings, settings_problem
 from .arguments import fail
+
+# The command being run (« notify », « outbox send »), as ``main`` parsed it: named in
+# the log's start line. Never its arguments, which could name a pupil.
+command = ""
 
 
 def open_services(*, create: bool = False) -> Services:
@@ -26,7 +30,8 @@ def open_services(*, create: bool = False) -> Services:
         settings = Settings()
     except ValidationError as error:
         fail(settings_problem(dict(error.errors()[0])))
-    db_errors.log_to(settings.log_file)
+    db_errors.log_to(settings.log_file, journal=settings.log_to_journal)
+    logs.started(command)
     missing = db.sqlite_file(settings.database_url)
     if not create and missing is not None and not missing.exists():
         fail(

@@ -100,6 +100,10 @@ SAMPLES: dict[str, dict[str, Any]] = {
                     "reason": "serveur SMTP relais:25 injoignable\u00a0: connexion refusée"},
     "outbox_read": {"format": "table", "rows": 12, "state": "en_attente"},
     "outbox_purge": {"purged": 4, "retention_days": 30},
+    "backup": {"file": "/var/backups/educonnect/2026-11-16.dump", "backend": "postgresql",
+               "bytes": 123456, "revision": "0012", "pruned": 1},
+    "restore": {"file": "/var/backups/educonnect/2026-11-16.dump", "backend": "sqlite",
+                "revision": "0012", "events": 42},
     "outbox_resend": {"messages": [12, 15]},
     "outbox_abandon": {"messages": [12]},
 }  # fmt: skip

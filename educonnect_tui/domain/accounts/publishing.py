@@ -35,7 +35,7 @@ def check(services: Services, paths: Iterable[Path | None], *, overwrite: bool) 
 
 def publication(services: Services, at: dt.datetime) -> files.Publication:
     """Documents to publish with a transaction at ``at`` (the time its audit record bears)."""
-    return files.Publication(at, owner=_owner(services))
+    return files.Publication(at, owner=_owner(services), settled=services.published)
 
 
 @contextlib.contextmanager

@@ -318,10 +318,17 @@ class Publication:
     ``sweep`` tells a commit from a crash.
     """
 
-    def __init__(self, at: dt.datetime, owner: str) -> None:
+    def __init__(
+        self,
+        at: dt.datetime,
+        owner: str,
+        settled: Callable[[tuple[Path, ...]], None] | None = None,
+    ) -> None:
         self.lot = secrets.token_hex(8)
         self.at = at
         self.owner = owner
+        # Told the documents once they stay (``settle``): what else shows them to the user.
+        self.settled = settled
         self.files: list[StagedFile] = []
         self._published: list[StagedFile] = []
         self._markers: list[tuple[Path, int]] = []
@@ -367,8 +374,11 @@ class Publication:
 
     def settle(self) -> None:
         """The transaction committed: the documents stay, their markers go."""
+        published = tuple(f.final_path for f in self._published)
         self._drop_markers()
         self._published.clear()
+        if self.settled is not None and published:
+            self.settled(published)
 
     def undo(self) -> None:
         """Nothing committed: no document may remain with passwords that do not work."""

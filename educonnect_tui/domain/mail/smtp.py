@@ -135,6 +135,11 @@ class Relay:
             ) from None
         return connection
 
+    def check(self) -> None:
+        """Connect (TLS, login) and leave, sending nothing: ``doctor --smtp``."""
+        self._connection = self._connect()
+        self.close()
+
     def send(self, message: EmailMessage, *, sender: str, recipient: str) -> None:
         """Hand ``message`` to the server for ``recipient``, or raise what went wrong."""
         self.handed_over = False

@@ -26,7 +26,9 @@ def write(services: Services, path: Path, lines: Sequence[str], *, overwrite: bo
     data = "".join(f"{line}\n" for line in lines).encode("utf-8")
     staged = files.stage_file(path, data, overwrite=overwrite)
     try:
-        return staged.publish()
+        written = staged.publish()
     except BaseException:
         staged.discard()
         raise
+    services.published((written,))
+    return written

@@ -41,7 +41,7 @@ from sqlalchemy import func, insert, select, text
 from sqlalchemy.orm import Session
 
 from ..model.tables import AuditAnchor, AuditEvent, AuditTarget
-from . import keys
+from . import keys, logs
 from .connection import current_connection
 
 GENESIS = keys.GENESIS
@@ -96,6 +96,8 @@ ACTION_LABELS = {
     "outbox_purge": "purge des textes des courriels terminés",
     "outbox_resend": "courriel incertain renvoyé",
     "outbox_abandon": "courriel incertain abandonné",
+    "backup": "sauvegarde de la base",
+    "restore": "restauration de la base depuis une sauvegarde",
 }
 
 
@@ -188,7 +190,10 @@ def record(
     targets: Iterable[int] = (),
     details: dict[str, Any] | None = None,
 ) -> AuditEvent:
-    """Append one event in the caller's transaction (so it commits or rolls back with it)."""
+    """Append one event in the caller's transaction (so it commits or rolls back with it).
+
+    The technical log gets a line for it once that transaction commits (``logs``).
+    """
     target_ids = sorted(set(targets))
     key = keys.current_key(session)
     # Lock the anchor row so two writers cannot both chain onto the same record: a
@@ -219,6 +224,15 @@ def record(
             insert(AuditTarget),
             [{"event_id": event.id, "account_id": a} for a in target_ids],
         )
+    logs.audited(
+        session,
+        action,
+        actor=actor.label,
+        source=actor.source_address,
+        establishment_id=establishment_id,
+        targets=len(target_ids),
+        details=event.details,
+    )
     return event
 
 

@@ -99,6 +99,11 @@ DETAIL_NAMES = {
     "role_before": "rôle avant",
     "was_temporary": "remplace un mot de passe provisoire",
     "purpose": "demandé pour",
+    "backend": "base",
+    "bytes": "octets",
+    "revision": "version du schéma",
+    "events": "événements du journal",
+    "pruned": "anciennes sauvegardes effacées",
 }
 # The journal's reads and extracts count events, not lines of a file.
 _EVENT_ROWS = {"export", "audit_read"}

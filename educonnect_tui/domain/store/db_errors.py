@@ -4,14 +4,12 @@ The command line and the TUI both end every failure here (``translate``), so a l
 held by another import reads « occupée » on both, never « inaccessible », and no raw
 SQLAlchemy or driver text (English, with SQL in it) reaches a terminal. What staff
 cannot act on (an unforeseen error, an unreachable server) is written with its
-traceback to the technical log, the file ``log_to`` names, and nowhere else; engines
+traceback to the technical log (``logs``: the journal or a file) and nowhere else; engines
 hide SQL parameters (``db.make_engine``), so that log holds no hash or secret either.
 """
 
 from __future__ import annotations
 
-import logging
-import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
@@ -27,15 +25,11 @@ from ..model.errors import (
     UnexpectedError,
     os_cause,
 )
-from . import private
+from . import logs
 
 T = TypeVar("T")
 
-log = logging.getLogger("educonnect_tui")
-# Without a handler, Python prints warnings and errors on stderr (its "last resort"):
-# the terminal must only ever see the French sentence.
-log.addHandler(logging.NullHandler())
-log.propagate = False
+log = logs.log
 
 BUSY = "La base de données est occupée par une autre opération\u00a0: réessayez dans un instant."
 UNREACHABLE = (
@@ -153,31 +147,6 @@ def retrying_when_busy(work: Callable[[], T], attempts: int = 2) -> T:
     raise AssertionError("unreachable")
 
 
-_file_handler: logging.Handler | None = None
-
-
-def log_to(path: Path) -> None:
-    """Send the technical log to ``path`` (0600, its missing folders 0700), once per process.
-
-    A log that cannot be written is not worth failing a command for: the French
-    sentence is still shown, only the details are lost.
-    """
-    global _file_handler
-    if _file_handler is not None and getattr(_file_handler, "baseFilename", None) == str(
-        path.absolute()
-    ):
-        return
-    try:
-        private.make_folders(path.parent)
-        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, private.FILE_MODE))
-        private.narrow(path)  # a log made 0644 by an earlier version, like the database
-        handler: logging.Handler = logging.FileHandler(path, encoding="utf-8", delay=True)
-    except OSError:
-        return
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
-    if _file_handler is not None:
-        log.removeHandler(_file_handler)
-        _file_handler.close()
-    log.addHandler(handler)
-    log.setLevel(logging.INFO)
-    _file_handler = handler
+def log_to(path: Path, *, journal: bool = False) -> None:
+    """The technical log's destination, chosen once per process (``logs.log_to``)."""
+    logs.log_to(path, journal=journal)

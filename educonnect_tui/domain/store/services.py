@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -26,6 +27,21 @@ class Services:
     key_store: keys.KeyStore
     clock: Clock = field(default=utc_now)
     time: SchoolTime = field(default_factory=SchoolTime.named)
+    # Told of every document once it exists for good (``Publication.settle``, an import's
+    # report): the browser interface hands each one to the browser as a download.
+    on_published: Callable[[tuple[Path, ...]], None] | None = None
+
+    def published(self, paths: tuple[Path, ...]) -> None:
+        """The documents just written for good; a failure to pass them on is not the
+        document's: it exists on the server, as the screen says."""
+        if self.on_published is None or not paths:
+            return
+        try:
+            self.on_published(paths)
+        except Exception as error:  # the interface's, after the commit: never undoes it
+            from . import db_errors
+
+            db_errors.translate(error)
 
     @classmethod
     def from_settings(

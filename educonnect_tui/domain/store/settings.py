@@ -10,7 +10,7 @@ import ipaddress
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Final, Literal
 
 from argon2 import PasswordHasher, Type
 from pydantic import Field, SecretStr, field_validator
@@ -29,6 +29,10 @@ from ..model.errors import InvalidInput
 from .smtp_url import SmtpServer, mail_from_problem, parse_smtp_url
 
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+# In ``trusted_proxies``: whoever connects to ``serve --socket`` is the reverse proxy (the
+# socket's mode and group say who can; docs/security.md « Browser sessions »).
+UNIX_SOCKET: Final = "unix"
+TrustedProxy = IPNetwork | Literal["unix"]
 
 # OWASP's minimum for argon2id; the settings refuse anything weaker.
 ARGON2_MIN_MEMORY_KIB = 19 * 1024
@@ -88,6 +92,11 @@ class Settings(BaseSettings):
     admin_networks: Annotated[list[IPNetwork], NoDecode] = Field(default_factory=list)
     # A local console (no SSH_CONNECTION) counts as the administrative network only if set.
     local_console_is_admin_network: bool = False
+    # The reverse proxies whose reported client address ``serve`` believes (X-Forwarded-For,
+    # X-Real-IP): CIDR networks of TCP peers, and/or the word « unix » for whoever connects
+    # to its Unix socket (``serve --socket``); a browser reaching it any other way always
+    # gets the OTP step (access/proxy.py).
+    trusted_proxies: Annotated[list[TrustedProxy], NoDecode] = Field(default_factory=list)
     pupil_temp_validity_days: int = Field(default=90, ge=1, le=366)
     guardian_temp_validity_months: int = Field(default=3, ge=1, le=12)
     portal_url: str = "https://educonnect.education.gouv.fr"
@@ -109,6 +118,9 @@ class Settings(BaseSettings):
     key_file: Path | None = None
     # The technical log: what staff are not shown of an unexpected error (db_errors.py).
     log_file: Path = Field(default_factory=lambda: data_dir() / "educonnect.log")
+    # The log to journald's socket even when not started by systemd (SSH sessions); by
+    # default only under systemd (``logs.py``).
+    log_to_journal: bool = False
     # The relay e-mails leave through (``smtp_url.py``): smtp://, smtp+starttls://, smtps://.
     # Kept secret: its password is never shown by a repr, a log or an error.
     smtp_url: SecretStr | None = None
@@ -227,9 +239,15 @@ class Settings(BaseSettings):
     @field_validator("admin_networks", mode="before")
     @classmethod
     def _split_networks(cls, value: Any) -> Any:
-        if isinstance(value, str):
-            return [part.strip() for part in value.split(",") if part.strip()]
-        return value
+        """CIDR networks, from a list or « a, b »; what is not one is named in French
+        (pydantic would name its own union of types instead)."""
+        return _networks(value, unix=False)
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _split_proxies(cls, value: Any) -> Any:
+        """Like ``admin_networks``, and « unix »: the proxy that reaches ``serve --socket``."""
+        return _networks(value, unix=True)
 
     @classmethod
     def settings_customise_sources(
@@ -246,6 +264,28 @@ class Settings(BaseSettings):
             env_settings,
             TomlConfigSettingsSource(settings_cls, toml_file=config_file()),
         )
+
+
+def _networks(value: Any, *, unix: bool) -> Any:
+    if isinstance(value, str):
+        value = [part.strip() for part in value.split(",") if part.strip()]
+    if not isinstance(value, list):
+        return value
+    networks: list[TrustedProxy] = []
+    for part in value:
+        if unix and isinstance(part, str) and part.strip().lower() == UNIX_SOCKET:
+            networks.append(UNIX_SOCKET)
+            continue
+        try:
+            networks.append(ipaddress.ip_network(part))
+        except (TypeError, ValueError):
+            expected = "CIDR ou « unix » attendu" if unix else "CIDR attendu"
+            raise PydanticCustomError(
+                "networks",
+                "« {value} » n'est pas un réseau (" + expected + ", ex. 10.20.0.0/16)",
+                {"value": str(part)[:40]},
+            ) from None
+    return networks
 
 
 # Pydantic's own words are English: what a setting's value must be, in French.
@@ -265,7 +305,7 @@ _PROBLEMS = {
     "extra_forbidden": "réglage inconnu",
 }
 # The settings' own checks, already in French.
-_OWN_WORDS = {"key_file_empty", "smtp_url", "mail_from", "mail_from_name"}
+_OWN_WORDS = {"key_file_empty", "smtp_url", "mail_from", "mail_from_name", "networks"}
 _BOUNDS = {
     "less_than_equal": ("le", "au plus"),
     "less_than": ("lt", "moins de"),
