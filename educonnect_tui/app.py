@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -112,6 +113,7 @@ class EduConnectApp(App[None]):
         self.other_sessions_seen: set[SignInTrace] = set()
         # Set by ``run_app`` only: tests never take the process's signals.
         self.stops_on_signals = False
+        self._stopping_for_signal = False
         self._no_terminal_control = NoTerminalControl()
 
     def get_theme_variable_defaults(self) -> dict[str, str]:
@@ -174,6 +176,9 @@ class EduConnectApp(App[None]):
         way nothing is half done, and its hashing processes are shut down before the
         interpreter is.
         """
+        if self._stopping_for_signal:  # a hang-up often comes twice (lost_terminal.py)
+            return
+        self._stopping_for_signal = True
         for screen in self.screen_stack:
             cancel = getattr(screen, "cancel_event", None)
             if isinstance(cancel, threading.Event):
@@ -410,6 +415,9 @@ class EduConnectApp(App[None]):
     def sign_out_from_lock(self) -> None:
         """« Changer d'utilisateur »: jobs are asked to stop and waited for, then sign-out."""
         signed_in = self.signed_in
+        if self._stopping_for_signal:  # a hang-up often comes twice (lost_terminal.py)
+            return
+        self._stopping_for_signal = True
         for screen in self.screen_stack:
             cancel = getattr(screen, "cancel_event", None)
             if isinstance(cancel, threading.Event):
@@ -430,6 +438,9 @@ class EduConnectApp(App[None]):
         the login screen, saying why. Jobs are asked to stop; the domain refuses them anyway."""
         if self.signed_in is None:
             return
+        if self._stopping_for_signal:  # a hang-up often comes twice (lost_terminal.py)
+            return
+        self._stopping_for_signal = True
         for screen in self.screen_stack:
             cancel = getattr(screen, "cancel_event", None)
             if isinstance(cancel, threading.Event):
@@ -668,6 +679,14 @@ def run_app(services: Services) -> int:
         after_first_paint=process.freeze_start_up_objects,
     )
     app.stops_on_signals = True
+    if sys.platform != "win32":
+        from textual.drivers.linux_driver import LinuxDriver
+
+        from .lost_terminal import SurvivingLinuxDriver
+
+        # A browser session (textual-serve's web driver) keeps its own driver.
+        if app.driver_class is LinuxDriver:
+            app.driver_class = SurvivingLinuxDriver
     app.run()
     app.end_session()
     return 0 if app.return_code is None else int(app.return_code)

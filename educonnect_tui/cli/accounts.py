@@ -8,6 +8,7 @@ import contextlib
 import datetime as dt
 import getpass
 import logging
+import os
 import signal
 import sys
 import threading
@@ -77,8 +78,21 @@ def _build_academie(services: Services, args: argparse.Namespace) -> list[str]:
 
 
 def open_tui(services: Services) -> int:
+    """The interface, on a terminal (or the browser's driver, ``educonnect-tui serve``).
+
+    Without one (``ssh -T``, a command given to the forced command, output redirected)
+    Textual would draw into a pipe and wait for keys that never come, holding the
+    database: say so and stop instead.
+    """
     from ..app import run_app
 
+    if "TEXTUAL_DRIVER" not in os.environ and not all(
+        stream is not None and stream.isatty() for stream in (sys.__stdin__, sys.__stderr__)
+    ):
+        fail(
+            "pas de terminal\u00a0: l'interface s'ouvre dans un terminal "
+            "(connectez-vous avec « ssh -t », sans commande)"
+        )
     require_schema(services)
     return run_app(services)
 

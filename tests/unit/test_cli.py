@@ -735,3 +735,14 @@ def test_notify_says_when_the_pdf_asked_for_is_not_needed(
     assert code == 0, err
     assert f"Aucun document papier\u00a0: {pdf} n'a pas été écrit." in out.splitlines()
     assert not pdf.exists() and _outbox_count(cli_env) == 1
+
+
+def test_the_interface_without_a_terminal_says_so_and_stops(
+    cli_env: Services, run_cli: RunCli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``ssh -T`` to the forced command: no drawing into a pipe, no wait for keys."""
+    monkeypatch.setattr("sys.stdin", io.StringIO(""))
+    monkeypatch.setattr("sys.__stdin__", io.StringIO(""))
+    code, out, err = run_cli([])
+    _one_line_french_error(code, err, "pas de terminal")
+    assert "ssh -t" in err and out == ""

@@ -25,15 +25,17 @@ def _settings(
 
 
 def test_ssh_connection_gives_the_client_address() -> None:
+    """Parsed here; whether the system confirms it is tests/unit/test_sshd_session.py."""
     connection = current_connection({"SSH_CONNECTION": "10.1.2.3 52314 10.0.0.1 22"})
-    assert connection == Connection(address="10.1.2.3", via_ssh=True)
-    assert connection.label() == "SSH depuis 10.1.2.3"
+    # This test process is in no sshd session carrying that connection.
+    assert connection == Connection(address="10.1.2.3", via_ssh=True, unverified=True)
     assert connection.source == "10.1.2.3"
+    assert Connection(address="10.1.2.3", via_ssh=True).label() == "SSH depuis 10.1.2.3"
 
 
 def test_ssh_client_is_used_when_ssh_connection_is_missing() -> None:
     connection = current_connection({"SSH_CLIENT": "192.168.1.20 40000 22"})
-    assert connection == Connection(address="192.168.1.20", via_ssh=True)
+    assert connection == Connection(address="192.168.1.20", via_ssh=True, unverified=True)
 
 
 def test_ssh_connection_wins_over_ssh_client() -> None:
@@ -51,13 +53,15 @@ def test_no_variable_is_a_local_console() -> None:
 def test_ipv6_client() -> None:
     connection = current_connection({"SSH_CONNECTION": "2001:db8:1::42 50000 2001:db8::1 22"})
     assert connection.address == "2001:db8:1::42"
-    assert connection.label() == "SSH depuis 2001:db8:1::42"
-    assert is_admin_network(connection, _settings())
+    confirmed = Connection(address=connection.address, via_ssh=True)
+    assert confirmed.label() == "SSH depuis 2001:db8:1::42"
+    assert is_admin_network(confirmed, _settings())
 
 
 def test_ipv4_mapped_ipv6_client_matches_ipv4_networks() -> None:
     connection = current_connection({"SSH_CONNECTION": "::ffff:10.1.2.3 50000 ::1 22"})
-    assert is_admin_network(connection, _settings())
+    assert connection.address == "::ffff:10.1.2.3"
+    assert is_admin_network(Connection(address=connection.address, via_ssh=True), _settings())
 
 
 @pytest.mark.parametrize(

@@ -77,3 +77,23 @@ def test_hash_many_can_be_cancelled() -> None:
     cancel.set()
     with pytest.raises(Cancelled, match="annulée"):
         hash_many([f"pw{i}" for i in range(30)], FAST_HASH, workers=2, cancel=cancel)
+
+
+def test_cancelling_hash_many_does_not_wait_for_the_chunks_being_hashed() -> None:
+    """A hang-up cancels a notification: the process must end now, not after the chunks.
+
+    At production cost a chunk of 16 passwords takes seconds on a loaded server; the
+    hashes being computed are thrown away anyway.
+    """
+    import multiprocessing
+    import time
+
+    slow = HashParams(time_cost=2000, memory_kib=1024, parallelism=1)  # ~1 s a password
+    cancel = threading.Event()
+    threading.Timer(0.5, cancel.set).start()
+    started = time.monotonic()
+    with pytest.raises(Cancelled):
+        hash_many([f"pw{i}" for i in range(32)], slow, workers=2, cancel=cancel)
+    # One chunk is 4 passwords (32 // (2 workers × 4)): about 4 s if it were awaited.
+    assert time.monotonic() - started < 2.0
+    assert multiprocessing.active_children() == []

@@ -7,8 +7,11 @@ asked. The TUI runs behind sshd, which puts the client's address in ``SSH_CONNEC
 (and the older ``SSH_CLIENT``); no variable means a local console.
 
 Trust boundary: sshd sets these variables after any ``AcceptEnv``/``SetEnv``, so a remote
-user cannot forge them. Whoever already has a shell on the server can, which is why a
-local console counts as administrative only when the settings say so.
+user cannot forge them. Whoever already has a shell on the server can, which is why the
+address is believed only when the system shows a real sshd session carrying that
+connection (``store/sshd_session.py``; otherwise the connection is ``unverified`` and
+never administrative), and why a local console counts as administrative only when the
+settings say so.
 
 Anything that does not parse as an IP address is kept as text (for the audit trail,
 where an odd value is itself worth seeing) and never counts as administrative.

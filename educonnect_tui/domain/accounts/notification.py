@@ -43,6 +43,7 @@ from ..access.passwords import (
     generate_temporary_password,
     hash_many,
     run_in_background,
+    stop_workers,
     worker_count,
 )
 from ..access.permissions import Action
@@ -523,6 +524,11 @@ def notify(
             if drawing is not None
             else (_render_documents(context, kind, paper, with_csv) if paper else None)
         )
+    except BaseException:
+        # Cancelled or failed: the documents will not be used; do not wait for them.
+        if renderer is not None:
+            stop_workers(renderer)
+        raise
     finally:
         if renderer is not None:
             renderer.shutdown(wait=False, cancel_futures=True)

@@ -8,15 +8,20 @@ command line's actor records it too (``store.audit.Actor.command_line``).
 from __future__ import annotations
 
 import ipaddress
+import logging
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
+
+from . import sshd_session
+from .sshd_session import SystemView
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 LOCAL_CONSOLE = "console locale"
 UNKNOWN_SSH_SOURCE = "SSH (adresse inconnue)"
 UNKNOWN_WEB_SOURCE = "navigateur (adresse inconnue)"
+log = logging.getLogger("educonnect_tui")
 # The audit trail stores the source address in 64 characters.
 MAX_SOURCE_LENGTH = 64
 
@@ -82,13 +87,21 @@ def _clean(text: str) -> str:
     return printable[:MAX_SOURCE_LENGTH]
 
 
-def current_connection(environ: Mapping[str, str] = os.environ) -> Connection:
-    """The client of this process, from sshd's variables.
+def current_connection(
+    environ: Mapping[str, str] = os.environ, system: SystemView | None = None
+) -> Connection:
+    """The client of this process, from sshd's variables, checked against the system.
 
     ``SSH_CONNECTION`` is "client_ip client_port server_ip server_port" and
     ``SSH_CLIENT`` "client_ip client_port server_port": both start with the client.
     A variable that is present but blank is not a console: it is an SSH session whose
     address is unknown, so it never counts as administrative.
+
+    The address is believed only when ``sshd_session.refusal`` finds a real sshd session
+    carrying that connection (``system``: the real ``/proc`` unless a test gives one);
+    otherwise it is kept, marked unverified, for the audit trail and never counts as the
+    administrative network. ``SSH_CLIENT`` alone lacks the server's address, so it can
+    never be confirmed.
     """
     present = False
     for name in ("SSH_CONNECTION", "SSH_CLIENT"):
@@ -98,7 +111,15 @@ def current_connection(environ: Mapping[str, str] = os.environ) -> Connection:
         present = True
         fields = value.split()
         if fields:
-            return Connection(address=_clean(fields[0]), via_ssh=True)
+            why = (
+                sshd_session.refusal(value, system)
+                if name == "SSH_CONNECTION"
+                else "SSH_CLIENT sans SSH_CONNECTION"
+            )
+            if why:
+                log.warning("adresse SSH non confirmée (%s)\u00a0: %s", _clean(fields[0]), why)
+            confirmed = why is None
+            return Connection(address=_clean(fields[0]), via_ssh=True, unverified=not confirmed)
     if present:
         return Connection(address=None, via_ssh=True)
     return Connection(address=None, via_ssh=False)
