@@ -112,8 +112,13 @@ def pupil_accounts(establishment_id: int, selection: Selection) -> Select[int]:
     return _common(query, selection)
 
 
-def guardian_accounts(establishment_id: int, selection: Selection) -> Select[int]:
+def guardian_accounts(
+    establishment_id: int, selection: Selection, *, with_guardian: bool = False
+) -> Select[int]:
     """Ids of the guardians' accounts with a child in the selected classes (``_listed``).
+
+    ``with_guardian`` joins ``Guardian`` (as the contact filters do), so that a list can
+    read its columns from the same query.
 
     Only a child they are the legal representative of counts: another contact of the
     pupil is never listed for a notification (and has no account to be notified). The
@@ -148,7 +153,7 @@ def guardian_accounts(establishment_id: int, selection: Selection) -> Select[int
         Account.kind == AccountKind.GUARDIAN, Account.guardian_id.in_(guardians)
     )
     contact = _contact(selection)
-    if contact:
+    if contact or with_guardian:
         query = query.join(Guardian, Guardian.id == Account.guardian_id).where(*contact)
     return _common(query, selection)
 
@@ -182,12 +187,18 @@ def _common(query: Select[int], selection: Selection) -> Select[int]:
     return query
 
 
-def accounts_of(kind: AccountKind, establishment_id: int, selection: Selection) -> Select[int]:
+def accounts_of(
+    kind: AccountKind, establishment_id: int, selection: Selection, *, with_owner: bool = False
+) -> Select[int]:
+    """The selected accounts' ids; ``with_owner`` joins the pupil (and class) or guardian
+    they belong to, for a query that reads their columns too (``listing``)."""
     if kind is AccountKind.PUPIL:
         return pupil_accounts(establishment_id, selection)
     if selection.pupils_only:
+        if with_owner:
+            return guardian_accounts(establishment_id, selection, with_guardian=True).where(false())
         return select(Account.id).where(false())
-    return guardian_accounts(establishment_id, selection)
+    return guardian_accounts(establishment_id, selection, with_guardian=with_owner)
 
 
 def require_selection(
