@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
-from sqlalchemy import ColumnElement, Select, and_, false, not_, or_, select
+from sqlalchemy import ColumnElement, Select, and_, case, false, func, not_, or_, select
 from sqlalchemy.orm import aliased
 
 from ..access.caller import Caller
@@ -125,17 +125,13 @@ def guardian_accounts(
     guardians of the school are computed once (not correlated per account), from the
     pupils' index then the links' pupil index: thousands of guardians stay milliseconds.
     """
-    child, own = aliased(Pupil), aliased(Account)
-    guardians = (
-        guardians_of(
-            establishment_id,
-            division_ids=selection.division_ids,
-            enrolled_only=False,
-            child=child,
-        )
-        .join(own, own.guardian_id == GuardianLink.guardian_id)
-        .where(_listed(child, own), GuardianLink.legal_guardian.is_(True))
-    )
+    child = aliased(Pupil)
+    guardians = guardians_of(
+        establishment_id,
+        division_ids=selection.division_ids,
+        enrolled_only=False,
+        child=child,
+    ).where(GuardianLink.legal_guardian.is_(True))
     if selection.guardians_of_pupil is not None:
         pupil_account = aliased(Account)
         guardians = guardians.where(
@@ -149,8 +145,23 @@ def guardian_accounts(
         guardians = guardians.join(division, division.id == child.division_id).where(
             division.name.in_(selection.divisions)
         )
-    query = select(Account.id).where(
-        Account.kind == AccountKind.GUARDIAN, Account.guardian_id.in_(guardians)
+    # ``_listed`` for a guardian: a child here enrolled, or their own account désactivé.
+    # Their children are grouped first, so that each guardian's account is read once,
+    # not once per child to test its state.
+    links = (
+        guardians.add_columns(
+            func.max(case((child.status == PupilStatus.ENROLLED, 1), else_=0)).label("enrolled")
+        )
+        .group_by(GuardianLink.guardian_id)
+        .subquery()
+    )
+    query = (
+        select(Account.id)
+        .join(links, links.c.guardian_id == Account.guardian_id)
+        .where(
+            Account.kind == AccountKind.GUARDIAN,
+            or_(links.c.enrolled == 1, Account.state == AccountState.DEACTIVATED),
+        )
     )
     contact = _contact(selection)
     if contact or with_guardian:
