@@ -193,6 +193,173 @@ def home(url: str, uai: str, login: str, notify_count: int, *, start_only: bool 
     asyncio.run(run())
 
 
+THINK_SECONDS = 2.0
+
+
+def session(
+    url: str,
+    uai: str,
+    login: str,
+    role: str,
+    count: int,
+    *,
+    index: int = 0,
+    hash_params: Any = None,
+    division: str | None = None,
+    ready: Callable[[], None] | None = None,
+    think: float | None = None,
+) -> None:
+    """One staff member's session on a shared server, the real app headless.
+
+    Signs in, paints the home page, prints ``ready`` and waits for a line on stdin (the
+    parent starts every session at once). Then, as ``browse``: ``count`` filter changes
+    and searches on both tabs, about two seconds of thought between two (staff read what
+    they filtered), each timed until the table has painted its rows; as ``notify``: a
+    (re)notification of up to ``count`` pupils of the school (of ``division`` if given)
+    with PDF and CSV in a thread of the app, as (re)Notifier runs it.
+    """
+    import random
+
+    from sqlalchemy import select
+
+    from educonnect_tui import process
+    from educonnect_tui.app import create_app
+    from educonnect_tui.domain.access import sign_in as auth
+    from educonnect_tui.domain.access.caller import SchoolSession
+    from educonnect_tui.domain.access.network import Connection, NetworkMode
+    from educonnect_tui.domain.accounts.notification import NotifyRequest, notify
+    from educonnect_tui.domain.accounts.selection import Selection
+    from educonnect_tui.domain.model.enums import AccountKind, AccountState, Module, PupilStatus
+    from educonnect_tui.domain.model.states import NOTIFIED_BY_DEFAULT
+    from educonnect_tui.domain.model.tables import Account, Division, Establishment, Pupil, Staff
+    from educonnect_tui.domain.store.services import Services
+    from educonnect_tui.domain.store.settings import Settings
+    from educonnect_tui.widgets.account_table import AccountTable
+
+    services = Services.from_settings(Settings(database_url=url), hash_params=hash_params)
+    with services.sessions() as db_session, db_session.begin():
+        staff = db_session.scalar(select(Staff).where(Staff.login == login))
+        school = db_session.scalar(select(Establishment).where(Establishment.uai == uai))
+        assert staff is not None and school is not None
+        person = auth.session_of(
+            staff,
+            connection=Connection(address=f"10.0.0.{10 + index}", via_ssh=True),
+            module=Module.ADMINISTRATION,
+            mode=NetworkMode.ADMIN,
+            now=services.clock(),
+        )
+        names = list(
+            db_session.scalars(
+                select(Pupil.last_name)
+                .where(Pupil.establishment_id == school.id)
+                .order_by(Pupil.id)
+                .limit(200)
+            )
+        )
+    signed_in = (
+        person
+        if isinstance(person, SchoolSession)
+        else person.at(next(s for s in person.identity.schools if s.uai == uai))
+    )
+    process.for_interface()
+    app = create_app(services, signed_in=signed_in)
+    rng = random.Random(index)
+
+    async def browse(pilot: Pilot[Any]) -> None:
+        first = app.screen.query_one("#table-eleves", AccountTable)
+        divisions = [d.name for d in first._listing.divisions()]
+        states = list(AccountState)
+        timings: list[float] = []
+        kinds: list[str] = []
+        at: list[float] = []
+        began = time.time()
+        for step in range(count):
+            tab, key = (("#table-eleves", "1"), ("#table-responsables", "2"))[step // 10 % 2]
+            if step % 10 == 0:
+                await pilot.press(key)
+                await _until(pilot, lambda: _shown(app, tab))  # noqa: B023
+            table = app.screen.query_one(tab, AccountTable)
+            searching = step % 3 == 2 and names
+            if searching:
+                name = rng.choice(names)
+                query = table.query_.with_selection(
+                    divisions=(), states=(), search=name[: rng.choice((3, 5, len(name)))]
+                )
+            else:
+                query = table.query_.with_selection(
+                    divisions=(rng.choice(divisions),) if rng.random() < 0.5 else (),
+                    states=(rng.choice(states),) if rng.random() < 0.6 else (),
+                    search="",
+                )
+            at.append(time.time())
+            started = time.perf_counter()
+            table.set_query(query)
+            await _until(pilot, lambda: _shown(app, tab))  # noqa: B023
+            timings.append((time.perf_counter() - started) * 1000)
+            kinds.append("recherche" if searching else "filtre")
+            pause = THINK_SECONDS if think is None else think
+            await asyncio.sleep(pause * rng.uniform(0.6, 1.4))
+        _emit(event="actions", ms=timings, kinds=kinds, at=at, began=began, ended=time.time())
+
+    def notify_now() -> None:
+        with services.sessions() as db_session:
+            ids_query = (
+                select(Account.id)
+                .join(Pupil, Pupil.id == Account.pupil_id)
+                .where(Pupil.establishment_id == school.id)
+                .where(Account.state.in_(NOTIFIED_BY_DEFAULT))
+                .where(Pupil.status == PupilStatus.ENROLLED)
+                .order_by(Account.id)
+                .limit(count)
+            )
+            if division is not None:
+                ids_query = ids_query.join(Division, Division.id == Pupil.division_id).where(
+                    Division.name == division
+                )
+            ids = list(db_session.scalars(ids_query))
+        folder = Path(tempfile.mkdtemp(prefix="educonnect-bench-"))
+        began = time.time()
+        result = notify(
+            services,
+            signed_in,
+            NotifyRequest(
+                AccountKind.PUPIL,
+                Selection(
+                    divisions=(division,) if division else (),
+                    account_ids=tuple(ids),
+                    states=NOTIFIED_BY_DEFAULT,
+                ),
+                pdf_path=folder / "eleves.pdf",
+                csv_path=folder / "eleves.csv",
+            ),
+        )
+        _emit(
+            event="notify",
+            seconds=time.time() - began,
+            accounts=result.count,
+            ids=ids,
+            left_out=list(result.left_out),
+            began=began,
+            ended=time.time(),
+        )
+
+    async def run() -> None:
+        async with app.run_test(size=(120, 40)) as pilot:
+            await _until(pilot, lambda: _shown(app, "#table-eleves"))
+            _emit(event="ready", index=index)
+            await asyncio.get_running_loop().run_in_executor(None, ready or sys.stdin.readline)
+            if role == "notify":
+                worker = threading.Thread(target=notify_now)
+                worker.start()
+                while worker.is_alive():
+                    await asyncio.sleep(0.05)
+                worker.join()
+            else:
+                await browse(pilot)
+
+    asyncio.run(run())
+
+
 def _shown(app: App[Any], selector: str) -> bool:
     """The table has counted its rows and holds the page at the top of the view."""
     tables = app.screen.query(selector)
@@ -243,9 +410,13 @@ def datatable(url: str, uai: str, limit: int) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    """``home|start URL UAI LOGIN COUNT`` or ``datatable URL UAI LIMIT``."""
+    """``home|start URL UAI LOGIN COUNT``, ``datatable URL UAI LIMIT`` or
+    ``session URL UAI LOGIN browse|notify COUNT INDEX [THINK_SECONDS]``."""
     what, url, uai, *rest = sys.argv[1:] if argv is None else argv
-    if what in ("home", "start"):
+    if what == "session":
+        think = float(rest[4]) if len(rest) > 4 else None
+        session(url, uai, rest[0], rest[1], int(rest[2]), index=int(rest[3]), think=think)
+    elif what in ("home", "start"):
         home(url, uai, rest[0], int(rest[1]), start_only=what == "start")
     else:
         datatable(url, uai, int(rest[0]))

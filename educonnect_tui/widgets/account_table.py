@@ -207,8 +207,7 @@ class AccountTable(ReportsWorkerErrors, ScrollView, can_focus=True):
 
     def _fetch_count(self, generation: int, query: ListQuery, page: int) -> None:
         """The count and the page under the cursor in one trip: no wait for a repaint."""
-        total = self._listing.count(query)
-        rows = self._listing.page(query, page * PAGE_SIZE, PAGE_SIZE) if total else []
+        total, rows = self._listing.counted_page(query, page * PAGE_SIZE, PAGE_SIZE)
         # The page first: the count's highlight then already names the row under the cursor.
         self.app.call_from_thread(self._page_arrived, generation, page, rows)
         self.app.call_from_thread(self._count_arrived, generation, total)

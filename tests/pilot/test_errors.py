@@ -42,7 +42,7 @@ async def test_an_unexpected_error_is_one_french_sentence_without_its_raw_text(
     def broken(self: Listing, *args: object, **kwargs: object) -> int:
         raise RuntimeError("détail interne [/bold] [red")
 
-    monkeypatch.setattr(Listing, "count", broken)
+    monkeypatch.setattr(Listing, "counted_page", broken)
     app = principal_app()
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
@@ -59,7 +59,7 @@ async def test_a_busy_database_says_busy_not_unreachable(
     def locked(self: Listing, *args: object, **kwargs: object) -> int:
         raise OperationalError("SELECT 1", {}, Exception("database is locked"))
 
-    monkeypatch.setattr(Listing, "count", locked)
+    monkeypatch.setattr(Listing, "counted_page", locked)
     app = principal_app()
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)

@@ -131,10 +131,10 @@ async def test_guardians_tab(principal_app: AppFactory) -> None:
 async def test_a_failing_worker_shows_the_error_modal(
     principal_app: AppFactory, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def broken(self: Listing, query: object) -> int:
+    def broken(self: Listing, query: object, offset: int, limit: int) -> tuple[int, list[object]]:
         raise DomainError("Base de données indisponible.")
 
-    monkeypatch.setattr(Listing, "count", broken)
+    monkeypatch.setattr(Listing, "counted_page", broken)
     app = principal_app()
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)

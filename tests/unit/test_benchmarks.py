@@ -83,6 +83,10 @@ def _result(**changes: Any) -> dict[str, Any]:
         "cores": 4,
         "key_p95_ms": 30.0,
         "key_max_ms": 60.0,
+        "sessions": 10,
+        "sessions_during_notify": 180,
+        "sessions_median_ms": 60.0,
+        "sessions_p95_ms": 150.0,
         "pdf_s": 1.2,
         "stats_ms": 150.0,
         "peak_mb": 250.0,
@@ -102,7 +106,10 @@ def _result(**changes: Any) -> dict[str, Any]:
 
 def test_verdicts_and_table_of_a_made_up_result() -> None:
     table = run.verdicts(_result())
-    assert [line[3] for line in table] == ["PASS", "-", *["PASS"] * 8, "-", "PASS"]
+    assert [line[3] for line in table] == ["PASS", "-", *["PASS"] * 9, "-", "PASS"]
+    assert table[7][1] == "60 / 150 ms" and "10 sessions" in table[7][0]
+    crowded = run.verdicts(_result(sessions_p95_ms=float(run.SESSIONS_TARGET_MS)))
+    assert crowded[7][3] == "FAIL"
     assert "import de 100 000 lignes" in table[-2][0]
     assert table[-1][1] == "270 / 310 / 210 / 300 Mo"
     assert run.verdicts(_result(import_peak_mb=1200.0))[-1][3] == "FAIL"
@@ -144,3 +151,12 @@ def test_probes_on_a_small_school(small: Services, capfd: pytest.CaptureFixture[
     probe.main(["datatable", url, UAI, "0"])
     [reference] = _lines(capfd.readouterr().out)
     assert reference["event"] == "datatable" and reference["rows"] == len(NAMES)
+
+
+def test_sessions_at_once_on_a_small_school(small: Services) -> None:
+    """Two sessions browsing while a third notifies the school's three pupils."""
+    url = small.settings.database_url
+    login = factories.staff_member(small).login
+    result = run.measure_sessions(url, UAI, login, sessions=2, actions=3, think=0.0)
+    assert result["sessions_actions"] == 6 and result["sessions_notify_accounts"] == len(NAMES)
+    assert 0 < result["sessions_median_ms"] <= result["sessions_all_p95_ms"]

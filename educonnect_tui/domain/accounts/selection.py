@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
-from sqlalchemy import ColumnElement, Select, and_, false, not_, or_, select
+from sqlalchemy import ColumnElement, Select, and_, case, false, func, not_, or_, select
 from sqlalchemy.orm import aliased
 
 from ..access.caller import Caller
@@ -112,25 +112,26 @@ def pupil_accounts(establishment_id: int, selection: Selection) -> Select[int]:
     return _common(query, selection)
 
 
-def guardian_accounts(establishment_id: int, selection: Selection) -> Select[int]:
+def guardian_accounts(
+    establishment_id: int, selection: Selection, *, with_guardian: bool = False
+) -> Select[int]:
     """Ids of the guardians' accounts with a child in the selected classes (``_listed``).
+
+    ``with_guardian`` joins ``Guardian`` (as the contact filters do), so that a list can
+    read its columns from the same query.
 
     Only a child they are the legal representative of counts: another contact of the
     pupil is never listed for a notification (and has no account to be notified). The
     guardians of the school are computed once (not correlated per account), from the
     pupils' index then the links' pupil index: thousands of guardians stay milliseconds.
     """
-    child, own = aliased(Pupil), aliased(Account)
-    guardians = (
-        guardians_of(
-            establishment_id,
-            division_ids=selection.division_ids,
-            enrolled_only=False,
-            child=child,
-        )
-        .join(own, own.guardian_id == GuardianLink.guardian_id)
-        .where(_listed(child, own), GuardianLink.legal_guardian.is_(True))
-    )
+    child = aliased(Pupil)
+    guardians = guardians_of(
+        establishment_id,
+        division_ids=selection.division_ids,
+        enrolled_only=False,
+        child=child,
+    ).where(GuardianLink.legal_guardian.is_(True))
     if selection.guardians_of_pupil is not None:
         pupil_account = aliased(Account)
         guardians = guardians.where(
@@ -144,11 +145,26 @@ def guardian_accounts(establishment_id: int, selection: Selection) -> Select[int
         guardians = guardians.join(division, division.id == child.division_id).where(
             division.name.in_(selection.divisions)
         )
-    query = select(Account.id).where(
-        Account.kind == AccountKind.GUARDIAN, Account.guardian_id.in_(guardians)
+    # ``_listed`` for a guardian: a child here enrolled, or their own account désactivé.
+    # Their children are grouped first, so that each guardian's account is read once,
+    # not once per child to test its state.
+    links = (
+        guardians.add_columns(
+            func.max(case((child.status == PupilStatus.ENROLLED, 1), else_=0)).label("enrolled")
+        )
+        .group_by(GuardianLink.guardian_id)
+        .subquery()
+    )
+    query = (
+        select(Account.id)
+        .join(links, links.c.guardian_id == Account.guardian_id)
+        .where(
+            Account.kind == AccountKind.GUARDIAN,
+            or_(links.c.enrolled == 1, Account.state == AccountState.DEACTIVATED),
+        )
     )
     contact = _contact(selection)
-    if contact:
+    if contact or with_guardian:
         query = query.join(Guardian, Guardian.id == Account.guardian_id).where(*contact)
     return _common(query, selection)
 
@@ -182,12 +198,18 @@ def _common(query: Select[int], selection: Selection) -> Select[int]:
     return query
 
 
-def accounts_of(kind: AccountKind, establishment_id: int, selection: Selection) -> Select[int]:
+def accounts_of(
+    kind: AccountKind, establishment_id: int, selection: Selection, *, with_owner: bool = False
+) -> Select[int]:
+    """The selected accounts' ids; ``with_owner`` joins the pupil (and class) or guardian
+    they belong to, for a query that reads their columns too (``listing``)."""
     if kind is AccountKind.PUPIL:
         return pupil_accounts(establishment_id, selection)
     if selection.pupils_only:
+        if with_owner:
+            return guardian_accounts(establishment_id, selection, with_guardian=True).where(false())
         return select(Account.id).where(false())
-    return guardian_accounts(establishment_id, selection)
+    return guardian_accounts(establishment_id, selection, with_guardian=with_owner)
 
 
 def require_selection(
