@@ -122,6 +122,13 @@ def test_verdicts_and_table_of_a_made_up_result() -> None:
     assert slow[0][3] == "FAIL" and slow[6][1:] == ["aucune mesure", "< 100 ms", "FAIL"]
 
 
+def test_a_run_without_the_import_says_so_rather_than_passing_it() -> None:
+    result = {k: v for k, v in _result().items() if not k.startswith("import_")}
+    last = run.verdicts(result)[-1]
+    assert last[1] == "non mesuré (--without-import)" and last[3] == "-"
+    assert run.parse_args(["--without-import"]).without_import
+
+
 def test_the_import_probe_on_a_few_rows(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """The import figures' steps, on 30 rows in a database of their own."""
     monkeypatch.setenv("EDUCONNECT_CONFIG", "/nonexistent/config.toml")
