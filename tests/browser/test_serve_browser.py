@@ -97,6 +97,7 @@ class School:
     totp_secret: str
     pupil_logins: tuple[str, ...]
     output: Path
+    config: Path
 
 
 @pytest.fixture
@@ -122,14 +123,16 @@ def school(sqlite_url: str, tmp_path: Path) -> Iterator[School]:
         for key_, value in os.environ.items()
         if not key_.startswith(("EDUCONNECT_", "SSH_"))
     }
+    # Access settings come from the settings file only (never the environment).
+    config = tmp_path / "config.toml"
+    config.write_text('admin_networks = "198.51.100.0/24"\n', encoding="utf-8")
     environment.update(
-        EDUCONNECT_CONFIG="/nonexistent/config.toml",
+        EDUCONNECT_CONFIG=str(config),
         EDUCONNECT_DATABASE_URL=sqlite_url,
         EDUCONNECT_KEY_FILE=str(key),
         EDUCONNECT_OUTPUT_DIR=str(output),
         EDUCONNECT_LOG_FILE=str(tmp_path / "educonnect.log"),
         EDUCONNECT_HASH_WORKERS="1",
-        EDUCONNECT_ADMIN_NETWORKS="198.51.100.0/24",
     )
     yield School(
         environment,
@@ -139,6 +142,7 @@ def school(sqlite_url: str, tmp_path: Path) -> Iterator[School]:
         principal.totp_secret,
         tuple(logins),
         output,
+        config,
     )
     services.engine.dispose()
 
@@ -368,8 +372,10 @@ def test_sign_in_with_totp_notify_and_download_the_pdf(
 def test_a_trusted_proxy_from_the_admin_network_skips_the_code(
     chromium: Any, school: School
 ) -> None:
-    environment = {**school.environment, "EDUCONNECT_TRUSTED_PROXIES": "127.0.0.1/32"}
-    with serving(environment) as url:
+    school.config.write_text(
+        'admin_networks = "198.51.100.0/24"\ntrusted_proxies = "127.0.0.1/32"\n', encoding="utf-8"
+    )
+    with serving(school.environment) as url:
         context, page, screen = _open(
             chromium, url, {"X-Forwarded-For": FORGED, "X-Real-IP": FORGED}
         )
@@ -533,11 +539,10 @@ def test_behind_nginx_the_proxy_decides_the_address_and_downloads_go_unlogged(
     the downloads too, and their URLs stay out of the log."""
     unix_socket = socket_folder / "web.sock"
     with nginx_in_front(tmp_path / "nginx", unix_socket) as (public, access_log):
-        environment = {
-            **school.environment,
-            "EDUCONNECT_TRUSTED_PROXIES": "unix",
-            "EDUCONNECT_ADMIN_NETWORKS": "127.0.0.0/8",
-        }
+        school.config.write_text(
+            'trusted_proxies = "unix"\nadmin_networks = "127.0.0.0/8"\n', encoding="utf-8"
+        )
+        environment = school.environment
         group = "www-data" if os.geteuid() == 0 else None
         with serving(environment, public_url=public, unix_socket=unix_socket, socket_group=group):
             found = os.lstat(unix_socket)

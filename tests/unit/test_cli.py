@@ -63,11 +63,32 @@ def test_bad_input_gives_one_french_line_and_exit_2(
 
 
 def test_bad_setting_is_reported_in_french(
-    monkeypatch: pytest.MonkeyPatch, run_cli: RunCli
+    monkeypatch: pytest.MonkeyPatch, run_cli: RunCli, tmp_path: Path
 ) -> None:
-    monkeypatch.setenv("EDUCONNECT_ADMIN_NETWORKS", "10.0.0.0/33")
+    config = tmp_path / "config.toml"
+    config.write_text('admin_networks = "10.0.0.0/33"\n', encoding="utf-8")
+    monkeypatch.setenv("EDUCONNECT_CONFIG", str(config))
     code, _, err = run_cli(["stats", "--uai", UAI])
     _one_line_french_error(code, err, "EDUCONNECT_ADMIN_NETWORKS")
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("EDUCONNECT_ADMIN_NETWORKS", "0.0.0.0/0"),
+        ("EDUCONNECT_LOCAL_CONSOLE_IS_ADMIN_NETWORK", "true"),
+        ("EDUCONNECT_TRUSTED_PROXIES", "unix"),
+    ],
+)
+def test_access_settings_are_refused_from_the_environment(
+    name: str, value: str, monkeypatch: pytest.MonkeyPatch, run_cli: RunCli
+) -> None:
+    """Whoever starts the program chooses its environment: a shell would grant itself the
+    administrative network (no OTP code) by setting one of these."""
+    monkeypatch.setenv(name, value)
+    code, _, err = run_cli(["stats", "--uai", UAI])
+    _one_line_french_error(code, err, f"{name} invalide\u00a0: ce réglage décide qui se passe")
+    assert "jamais par l'environnement" in err
 
 
 def test_uninitialised_database_is_explained(

@@ -84,18 +84,25 @@ def test_a_missing_database_is_said_before_listening(
     assert "introuvable" in _one_french_line(*run_cli(["serve"]))
 
 
+def _config(monkeypatch: pytest.MonkeyPatch, folder: Path, text: str) -> None:
+    """Access settings come from the settings file only, never the environment."""
+    config = folder / "config.toml"
+    config.write_text(text + "\n", encoding="utf-8")
+    monkeypatch.setenv("EDUCONNECT_CONFIG", str(config))
+
+
 def test_a_bad_trusted_proxies_setting(
-    serve_env: str, run_cli: RunCli, monkeypatch: pytest.MonkeyPatch
+    serve_env: str, run_cli: RunCli, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    monkeypatch.setenv("EDUCONNECT_TRUSTED_PROXIES", "le proxy")
+    _config(monkeypatch, tmp_path, 'trusted_proxies = "le proxy"')
     line = _one_french_line(*run_cli(["serve"]))
     assert "EDUCONNECT_TRUSTED_PROXIES invalide\u00a0: « le proxy » n'est pas un réseau" in line
 
 
 def test_a_network_with_braces_is_quoted_as_typed(
-    serve_env: str, run_cli: RunCli, monkeypatch: pytest.MonkeyPatch
+    serve_env: str, run_cli: RunCli, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    monkeypatch.setenv("EDUCONNECT_TRUSTED_PROXIES", "127.0.0.1/32,{x}")
+    _config(monkeypatch, tmp_path, 'trusted_proxies = "127.0.0.1/32,{x}"')
     line = _one_french_line(*run_cli(["serve"]))
     assert "« {x} » n'est pas un réseau" in line
 

@@ -123,14 +123,13 @@ def test_addresses_in_canonical_form() -> None:
     assert _client(None, ("10.20.0.9",)) == Connection(None, False, True, True)
 
 
-def test_trusted_proxies_setting_parses_like_admin_networks(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    monkeypatch.setenv("EDUCONNECT_TRUSTED_PROXIES", "127.0.0.1/32, ::1/128")
-    assert Settings(database_url="sqlite://").trusted_proxies == LOOPBACK
-    monkeypatch.setenv("EDUCONNECT_TRUSTED_PROXIES", "127.0.0.1/33")
+def test_trusted_proxies_setting_parses_like_admin_networks() -> None:
+    assert (
+        Settings(database_url="sqlite://", trusted_proxies="127.0.0.1/32, ::1/128").trusted_proxies
+        == LOOPBACK
+    )
     with pytest.raises(ValidationError) as refused:
-        Settings(database_url="sqlite://")
+        Settings(database_url="sqlite://", trusted_proxies="127.0.0.1/33")
     problem = settings_problem(dict(refused.value.errors()[0]))
     assert problem.startswith("réglage EDUCONNECT_TRUSTED_PROXIES")
 
@@ -313,18 +312,15 @@ def test_a_socket_peer_reporting_badly_is_not_believed() -> None:
     assert connection.unverified
 
 
-def test_trusted_proxies_may_name_the_unix_socket(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("EDUCONNECT_TRUSTED_PROXIES", "unix")
-    assert Settings(database_url="sqlite://").trusted_proxies == ["unix"]
-    monkeypatch.setenv("EDUCONNECT_TRUSTED_PROXIES", " UNIX , 127.0.0.1/32")
-    assert Settings(database_url="sqlite://").trusted_proxies == ["unix", LOOPBACK[0]]
-    monkeypatch.delenv("EDUCONNECT_TRUSTED_PROXIES")
+def test_trusted_proxies_may_name_the_unix_socket() -> None:
+    assert Settings(database_url="sqlite://", trusted_proxies="unix").trusted_proxies == ["unix"]
+    mixed = Settings(database_url="sqlite://", trusted_proxies=" UNIX , 127.0.0.1/32")
+    assert mixed.trusted_proxies == ["unix", LOOPBACK[0]]
     # From the TOML file, as a list.
     assert Settings(database_url="sqlite://", trusted_proxies=["unix"]).trusted_proxies == ["unix"]
     # The administrative network is made of addresses: « unix » is not one.
-    monkeypatch.setenv("EDUCONNECT_ADMIN_NETWORKS", "unix")
     with pytest.raises(ValidationError) as refused:
-        Settings(database_url="sqlite://")
+        Settings(database_url="sqlite://", admin_networks="unix")
     problem = settings_problem(dict(refused.value.errors()[0]))
     assert "« unix » n'est pas un réseau (CIDR attendu" in problem
 

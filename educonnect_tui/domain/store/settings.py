@@ -81,6 +81,35 @@ def default_database_url() -> str:
     return f"sqlite:///{data_dir() / 'educonnect.db'}"
 
 
+# What lets a session go without the OTP code. The environment is whatever the person
+# starting the program chose, so these come from the settings file (or explicit arguments,
+# for tests) only: an sshd session's environment is the server's, a shell's is not.
+ACCESS_SETTINGS = ("admin_networks", "local_console_is_admin_network", "trusted_proxies")
+
+
+@dataclass(frozen=True)
+class _FromEnvironment:
+    """An access setting found in the environment: refused by ``Settings``' validator."""
+
+
+class _AccessNotFromEnvironment(PydanticBaseSettingsSource):
+    """The environment's settings, with any access setting marked to be refused."""
+
+    def __init__(self, settings_cls: type[BaseSettings], inner: PydanticBaseSettingsSource):
+        super().__init__(settings_cls)
+        self._inner = inner
+
+    def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:
+        return self._inner.get_field_value(field, field_name)
+
+    def __call__(self) -> dict[str, Any]:
+        values = self._inner()
+        for name in ACCESS_SETTINGS:
+            if name in values:
+                values[name] = _FromEnvironment()
+        return values
+
+
 class Settings(BaseSettings):
     # A refused value is never repeated in an error: the SMTP URL holds a password.
     model_config = SettingsConfigDict(
@@ -236,6 +265,18 @@ class Settings(BaseSettings):
     def school_time(self) -> SchoolTime:
         return SchoolTime.named(self.school_timezone)
 
+    @field_validator(*ACCESS_SETTINGS, mode="before")
+    @classmethod
+    def _not_from_the_environment(cls, value: Any) -> Any:
+        if isinstance(value, _FromEnvironment):
+            raise PydanticCustomError(
+                "from_environment",
+                "ce réglage décide qui se passe du code OTP : il ne se donne que dans le "
+                "fichier de réglages (EDUCONNECT_CONFIG), jamais par l'environnement, que "
+                "quiconque lance le programme choisit",
+            )
+        return value
+
     @field_validator("admin_networks", mode="before")
     @classmethod
     def _split_networks(cls, value: Any) -> Any:
@@ -258,10 +299,11 @@ class Settings(BaseSettings):
         dotenv_settings: PydanticBaseSettingsSource,
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
-        # Precedence: explicit arguments, then environment, then the TOML file.
+        # Precedence: explicit arguments, then environment, then the TOML file; the access
+        # settings from the file only.
         return (
             init_settings,
-            env_settings,
+            _AccessNotFromEnvironment(settings_cls, env_settings),
             TomlConfigSettingsSource(settings_cls, toml_file=config_file()),
         )
 
@@ -305,7 +347,7 @@ _PROBLEMS = {
     "extra_forbidden": "réglage inconnu",
 }
 # The settings' own checks, already in French.
-_OWN_WORDS = {"key_file_empty", "smtp_url", "mail_from", "mail_from_name", "networks"}
+_OWN_WORDS = {"from_environment", "key_file_empty", "smtp_url", "mail_from", "mail_from_name", "networks"}
 _BOUNDS = {
     "less_than_equal": ("le", "au plus"),
     "less_than": ("lt", "moins de"),
