@@ -49,11 +49,21 @@ def test_environment_overrides_the_toml_file(
     assert settings.admin_networks == [ipaddress.ip_network("10.0.0.0/8")]
     assert settings.pupil_temp_validity_days == 60
     assert settings.keymap == {"notify": "f5"}
-    monkeypatch.setenv("EDUCONNECT_ADMIN_NETWORKS", "192.168.1.0/24, 2001:db8::/32")
     monkeypatch.setenv("EDUCONNECT_PUPIL_TEMP_VALIDITY_DAYS", "30")
     settings = Settings()
-    assert [str(n) for n in settings.admin_networks] == ["192.168.1.0/24", "2001:db8::/32"]
     assert settings.pupil_temp_validity_days == 30
+    assert settings.admin_networks == [ipaddress.ip_network("10.0.0.0/8")]
+    # Not the access settings: the environment cannot widen the administrative network.
+    monkeypatch.setenv("EDUCONNECT_ADMIN_NETWORKS", "192.168.1.0/24, 2001:db8::/32")
+    with pytest.raises(ValidationError, match="jamais par l'environnement"):
+        Settings()
+
+
+def test_the_file_gives_networks_as_text_too(tmp_path: Path) -> None:
+    config = tmp_path / "config" / "educonnect-tui" / "config.toml"
+    config.parent.mkdir(parents=True)
+    config.write_text('admin_networks = "192.168.1.0/24, 2001:db8::/32"\n', encoding="utf-8")
+    assert [str(n) for n in Settings().admin_networks] == ["192.168.1.0/24", "2001:db8::/32"]
 
 
 def test_explicit_config_path(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
