@@ -8,6 +8,7 @@ with ``audit verify``, that leaves no event in the trail.
 from __future__ import annotations
 
 import argparse
+import sys
 
 from pydantic import ValidationError
 
@@ -49,7 +50,18 @@ def cmd_backup(args: argparse.Namespace) -> int:
         removed = french.count(
             len(done.pruned), "ancienne sauvegarde effacée", "anciennes sauvegardes effacées"
         )
-        print(f"{removed} (les {args.keep} plus récentes sont gardées).")
+        kept = (
+            "la plus récente est gardée"
+            if args.keep == 1
+            else (f"les {args.keep} plus récentes sont gardées")
+        )
+        print(f"{removed} ({kept}).")
+        for path, reason in done.spared:
+            print(
+                f"« {path.name} » laissé dans {path.parent}\u00a0: n'est pas une sauvegarde "
+                f"d'educonnect-tui à effacer ({reason}).",
+                file=sys.stderr,
+            )
     return 0
 
 

@@ -191,15 +191,17 @@ def test_dated_backups_keep_the_newest_and_touch_nothing_else(
     folder = tmp_path / "sauvegardes"
     folder.mkdir(mode=0o700)
     suffix = "dump" if places[0].backend == "postgresql" else "db"
+    magic = b"PGDMP\x01\x0e" if places[0].backend == "postgresql" else b"SQLite format 3\x00"
     old = [folder / f"educonnect-2026010{i}T023000Z.{suffix}" for i in range(1, 4)]
     for path in old:
-        path.write_bytes(b"ancienne")
+        path.write_bytes(magic + b"ancienne")
     kept = [folder / "educonnect-notes.txt", folder / "autre.dump"]
     for path in kept:
         path.write_text("à garder")
     code, out, err = run_cli(["backup", "--folder", str(folder), "--keep", "2"])
     assert (code, err) == (0, ""), err
     assert "2 anciennes sauvegardes effacées (les 2 plus récentes sont gardées)." in out
+    assert "laissé" not in out
     names = sorted(p.name for p in folder.iterdir())
     assert old[2].name in names and old[0].name not in names and old[1].name not in names
     assert all(p.exists() for p in kept)
@@ -215,6 +217,47 @@ def test_dated_backups_keep_the_newest_and_touch_nothing_else(
         code, _, err = run_cli(args)
         _one_line_error(code, err, fragment)
     assert not (tmp_path / "absent").exists() and os.path.getsize(tmp_path / "educonnect.key")
+
+
+def test_keep_deletes_only_what_really_is_one_of_our_backups(
+    places: list[Place], env: Path, run_cli: RunCli, tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    """A backup's name is not enough: its content must begin as the backend's own files
+    do; a link to a real backup is not one either. Each file left is named on stderr."""
+    _use(places[0], monkeypatch)
+    code, _, err = run_cli(["init", "--uai", UAI, "--name", "Collège Test", "--type", "college",
+                            "--first-name", "Anne", "--last-name", "Martin"])  # fmt: skip
+    assert code == 0, err
+    folder = tmp_path / "sauvegardes"
+    folder.mkdir(mode=0o700)
+    postgres = places[0].backend == "postgresql"
+    suffix = "dump" if postgres else "db"
+    magic, other_magic = (b"PGDMP\x01\x0e", b"SQLite format 3\x00")[:: 1 if postgres else -1]
+    real = folder / f"educonnect-20200103T000000Z.{suffix}"
+    real.write_bytes(magic + b"ancienne")
+    impostors = {
+        folder / f"educonnect-20200101T000000Z.{suffix}": b"x\n",
+        folder / f"educonnect-20200102T000000Z.{suffix}": other_magic + b"autre moteur",
+        folder / f"educonnect-20200104T000000Z.{suffix}": b"",
+    }
+    for path, content in impostors.items():
+        path.write_bytes(content)
+    outside = tmp_path / "vraie.bin"
+    outside.write_bytes(magic + b"hors du dossier")
+    link = folder / f"educonnect-20200105T000000Z.{suffix}"
+    link.symlink_to(outside)
+    code, out, err = run_cli(["backup", "--folder", str(folder), "--keep", "1"])
+    assert code == 0, err
+    assert "1 ancienne sauvegarde effacée (la plus récente est gardée)." in out, out
+    assert not real.exists()
+    for path, content in impostors.items():
+        assert path.read_bytes() == content
+        assert f"« {path.name} »" in err, err
+    assert link.is_symlink() and outside.read_bytes() == magic + b"hors du dossier"
+    assert f"« {link.name} »" in err, err
+    assert err.count("\n") == 4 and "Traceback" not in err, err
+    assert all("n'est pas une sauvegarde" in line for line in err.splitlines()), err
 
 
 def test_a_damaged_backup_restores_nothing(

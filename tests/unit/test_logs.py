@@ -180,3 +180,23 @@ def test_a_journal_that_went_away_loses_the_line_and_prints_nothing(
     path.unlink()
     logs.log.error("perdue")
     assert capsys.readouterr() == ("", "")
+
+
+def test_a_record_too_big_for_one_datagram_arrives_cut_with_a_mark(tmp_path: Path) -> None:
+    """A datagram larger than the socket's buffer is refused (EMSGSIZE): the record is
+    sent again with its middle cut out and said so, rather than lost without a trace."""
+    path = tmp_path / "socket"
+    server = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    server.bind(str(path))
+    server.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 20)
+    server.settimeout(5)
+    try:
+        logs.log_to(tmp_path / "never.log", {"JOURNAL_STREAM": "1:2"}, journal_socket=path)
+        logs.log.error("début " + "x" * 4_000_000 + " fin")
+        got = server.recv(1 << 20)
+    finally:
+        server.close()
+    assert got.startswith(b"MESSAGE")
+    assert b"d\xc3\xa9but xxx" in got and b"xxx fin" in got
+    assert "[…\u00a0tronqué".encode() in got and b"PRIORITY=3\n" in got
+    assert len(got) < 200_000

@@ -63,10 +63,13 @@ class BackupDone:
     size: int
     revision: str | None
     pruned: tuple[Path, ...] = ()
+    # Files with a dated backup's name that ``--keep`` left, each with why (French).
+    spared: tuple[tuple[Path, str], ...] = ()
 
 
 # The backups ``--folder`` names and ``--keep`` may remove: nothing else is ever deleted.
 _DATED = re.compile(r"educonnect-[0-9]{8}T[0-9]{6}Z\.(?:dump|db)")
+_MAGIC = {"dump": (_PG_MAGIC, "PostgreSQL (pg_dump -Fc)"), "db": (_SQLITE_MAGIC, "SQLite")}
 
 
 def dated_path(folder: Path, backend: str, now: dt.datetime) -> Path:
@@ -75,26 +78,62 @@ def dated_path(folder: Path, backend: str, now: dt.datetime) -> Path:
     return Path(folder) / f"educonnect-{now.astimezone(dt.UTC):%Y%m%dT%H%M%SZ}.{suffix}"
 
 
-def prune(folder: Path, keep: int) -> tuple[Path, ...]:
-    """Remove the dated backups of ``folder`` beyond the ``keep`` newest.
+def _not_ours(entry: Path) -> str | None:
+    """Why ``entry``, named as a dated backup, is not one this user may delete, or None.
 
-    Only regular files with a dated backup's name and owned by this user: a link, a
-    folder, someone else's file or any other name is left alone.
+    A name anyone can give: the file must also be a regular one (not a link, which may
+    lead anywhere), this user's, and begin as its backend's files do. It is opened
+    without following a link and without blocking on a pipe, then checked as opened.
+    """
+    magic, kind = _MAGIC[entry.suffix.removeprefix(".")]
+    try:
+        if stat.S_ISLNK(entry.lstat().st_mode):
+            return "lien symbolique"
+        fd = os.open(entry, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+    except FileNotFoundError:
+        return None
+    except OSError as error:
+        return f"illisible\u00a0: {os_reason(error)}"
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            return "pas un fichier ordinaire"
+        if info.st_uid != os.geteuid():
+            return "fichier d'un autre utilisateur"
+        head = os.read(fd, len(magic))
+    except OSError as error:
+        return f"illisible\u00a0: {os_reason(error)}"
+    finally:
+        os.close(fd)
+    if head != magic:
+        return f"ne commence pas comme une sauvegarde {kind}"
+    return None
+
+
+def prune(folder: Path, keep: int) -> tuple[tuple[Path, ...], tuple[tuple[Path, str], ...]]:
+    """Remove the dated backups of ``folder`` beyond the ``keep`` newest; return those
+    removed and the files named like backups that were left, with why.
+
+    Only this user's regular files with a dated backup's name and its backend's first
+    bytes count as backups (``_not_ours``); anything else is left and not counted.
     """
     found = []
-    for entry in Path(folder).iterdir():
+    spared = []
+    for entry in sorted(Path(folder).iterdir()):
         if not _DATED.fullmatch(entry.name):
             continue
-        info = entry.lstat()
-        if stat.S_ISREG(info.st_mode) and info.st_uid == os.geteuid():
+        reason = _not_ours(entry)
+        if reason is None:
             found.append(entry)
+        else:
+            spared.append((entry, reason))
     found.sort(key=lambda path: path.name[len("educonnect-") :], reverse=True)
     removed = []
     for old in found[keep:]:
         with contextlib.suppress(FileNotFoundError):
             old.unlink()
             removed.append(old)
-    return tuple(removed)
+    return tuple(removed), tuple(spared)
 
 
 @dataclass(frozen=True)
@@ -262,7 +301,10 @@ def backup(
             temp.unlink()
         raise
     size = _publish(path, temp, fd)
-    pruned = prune(path.parent, keep) if folder is not None and keep is not None else ()
+    pruned: tuple[Path, ...] = ()
+    spared: tuple[tuple[Path, str], ...] = ()
+    if folder is not None and keep is not None:
+        pruned, spared = prune(path.parent, keep)
     with services.sessions() as session, session.begin():
         audit.record(
             session,
@@ -277,7 +319,9 @@ def backup(
                 **({"pruned": len(pruned)} if keep is not None else {}),
             },
         )
-    return BackupDone(path=path, backend=backend, size=size, revision=revision, pruned=pruned)
+    return BackupDone(
+        path=path, backend=backend, size=size, revision=revision, pruned=pruned, spared=spared
+    )
 
 
 def _read_only(path: Path) -> str:

@@ -18,6 +18,7 @@ URL: none of them is in an audit record, and engines hide SQL parameters.
 
 from __future__ import annotations
 
+import errno
 import logging
 import os
 import socket
@@ -77,6 +78,20 @@ class JournalStreamFormatter(logging.Formatter):
         return "\n".join(prefix + line for line in text.splitlines() or [""])
 
 
+# What a datagram's message keeps of a longer one: well under the socket's usual
+# buffer (``net.core.wmem_default``, 208 KiB on Linux).
+DATAGRAM_MESSAGE_CHARS = 48_000
+
+
+def cut(message: str, limit: int = DATAGRAM_MESSAGE_CHARS) -> str:
+    """``message`` with its middle replaced by a mark saying how much was left out."""
+    if len(message) <= limit:
+        return message
+    half = limit // 2
+    left_out = len(message) - 2 * half
+    return f"{message[:half]} […\u00a0tronqué\u00a0: {left_out} caractères…] {message[-half:]}"
+
+
 class JournalSocketHandler(logging.Handler):
     """journald's native protocol: one datagram of ``FIELD=value`` lines per record.
 
@@ -96,18 +111,27 @@ class JournalSocketHandler(logging.Handler):
             return name.encode() + b"=" + data + b"\n"
         return name.encode() + b"\n" + len(data).to_bytes(8, "little") + data + b"\n"
 
+    def _datagram(self, message: str, record: logging.LogRecord) -> bytes:
+        return b"".join(
+            (
+                self._field("MESSAGE", message),
+                self._field("PRIORITY", str(priority(record.levelno))),
+                self._field("SYSLOG_IDENTIFIER", IDENTIFIER),
+                self._field("SYSLOG_PID", str(os.getpid())),
+            )
+        )
+
     def emit(self, record: logging.LogRecord) -> None:
         try:
             message = self.format(record)
-            datagram = b"".join(
-                (
-                    self._field("MESSAGE", message),
-                    self._field("PRIORITY", str(priority(record.levelno))),
-                    self._field("SYSLOG_IDENTIFIER", IDENTIFIER),
-                    self._field("SYSLOG_PID", str(os.getpid())),
-                )
-            )
-            self.socket.sendto(datagram, str(self.path))
+            try:
+                self.socket.sendto(self._datagram(message, record), str(self.path))
+            except OSError as error:
+                if error.errno != errno.EMSGSIZE:
+                    raise
+                # Larger than a datagram may be: the beginning and the end (a
+                # traceback's last lines say what failed), the cut said in the entry.
+                self.socket.sendto(self._datagram(cut(message), record), str(self.path))
         except Exception:
             # A log that cannot be written never fails the work, nor prints on the
             # terminal (``handleError`` would: a TUI's screen, a command's one line).
