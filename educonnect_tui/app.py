@@ -78,6 +78,13 @@ def boot_clock() -> float:
     return time.monotonic()
 
 
+# How long a browser session may stay at the sign-in without a key before it ends.
+WEB_SIGN_IN_SECONDS = 5 * 60
+WEB_SIGN_IN_EXPIRED = (
+    "Session fermée\u00a0: personne ne s'est connecté pendant 5 minutes. Rechargez la page."
+)
+
+
 class EduConnectApp(App[None]):
     CSS_PATH = CSS_FILE
     TITLE = "EduConnect — Administration des comptes"
@@ -342,6 +349,18 @@ class EduConnectApp(App[None]):
     def check_idle_lock(self) -> None:
         if self.lock is None and self._idle_due():
             self.lock_now()
+        elif self._unsigned_web_session_due():
+            self.exit(return_code=0, message=WEB_SIGN_IN_EXPIRED)
+
+    def _unsigned_web_session_due(self) -> bool:
+        """A browser tab left at the sign-in: it holds one of serve's few sessions
+        (``--max-sessions``), so it ends, and anyone holding many open would not keep
+        staff out for long."""
+        return (
+            self.is_web
+            and self.signed_in is None
+            and self.idle_clock() - self.last_activity >= WEB_SIGN_IN_SECONDS
+        )
 
     def lock_now(self) -> None:
         """Cover everything with the lock; no once-shown secret stays behind it.
