@@ -347,7 +347,14 @@ _PROBLEMS = {
     "extra_forbidden": "réglage inconnu",
 }
 # The settings' own checks, already in French.
-_OWN_WORDS = {"from_environment", "key_file_empty", "smtp_url", "mail_from", "mail_from_name", "networks"}
+_OWN_WORDS = {
+    "from_environment",
+    "key_file_empty",
+    "smtp_url",
+    "mail_from",
+    "mail_from_name",
+    "networks",
+}
 _BOUNDS = {
     "less_than_equal": ("le", "au plus"),
     "less_than": ("lt", "moins de"),
