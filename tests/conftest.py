@@ -28,7 +28,7 @@ from educonnect_tui.domain.store import db
 from educonnect_tui.domain.store.audit import Actor
 from educonnect_tui.domain.store.services import Services
 from educonnect_tui.domain.store.settings import KEY_FILE_NAME, HashParams, Settings
-from tests.helpers import RunCli
+from tests.helpers import RunCli, missing
 from tests.mail_server import Inbox, running
 
 POSTGRES_URL = os.environ.get(
@@ -82,9 +82,7 @@ def postgres_schema() -> Iterator[str]:
     """A private schema migrated once; tests empty it with TRUNCATE."""
     reason = _postgres_available()
     if reason:
-        if REQUIRE_POSTGRES:
-            pytest.fail(f"EDUCONNECT_REQUIRE_POSTGRES=1 mais {reason}")
-        pytest.skip(reason)
+        missing("POSTGRES", reason)
     schema = f"edu_test_{secrets.token_hex(4)}"
     admin = create_engine(POSTGRES_URL)
     with admin.begin() as connection:

@@ -5,10 +5,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
+import os
 from collections.abc import Callable, Coroutine
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ParamSpec
+from typing import TYPE_CHECKING, Any, NoReturn, ParamSpec
 
+import pytest
 from textual.app import App
 from textual.pilot import Pilot
 from textual.worker import WorkerCancelled, WorkerState
@@ -94,3 +96,12 @@ def colours_on_screen(app: App[Any], text: str) -> set[str]:
                 offset += len(segment.text)
             start = line.find(text, start + 1)
     return found
+
+
+def missing(part: str, reason: str) -> NoReturn:
+    """A system part a test needs is missing: skipped with the reason, or failed where
+    ``EDUCONNECT_REQUIRE_<PART>=1`` says it must be there (``.ci/run``)."""
+    flag = f"EDUCONNECT_REQUIRE_{part}"
+    if os.environ.get(flag) == "1":
+        pytest.fail(f"{flag}=1 mais {reason}")
+    pytest.skip(reason)

@@ -39,11 +39,12 @@ from educonnect_tui.domain.model.tables import Account, AuditEvent
 from educonnect_tui.domain.store.services import Services
 from educonnect_tui.domain.store.settings import KEY_FILE_NAME, Settings
 from tests import factories
+from tests.certificates import self_signed
 from tests.conftest import FAST_HASH
+from tests.helpers import missing
 from tests.mail_server import free_port
 
 CHROMIUM = Path(os.environ.get("EDUCONNECT_CHROMIUM", "/usr/bin/chromium"))
-REQUIRE = os.environ.get("EDUCONNECT_REQUIRE_CHROMIUM") == "1"
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -75,9 +76,7 @@ def _missing() -> str | None:
 def chromium() -> Iterator[Any]:
     reason = _missing()
     if reason:
-        if REQUIRE:
-            pytest.fail(f"EDUCONNECT_REQUIRE_CHROMIUM=1 mais {reason}")
-        pytest.skip(reason)
+        missing("CHROMIUM", reason)
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
@@ -393,46 +392,6 @@ SNIPPET = Path(__file__).parents[2] / "deploy" / "nginx" / "educonnect.conf"
 OUTSIDE = "203.0.113.9"
 
 
-def _certificate(folder: Path) -> tuple[Path, Path]:
-    """A throwaway self-signed certificate for 127.0.0.1 (the browser ignores its issuer)."""
-    import datetime as dt
-    import ipaddress
-
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import NameOID
-
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
-    now = dt.datetime.now(dt.UTC)
-    certificate = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(minutes=5))
-        .not_valid_after(now + dt.timedelta(days=1))
-        .add_extension(
-            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
-            critical=False,
-        )
-        .sign(key, hashes.SHA256())
-    )
-    cert_path, key_path = folder / "fullchain.pem", folder / "privkey.pem"
-    cert_path.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
-    key_path.chmod(0o600)
-    return cert_path, key_path
-
-
 def _site(snippet: str, replacements: dict[str, str]) -> str:
     """The deployed snippet with this test's ports and files; each line it changes must be
     there exactly once, so that a change to the snippet is seen here, not tested around."""
@@ -448,11 +407,9 @@ def nginx_in_front(folder: Path, unix_socket: Path) -> Iterator[tuple[str, Path]
     ``unix_socket``; its URL and access log. As root, its workers run as www-data, as
     Debian's do: they reach the socket through its group only."""
     if not NGINX.exists():
-        if REQUIRE:
-            pytest.fail(f"EDUCONNECT_REQUIRE_CHROMIUM=1 mais {NGINX} absent")
-        pytest.skip(f"nginx absent ({NGINX}) : apt-get install nginx-light")
+        missing("CHROMIUM", f"nginx absent ({NGINX})\u00a0: apt-get install nginx-light")
     folder.mkdir()
-    cert, key = _certificate(folder)
+    cert, key = self_signed(folder, "fullchain.pem", "privkey.pem")
     https_port, http_port = free_port(), free_port()
     site = _site(
         SNIPPET.read_text(),

@@ -24,9 +24,9 @@ from educonnect_tui.domain.store.audit import Actor
 from educonnect_tui.domain.store.services import Services
 from educonnect_tui.domain.store.settings import Settings
 from tests.conftest import FAST_HASH
+from tests.helpers import missing
 from tests.sshd_server import Sshd, running, unavailable
 
-REQUIRE_SSHD = os.environ.get("EDUCONNECT_REQUIRE_SSHD") == "1"
 VENV_BIN = Path(sys.executable).parent
 # A folder for text captures of the SSH screens (a reviewer's evidence), when set.
 EVIDENCE = os.environ.get("EDUCONNECT_SSH_EVIDENCE")
@@ -36,9 +36,7 @@ EVIDENCE = os.environ.get("EDUCONNECT_SSH_EVIDENCE")
 def sshd() -> Iterator[Sshd]:
     reason = unavailable()
     if reason:
-        if REQUIRE_SSHD:
-            pytest.fail(f"EDUCONNECT_REQUIRE_SSHD=1 mais {reason}")
-        pytest.skip(reason)
+        missing("SSHD", reason)
     with running(VENV_BIN) as server:
         yield server
 

@@ -16,8 +16,8 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from tests.conftest import POSTGRES_URL, REQUIRE_POSTGRES
-from tests.helpers import RunCli
+from tests.conftest import POSTGRES_URL
+from tests.helpers import RunCli, missing
 
 DATA = Path(__file__).parent.parent / "data"
 UAI = "0750655E"
@@ -48,9 +48,7 @@ def places(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[list[Plac
     for tool in ("pg_dump", "pg_restore"):
         if shutil.which(tool) is None:
             reason = f"{tool} absent (paquet postgresql-client)"
-            if REQUIRE_POSTGRES:
-                pytest.fail(f"EDUCONNECT_REQUIRE_POSTGRES=1 mais {reason}")
-            pytest.skip(reason)
+            missing("POSTGRES", reason)
     admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
     names = [f"edu_backup_{secrets.token_hex(4)}" for _ in range(3)]
     with admin.connect() as connection:

@@ -26,6 +26,7 @@ from educonnect_tui.domain.store.services import Services
 from educonnect_tui.domain.store.settings import Settings, settings_problem
 from educonnect_tui.domain.store.smtp_url import Security, parse_smtp_url
 from tests import factories
+from tests.certificates import self_signed
 from tests.conftest import FAST_HASH, MAIL_FROM, FakeClock
 from tests.mail_server import Inbox, free_port, running
 
@@ -466,52 +467,13 @@ def test_retention_zero_purges_at_the_end_of_the_run(
 # -- STARTTLS and login ------------------------------------------------------------------
 
 
-def _certificate(folder: Path) -> tuple[Path, Path]:
-    """A self-signed certificate for 127.0.0.1: the server's, and the tests' authority."""
-    import ipaddress
-
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import NameOID
-
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
-    now = dt.datetime.now(dt.UTC)
-    certificate = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(days=1))
-        .not_valid_after(now + dt.timedelta(days=1))
-        .add_extension(
-            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
-            critical=False,
-        )
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .sign(key, hashes.SHA256())
-    )
-    cert_path, key_path = folder / "cert.pem", folder / "key.pem"
-    cert_path.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
-    return cert_path, key_path
-
-
 @pytest.mark.parametrize("password", ["Secr3t-Pw", "faux"])
 def test_starttls_then_login(
     mail_services: Services, clock: FakeClock, tmp_path: Path, password: str
 ) -> None:
     from aiosmtpd.smtp import AuthResult, LoginPassword
 
-    cert, key = _certificate(tmp_path)
+    cert, key = self_signed(tmp_path)
     server_tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     server_tls.load_cert_chain(cert, key)
     logins: list[bytes] = []

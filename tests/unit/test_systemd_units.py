@@ -3,7 +3,6 @@ are hardened, and ``systemd-analyze verify`` accepts them where it exists."""
 
 from __future__ import annotations
 
-import os
 import shlex
 import shutil
 import subprocess
@@ -12,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from educonnect_tui.cli.arguments import build_parser
+from tests.helpers import missing
 
 UNITS = Path(__file__).parent.parent.parent / "deploy" / "systemd"
 COMMAND = "/opt/educonnect/bin/educonnect-tui"
@@ -90,9 +90,7 @@ def test_systemd_analyze_verify_accepts_the_units(tmp_path: Path) -> None:
     this checkout's ``educonnect-tui`` in place of /opt/educonnect's, nothing else changed."""
     analyze = shutil.which("systemd-analyze")
     if analyze is None:
-        if os.environ.get("EDUCONNECT_REQUIRE_SYSTEMD_ANALYZE") == "1":
-            pytest.fail("EDUCONNECT_REQUIRE_SYSTEMD_ANALYZE=1 mais systemd-analyze absent")
-        pytest.skip("systemd-analyze absent (paquet systemd)")
+        missing("SYSTEMD_ANALYZE", "systemd-analyze absent (paquet systemd)")
     real = shutil.which("educonnect-tui") or str(
         Path(__file__).parent.parent.parent / ".venv" / "bin" / "educonnect-tui"
     )
