@@ -126,8 +126,18 @@ def _integer_options() -> Iterator[tuple[tuple[str, ...], argparse.Action]]:
                 value = action.type("7")
             except (argparse.ArgumentTypeError, ValueError, TypeError):
                 continue
-            if isinstance(value, int):
+            if isinstance(value, int) and not _takes_a_name(action):
                 yield path, action
+
+
+def _takes_a_name(action: argparse.Action) -> bool:
+    """A number or a name (``serve --socket-group``: a group's id or name) is no number."""
+    assert callable(action.type)
+    try:
+        action.type("root")
+    except (argparse.ArgumentTypeError, ValueError, TypeError):
+        return False
+    return True
 
 
 INTEGER_OPTIONS = list(_integer_options())
