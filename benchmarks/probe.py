@@ -28,6 +28,7 @@ from textual.app import App, ComposeResult
 from textual.pilot import Pilot
 
 if TYPE_CHECKING:  # imported at run time inside the probes, after the clock has started
+    from educonnect_tui.domain.store.services import Services
     from educonnect_tui.widgets.account_table import AccountTable
 
 WAIT_STEP = 0.002
@@ -40,6 +41,33 @@ def _peak_mb() -> float:
         if line.startswith("VmHWM:"):
             return int(line.split()[1]) / 1024
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _notifiable_ids(
+    services: Services, school_id: int, count: int, division: str | None = None
+) -> list[int]:
+    """The first ``count`` enrolled pupils' accounts a notification would take, by id."""
+    from sqlalchemy import select
+
+    from educonnect_tui.domain.model.enums import PupilStatus
+    from educonnect_tui.domain.model.states import NOTIFIED_BY_DEFAULT
+    from educonnect_tui.domain.model.tables import Account, Division, Pupil
+
+    query = (
+        select(Account.id)
+        .join(Pupil, Pupil.id == Account.pupil_id)
+        .where(Pupil.establishment_id == school_id)
+        .where(Account.state.in_(NOTIFIED_BY_DEFAULT))
+        .where(Pupil.status == PupilStatus.ENROLLED)
+        .order_by(Account.id)
+        .limit(count)
+    )
+    if division is not None:
+        query = query.join(Division, Division.id == Pupil.division_id).where(
+            Division.name == division
+        )
+    with services.sessions() as session:
+        return list(session.scalars(query))
 
 
 def _emit(**values: Any) -> None:
@@ -64,7 +92,7 @@ def home(url: str, uai: str, login: str, notify_count: int, *, start_only: bool 
     from educonnect_tui.domain.access.network import Connection, NetworkMode
     from educonnect_tui.domain.accounts.notification import NotifyRequest, notify
     from educonnect_tui.domain.accounts.selection import Selection
-    from educonnect_tui.domain.model.enums import AccountKind, AccountState, Module, PupilStatus
+    from educonnect_tui.domain.model.enums import AccountKind, AccountState, Module
     from educonnect_tui.domain.model.states import NOTIFIED_BY_DEFAULT
     from educonnect_tui.domain.model.tables import Establishment, Staff
     from educonnect_tui.domain.store.services import Services
@@ -121,20 +149,7 @@ def home(url: str, uai: str, login: str, notify_count: int, *, start_only: bool 
             await pilot.press("1")
             _emit(event="filters", ms=timings, peak_mb=_peak_mb())
 
-            with services.sessions() as session:
-                from educonnect_tui.domain.model.tables import Account, Pupil
-
-                ids = list(
-                    session.scalars(
-                        select(Account.id)
-                        .join(Pupil, Pupil.id == Account.pupil_id)
-                        .where(Pupil.establishment_id == school.id)
-                        .where(Account.state.in_(NOTIFIED_BY_DEFAULT))
-                        .where(Pupil.status == PupilStatus.ENROLLED)
-                        .order_by(Account.id)
-                        .limit(notify_count)
-                    )
-                )
+            ids = _notifiable_ids(services, school.id, notify_count)
             outcome: dict[str, Any] = {}
             folder = Path(tempfile.mkdtemp(prefix="educonnect-bench-"))
 
@@ -229,9 +244,9 @@ def session(
     from educonnect_tui.domain.access.network import Connection, NetworkMode
     from educonnect_tui.domain.accounts.notification import NotifyRequest, notify
     from educonnect_tui.domain.accounts.selection import Selection
-    from educonnect_tui.domain.model.enums import AccountKind, AccountState, Module, PupilStatus
+    from educonnect_tui.domain.model.enums import AccountKind, AccountState, Module
     from educonnect_tui.domain.model.states import NOTIFIED_BY_DEFAULT
-    from educonnect_tui.domain.model.tables import Account, Division, Establishment, Pupil, Staff
+    from educonnect_tui.domain.model.tables import Establishment, Pupil, Staff
     from educonnect_tui.domain.store.services import Services
     from educonnect_tui.domain.store.settings import Settings
     from educonnect_tui.widgets.account_table import AccountTable
@@ -302,21 +317,7 @@ def session(
         _emit(event="actions", ms=timings, kinds=kinds, at=at, began=began, ended=time.time())
 
     def notify_now() -> None:
-        with services.sessions() as db_session:
-            ids_query = (
-                select(Account.id)
-                .join(Pupil, Pupil.id == Account.pupil_id)
-                .where(Pupil.establishment_id == school.id)
-                .where(Account.state.in_(NOTIFIED_BY_DEFAULT))
-                .where(Pupil.status == PupilStatus.ENROLLED)
-                .order_by(Account.id)
-                .limit(count)
-            )
-            if division is not None:
-                ids_query = ids_query.join(Division, Division.id == Pupil.division_id).where(
-                    Division.name == division
-                )
-            ids = list(db_session.scalars(ids_query))
+        ids = _notifiable_ids(services, school.id, count, division)
         folder = Path(tempfile.mkdtemp(prefix="educonnect-bench-"))
         began = time.time()
         result = notify(
